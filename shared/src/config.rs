@@ -1,0 +1,389 @@
+//! Layered settings: `config/default.yaml` → `config/{PRODUCK_ENV}.yaml` → `PRODUCK__SECTION__KEY`
+//! environment variables, plus the conventional `DATABASE_URL`, `REDIS_URL` and `PORT`.
+
+use std::{
+    collections::BTreeMap,
+    net::IpAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Yaml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Every setting of the system. Field names mirror the keys of `config/default.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub environment: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub auth: AuthSettings,
+    pub jobs: JobSettings,
+    pub worker: WorkerSettings,
+    pub telemetry: TelemetrySettings,
+    pub ai: AiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: IpAddr,
+    pub port: u16,
+    pub cors_origins: Vec<String>,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub create_if_missing: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub disabled: bool,
+    pub jwt_secret: Option<SecretString>,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub bootstrap_api_key: Option<SecretString>,
+    pub default_workspace: String,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub queue_prefix: String,
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    pub default_timeout_secs: u64,
+    pub default_concurrency: usize,
+    pub kinds: BTreeMap<String, JobKindSettings>,
+    pub queued_timeout_secs: u64,
+    pub lease_secs: u64,
+    pub retention_days: u32,
+    pub sync_wait_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobKindSettings {
+    pub timeout_secs: Option<u64>,
+    pub concurrency: Option<usize>,
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub poll_interval_ms: u64,
+    pub heartbeat_secs: u64,
+    pub missed_heartbeats: usize,
+    pub shutdown_grace_secs: u64,
+    pub sweep_interval_secs: u64,
+    pub maintenance_schedule: String,
+    pub apalis_retention_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AiSettings {
+    pub config_path: PathBuf,
+}
+
+/// A setting that failed to load or validate. The message names the key and why.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self { key: key.into(), reason: reason.into() }
+    }
+}
+
+/// Resolved timing and limits for one job kind, after defaults are applied.
+#[derive(Debug, Clone, Copy)]
+pub struct JobKindLimits {
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub max_attempts: u32,
+}
+
+impl JobSettings {
+    pub fn limits_for(&self, kind: &str) -> JobKindLimits {
+        let specific = self.kinds.get(kind);
+        JobKindLimits {
+            timeout: Duration::from_secs(
+                specific.and_then(|k| k.timeout_secs).unwrap_or(self.default_timeout_secs),
+            ),
+            concurrency: specific
+                .and_then(|k| k.concurrency)
+                .unwrap_or(self.default_concurrency),
+            max_attempts: specific.and_then(|k| k.max_attempts).unwrap_or(self.max_attempts),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from `config_dir` for the environment named by `PRODUCK_ENV`
+    /// (default `development`), then validates them.
+    pub fn load(config_dir: &Path) -> Result<Self, ConfigError> {
+        let env = std::env::var("PRODUCK_ENV").unwrap_or_else(|_| "development".to_owned());
+        Self::load_for(config_dir, &env, std::env::vars())
+    }
+
+    /// Loads settings for an explicit environment with an explicit variable set (tests use this).
+    pub fn load_for(
+        config_dir: &Path,
+        env: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        if !matches!(env, "development" | "test" | "production") {
+            return Err(ConfigError::new(
+                "PRODUCK_ENV",
+                format!("must be development, test or production, got {env:?}"),
+            ));
+        }
+        let default_file = config_dir.join("default.yaml");
+        if !default_file.exists() {
+            return Err(ConfigError::new(
+                "config_dir",
+                format!("{} not found (set PRODUCK_CONFIG_DIR)", default_file.display()),
+            ));
+        }
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let mut figment = Figment::new()
+            .merge(Yaml::file(default_file))
+            .merge(Yaml::file(config_dir.join(format!("{env}.yaml"))))
+            .merge(Serialized::default("environment", env));
+        // The conventional variables first, so the namespaced ones win when both are set.
+        for (key, dotted) in
+            [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url"), ("PORT", "server.port")]
+        {
+            if let Some((_, value)) = vars.iter().find(|(k, _)| k == key) {
+                figment = figment.merge(Serialized::default(dotted, parse_env_value(value)));
+            }
+        }
+        for (key, value) in &vars {
+            if let Some(path) = key.strip_prefix("PRODUCK__") {
+                let dotted = path.to_lowercase().replace("__", ".");
+                figment = figment.merge(Serialized::default(&dotted, parse_env_value(value)));
+            }
+        }
+        let settings: Settings = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            ConfigError::new(if key.is_empty() { "config".to_owned() } else { key }, e.kind.to_string())
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let s = self;
+        check_url(&s.database.url, "database.url", &["postgres", "postgresql"])?;
+        check_url(&s.redis.url, "redis.url", &["redis", "rediss"])?;
+        if s.database.max_connections == 0 || s.database.min_connections > s.database.max_connections
+        {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be at least 1 and not below database.min_connections",
+            ));
+        }
+        if s.server.request_timeout_secs == 0 {
+            return Err(ConfigError::new("server.request_timeout_secs", "must be at least 1"));
+        }
+        for origin in &s.server.cors_origins {
+            if origin == "*" {
+                return Err(ConfigError::new(
+                    "server.cors_origins",
+                    "a wildcard is not allowed: list the web UI origins explicitly",
+                ));
+            }
+            let parsed = url::Url::parse(origin)
+                .map_err(|e| ConfigError::new("server.cors_origins", format!("{origin:?}: {e}")))?;
+            if parsed.path() != "/" || parsed.query().is_some() {
+                return Err(ConfigError::new(
+                    "server.cors_origins",
+                    format!("{origin:?} must be an origin (scheme://host[:port]) without a path"),
+                ));
+            }
+        }
+        if !s.auth.disabled {
+            match &s.auth.jwt_secret {
+                Some(secret) if secret.expose_secret().len() >= 32 => {}
+                Some(_) => {
+                    return Err(ConfigError::new("auth.jwt_secret", "must be at least 32 characters"));
+                }
+                None => {
+                    return Err(ConfigError::new(
+                        "auth.jwt_secret",
+                        "is required unless auth.disabled is true (set PRODUCK__AUTH__JWT_SECRET)",
+                    ));
+                }
+            }
+        }
+        if s.auth.access_token_ttl_secs < 60 || s.auth.access_token_ttl_secs > 86_400 {
+            return Err(ConfigError::new(
+                "auth.access_token_ttl_secs",
+                "must be between 60 and 86400",
+            ));
+        }
+        if s.auth.refresh_token_ttl_secs < s.auth.access_token_ttl_secs {
+            return Err(ConfigError::new(
+                "auth.refresh_token_ttl_secs",
+                "must not be shorter than auth.access_token_ttl_secs",
+            ));
+        }
+        if let Some(key) = &s.auth.bootstrap_api_key
+            && key.expose_secret().len() < 16
+        {
+            return Err(ConfigError::new("auth.bootstrap_api_key", "must be at least 16 characters"));
+        }
+        if s.auth.default_workspace.trim().is_empty() {
+            return Err(ConfigError::new("auth.default_workspace", "must not be empty"));
+        }
+        if s.auth.login_max_failures == 0 {
+            return Err(ConfigError::new("auth.login_max_failures", "must be at least 1"));
+        }
+        let prefix = &s.jobs.queue_prefix;
+        if prefix.is_empty()
+            || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::new(
+                "jobs.queue_prefix",
+                "must be non-empty and use only letters, digits, '-' and '_'",
+            ));
+        }
+        if s.jobs.max_attempts == 0 || s.jobs.max_attempts > 25 {
+            return Err(ConfigError::new("jobs.max_attempts", "must be between 1 and 25"));
+        }
+        if s.jobs.default_concurrency == 0 {
+            return Err(ConfigError::new("jobs.default_concurrency", "must be at least 1"));
+        }
+        for (kind, k) in &s.jobs.kinds {
+            if k.concurrency == Some(0) {
+                return Err(ConfigError::new(format!("jobs.kinds.{kind}.concurrency"), "must be at least 1"));
+            }
+            if k.timeout_secs == Some(0) {
+                return Err(ConfigError::new(format!("jobs.kinds.{kind}.timeout_secs"), "must be at least 1"));
+            }
+        }
+        if s.jobs.lease_secs < 2 {
+            return Err(ConfigError::new("jobs.lease_secs", "must be at least 2"));
+        }
+        if s.worker.poll_interval_ms == 0 || s.worker.poll_interval_ms > 60_000 {
+            return Err(ConfigError::new("worker.poll_interval_ms", "must be between 1 and 60000"));
+        }
+        if s.worker.heartbeat_secs == 0 || s.worker.missed_heartbeats == 0 {
+            return Err(ConfigError::new(
+                "worker.heartbeat_secs",
+                "heartbeat_secs and missed_heartbeats must be at least 1",
+            ));
+        }
+        if s.worker.sweep_interval_secs == 0 {
+            return Err(ConfigError::new("worker.sweep_interval_secs", "must be at least 1"));
+        }
+        if let Err(e) = s.worker.maintenance_schedule.parse::<CronCheck>() {
+            return Err(ConfigError::new("worker.maintenance_schedule", e));
+        }
+        Ok(())
+    }
+
+    /// Database name taken from the configured URL (used to create it when missing).
+    pub fn database_name(&self) -> Option<String> {
+        url::Url::parse(self.database.url.expose_secret())
+            .ok()
+            .map(|u| u.path().trim_start_matches('/').to_owned())
+            .filter(|n| !n.is_empty())
+    }
+}
+
+/// Validates the field count of a cron expression (seconds first, 6 or 7 fields); the
+/// worker parses it fully with the `cron` crate.
+struct CronCheck;
+
+impl std::str::FromStr for CronCheck {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let fields = s.split_whitespace().count();
+        if fields == 6 || fields == 7 {
+            Ok(CronCheck)
+        } else {
+            Err(format!("{s:?} must have 6 or 7 fields (seconds first), found {fields}"))
+        }
+    }
+}
+
+fn check_url(secret: &SecretString, key: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    let parsed = url::Url::parse(secret.expose_secret())
+        .map_err(|e| ConfigError::new(key, format!("not a valid URL ({e})")))?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(ConfigError::new(
+            key,
+            format!("scheme must be one of {}, got {:?}", schemes.join(", "), parsed.scheme()),
+        ));
+    }
+    Ok(())
+}
+
+/// Environment values stay strings (figment reads numbers and booleans out of strings when
+/// a key is typed so); a JSON array or object is parsed so list keys can be set too.
+fn parse_env_value(raw: &str) -> serde_json::Value {
+    if (raw.starts_with('[') || raw.starts_with('{'))
+        && let Ok(v) = serde_json::from_str(raw)
+    {
+        return v;
+    }
+    serde_json::Value::String(raw.to_owned())
+}
+
+/// Where the config directory lives: `PRODUCK_CONFIG_DIR`, else `./config`, else the
+/// workspace's `config/` next to the crate sources (handy for `cargo run` from a subdirectory).
+pub fn config_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PRODUCK_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("config");
+    if local.join("default.yaml").exists() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+}

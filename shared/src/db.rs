@@ -1,0 +1,53 @@
+//! Database connection and first-start creation.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseSettings;
+
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_owned());
+    opts.max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1) * 2))
+        .sqlx_logging(false);
+    Database::connect(opts).await
+}
+
+/// Creates the database named in `url` when it does not exist, connecting to the server's
+/// `postgres` database to do so. Used in development and tests only.
+pub async fn create_if_missing(settings: &DatabaseSettings) -> Result<(), DbErr> {
+    let mut url = url::Url::parse(settings.url.expose_secret())
+        .map_err(|e| DbErr::Custom(format!("database.url: {e}")))?;
+    let name = url.path().trim_start_matches('/').to_owned();
+    if name.is_empty() {
+        return Ok(());
+    }
+    url.set_path("/postgres");
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(1)
+        .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
+        .sqlx_logging(false);
+    let admin = Database::connect(opts).await?;
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        match admin.execute_unprepared(&format!("CREATE DATABASE \"{quoted}\"")).await {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another process created it between the check and the create.
+            Err(e) if e.to_string().contains("already exists") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    admin.close().await
+}

@@ -1,0 +1,8 @@
+//! sea-orm entities, one file per table. Entities never leave the service layer as responses.
+
+pub mod api_key;
+pub mod job_run;
+pub mod membership;
+pub mod refresh_token;
+pub mod user;
+pub mod workspace;

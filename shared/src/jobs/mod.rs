@@ -1,0 +1,22 @@
+//! Job plumbing shared by the API (which enqueues) and the worker (which runs).
+//! `job_runs` in Postgres is the record; Redis (apalis) only carries `JobMessage`s.
+
+mod queue;
+
+pub use queue::{JobMessage, JobQueue, apalis_config};
+
+/// Job kinds the product itself defines. Test harnesses register more kinds of their own.
+pub mod kinds {
+    /// Deletes expired refresh tokens, prunes old job runs, vacuums apalis data. Hourly.
+    pub const MAINTENANCE: &str = "maintenance";
+}
+
+/// Status values of `job_runs.status`.
+pub mod status {
+    pub const QUEUED: &str = "queued";
+    pub const RUNNING: &str = "running";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+    pub const CANCELLED: &str = "cancelled";
+    pub const ALL: &[&str] = &[QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED];
+}

@@ -1,0 +1,68 @@
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_redis::{ConnectionManager, RedisStorage};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::Settings;
+
+/// What travels through Redis: the id of a `job_runs` row, nothing else. Handlers reload
+/// everything from the database, so a message can be delivered twice harmlessly.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JobMessage {
+    pub job_id: Uuid,
+}
+
+/// The apalis-redis configuration of one kind's queue, identical in API and worker so both
+/// agree on key names (`{prefix}:{kind}:...`) and timings.
+pub fn apalis_config(settings: &Settings, kind: &str) -> apalis_redis::Config {
+    apalis_redis::Config::default()
+        .queue(queue_name(&settings.jobs.queue_prefix, kind))
+        .heartbeat_interval(Duration::from_secs(settings.worker.heartbeat_secs))
+        .missed_heartbeats(settings.worker.missed_heartbeats)
+        .batch_size(1)
+        .emit_events(false)
+}
+
+pub fn queue_name(prefix: &str, kind: &str) -> String {
+    format!("{prefix}:{kind}")
+}
+
+/// Typed producer: one apalis-redis storage per job kind, namespaced by the queue prefix.
+#[derive(Clone)]
+pub struct JobQueue {
+    conn: ConnectionManager,
+    settings: std::sync::Arc<Settings>,
+}
+
+impl std::fmt::Debug for JobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobQueue").field("prefix", &self.settings.jobs.queue_prefix).finish()
+    }
+}
+
+impl JobQueue {
+    pub fn new(conn: ConnectionManager, settings: std::sync::Arc<Settings>) -> Self {
+        Self { conn, settings }
+    }
+
+    pub fn storage(&self, kind: &str) -> RedisStorage<JobMessage> {
+        RedisStorage::new(self.conn.clone()).with_config(apalis_config(&self.settings, kind))
+    }
+
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Hands a job to the workers of its kind, to run after `delay`. Call only after the
+    /// `job_runs` row is committed.
+    pub async fn enqueue(&self, kind: &str, job_id: Uuid, delay: Duration) -> anyhow::Result<()> {
+        let mut storage = self.storage(kind);
+        let task = TaskBuilder::new(JobMessage { job_id }).run_after(delay).build();
+        storage
+            .push_task(task)
+            .await
+            .map_err(|e| anyhow::anyhow!("enqueueing {kind} job {job_id}: {e}"))
+    }
+}

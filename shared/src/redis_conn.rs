@@ -1,0 +1,26 @@
+//! Redis connection shared by queues, rate limits and health checks.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use secrecy::ExposeSecret;
+
+use crate::config::RedisSettings;
+
+/// Connects with bounded timeouts so a dead Redis is reported quickly instead of hanging.
+pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(settings.url.expose_secret())?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2);
+    ConnectionManager::new_with_config(client, config).await
+}
+
+/// PING with an overall bound; used by `/healthz`.
+pub async fn ping(conn: &mut ConnectionManager, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, redis::cmd("PING").query_async::<String>(conn)).await,
+        Ok(Ok(ref pong)) if pong == "PONG"
+    )
+}

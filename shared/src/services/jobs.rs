@@ -1,0 +1,273 @@
+//! `job_runs`: the one record of every background job. Creating a run commits the row and
+//! then enqueues its id; workers claim rows atomically, so duplicate deliveries are harmless.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    DomainError,
+    entities::job_run,
+    jobs::{JobQueue, status},
+};
+
+/// A job to create.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub workspace_id: Option<Uuid>,
+    pub kind: String,
+    pub params: Value,
+    pub requested_by: Option<String>,
+    /// At most one queued or running run of this kind per workspace.
+    pub singleton: bool,
+    /// Runs sharing a dedupe key are created once (scheduled ticks use the tick time).
+    pub dedupe_key: Option<String>,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug)]
+pub enum StartOutcome {
+    Started(job_run::Model),
+    /// A singleton of this kind is already queued or running: here it is.
+    AlreadyRunning(job_run::Model),
+    /// A run with this dedupe key already exists.
+    Duplicate,
+}
+
+/// Creates the row, commits, then enqueues. A failed enqueue leaves the row queued; the
+/// sweeper enqueues it again, so the job is never lost.
+pub async fn start(
+    db: &impl ConnectionTrait,
+    queue: &JobQueue,
+    new: NewJob,
+) -> Result<StartOutcome, DomainError> {
+    let now = Utc::now();
+    let row = job_run::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(new.workspace_id),
+        kind: Set(new.kind.clone()),
+        status: Set(status::QUEUED.to_owned()),
+        singleton: Set(new.singleton),
+        dedupe_key: Set(new.dedupe_key.clone()),
+        progress: Set(0),
+        message: Set(Some("queued".to_owned())),
+        params: Set(new.params.clone()),
+        result: Set(None),
+        error: Set(None),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts as i32),
+        requested_by: Set(new.requested_by.clone()),
+        worker: Set(None),
+        lease_until: Set(None),
+        enqueued_at: Set(now),
+        created_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    let row = match row {
+        Ok(row) => row,
+        Err(e) if DomainError::is_unique_violation(&e) => {
+            if new.dedupe_key.is_some() {
+                return Ok(StartOutcome::Duplicate);
+            }
+            let live = live_singleton(db, new.workspace_id, &new.kind).await?;
+            return match live {
+                Some(existing) => Ok(StartOutcome::AlreadyRunning(existing)),
+                // It finished between our insert and this read: report it as a conflict anyway.
+                None => Err(DomainError::Conflict(format!("a {} job was just running", new.kind))),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = queue.enqueue(&row.kind, row.id, Duration::ZERO).await {
+        tracing::warn!(job = %row.id, error = %e, "enqueue failed; the sweeper will retry it");
+    }
+    Ok(StartOutcome::Started(row))
+}
+
+async fn live_singleton(
+    db: &impl ConnectionTrait,
+    workspace_id: Option<Uuid>,
+    kind: &str,
+) -> Result<Option<job_run::Model>, DomainError> {
+    let mut q = job_run::Entity::find()
+        .filter(job_run::Column::Kind.eq(kind))
+        .filter(job_run::Column::Singleton.eq(true))
+        .filter(job_run::Column::Status.is_in([status::QUEUED, status::RUNNING]));
+    q = match workspace_id {
+        Some(ws) => q.filter(job_run::Column::WorkspaceId.eq(ws)),
+        None => q.filter(job_run::Column::WorkspaceId.is_null()),
+    };
+    Ok(q.one(db).await?)
+}
+
+/// A job of the caller's workspace; another workspace's job is "not found".
+pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<job_run::Model, DomainError> {
+    job_run::Entity::find_by_id(id)
+        .filter(job_run::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("job"))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct JobFilter {
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// Newest first; returns the page and the total matching count.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &JobFilter,
+) -> Result<(Vec<job_run::Model>, u64), DomainError> {
+    let mut q = job_run::Entity::find().filter(job_run::Column::WorkspaceId.eq(workspace_id));
+    if let Some(kind) = &filter.kind {
+        q = q.filter(job_run::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(job_run::Column::Status.eq(s.as_str()));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(job_run::Column::CreatedAt)
+        .order_by_desc(job_run::Column::Id)
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+fn raw(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// Takes a queued run (or a running one whose worker's lease lapsed) for this worker.
+/// `None` when another worker has it or it already finished: the delivery is a duplicate.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<job_run::Model>, DomainError> {
+    let sql = "UPDATE job_runs SET status = 'running', attempts = attempts + 1, worker = $2, \
+               lease_until = now() + make_interval(secs => $3), started_at = now(), \
+               message = 'running', updated_at = now() \
+               WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND lease_until < now())) \
+               RETURNING *";
+    Ok(job_run::Entity::find()
+        .from_raw_sql(raw(sql, vec![id.into(), worker.into(), lease.as_secs_f64().into()]))
+        .one(db)
+        .await?)
+}
+
+/// Extends this worker's lease; false when the run is no longer ours.
+pub async fn renew_lease(db: &impl ConnectionTrait, id: Uuid, worker: &str, lease: Duration) -> Result<bool, DomainError> {
+    let sql = "UPDATE job_runs SET lease_until = now() + make_interval(secs => $3) \
+               WHERE id = $1 AND worker = $2 AND status = 'running'";
+    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), lease.as_secs_f64().into()])).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+pub async fn set_progress(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    progress: u8,
+    message: &str,
+) -> Result<(), DomainError> {
+    let sql = "UPDATE job_runs SET progress = $3, message = $4, updated_at = now() \
+               WHERE id = $1 AND worker = $2 AND status = 'running'";
+    db.execute_raw(raw(sql, vec![id.into(), worker.into(), (progress.min(100) as i16).into(), message.into()]))
+        .await?;
+    Ok(())
+}
+
+pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str, result: Value) -> Result<bool, DomainError> {
+    let sql = "UPDATE job_runs SET status = 'completed', progress = 100, message = 'completed', \
+               result = $3, error = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
+               WHERE id = $1 AND worker = $2 AND status = 'running'";
+    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), result.into()])).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+pub async fn fail(db: &impl ConnectionTrait, id: Uuid, worker: &str, error: &str) -> Result<bool, DomainError> {
+    let sql = "UPDATE job_runs SET status = 'failed', message = 'failed', error = $3, \
+               lease_until = NULL, finished_at = now(), updated_at = now() \
+               WHERE id = $1 AND worker = $2 AND status = 'running'";
+    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), error.into()])).await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Puts a run back in the queue after a transient error; it is due again after `delay`.
+pub async fn requeue_for_retry(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    error: &str,
+    delay: Duration,
+) -> Result<bool, DomainError> {
+    let sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, error = $3, \
+               message = format('retrying in %s s after attempt %s of %s', round($4::numeric, 1), attempts, max_attempts), \
+               enqueued_at = now() + make_interval(secs => $4), updated_at = now() \
+               WHERE id = $1 AND worker = $2 AND status = 'running'";
+    let res = db
+        .execute_raw(raw(sql, vec![id.into(), worker.into(), error.into(), delay.as_secs_f64().into()]))
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Runs to hand to the queue again: `(id, kind)`.
+    pub requeued: Vec<(Uuid, String)>,
+    pub failed: usize,
+}
+
+/// Finds runs that would otherwise be lost: running with a lapsed lease (their worker died)
+/// or queued long past their due time (the enqueue was lost). Requeues them, or fails them
+/// with a clear message when they are out of attempts. Safe to run on every worker at once.
+pub async fn sweep(db: &impl ConnectionTrait, queued_timeout: Duration) -> Result<SweepReport, DomainError> {
+    let secs = queued_timeout.as_secs_f64();
+    let fail_sql = "UPDATE job_runs SET status = 'failed', message = 'failed', lease_until = NULL, \
+        finished_at = now(), updated_at = now(), \
+        error = CASE WHEN status = 'running' \
+            THEN format('the worker running this job stopped responding (attempt %s of %s)', attempts, max_attempts) \
+            ELSE format('no worker picked this job up within %s s', round($1::numeric)) END \
+        WHERE id IN (SELECT id FROM job_runs WHERE \
+            (status = 'running' AND lease_until < now() AND attempts >= max_attempts) \
+            OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $1 * (max_attempts + 1))) \
+            FOR UPDATE SKIP LOCKED)";
+    let failed = db.execute_raw(raw(fail_sql, vec![secs.into()])).await?.rows_affected() as usize;
+    let requeue_sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, \
+        message = CASE WHEN status = 'running' THEN 're-queued: its worker stopped responding' \
+                       ELSE 're-queued: not picked up in time' END, \
+        enqueued_at = CASE WHEN status = 'running' THEN now() ELSE enqueued_at END, \
+        updated_at = now() \
+        WHERE id IN (SELECT id FROM job_runs WHERE \
+            (status = 'running' AND lease_until < now()) \
+            OR (status = 'queued' AND updated_at < now() - make_interval(secs => $1) \
+                AND enqueued_at < now() - make_interval(secs => $1)) \
+            FOR UPDATE SKIP LOCKED) \
+        RETURNING id, kind";
+    let rows = db.query_all_raw(raw(requeue_sql, vec![secs.into()])).await?;
+    let mut requeued = Vec::with_capacity(rows.len());
+    for row in rows {
+        requeued.push((row.try_get::<Uuid>("", "id")?, row.try_get::<String>("", "kind")?));
+    }
+    Ok(SweepReport { requeued, failed })
+}

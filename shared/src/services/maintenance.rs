@@ -1,0 +1,41 @@
+//! Housekeeping run by the hourly `maintenance` job.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Condition};
+use serde::Serialize;
+
+use crate::{
+    DomainError,
+    entities::{job_run, refresh_token},
+    jobs::status,
+};
+
+#[derive(Debug, Default, Serialize)]
+pub struct MaintenanceReport {
+    pub refresh_tokens_deleted: u64,
+    pub job_runs_deleted: u64,
+}
+
+/// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
+/// job runs older than the retention.
+pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<MaintenanceReport, DomainError> {
+    let grace = Utc::now() - Duration::days(1);
+    let tokens = refresh_token::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(refresh_token::Column::ExpiresAt.lt(grace))
+                .add(refresh_token::Column::RevokedAt.lt(grace)),
+        )
+        .exec(db)
+        .await?;
+    let cutoff = Utc::now() - Duration::days(i64::from(retention_days));
+    let jobs = job_run::Entity::delete_many()
+        .filter(job_run::Column::Status.is_in([status::COMPLETED, status::FAILED, status::CANCELLED]))
+        .filter(job_run::Column::FinishedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(MaintenanceReport {
+        refresh_tokens_deleted: tokens.rows_affected,
+        job_runs_deleted: jobs.rows_affected,
+    })
+}

@@ -1,0 +1,12 @@
+//! Domain operations. Plain async functions over a sea-orm connection; they own their
+//! transactions and return `DomainError`. The API and the worker both call them.
+
+pub mod api_keys;
+pub mod bootstrap;
+pub mod jobs;
+pub mod maintenance;
+pub mod principal;
+pub mod rate_limit;
+pub mod sessions;
+pub mod users;
+pub mod workspaces;

@@ -1,0 +1,123 @@
+//! Who is calling: resolves a bearer credential (JWT or API key) to a workspace and role.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    DomainError,
+    auth::{Role, secrets, tokens::TokenKeys},
+    entities::{api_key, membership, user},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User { id: Uuid, email: String },
+    ApiKey { id: Uuid },
+    /// `auth.disabled`: the single local operator.
+    Local,
+}
+
+/// The authenticated caller, scoped to exactly one workspace.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub workspace_id: Uuid,
+    pub role: Role,
+    pub actor: Actor,
+}
+
+impl Principal {
+    /// Recorded as `requested_by` on jobs and audit fields.
+    pub fn label(&self) -> String {
+        match &self.actor {
+            Actor::User { id, .. } => format!("user:{id}"),
+            Actor::ApiKey { id } => format!("api_key:{id}"),
+            Actor::Local => "local".to_owned(),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::User { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn require(&self, needed: Role) -> Result<(), DomainError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(format!("this action needs the {needed} role")))
+        }
+    }
+}
+
+const BAD_CREDENTIALS: &str = "invalid or expired credentials";
+
+/// Resolves a bearer token. Both paths read the database so a deactivated member or a
+/// revoked key loses access at once.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    keys: &TokenKeys,
+    bearer: &str,
+) -> Result<Principal, DomainError> {
+    if crate::auth::tokens::looks_like_jwt(bearer) {
+        let claims =
+            keys.verify(bearer).ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
+        let found = membership::Entity::find_by_id((claims.ws, claims.sub))
+            .find_also_related(user::Entity)
+            .one(db)
+            .await?;
+        match found {
+            Some((m, Some(u))) if m.deactivated_at.is_none() => Ok(Principal {
+                workspace_id: m.workspace_id,
+                role: m.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+                actor: Actor::User { id: u.id, email: u.email },
+            }),
+            _ => Err(DomainError::Unauthorized(BAD_CREDENTIALS.into())),
+        }
+    } else {
+        let key = find_api_key(db, bearer)
+            .await?
+            .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
+        touch_api_key(db, &key).await;
+        Ok(Principal {
+            workspace_id: key.workspace_id,
+            role: key.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+            actor: Actor::ApiKey { id: key.id },
+        })
+    }
+}
+
+/// Finds a live key by its clear prefix, then compares the full secret's hash in constant time.
+pub async fn find_api_key(
+    db: &impl ConnectionTrait,
+    presented: &str,
+) -> Result<Option<api_key::Model>, DomainError> {
+    let candidates = api_key::Entity::find()
+        .filter(api_key::Column::Prefix.eq(secrets::lookup_prefix(presented)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    let mut hit = None;
+    for candidate in candidates {
+        if secrets::matches_hash(presented, &candidate.key_hash) {
+            hit = Some(candidate);
+        }
+    }
+    Ok(hit)
+}
+
+/// Records use at most once a minute per key, so busy keys do not write on every request.
+async fn touch_api_key(db: &impl ConnectionTrait, key: &api_key::Model) {
+    let now = Utc::now();
+    if key.last_used_at.is_some_and(|t| (now - t).num_seconds() < 60) {
+        return;
+    }
+    let update = api_key::ActiveModel { id: Set(key.id), last_used_at: Set(Some(now)), ..Default::default() };
+    if let Err(e) = update.update(db).await {
+        tracing::warn!(error = %e, "could not record api key use");
+    }
+}
