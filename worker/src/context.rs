@@ -1,0 +1,47 @@
+//! What a job handler receives.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use shared::{config::Settings, entities::job_run, jobs::JobQueue, services::jobs};
+
+use crate::{JobError, Runtime};
+
+#[derive(Clone)]
+pub struct JobContext {
+    /// The claimed run: id, workspace, params, attempt number.
+    pub job: job_run::Model,
+    runtime: Arc<Runtime>,
+}
+
+impl JobContext {
+    pub(crate) fn new(job: job_run::Model, runtime: Arc<Runtime>) -> Self {
+        Self { job, runtime }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.runtime.db
+    }
+
+    pub fn queue(&self) -> &JobQueue {
+        &self.runtime.queue
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.runtime.settings
+    }
+
+    pub fn worker_name(&self) -> &str {
+        &self.runtime.name
+    }
+
+    pub fn registry(&self) -> &crate::JobRegistry {
+        &self.runtime.registry
+    }
+
+    /// Records progress (0-100) and a human message, visible through `GET /jobs/{id}`.
+    pub async fn progress(&self, percent: u8, message: &str) -> Result<(), JobError> {
+        jobs::set_progress(self.db(), self.job.id, &self.runtime.name, percent, message).await?;
+        Ok(())
+    }
+}

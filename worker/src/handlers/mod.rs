@@ -1,0 +1,3 @@
+//! One file per job kind.
+
+pub mod maintenance;

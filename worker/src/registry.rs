@@ -1,0 +1,54 @@
+//! Job kinds and their handlers. The binary registers the product's kinds; tests register
+//! kinds of their own without touching production code.
+
+use std::{collections::BTreeMap, future::Future, sync::Arc};
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::{JobContext, JobError, handlers};
+
+pub type JobResult = Result<Value, JobError>;
+
+pub trait JobHandler: Send + Sync + 'static {
+    fn run(&self, ctx: JobContext) -> BoxFuture<'static, JobResult>;
+}
+
+impl<F, Fut> JobHandler for F
+where
+    F: Fn(JobContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = JobResult> + Send + 'static,
+{
+    fn run(&self, ctx: JobContext) -> BoxFuture<'static, JobResult> {
+        Box::pin(self(ctx))
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct JobRegistry {
+    handlers: BTreeMap<String, Arc<dyn JobHandler>>,
+}
+
+impl JobRegistry {
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Every kind the product defines.
+    pub fn production() -> Self {
+        Self::empty().register(shared::jobs::kinds::MAINTENANCE, handlers::maintenance::run)
+    }
+
+    pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {
+        self.handlers.insert(kind.to_owned(), Arc::new(handler));
+        self
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(kind).cloned()
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        self.handlers.keys().cloned().collect()
+    }
+}

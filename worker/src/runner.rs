@@ -1,0 +1,134 @@
+//! The one apalis job function: claim the run, execute its handler with a lease, a timeout
+//! and panic capture, and record the outcome in `job_runs`. apalis itself never retries:
+//! retries are scheduled here with exponential backoff and the configured attempt limit.
+
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use apalis::prelude::{BoxDynError, Data};
+use futures::FutureExt;
+use shared::{entities::job_run, jobs::JobMessage, services::jobs};
+
+use crate::{JobContext, JobError, Runtime};
+
+pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
+    let rt: Arc<Runtime> = (*rt).clone();
+    let lease = Duration::from_secs(rt.settings.jobs.lease_secs);
+    // A database error here is transient: returning it lets apalis redeliver the message.
+    let Some(job) = jobs::claim(&rt.db, msg.job_id, &rt.name, lease).await? else {
+        tracing::debug!(job = %msg.job_id, "duplicate delivery or finished job; skipped");
+        return Ok(());
+    };
+    let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
+    run_claimed(rt, job).instrument_in(span).await;
+    Ok(())
+}
+
+trait InstrumentIn: Sized {
+    fn instrument_in(self, span: tracing::Span) -> tracing::instrument::Instrumented<Self>;
+}
+
+impl<F: std::future::Future> InstrumentIn for F {
+    fn instrument_in(self, span: tracing::Span) -> tracing::instrument::Instrumented<Self> {
+        tracing::Instrument::instrument(self, span)
+    }
+}
+
+async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
+    let Some(handler) = rt.registry.get(&job.kind) else {
+        record(&rt, &job, Err(JobError::permanent(format!("no handler for job kind {:?}", job.kind)))).await;
+        return;
+    };
+    let limits = rt.settings.jobs.limits_for(&job.kind);
+    let renewer = tokio::spawn(renew_lease(rt.clone(), job.id));
+    let ctx = JobContext::new(job.clone(), rt.clone());
+    let outcome = tokio::time::timeout(limits.timeout, AssertUnwindSafe(handler.run(ctx)).catch_unwind()).await;
+    renewer.abort();
+    let result = match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => Err(JobError::permanent(format!("job panicked: {}", panic_message(&panic)))),
+        Err(_) => Err(JobError::transient(format!("timed out after {} s", limits.timeout.as_secs()))),
+    };
+    record(&rt, &job, result).await;
+}
+
+/// Keeps the lease alive while the handler runs; a dead process stops renewing and the
+/// sweeper hands the job to another worker.
+async fn renew_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
+    let lease = Duration::from_secs(rt.settings.jobs.lease_secs);
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match jobs::renew_lease(&rt.db, id, &rt.name, lease).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(error = %e, "could not renew job lease"),
+        }
+    }
+}
+
+async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::Value, JobError>) {
+    let written = match result {
+        Ok(value) => jobs::complete(&rt.db, job.id, &rt.name, value).await,
+        Err(JobError::Permanent(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "job failed permanently");
+            jobs::fail(&rt.db, job.id, &rt.name, &format!("{e:#}")).await
+        }
+        Err(JobError::Transient(e)) if job.attempts < job.max_attempts => {
+            let delay = backoff(rt, job.attempts as u32);
+            tracing::info!(error = %format!("{e:#}"), ?delay, "job failed; will retry");
+            let res = jobs::requeue_for_retry(&rt.db, job.id, &rt.name, &format!("{e:#}"), delay).await;
+            if matches!(res, Ok(true))
+                && let Err(enqueue_err) = rt.queue.enqueue(&job.kind, job.id, delay).await
+            {
+                tracing::warn!(error = %enqueue_err, "retry enqueue failed; the sweeper will pick it up");
+            }
+            res
+        }
+        Err(JobError::Transient(e)) => {
+            let msg = format!("gave up after {} attempts: {e:#}", job.attempts);
+            tracing::warn!(error = %msg, "job failed");
+            jobs::fail(&rt.db, job.id, &rt.name, &msg).await
+        }
+    };
+    match written {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(job = %job.id, "job was taken over by another worker; outcome dropped"),
+        Err(e) => tracing::error!(job = %job.id, error = %e, "could not record job outcome; the sweeper will retry it"),
+    }
+}
+
+/// base * 2^(attempt-1), capped.
+pub fn backoff_delay(base_ms: u64, max_secs: u64, attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    let ms = base_ms.saturating_mul(1u64 << exp);
+    Duration::from_millis(ms).min(Duration::from_secs(max_secs))
+}
+
+fn backoff(rt: &Runtime, attempt: u32) -> Duration {
+    backoff_delay(rt.settings.jobs.backoff_base_ms, rt.settings.jobs.backoff_max_secs, attempt)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_delay(1000, 300, 1), Duration::from_secs(1));
+        assert_eq!(backoff_delay(1000, 300, 2), Duration::from_secs(2));
+        assert_eq!(backoff_delay(1000, 300, 4), Duration::from_secs(8));
+        assert_eq!(backoff_delay(1000, 300, 12), Duration::from_secs(300));
+    }
+}

@@ -1,0 +1,34 @@
+//! Recovers jobs that would otherwise be lost: queued but never delivered, or running on a
+//! worker that died. Every worker process sweeps; row locks keep sweeps from colliding.
+
+use std::{sync::Arc, time::Duration};
+
+use shared::services::jobs;
+
+use crate::Runtime;
+
+pub async fn run(rt: Arc<Runtime>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(rt.settings.worker.sweep_interval_secs));
+    loop {
+        tick.tick().await;
+        sweep_once(&rt).await;
+    }
+}
+
+pub async fn sweep_once(rt: &Runtime) {
+    let queued_timeout = Duration::from_secs(rt.settings.jobs.queued_timeout_secs);
+    match jobs::sweep(&rt.db, queued_timeout).await {
+        Ok(report) => {
+            if report.failed > 0 {
+                tracing::warn!(count = report.failed, "sweeper failed jobs that could not be recovered");
+            }
+            for (id, kind) in report.requeued {
+                tracing::info!(job = %id, %kind, "sweeper re-enqueued a lost job");
+                if let Err(e) = rt.queue.enqueue(&kind, id, Duration::ZERO).await {
+                    tracing::warn!(job = %id, error = %e, "re-enqueue failed; next sweep retries");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "sweep failed"),
+    }
+}
