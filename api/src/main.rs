@@ -1,1 +1,129 @@
-fn main() {}
+//! `produck-api [serve|openapi|bootstrap|migrate]`
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use shared::{
+    config::{Settings, config_dir},
+    services::bootstrap::{self, AdminOutcome},
+};
+
+#[derive(Parser)]
+#[command(name = "produck-api", about = "ProduckAI HTTP API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Run pending migrations before serving.
+        #[arg(long)]
+        migrate: bool,
+        /// Also run the job worker in this process (single-process local installs).
+        #[arg(long)]
+        with_worker: bool,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create the default workspace and its first admin.
+    Bootstrap {
+        #[arg(long)]
+        email: String,
+        /// Name of the environment variable that holds the password (kept off the command line).
+        #[arg(long)]
+        password_env: String,
+    },
+    /// Run pending migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { migrate: false, with_worker: false });
+    if let Command::Openapi = command {
+        print!("{}", api::openapi::to_pretty_json(&api::app::spec()));
+        return;
+    }
+    let settings = match Settings::load(&config_dir()) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("produck-api: {e}");
+            std::process::exit(2);
+        }
+    };
+    shared::telemetry::init(&settings.telemetry);
+    let outcome = match command {
+        Command::Serve { migrate, with_worker } => serve(settings, migrate, with_worker).await,
+        Command::Bootstrap { email, password_env } => run_bootstrap(settings, &email, &password_env).await,
+        Command::Migrate => api::prepare(settings, true).await.map(|_| println!("migrations applied")),
+        Command::Openapi => Ok(()),
+    };
+    if let Err(e) = outcome {
+        tracing::error!(error = %format!("{e:#}"), "produck-api failed");
+        eprintln!("produck-api: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> anyhow::Result<()> {
+    shared::ai_config::AiConfig::load(&settings.ai.config_path)?;
+    let state = api::prepare(settings.clone(), migrate).await?;
+    let addr = SocketAddr::new(settings.server.host, settings.server.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "API listening");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut worker_task = if with_worker {
+        let registry = worker::JobRegistry::production();
+        let kinds = registry.kinds();
+        let runtime = worker::connect(settings.clone(), registry).await?;
+        tracing::info!(worker = %runtime.name, "in-process worker started");
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(worker::run(runtime, kinds, true, async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })))
+    } else {
+        None
+    };
+    let mut rx = stop_rx.clone();
+    let server = tokio::spawn(api::serve(listener, state, async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }));
+    // A worker that dies on its own takes the process down (non-zero), like a lone worker would.
+    let worker_died = async {
+        match worker_task.as_mut() {
+            Some(task) => Some(task.await),
+            None => std::future::pending().await,
+        }
+    };
+    let worker_failure = tokio::select! {
+        () = worker::shutdown_signal() => None,
+        res = worker_died => res,
+    };
+    let _ = stop_tx.send(true);
+    server.await.context("server task")?.context("serving HTTP")?;
+    match (worker_failure, worker_task) {
+        (Some(res), _) => {
+            res.context("worker task")??;
+            anyhow::bail!("the in-process worker stopped")
+        }
+        (None, Some(task)) => task.await.context("worker task")?,
+        (None, None) => Ok(()),
+    }
+}
+
+async fn run_bootstrap(settings: Arc<Settings>, email: &str, password_env: &str) -> anyhow::Result<()> {
+    let password = std::env::var(password_env)
+        .with_context(|| format!("environment variable {password_env} (named by --password-env) is not set"))?;
+    let state = api::prepare(settings.clone(), true).await?;
+    let (ws, outcome) = bootstrap::create_admin(&state.db, &settings, email, &password).await?;
+    match outcome {
+        AdminOutcome::Created(m) => println!("created admin {} in workspace {:?} ({})", m.user.email, ws.name, ws.id),
+        AdminOutcome::AlreadyMember => println!("{email} is already a member of workspace {:?}; nothing to do", ws.name),
+    }
+    Ok(())
+}

@@ -260,6 +260,15 @@ impl Settings {
                 }
             }
         }
+        if s.auth.disabled && !s.server.host.is_loopback() {
+            return Err(ConfigError::new(
+                "auth.disabled",
+                format!(
+                    "is only allowed with a loopback server.host (127.0.0.1 or ::1), not {}",
+                    s.server.host
+                ),
+            ));
+        }
         if s.auth.access_token_ttl_secs < 60 || s.auth.access_token_ttl_secs > 86_400 {
             return Err(ConfigError::new(
                 "auth.access_token_ttl_secs",

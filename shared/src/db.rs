@@ -8,13 +8,25 @@ use secrecy::ExposeSecret;
 use crate::config::DatabaseSettings;
 
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(settings)).await
+}
+
+/// A pool that connects on first use: a process can start (and report itself unhealthy)
+/// while PostgreSQL is down.
+pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = options(settings);
+    opts.connect_lazy(true).min_connections(0);
+    Database::connect(opts).await
+}
+
+fn options(settings: &DatabaseSettings) -> ConnectOptions {
     let mut opts = ConnectOptions::new(settings.url.expose_secret().to_owned());
     opts.max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1) * 2))
         .sqlx_logging(false);
-    Database::connect(opts).await
+    opts
 }
 
 /// Creates the database named in `url` when it does not exist, connecting to the server's

@@ -10,11 +10,20 @@ use crate::config::RedisSettings;
 /// Connects with bounded timeouts so a dead Redis is reported quickly instead of hanging.
 pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
     let client = redis::Client::open(settings.url.expose_secret())?;
-    let config = ConnectionManagerConfig::new()
+    ConnectionManager::new_with_config(client, manager_config()).await
+}
+
+/// Connects on first use, so a process can start while Redis is down.
+pub fn connect_lazy(settings: &RedisSettings) -> redis::RedisResult<ConnectionManager> {
+    let client = redis::Client::open(settings.url.expose_secret())?;
+    ConnectionManager::new_lazy_with_config(client, manager_config())
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(2)))
         .set_response_timeout(Some(Duration::from_secs(2)))
-        .set_number_of_retries(2);
-    ConnectionManager::new_with_config(client, config).await
+        .set_number_of_retries(2)
 }
 
 /// PING with an overall bound; used by `/healthz`.

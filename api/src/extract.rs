@@ -1,0 +1,233 @@
+//! Extractors that turn every input failure into the one error shape: JSON bodies, query
+//! strings and path parameters, each validated with `validator` after deserialising.
+
+use aide::{
+    OperationInput,
+    generate::GenContext,
+    openapi::{Operation, Response as OaResponse, StatusCode as OaStatus},
+};
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{StatusCode, request::Parts},
+};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError, problem_response};
+
+/// Flattens validator's nested errors into `{loc, msg, type}` entries under `root`.
+pub fn validation_errors(root: &str, errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(vec![root.to_owned()], errors, &mut out);
+    out
+}
+
+fn collect(prefix: Vec<String>, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let mut loc = prefix.clone();
+        loc.push(field.to_string());
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let msg = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| describe(e));
+                    out.push(FieldError { loc: loc.clone(), msg, kind: e.code.to_string() });
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(loc, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    let mut l = loc.clone();
+                    l.push(i.to_string());
+                    collect(l, inner, out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &validator::ValidationError) -> String {
+    let p = |k: &str| e.params.get(k).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        "length" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("length must be between {min} and {max}"),
+            (Some(min), None) => format!("length must be at least {min}"),
+            (None, Some(max)) => format!("length must be at most {max}"),
+            _ => "has an invalid length".to_owned(),
+        },
+        "email" => "must be a valid email address".to_owned(),
+        other => format!("is invalid ({other})"),
+    }
+}
+
+fn serde_error(root: &str, path: String, err: impl std::fmt::Display) -> FieldError {
+    let mut loc = vec![root.to_owned()];
+    loc.extend(path.split('.').filter(|s| !s.is_empty() && *s != "?").map(str::to_owned));
+    let msg = err.to_string();
+    let kind = if msg.starts_with("missing field") {
+        "missing"
+    } else if msg.starts_with("unknown field") {
+        "extra_forbidden"
+    } else if msg.starts_with("unknown variant") {
+        "enum"
+    } else {
+        "type_error"
+    };
+    FieldError { loc, msg, kind: kind.to_owned() }
+}
+
+fn problems_doc(ctx: &mut GenContext, codes: &[(u16, &str)]) -> Vec<(Option<OaStatus>, OaResponse)> {
+    codes.iter().map(|(c, d)| (Some(OaStatus::Code(*c)), problem_response(ctx, d))).collect()
+}
+
+/// A JSON body: malformed JSON, wrong types, unknown enum values and rule violations all
+/// answer 422 naming the field (and the line and column for syntax errors).
+pub struct ValidJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ValidJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large")
+            } else {
+                ApiError::bad_request("the request body could not be read")
+            }
+        })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                let detail = if bytes.is_empty() {
+                    "the request body is empty; a JSON object is required".to_owned()
+                } else {
+                    format!("malformed JSON at line {} column {}", inner.line(), inner.column())
+                };
+                ApiError::validation(vec![FieldError {
+                    loc: vec!["body".into()],
+                    msg: detail,
+                    kind: "json_invalid".into(),
+                }])
+            } else {
+                ApiError::validation(vec![serde_error("body", path, inner)])
+            }
+        })?;
+        value.validate().map_err(|e| ApiError::validation(validation_errors("body", &e)))?;
+        Ok(Self(value))
+    }
+}
+
+impl<T: JsonSchema> OperationInput for ValidJson<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        axum::Json::<T>::operation_input(ctx, operation);
+    }
+
+    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(ctx, &[(413, "Request body too large"), (422, "Invalid request body")])
+    }
+}
+
+/// A query string, validated like a body; errors point at `["query", name]`.
+pub struct ValidQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ValidQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError::validation(vec![serde_error("query", path, e.into_inner())])
+        })?;
+        value.validate().map_err(|e| ApiError::validation(validation_errors("query", &e)))?;
+        Ok(Self(value))
+    }
+}
+
+impl<T: JsonSchema> OperationInput for ValidQuery<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        axum::extract::Query::<T>::operation_input(ctx, operation);
+    }
+
+    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(ctx, &[(422, "Invalid query parameters")])
+    }
+}
+
+/// Path parameters; a malformed id is a 422 naming the parameter.
+pub struct ValidPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ValidPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                use axum::extract::rejection::PathRejection;
+                let (name, msg) = match &rejection {
+                    PathRejection::FailedToDeserializePathParams(e) => {
+                        let name = match e.kind() {
+                            axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. }
+                            | axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                            _ => "path".to_owned(),
+                        };
+                        (name, e.body_text())
+                    }
+                    other => ("path".to_owned(), other.body_text()),
+                };
+                Err(ApiError::field(&["path", &name], msg, "type_error"))
+            }
+        }
+    }
+}
+
+impl<T: JsonSchema> OperationInput for ValidPath<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        axum::extract::Path::<T>::operation_input(ctx, operation);
+    }
+
+    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(ctx, &[(404, "Not found in this workspace"), (422, "Invalid path parameter")])
+    }
+}
+
+/// The client's IP (the TCP peer; forwarded headers are not trusted).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(Self(ip))
+    }
+}
+
+impl OperationInput for ClientIp {}

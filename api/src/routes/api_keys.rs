@@ -1,0 +1,128 @@
+//! `/api-keys`: keys for scripts and services, managed by admins.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{delete_with, get_with},
+};
+use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{auth::Role, entities::api_key, services::api_keys};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidJson, ValidPath},
+    state::AppState,
+};
+
+/// An API key without its secret.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApiKeyOut {
+    pub id: Uuid,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKeyOut {
+    fn from(k: api_key::Model) -> Self {
+        Self {
+            role: k.role.parse().unwrap_or(Role::Viewer),
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// A freshly created key. `key` is shown only in this response.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreatedApiKeyOut {
+    /// The secret: send as `Authorization: Bearer <key>`. It cannot be retrieved again.
+    pub key: String,
+    #[serde(flatten)]
+    pub api_key: ApiKeyOut,
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyIn {
+    /// What the key is for, e.g. "CI import script".
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// Role the key acts with (default viewer).
+    #[serde(default = "default_role")]
+    pub role: Role,
+}
+
+fn default_role() -> Role {
+    Role::Viewer
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ApiKeyPath {
+    /// API key id.
+    pub id: Uuid,
+}
+
+async fn list_keys(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<ApiKeyOut>>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let keys = api_keys::list(&state.db, p.workspace_id).await?;
+    Ok(Json(keys.into_iter().map(ApiKeyOut::from).collect()))
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidJson(body): ValidJson<ApiKeyIn>,
+) -> Result<(StatusCode, Json<CreatedApiKeyOut>), ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let created = api_keys::create(&state.db, p.workspace_id, &body.name, body.role, p.user_id()).await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiKeyOut { key: created.secret, api_key: created.key.into() })))
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<ApiKeyPath>,
+) -> Result<StatusCode, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    api_keys::revoke(&state.db, p.workspace_id, path.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/api-keys",
+            get_with(list_keys, |op| {
+                op.summary("List API keys").description("Keys of the caller's workspace, newest first, without secrets. Admins only.").tag("api-keys")
+            })
+            .post_with(create_key, |op| {
+                op.summary("Create an API key")
+                    .description("Returns the secret once; only its hash is stored. Admins only.")
+                    .tag("api-keys")
+                    .response::<201, Json<CreatedApiKeyOut>>()
+            }),
+        )
+        .api_route(
+            "/api-keys/{id}",
+            delete_with(revoke_key, |op| {
+                op.summary("Revoke an API key")
+                    .description("The key stops working at once. Revoking twice is harmless. Admins only.")
+                    .tag("api-keys")
+                    .response::<204, ()>()
+            }),
+        )
+}

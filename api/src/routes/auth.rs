@@ -1,0 +1,211 @@
+//! `/auth/*`: login, refresh-token rotation, logout, and who am I.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sea_orm::EntityTrait;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    entities::workspace,
+    services::{
+        principal::Actor,
+        sessions::{self, IssuedSession, SessionPolicy},
+        users,
+    },
+};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ClientIp, ValidJson},
+    routes::users::UserOut,
+    state::AppState,
+};
+
+/// Credentials for a password login.
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(example = login_example())]
+pub struct LoginIn {
+    /// Account email (case-insensitive).
+    #[validate(email, length(max = 320))]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    pub password: String,
+    /// Workspace to sign in to; defaults to the user's first workspace.
+    #[serde(default)]
+    pub workspace_id: Option<Uuid>,
+}
+
+fn login_example() -> serde_json::Value {
+    serde_json::json!({"email": "pm@example.com", "password": "correct horse battery staple"})
+}
+
+/// A refresh token, as returned by login or a previous refresh.
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshIn {
+    #[validate(length(min = 1, max = 512))]
+    pub refresh_token: String,
+}
+
+/// A new session. The refresh token is shown only here; store it securely.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TokenOut {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Single-use token for `POST /auth/refresh`.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub user: UserOut,
+    pub workspace: WorkspaceOut,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WorkspaceOut {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+}
+
+impl From<workspace::Model> for WorkspaceOut {
+    fn from(w: workspace::Model) -> Self {
+        Self { id: w.id, name: w.name, slug: w.slug }
+    }
+}
+
+/// The caller: which workspace it acts in, with which role, through which credential.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MeOut {
+    /// `jwt`, `api_key` or `disabled` (auth.disabled local mode).
+    pub auth: &'static str,
+    pub role: Role,
+    pub workspace: WorkspaceOut,
+    /// The signed-in user (absent for API keys and local mode).
+    pub user: Option<UserOut>,
+    /// The API key id, when authenticated by key.
+    pub api_key_id: Option<Uuid>,
+}
+
+fn policy(state: &AppState) -> SessionPolicy<'_> {
+    SessionPolicy { keys: &state.keys, refresh_ttl_secs: state.settings.auth.refresh_token_ttl_secs }
+}
+
+async fn token_out(state: &AppState, s: IssuedSession) -> Result<Json<TokenOut>, ApiError> {
+    let member = users::get(&state.db, s.workspace_id, s.user_id).await?;
+    let ws = workspace::Entity::find_by_id(s.workspace_id)
+        .one(&state.db)
+        .await
+        .map_err(shared::DomainError::from)?
+        .ok_or_else(|| ApiError::not_found("workspace not found"))?;
+    Ok(Json(TokenOut {
+        access_token: s.access_token,
+        token_type: "bearer",
+        expires_in: state.settings.auth.access_token_ttl_secs as i64,
+        refresh_token: s.refresh_token,
+        refresh_expires_at: s.refresh_expires_at,
+        user: member.into(),
+        workspace: ws.into(),
+    }))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ValidJson(body): ValidJson<LoginIn>,
+) -> Result<Json<TokenOut>, ApiError> {
+    let session = sessions::login(
+        &state.db,
+        &state.login_limiter,
+        &policy(&state),
+        &body.email,
+        &body.password,
+        body.workspace_id,
+        &ip,
+    )
+    .await?;
+    token_out(&state, session).await
+}
+
+async fn refresh(State(state): State<AppState>, ValidJson(body): ValidJson<RefreshIn>) -> Result<Json<TokenOut>, ApiError> {
+    let session = sessions::refresh(&state.db, &policy(&state), &body.refresh_token).await?;
+    token_out(&state, session).await
+}
+
+async fn logout(State(state): State<AppState>, ValidJson(body): ValidJson<RefreshIn>) -> Result<StatusCode, ApiError> {
+    sessions::logout(&state.db, &body.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<MeOut>, ApiError> {
+    let p = auth.0;
+    let ws = workspace::Entity::find_by_id(p.workspace_id)
+        .one(&state.db)
+        .await
+        .map_err(shared::DomainError::from)?
+        .ok_or_else(|| ApiError::not_found("workspace not found"))?;
+    let (kind, user, api_key_id) = match &p.actor {
+        Actor::User { id, .. } => ("jwt", Some(users::get(&state.db, p.workspace_id, *id).await?.into()), None),
+        Actor::ApiKey { id } => ("api_key", None, Some(*id)),
+        Actor::Local => ("disabled", None, None),
+    };
+    Ok(Json(MeOut { auth: kind, role: p.role, workspace: ws.into(), user, api_key_id }))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/auth/login",
+            post_with(login, |op| {
+                op.summary("Sign in with email and password")
+                    .description(
+                        "Returns a short-lived access token (about 15 minutes) and a single-use refresh \
+                         token. Failed attempts are limited per account and per client IP: past the \
+                         limit the answer is 429 with `Retry-After`.",
+                    )
+                    .tag("auth")
+                    .response_with::<401, ApiError, _>(|r| r.description("Wrong email or password"))
+                    .response_with::<429, ApiError, _>(|r| r.description("Too many failed attempts"))
+            }),
+        )
+        .api_route(
+            "/auth/refresh",
+            post_with(refresh, |op| {
+                op.summary("Rotate a refresh token")
+                    .description(
+                        "Spends the refresh token and returns a new access and refresh token. Presenting \
+                         an already-spent refresh token revokes every token of that session.",
+                    )
+                    .tag("auth")
+                    .response_with::<401, ApiError, _>(|r| r.description("Invalid, expired, revoked or reused token"))
+            }),
+        )
+        .api_route(
+            "/auth/logout",
+            post_with(logout, |op| {
+                op.summary("Sign out")
+                    .description("Revokes the session the refresh token belongs to. Always 204.")
+                    .tag("auth")
+                    .response::<204, ()>()
+            }),
+        )
+        .api_route(
+            "/auth/me",
+            get_with(me, |op| {
+                op.summary("The current caller")
+                    .description("Workspace, role and identity behind the presented credential.")
+                    .tag("auth")
+            }),
+        )
+}

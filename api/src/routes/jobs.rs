@@ -1,0 +1,143 @@
+//! `/jobs`: state of background jobs of the caller's workspace.
+
+use aide::axum::{ApiRouter, routing::get_with};
+use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{
+    entities::job_run,
+    jobs::status,
+    services::jobs::{self, JobFilter},
+};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidPath, ValidQuery},
+    state::AppState,
+};
+
+/// A background job and its progress.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobOut {
+    pub id: Uuid,
+    /// Job kind, e.g. `cluster`, `process_file`.
+    pub kind: String,
+    /// queued, running, completed, failed or cancelled.
+    pub status: String,
+    /// 0-100.
+    pub progress: i16,
+    /// What the job is doing now, or why it waits.
+    pub message: Option<String>,
+    pub params: serde_json::Value,
+    /// The job's summary once completed.
+    pub result: Option<serde_json::Value>,
+    /// Why the job failed (or why the last attempt failed, while retrying).
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// `user:<id>`, `api_key:<id>`, `local` or `schedule`.
+    pub requested_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<job_run::Model> for JobOut {
+    fn from(j: job_run::Model) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            progress: j.progress,
+            message: j.message,
+            params: j.params,
+            result: j.result,
+            error: j.error,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            requested_by: j.requested_by,
+            created_at: j.created_at,
+            started_at: j.started_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobListOut {
+    pub jobs: Vec<JobOut>,
+    /// Jobs matching the filter in all pages.
+    pub total: u64,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+fn known_status(value: &str) -> Result<(), ValidationError> {
+    if status::ALL.contains(&value) {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("enum");
+        e.message = Some(format!("must be one of {}", status::ALL.join(", ")).into());
+        Err(e)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobQuery {
+    /// Only jobs of this kind.
+    #[validate(length(min = 1, max = 64))]
+    pub kind: Option<String>,
+    /// Only jobs in this status.
+    #[validate(custom(function = "known_status"))]
+    pub status: Option<String>,
+    /// Page size, 1-200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+    #[validate(range(max = 1_000_000))]
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn default_limit() -> u64 {
+    50
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct JobPath {
+    /// Job id (the `task_id` returned when the job was started).
+    pub id: Uuid,
+}
+
+async fn get_job(State(state): State<AppState>, auth: Auth, ValidPath(path): ValidPath<JobPath>) -> Result<Json<JobOut>, ApiError> {
+    let job = jobs::get(&state.db, auth.0.workspace_id, path.id).await?;
+    Ok(Json(job.into()))
+}
+
+async fn list_jobs(State(state): State<AppState>, auth: Auth, ValidQuery(q): ValidQuery<JobQuery>) -> Result<Json<JobListOut>, ApiError> {
+    let filter = JobFilter { kind: q.kind, status: q.status, limit: q.limit, offset: q.offset };
+    let (rows, total) = jobs::list(&state.db, auth.0.workspace_id, &filter).await?;
+    Ok(Json(JobListOut { jobs: rows.into_iter().map(JobOut::from).collect(), total, limit: q.limit, offset: q.offset }))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/jobs",
+            get_with(list_jobs, |op| {
+                op.summary("List jobs").description("Background jobs of the caller's workspace, newest first.").tag("jobs")
+            }),
+        )
+        .api_route(
+            "/jobs/{id}",
+            get_with(get_job, |op| {
+                op.summary("Get a job").description("Status, progress, result or error of one job.").tag("jobs")
+            }),
+        )
+}

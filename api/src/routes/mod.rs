@@ -1,0 +1,20 @@
+//! Every route of the API. Each resource module exposes `router()`.
+
+pub mod api_keys;
+pub mod auth;
+pub mod health;
+pub mod jobs;
+pub mod users;
+
+use aide::axum::ApiRouter;
+
+use crate::state::AppState;
+
+pub fn api_router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(api_keys::router())
+        .merge(jobs::router())
+}

@@ -1,0 +1,19 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use sea_orm::DatabaseConnection;
+use shared::{auth::tokens::TokenKeys, config::Settings, jobs::JobQueue, services::rate_limit::FailureLimiter};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub redis: ConnectionManager,
+    pub queue: JobQueue,
+    pub settings: Arc<Settings>,
+    pub keys: TokenKeys,
+    pub login_limiter: FailureLimiter,
+    pub default_workspace_id: Uuid,
+}
