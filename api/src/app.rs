@@ -36,12 +36,18 @@ pub fn spec() -> OpenApi {
 pub fn router(state: AppState) -> Router {
     let api = Arc::new(spec());
     let docs: &'static str = Box::leak(
-        aide::scalar::Scalar::new("/openapi.json").with_title("ProduckAI API reference").html().into_boxed_str(),
+        aide::scalar::Scalar::new("/openapi.json")
+            .with_title("ProduckAI API reference")
+            .html()
+            .into_boxed_str(),
     );
     let settings = state.settings.clone();
     let app: Router<AppState> = documented_routes().into();
     app.route("/openapi.json", axum::routing::get(serve_spec))
-        .route("/docs", axum::routing::get(move || async move { Html(docs) }))
+        .route(
+            "/docs",
+            axum::routing::get(move || async move { Html(docs) }),
+        )
         .fallback(unknown_route)
         .with_state(state)
         .layer(Extension(api))
@@ -49,10 +55,12 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.server.request_timeout_secs),
         ))
-        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-            tracing::error!("handler panicked");
-            ApiError::internal().into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_panic: Box<dyn std::any::Any + Send>| {
+                tracing::error!("handler panicked");
+                ApiError::internal().into_response()
+            },
+        ))
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(TraceLayer::new_for_http())
@@ -79,7 +87,9 @@ async fn problem_for_bare_errors(res: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/problem+json") || ct.starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.starts_with("application/problem+json") || ct.starts_with("application/json")
+        });
     if is_json {
         return res;
     }
@@ -87,7 +97,10 @@ async fn problem_for_bare_errors(res: Response) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this route".to_owned(),
         StatusCode::SERVICE_UNAVAILABLE => "the request took too long; try again".to_owned(),
         StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
-        s => s.canonical_reason().unwrap_or("request failed").to_lowercase(),
+        s => s
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_lowercase(),
     };
     let allow = res.headers().get(header::ALLOW).cloned();
     let mut out = ApiError::new(status, detail).into_response();
@@ -98,12 +111,26 @@ async fn problem_for_bare_errors(res: Response) -> Response {
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([request_id::REQUEST_ID.clone(), header::RETRY_AFTER, header::LOCATION])
+        .expose_headers([
+            request_id::REQUEST_ID.clone(),
+            header::RETRY_AFTER,
+            header::LOCATION,
+        ])
         .max_age(Duration::from_secs(600))
 }

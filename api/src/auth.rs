@@ -34,7 +34,10 @@ impl Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.settings.auth.disabled {
             return Ok(Self(Principal {
                 workspace_id: state.default_workspace_id,
@@ -42,17 +45,21 @@ impl FromRequestParts<AppState> for Auth {
                 actor: Actor::Local,
             }));
         }
-        let header_value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token> header"))?;
+        let header_value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("missing Authorization: Bearer <token> header")
+        })?;
         let token = header_value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be: Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be: Bearer <token>")
+            })?;
         let principal = principal::authenticate(&state.db, &state.keys, token).await?;
         Ok(Self(principal))
     }
@@ -66,10 +73,19 @@ impl OperationInput for Auth {
         }
     }
 
-    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _op: &mut Operation,
+    ) -> Vec<(Option<OaStatus>, OaResponse)> {
         vec![
-            (Some(OaStatus::Code(401)), problem_response(ctx, "Missing, invalid or expired credentials")),
-            (Some(OaStatus::Code(403)), problem_response(ctx, "The caller's role is too weak")),
+            (
+                Some(OaStatus::Code(401)),
+                problem_response(ctx, "Missing, invalid or expired credentials"),
+            ),
+            (
+                Some(OaStatus::Code(403)),
+                problem_response(ctx, "The caller's role is too weak"),
+            ),
         ]
     }
 }

@@ -97,7 +97,13 @@ pub fn code_for(status: StatusCode) -> &'static str {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { status, code: code_for(status), detail: detail.into(), errors: None, retry_after: None }
+        Self {
+            status,
+            code: code_for(status),
+            detail: detail.into(),
+            errors: None,
+            retry_after: None,
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -113,16 +119,25 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "an internal error occurred; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "an internal error occurred; it has been logged",
+        )
     }
 
     /// 422 from a list of field errors; the detail summarises the first one.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = errors
             .first()
-            .map(|e| format!("{}: {}", e.loc.iter().skip(1).cloned().collect::<Vec<_>>().join("."), e.msg))
+            .map(|e| match e.loc.get(1..) {
+                Some(rest) if !rest.is_empty() => format!("{}: {}", rest.join("."), e.msg),
+                _ => e.msg.clone(),
+            })
             .unwrap_or_else(|| "the request is invalid".to_owned());
-        Self { errors: Some(errors), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail) }
+        Self {
+            errors: Some(errors),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+        }
     }
 
     pub fn field(loc: &[&str], msg: impl Into<String>, kind: &str) -> Self {
@@ -149,7 +164,10 @@ impl ApiError {
 fn title_for(status: StatusCode) -> String {
     match status.as_u16() {
         422 => "Validation failed".to_owned(),
-        s => status.canonical_reason().map(str::to_owned).unwrap_or_else(|| format!("HTTP {s}")),
+        s => status
+            .canonical_reason()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("HTTP {s}")),
     }
 }
 
@@ -161,9 +179,15 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"produck\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"produck\""),
+            );
         }
         if let Some(secs) = retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -179,7 +203,9 @@ impl From<DomainError> for ApiError {
         match e {
             DomainError::NotFound { entity } => Self::not_found(format!("{entity} not found")),
             DomainError::Conflict(msg) => Self::new(StatusCode::CONFLICT, msg),
-            DomainError::Invalid { field, message } => Self::field(&["body", &field], message, "value_error"),
+            DomainError::Invalid { field, message } => {
+                Self::field(&["body", &field], message, "value_error")
+            }
             DomainError::Unauthorized(msg) => Self::unauthorized(msg),
             DomainError::Forbidden(msg) => Self::new(StatusCode::FORBIDDEN, msg),
             DomainError::RateLimited { retry_after_secs } => Self {
@@ -191,12 +217,18 @@ impl From<DomainError> for ApiError {
             },
             DomainError::Unavailable { service, source } => {
                 tracing::warn!(%service, error = ?source, "dependency unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, format!("{service} is unavailable; try again shortly"))
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{service} is unavailable; try again shortly"),
+                )
             }
             DomainError::Db(err) => {
                 if DomainError::is_transient_db(&err) {
                     tracing::warn!(error = %err, "database unavailable");
-                    return Self::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; try again shortly");
+                    return Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the database is unavailable; try again shortly",
+                    );
                 }
                 tracing::error!(error.message = %err, error.cause_chain = ?err, "database error");
                 Self::internal()
@@ -223,7 +255,11 @@ pub fn problem_response(ctx: &mut GenContext, description: &str) -> OaResponse {
         content: IndexMap::from_iter([(
             PROBLEM_CONTENT_TYPE.to_owned(),
             MediaType {
-                schema: Some(SchemaObject { json_schema, example: None, external_docs: None }),
+                schema: Some(SchemaObject {
+                    json_schema,
+                    example: None,
+                    external_docs: None,
+                }),
                 ..Default::default()
             },
         )]),

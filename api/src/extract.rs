@@ -31,8 +31,16 @@ fn collect(prefix: Vec<String>, errors: &ValidationErrors, out: &mut Vec<FieldEr
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let msg = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| describe(e));
-                    out.push(FieldError { loc: loc.clone(), msg, kind: e.code.to_string() });
+                    let msg = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| describe(e));
+                    out.push(FieldError {
+                        loc: loc.clone(),
+                        msg,
+                        kind: e.code.to_string(),
+                    });
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(loc, inner, out),
@@ -69,7 +77,11 @@ fn describe(e: &validator::ValidationError) -> String {
 
 fn serde_error(root: &str, path: String, err: impl std::fmt::Display) -> FieldError {
     let mut loc = vec![root.to_owned()];
-    loc.extend(path.split('.').filter(|s| !s.is_empty() && *s != "?").map(str::to_owned));
+    loc.extend(
+        path.split('.')
+            .filter(|s| !s.is_empty() && *s != "?")
+            .map(str::to_owned),
+    );
     let msg = err.to_string();
     let kind = if msg.starts_with("missing field") {
         "missing"
@@ -80,11 +92,21 @@ fn serde_error(root: &str, path: String, err: impl std::fmt::Display) -> FieldEr
     } else {
         "type_error"
     };
-    FieldError { loc, msg, kind: kind.to_owned() }
+    FieldError {
+        loc,
+        msg,
+        kind: kind.to_owned(),
+    }
 }
 
-fn problems_doc(ctx: &mut GenContext, codes: &[(u16, &str)]) -> Vec<(Option<OaStatus>, OaResponse)> {
-    codes.iter().map(|(c, d)| (Some(OaStatus::Code(*c)), problem_response(ctx, d))).collect()
+fn problems_doc(
+    ctx: &mut GenContext,
+    codes: &[(u16, &str)],
+) -> Vec<(Option<OaStatus>, OaResponse)> {
+    codes
+        .iter()
+        .map(|(c, d)| (Some(OaStatus::Code(*c)), problem_response(ctx, d)))
+        .collect()
 }
 
 /// A JSON body: malformed JSON, wrong types, unknown enum values and rule violations all
@@ -101,7 +123,10 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the request body is too large",
+                )
             } else {
                 ApiError::bad_request("the request body could not be read")
             }
@@ -114,7 +139,11 @@ where
                 let detail = if bytes.is_empty() {
                     "the request body is empty; a JSON object is required".to_owned()
                 } else {
-                    format!("malformed JSON at line {} column {}", inner.line(), inner.column())
+                    format!(
+                        "malformed JSON at line {} column {}",
+                        inner.line(),
+                        inner.column()
+                    )
                 };
                 ApiError::validation(vec![FieldError {
                     loc: vec!["body".into()],
@@ -125,7 +154,9 @@ where
                 ApiError::validation(vec![serde_error("body", path, inner)])
             }
         })?;
-        value.validate().map_err(|e| ApiError::validation(validation_errors("body", &e)))?;
+        value
+            .validate()
+            .map_err(|e| ApiError::validation(validation_errors("body", &e)))?;
         Ok(Self(value))
     }
 }
@@ -135,8 +166,17 @@ impl<T: JsonSchema> OperationInput for ValidJson<T> {
         axum::Json::<T>::operation_input(ctx, operation);
     }
 
-    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
-        problems_doc(ctx, &[(413, "Request body too large"), (422, "Invalid request body")])
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _op: &mut Operation,
+    ) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(
+            ctx,
+            &[
+                (413, "Request body too large"),
+                (422, "Invalid request body"),
+            ],
+        )
     }
 }
 
@@ -157,7 +197,9 @@ where
             let path = e.path().to_string();
             ApiError::validation(vec![serde_error("query", path, e.into_inner())])
         })?;
-        value.validate().map_err(|e| ApiError::validation(validation_errors("query", &e)))?;
+        value
+            .validate()
+            .map_err(|e| ApiError::validation(validation_errors("query", &e)))?;
         Ok(Self(value))
     }
 }
@@ -167,7 +209,10 @@ impl<T: JsonSchema> OperationInput for ValidQuery<T> {
         axum::extract::Query::<T>::operation_input(ctx, operation);
     }
 
-    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _op: &mut Operation,
+    ) -> Vec<(Option<OaStatus>, OaResponse)> {
         problems_doc(ctx, &[(422, "Invalid query parameters")])
     }
 }
@@ -191,7 +236,9 @@ where
                     PathRejection::FailedToDeserializePathParams(e) => {
                         let name = match e.kind() {
                             axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. }
-                            | axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+                            | axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => {
+                                key.clone()
+                            }
                             _ => "path".to_owned(),
                         };
                         (name, e.body_text())
@@ -209,8 +256,17 @@ impl<T: JsonSchema> OperationInput for ValidPath<T> {
         axum::extract::Path::<T>::operation_input(ctx, operation);
     }
 
-    fn inferred_early_responses(ctx: &mut GenContext, _op: &mut Operation) -> Vec<(Option<OaStatus>, OaResponse)> {
-        problems_doc(ctx, &[(404, "Not found in this workspace"), (422, "Invalid path parameter")])
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _op: &mut Operation,
+    ) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(
+            ctx,
+            &[
+                (404, "Not found in this workspace"),
+                (422, "Invalid path parameter"),
+            ],
+        )
     }
 }
 

@@ -31,10 +31,14 @@ pub async fn prepare(settings: Arc<Settings>, migrate: bool) -> anyhow::Result<A
             .await
             .context("creating the database (is PostgreSQL running?)")?;
     }
-    let db = shared::db::connect(&settings.database).await.context("connecting to PostgreSQL")?;
+    let db = shared::db::connect(&settings.database)
+        .await
+        .context("connecting to PostgreSQL")?;
     if migrate {
         use migration::MigratorTrait;
-        migration::Migrator::up(&db, None).await.context("running migrations")?;
+        migration::Migrator::up(&db, None)
+            .await
+            .context("running migrations")?;
     }
     let ws = bootstrap::on_start(&db, &settings)
         .await
@@ -82,7 +86,10 @@ pub async fn serve(
         tracing::warn!("auth.disabled is on: every request acts as the default workspace's admin");
     }
     let app = app::router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

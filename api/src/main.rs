@@ -44,7 +44,10 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { migrate: false, with_worker: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        migrate: false,
+        with_worker: false,
+    });
     if let Command::Openapi = command {
         print!("{}", api::openapi::to_pretty_json(&api::app::spec()));
         return;
@@ -58,9 +61,17 @@ async fn main() {
     };
     shared::telemetry::init(&settings.telemetry);
     let outcome = match command {
-        Command::Serve { migrate, with_worker } => serve(settings, migrate, with_worker).await,
-        Command::Bootstrap { email, password_env } => run_bootstrap(settings, &email, &password_env).await,
-        Command::Migrate => api::prepare(settings, true).await.map(|_| println!("migrations applied")),
+        Command::Serve {
+            migrate,
+            with_worker,
+        } => serve(settings, migrate, with_worker).await,
+        Command::Bootstrap {
+            email,
+            password_env,
+        } => run_bootstrap(settings, &email, &password_env).await,
+        Command::Migrate => api::prepare(settings, true)
+            .await
+            .map(|_| println!("migrations applied")),
         Command::Openapi => Ok(()),
     };
     if let Err(e) = outcome {
@@ -74,7 +85,9 @@ async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> any
     shared::ai_config::AiConfig::load(&settings.ai.config_path)?;
     let state = api::prepare(settings.clone(), migrate).await?;
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     tracing::info!(%addr, docs = %format!("http://{addr}/docs"), "API listening");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_task = if with_worker {
@@ -83,9 +96,14 @@ async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> any
         let runtime = worker::connect(settings.clone(), registry).await?;
         tracing::info!(worker = %runtime.name, "in-process worker started");
         let mut rx = stop_rx.clone();
-        Some(tokio::spawn(worker::run(runtime, kinds, true, async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        })))
+        Some(tokio::spawn(worker::run(
+            runtime,
+            kinds,
+            true,
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            },
+        )))
     } else {
         None
     };
@@ -105,7 +123,10 @@ async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> any
         res = worker_died => res,
     };
     let _ = stop_tx.send(true);
-    server.await.context("server task")?.context("serving HTTP")?;
+    server
+        .await
+        .context("server task")?
+        .context("serving HTTP")?;
     match (worker_failure, worker_task) {
         (Some(res), _) => {
             res.context("worker task")??;
@@ -116,14 +137,25 @@ async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> any
     }
 }
 
-async fn run_bootstrap(settings: Arc<Settings>, email: &str, password_env: &str) -> anyhow::Result<()> {
-    let password = std::env::var(password_env)
-        .with_context(|| format!("environment variable {password_env} (named by --password-env) is not set"))?;
+async fn run_bootstrap(
+    settings: Arc<Settings>,
+    email: &str,
+    password_env: &str,
+) -> anyhow::Result<()> {
+    let password = std::env::var(password_env).with_context(|| {
+        format!("environment variable {password_env} (named by --password-env) is not set")
+    })?;
     let state = api::prepare(settings.clone(), true).await?;
     let (ws, outcome) = bootstrap::create_admin(&state.db, &settings, email, &password).await?;
     match outcome {
-        AdminOutcome::Created(m) => println!("created admin {} in workspace {:?} ({})", m.user.email, ws.name, ws.id),
-        AdminOutcome::AlreadyMember => println!("{email} is already a member of workspace {:?}; nothing to do", ws.name),
+        AdminOutcome::Created(m) => println!(
+            "created admin {} in workspace {:?} ({})",
+            m.user.email, ws.name, ws.id
+        ),
+        AdminOutcome::AlreadyMember => println!(
+            "{email} is already a member of workspace {:?}; nothing to do",
+            ws.name
+        ),
     }
     Ok(())
 }

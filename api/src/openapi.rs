@@ -44,7 +44,9 @@ pub fn base() -> OpenApi {
 }
 
 /// Declares the bearer scheme and gives every operation its 500 response and an operation id.
-pub fn finalize(api: aide::transform::TransformOpenApi<'_>) -> aide::transform::TransformOpenApi<'_> {
+pub fn finalize(
+    api: aide::transform::TransformOpenApi<'_>,
+) -> aide::transform::TransformOpenApi<'_> {
     let mut api = api.security_scheme(
         "bearer",
         SecurityScheme::Http {
@@ -62,9 +64,13 @@ pub fn finalize(api: aide::transform::TransformOpenApi<'_>) -> aide::transform::
 }
 
 fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response) {
-    let Some(paths) = api.paths.as_mut() else { return };
+    let Some(paths) = api.paths.as_mut() else {
+        return;
+    };
     for (path, item) in paths.paths.iter_mut() {
-        let ReferenceOr::Item(item) = item else { continue };
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
         let ops = [
             ("get", item.get.as_mut()),
             ("post", item.post.as_mut()),
@@ -75,7 +81,10 @@ fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response) 
         for (method, op) in ops {
             let Some(op) = op else { continue };
             let responses = op.responses.get_or_insert_with(Default::default);
-            responses.responses.entry(OaStatus::Code(500)).or_insert_with(|| ReferenceOr::Item(internal.clone()));
+            responses
+                .responses
+                .entry(OaStatus::Code(500))
+                .or_insert_with(|| ReferenceOr::Item(internal.clone()));
             if op.operation_id.is_none() {
                 op.operation_id = Some(operation_id(method, path));
             }
@@ -88,7 +97,11 @@ fn operation_id(method: &str, path: &str) -> String {
     let mut id = method.to_owned();
     for part in path.split('/').filter(|p| !p.is_empty()) {
         id.push('_');
-        id.extend(part.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').map(|c| if c == '-' { '_' } else { c }));
+        id.extend(
+            part.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .map(|c| if c == '-' { '_' } else { c }),
+        );
     }
     id
 }

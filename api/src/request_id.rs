@@ -22,7 +22,9 @@ pub fn current() -> Option<String> {
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
 pub async fn middleware(mut req: Request, next: Next) -> Response {

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
-use shared::{auth::tokens::TokenKeys, config::Settings, jobs::JobQueue, services::rate_limit::FailureLimiter};
+use shared::{
+    auth::tokens::TokenKeys, config::Settings, jobs::JobQueue, services::rate_limit::FailureLimiter,
+};
 use uuid::Uuid;
 
 #[derive(Clone)]

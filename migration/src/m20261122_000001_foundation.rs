@@ -114,10 +114,18 @@ DROP TABLE IF EXISTS workspaces;
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await.map(|_| ())
+        manager
+            .get_connection()
+            .execute_unprepared(UP)
+            .await
+            .map(|_| ())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await.map(|_| ())
+        manager
+            .get_connection()
+            .execute_unprepared(DOWN)
+            .await
+            .map(|_| ())
     }
 }

@@ -91,7 +91,14 @@ impl AiConfig {
         let figment = figment::Figment::from(figment::providers::Yaml::string(text));
         let cfg: AiConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
-            (if key.is_empty() { "root".to_owned() } else { key }, e.kind.to_string())
+            (
+                if key.is_empty() {
+                    "root".to_owned()
+                } else {
+                    key
+                },
+                e.kind.to_string(),
+            )
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -102,10 +109,16 @@ impl AiConfig {
             let url = url::Url::parse(&p.base_url)
                 .map_err(|e| (format!("providers.{name}.base_url"), e.to_string()))?;
             if !matches!(url.scheme(), "http" | "https") {
-                return Err((format!("providers.{name}.base_url"), "must be http or https".into()));
+                return Err((
+                    format!("providers.{name}.base_url"),
+                    "must be http or https".into(),
+                ));
             }
             if p.timeout_secs == 0 {
-                return Err((format!("providers.{name}.timeout_secs"), "must be at least 1".into()));
+                return Err((
+                    format!("providers.{name}.timeout_secs"),
+                    "must be at least 1".into(),
+                ));
             }
         }
         if self.embeddings.provider == EmbeddingProvider::Openai {
@@ -128,13 +141,22 @@ impl AiConfig {
             if let Some(p) = &a.provider
                 && !self.providers.contains_key(p)
             {
-                return Err((format!("agents.{name}.provider"), format!("unknown provider {p:?}")));
+                return Err((
+                    format!("agents.{name}.provider"),
+                    format!("unknown provider {p:?}"),
+                ));
             }
             if !(0.0..=2.0).contains(&a.temperature) {
-                return Err((format!("agents.{name}.temperature"), "must be between 0 and 2".into()));
+                return Err((
+                    format!("agents.{name}.temperature"),
+                    "must be between 0 and 2".into(),
+                ));
             }
             if a.max_tokens == 0 || a.max_tokens > 32_768 {
-                return Err((format!("agents.{name}.max_tokens"), "must be between 1 and 32768".into()));
+                return Err((
+                    format!("agents.{name}.max_tokens"),
+                    "must be between 1 and 32768".into(),
+                ));
             }
             if a.model.trim().is_empty() {
                 return Err((format!("agents.{name}.model"), "must not be empty".into()));
@@ -157,15 +179,19 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_their_path() {
-        let text = include_str!("../../ai_config.yaml").replace("  insight_writer:\n", "  insight_writer:\n    temprature: 1\n");
+        let text = include_str!("../../ai_config.yaml").replace(
+            "  insight_writer:\n",
+            "  insight_writer:\n    temprature: 1\n",
+        );
         let (key, reason) = AiConfig::parse(&text).unwrap_err();
-        assert_eq!(key, "agents.insight_writer");
-        assert!(reason.contains("temprature"), "{reason}");
+        assert_eq!(key, "agents.insight_writer.temprature");
+        assert!(reason.contains("unknown field"), "{reason}");
     }
 
     #[test]
     fn an_agent_naming_a_missing_provider_is_rejected() {
-        let text = include_str!("../../ai_config.yaml").replacen("provider: null", "provider: nowhere", 1);
+        let text =
+            include_str!("../../ai_config.yaml").replacen("provider: null", "provider: nowhere", 1);
         let (key, _) = AiConfig::parse(&text).unwrap_err();
         assert_eq!(key, "agents.insight_writer.provider");
     }

@@ -135,7 +135,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { key: key.into(), reason: reason.into() }
+        Self {
+            key: key.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -152,12 +155,16 @@ impl JobSettings {
         let specific = self.kinds.get(kind);
         JobKindLimits {
             timeout: Duration::from_secs(
-                specific.and_then(|k| k.timeout_secs).unwrap_or(self.default_timeout_secs),
+                specific
+                    .and_then(|k| k.timeout_secs)
+                    .unwrap_or(self.default_timeout_secs),
             ),
             concurrency: specific
                 .and_then(|k| k.concurrency)
                 .unwrap_or(self.default_concurrency),
-            max_attempts: specific.and_then(|k| k.max_attempts).unwrap_or(self.max_attempts),
+            max_attempts: specific
+                .and_then(|k| k.max_attempts)
+                .unwrap_or(self.max_attempts),
         }
     }
 }
@@ -186,7 +193,10 @@ impl Settings {
         if !default_file.exists() {
             return Err(ConfigError::new(
                 "config_dir",
-                format!("{} not found (set PRODUCK_CONFIG_DIR)", default_file.display()),
+                format!(
+                    "{} not found (set PRODUCK_CONFIG_DIR)",
+                    default_file.display()
+                ),
             ));
         }
         let vars: Vec<(String, String)> = vars.into_iter().collect();
@@ -195,10 +205,12 @@ impl Settings {
             .merge(Yaml::file(config_dir.join(format!("{env}.yaml"))))
             .merge(Serialized::default("environment", env));
         // The conventional variables first, so the namespaced ones win when both are set.
-        for (key, dotted) in
-            [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url"), ("PORT", "server.port")]
-        {
-            if let Some((_, value)) = vars.iter().find(|(k, _)| k == key) {
+        for (key, dotted) in [
+            ("DATABASE_URL", "database.url"),
+            ("REDIS_URL", "redis.url"),
+            ("PORT", "server.port"),
+        ] {
+            if let Some((_, value)) = vars.iter().rfind(|(k, _)| k == key) {
                 figment = figment.merge(Serialized::default(dotted, parse_env_value(value)));
             }
         }
@@ -208,9 +220,17 @@ impl Settings {
                 figment = figment.merge(Serialized::default(&dotted, parse_env_value(value)));
             }
         }
-        let settings: Settings = figment.extract().map_err(|e| {
+        // Lossy: values from the environment are strings; let "3" fill a number, "true" a bool.
+        let settings: Settings = figment.extract_lossy().map_err(|e| {
             let key = e.path.join(".");
-            ConfigError::new(if key.is_empty() { "config".to_owned() } else { key }, e.kind.to_string())
+            ConfigError::new(
+                if key.is_empty() {
+                    "config".to_owned()
+                } else {
+                    key
+                },
+                e.kind.to_string(),
+            )
         })?;
         settings.validate()?;
         Ok(settings)
@@ -220,7 +240,8 @@ impl Settings {
         let s = self;
         check_url(&s.database.url, "database.url", &["postgres", "postgresql"])?;
         check_url(&s.redis.url, "redis.url", &["redis", "rediss"])?;
-        if s.database.max_connections == 0 || s.database.min_connections > s.database.max_connections
+        if s.database.max_connections == 0
+            || s.database.min_connections > s.database.max_connections
         {
             return Err(ConfigError::new(
                 "database.max_connections",
@@ -228,7 +249,10 @@ impl Settings {
             ));
         }
         if s.server.request_timeout_secs == 0 {
-            return Err(ConfigError::new("server.request_timeout_secs", "must be at least 1"));
+            return Err(ConfigError::new(
+                "server.request_timeout_secs",
+                "must be at least 1",
+            ));
         }
         for origin in &s.server.cors_origins {
             if origin == "*" {
@@ -250,7 +274,10 @@ impl Settings {
             match &s.auth.jwt_secret {
                 Some(secret) if secret.expose_secret().len() >= 32 => {}
                 Some(_) => {
-                    return Err(ConfigError::new("auth.jwt_secret", "must be at least 32 characters"));
+                    return Err(ConfigError::new(
+                        "auth.jwt_secret",
+                        "must be at least 32 characters",
+                    ));
                 }
                 None => {
                     return Err(ConfigError::new(
@@ -284,17 +311,28 @@ impl Settings {
         if let Some(key) = &s.auth.bootstrap_api_key
             && key.expose_secret().len() < 16
         {
-            return Err(ConfigError::new("auth.bootstrap_api_key", "must be at least 16 characters"));
+            return Err(ConfigError::new(
+                "auth.bootstrap_api_key",
+                "must be at least 16 characters",
+            ));
         }
         if s.auth.default_workspace.trim().is_empty() {
-            return Err(ConfigError::new("auth.default_workspace", "must not be empty"));
+            return Err(ConfigError::new(
+                "auth.default_workspace",
+                "must not be empty",
+            ));
         }
         if s.auth.login_max_failures == 0 {
-            return Err(ConfigError::new("auth.login_max_failures", "must be at least 1"));
+            return Err(ConfigError::new(
+                "auth.login_max_failures",
+                "must be at least 1",
+            ));
         }
         let prefix = &s.jobs.queue_prefix;
         if prefix.is_empty()
-            || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             return Err(ConfigError::new(
                 "jobs.queue_prefix",
@@ -302,24 +340,39 @@ impl Settings {
             ));
         }
         if s.jobs.max_attempts == 0 || s.jobs.max_attempts > 25 {
-            return Err(ConfigError::new("jobs.max_attempts", "must be between 1 and 25"));
+            return Err(ConfigError::new(
+                "jobs.max_attempts",
+                "must be between 1 and 25",
+            ));
         }
         if s.jobs.default_concurrency == 0 {
-            return Err(ConfigError::new("jobs.default_concurrency", "must be at least 1"));
+            return Err(ConfigError::new(
+                "jobs.default_concurrency",
+                "must be at least 1",
+            ));
         }
         for (kind, k) in &s.jobs.kinds {
             if k.concurrency == Some(0) {
-                return Err(ConfigError::new(format!("jobs.kinds.{kind}.concurrency"), "must be at least 1"));
+                return Err(ConfigError::new(
+                    format!("jobs.kinds.{kind}.concurrency"),
+                    "must be at least 1",
+                ));
             }
             if k.timeout_secs == Some(0) {
-                return Err(ConfigError::new(format!("jobs.kinds.{kind}.timeout_secs"), "must be at least 1"));
+                return Err(ConfigError::new(
+                    format!("jobs.kinds.{kind}.timeout_secs"),
+                    "must be at least 1",
+                ));
             }
         }
         if s.jobs.lease_secs < 2 {
             return Err(ConfigError::new("jobs.lease_secs", "must be at least 2"));
         }
         if s.worker.poll_interval_ms == 0 || s.worker.poll_interval_ms > 60_000 {
-            return Err(ConfigError::new("worker.poll_interval_ms", "must be between 1 and 60000"));
+            return Err(ConfigError::new(
+                "worker.poll_interval_ms",
+                "must be between 1 and 60000",
+            ));
         }
         if s.worker.heartbeat_secs == 0 || s.worker.missed_heartbeats == 0 {
             return Err(ConfigError::new(
@@ -328,7 +381,10 @@ impl Settings {
             ));
         }
         if s.worker.sweep_interval_secs == 0 {
-            return Err(ConfigError::new("worker.sweep_interval_secs", "must be at least 1"));
+            return Err(ConfigError::new(
+                "worker.sweep_interval_secs",
+                "must be at least 1",
+            ));
         }
         if let Err(e) = s.worker.maintenance_schedule.parse::<CronCheck>() {
             return Err(ConfigError::new("worker.maintenance_schedule", e));
@@ -356,7 +412,9 @@ impl std::str::FromStr for CronCheck {
         if fields == 6 || fields == 7 {
             Ok(CronCheck)
         } else {
-            Err(format!("{s:?} must have 6 or 7 fields (seconds first), found {fields}"))
+            Err(format!(
+                "{s:?} must have 6 or 7 fields (seconds first), found {fields}"
+            ))
         }
     }
 }
@@ -367,7 +425,11 @@ fn check_url(secret: &SecretString, key: &str, schemes: &[&str]) -> Result<(), C
     if !schemes.contains(&parsed.scheme()) {
         return Err(ConfigError::new(
             key,
-            format!("scheme must be one of {}, got {:?}", schemes.join(", "), parsed.scheme()),
+            format!(
+                "scheme must be one of {}, got {:?}",
+                schemes.join(", "),
+                parsed.scheme()
+            ),
         ));
     }
     Ok(())
@@ -395,4 +457,38 @@ pub fn config_dir() -> PathBuf {
         return local;
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        Settings::load_for(
+            &dir,
+            "test",
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    #[test]
+    fn environment_variables_override_files_and_the_last_one_wins() {
+        let s = load(&[
+            ("PRODUCK__SERVER__PORT", "9100"),
+            ("REDIS_URL", "redis://a:1/"),
+            ("REDIS_URL", "redis://b:2/"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.port, 9100);
+        assert_eq!(s.redis.url.expose_secret(), "redis://b:2/");
+        let s = load(&[("PORT", "9200")]).unwrap();
+        assert_eq!(s.server.port, 9200);
+    }
+
+    #[test]
+    fn a_non_numeric_port_is_rejected() {
+        let e = load(&[("PRODUCK__SERVER__PORT", "eighty")]).unwrap_err();
+        assert_eq!(e.key, "server.port", "{e}");
+    }
 }

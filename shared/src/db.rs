@@ -24,7 +24,9 @@ fn options(settings: &DatabaseSettings) -> ConnectOptions {
     opts.max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
-        .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1) * 2))
+        .acquire_timeout(Duration::from_secs(
+            settings.connect_timeout_secs.max(1) * 2,
+        ))
         .sqlx_logging(false);
     opts
 }
@@ -54,7 +56,10 @@ pub async fn create_if_missing(settings: &DatabaseSettings) -> Result<(), DbErr>
         .is_some();
     if !exists {
         let quoted = name.replace('"', "\"\"");
-        match admin.execute_unprepared(&format!("CREATE DATABASE \"{quoted}\"")).await {
+        match admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{quoted}\""))
+            .await
+        {
             Ok(_) => tracing::info!(database = %name, "created database"),
             // Another process created it between the check and the create.
             Err(e) if e.to_string().contains("already exists") => {}

@@ -22,7 +22,11 @@ pub enum DomainError {
     RateLimited { retry_after_secs: u64 },
     /// A dependency (Redis, a vendor API) is unreachable; safe to retry.
     #[error("{service} is unavailable")]
-    Unavailable { service: &'static str, #[source] source: Option<anyhow::Error> },
+    Unavailable {
+        service: &'static str,
+        #[source]
+        source: Option<anyhow::Error>,
+    },
     #[error("database error")]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -35,7 +39,10 @@ impl DomainError {
     }
 
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), message: message.into() }
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// True for a unique-constraint violation (SQLSTATE 23505).
@@ -58,6 +65,9 @@ impl DomainError {
 
 impl From<redis::RedisError> for DomainError {
     fn from(e: redis::RedisError) -> Self {
-        Self::Unavailable { service: "redis", source: Some(e.into()) }
+        Self::Unavailable {
+            service: "redis",
+            source: Some(e.into()),
+        }
     }
 }

@@ -43,7 +43,10 @@ pub fn unique_worker_name() -> String {
 }
 
 /// Which kinds this process consumes: all registered ones, or the subset asked for.
-pub fn select_kinds(registry: &JobRegistry, only: Option<&[String]>) -> anyhow::Result<Vec<String>> {
+pub fn select_kinds(
+    registry: &JobRegistry,
+    only: Option<&[String]>,
+) -> anyhow::Result<Vec<String>> {
     let all = registry.kinds();
     match only {
         None => Ok(all),
@@ -85,9 +88,16 @@ pub async fn run(
         monitor = monitor.register(move |restarts| {
             // A restarted worker registers under a fresh name: apalis refuses a name that
             // heartbeated recently.
-            let name = if restarts == 0 { name.clone() } else { format!("{name}-r{restarts}") };
+            let name = if restarts == 0 {
+                name.clone()
+            } else {
+                format!("{name}-r{restarts}")
+            };
             WorkerBuilder::new(name)
-                .backend(PollWith::new(storage.clone(), poll::Ticker::new(poll_every)))
+                .backend(PollWith::new(
+                    storage.clone(),
+                    poll::Ticker::new(poll_every),
+                ))
                 .catch_panic()
                 .concurrency(limits.concurrency)
                 .data(rt.clone())
@@ -125,9 +135,16 @@ pub async fn run(
 }
 
 /// Connects to Postgres and Redis and builds the shared runtime.
-pub async fn connect(settings: Arc<Settings>, registry: JobRegistry) -> anyhow::Result<Arc<Runtime>> {
-    let db = shared::db::connect(&settings.database).await.context("connecting to PostgreSQL")?;
-    let redis = shared::redis_conn::connect(&settings.redis).await.context("connecting to Redis")?;
+pub async fn connect(
+    settings: Arc<Settings>,
+    registry: JobRegistry,
+) -> anyhow::Result<Arc<Runtime>> {
+    let db = shared::db::connect(&settings.database)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let redis = shared::redis_conn::connect(&settings.redis)
+        .await
+        .context("connecting to Redis")?;
     Ok(Arc::new(Runtime {
         db,
         queue: JobQueue::new(redis, settings.clone()),

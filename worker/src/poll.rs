@@ -17,7 +17,10 @@ pub struct Ticker {
 
 impl Ticker {
     pub fn new(period: Duration) -> Self {
-        Self { period, interval: None }
+        Self {
+            period,
+            interval: None,
+        }
     }
 }
 
@@ -41,6 +44,10 @@ impl PollStrategy for Ticker {
         while interval.poll_tick(cx).is_ready() {
             fired = true;
         }
-        if fired { Poll::Ready(Some(())) } else { Poll::Pending }
+        if fired {
+            Poll::Ready(Some(()))
+        } else {
+            Poll::Pending
+        }
     }
 }

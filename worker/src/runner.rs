@@ -10,9 +10,20 @@ use shared::{entities::job_run, jobs::JobMessage, services::jobs};
 
 use crate::{JobContext, JobError, Runtime};
 
+/// Longer waits go back to the queue instead of holding a concurrency slot.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+
 pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxDynError> {
     let rt: Arc<Runtime> = (*rt).clone();
     let lease = Duration::from_secs(rt.settings.jobs.lease_secs);
+    // apalis schedules with whole-second precision; honour the exact backoff here.
+    if let Some((kind, wait)) = jobs::not_due_for(&rt.db, msg.job_id).await? {
+        if wait > MAX_INLINE_WAIT {
+            rt.queue.enqueue(&kind, msg.job_id, wait).await?;
+            return Ok(());
+        }
+        tokio::time::sleep(wait).await;
+    }
     // A database error here is transient: returning it lets apalis redeliver the message.
     let Some(job) = jobs::claim(&rt.db, msg.job_id, &rt.name, lease).await? else {
         tracing::debug!(job = %msg.job_id, "duplicate delivery or finished job; skipped");
@@ -35,18 +46,36 @@ impl<F: std::future::Future> InstrumentIn for F {
 
 async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
     let Some(handler) = rt.registry.get(&job.kind) else {
-        record(&rt, &job, Err(JobError::permanent(format!("no handler for job kind {:?}", job.kind)))).await;
+        record(
+            &rt,
+            &job,
+            Err(JobError::permanent(format!(
+                "no handler for job kind {:?}",
+                job.kind
+            ))),
+        )
+        .await;
         return;
     };
     let limits = rt.settings.jobs.limits_for(&job.kind);
     let renewer = tokio::spawn(renew_lease(rt.clone(), job.id));
     let ctx = JobContext::new(job.clone(), rt.clone());
-    let outcome = tokio::time::timeout(limits.timeout, AssertUnwindSafe(handler.run(ctx)).catch_unwind()).await;
+    let outcome = tokio::time::timeout(
+        limits.timeout,
+        AssertUnwindSafe(handler.run(ctx)).catch_unwind(),
+    )
+    .await;
     renewer.abort();
     let result = match outcome {
         Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(JobError::permanent(format!("job panicked: {}", panic_message(&panic)))),
-        Err(_) => Err(JobError::transient(format!("timed out after {} s", limits.timeout.as_secs()))),
+        Ok(Err(panic)) => Err(JobError::permanent(format!(
+            "job panicked: {}",
+            panic_message(&panic)
+        ))),
+        Err(_) => Err(JobError::transient(format!(
+            "timed out after {} s",
+            limits.timeout.as_secs()
+        ))),
     };
     record(&rt, &job, result).await;
 }
@@ -77,7 +106,8 @@ async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::V
         Err(JobError::Transient(e)) if job.attempts < job.max_attempts => {
             let delay = backoff(rt, job.attempts as u32);
             tracing::info!(error = %format!("{e:#}"), ?delay, "job failed; will retry");
-            let res = jobs::requeue_for_retry(&rt.db, job.id, &rt.name, &format!("{e:#}"), delay).await;
+            let res =
+                jobs::requeue_for_retry(&rt.db, job.id, &rt.name, &format!("{e:#}"), delay).await;
             if matches!(res, Ok(true))
                 && let Err(enqueue_err) = rt.queue.enqueue(&job.kind, job.id, delay).await
             {
@@ -93,8 +123,12 @@ async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::V
     };
     match written {
         Ok(true) => {}
-        Ok(false) => tracing::warn!(job = %job.id, "job was taken over by another worker; outcome dropped"),
-        Err(e) => tracing::error!(job = %job.id, error = %e, "could not record job outcome; the sweeper will retry it"),
+        Ok(false) => {
+            tracing::warn!(job = %job.id, "job was taken over by another worker; outcome dropped")
+        }
+        Err(e) => {
+            tracing::error!(job = %job.id, error = %e, "could not record job outcome; the sweeper will retry it")
+        }
     }
 }
 
@@ -106,7 +140,11 @@ pub fn backoff_delay(base_ms: u64, max_secs: u64, attempt: u32) -> Duration {
 }
 
 fn backoff(rt: &Runtime, attempt: u32) -> Duration {
-    backoff_delay(rt.settings.jobs.backoff_base_ms, rt.settings.jobs.backoff_max_secs, attempt)
+    backoff_delay(
+        rt.settings.jobs.backoff_base_ms,
+        rt.settings.jobs.backoff_max_secs,
+        attempt,
+    )
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

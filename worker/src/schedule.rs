@@ -16,8 +16,9 @@ use crate::Runtime;
 
 pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
     let expr = rt.settings.worker.maintenance_schedule.clone();
-    let schedule = cron::Schedule::from_str(&expr)
-        .with_context(|| format!("worker.maintenance_schedule {expr:?} is not a valid cron expression"))?;
+    let schedule = cron::Schedule::from_str(&expr).with_context(|| {
+        format!("worker.maintenance_schedule {expr:?} is not a valid cron expression")
+    })?;
     let name = format!("{}-cron-maintenance", rt.name);
     Ok(monitor.register(move |restarts| {
         WorkerBuilder::new(format!("{name}-{restarts}"))
@@ -27,7 +28,10 @@ pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
     }))
 }
 
-async fn maintenance_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), apalis::prelude::BoxDynError> {
+async fn maintenance_tick(
+    tick: Tick,
+    rt: Data<Arc<Runtime>>,
+) -> Result<(), apalis::prelude::BoxDynError> {
     let limits = rt.settings.jobs.limits_for(kinds::MAINTENANCE);
     let new = NewJob {
         workspace_id: None,
@@ -39,7 +43,9 @@ async fn maintenance_tick(tick: Tick, rt: Data<Arc<Runtime>>) -> Result<(), apal
         max_attempts: limits.max_attempts,
     };
     match jobs::start(&rt.db, &rt.queue, new).await {
-        Ok(StartOutcome::Started(job)) => tracing::info!(job = %job.id, "scheduled maintenance enqueued"),
+        Ok(StartOutcome::Started(job)) => {
+            tracing::info!(job = %job.id, "scheduled maintenance enqueued")
+        }
         Ok(_) => tracing::debug!("maintenance tick already taken by another worker"),
         Err(e) => tracing::warn!(error = %e, "could not schedule maintenance"),
     }

@@ -8,7 +8,8 @@ use shared::services::jobs;
 use crate::Runtime;
 
 pub async fn run(rt: Arc<Runtime>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(rt.settings.worker.sweep_interval_secs));
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(rt.settings.worker.sweep_interval_secs));
     loop {
         tick.tick().await;
         sweep_once(&rt).await;
@@ -20,7 +21,10 @@ pub async fn sweep_once(rt: &Runtime) {
     match jobs::sweep(&rt.db, queued_timeout).await {
         Ok(report) => {
             if report.failed > 0 {
-                tracing::warn!(count = report.failed, "sweeper failed jobs that could not be recovered");
+                tracing::warn!(
+                    count = report.failed,
+                    "sweeper failed jobs that could not be recovered"
+                );
             }
             for (id, kind) in report.requeued {
                 tracing::info!(job = %id, %kind, "sweeper re-enqueued a lost job");

@@ -76,7 +76,10 @@ pub struct ApiKeyPath {
     pub id: Uuid,
 }
 
-async fn list_keys(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<ApiKeyOut>>, ApiError> {
+async fn list_keys(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<ApiKeyOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
     let keys = api_keys::list(&state.db, p.workspace_id).await?;
     Ok(Json(keys.into_iter().map(ApiKeyOut::from).collect()))
@@ -88,8 +91,21 @@ async fn create_key(
     ValidJson(body): ValidJson<ApiKeyIn>,
 ) -> Result<(StatusCode, Json<CreatedApiKeyOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
-    let created = api_keys::create(&state.db, p.workspace_id, &body.name, body.role, p.user_id()).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKeyOut { key: created.secret, api_key: created.key.into() })))
+    let created = api_keys::create(
+        &state.db,
+        p.workspace_id,
+        &body.name,
+        body.role,
+        p.user_id(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKeyOut {
+            key: created.secret,
+            api_key: created.key.into(),
+        }),
+    ))
 }
 
 async fn revoke_key(

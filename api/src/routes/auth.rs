@@ -81,7 +81,11 @@ pub struct WorkspaceOut {
 
 impl From<workspace::Model> for WorkspaceOut {
     fn from(w: workspace::Model) -> Self {
-        Self { id: w.id, name: w.name, slug: w.slug }
+        Self {
+            id: w.id,
+            name: w.name,
+            slug: w.slug,
+        }
     }
 }
 
@@ -99,7 +103,10 @@ pub struct MeOut {
 }
 
 fn policy(state: &AppState) -> SessionPolicy<'_> {
-    SessionPolicy { keys: &state.keys, refresh_ttl_secs: state.settings.auth.refresh_token_ttl_secs }
+    SessionPolicy {
+        keys: &state.keys,
+        refresh_ttl_secs: state.settings.auth.refresh_token_ttl_secs,
+    }
 }
 
 async fn token_out(state: &AppState, s: IssuedSession) -> Result<Json<TokenOut>, ApiError> {
@@ -138,12 +145,18 @@ async fn login(
     token_out(&state, session).await
 }
 
-async fn refresh(State(state): State<AppState>, ValidJson(body): ValidJson<RefreshIn>) -> Result<Json<TokenOut>, ApiError> {
+async fn refresh(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<RefreshIn>,
+) -> Result<Json<TokenOut>, ApiError> {
     let session = sessions::refresh(&state.db, &policy(&state), &body.refresh_token).await?;
     token_out(&state, session).await
 }
 
-async fn logout(State(state): State<AppState>, ValidJson(body): ValidJson<RefreshIn>) -> Result<StatusCode, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    ValidJson(body): ValidJson<RefreshIn>,
+) -> Result<StatusCode, ApiError> {
     sessions::logout(&state.db, &body.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -156,11 +169,21 @@ async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<MeOut>, Ap
         .map_err(shared::DomainError::from)?
         .ok_or_else(|| ApiError::not_found("workspace not found"))?;
     let (kind, user, api_key_id) = match &p.actor {
-        Actor::User { id, .. } => ("jwt", Some(users::get(&state.db, p.workspace_id, *id).await?.into()), None),
+        Actor::User { id, .. } => (
+            "jwt",
+            Some(users::get(&state.db, p.workspace_id, *id).await?.into()),
+            None,
+        ),
         Actor::ApiKey { id } => ("api_key", None, Some(*id)),
         Actor::Local => ("disabled", None, None),
     };
-    Ok(Json(MeOut { auth: kind, role: p.role, workspace: ws.into(), user, api_key_id }))
+    Ok(Json(MeOut {
+        auth: kind,
+        role: p.role,
+        workspace: ws.into(),
+        user,
+        api_key_id,
+    }))
 }
 
 pub fn router() -> ApiRouter<AppState> {

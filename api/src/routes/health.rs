@@ -49,7 +49,11 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<HealthOut>)
         redis: word(redis_ok),
         error: (!down.is_empty()).then(|| format!("{} unreachable", down.join(" and "))),
     };
-    let status = if down.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if down.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body))
 }
 
@@ -63,7 +67,9 @@ pub fn router() -> ApiRouter<AppState> {
                      `status: \"error\"` naming what is down otherwise. No authentication.",
                 )
                 .tag("health")
-                .response_with::<503, Json<HealthOut>, _>(|r| r.description("A dependency is unreachable"))
+                .response_with::<503, Json<HealthOut>, _>(|r| {
+                    r.description("A dependency is unreachable")
+                })
         }),
     )
 }

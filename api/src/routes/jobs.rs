@@ -115,15 +115,33 @@ pub struct JobPath {
     pub id: Uuid,
 }
 
-async fn get_job(State(state): State<AppState>, auth: Auth, ValidPath(path): ValidPath<JobPath>) -> Result<Json<JobOut>, ApiError> {
+async fn get_job(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<JobPath>,
+) -> Result<Json<JobOut>, ApiError> {
     let job = jobs::get(&state.db, auth.0.workspace_id, path.id).await?;
     Ok(Json(job.into()))
 }
 
-async fn list_jobs(State(state): State<AppState>, auth: Auth, ValidQuery(q): ValidQuery<JobQuery>) -> Result<Json<JobListOut>, ApiError> {
-    let filter = JobFilter { kind: q.kind, status: q.status, limit: q.limit, offset: q.offset };
+async fn list_jobs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<JobQuery>,
+) -> Result<Json<JobListOut>, ApiError> {
+    let filter = JobFilter {
+        kind: q.kind,
+        status: q.status,
+        limit: q.limit,
+        offset: q.offset,
+    };
     let (rows, total) = jobs::list(&state.db, auth.0.workspace_id, &filter).await?;
-    Ok(Json(JobListOut { jobs: rows.into_iter().map(JobOut::from).collect(), total, limit: q.limit, offset: q.offset }))
+    Ok(Json(JobListOut {
+        jobs: rows.into_iter().map(JobOut::from).collect(),
+        total,
+        limit: q.limit,
+        offset: q.offset,
+    }))
 }
 
 pub fn router() -> ApiRouter<AppState> {
@@ -131,13 +149,17 @@ pub fn router() -> ApiRouter<AppState> {
         .api_route(
             "/jobs",
             get_with(list_jobs, |op| {
-                op.summary("List jobs").description("Background jobs of the caller's workspace, newest first.").tag("jobs")
+                op.summary("List jobs")
+                    .description("Background jobs of the caller's workspace, newest first.")
+                    .tag("jobs")
             }),
         )
         .api_route(
             "/jobs/{id}",
             get_with(get_job, |op| {
-                op.summary("Get a job").description("Status, progress, result or error of one job.").tag("jobs")
+                op.summary("Get a job")
+                    .description("Status, progress, result or error of one job.")
+                    .tag("jobs")
             }),
         )
 }

@@ -80,7 +80,10 @@ pub struct UserPath {
     pub id: Uuid,
 }
 
-async fn list_users(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<UserOut>>, ApiError> {
+async fn list_users(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<UserOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
     let members = users::list(&state.db, p.workspace_id).await?;
     Ok(Json(members.into_iter().map(UserOut::from).collect()))
@@ -92,7 +95,12 @@ async fn create_user(
     ValidJson(body): ValidJson<UserIn>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
-    let new = NewMember { email: body.email, password: body.password, display_name: body.display_name, role: body.role };
+    let new = NewMember {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
+        role: body.role,
+    };
     let member = users::add(&state.db, p.workspace_id, new).await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
@@ -104,7 +112,16 @@ async fn update_user(
     ValidJson(body): ValidJson<UserPatch>,
 ) -> Result<Json<UserOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let member = users::update(&state.db, p.workspace_id, path.id, MemberPatch { role: body.role, active: body.active }).await?;
+    let member = users::update(
+        &state.db,
+        p.workspace_id,
+        path.id,
+        MemberPatch {
+            role: body.role,
+            active: body.active,
+        },
+    )
+    .await?;
     Ok(Json(member.into()))
 }
 

@@ -32,7 +32,9 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
     let known = stored.is_some();
     let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
     let ok = tokio::task::spawn_blocking(move || {
-        Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
     })
     .await
     .unwrap_or(false);

@@ -38,7 +38,9 @@ pub struct JobQueue {
 
 impl std::fmt::Debug for JobQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobQueue").field("prefix", &self.settings.jobs.queue_prefix).finish()
+        f.debug_struct("JobQueue")
+            .field("prefix", &self.settings.jobs.queue_prefix)
+            .finish()
     }
 }
 
@@ -59,7 +61,11 @@ impl JobQueue {
     /// `job_runs` row is committed.
     pub async fn enqueue(&self, kind: &str, job_id: Uuid, delay: Duration) -> anyhow::Result<()> {
         let mut storage = self.storage(kind);
-        let task = TaskBuilder::new(JobMessage { job_id }).run_after(delay).build();
+        // apalis schedules in whole seconds and may deliver up to a second early; the
+        // runner waits out the remainder, so backoff stays exact.
+        let task = TaskBuilder::new(JobMessage { job_id })
+            .run_after(delay)
+            .build();
         storage
             .push_task(task)
             .await

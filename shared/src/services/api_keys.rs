@@ -64,24 +64,27 @@ pub async fn ensure_exact(
     secret: &str,
 ) -> Result<api_key::Model, DomainError> {
     let hash = secrets::sha256_hex(secret);
-    if let Some(existing) =
-        api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash)).one(db).await?
+    if let Some(existing) = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash))
+        .one(db)
+        .await?
     {
         return Ok(existing);
     }
     match insert(db, workspace_id, name, role, None, secret).await {
-        Err(DomainError::Db(e)) if DomainError::is_unique_violation(&e) => {
-            api_key::Entity::find()
-                .filter(api_key::Column::KeyHash.eq(secrets::sha256_hex(secret)))
-                .one(db)
-                .await?
-                .ok_or(DomainError::not_found("api key"))
-        }
+        Err(DomainError::Db(e)) if DomainError::is_unique_violation(&e) => api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(secrets::sha256_hex(secret)))
+            .one(db)
+            .await?
+            .ok_or(DomainError::not_found("api key")),
         other => other,
     }
 }
 
-pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<api_key::Model>, DomainError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<api_key::Model>, DomainError> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::WorkspaceId.eq(workspace_id))
         .order_by_desc(api_key::Column::CreatedAt)
@@ -91,7 +94,11 @@ pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<a
 }
 
 /// Revokes a key of this workspace. Revoking twice is fine; another workspace's key is 404.
-pub async fn revoke(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<api_key::Model, DomainError> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<api_key::Model, DomainError> {
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::WorkspaceId.eq(workspace_id))
         .one(db)
@@ -100,7 +107,11 @@ pub async fn revoke(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> 
     if key.revoked_at.is_some() {
         return Ok(key);
     }
-    Ok(api_key::ActiveModel { id: Set(key.id), revoked_at: Set(Some(Utc::now())), ..Default::default() }
-        .update(db)
-        .await?)
+    Ok(api_key::ActiveModel {
+        id: Set(key.id),
+        revoked_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?)
 }

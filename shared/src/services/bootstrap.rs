@@ -25,11 +25,17 @@ pub async fn create_admin(
     password: &str,
 ) -> Result<(workspace::Model, AdminOutcome), DomainError> {
     if password.chars().count() < 8 {
-        return Err(DomainError::invalid("password", "must be at least 8 characters"));
+        return Err(DomainError::invalid(
+            "password",
+            "must be at least 8 characters",
+        ));
     }
     let ws = workspaces::ensure(db, &settings.auth.default_workspace).await?;
     let existing = user::Entity::find()
-        .filter(Expr::cust_with_values("lower(email) = $1", [email.trim().to_lowercase()]))
+        .filter(Expr::cust_with_values(
+            "lower(email) = $1",
+            [email.trim().to_lowercase()],
+        ))
         .one(db)
         .await?;
     if let Some(u) = existing
@@ -53,7 +59,10 @@ pub async fn create_admin(
 
 /// Runs at every start: the default workspace exists, and the provisioned admin key (if
 /// configured) exists with exactly its value.
-pub async fn on_start(db: &DatabaseConnection, settings: &Settings) -> Result<workspace::Model, DomainError> {
+pub async fn on_start(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<workspace::Model, DomainError> {
     let ws = workspaces::ensure(db, &settings.auth.default_workspace).await?;
     if let Some(secret) = &settings.auth.bootstrap_api_key {
         api_keys::ensure_exact(db, ws.id, "bootstrap", Role::Admin, secret.expose_secret()).await?;

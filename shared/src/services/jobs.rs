@@ -83,7 +83,10 @@ pub async fn start(
             return match live {
                 Some(existing) => Ok(StartOutcome::AlreadyRunning(existing)),
                 // It finished between our insert and this read: report it as a conflict anyway.
-                None => Err(DomainError::Conflict(format!("a {} job was just running", new.kind))),
+                None => Err(DomainError::Conflict(format!(
+                    "a {} job was just running",
+                    new.kind
+                ))),
             };
         }
         Err(e) => return Err(e.into()),
@@ -111,7 +114,11 @@ async fn live_singleton(
 }
 
 /// A job of the caller's workspace; another workspace's job is "not found".
-pub async fn get(db: &impl ConnectionTrait, workspace_id: Uuid, id: Uuid) -> Result<job_run::Model, DomainError> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<job_run::Model, DomainError> {
     job_run::Entity::find_by_id(id)
         .filter(job_run::Column::WorkspaceId.eq(workspace_id))
         .one(db)
@@ -166,19 +173,47 @@ pub async fn claim(
     let sql = "UPDATE job_runs SET status = 'running', attempts = attempts + 1, worker = $2, \
                lease_until = now() + make_interval(secs => $3), started_at = now(), \
                message = 'running', updated_at = now() \
-               WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND lease_until < now())) \
+               WHERE id = $1 AND ((status = 'queued' AND enqueued_at <= now()) \
+                                  OR (status = 'running' AND lease_until < now())) \
                RETURNING *";
     Ok(job_run::Entity::find()
-        .from_raw_sql(raw(sql, vec![id.into(), worker.into(), lease.as_secs_f64().into()]))
+        .from_raw_sql(raw(
+            sql,
+            vec![id.into(), worker.into(), lease.as_secs_f64().into()],
+        ))
         .one(db)
         .await?)
 }
 
+/// For a queued run not yet due (retry backoff): its kind and how long until it is due.
+pub async fn not_due_for(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(String, Duration)>, DomainError> {
+    let row = job_run::Entity::find_by_id(id).one(db).await?;
+    Ok(row.filter(|j| j.status == status::QUEUED).and_then(|j| {
+        (j.enqueued_at - Utc::now())
+            .to_std()
+            .ok()
+            .map(|wait| (j.kind, wait))
+    }))
+}
+
 /// Extends this worker's lease; false when the run is no longer ours.
-pub async fn renew_lease(db: &impl ConnectionTrait, id: Uuid, worker: &str, lease: Duration) -> Result<bool, DomainError> {
+pub async fn renew_lease(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    lease: Duration,
+) -> Result<bool, DomainError> {
     let sql = "UPDATE job_runs SET lease_until = now() + make_interval(secs => $3) \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
-    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), lease.as_secs_f64().into()])).await?;
+    let res = db
+        .execute_raw(raw(
+            sql,
+            vec![id.into(), worker.into(), lease.as_secs_f64().into()],
+        ))
+        .await?;
     Ok(res.rows_affected() == 1)
 }
 
@@ -191,24 +226,46 @@ pub async fn set_progress(
 ) -> Result<(), DomainError> {
     let sql = "UPDATE job_runs SET progress = $3, message = $4, updated_at = now() \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
-    db.execute_raw(raw(sql, vec![id.into(), worker.into(), (progress.min(100) as i16).into(), message.into()]))
-        .await?;
+    db.execute_raw(raw(
+        sql,
+        vec![
+            id.into(),
+            worker.into(),
+            (progress.min(100) as i16).into(),
+            message.into(),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 
-pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str, result: Value) -> Result<bool, DomainError> {
+pub async fn complete(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    result: Value,
+) -> Result<bool, DomainError> {
     let sql = "UPDATE job_runs SET status = 'completed', progress = 100, message = 'completed', \
                result = $3, error = NULL, lease_until = NULL, finished_at = now(), updated_at = now() \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
-    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), result.into()])).await?;
+    let res = db
+        .execute_raw(raw(sql, vec![id.into(), worker.into(), result.into()]))
+        .await?;
     Ok(res.rows_affected() == 1)
 }
 
-pub async fn fail(db: &impl ConnectionTrait, id: Uuid, worker: &str, error: &str) -> Result<bool, DomainError> {
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    worker: &str,
+    error: &str,
+) -> Result<bool, DomainError> {
     let sql = "UPDATE job_runs SET status = 'failed', message = 'failed', error = $3, \
                lease_until = NULL, finished_at = now(), updated_at = now() \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
-    let res = db.execute_raw(raw(sql, vec![id.into(), worker.into(), error.into()])).await?;
+    let res = db
+        .execute_raw(raw(sql, vec![id.into(), worker.into(), error.into()]))
+        .await?;
     Ok(res.rows_affected() == 1)
 }
 
@@ -225,7 +282,15 @@ pub async fn requeue_for_retry(
                enqueued_at = now() + make_interval(secs => $4), updated_at = now() \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
     let res = db
-        .execute_raw(raw(sql, vec![id.into(), worker.into(), error.into(), delay.as_secs_f64().into()]))
+        .execute_raw(raw(
+            sql,
+            vec![
+                id.into(),
+                worker.into(),
+                error.into(),
+                delay.as_secs_f64().into(),
+            ],
+        ))
         .await?;
     Ok(res.rows_affected() == 1)
 }
@@ -241,7 +306,10 @@ pub struct SweepReport {
 /// Finds runs that would otherwise be lost: running with a lapsed lease (their worker died)
 /// or queued long past their due time (the enqueue was lost). Requeues them, or fails them
 /// with a clear message when they are out of attempts. Safe to run on every worker at once.
-pub async fn sweep(db: &impl ConnectionTrait, queued_timeout: Duration) -> Result<SweepReport, DomainError> {
+pub async fn sweep(
+    db: &impl ConnectionTrait,
+    queued_timeout: Duration,
+) -> Result<SweepReport, DomainError> {
     let secs = queued_timeout.as_secs_f64();
     let fail_sql = "UPDATE job_runs SET status = 'failed', message = 'failed', lease_until = NULL, \
         finished_at = now(), updated_at = now(), \
@@ -252,7 +320,10 @@ pub async fn sweep(db: &impl ConnectionTrait, queued_timeout: Duration) -> Resul
             (status = 'running' AND lease_until < now() AND attempts >= max_attempts) \
             OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $1 * (max_attempts + 1))) \
             FOR UPDATE SKIP LOCKED)";
-    let failed = db.execute_raw(raw(fail_sql, vec![secs.into()])).await?.rows_affected() as usize;
+    let failed = db
+        .execute_raw(raw(fail_sql, vec![secs.into()]))
+        .await?
+        .rows_affected() as usize;
     let requeue_sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, \
         message = CASE WHEN status = 'running' THEN 're-queued: its worker stopped responding' \
                        ELSE 're-queued: not picked up in time' END, \
@@ -264,10 +335,15 @@ pub async fn sweep(db: &impl ConnectionTrait, queued_timeout: Duration) -> Resul
                 AND enqueued_at < now() - make_interval(secs => $1)) \
             FOR UPDATE SKIP LOCKED) \
         RETURNING id, kind";
-    let rows = db.query_all_raw(raw(requeue_sql, vec![secs.into()])).await?;
+    let rows = db
+        .query_all_raw(raw(requeue_sql, vec![secs.into()]))
+        .await?;
     let mut requeued = Vec::with_capacity(rows.len());
     for row in rows {
-        requeued.push((row.try_get::<Uuid>("", "id")?, row.try_get::<String>("", "kind")?));
+        requeued.push((
+            row.try_get::<Uuid>("", "id")?,
+            row.try_get::<String>("", "kind")?,
+        ));
     }
     Ok(SweepReport { requeued, failed })
 }

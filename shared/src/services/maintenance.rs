@@ -18,7 +18,10 @@ pub struct MaintenanceReport {
 
 /// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
 /// job runs older than the retention.
-pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<MaintenanceReport, DomainError> {
+pub async fn prune(
+    db: &impl ConnectionTrait,
+    retention_days: u32,
+) -> Result<MaintenanceReport, DomainError> {
     let grace = Utc::now() - Duration::days(1);
     let tokens = refresh_token::Entity::delete_many()
         .filter(
@@ -30,7 +33,11 @@ pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<Mai
         .await?;
     let cutoff = Utc::now() - Duration::days(i64::from(retention_days));
     let jobs = job_run::Entity::delete_many()
-        .filter(job_run::Column::Status.is_in([status::COMPLETED, status::FAILED, status::CANCELLED]))
+        .filter(job_run::Column::Status.is_in([
+            status::COMPLETED,
+            status::FAILED,
+            status::CANCELLED,
+        ]))
         .filter(job_run::Column::FinishedAt.lt(cutoff))
         .exec(db)
         .await?;

@@ -1,9 +1,7 @@
 //! Who is calling: resolves a bearer credential (JWT or API key) to a workspace and role.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -14,8 +12,13 @@ use crate::{
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User { id: Uuid, email: String },
-    ApiKey { id: Uuid },
+    User {
+        id: Uuid,
+        email: String,
+    },
+    ApiKey {
+        id: Uuid,
+    },
     /// `auth.disabled`: the single local operator.
     Local,
 }
@@ -49,7 +52,9 @@ impl Principal {
         if self.role >= needed {
             Ok(())
         } else {
-            Err(DomainError::Forbidden(format!("this action needs the {needed} role")))
+            Err(DomainError::Forbidden(format!(
+                "this action needs the {needed} role"
+            )))
         }
     }
 }
@@ -64,8 +69,9 @@ pub async fn authenticate(
     bearer: &str,
 ) -> Result<Principal, DomainError> {
     if crate::auth::tokens::looks_like_jwt(bearer) {
-        let claims =
-            keys.verify(bearer).ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
+        let claims = keys
+            .verify(bearer)
+            .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
         let found = membership::Entity::find_by_id((claims.ws, claims.sub))
             .find_also_related(user::Entity)
             .one(db)
@@ -74,7 +80,10 @@ pub async fn authenticate(
             Some((m, Some(u))) if m.deactivated_at.is_none() => Ok(Principal {
                 workspace_id: m.workspace_id,
                 role: m.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-                actor: Actor::User { id: u.id, email: u.email },
+                actor: Actor::User {
+                    id: u.id,
+                    email: u.email,
+                },
             }),
             _ => Err(DomainError::Unauthorized(BAD_CREDENTIALS.into())),
         }
@@ -113,10 +122,17 @@ pub async fn find_api_key(
 /// Records use at most once a minute per key, so busy keys do not write on every request.
 async fn touch_api_key(db: &impl ConnectionTrait, key: &api_key::Model) {
     let now = Utc::now();
-    if key.last_used_at.is_some_and(|t| (now - t).num_seconds() < 60) {
+    if key
+        .last_used_at
+        .is_some_and(|t| (now - t).num_seconds() < 60)
+    {
         return;
     }
-    let update = api_key::ActiveModel { id: Set(key.id), last_used_at: Set(Some(now)), ..Default::default() };
+    let update = api_key::ActiveModel {
+        id: Set(key.id),
+        last_used_at: Set(Some(now)),
+        ..Default::default()
+    };
     if let Err(e) = update.update(db).await {
         tracing::warn!(error = %e, "could not record api key use");
     }

@@ -15,7 +15,12 @@ pub struct FailureLimiter {
 
 impl FailureLimiter {
     pub fn new(conn: ConnectionManager, prefix: &str, max_failures: u32, window_secs: u64) -> Self {
-        Self { conn, prefix: format!("{prefix}:ratelimit"), max_failures, window_secs }
+        Self {
+            conn,
+            prefix: format!("{prefix}:ratelimit"),
+            max_failures,
+            window_secs,
+        }
     }
 
     fn key(&self, scope: &str, subject: &str) -> String {
@@ -27,10 +32,17 @@ impl FailureLimiter {
         let mut conn = self.conn.clone();
         for (scope, subject) in subjects {
             let key = self.key(scope, subject);
-            let (count, ttl): (Option<u32>, i64) =
-                redis::pipe().get(&key).ttl(&key).query_async(&mut conn).await?;
+            let (count, ttl): (Option<u32>, i64) = redis::pipe()
+                .get(&key)
+                .ttl(&key)
+                .query_async(&mut conn)
+                .await?;
             if count.unwrap_or(0) >= self.max_failures {
-                let retry_after_secs = if ttl > 0 { ttl as u64 } else { self.window_secs };
+                let retry_after_secs = if ttl > 0 {
+                    ttl as u64
+                } else {
+                    self.window_secs
+                };
                 return Err(DomainError::RateLimited { retry_after_secs });
             }
         }
@@ -43,7 +55,13 @@ impl FailureLimiter {
         for (scope, subject) in subjects {
             let key = self.key(scope, subject);
             // NX: the window starts at the first failure and is not extended by later ones.
-            pipe.incr(&key, 1).ignore().cmd("EXPIRE").arg(&key).arg(self.window_secs).arg("NX").ignore();
+            pipe.incr(&key, 1)
+                .ignore()
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(self.window_secs)
+                .arg("NX")
+                .ignore();
         }
         pipe.query_async::<()>(&mut conn).await?;
         Ok(())
@@ -51,7 +69,10 @@ impl FailureLimiter {
 
     pub async fn clear(&self, scope: &str, subject: &str) -> Result<(), DomainError> {
         let mut conn = self.conn.clone();
-        redis::cmd("DEL").arg(self.key(scope, subject)).query_async::<()>(&mut conn).await?;
+        redis::cmd("DEL")
+            .arg(self.key(scope, subject))
+            .query_async::<()>(&mut conn)
+            .await?;
         Ok(())
     }
 }

@@ -51,7 +51,11 @@ pub async fn login(
         .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
         .one(&txn)
         .await?;
-    let ok = password::verify(password_attempt.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = password::verify(
+        password_attempt.to_owned(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
     let Some(user) = found.filter(|_| ok) else {
         txn.rollback().await?;
         limiter.record_failure(&subjects).await?;
@@ -69,9 +73,13 @@ pub async fn login(
         limiter.record_failure(&subjects).await?;
         return Err(DomainError::Unauthorized(LOGIN_FAILED.into()));
     };
-    user::ActiveModel { id: Set(user.id), last_login_at: Set(Some(Utc::now())), ..Default::default() }
-        .update(&txn)
-        .await?;
+    user::ActiveModel {
+        id: Set(user.id),
+        last_login_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     let session = issue(&txn, policy, user.id, &member, Uuid::new_v4()).await?;
     txn.commit().await?;
     limiter.clear("account", &email).await?;
@@ -108,7 +116,10 @@ async fn issue(
         refresh_expires_at,
         user_id,
         workspace_id: member.workspace_id,
-        role: member.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+        role: member
+            .role
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
     })
 }
 
@@ -150,9 +161,13 @@ pub async fn refresh(
         txn.commit().await?;
         return Err(DomainError::Unauthorized(REFRESH_INVALID.into()));
     };
-    refresh_token::ActiveModel { id: Set(row.id), used_at: Set(Some(Utc::now())), ..Default::default() }
-        .update(&txn)
-        .await?;
+    refresh_token::ActiveModel {
+        id: Set(row.id),
+        used_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
     let session = issue(&txn, policy, row.user_id, &member, row.family_id).await?;
     txn.commit().await?;
     Ok(session)

@@ -34,7 +34,10 @@ pub struct NewMember {
     pub role: Role,
 }
 
-pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<Member>, DomainError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<Member>, DomainError> {
     let rows = membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(workspace_id))
         .find_also_related(user::Entity)
@@ -44,7 +47,12 @@ pub async fn list(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<M
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(m, u)| u.map(|user| Member { user, membership: m }))
+        .filter_map(|(m, u)| {
+            u.map(|user| Member {
+                user,
+                membership: m,
+            })
+        })
         .collect())
 }
 
@@ -57,7 +65,12 @@ pub async fn get(
         .find_also_related(user::Entity)
         .one(db)
         .await?
-        .and_then(|(m, u)| u.map(|user| Member { user, membership: m }))
+        .and_then(|(m, u)| {
+            u.map(|user| Member {
+                user,
+                membership: m,
+            })
+        })
         .ok_or(DomainError::not_found("user"))
 }
 
@@ -78,20 +91,18 @@ pub async fn add(
     let now = Utc::now();
     let user = match existing {
         Some(u) => u,
-        None => {
-            user::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                email: Set(email.clone()),
-                password_hash: Set(hash),
-                display_name: Set(new.display_name),
-                created_at: Set(now),
-                updated_at: Set(now),
-                last_login_at: Set(None),
-            }
-            .insert(&txn)
-            .await
-            .map_err(|e| conflict_on_unique(e, "a user with this email already exists"))?
+        None => user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.clone()),
+            password_hash: Set(hash),
+            display_name: Set(new.display_name),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_login_at: Set(None),
         }
+        .insert(&txn)
+        .await
+        .map_err(|e| conflict_on_unique(e, "a user with this email already exists"))?,
     };
     let membership = membership::ActiveModel {
         workspace_id: Set(workspace_id),
@@ -124,7 +135,9 @@ pub async fn update(
     let was_active_admin =
         current.role() == Role::Admin && current.membership.deactivated_at.is_none();
     let new_role = patch.role.unwrap_or(current.role());
-    let new_active = patch.active.unwrap_or(current.membership.deactivated_at.is_none());
+    let new_active = patch
+        .active
+        .unwrap_or(current.membership.deactivated_at.is_none());
     if was_active_admin && (new_role != Role::Admin || !new_active) {
         let admins = membership::Entity::find()
             .filter(membership::Column::WorkspaceId.eq(workspace_id))
@@ -157,7 +170,10 @@ pub async fn update(
         sessions::revoke_member(&txn, workspace_id, user_id).await?;
     }
     txn.commit().await?;
-    Ok(Member { user: current.user, membership: updated })
+    Ok(Member {
+        user: current.user,
+        membership: updated,
+    })
 }
 
 fn conflict_on_unique(e: sea_orm::DbErr, message: &str) -> DomainError {

@@ -20,10 +20,16 @@ pub fn slugify(name: &str) -> String {
 }
 
 /// Returns the workspace with this name's slug, creating it when missing.
-pub async fn ensure(db: &impl ConnectionTrait, name: &str) -> Result<workspace::Model, DomainError> {
+pub async fn ensure(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<workspace::Model, DomainError> {
     let slug = slugify(name);
     if slug.is_empty() {
-        return Err(DomainError::invalid("name", "workspace name needs a letter or digit"));
+        return Err(DomainError::invalid(
+            "name",
+            "workspace name needs a letter or digit",
+        ));
     }
     if let Some(found) = find_by_slug(db, &slug).await? {
         return Ok(found);
@@ -39,9 +45,9 @@ pub async fn ensure(db: &impl ConnectionTrait, name: &str) -> Result<workspace::
     match created {
         Ok(ws) => Ok(ws),
         // Another process created it concurrently: use theirs.
-        Err(e) if DomainError::is_unique_violation(&e) => {
-            find_by_slug(db, &slug).await?.ok_or(DomainError::not_found("workspace"))
-        }
+        Err(e) if DomainError::is_unique_violation(&e) => find_by_slug(db, &slug)
+            .await?
+            .ok_or(DomainError::not_found("workspace")),
         Err(e) => Err(e.into()),
     }
 }
@@ -50,7 +56,10 @@ pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> Result<Option<workspace::Model>, DomainError> {
-    Ok(workspace::Entity::find().filter(workspace::Column::Slug.eq(slug)).one(db).await?)
+    Ok(workspace::Entity::find()
+        .filter(workspace::Column::Slug.eq(slug))
+        .one(db)
+        .await?)
 }
 
 #[cfg(test)]

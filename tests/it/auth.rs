@@ -1,0 +1,216 @@
+use serde_json::{Value, json};
+use shared::auth::Role;
+
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, problem};
+
+#[tokio::test]
+async fn login_returns_tokens_that_authenticate_me() {
+    let app = TestApp::spawn().await;
+    let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert_eq!(body["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(body["user"]["role"], "admin");
+    let me: Value = app
+        .get("/auth/me", body["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["auth"], "jwt");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["workspace"]["id"], app.workspace_id.to_string());
+    assert_eq!(me["user"]["email"], ADMIN_EMAIL);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    let wrong = problem(
+        app.login(ADMIN_EMAIL, "nope-nope").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let unknown = problem(
+        app.login("ghost@example.com", "nope-nope").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_eq!(wrong["detail"], unknown["detail"]);
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
+    let app = TestApp::builder()
+        .env("PRODUCK__AUTH__LOGIN_MAX_FAILURES", "3")
+        .spawn()
+        .await;
+    for _ in 0..3 {
+        assert_eq!(app.login(ADMIN_EMAIL, "bad-password").await.status(), 401);
+    }
+    // Even the right password is refused while the account is locked out.
+    let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= 900);
+    problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
+    let app = TestApp::spawn().await;
+    let first: Value = app
+        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let res = app
+        .http
+        .post(app.url("/auth/refresh"))
+        .json(&json!({"refresh_token": r1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    assert_eq!(
+        app.get("/auth/me", second["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+
+    // r1 was spent: presenting it again is treated as theft.
+    let reuse = app
+        .http
+        .post(app.url("/auth/refresh"))
+        .json(&json!({"refresh_token": r1}))
+        .send()
+        .await
+        .unwrap();
+    problem(reuse, 401, "unauthorized").await;
+    // ...and the legitimate successor r2 is dead too.
+    let after = app
+        .http
+        .post(app.url("/auth/refresh"))
+        .json(&json!({"refresh_token": r2}))
+        .send()
+        .await
+        .unwrap();
+    problem(after, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let s: Value = app
+        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rt = s["refresh_token"].as_str().unwrap();
+    let res = app
+        .http
+        .post(app.url("/auth/logout"))
+        .json(&json!({"refresh_token": rt}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = app
+        .http
+        .post(app.url("/auth/refresh"))
+        .json(&json!({"refresh_token": rt}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn missing_and_bad_tokens_are_401_with_www_authenticate() {
+    let app = TestApp::spawn().await;
+    let res = app.http.get(app.url("/auth/me")).send().await.unwrap();
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer realm=\"produck\""
+    );
+    problem(res, 401, "unauthorized").await;
+    problem(
+        app.get("/auth/me", "not-a-token").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+    problem(app.get("/auth/me", forged).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn a_deactivated_member_loses_access_at_once() {
+    let app = TestApp::spawn().await;
+    let token = app.member_token("viewer@example.com", Role::Viewer).await;
+    assert_eq!(app.get("/auth/me", &token).await.status(), 200);
+    let users: Value = app
+        .get("/users", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "viewer@example.com")
+        .unwrap()["id"]
+        .clone();
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/users/{}", id.as_str().unwrap()),
+            &app.admin_token,
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    problem(app.get("/auth/me", &token).await, 401, "unauthorized").await;
+    problem(
+        app.login("viewer@example.com", "member-password-1").await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn auth_disabled_acts_as_the_default_admin() {
+    let app = TestApp::builder()
+        .env("PRODUCK__AUTH__DISABLED", "true")
+        .spawn()
+        .await;
+    let me: Value = app
+        .http
+        .get(app.url("/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["auth"], "disabled");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["workspace"]["id"], app.workspace_id.to_string());
+}

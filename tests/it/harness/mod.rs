@@ -1,0 +1,338 @@
+//! Test harness: a real PostgreSQL database per test, a Redis namespace per test, the API
+//! on port 0 and workers in-process (each on its own runtime so a test can kill one).
+
+pub mod db;
+pub mod workers;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use api::AppState;
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+use shared::{
+    auth::Role,
+    config::Settings,
+    entities::job_run,
+    jobs::status,
+    services::{bootstrap, jobs, users, workspaces},
+};
+use uuid::Uuid;
+use worker::JobRegistry;
+
+pub use db::TestDb;
+pub use workers::TestWorker;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "s3cret-admin-password";
+
+pub fn repo_path(rel: &str) -> String {
+    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings for a test: the `test` environment, this test's database, a fresh queue prefix,
+/// plus overrides as `PRODUCK__...` variables.
+pub fn test_settings(
+    db_url: &str,
+    overrides: &[(&str, &str)],
+) -> Result<Settings, shared::config::ConfigError> {
+    let prefix = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), db_url.to_owned()),
+        ("REDIS_URL".to_owned(), db::redis_url()),
+        ("PRODUCK__JOBS__QUEUE_PREFIX".to_owned(), prefix),
+        (
+            "PRODUCK__AI__CONFIG_PATH".to_owned(),
+            repo_path("ai_config.yaml"),
+        ),
+    ];
+    vars.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    Settings::load_for(std::path::Path::new(&repo_path("config")), "test", vars)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub settings: Arc<Settings>,
+    pub workspace_id: Uuid,
+    pub admin_token: String,
+    pub workers: Vec<TestWorker>,
+    registry: JobRegistry,
+    server: tokio::task::JoinHandle<()>,
+    _db: TestDb,
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    overrides: Vec<(String, String)>,
+    registry: Option<JobRegistry>,
+    workers: usize,
+}
+
+impl TestAppBuilder {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.overrides.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// In-process workers consuming every kind of `registry`.
+    pub fn workers(mut self, n: usize, registry: JobRegistry) -> Self {
+        self.workers = n;
+        self.registry = Some(registry);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let db = TestDb::new().await;
+        let overrides: Vec<(&str, &str)> = self
+            .overrides
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let settings = Arc::new(test_settings(&db.url, &overrides).expect("test settings"));
+        let conn = shared::db::connect(&settings.database)
+            .await
+            .expect("connecting to the test database");
+        let ws = bootstrap::on_start(&conn, &settings)
+            .await
+            .expect("bootstrap");
+        bootstrap::create_admin(&conn, &settings, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("creating admin");
+        let redis = shared::redis_conn::connect_lazy(&settings.redis).expect("redis url");
+        let state = api::state_from_parts(settings.clone(), conn, redis, ws.id);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding port 0");
+        let addr = listener.local_addr().expect("local addr");
+        let server = tokio::spawn({
+            let state = state.clone();
+            async move {
+                let _ = api::serve(listener, state, std::future::pending()).await;
+            }
+        });
+        let registry = self.registry.unwrap_or_else(JobRegistry::production);
+        let mut app = TestApp {
+            addr,
+            http: reqwest::Client::new(),
+            state,
+            settings: settings.clone(),
+            workspace_id: ws.id,
+            admin_token: String::new(),
+            workers: Vec::new(),
+            registry,
+            server,
+            _db: db,
+        };
+        if !settings.auth.disabled {
+            app.admin_token = app.login_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        }
+        for _ in 0..self.workers {
+            app.add_worker();
+        }
+        app
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        for w in self.workers.drain(..) {
+            w.kill();
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Starts one more in-process worker (its own runtime and unique name).
+    pub fn add_worker(&mut self) -> usize {
+        self.workers.push(TestWorker::start(
+            self.settings.clone(),
+            self.registry.clone(),
+        ));
+        self.workers.len() - 1
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, path, token, body)
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    pub async fn login_token(&self, email: &str, password: &str) -> String {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status(), 200, "login of {email} failed");
+        let body: Value = res.json().await.expect("login body");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// Adds a member with `role` to this workspace and returns their access token.
+    pub async fn member_token(&self, email: &str, role: Role) -> String {
+        self.member_in(self.workspace_id, email, role).await;
+        self.login_token(email, "member-password-1").await
+    }
+
+    pub async fn member_in(&self, workspace_id: Uuid, email: &str, role: Role) -> users::Member {
+        users::add(
+            self.db(),
+            workspace_id,
+            users::NewMember {
+                email: email.into(),
+                password: "member-password-1".into(),
+                display_name: None,
+                role,
+            },
+        )
+        .await
+        .expect("adding member")
+    }
+
+    /// A second workspace with its own admin; returns (workspace id, admin token).
+    pub async fn other_workspace(&self) -> (Uuid, String) {
+        let ws = workspaces::ensure(self.db(), "Other Co")
+            .await
+            .expect("workspace");
+        self.member_in(ws.id, "other-admin@example.com", Role::Admin)
+            .await;
+        (
+            ws.id,
+            self.login_token("other-admin@example.com", "member-password-1")
+                .await,
+        )
+    }
+
+    /// Creates and enqueues a job of any kind, as a service would.
+    pub async fn start_job(
+        &self,
+        workspace_id: Uuid,
+        kind: &str,
+        params: Value,
+        singleton: bool,
+    ) -> jobs::StartOutcome {
+        jobs::start(
+            self.db(),
+            &self.state.queue,
+            jobs::NewJob {
+                workspace_id: Some(workspace_id),
+                kind: kind.to_owned(),
+                params,
+                requested_by: Some("test".into()),
+                singleton,
+                dedupe_key: None,
+                max_attempts: self.settings.jobs.limits_for(kind).max_attempts,
+            },
+        )
+        .await
+        .expect("starting job")
+    }
+
+    pub async fn start(&self, kind: &str, params: Value) -> Uuid {
+        match self.start_job(self.workspace_id, kind, params, false).await {
+            jobs::StartOutcome::Started(j) => j.id,
+            other => panic!("job did not start: {other:?}"),
+        }
+    }
+
+    /// Polls until the job is completed, failed or cancelled.
+    pub async fn wait_job(&self, id: Uuid, within: Duration) -> job_run::Model {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let job = jobs::get(self.db(), self.workspace_id, id)
+                .await
+                .expect("job row");
+            if [status::COMPLETED, status::FAILED, status::CANCELLED].contains(&job.status.as_str())
+            {
+                return job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} still {} after {within:?}: {job:?}",
+                job.status
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The problem+json body of an error response, with its content type checked.
+pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let rid = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["title"].is_string() && body["type"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["request_id"], rid, "request_id must echo x-request-id");
+    body
+}

@@ -1,0 +1,284 @@
+use std::time::{Duration, Instant};
+
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use shared::{
+    entities::job_run,
+    services::jobs::{self, StartOutcome},
+};
+use worker::{JobContext, JobError, JobRegistry};
+
+use crate::harness::{TestApp, problem};
+
+/// Job kinds that exist only in tests.
+fn test_registry() -> JobRegistry {
+    JobRegistry::empty()
+        .register("test_echo", |ctx: JobContext| async move {
+            Ok(json!({"echo": ctx.job.params}))
+        })
+        .register("test_flaky", |ctx: JobContext| async move {
+            // Fails transiently on the first attempts, then succeeds.
+            let fail_until = ctx.job.params["fail_attempts"].as_i64().unwrap_or(2) as i32;
+            if ctx.job.attempts <= fail_until {
+                Err(JobError::transient(format!(
+                    "upstream 503 on attempt {}",
+                    ctx.job.attempts
+                )))
+            } else {
+                Ok(json!({"succeeded_on_attempt": ctx.job.attempts}))
+            }
+        })
+        .register("test_permanent", |_ctx: JobContext| async move {
+            Err::<Value, _>(JobError::permanent("the file is not a CSV"))
+        })
+        .register("test_panic", |_ctx: JobContext| async move {
+            if std::hint::black_box(true) {
+                panic!("boom in handler");
+            }
+            Ok(Value::Null)
+        })
+        .register("test_slow", |ctx: JobContext| async move {
+            let ms = ctx.job.params["ms"].as_u64().unwrap_or(1000);
+            ctx.progress(50, "half way").await?;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(json!({"slept_ms": ms, "attempt": ctx.job.attempts, "worker": ctx.worker_name()}))
+        })
+}
+
+async fn app_with_workers(n: usize) -> TestApp {
+    TestApp::builder().workers(n, test_registry()).spawn().await
+}
+
+#[tokio::test]
+async fn a_job_runs_and_its_state_is_visible_over_http() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_echo", json!({"hello": "world"})).await;
+    let job = app.wait_job(id, Duration::from_secs(10)).await;
+    assert_eq!(job.status, "completed");
+    let body: Value = app
+        .get(&format!("/jobs/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "completed");
+    assert_eq!(body["progress"], 100);
+    assert_eq!(body["attempts"], 1);
+    assert_eq!(body["result"]["echo"]["hello"], "world");
+    assert!(body["started_at"].is_string() && body["finished_at"].is_string());
+    let list: Value = app
+        .get("/jobs?kind=test_echo&status=completed", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["jobs"][0]["id"], id.to_string());
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_with_backoff_until_success() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_flaky", json!({"fail_attempts": 2})).await;
+    let job = app.wait_job(id, Duration::from_secs(15)).await;
+    assert_eq!(job.status, "completed", "{job:?}");
+    assert_eq!(job.attempts, 3);
+    assert_eq!(job.result.unwrap()["succeeded_on_attempt"], 3);
+    // Backoff: 100 ms then 200 ms in the test profile, so at least 300 ms passed.
+    let took = job.finished_at.unwrap() - job.created_at;
+    assert!(took.num_milliseconds() >= 300, "took {took}");
+}
+
+#[tokio::test]
+async fn transient_failures_give_up_after_the_attempt_limit() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_flaky", json!({"fail_attempts": 99})).await;
+    let job = app.wait_job(id, Duration::from_secs(20)).await;
+    assert_eq!(job.status, "failed");
+    assert_eq!(job.attempts, app.settings.jobs.max_attempts as i32);
+    assert!(job.error.unwrap().contains("gave up after 5 attempts"));
+}
+
+#[tokio::test]
+async fn permanent_failures_fail_at_once_with_their_message() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_permanent", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(10)).await;
+    assert_eq!(job.status, "failed");
+    assert_eq!(job.attempts, 1);
+    assert_eq!(job.error.as_deref(), Some("the file is not a CSV"));
+}
+
+#[tokio::test]
+async fn a_panicking_job_fails_and_the_worker_survives() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_panic", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(10)).await;
+    assert_eq!(job.status, "failed");
+    assert!(job.error.unwrap().contains("boom in handler"));
+    let next = app.start("test_echo", json!({})).await;
+    assert_eq!(
+        app.wait_job(next, Duration::from_secs(10)).await.status,
+        "completed"
+    );
+}
+
+#[tokio::test]
+async fn a_job_of_a_killed_worker_completes_on_another() {
+    let mut app = app_with_workers(1).await;
+    let id = app.start("test_slow", json!({"ms": 4000})).await;
+    // Wait until the first worker has it, then kill that worker mid-job.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let j = jobs::get(app.db(), app.workspace_id, id).await.unwrap();
+        if j.status == "running" && j.progress == 50 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "job never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first_worker = jobs::get(app.db(), app.workspace_id, id)
+        .await
+        .unwrap()
+        .worker
+        .unwrap();
+    app.workers.remove(0).kill();
+    app.add_worker();
+    let job = app.wait_job(id, Duration::from_secs(30)).await;
+    assert_eq!(job.status, "completed", "{job:?}");
+    assert_eq!(job.attempts, 2);
+    let result = job.result.unwrap();
+    assert_ne!(result["worker"], first_worker);
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_the_running_job_finish() {
+    let mut app = app_with_workers(1).await;
+    let id = app.start("test_slow", json!({"ms": 1500})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while jobs::get(app.db(), app.workspace_id, id)
+        .await
+        .unwrap()
+        .status
+        != "running"
+    {
+        assert!(Instant::now() < deadline, "job never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.workers.remove(0).stop().await.expect("clean shutdown");
+    let job = jobs::get(app.db(), app.workspace_id, id).await.unwrap();
+    assert_eq!(job.status, "completed", "{job:?}");
+    assert_eq!(job.attempts, 1);
+}
+
+#[tokio::test]
+async fn a_job_whose_enqueue_was_lost_is_recovered_by_the_sweeper() {
+    let app = app_with_workers(1).await;
+    // A committed row that never reached Redis (as if the enqueue call had failed).
+    let now = chrono::Utc::now() - chrono::Duration::seconds(8);
+    let id = uuid::Uuid::now_v7();
+    job_run::ActiveModel {
+        id: Set(id),
+        workspace_id: Set(Some(app.workspace_id)),
+        kind: Set("test_echo".into()),
+        status: Set("queued".into()),
+        singleton: Set(false),
+        dedupe_key: Set(None),
+        progress: Set(0),
+        message: Set(None),
+        params: Set(json!({"lost": true})),
+        result: Set(None),
+        error: Set(None),
+        attempts: Set(0),
+        max_attempts: Set(5),
+        requested_by: Set(None),
+        worker: Set(None),
+        lease_until: Set(None),
+        enqueued_at: Set(now),
+        created_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        updated_at: Set(now),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    let job = app.wait_job(id, Duration::from_secs(15)).await;
+    assert_eq!(job.status, "completed");
+}
+
+#[tokio::test]
+async fn racing_singleton_starts_create_one_job() {
+    let app = TestApp::spawn().await;
+    let starts = (0..8).map(|_| app.start_job(app.workspace_id, "test_singleton", json!({}), true));
+    let outcomes = futures::future::join_all(starts).await;
+    let started: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, StartOutcome::Started(_)))
+        .collect();
+    let running = outcomes
+        .iter()
+        .filter(|o| matches!(o, StartOutcome::AlreadyRunning(_)))
+        .count();
+    assert_eq!(started.len(), 1, "{outcomes:?}");
+    assert_eq!(running, 7);
+    // Another workspace may run its own.
+    let (other, _) = app.other_workspace().await;
+    assert!(matches!(
+        app.start_job(other, "test_singleton", json!({}), true)
+            .await,
+        StartOutcome::Started(_)
+    ));
+}
+
+#[tokio::test]
+async fn jobs_of_another_workspace_are_not_found() {
+    let app = TestApp::spawn().await;
+    let (other, other_token) = app.other_workspace().await;
+    let StartOutcome::Started(theirs) = app.start_job(other, "test_echo", json!({}), false).await
+    else {
+        panic!()
+    };
+    problem(
+        app.get(&format!("/jobs/{}", theirs.id), &app.admin_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let mine: Value = app
+        .get("/jobs", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["total"], 0);
+    assert_eq!(
+        app.get(&format!("/jobs/{}", theirs.id), &other_token)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_idle_worker_picks_up_new_jobs_within_100_ms() {
+    let app = app_with_workers(1).await;
+    // Warm up: the worker has registered and polled at least once.
+    let warm = app.start("test_echo", json!({})).await;
+    app.wait_job(warm, Duration::from_secs(10)).await;
+    let mut waits = Vec::new();
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(37)).await;
+        let id = app.start("test_echo", json!({})).await;
+        let job = app.wait_job(id, Duration::from_secs(5)).await;
+        let pickup = job.started_at.unwrap() - job.created_at;
+        waits.push(pickup.num_milliseconds());
+    }
+    waits.sort_unstable();
+    let p50 = waits[waits.len() / 2];
+    let max = *waits.last().unwrap();
+    println!("pickup latency ms: p50={p50} max={max} all={waits:?}");
+    assert!(p50 <= 50, "p50 {p50} ms: {waits:?}");
+    assert!(max < 100, "max {max} ms: {waits:?}");
+}
