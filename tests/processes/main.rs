@@ -1,0 +1,108 @@
+//! Tests that run the real `produck-worker` binary as separate processes.
+
+#[path = "../it/harness/db.rs"]
+mod db;
+
+use std::{
+    collections::BTreeMap,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+fn repo_path(rel: &str) -> String {
+    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spawn_worker(db_url: &str, prefix: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_produck-worker"))
+        .env("PRODUCK_ENV", "test")
+        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
+        .env("PRODUCK__AI__CONFIG_PATH", repo_path("ai_config.yaml"))
+        .env("DATABASE_URL", db_url)
+        .env("REDIS_URL", db::redis_url())
+        .env("PRODUCK__JOBS__QUEUE_PREFIX", prefix)
+        .env("PRODUCK__WORKER__MAINTENANCE_SCHEDULE", "* * * * * *")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting produck-worker")
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    for _ in 0..200 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("worker {pid} ignored SIGTERM for 10 s");
+}
+
+#[tokio::test]
+async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
+    let test_db = db::TestDb::new().await;
+    let prefix = format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let mut workers: Vec<Child> = (0..3).map(|_| spawn_worker(&test_db.url, &prefix)).collect();
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    for w in &mut workers {
+        let status = terminate(w);
+        assert!(status.success(), "worker exited with {status} on SIGTERM");
+    }
+
+    let conn = Database::connect(test_db.url.as_str()).await.unwrap();
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT dedupe_key, status FROM job_runs WHERE kind = 'maintenance' ORDER BY dedupe_key",
+        ))
+        .await
+        .unwrap();
+    let mut per_tick: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut completed = 0;
+    for row in &rows {
+        let key: String = row.try_get("", "dedupe_key").unwrap();
+        let tick: i64 = key.trim_start_matches("tick:").parse().unwrap();
+        *per_tick.entry(tick).or_default() += 1;
+        let status: String = row.try_get("", "status").unwrap();
+        completed += usize::from(status == "completed");
+    }
+    assert!(per_tick.len() >= 3, "expected at least 3 ticks, got {per_tick:?}");
+    assert!(per_tick.values().all(|n| *n == 1), "a tick fired more than once: {per_tick:?}");
+    let (first, last) = (*per_tick.keys().next().unwrap(), *per_tick.keys().last().unwrap());
+    assert_eq!(per_tick.len() as i64, last - first + 1, "a tick was skipped: {per_tick:?}");
+    assert!(completed + 1 >= rows.len(), "maintenance runs did not complete: {completed} of {}", rows.len());
+    conn.close().await.ok();
+}
+
+#[test]
+fn a_worker_that_cannot_reach_redis_exits_non_zero_with_a_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_produck-worker"))
+        .env("PRODUCK_ENV", "test")
+        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
+        .env("PRODUCK__AI__CONFIG_PATH", repo_path("ai_config.yaml"))
+        .env("DATABASE_URL", db::admin_url())
+        .env("REDIS_URL", "redis://127.0.0.1:1/")
+        .output()
+        .expect("running produck-worker");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Redis"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_queue_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_produck-worker"))
+        .args(["--queues", "maintenance,nope"])
+        .env("PRODUCK_ENV", "test")
+        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
+        .env("PRODUCK__AI__CONFIG_PATH", repo_path("ai_config.yaml"))
+        .output()
+        .expect("running produck-worker");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown queue \"nope\""));
+}
