@@ -3,7 +3,7 @@
 //! `openapi/openapi.json` and checked for drift by a test.
 
 use aide::openapi::{
-    Info, OpenApi, ReferenceOr, SecurityScheme, Server, StatusCode as OaStatus, Tag,
+    Info, OpenApi, ReferenceOr, SecurityScheme, StatusCode as OaStatus, Tag,
 };
 use indexmap::IndexMap;
 
@@ -28,7 +28,11 @@ pub fn base() -> OpenApi {
             }),
             ..Default::default()
         },
-        servers: vec![Server { url: "http://localhost:8000".into(), description: Some("Local".into()), ..Default::default() }],
+        servers: vec![aide::openapi::Server {
+            url: "/".into(),
+            description: Some("The server that serves this document".into()),
+            ..Default::default()
+        }],
         tags: [
             ("health", "Liveness of the API and its dependencies"),
             ("auth", "Sessions: login, token refresh, logout, current caller"),
@@ -43,7 +47,8 @@ pub fn base() -> OpenApi {
     }
 }
 
-/// Declares the bearer scheme and gives every operation its 500 response and an operation id.
+/// Declares the bearer scheme (required by default; public routes opt out), and gives every
+/// operation its 500 response, a client-error response and an operation id.
 pub fn finalize(
     api: aide::transform::TransformOpenApi<'_>,
 ) -> aide::transform::TransformOpenApi<'_> {
@@ -56,14 +61,16 @@ pub fn finalize(
             extensions: IndexMap::new(),
         },
     );
+    let mut api = api.security_requirement("bearer");
     aide::generate::in_context(|ctx| {
         let internal = problem_response(ctx, "Internal error (no details are exposed)");
-        add_to_every_operation(api.inner_mut(), internal);
+        let client = problem_response(ctx, "Client error, e.g. 405 for a wrong method");
+        add_to_every_operation(api.inner_mut(), internal, client);
     });
     api
 }
 
-fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response) {
+fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response, client: aide::openapi::Response) {
     let Some(paths) = api.paths.as_mut() else {
         return;
     };
@@ -85,6 +92,15 @@ fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response) 
                 .responses
                 .entry(OaStatus::Code(500))
                 .or_insert_with(|| ReferenceOr::Item(internal.clone()));
+            let has_4xx = responses.responses.keys().any(|k| match k {
+                OaStatus::Code(c) => (400..500).contains(c),
+                OaStatus::Range(r) => *r == 4,
+            });
+            if !has_4xx {
+                responses
+                    .responses
+                    .insert(OaStatus::Range(4), ReferenceOr::Item(client.clone()));
+            }
             if op.operation_id.is_none() {
                 op.operation_id = Some(operation_id(method, path));
             }

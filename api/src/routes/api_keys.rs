@@ -71,6 +71,7 @@ fn default_role() -> Role {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
 pub struct ApiKeyPath {
     /// API key id.
     pub id: Uuid,

@@ -198,6 +198,7 @@ pub fn router() -> ApiRouter<AppState> {
                          limit the answer is 429 with `Retry-After`.",
                     )
                     .tag("auth")
+                    .security_requirement_multi(std::iter::empty())
                     .response_with::<401, ApiError, _>(|r| r.description("Wrong email or password"))
                     .response_with::<429, ApiError, _>(|r| r.description("Too many failed attempts"))
             }),
@@ -211,6 +212,7 @@ pub fn router() -> ApiRouter<AppState> {
                          an already-spent refresh token revokes every token of that session.",
                     )
                     .tag("auth")
+                    .security_requirement_multi(std::iter::empty())
                     .response_with::<401, ApiError, _>(|r| r.description("Invalid, expired, revoked or reused token"))
             }),
         )
@@ -220,6 +222,7 @@ pub fn router() -> ApiRouter<AppState> {
                 op.summary("Sign out")
                     .description("Revokes the session the refresh token belongs to. Always 204.")
                     .tag("auth")
+                    .security_requirement_multi(std::iter::empty())
                     .response::<204, ()>()
             }),
         )

@@ -67,6 +67,8 @@ pub fn router() -> ApiRouter<AppState> {
                      `status: \"error\"` naming what is down otherwise. No authentication.",
                 )
                 .tag("health")
+                .security_requirement_multi(std::iter::empty())
+                .response::<200, Json<HealthOut>>()
                 .response_with::<503, Json<HealthOut>, _>(|r| {
                     r.description("A dependency is unreachable")
                 })

@@ -88,6 +88,7 @@ fn known_status(value: &str) -> Result<(), ValidationError> {
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
 #[serde(deny_unknown_fields)]
 pub struct JobQuery {
     /// Only jobs of this kind.
@@ -110,6 +111,7 @@ fn default_limit() -> u64 {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
 pub struct JobPath {
     /// Job id (the `task_id` returned when the job was started).
     pub id: Uuid,

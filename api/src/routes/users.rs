@@ -75,6 +75,7 @@ pub struct UserPatch {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
 pub struct UserPath {
     /// User id.
     pub id: Uuid,
