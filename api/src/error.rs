@@ -89,7 +89,7 @@ pub fn code_for(status: StatusCode) -> &'static str {
         413 => "payload_too_large",
         422 => "validation_failed",
         429 => "rate_limited",
-        502 | 503 | 504 => "upstream_unavailable",
+        502..=504 => "upstream_unavailable",
         500..=599 => "internal_error",
         _ => "bad_request",
     }

@@ -52,7 +52,7 @@ pub fn base() -> OpenApi {
 pub fn finalize(
     api: aide::transform::TransformOpenApi<'_>,
 ) -> aide::transform::TransformOpenApi<'_> {
-    let mut api = api.security_scheme(
+    let api = api.security_scheme(
         "bearer",
         SecurityScheme::Http {
             scheme: "bearer".into(),

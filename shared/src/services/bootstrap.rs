@@ -12,7 +12,7 @@ use crate::{
 };
 
 pub enum AdminOutcome {
-    Created(users::Member),
+    Created(Box<users::Member>),
     AlreadyMember,
 }
 
@@ -54,7 +54,7 @@ pub async fn create_admin(
         },
     )
     .await?;
-    Ok((ws, AdminOutcome::Created(member)))
+    Ok((ws, AdminOutcome::Created(Box::new(member))))
 }
 
 /// Runs at every start: the default workspace exists, and the provisioned admin key (if

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One command for a newcomer: services up, database created and migrated, a first admin,
+# then the API and the worker together in one process on http://127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/services.sh
+
+export PRODUCK_ENV="${PRODUCK_ENV:-development}"
+export PRODUCK_ADMIN_EMAIL="${PRODUCK_ADMIN_EMAIL:-admin@produck.local}"
+export PRODUCK_ADMIN_PASSWORD="${PRODUCK_ADMIN_PASSWORD:-produck-admin}"
+# A fixed local key so scripts and curl work right away (development only).
+export PRODUCK__AUTH__BOOTSTRAP_API_KEY="${PRODUCK__AUTH__BOOTSTRAP_API_KEY:-pk_local_development_key}"
+
+cargo build -p api --bin produck-api
+bin="${CARGO_TARGET_DIR:-target}/debug/produck-api"
+"$bin" bootstrap --email "$PRODUCK_ADMIN_EMAIL" --password-env PRODUCK_ADMIN_PASSWORD
+
+cat <<MSG
+
+  ProduckAI is starting on http://127.0.0.1:8000
+    API reference:  http://127.0.0.1:8000/docs
+    Sign in:        POST /auth/login {"email":"$PRODUCK_ADMIN_EMAIL","password":"$PRODUCK_ADMIN_PASSWORD"}
+    Or use the key: curl -H 'Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY' http://127.0.0.1:8000/auth/me
+
+MSG
+exec "$bin" serve --migrate --with-worker
