@@ -2,9 +2,7 @@
 //! rendered at `/docs` (Scalar, bundled in the binary: no CDN), committed as
 //! `openapi/openapi.json` and checked for drift by a test.
 
-use aide::openapi::{
-    Info, OpenApi, ReferenceOr, SecurityScheme, StatusCode as OaStatus, Tag,
-};
+use aide::openapi::{Info, OpenApi, ReferenceOr, SecurityScheme, StatusCode as OaStatus, Tag};
 use indexmap::IndexMap;
 
 use crate::error::problem_response;
@@ -70,7 +68,11 @@ pub fn finalize(
     api
 }
 
-fn add_to_every_operation(api: &mut OpenApi, internal: aide::openapi::Response, client: aide::openapi::Response) {
+fn add_to_every_operation(
+    api: &mut OpenApi,
+    internal: aide::openapi::Response,
+    client: aide::openapi::Response,
+) {
     let Some(paths) = api.paths.as_mut() else {
         return;
     };

@@ -47,7 +47,9 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
     let test_db = db::TestDb::new().await;
     let prefix = format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let mut workers: Vec<Child> = (0..3).map(|_| spawn_worker(&test_db.url, &prefix)).collect();
+    let mut workers: Vec<Child> = (0..3)
+        .map(|_| spawn_worker(&test_db.url, &prefix))
+        .collect();
     tokio::time::sleep(Duration::from_millis(5500)).await;
     for w in &mut workers {
         let status = terminate(w);
@@ -71,11 +73,28 @@ async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
         let status: String = row.try_get("", "status").unwrap();
         completed += usize::from(status == "completed");
     }
-    assert!(per_tick.len() >= 3, "expected at least 3 ticks, got {per_tick:?}");
-    assert!(per_tick.values().all(|n| *n == 1), "a tick fired more than once: {per_tick:?}");
-    let (first, last) = (*per_tick.keys().next().unwrap(), *per_tick.keys().last().unwrap());
-    assert_eq!(per_tick.len() as i64, last - first + 1, "a tick was skipped: {per_tick:?}");
-    assert!(completed + 1 >= rows.len(), "maintenance runs did not complete: {completed} of {}", rows.len());
+    assert!(
+        per_tick.len() >= 3,
+        "expected at least 3 ticks, got {per_tick:?}"
+    );
+    assert!(
+        per_tick.values().all(|n| *n == 1),
+        "a tick fired more than once: {per_tick:?}"
+    );
+    let (first, last) = (
+        *per_tick.keys().next().unwrap(),
+        *per_tick.keys().last().unwrap(),
+    );
+    assert_eq!(
+        per_tick.len() as i64,
+        last - first + 1,
+        "a tick was skipped: {per_tick:?}"
+    );
+    assert!(
+        completed + 1 >= rows.len(),
+        "maintenance runs did not complete: {completed} of {}",
+        rows.len()
+    );
     conn.close().await.ok();
 }
 
