@@ -282,3 +282,71 @@ async fn an_idle_worker_picks_up_new_jobs_within_100_ms() {
     assert!(p50 <= 50, "p50 {p50} ms: {waits:?}");
     assert!(max < 100, "max {max} ms: {waits:?}");
 }
+
+#[tokio::test]
+async fn maintenance_prunes_expired_tokens_and_old_job_runs() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use shared::entities::refresh_token;
+
+    let app = TestApp::builder()
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    // An old finished job run and a long-expired refresh token.
+    let StartOutcome::Started(old) = app
+        .start_job(app.workspace_id, "test_old", json!({}), false)
+        .await
+    else {
+        panic!()
+    };
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(400);
+    job_run::ActiveModel {
+        id: Set(old.id),
+        status: Set("completed".into()),
+        finished_at: Set(Some(long_ago)),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+    let session: Value = app
+        .login(crate::harness::ADMIN_EMAIL, crate::harness::ADMIN_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hash = shared::auth::secrets::sha256_hex(session["refresh_token"].as_str().unwrap());
+    refresh_token::Entity::update_many()
+        .col_expr(
+            refresh_token::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(long_ago),
+        )
+        .filter(refresh_token::Column::TokenHash.eq(hash.clone()))
+        .exec(app.db())
+        .await
+        .unwrap();
+
+    let id = app.start("maintenance", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(15)).await;
+    assert_eq!(job.status, "completed", "{job:?}");
+    let result = job.result.unwrap();
+    assert_eq!(result["job_runs_deleted"], 1, "{result}");
+    assert!(
+        result["refresh_tokens_deleted"].as_u64().unwrap() >= 1,
+        "{result}"
+    );
+    assert!(result["queue_entries_vacuumed"].is_u64(), "{result}");
+    assert!(
+        job_run::Entity::find_by_id(old.id)
+            .one(app.db())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let left = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(app.db())
+        .await
+        .unwrap();
+    assert!(left.is_none());
+}
