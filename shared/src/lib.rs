@@ -1,12 +1,14 @@
 //! Domain crate shared by the API and the worker: configuration, entities, services,
 //! job plumbing and vendor-neutral helpers. It knows no HTTP framework.
 
+pub mod ai;
 pub mod ai_config;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod ingest;
 pub mod jobs;
 pub mod redis_conn;
 pub mod services;

@@ -7,6 +7,7 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
+    pub pii_redaction: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod bootstrap;
+pub mod customers;
 pub mod jobs;
 pub mod maintenance;
 pub mod principal;

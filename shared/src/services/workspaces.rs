@@ -38,6 +38,7 @@ pub async fn ensure(
         id: Set(Uuid::now_v7()),
         name: Set(name.trim().to_owned()),
         slug: Set(slug.clone()),
+        pii_redaction: Set(true),
         created_at: Set(Utc::now()),
     }
     .insert(db)

@@ -1,0 +1,344 @@
+//! Customers (accounts): unique per workspace by a forgiving name key, with ACV and a segment
+//! derived from ACV unless set explicitly.
+
+use std::{fmt, str::FromStr};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{DomainError, entities::customer};
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+pub enum Segment {
+    #[serde(rename = "ENT")]
+    Ent,
+    #[serde(rename = "MM")]
+    Mm,
+    #[serde(rename = "SMB")]
+    Smb,
+}
+
+impl Segment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::Ent => "ENT",
+            Segment::Mm => "MM",
+            Segment::Smb => "SMB",
+        }
+    }
+
+    /// > 200 000 is enterprise, > 50 000 mid-market, else SMB.
+    pub fn from_acv(acv: f64) -> Self {
+        if acv > 200_000.0 {
+            Segment::Ent
+        } else if acv > 50_000.0 {
+            Segment::Mm
+        } else {
+            Segment::Smb
+        }
+    }
+}
+
+impl fmt::Display for Segment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Segment {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ENT" | "ENTERPRISE" => Ok(Segment::Ent),
+            "MM" | "MID-MARKET" | "MIDMARKET" | "MID MARKET" => Ok(Segment::Mm),
+            "SMB" | "SMALL" | "SMALL BUSINESS" => Ok(Segment::Smb),
+            other => Err(format!("unknown segment {other:?} (use ENT, MM or SMB)")),
+        }
+    }
+}
+
+/// "250000", "$250,000", "250k", "1.2M", "€80 000" -> dollars.
+pub fn parse_acv(raw: &str) -> Option<f64> {
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | ',' | ' ' | '_'))
+        .collect();
+    let lower = cleaned.to_lowercase();
+    let (num, mult) = if let Some(n) = lower.strip_suffix('k') {
+        (n, 1_000.0)
+    } else if let Some(n) = lower.strip_suffix('m') {
+        (n, 1_000_000.0)
+    } else {
+        (lower.as_str(), 1.0)
+    };
+    let v: f64 = num.parse().ok()?;
+    (v.is_finite() && v >= 0.0).then_some(v * mult)
+}
+
+/// "Acme Corp." and "acme  corp" share the key "acme corp".
+pub fn name_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Names that carry no account information.
+pub fn is_placeholder_name(name: &str) -> bool {
+    matches!(
+        name_key(name).as_str(),
+        "" | "unknown" | "none" | "n a" | "na" | "null" | "demo" | "internal"
+    )
+}
+
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    name: &str,
+) -> Result<Option<customer::Model>, DomainError> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::WorkspaceId.eq(workspace_id))
+        .filter(customer::Column::NameKey.eq(name_key(name)))
+        .one(db)
+        .await?)
+}
+
+/// Evidence about an account seen in feedback or set by a user.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFacts {
+    pub acv: Option<f64>,
+    pub segment: Option<Segment>,
+    pub email_domain: Option<String>,
+}
+
+/// Finds or creates the customer by name, applying new facts: a new ACV re-derives the
+/// segment unless the segment was set explicitly. Safe against concurrent creators.
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    name: &str,
+    facts: &CustomerFacts,
+) -> Result<customer::Model, DomainError> {
+    let name = name.trim();
+    let key = name_key(name);
+    if key.is_empty() {
+        return Err(DomainError::invalid(
+            "name",
+            "customer name needs a letter or digit",
+        ));
+    }
+    if let Some(existing) = find_by_name(db, workspace_id, name).await? {
+        return apply(db, existing, facts).await;
+    }
+    let acv = facts.acv.unwrap_or(0.0);
+    let now = Utc::now();
+    let created = customer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace_id),
+        name: Set(name.to_owned()),
+        name_key: Set(key),
+        email_domain: Set(facts.email_domain.clone()),
+        acv: Set(acv),
+        segment: Set(facts
+            .segment
+            .unwrap_or_else(|| Segment::from_acv(acv))
+            .as_str()
+            .to_owned()),
+        segment_locked: Set(facts.segment.is_some()),
+        meta: Set(serde_json::json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    match created {
+        Ok(c) => Ok(c),
+        Err(e) if DomainError::is_unique_violation(&e) => {
+            let existing = find_by_name(db, workspace_id, name)
+                .await?
+                .ok_or(DomainError::not_found("customer"))?;
+            apply(db, existing, facts).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn apply(
+    db: &impl ConnectionTrait,
+    c: customer::Model,
+    facts: &CustomerFacts,
+) -> Result<customer::Model, DomainError> {
+    let new_acv = facts
+        .acv
+        .filter(|a| *a > 0.0 && (*a - c.acv).abs() > f64::EPSILON);
+    let new_segment = facts.segment.filter(|s| s.as_str() != c.segment);
+    let new_domain = facts
+        .email_domain
+        .clone()
+        .filter(|_| c.email_domain.is_none());
+    if new_acv.is_none() && new_segment.is_none() && new_domain.is_none() {
+        return Ok(c);
+    }
+    let mut am: customer::ActiveModel = c.clone().into();
+    if let Some(acv) = new_acv {
+        am.acv = Set(acv);
+        if !c.segment_locked && facts.segment.is_none() {
+            am.segment = Set(Segment::from_acv(acv).as_str().to_owned());
+        }
+    }
+    if let Some(seg) = facts.segment {
+        am.segment = Set(seg.as_str().to_owned());
+        am.segment_locked = Set(true);
+    }
+    if let Some(domain) = new_domain {
+        am.email_domain = Set(Some(domain));
+    }
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(db).await?)
+}
+
+/// Fields a user may change; `segment: Some(None)` returns to the ACV-derived segment.
+#[derive(Debug, Default)]
+pub struct CustomerPatch {
+    pub name: Option<String>,
+    pub acv: Option<f64>,
+    pub segment: Option<Option<Segment>>,
+    pub email_domain: Option<Option<String>>,
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<customer::Model, DomainError> {
+    customer::Entity::find_by_id(id)
+        .filter(customer::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("customer"))
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+    patch: CustomerPatch,
+) -> Result<customer::Model, DomainError> {
+    let c = get(db, workspace_id, id).await?;
+    let mut am: customer::ActiveModel = c.clone().into();
+    if let Some(name) = patch.name {
+        let key = name_key(&name);
+        if key.is_empty() {
+            return Err(DomainError::invalid(
+                "name",
+                "customer name needs a letter or digit",
+            ));
+        }
+        am.name = Set(name.trim().to_owned());
+        am.name_key = Set(key);
+    }
+    let acv = patch.acv.unwrap_or(c.acv);
+    if patch.acv.is_some() {
+        am.acv = Set(acv);
+    }
+    match patch.segment {
+        Some(Some(seg)) => {
+            am.segment = Set(seg.as_str().to_owned());
+            am.segment_locked = Set(true);
+        }
+        Some(None) => {
+            am.segment = Set(Segment::from_acv(acv).as_str().to_owned());
+            am.segment_locked = Set(false);
+        }
+        None if !c.segment_locked && patch.acv.is_some() => {
+            am.segment = Set(Segment::from_acv(acv).as_str().to_owned());
+        }
+        None => {}
+    }
+    if let Some(domain) = patch.email_domain {
+        am.email_domain = Set(domain);
+    }
+    am.updated_at = Set(Utc::now());
+    am.update(db).await.map_err(|e| {
+        if DomainError::is_unique_violation(&e) {
+            DomainError::Conflict("another customer already has this name".into())
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<customer::Model>, DomainError> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::WorkspaceId.eq(workspace_id))
+        .order_by_desc(customer::Column::Acv)
+        .order_by_asc(customer::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acv_forms() {
+        assert_eq!(parse_acv("250000"), Some(250_000.0));
+        assert_eq!(parse_acv("$250,000"), Some(250_000.0));
+        assert_eq!(parse_acv("250k"), Some(250_000.0));
+        assert_eq!(parse_acv("1.2M"), Some(1_200_000.0));
+        assert_eq!(parse_acv("n/a"), None);
+        assert_eq!(parse_acv("-5"), None);
+    }
+
+    #[test]
+    fn segment_boundaries() {
+        for (acv, seg) in [
+            (30_000.0, Segment::Smb),
+            (50_000.0, Segment::Smb),
+            (51_000.0, Segment::Mm),
+            (100_000.0, Segment::Mm),
+            (200_000.0, Segment::Mm),
+            (201_000.0, Segment::Ent),
+            (500_000.0, Segment::Ent),
+        ] {
+            assert_eq!(Segment::from_acv(acv), seg, "{acv}");
+        }
+    }
+
+    #[test]
+    fn names_match_forgivingly() {
+        assert_eq!(name_key("Acme Corp"), name_key("acme corp."));
+        assert_eq!(name_key("  ACME   Corp!! "), "acme corp");
+        assert_ne!(name_key("Acme Corp"), name_key("Acme Corporation"));
+        assert!(is_placeholder_name("Unknown") && is_placeholder_name(" n/a "));
+    }
+}
