@@ -287,3 +287,100 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 impl OperationInput for ClientIp {}
+
+/// A JSON body that may be absent: an empty body means `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == "0")
+            || (req
+                .headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .is_none()
+                && req
+                    .headers()
+                    .get(axum::http::header::TRANSFER_ENCODING)
+                    .is_none());
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        ValidJson::<T>::from_request(req, state)
+            .await
+            .map(|ValidJson(v)| Self(v))
+    }
+}
+
+impl<T: JsonSchema> OperationInput for OptionalJson<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        axum::Json::<T>::operation_input(ctx, operation);
+        if let Some(aide::openapi::ReferenceOr::Item(body)) = operation.request_body.as_mut() {
+            body.required = false;
+        }
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _op: &mut Operation,
+    ) -> Vec<(Option<OaStatus>, OaResponse)> {
+        problems_doc(ctx, &[(422, "Invalid request body")])
+    }
+}
+
+/// `Prefer: respond-async` asks for 202 and a job to poll instead of waiting.
+pub struct PreferAsync(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for PreferAsync {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let wants = parts
+            .headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("respond-async"));
+        Ok(Self(wants))
+    }
+}
+
+impl OperationInput for PreferAsync {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        let param = aide::openapi::Parameter::Header {
+            parameter_data: aide::openapi::ParameterData {
+                name: "Prefer".into(),
+                description: Some(
+                    "`respond-async`: answer 202 with the job at once instead of waiting".into(),
+                ),
+                required: false,
+                deprecated: None,
+                format: aide::openapi::ParameterSchemaOrContent::Schema(
+                    aide::openapi::SchemaObject {
+                        json_schema: schemars::json_schema!({"type": "string", "enum": ["respond-async"]}),
+                        external_docs: None,
+                        example: None,
+                    },
+                ),
+                example: None,
+                examples: Default::default(),
+                explode: None,
+                extensions: Default::default(),
+            },
+            style: aide::openapi::HeaderStyle::Simple,
+        };
+        operation
+            .parameters
+            .push(aide::openapi::ReferenceOr::Item(param));
+    }
+}

@@ -39,6 +39,8 @@ enum Command {
     },
     /// Run pending migrations and exit.
     Migrate,
+    /// Load the demo data set (every source) into the default workspace and embed it.
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -72,6 +74,7 @@ async fn main() {
         Command::Migrate => api::prepare(settings, true)
             .await
             .map(|_| println!("migrations applied")),
+        Command::SeedDemo => seed_demo(settings).await,
         Command::Openapi => Ok(()),
     };
     if let Err(e) = outcome {
@@ -135,6 +138,40 @@ async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> any
         (None, Some(task)) => task.await.context("worker task")?,
         (None, None) => Ok(()),
     }
+}
+
+async fn seed_demo(settings: Arc<Settings>) -> anyhow::Result<()> {
+    let state = api::prepare(settings.clone(), true).await?;
+    let ws = bootstrap::default_workspace(&state.db, &settings).await?;
+    for (source, report) in shared::services::demo::load_all(&state.db, &ws).await? {
+        println!(
+            "{:<6} {} items ({} new, {} updated, {} unchanged)",
+            source.as_str(),
+            report.total(),
+            report.created,
+            report.updated,
+            report.unchanged
+        );
+    }
+    // Embed here too, so the data is ready even before a worker runs.
+    let ai = shared::ai::AiServices::load(&settings)?;
+    let embedder = ai.embedder().await?;
+    let mut embedded = 0;
+    loop {
+        let n = shared::services::embedding::embed_next_batch(
+            &state.db,
+            ws.id,
+            embedder.as_ref(),
+            settings.ingest.embed_batch_size,
+        )
+        .await?;
+        if n == 0 {
+            break;
+        }
+        embedded += n;
+    }
+    println!("embedded {embedded} items with {}", embedder.model());
+    Ok(())
 }
 
 async fn run_bootstrap(

@@ -37,6 +37,10 @@ pub fn base() -> OpenApi {
             ("users", "Workspace members and roles"),
             ("api-keys", "Keys for scripts and services"),
             ("jobs", "Background job state"),
+            ("feedback", "Stored customer feedback"),
+            ("ingest", "Loading feedback from sources"),
+            ("upload", "Uploading feedback files"),
+            ("customers", "Accounts, ACV and segments"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

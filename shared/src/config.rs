@@ -28,6 +28,16 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub telemetry: TelemetrySettings,
     pub ai: AiSettings,
+    pub ingest: IngestSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    pub max_files_per_upload: usize,
+    pub max_file_bytes: usize,
+    pub keep_uploaded_files: bool,
+    pub embed_batch_size: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -384,6 +394,18 @@ impl Settings {
             return Err(ConfigError::new(
                 "worker.sweep_interval_secs",
                 "must be at least 1",
+            ));
+        }
+        if s.ingest.max_files_per_upload == 0 || s.ingest.max_file_bytes == 0 {
+            return Err(ConfigError::new(
+                "ingest.max_files_per_upload",
+                "max_files_per_upload and max_file_bytes must be at least 1",
+            ));
+        }
+        if !(1..=1024).contains(&s.ingest.embed_batch_size) {
+            return Err(ConfigError::new(
+                "ingest.embed_batch_size",
+                "must be between 1 and 1024",
             ));
         }
         if let Err(e) = s.worker.maintenance_schedule.parse::<CronCheck>() {

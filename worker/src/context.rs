@@ -35,6 +35,17 @@ impl JobContext {
         &self.runtime.name
     }
 
+    pub fn ai(&self) -> &shared::ai::AiServices {
+        &self.runtime.ai
+    }
+
+    /// The workspace this job belongs to (every product job has one).
+    pub fn workspace_id(&self) -> Result<uuid::Uuid, JobError> {
+        self.job
+            .workspace_id
+            .ok_or_else(|| JobError::permanent("this job has no workspace"))
+    }
+
     pub fn registry(&self) -> &crate::JobRegistry {
         &self.runtime.registry
     }

@@ -23,6 +23,15 @@ impl JobError {
     }
 }
 
+impl From<shared::ai::AiError> for JobError {
+    fn from(e: shared::ai::AiError) -> Self {
+        match e {
+            shared::ai::AiError::Transient(m) => Self::transient(m),
+            shared::ai::AiError::Permanent(m) => Self::permanent(m),
+        }
+    }
+}
+
 impl From<DomainError> for JobError {
     fn from(e: DomainError) -> Self {
         match &e {

@@ -26,6 +26,7 @@ pub struct Runtime {
     pub queue: JobQueue,
     pub settings: Arc<Settings>,
     pub registry: JobRegistry,
+    pub ai: Arc<shared::ai::AiServices>,
     /// Unique per process (host + pid + random): apalis keeps in-flight sets per name.
     pub name: String,
 }
@@ -145,7 +146,10 @@ pub async fn connect(
     let redis = shared::redis_conn::connect(&settings.redis)
         .await
         .context("connecting to Redis")?;
+    let ai = Arc::new(shared::ai::AiServices::load(&settings)?);
+    shared::ai::init_crypto();
     Ok(Arc::new(Runtime {
+        ai,
         db,
         queue: JobQueue::new(redis, settings.clone()),
         settings,

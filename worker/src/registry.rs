@@ -36,7 +36,13 @@ impl JobRegistry {
 
     /// Every kind the product defines.
     pub fn production() -> Self {
-        Self::empty().register(shared::jobs::kinds::MAINTENANCE, handlers::maintenance::run)
+        use shared::jobs::kinds;
+        Self::empty()
+            .register(kinds::MAINTENANCE, handlers::maintenance::run)
+            .register(kinds::PROCESS_FILE, handlers::process_file::run)
+            .register(kinds::TRANSCRIBE, handlers::transcribe::run)
+            .register(kinds::EMBED, handlers::embed::run)
+            .register(kinds::SYNC, handlers::sync::run)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

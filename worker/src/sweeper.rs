@@ -13,6 +13,9 @@ pub async fn run(rt: Arc<Runtime>) {
     loop {
         tick.tick().await;
         sweep_once(&rt).await;
+        if rt.registry.get(shared::jobs::kinds::EMBED).is_some() {
+            embed_stragglers(&rt).await;
+        }
     }
 }
 
@@ -34,5 +37,20 @@ pub async fn sweep_once(rt: &Runtime) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "sweep failed"),
+    }
+}
+
+/// Starts embed jobs for feedback that was stored just as a previous embed job finished.
+pub async fn embed_stragglers(rt: &Runtime) {
+    let quiet = Duration::from_secs(rt.settings.jobs.queued_timeout_secs.max(10));
+    match jobs::workspaces_needing_embedding(&rt.db, quiet).await {
+        Ok(workspaces) => {
+            for ws in workspaces {
+                if let Err(e) = jobs::request_embedding(&rt.db, &rt.queue, &rt.settings, ws).await {
+                    tracing::warn!(workspace = %ws, error = %e, "could not start embedding");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "looking for unembedded feedback failed"),
     }
 }

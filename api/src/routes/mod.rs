@@ -2,8 +2,12 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod customers;
+pub mod feedback;
 pub mod health;
+pub mod ingest;
 pub mod jobs;
+pub mod upload;
 pub mod users;
 
 use aide::axum::ApiRouter;
@@ -17,4 +21,8 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(users::router())
         .merge(api_keys::router())
         .merge(jobs::router())
+        .merge(feedback::router())
+        .merge(ingest::router())
+        .merge(upload::router())
+        .merge(customers::router())
 }

@@ -3,6 +3,7 @@
 
 pub mod embeddings;
 pub mod openai;
+pub mod services;
 pub mod transcribe;
 
 /// reqwest (inside async-openai) needs a process-wide TLS provider; we use ring, which the
@@ -33,3 +34,4 @@ impl From<AiError> for crate::DomainError {
         }
     }
 }
+pub use services::AiServices;

@@ -9,6 +9,14 @@ pub use queue::{JobMessage, JobQueue, apalis_config};
 pub mod kinds {
     /// Deletes expired refresh tokens, prunes old job runs, vacuums apalis data. Hourly.
     pub const MAINTENANCE: &str = "maintenance";
+    /// Parses one uploaded file and stores its feedback.
+    pub const PROCESS_FILE: &str = "process_file";
+    /// Transcribes an uploaded recording, then stores it like a transcript.
+    pub const TRANSCRIBE: &str = "transcribe";
+    /// Embeds a workspace's feedback that has no vector from the current model.
+    pub const EMBED: &str = "embed";
+    /// Loads feedback from a source (demo data now; live connectors later).
+    pub const SYNC: &str = "sync";
 }
 
 /// Status values of `job_runs.status`.

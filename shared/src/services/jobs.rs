@@ -47,6 +47,23 @@ pub async fn start(
     queue: &JobQueue,
     new: NewJob,
 ) -> Result<StartOutcome, DomainError> {
+    let outcome = create(db, new).await?;
+    if let StartOutcome::Started(job) = &outcome {
+        enqueue(queue, job).await;
+    }
+    Ok(outcome)
+}
+
+/// Hands a created job to the queue. Call after the transaction that created it commits;
+/// a failure is logged and left to the sweeper.
+pub async fn enqueue(queue: &JobQueue, job: &job_run::Model) {
+    if let Err(e) = queue.enqueue(&job.kind, job.id, Duration::ZERO).await {
+        tracing::warn!(job = %job.id, error = %e, "enqueue failed; the sweeper will retry it");
+    }
+}
+
+/// Inserts the job row only (inside the caller's transaction); see `enqueue`.
+pub async fn create(db: &impl ConnectionTrait, new: NewJob) -> Result<StartOutcome, DomainError> {
     let now = Utc::now();
     let row = job_run::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -91,9 +108,6 @@ pub async fn start(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = queue.enqueue(&row.kind, row.id, Duration::ZERO).await {
-        tracing::warn!(job = %row.id, error = %e, "enqueue failed; the sweeper will retry it");
-    }
     Ok(StartOutcome::Started(row))
 }
 
@@ -346,4 +360,104 @@ pub async fn sweep(
         ));
     }
     Ok(SweepReport { requeued, failed })
+}
+
+/// Starts a workspace job with the limits configured for its kind.
+pub async fn start_for(
+    db: &impl ConnectionTrait,
+    queue: &JobQueue,
+    settings: &crate::config::Settings,
+    workspace_id: Uuid,
+    kind: &str,
+    params: Value,
+    requested_by: Option<String>,
+    singleton: bool,
+) -> Result<StartOutcome, DomainError> {
+    start(
+        db,
+        queue,
+        NewJob {
+            workspace_id: Some(workspace_id),
+            kind: kind.to_owned(),
+            params,
+            requested_by,
+            singleton,
+            dedupe_key: None,
+            max_attempts: settings.jobs.limits_for(kind).max_attempts,
+        },
+    )
+    .await
+}
+
+/// Asks for the workspace's feedback to be embedded; one embed job per workspace at a time
+/// (a running one picks up new rows too).
+pub async fn request_embedding(
+    db: &impl ConnectionTrait,
+    queue: &JobQueue,
+    settings: &crate::config::Settings,
+    workspace_id: Uuid,
+) -> Result<(), DomainError> {
+    start_for(
+        db,
+        queue,
+        settings,
+        workspace_id,
+        crate::jobs::kinds::EMBED,
+        serde_json::json!({}),
+        None,
+        true,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Workspaces with feedback that has no vector and no embed job created in the last
+/// `quiet` seconds: new rows that arrived just as an embed job finished.
+pub async fn workspaces_needing_embedding(
+    db: &impl ConnectionTrait,
+    quiet: Duration,
+) -> Result<Vec<Uuid>, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT DISTINCT f.workspace_id FROM feedback f WHERE f.embedding IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.workspace_id = f.workspace_id AND j.kind = 'embed' \
+                             AND (j.status IN ('queued', 'running') OR j.created_at > now() - make_interval(secs => $1)))",
+            vec![quiet.as_secs_f64().into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<Uuid>("", "workspace_id").map_err(Into::into))
+        .collect()
+}
+
+/// Waits until every job is finished or `within` passes; returns the rows as last seen.
+pub async fn wait_for(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    ids: &[Uuid],
+    within: Duration,
+) -> Result<Vec<job_run::Model>, DomainError> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut delay = Duration::from_millis(20);
+    loop {
+        let rows = job_run::Entity::find()
+            .filter(job_run::Column::WorkspaceId.eq(workspace_id))
+            .filter(job_run::Column::Id.is_in(ids.to_vec()))
+            .all(db)
+            .await?;
+        let done = rows.iter().all(|j| {
+            [status::COMPLETED, status::FAILED, status::CANCELLED].contains(&j.status.as_str())
+        });
+        if done || tokio::time::Instant::now() >= deadline {
+            let mut ordered = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(j) = rows.iter().find(|j| j.id == *id) {
+                    ordered.push(j.clone());
+                }
+            }
+            return Ok(ordered);
+        }
+        tokio::time::sleep(delay.min(deadline - tokio::time::Instant::now())).await;
+        delay = (delay * 2).min(Duration::from_millis(200));
+    }
 }

@@ -4,10 +4,14 @@
 pub mod api_keys;
 pub mod bootstrap;
 pub mod customers;
+pub mod demo;
+pub mod embedding;
+pub mod feedback;
 pub mod jobs;
 pub mod maintenance;
 pub mod principal;
 pub mod rate_limit;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 pub mod workspaces;

@@ -1,3 +1,7 @@
 //! One file per job kind.
 
+pub mod embed;
 pub mod maintenance;
+pub mod process_file;
+pub mod sync;
+pub mod transcribe;

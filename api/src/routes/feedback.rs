@@ -1,0 +1,240 @@
+//! `/feedback`: browsing, reading and deleting stored feedback.
+
+use aide::axum::{ApiRouter, routing::get_with};
+use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    entities::feedback,
+    services::feedback::{self as service, Document, FeedbackFilter, SOURCES},
+};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidPath, ValidQuery},
+    state::AppState,
+};
+
+/// A feedback item.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FeedbackOut {
+    pub id: Uuid,
+    /// slack, jira, gdoc, zoom, upload or api.
+    pub source: String,
+    /// The item's id in its source (message ts, issue key, file hash and row...).
+    pub source_id: String,
+    /// The text, with personal data redacted when the workspace redacts.
+    pub text: String,
+    /// Account (customer) name.
+    pub account: Option<String>,
+    pub customer_id: Option<Uuid>,
+    /// When the customer said it.
+    pub created_at: DateTime<Utc>,
+    /// When ProduckAI received it.
+    pub ingested_at: DateTime<Utc>,
+    pub meta: serde_json::Value,
+    pub doc_url: Option<String>,
+    pub speaker: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Lexicon sentiment in [-1, 1].
+    pub sentiment: f32,
+    /// Model of the stored embedding; null until embedded.
+    pub embedding_model: Option<String>,
+}
+
+impl From<feedback::Model> for FeedbackOut {
+    fn from(f: feedback::Model) -> Self {
+        Self {
+            id: f.id,
+            source: f.source,
+            source_id: f.source_id,
+            text: f.text,
+            account: f.account,
+            customer_id: f.customer_id,
+            created_at: f.created_at,
+            ingested_at: f.ingested_at,
+            meta: f.meta,
+            doc_url: f.doc_url,
+            speaker: f.speaker,
+            started_at: f.started_at,
+            ended_at: f.ended_at,
+            sentiment: f.sentiment,
+            embedding_model: f.embedding_model,
+        }
+    }
+}
+
+/// Accepts the stored source names, and `zoom_transcript` as the original's name for zoom.
+pub fn normalise_source(s: &str) -> Option<&'static str> {
+    let s = if s == "zoom_transcript" { "zoom" } else { s };
+    SOURCES.iter().copied().find(|x| *x == s)
+}
+
+fn known_source(value: &str) -> Result<(), ValidationError> {
+    if normalise_source(value).is_some() {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("enum");
+        e.message = Some(format!("must be one of {}", SOURCES.join(", ")).into());
+        Err(e)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackQuery {
+    /// Only this source: slack, jira, gdoc, zoom, upload, api.
+    #[validate(custom(function = "known_source"))]
+    pub source: Option<String>,
+    /// 1-500, default 100.
+    #[validate(range(min = 1, max = 500))]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+    #[validate(range(max = 10_000_000))]
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn default_limit() -> u64 {
+    100
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    #[validate(custom(function = "known_source"))]
+    pub source: Option<String>,
+    /// 1-200, default 50.
+    #[validate(range(min = 1, max = 200))]
+    #[serde(default = "default_doc_limit")]
+    pub limit: u64,
+    #[validate(range(max = 10_000_000))]
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn default_doc_limit() -> u64 {
+    50
+}
+
+/// A source document reassembled from its chunks.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DocumentOut {
+    pub document_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub account: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: Option<String>,
+    pub chunk_count: i64,
+    /// The first chunks, joined; "[+K more statements]" when there are more.
+    pub summary: String,
+    pub owner: Option<String>,
+}
+
+impl From<Document> for DocumentOut {
+    fn from(d: Document) -> Self {
+        Self {
+            document_id: d.document_id,
+            title: d.title,
+            url: d.url,
+            account: d.account,
+            created_at: d.created_at,
+            modified_at: d.modified_at,
+            chunk_count: d.chunk_count,
+            summary: d.summary,
+            owner: d.owner,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct FeedbackPath {
+    /// Feedback id.
+    pub id: Uuid,
+}
+
+async fn list_feedback(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<FeedbackQuery>,
+) -> Result<Json<Vec<FeedbackOut>>, ApiError> {
+    let filter = FeedbackFilter {
+        source: q
+            .source
+            .as_deref()
+            .and_then(normalise_source)
+            .map(str::to_owned),
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let rows = service::list(&state.db, auth.0.workspace_id, &filter).await?;
+    Ok(Json(rows.into_iter().map(FeedbackOut::from).collect()))
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<DocumentQuery>,
+) -> Result<Json<Vec<DocumentOut>>, ApiError> {
+    let source = q.source.as_deref().and_then(normalise_source);
+    let (docs, _total) =
+        service::documents(&state.db, auth.0.workspace_id, source, q.limit, q.offset).await?;
+    Ok(Json(docs.into_iter().map(DocumentOut::from).collect()))
+}
+
+async fn get_feedback(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(p): ValidPath<FeedbackPath>,
+) -> Result<Json<FeedbackOut>, ApiError> {
+    Ok(Json(
+        service::get(&state.db, auth.0.workspace_id, p.id)
+            .await?
+            .into(),
+    ))
+}
+
+async fn delete_feedback(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(p): ValidPath<FeedbackPath>,
+) -> Result<StatusCode, ApiError> {
+    let principal = auth.require(Role::Editor)?;
+    service::delete(&state.db, principal.workspace_id, p.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/feedback",
+            get_with(list_feedback, |op| {
+                op.summary("List feedback").description("Newest first (by when the customer said it). `source` must be a known source.").tag("feedback")
+            }),
+        )
+        .api_route(
+            "/feedback/documents",
+            get_with(list_documents, |op| {
+                op.summary("List documents")
+                    .description("Chunked sources (docs, transcripts, uploaded files) grouped back into documents, newest first.")
+                    .tag("feedback")
+            }),
+        )
+        .api_route(
+            "/feedback/{id}",
+            get_with(get_feedback, |op| op.summary("Get a feedback item").description("One item of the caller's workspace.").tag("feedback"))
+                .delete_with(delete_feedback, |op| {
+                    op.summary("Delete a feedback item").description("Editors and admins.").tag("feedback").response::<204, ()>()
+                }),
+        )
+}

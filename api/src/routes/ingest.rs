@@ -1,0 +1,308 @@
+//! `/ingest/*`: load feedback from Slack, Jira, Google Docs and Zoom (demo data set now;
+//! live connectors come with the integrations), and the per-source summary.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{
+    Json,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    jobs::{kinds, status},
+    services::{
+        demo::{self, DemoSource},
+        feedback,
+        jobs::{self, StartOutcome},
+    },
+};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{OptionalJson, PreferAsync},
+    state::AppState,
+};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The built-in demo data set.
+    #[default]
+    Demo,
+    /// The connected account (needs its integration).
+    Live,
+}
+
+/// Slack and Jira take no body; `mode` may be given.
+#[derive(Debug, Default, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestIn {
+    #[serde(default)]
+    pub mode: Mode,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GdocsIngestIn {
+    #[serde(default)]
+    pub mode: Mode,
+    /// Drive folders to read (live mode).
+    #[serde(default)]
+    pub folder_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomIngestIn {
+    #[serde(default)]
+    pub mode: Mode,
+    /// First day of recordings to read, YYYY-MM-DD (live mode).
+    #[serde(default)]
+    pub start_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    /// Zoom user whose recordings to read (live mode).
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// The outcome of an ingestion.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct IngestOut {
+    /// `completed`, or `accepted` when it is still running (poll `GET /jobs/{task_id}`).
+    pub status: &'static str,
+    /// e.g. "Ingested 26 Slack messages".
+    pub message: String,
+    /// Items ingested (created, updated or unchanged).
+    pub count: u64,
+    /// The job that did the work.
+    pub task_id: Uuid,
+    pub created: Option<u64>,
+    pub updated: Option<u64>,
+}
+
+/// Live connectors are not wired yet: say exactly what is missing.
+fn live_unavailable(source: DemoSource) -> ApiError {
+    let missing = match source {
+        DemoSource::Slack => "a Slack workspace connection (bot token)",
+        DemoSource::Jira => "a Jira connection (site URL, account email and API token)",
+        DemoSource::Gdocs => "a Google Drive connection (OAuth) and folder_ids",
+        DemoSource::Zoom => "a Zoom connection (OAuth)",
+    };
+    ApiError::bad_request(format!(
+        "live {} ingestion needs {missing}, which is not configured for this workspace; use mode \"demo\" to load the demo data set",
+        source.as_str()
+    ))
+}
+
+async fn ingest(
+    state: &AppState,
+    auth: &Auth,
+    source: DemoSource,
+    mode: Mode,
+    prefer_async: bool,
+) -> Result<Response, ApiError> {
+    let principal = auth.require(Role::Editor)?;
+    if mode == Mode::Live {
+        return Err(live_unavailable(source));
+    }
+    let outcome = jobs::start_for(
+        &state.db,
+        &state.queue,
+        &state.settings,
+        principal.workspace_id,
+        kinds::SYNC,
+        demo::job_params(source, "demo"),
+        Some(principal.label()),
+        false,
+    )
+    .await?;
+    let StartOutcome::Started(job) = outcome else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "an ingestion job could not be started",
+        ));
+    };
+    let wait = if prefer_async {
+        std::time::Duration::ZERO
+    } else {
+        std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs)
+    };
+    let job = jobs::wait_for(&state.db, principal.workspace_id, &[job.id], wait)
+        .await?
+        .pop()
+        .unwrap_or(job);
+    match job.status.as_str() {
+        status::COMPLETED => {
+            let r = job.result.unwrap_or_default();
+            let count = r["count"].as_u64().unwrap_or(0);
+            Ok(Json(IngestOut {
+                status: "completed",
+                message: format!("Ingested {count} {}", source.noun()),
+                count,
+                task_id: job.id,
+                created: r["created"].as_u64(),
+                updated: r["updated"].as_u64(),
+            })
+            .into_response())
+        }
+        status::FAILED | status::CANCELLED => {
+            tracing::warn!(job = %job.id, error = ?job.error, "ingestion failed");
+            Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("ingestion failed: {}", job.error.unwrap_or_default()),
+            ))
+        }
+        _ => {
+            let body = IngestOut {
+                status: "accepted",
+                message: format!("Ingesting {}; poll /jobs/{}", source.noun(), job.id),
+                count: 0,
+                task_id: job.id,
+                created: None,
+                updated: None,
+            };
+            Ok((
+                StatusCode::ACCEPTED,
+                [(header::LOCATION, format!("/jobs/{}", job.id))],
+                Json(body),
+            )
+                .into_response())
+        }
+    }
+}
+
+async fn ingest_slack(
+    State(state): State<AppState>,
+    auth: Auth,
+    PreferAsync(a): PreferAsync,
+    OptionalJson(body): OptionalJson<IngestIn>,
+) -> Result<Response, ApiError> {
+    ingest(&state, &auth, DemoSource::Slack, body.mode, a).await
+}
+
+async fn ingest_jira(
+    State(state): State<AppState>,
+    auth: Auth,
+    PreferAsync(a): PreferAsync,
+    OptionalJson(body): OptionalJson<IngestIn>,
+) -> Result<Response, ApiError> {
+    ingest(&state, &auth, DemoSource::Jira, body.mode, a).await
+}
+
+async fn ingest_gdocs(
+    State(state): State<AppState>,
+    auth: Auth,
+    PreferAsync(a): PreferAsync,
+    OptionalJson(body): OptionalJson<GdocsIngestIn>,
+) -> Result<Response, ApiError> {
+    ingest(&state, &auth, DemoSource::Gdocs, body.mode, a).await
+}
+
+async fn ingest_zoom(
+    State(state): State<AppState>,
+    auth: Auth,
+    PreferAsync(a): PreferAsync,
+    OptionalJson(body): OptionalJson<ZoomIngestIn>,
+) -> Result<Response, ApiError> {
+    if let (Some(start), Some(end)) = (body.start_date, body.end_date)
+        && start > end
+    {
+        return Err(ApiError::field(
+            &["body", "end_date"],
+            "must not be before start_date",
+            "value_error",
+        ));
+    }
+    ingest(&state, &auth, DemoSource::Zoom, body.mode, a).await
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SourceOut {
+    pub source: String,
+    pub count: i64,
+    /// When the newest item of this source was received.
+    pub last_ingested_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SourcesSummaryOut {
+    pub sources: Vec<SourceOut>,
+    pub total_count: i64,
+}
+
+async fn sources_summary(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<SourcesSummaryOut>, ApiError> {
+    let rows = feedback::sources_summary(&state.db, auth.0.workspace_id).await?;
+    let total_count = rows.iter().map(|r| r.count).sum();
+    let sources = rows
+        .into_iter()
+        .map(|r| SourceOut {
+            source: r.source,
+            count: r.count,
+            last_ingested_at: r.last_ingested_at,
+        })
+        .collect();
+    Ok(Json(SourcesSummaryOut {
+        sources,
+        total_count,
+    }))
+}
+
+fn ingest_doc<'a>(
+    op: aide::transform::TransformOperation<'a>,
+    what: &str,
+) -> aide::transform::TransformOperation<'a> {
+    let description = format!(
+        "Loads {what} as feedback (mode `demo`: the built-in demo data set; running it again adds nothing). \
+         Waits for the job up to the configured bound; answers 202 with `task_id` when it takes longer or \
+         with `Prefer: respond-async`. Editors and admins."
+    );
+    op.summary(&format!("Ingest {what}"))
+        .description(&description)
+        .tag("ingest")
+        .response_with::<202, Json<IngestOut>, _>(|r| {
+            r.description("Still running: poll GET /jobs/{task_id}")
+        })
+        .response_with::<400, ApiError, _>(|r| r.description("Live mode without a connection"))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/ingest/slack",
+            post_with(ingest_slack, |op| ingest_doc(op, "Slack messages")),
+        )
+        .api_route(
+            "/ingest/jira",
+            post_with(ingest_jira, |op| ingest_doc(op, "Jira issues")),
+        )
+        .api_route(
+            "/ingest/gdocs",
+            post_with(ingest_gdocs, |op| ingest_doc(op, "Google Docs")),
+        )
+        .api_route(
+            "/ingest/zoom",
+            post_with(ingest_zoom, |op| ingest_doc(op, "Zoom transcripts")),
+        )
+        .api_route(
+            "/ingest/sources/summary",
+            get_with(sources_summary, |op| {
+                op.summary("Feedback per source")
+                    .description("Count and newest arrival per source.")
+                    .tag("ingest")
+            }),
+        )
+}

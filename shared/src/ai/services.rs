@@ -1,0 +1,49 @@
+//! The AI configuration plus lazily created clients, shared by one process.
+
+use std::{path::PathBuf, sync::Arc};
+
+use tokio::sync::OnceCell;
+
+use super::{AiError, embeddings::Embedder};
+use crate::{
+    ai_config::{AiConfig, AiConfigError},
+    config::Settings,
+};
+
+pub struct AiServices {
+    pub config: AiConfig,
+    /// Folder relative paths in `ai_config.yaml` are resolved against.
+    base_dir: PathBuf,
+    embedder: OnceCell<Arc<dyn Embedder>>,
+}
+
+impl AiServices {
+    pub fn load(settings: &Settings) -> Result<Self, AiConfigError> {
+        let path = &settings.ai.config_path;
+        let config = AiConfig::load(path)?;
+        let base_dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        Ok(Self::new(config, base_dir))
+    }
+
+    pub fn new(config: AiConfig, base_dir: PathBuf) -> Self {
+        Self {
+            config,
+            base_dir,
+            embedder: OnceCell::new(),
+        }
+    }
+
+    /// The configured embedder, loaded on first use (the local model reads ~90 MB).
+    pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, AiError> {
+        self.embedder
+            .get_or_try_init(|| async {
+                let config = self.config.clone();
+                let base = self.base_dir.clone();
+                tokio::task::spawn_blocking(move || super::embeddings::from_config(&config, &base))
+                    .await
+                    .map_err(|e| AiError::Transient(format!("loading the embedder: {e}")))?
+            })
+            .await
+            .cloned()
+    }
+}

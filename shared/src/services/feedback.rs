@@ -1,0 +1,402 @@
+//! Feedback: idempotent ingestion (redaction, sentiment, customer linking, upsert by
+//! `(workspace, source, source_id)`) and the read side used by the API.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    DomainError,
+    entities::{feedback, workspace},
+    ingest::{pii, sentiment},
+    services::customers::{self, CustomerFacts},
+};
+
+pub const SOURCES: &[&str] = &["slack", "jira", "gdoc", "zoom", "upload", "api"];
+
+/// One item to store.
+#[derive(Debug, Clone, Default)]
+pub struct NewFeedback {
+    pub source: &'static str,
+    pub source_id: String,
+    pub text: String,
+    /// Account name as the source gave it; linked to a customer when it names one.
+    pub account: Option<String>,
+    pub customer_facts: CustomerFacts,
+    pub created_at: Option<DateTime<Utc>>,
+    pub meta: Value,
+    pub doc_url: Option<String>,
+    pub speaker: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub customers_linked: usize,
+}
+
+impl IngestReport {
+    pub fn total(&self) -> usize {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    id: Uuid,
+    source: &'a str,
+    source_id: &'a str,
+    text: String,
+    account: Option<String>,
+    customer_id: Option<Uuid>,
+    created_at: Option<DateTime<Utc>>,
+    meta: &'a Value,
+    doc_url: Option<&'a str>,
+    speaker: Option<&'a str>,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    sentiment: f32,
+}
+
+/// Rows per INSERT statement: large enough to amortise round trips, small enough for memory.
+const INSERT_BATCH: usize = 1000;
+
+/// Stores items in the caller's transaction. Re-ingesting an item updates it in place; when
+/// its text changes its embedding is cleared so it is embedded again.
+pub async fn ingest(
+    db: &impl ConnectionTrait,
+    workspace: &workspace::Model,
+    items: Vec<NewFeedback>,
+) -> Result<IngestReport, DomainError> {
+    let mut report = IngestReport::default();
+    let mut customer_ids: HashMap<String, Uuid> = HashMap::new();
+    let mut rows = Vec::with_capacity(items.len());
+    for item in &items {
+        if !SOURCES.contains(&item.source) {
+            return Err(DomainError::invalid(
+                "source",
+                format!("unknown source {:?}", item.source),
+            ));
+        }
+        let text = pii::redact_if(workspace.pii_redaction, item.text.trim());
+        if text.is_empty() {
+            continue;
+        }
+        let account = item
+            .account
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !customers::is_placeholder_name(a));
+        let customer_id = match account {
+            Some(name) => {
+                let key = customers::name_key(name);
+                match customer_ids.get(&key) {
+                    Some(id)
+                        if item.customer_facts.acv.is_none()
+                            && item.customer_facts.segment.is_none() =>
+                    {
+                        Some(*id)
+                    }
+                    _ => {
+                        let c =
+                            customers::upsert(db, workspace.id, name, &item.customer_facts).await?;
+                        customer_ids.insert(key, c.id);
+                        Some(c.id)
+                    }
+                }
+            }
+            None => None,
+        };
+        report.customers_linked += usize::from(customer_id.is_some());
+        rows.push(Row {
+            id: Uuid::now_v7(),
+            source: item.source,
+            source_id: &item.source_id,
+            sentiment: sentiment::score(&text),
+            text,
+            account: account.map(str::to_owned),
+            customer_id,
+            created_at: item.created_at,
+            meta: &item.meta,
+            doc_url: item.doc_url.as_deref(),
+            speaker: item.speaker.as_deref(),
+            started_at: item.started_at,
+            ended_at: item.ended_at,
+        });
+    }
+    for batch in rows.chunks(INSERT_BATCH) {
+        let outcome = upsert_batch(db, workspace.id, batch).await?;
+        report.created += outcome.0;
+        report.updated += outcome.1;
+        report.unchanged += outcome.2;
+    }
+    Ok(report)
+}
+
+/// One statement per batch: rows travel as a JSON array and are upserted together.
+/// Returns (created, updated, unchanged).
+async fn upsert_batch(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    rows: &[Row<'_>],
+) -> Result<(usize, usize, usize), DomainError> {
+    let sql = r#"
+WITH input AS (
+    SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(
+        id uuid, source text, source_id text, text text, account text, customer_id uuid,
+        created_at timestamptz, meta jsonb, doc_url text, speaker text,
+        started_at timestamptz, ended_at timestamptz, sentiment real)
+),
+dedup AS (
+    SELECT DISTINCT ON (source, source_id) * FROM input ORDER BY source, source_id, id DESC
+),
+before AS (
+    SELECT f.source, f.source_id, f.text, f.account, f.customer_id, f.meta, f.doc_url, f.speaker,
+           f.started_at, f.ended_at, f.created_at
+    FROM feedback f JOIN dedup d ON f.workspace_id = $1 AND f.source = d.source AND f.source_id = d.source_id
+),
+upserted AS (
+    INSERT INTO feedback AS f (id, workspace_id, source, source_id, text, account, customer_id, created_at,
+                               meta, doc_url, speaker, started_at, ended_at, sentiment)
+    SELECT id, $1, source, source_id, text, account, customer_id, coalesce(created_at, now()),
+           coalesce(meta, '{}'::jsonb), doc_url, speaker, started_at, ended_at, sentiment
+    FROM dedup
+    ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET
+        text = EXCLUDED.text,
+        account = EXCLUDED.account,
+        customer_id = EXCLUDED.customer_id,
+        created_at = CASE WHEN (SELECT d.created_at FROM dedup d WHERE d.source = EXCLUDED.source
+                                AND d.source_id = EXCLUDED.source_id) IS NULL
+                          THEN f.created_at ELSE EXCLUDED.created_at END,
+        meta = EXCLUDED.meta,
+        doc_url = EXCLUDED.doc_url,
+        speaker = EXCLUDED.speaker,
+        started_at = EXCLUDED.started_at,
+        ended_at = EXCLUDED.ended_at,
+        sentiment = EXCLUDED.sentiment,
+        embedding = CASE WHEN f.text = EXCLUDED.text THEN f.embedding ELSE NULL END,
+        embedding_model = CASE WHEN f.text = EXCLUDED.text THEN f.embedding_model ELSE NULL END,
+        updated_at = now()
+    RETURNING f.source, f.source_id, (xmax = 0) AS inserted
+)
+SELECT
+    count(*) FILTER (WHERE u.inserted) AS created,
+    count(*) FILTER (WHERE NOT u.inserted AND (b.text IS DISTINCT FROM d.text
+        OR b.account IS DISTINCT FROM d.account OR b.customer_id IS DISTINCT FROM d.customer_id
+        OR b.meta IS DISTINCT FROM coalesce(d.meta, '{}'::jsonb))) AS updated,
+    count(*) FILTER (WHERE NOT u.inserted AND NOT (b.text IS DISTINCT FROM d.text
+        OR b.account IS DISTINCT FROM d.account OR b.customer_id IS DISTINCT FROM d.customer_id
+        OR b.meta IS DISTINCT FROM coalesce(d.meta, '{}'::jsonb))) AS unchanged
+FROM upserted u
+JOIN dedup d ON d.source = u.source AND d.source_id = u.source_id
+LEFT JOIN before b ON b.source = u.source AND b.source_id = u.source_id
+"#;
+    let payload = serde_json::to_value(rows).map_err(|e| DomainError::Other(e.into()))?;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [workspace_id.into(), payload.into()],
+        ))
+        .await?
+        .ok_or_else(|| DomainError::Other(anyhow::anyhow!("upsert returned no summary")))?;
+    let get = |c: &str| row.try_get::<i64>("", c).map(|v| v as usize);
+    Ok((get("created")?, get("updated")?, get("unchanged")?))
+}
+
+// ---- reading ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackFilter {
+    pub source: Option<String>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    filter: &FeedbackFilter,
+) -> Result<Vec<feedback::Model>, DomainError> {
+    let mut q = feedback::Entity::find().filter(feedback::Column::WorkspaceId.eq(workspace_id));
+    if let Some(s) = &filter.source {
+        q = q.filter(feedback::Column::Source.eq(s.as_str()));
+    }
+    Ok(q.order_by_desc(feedback::Column::CreatedAt)
+        .order_by_desc(feedback::Column::Id)
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .all(db)
+        .await?)
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<feedback::Model, DomainError> {
+    feedback::Entity::find_by_id(id)
+        .filter(feedback::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("feedback"))
+}
+
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<(), DomainError> {
+    let res = feedback::Entity::delete_many()
+        .filter(feedback::Column::Id.eq(id))
+        .filter(feedback::Column::WorkspaceId.eq(workspace_id))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(DomainError::not_found("feedback"));
+    }
+    Ok(())
+}
+
+pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<u64, DomainError> {
+    Ok(feedback::Entity::find()
+        .filter(feedback::Column::WorkspaceId.eq(workspace_id))
+        .count(db)
+        .await?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    pub source: String,
+    pub count: i64,
+    pub last_ingested_at: Option<DateTime<Utc>>,
+}
+
+/// Per source: how many items and when the newest arrived (ingestion time, not content date).
+pub async fn sources_summary(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<SourceSummary>, DomainError> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT source, count(*) AS n, max(ingested_at) AS last FROM feedback WHERE workspace_id = $1 \
+             GROUP BY source ORDER BY count(*) DESC, source",
+            [workspace_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SourceSummary {
+                source: r.try_get("", "source")?,
+                count: r.try_get("", "n")?,
+                last_ingested_at: r.try_get("", "last")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(Into::into)
+}
+
+/// A source document reassembled from its chunks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub document_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub account: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: Option<String>,
+    pub chunk_count: i64,
+    pub summary: String,
+    pub owner: Option<String>,
+}
+
+/// Documents (chunks grouped by their document key), newest first, paginated in SQL.
+pub async fn documents(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    source: Option<&str>,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<Document>, i64), DomainError> {
+    let sql = r#"
+WITH chunks AS (
+    SELECT f.*, coalesce(nullif(f.meta->>'document_id', ''), nullif(f.meta->>'url', ''), f.doc_url,
+                         nullif(f.meta->>'title', ''), f.source_id) AS doc_key
+    FROM feedback f WHERE f.workspace_id = $1 AND ($2::text IS NULL OR f.source = $2)
+),
+docs AS (
+    SELECT doc_key, count(*) AS chunk_count, min(created_at) AS created_at,
+           (array_agg(meta->>'title' ORDER BY created_at, id))[1] AS title,
+           (array_agg(coalesce(meta->>'url', doc_url) ORDER BY created_at, id))[1] AS url,
+           (array_agg(account ORDER BY created_at, id))[1] AS account,
+           (array_agg(meta->>'modified_time' ORDER BY created_at, id))[1] AS modified_at,
+           (array_agg(meta->>'owner' ORDER BY created_at, id))[1] AS owner,
+           (array_agg(text ORDER BY (meta->>'chunk_idx')::int NULLS LAST, created_at, id))[1:5] AS first_texts,
+           count(*) OVER () AS total
+    FROM chunks GROUP BY doc_key
+)
+SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
+"#;
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                workspace_id.into(),
+                source.map(str::to_owned).into(),
+                (limit as i64).into(),
+                (offset as i64).into(),
+            ],
+        ))
+        .await?;
+    let mut total = 0;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        total = r.try_get::<i64>("", "total")?;
+        let key: String = r.try_get("", "doc_key")?;
+        let chunk_count: i64 = r.try_get("", "chunk_count")?;
+        let texts: Vec<String> = r.try_get("", "first_texts")?;
+        let mut summary = texts.join(" ... ");
+        if summary.chars().count() > 500 {
+            summary = summary.chars().take(497).collect::<String>() + "...";
+        }
+        if chunk_count > 5 {
+            summary.push_str(&format!(" [+{} more statements]", chunk_count - 5));
+        }
+        let title: Option<String> = r.try_get("", "title")?;
+        out.push(Document {
+            title: title
+                .unwrap_or_else(|| format!("Document {}", key.chars().take(8).collect::<String>())),
+            url: r.try_get("", "url")?,
+            account: r.try_get("", "account")?,
+            created_at: r.try_get("", "created_at")?,
+            modified_at: r.try_get("", "modified_at")?,
+            owner: r.try_get("", "owner")?,
+            chunk_count,
+            summary,
+            document_id: key,
+        });
+    }
+    Ok((out, total))
+}
+
+/// The metadata object for an item, merging extra keys into it.
+pub fn meta_with(base: serde_json::Map<String, Value>, extra: &[(&str, Value)]) -> Value {
+    let mut m = base;
+    for (k, v) in extra {
+        m.insert((*k).to_owned(), v.clone());
+    }
+    json!(m)
+}

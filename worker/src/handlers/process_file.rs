@@ -1,0 +1,83 @@
+//! Parses one uploaded file and stores its feedback in one transaction.
+
+use serde_json::Value;
+use shared::{
+    entities::{upload, workspace},
+    ingest::{self, ParseError, ParsedFile},
+    services::{jobs, uploads},
+};
+use uuid::Uuid;
+
+use crate::{JobContext, JobError};
+
+pub(crate) async fn load(ctx: &JobContext) -> Result<(workspace::Model, upload::Model), JobError> {
+    use sea_orm::EntityTrait;
+    let ws_id = ctx.workspace_id()?;
+    let upload_id: Uuid = ctx.job.params["upload_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| JobError::permanent("the job has no upload_id"))?;
+    let upload = uploads::load(ctx.db(), ws_id, upload_id).await?;
+    let ws = workspace::Entity::find_by_id(ws_id)
+        .one(ctx.db())
+        .await
+        .map_err(shared::DomainError::from)?
+        .ok_or_else(|| JobError::permanent("the workspace no longer exists"))?;
+    Ok((ws, upload))
+}
+
+/// Stores a parsed file, asks for embeddings, and returns the job result. A file that was
+/// already processed (a redelivered job) returns its earlier outcome.
+pub(crate) async fn finish(
+    ctx: &JobContext,
+    ws: &workspace::Model,
+    upload: &upload::Model,
+    parsed: Result<ParsedFile, ParseError>,
+) -> Result<Value, JobError> {
+    let keep = ctx.settings().ingest.keep_uploaded_files;
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            uploads::mark_failed(ctx.db(), upload.id, &e, keep).await?;
+            return Err(JobError::permanent(e.0));
+        }
+    };
+    ctx.progress(60, &format!("storing {} items", parsed.items.len()))
+        .await?;
+    let report = uploads::ingest_parsed(ctx.db(), ws, upload, &parsed, keep).await?;
+    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws.id).await?;
+    Ok(uploads::result_json(upload, &report, parsed.skipped))
+}
+
+pub(crate) fn already_done(upload: &upload::Model) -> Option<Result<Value, JobError>> {
+    match upload.status.as_str() {
+        "processed" => Some(Ok(serde_json::json!({
+            "upload_id": upload.id, "filename": upload.filename, "items": upload.items, "skipped": upload.skipped,
+        }))),
+        "failed" => Some(Err(JobError::permanent(
+            upload
+                .error
+                .clone()
+                .unwrap_or_else(|| "the file failed".into()),
+        ))),
+        _ => None,
+    }
+}
+
+pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+    let (ws, upload) = load(&ctx).await?;
+    if let Some(done) = already_done(&upload) {
+        return done;
+    }
+    ctx.progress(10, &format!("parsing {}", upload.filename))
+        .await?;
+    let kind = uploads::kind_of(&upload)?;
+    let data = upload
+        .data
+        .clone()
+        .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
+    let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data))
+        .await
+        .map_err(|e| JobError::permanent(format!("parser crashed: {e}")))?;
+    finish(&ctx, &ws, &upload, parsed).await
+}

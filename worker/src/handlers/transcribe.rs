@@ -1,0 +1,39 @@
+//! Transcribes an uploaded recording with the configured provider, then stores it like a
+//! call transcript (90-second chunks).
+
+use serde_json::Value;
+use shared::{
+    ai::transcribe,
+    ingest::{self, ParseError, ParsedFile, transcript},
+};
+
+use crate::{JobContext, JobError, handlers::process_file};
+
+pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+    let (ws, upload) = process_file::load(&ctx).await?;
+    if let Some(done) = process_file::already_done(&upload) {
+        return done;
+    }
+    let data = upload
+        .data
+        .clone()
+        .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
+    ctx.progress(10, &format!("transcribing {}", upload.filename))
+        .await?;
+    let parsed = match transcribe::transcribe(&ctx.ai().config, &upload.filename, data).await {
+        Ok(cues) => Ok(to_parsed(&cues)),
+        Err(shared::ai::AiError::Permanent(msg)) => Err(ParseError::new(msg)),
+        Err(transient) => return Err(transient.into()),
+    };
+    process_file::finish(&ctx, &ws, &upload, parsed).await
+}
+
+fn to_parsed(cues: &[transcript::Cue]) -> ParsedFile {
+    let vtt: String = std::iter::once("WEBVTT\n".to_owned())
+        .chain(
+            cues.iter()
+                .map(|c| format!("\n{} --> {}\n{}\n", c.start_time, c.end_time, c.text)),
+        )
+        .collect();
+    ingest::transcript_file(&vtt).unwrap_or_default()
+}
