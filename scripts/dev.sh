@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
+bash scripts/fetch-model.sh
 
 export PRODUCK_ENV="${PRODUCK_ENV:-development}"
 export PRODUCK_ADMIN_EMAIL="${PRODUCK_ADMIN_EMAIL:-admin@produck.local}"
@@ -15,13 +16,15 @@ export PRODUCK__AUTH__BOOTSTRAP_API_KEY="${PRODUCK__AUTH__BOOTSTRAP_API_KEY:-pk_
 cargo build -p api --bin produck-api
 bin="${CARGO_TARGET_DIR:-target}/debug/produck-api"
 "$bin" bootstrap --email "$PRODUCK_ADMIN_EMAIL" --password-env PRODUCK_ADMIN_PASSWORD
+# Demo data (Slack, Jira, Docs, Zoom; 64 items from 8 accounts), embedded. Idempotent.
+"$bin" seed-demo
 
 cat <<MSG
 
   ProduckAI is starting on http://127.0.0.1:8000
     API reference:  http://127.0.0.1:8000/docs
     Sign in:        POST /auth/login {"email":"$PRODUCK_ADMIN_EMAIL","password":"$PRODUCK_ADMIN_PASSWORD"}
-    Or use the key: curl -H 'Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY' http://127.0.0.1:8000/auth/me
+    Or use the key: curl -H 'Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY' http://127.0.0.1:8000/feedback
 
 MSG
 exec "$bin" serve --migrate --with-worker

@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
+bash scripts/fetch-model.sh
 exec cargo nextest run --workspace --profile ci "$@"

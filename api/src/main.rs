@@ -46,6 +46,7 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    shared::ai::init_crypto();
     let command = cli.command.unwrap_or(Command::Serve {
         migrate: false,
         with_worker: false,

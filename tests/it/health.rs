@@ -42,6 +42,7 @@ async fn health_with(db_url: String, redis_url: String) -> (u16, Value, std::tim
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
+    shared::ai::init_crypto();
     let started = Instant::now();
     let res = reqwest::get(format!("http://{addr}/healthz"))
         .await

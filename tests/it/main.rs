@@ -1,5 +1,6 @@
 //! End-to-end tests against real PostgreSQL and Redis.
 
+mod files;
 mod harness;
 
 mod api_keys;
@@ -7,6 +8,8 @@ mod auth;
 mod config;
 mod errors;
 mod health;
+mod ingest;
 mod jobs;
 mod openapi;
+mod transcription;
 mod users;

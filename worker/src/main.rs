@@ -20,6 +20,7 @@ struct Cli {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    shared::ai::init_crypto();
     let settings = match Settings::load(&config_dir()) {
         Ok(s) => Arc::new(s),
         Err(e) => {

@@ -20,7 +20,7 @@ use shared::{
     services::{
         demo::{self, DemoSource},
         feedback,
-        jobs::{self, StartOutcome},
+        jobs::{self, NewJob, StartOutcome},
     },
 };
 use uuid::Uuid;
@@ -116,17 +116,10 @@ async fn ingest(
     if mode == Mode::Live {
         return Err(live_unavailable(source));
     }
-    let outcome = jobs::start_for(
-        &state.db,
-        &state.queue,
-        &state.settings,
-        principal.workspace_id,
-        kinds::SYNC,
-        demo::job_params(source, "demo"),
-        Some(principal.label()),
-        false,
-    )
-    .await?;
+    let params = demo::job_params(source, "demo");
+    let new = NewJob::for_workspace(&state.settings, principal.workspace_id, kinds::SYNC, params)
+        .requested_by(principal.label());
+    let outcome = jobs::start(&state.db, &state.queue, new).await?;
     let StartOutcome::Started(job) = outcome else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

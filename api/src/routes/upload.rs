@@ -175,15 +175,9 @@ async fn upload_feedback(
         } else {
             kinds::PROCESS_FILE
         };
-        let new = NewJob {
-            workspace_id: Some(principal.workspace_id),
-            kind: job_kind.to_owned(),
-            params: serde_json::json!({"upload_id": upload.id, "filename": upload.filename}),
-            requested_by: Some(principal.label()),
-            singleton: false,
-            dedupe_key: None,
-            max_attempts: state.settings.jobs.limits_for(job_kind).max_attempts,
-        };
+        let params = serde_json::json!({"upload_id": upload.id, "filename": upload.filename});
+        let new = NewJob::for_workspace(&state.settings, principal.workspace_id, job_kind, params)
+            .requested_by(principal.label());
         if let StartOutcome::Started(job) = jobs::create(&txn, new).await? {
             uploads::attach_job(&txn, upload.id, job.id).await?;
             started.push((upload, job));

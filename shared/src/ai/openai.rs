@@ -47,26 +47,11 @@ pub fn classify(e: OpenAIError) -> AiError {
             }
         }
         OpenAIError::ApiError(api) => {
-            let code = api
-                .api_error
-                .code
-                .clone()
-                .unwrap_or_default()
-                .to_lowercase();
-            let kind = api
-                .api_error
-                .r#type
-                .clone()
-                .unwrap_or_default()
-                .to_lowercase();
-            if code.contains("rate")
-                || kind.contains("rate")
-                || kind.contains("server")
-                || kind.contains("overloaded")
-            {
-                AiError::Transient(format!("provider busy: {text}"))
+            let status = api.status_code.as_u16();
+            if status == 429 || status == 408 || status >= 500 {
+                AiError::Transient(format!("provider busy or failing: {text}"))
             } else {
-                AiError::Permanent(format!("provider error: {text}"))
+                AiError::Permanent(format!("provider refused the request: {text}"))
             }
         }
         _ => AiError::Transient(format!("provider call failed: {text}")),

@@ -362,31 +362,35 @@ pub async fn sweep(
     Ok(SweepReport { requeued, failed })
 }
 
-/// Starts a workspace job with the limits configured for its kind.
-pub async fn start_for(
-    db: &impl ConnectionTrait,
-    queue: &JobQueue,
-    settings: &crate::config::Settings,
-    workspace_id: Uuid,
-    kind: &str,
-    params: Value,
-    requested_by: Option<String>,
-    singleton: bool,
-) -> Result<StartOutcome, DomainError> {
-    start(
-        db,
-        queue,
-        NewJob {
+impl NewJob {
+    /// A workspace job with the attempt limit configured for its kind.
+    pub fn for_workspace(
+        settings: &crate::config::Settings,
+        workspace_id: Uuid,
+        kind: &str,
+        params: Value,
+    ) -> Self {
+        Self {
             workspace_id: Some(workspace_id),
             kind: kind.to_owned(),
             params,
-            requested_by,
-            singleton,
+            requested_by: None,
+            singleton: false,
             dedupe_key: None,
             max_attempts: settings.jobs.limits_for(kind).max_attempts,
-        },
-    )
-    .await
+        }
+    }
+
+    pub fn requested_by(mut self, who: impl Into<String>) -> Self {
+        self.requested_by = Some(who.into());
+        self
+    }
+
+    /// At most one queued or running job of this kind per workspace.
+    pub fn singleton(mut self) -> Self {
+        self.singleton = true;
+        self
+    }
 }
 
 /// Asks for the workspace's feedback to be embedded; one embed job per workspace at a time
@@ -397,17 +401,10 @@ pub async fn request_embedding(
     settings: &crate::config::Settings,
     workspace_id: Uuid,
 ) -> Result<(), DomainError> {
-    start_for(
-        db,
-        queue,
-        settings,
-        workspace_id,
-        crate::jobs::kinds::EMBED,
-        serde_json::json!({}),
-        None,
-        true,
-    )
-    .await?;
+    let params = serde_json::json!({});
+    let new = NewJob::for_workspace(settings, workspace_id, crate::jobs::kinds::EMBED, params)
+        .singleton();
+    start(db, queue, new).await?;
     Ok(())
 }
 

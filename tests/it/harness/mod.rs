@@ -87,6 +87,7 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
+        shared::ai::init_crypto();
         let db = TestDb::new().await;
         let overrides: Vec<(&str, &str)> = self
             .overrides

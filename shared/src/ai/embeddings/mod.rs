@@ -34,7 +34,7 @@ pub fn from_config(ai: &AiConfig, base_dir: &Path) -> Result<Arc<dyn Embedder>, 
                         error = %e,
                         "local embedding model unavailable (run scripts/fetch-model.sh); using the lexical fallback"
                     );
-                    Ok(Arc::new(lexical::Lexical::default()))
+                    Ok(Arc::new(lexical::Lexical))
                 }
             }
         }
@@ -46,7 +46,7 @@ pub fn from_config(ai: &AiConfig, base_dir: &Path) -> Result<Arc<dyn Embedder>, 
                 &ai.embeddings.model,
             )))
         }
-        EmbeddingProvider::Lexical => Ok(Arc::new(lexical::Lexical::default())),
+        EmbeddingProvider::Lexical => Ok(Arc::new(lexical::Lexical)),
     }
 }
 

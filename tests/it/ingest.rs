@@ -1,0 +1,601 @@
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use shared::{auth::Role, jobs::status};
+use worker::JobRegistry;
+
+use crate::{
+    files,
+    harness::{TestApp, problem},
+};
+
+async fn app() -> TestApp {
+    TestApp::builder()
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await
+}
+
+fn form(files: Vec<(&str, Vec<u8>)>) -> Form {
+    files.into_iter().fold(Form::new(), |f, (name, bytes)| {
+        f.part("files", Part::bytes(bytes).file_name(name.to_owned()))
+    })
+}
+
+async fn upload(app: &TestApp, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
+    app.http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form(files))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn all_feedback(app: &TestApp, token: &str) -> Vec<Value> {
+    app.get("/feedback?limit=500", token)
+        .await
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn demo_ingestion_loads_every_source_once() {
+    let app = app().await;
+    let mut total = 0;
+    for (path, expect) in [
+        ("/ingest/slack", "Slack messages"),
+        ("/ingest/jira", "Jira issues"),
+        ("/ingest/gdocs", "Google Docs chunks"),
+        ("/ingest/zoom", "Zoom transcript chunks"),
+    ] {
+        let body: Value = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["status"], "completed", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().ends_with(expect),
+            "{body}"
+        );
+        total += body["count"].as_u64().unwrap();
+    }
+    assert!(total >= 60, "{total}");
+    // Running it again adds nothing.
+    let again: Value = app
+        .http
+        .post(app.url("/ingest/slack"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["created"], 0);
+    let summary: Value = app
+        .get("/ingest/sources/summary", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["total_count"], total);
+    assert_eq!(summary["sources"].as_array().unwrap().len(), 4);
+
+    let items = all_feedback(&app, &app.admin_token).await;
+    assert_eq!(items.len() as u64, total);
+    // Personal data in the demo text is redacted before storage.
+    let acme_security = items
+        .iter()
+        .find(|f| f["text"].as_str().unwrap().contains("SCIM provisioning;"))
+        .unwrap();
+    assert!(
+        acme_security["text"]
+            .as_str()
+            .unwrap()
+            .contains("[EMAIL] or [PHONE]"),
+        "{acme_security}"
+    );
+    // Zoom chunks know their speakers and times.
+    let zoom = items.iter().find(|f| f["source"] == "zoom").unwrap();
+    assert!(zoom["speaker"].is_string() && zoom["started_at"].is_string());
+
+    let customers: Vec<Value> = app
+        .get("/customers/all", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let northwind = customers
+        .iter()
+        .find(|c| c["name"] == "Northwind Logistics")
+        .unwrap();
+    assert_eq!(northwind["segment"], "ENT");
+    assert_eq!(
+        customers
+            .iter()
+            .find(|c| c["name"] == "Tiny Tails Vet")
+            .unwrap()["segment"],
+        "SMB"
+    );
+
+    // Every item gets a local MiniLM embedding.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let items = all_feedback(&app, &app.admin_token).await;
+        if items
+            .iter()
+            .all(|f| f["embedding_model"] == "all-MiniLM-L6-v2")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "feedback was not embedded in time"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn live_mode_without_a_connection_is_a_clear_400() {
+    let app = app().await;
+    let res = app
+        .post_json("/ingest/slack", &app.admin_token, &json!({"mode": "live"}))
+        .await;
+    let body = problem(res, 400, "bad_request").await;
+    assert!(body["detail"].as_str().unwrap().contains("Slack"));
+    let res = app
+        .post_json(
+            "/ingest/zoom",
+            &app.admin_token,
+            &json!({"mode": "sometimes"}),
+        )
+        .await;
+    problem(res, 422, "validation_failed").await;
+    let viewer = app.member_token("v@example.com", Role::Viewer).await;
+    problem(
+        app.http
+            .post(app.url("/ingest/jira"))
+            .bearer_auth(&viewer)
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_format_uploads_and_bad_files_fail_alone() {
+    let app = app().await;
+    let csv = "\u{feff}Company Name,ARR,Company Contact,Feedback,Date\n\
+               Acme Corp,\"$250,000\",jo@acme.example,Exports time out on big reports,2026-10-01\n\
+               Tiny Co,12k,,,\n\
+               Globex,75k,,Search misses obvious matches,\n";
+    let md = "# Interview\n\nIntro line here.\n\n## Exports\nThey time out on big reports.\n";
+    let res = upload(
+        &app,
+        vec![
+            ("feedback.csv", csv.as_bytes().to_vec()),
+            (
+                "notes.pdf",
+                files::pdf(&[
+                    "The dashboard is slow every morning.",
+                    "We need SSO with Okta before rollout.",
+                ]),
+            ),
+            (
+                "notes.docx",
+                files::docx(&[
+                    "Dark mode please, our night shift needs it.",
+                    "Bulk import from spreadsheets.",
+                ]),
+            ),
+            (
+                "notes.txt",
+                b"one feedback per line\nanother line of feedback\n".to_vec(),
+            ),
+            ("interview.md", md.as_bytes().to_vec()),
+            ("call.vtt", files::VTT.as_bytes().to_vec()),
+            ("call.srt", files::SRT.as_bytes().to_vec()),
+            ("truncated.pdf", files::pdf(&["cut off"])[..60].to_vec()),
+            ("bomb.docx", files::docx_bomb()),
+            ("garbage.csv", vec![0u8, 159, 146, 150, 0, 1, 2, 3]),
+            ("notext.csv", b"name,score\nA,1\n".to_vec()),
+        ][..10]
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total_files"], 10, "{body}");
+    assert_eq!(body["successful_files"], 7, "{body}");
+    assert_eq!(body["failed_files"], 3, "{body}");
+    let errors = body["errors"].as_array().unwrap();
+    let error_of = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e["filename"] == name)
+            .map(|e| e["error"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(error_of("truncated.pdf").contains("PDF"), "{errors:?}");
+    assert!(error_of("bomb.docx").contains("zip bomb"), "{errors:?}");
+    assert!(error_of("garbage.csv").contains("binary"), "{errors:?}");
+    // 2 csv + 2 pdf + 2 docx + 2 txt + 2 md + 2 vtt + 1 srt
+    assert_eq!(body["total_feedback_items"], 13, "{body}");
+
+    let items = all_feedback(&app, &app.admin_token).await;
+    assert_eq!(items.len(), 13);
+    let acme = items
+        .iter()
+        .find(|f| f["text"] == "Exports time out on big reports")
+        .unwrap();
+    assert_eq!(acme["account"], "Acme Corp");
+    assert_eq!(acme["created_at"], "2026-10-01T00:00:00Z");
+    let vtt = items
+        .iter()
+        .filter(|f| f["meta"]["filename"] == "call.vtt")
+        .collect::<Vec<_>>();
+    assert_eq!(vtt.len(), 2, "two 90-second chunks");
+    assert_eq!(
+        vtt.iter()
+            .find(|f| f["text"].as_str().unwrap().contains("SAML"))
+            .unwrap()["speaker"],
+        "Dana Cruz"
+    );
+    let customers: Vec<Value> = app
+        .get("/customers/all", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let acme_c = customers.iter().find(|c| c["name"] == "Acme Corp").unwrap();
+    assert_eq!(
+        (
+            acme_c["acv"].as_f64().unwrap(),
+            acme_c["segment"].as_str().unwrap()
+        ),
+        (250_000.0, "ENT")
+    );
+    assert_eq!(acme_c["email_domain"], "acme.example");
+    assert_eq!(
+        customers.iter().find(|c| c["name"] == "Globex").unwrap()["segment"],
+        "MM"
+    );
+
+    // A CSV without a text column and refused formats are per-file errors too.
+    let res = upload(
+        &app,
+        vec![
+            ("notext.csv", b"name,score\nA,1\n".to_vec()),
+            ("old.doc", vec![0xD0, 0xCF, 0x11, 0xE0]),
+            ("bad.csv", b"feedback\nbad \xff byte\n".to_vec()),
+        ],
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["failed_files"], 3, "{body}");
+    assert_eq!(body["message"], "All files failed to process");
+    let errs = body["errors"].to_string();
+    assert!(
+        errs.contains("no feedback text column")
+            && errs.contains("save as .docx")
+            && errs.contains("UTF-8"),
+        "{errs}"
+    );
+    assert_eq!(
+        all_feedback(&app, &app.admin_token).await.len(),
+        13,
+        "failed files leave no rows"
+    );
+}
+
+#[tokio::test]
+async fn re_uploading_a_file_updates_instead_of_duplicating() {
+    let app = app().await;
+    let csv = b"feedback,customer\nSearch is slow,Initech\nExports fail,Initech\n".to_vec();
+    for _ in 0..2 {
+        let body: Value = upload(&app, vec![("f.csv", csv.clone())])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["successful_files"], 1);
+    }
+    assert_eq!(all_feedback(&app, &app.admin_token).await.len(), 2);
+}
+
+#[tokio::test]
+async fn upload_limits_answer_413() {
+    let app = TestApp::builder()
+        .env("PRODUCK__INGEST__MAX_FILE_BYTES", "1000")
+        .env("PRODUCK__INGEST__MAX_FILES_PER_UPLOAD", "2")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let big = vec![b'a'; 1001];
+    problem(
+        upload(&app, vec![("big.txt", big)]).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    let three = vec![
+        ("a.txt", b"one".to_vec()),
+        ("b.txt", b"two".to_vec()),
+        ("c.txt", b"three".to_vec()),
+    ];
+    problem(upload(&app, three).await, 413, "payload_too_large").await;
+    assert!(all_feedback(&app, &app.admin_token).await.is_empty());
+    let formats: Value = app
+        .get("/upload/upload/supported-formats", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(formats["max_files_per_upload"], 2);
+    assert!(
+        formats["supported_formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["format"] == "VTT")
+    );
+    let none = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(Form::new().text("x", "y"))
+        .send()
+        .await
+        .unwrap();
+    problem(none, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn prefer_respond_async_returns_202_and_a_job_to_poll() {
+    let app = app().await;
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .header("prefer", "respond-async")
+        .multipart(form(vec![(
+            "a.txt",
+            b"Please add dark mode\n\nExports time out".to_vec(),
+        )]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "accepted");
+    let job_id: uuid::Uuid = body["files"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(location, format!("/jobs/{job_id}"));
+    let job = app.wait_job(job_id, Duration::from_secs(20)).await;
+    assert_eq!(job.status, status::COMPLETED);
+    assert_eq!(job.result.unwrap()["items"], 2);
+}
+
+#[tokio::test]
+async fn feedback_is_scoped_and_validated() {
+    let app = app().await;
+    upload(&app, vec![("a.txt", b"The export times out".to_vec())]).await;
+    let (_, other) = app.other_workspace().await;
+    assert!(all_feedback(&app, &other).await.is_empty());
+    let mine = all_feedback(&app, &app.admin_token).await;
+    let id = mine[0]["id"].as_str().unwrap();
+    problem(
+        app.get(&format!("/feedback/{id}"), &other).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let del = app
+        .http
+        .delete(app.url(&format!("/feedback/{id}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    problem(del, 404, "not_found").await;
+    assert_eq!(
+        app.get(&format!("/feedback/{id}"), &app.admin_token)
+            .await
+            .status(),
+        200
+    );
+    let viewer = app.member_token("viewer@example.com", Role::Viewer).await;
+    let del = app
+        .http
+        .delete(app.url(&format!("/feedback/{id}")))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    problem(del, 403, "forbidden").await;
+    let del = app
+        .http
+        .delete(app.url(&format!("/feedback/{id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    let body = problem(
+        app.get("/feedback?source=carrier-pigeon", &app.admin_token)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["loc"], json!(["query", "source"]));
+    problem(
+        app.get("/feedback?limit=501", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        app.get("/feedback?source=zoom_transcript", &app.admin_token)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn documents_group_chunks() {
+    let app = app().await;
+    app.http
+        .post(app.url("/ingest/gdocs"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let docs: Vec<Value> = app
+        .get("/feedback/documents?source=gdoc", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 3);
+    let qbr = docs
+        .iter()
+        .find(|d| d["document_id"] == "gdoc-qbr-helios")
+        .unwrap();
+    assert_eq!(qbr["title"], "Helios Energy quarterly business review");
+    assert_eq!(qbr["chunk_count"], 6);
+    assert!(
+        qbr["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with("[+1 more statements]"),
+        "{qbr}"
+    );
+    let page: Vec<Value> = app
+        .get("/feedback/documents?limit=1&offset=1", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+}
+
+#[tokio::test]
+async fn customers_are_managed_with_derived_segments() {
+    let app = app().await;
+    let res = app
+        .post_json(
+            "/customers",
+            &app.admin_token,
+            &json!({"name": "Acme Corp", "acv": 120000}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let acme: Value = res.json().await.unwrap();
+    assert_eq!(
+        (acme["segment"].as_str(), acme["segment_source"].as_str()),
+        (Some("MM"), Some("derived"))
+    );
+    problem(
+        app.post_json(
+            "/customers",
+            &app.admin_token,
+            &json!({"name": "acme corp."}),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+    let id = acme["id"].as_str().unwrap();
+    let patched: Value = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.admin_token,
+            &json!({"acv": 300000}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["segment"], "ENT");
+    let locked: Value = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.admin_token,
+            &json!({"segment": "SMB"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            locked["segment"].as_str(),
+            locked["segment_source"].as_str()
+        ),
+        (Some("SMB"), Some("explicit"))
+    );
+    let still: Value = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.admin_token,
+            &json!({"acv": 900000}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["segment"], "SMB", "an explicit segment is kept");
+    let back: Value = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.admin_token,
+            &json!({"segment": null}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["segment"], "ENT");
+    let bad = app
+        .post_json(
+            "/customers",
+            &app.admin_token,
+            &json!({"name": "X", "segment": "HUGE"}),
+        )
+        .await;
+    problem(bad, 422, "validation_failed").await;
+    let (_, other) = app.other_workspace().await;
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &other,
+            &json!({"acv": 1}),
+        )
+        .await;
+    problem(res, 404, "not_found").await;
+}

@@ -1,0 +1,170 @@
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+use worker::JobRegistry;
+
+use crate::harness::{TestApp, repo_path};
+
+/// An ai_config.yaml whose transcriber uses a fake OpenAI-compatible server.
+fn config_with_transcriber(base_url: &str) -> std::path::PathBuf {
+    let shipped = std::fs::read_to_string(repo_path("ai_config.yaml")).unwrap();
+    let text = shipped
+        .replace(
+            "providers: {}",
+            &format!("providers:\n  fake:\n    base_url: {base_url}\n    timeout_secs: 5"),
+        )
+        .replace(
+            "  transcriber:\n    provider: null",
+            "  transcriber:\n    provider: fake",
+        );
+    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ai_config.yaml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+fn audio_form(extra_text: bool) -> Form {
+    let form = Form::new().part(
+        "files",
+        Part::bytes(b"ID3\x03\x00fake-mp3-frames".to_vec()).file_name("call.mp3"),
+    );
+    if extra_text {
+        form.part(
+            "files",
+            Part::bytes(b"Dark mode please".to_vec()).file_name("note.txt"),
+        )
+    } else {
+        form
+    }
+}
+
+#[tokio::test]
+async fn audio_is_transcribed_through_the_configured_provider() {
+    let server = MockServer::start().await;
+    // The shape OpenAI's verbose_json transcription answers with.
+    let reply = json!({
+        "task": "transcribe",
+        "language": "english",
+        "duration": 130.5,
+        "text": "Our exports keep timing out. We also need SAML single sign-on.",
+        "segments": [
+            {"id": 0, "seek": 0, "start": 0.0, "end": 4.2, "text": " Our exports keep timing out.", "tokens": [1, 2], "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 1.1, "no_speech_prob": 0.01},
+            {"id": 1, "seek": 0, "start": 95.0, "end": 99.5, "text": " We also need SAML single sign-on.", "tokens": [3], "temperature": 0.0, "avg_logprob": -0.3, "compression_ratio": 1.2, "no_speech_prob": 0.02}
+        ],
+        "usage": {"type": "duration", "seconds": 131}
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/transcriptions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reply))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let config = config_with_transcriber(&format!("{}/v1", server.uri()));
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(audio_form(false))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["successful_files"], 1, "{body}");
+    assert_eq!(
+        body["total_feedback_items"], 2,
+        "two 90-second chunks: {body}"
+    );
+    let items: Vec<Value> = app
+        .get("/feedback", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|f| f["text"].as_str().unwrap().contains("SAML single sign-on"))
+    );
+    let received = &server.received_requests().await.unwrap()[0];
+    let multipart = String::from_utf8_lossy(&received.body);
+    assert!(
+        multipart.contains("verbose_json")
+            && multipart.contains("whisper-1")
+            && multipart.contains("call.mp3")
+    );
+}
+
+#[tokio::test]
+async fn without_a_provider_audio_fails_clearly_and_other_files_succeed() {
+    let app = TestApp::builder()
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(audio_form(true))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["successful_files"], 1, "{body}");
+    assert_eq!(body["failed_files"], 1, "{body}");
+    assert!(
+        body["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("transcription provider"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_outage_is_retried_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/transcriptions"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error": {"message": "overloaded", "type": "server_error"}})),
+        )
+        .mount(&server)
+        .await;
+    let config = config_with_transcriber(&format!("{}/v1", server.uri()));
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .env("PRODUCK__JOBS__MAX_ATTEMPTS", "2")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(audio_form(false))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["failed_files"], 1, "{body}");
+    assert!(
+        body["errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("gave up after 2 attempts"),
+        "{body}"
+    );
+    // Each of our two attempts includes the client library's own quick retries.
+    let calls = server.received_requests().await.unwrap().len();
+    assert!(calls >= 2 && calls % 2 == 0, "{calls} calls");
+}
