@@ -80,7 +80,10 @@ pub async fn ingest(
     items: Vec<NewFeedback>,
 ) -> Result<IngestReport, DomainError> {
     let mut report = IngestReport::default();
-    let mut customer_ids: HashMap<String, Uuid> = HashMap::new();
+    // Customers already written in this batch, with the facts they were written with: a
+    // file repeating the same account and ACV on every row costs one upsert, not one per row.
+    let mut customer_ids: HashMap<String, (Uuid, Option<f64>, Option<customers::Segment>)> =
+        HashMap::new();
     let mut rows = Vec::with_capacity(items.len());
     for item in &items {
         if !SOURCES.contains(&item.source) {
@@ -101,17 +104,17 @@ pub async fn ingest(
         let customer_id = match account {
             Some(name) => {
                 let key = customers::name_key(name);
+                let facts = &item.customer_facts;
                 match customer_ids.get(&key) {
-                    Some(id)
-                        if item.customer_facts.acv.is_none()
-                            && item.customer_facts.segment.is_none() =>
+                    Some((id, acv, segment))
+                        if facts.acv.is_none_or(|a| Some(a) == *acv)
+                            && facts.segment.is_none_or(|s| Some(s) == *segment) =>
                     {
                         Some(*id)
                     }
                     _ => {
-                        let c =
-                            customers::upsert(db, workspace.id, name, &item.customer_facts).await?;
-                        customer_ids.insert(key, c.id);
+                        let c = customers::upsert(db, workspace.id, name, facts).await?;
+                        customer_ids.insert(key, (c.id, Some(c.acv), facts.segment));
                         Some(c.id)
                     }
                 }
@@ -151,34 +154,30 @@ async fn upsert_batch(
     workspace_id: Uuid,
     rows: &[Row<'_>],
 ) -> Result<(usize, usize, usize), DomainError> {
+    // Unchanged rows are not rewritten (and not returned), so re-ingesting costs little and
+    // keeps their embeddings. An item without a date is inserted at now() (the transaction
+    // time), which is how the update recognises it and keeps the stored date.
     let sql = r#"
 WITH input AS (
-    SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(
+    SELECT DISTINCT ON (source, source_id) *
+    FROM jsonb_to_recordset($2::jsonb) AS x(
         id uuid, source text, source_id text, text text, account text, customer_id uuid,
         created_at timestamptz, meta jsonb, doc_url text, speaker text,
         started_at timestamptz, ended_at timestamptz, sentiment real)
-),
-dedup AS (
-    SELECT DISTINCT ON (source, source_id) * FROM input ORDER BY source, source_id, id DESC
-),
-before AS (
-    SELECT f.source, f.source_id, f.text, f.account, f.customer_id, f.meta, f.doc_url, f.speaker,
-           f.started_at, f.ended_at, f.created_at
-    FROM feedback f JOIN dedup d ON f.workspace_id = $1 AND f.source = d.source AND f.source_id = d.source_id
+    ORDER BY source, source_id, id DESC
 ),
 upserted AS (
     INSERT INTO feedback AS f (id, workspace_id, source, source_id, text, account, customer_id, created_at,
                                meta, doc_url, speaker, started_at, ended_at, sentiment)
     SELECT id, $1, source, source_id, text, account, customer_id, coalesce(created_at, now()),
            coalesce(meta, '{}'::jsonb), doc_url, speaker, started_at, ended_at, sentiment
-    FROM dedup
+    FROM input
     ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET
         text = EXCLUDED.text,
         account = EXCLUDED.account,
         customer_id = EXCLUDED.customer_id,
-        created_at = CASE WHEN (SELECT d.created_at FROM dedup d WHERE d.source = EXCLUDED.source
-                                AND d.source_id = EXCLUDED.source_id) IS NULL
-                          THEN f.created_at ELSE EXCLUDED.created_at END,
+        created_at = CASE WHEN EXCLUDED.created_at = now() THEN f.created_at
+                          ELSE EXCLUDED.created_at END,
         meta = EXCLUDED.meta,
         doc_url = EXCLUDED.doc_url,
         speaker = EXCLUDED.speaker,
@@ -188,19 +187,15 @@ upserted AS (
         embedding = CASE WHEN f.text = EXCLUDED.text THEN f.embedding ELSE NULL END,
         embedding_model = CASE WHEN f.text = EXCLUDED.text THEN f.embedding_model ELSE NULL END,
         updated_at = now()
-    RETURNING f.source, f.source_id, (xmax = 0) AS inserted
+    WHERE (f.text, f.account, f.customer_id, f.meta, f.doc_url, f.speaker)
+          IS DISTINCT FROM (EXCLUDED.text, EXCLUDED.account, EXCLUDED.customer_id, EXCLUDED.meta,
+                            EXCLUDED.doc_url, EXCLUDED.speaker)
+    RETURNING (xmax = 0) AS inserted
 )
-SELECT
-    count(*) FILTER (WHERE u.inserted) AS created,
-    count(*) FILTER (WHERE NOT u.inserted AND (b.text IS DISTINCT FROM d.text
-        OR b.account IS DISTINCT FROM d.account OR b.customer_id IS DISTINCT FROM d.customer_id
-        OR b.meta IS DISTINCT FROM coalesce(d.meta, '{}'::jsonb))) AS updated,
-    count(*) FILTER (WHERE NOT u.inserted AND NOT (b.text IS DISTINCT FROM d.text
-        OR b.account IS DISTINCT FROM d.account OR b.customer_id IS DISTINCT FROM d.customer_id
-        OR b.meta IS DISTINCT FROM coalesce(d.meta, '{}'::jsonb))) AS unchanged
-FROM upserted u
-JOIN dedup d ON d.source = u.source AND d.source_id = u.source_id
-LEFT JOIN before b ON b.source = u.source AND b.source_id = u.source_id
+SELECT (SELECT count(*) FROM input) AS total,
+       count(*) FILTER (WHERE inserted) AS created,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM upserted
 "#;
     let payload = serde_json::to_value(rows).map_err(|e| DomainError::Other(e.into()))?;
     let row = db
@@ -212,7 +207,8 @@ LEFT JOIN before b ON b.source = u.source AND b.source_id = u.source_id
         .await?
         .ok_or_else(|| DomainError::Other(anyhow::anyhow!("upsert returned no summary")))?;
     let get = |c: &str| row.try_get::<i64>("", c).map(|v| v as usize);
-    Ok((get("created")?, get("updated")?, get("unchanged")?))
+    let (total, created, updated) = (get("total")?, get("created")?, get("updated")?);
+    Ok((created, updated, total - created - updated))
 }
 
 // ---- reading ------------------------------------------------------------------------------

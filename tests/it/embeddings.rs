@@ -1,0 +1,165 @@
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use shared::{
+    ai::embeddings::{from_bytes, local::MiniLm},
+    services::embedding,
+};
+use wiremock::{
+    Mock, MockServer, Request, ResponseTemplate,
+    matchers::{method, path},
+};
+use worker::JobRegistry;
+
+use crate::harness::{TestApp, repo_path};
+
+fn ai_config(replacements: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(repo_path("ai_config.yaml")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{from:?} not in ai_config.yaml");
+        text = text.replace(from, to);
+    }
+    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("ai_config.yaml");
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+async fn upload_text(app: &TestApp, body: &str) {
+    let form = Form::new().part(
+        "files",
+        Part::bytes(body.as_bytes().to_vec()).file_name("notes.txt"),
+    );
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let items: Vec<Value> = app
+            .get("/feedback", &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !items.is_empty() && items.iter().all(|f| f["embedding_model"] == model) {
+            return items;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not embedded with {model}: {items:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_openai_compatible_endpoint_embeds_feedback() {
+    let server = MockServer::start().await;
+    // Answers like OpenAI's /embeddings: one vector per input, in order.
+    Mock::given(method("POST"))
+        .and(path("/v1/embeddings"))
+        .respond_with(|req: &Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let inputs = body["input"].as_array().unwrap();
+            let data: Vec<Value> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, _)| json!({"object": "embedding", "index": i, "embedding": [3.0, 4.0, i as f32]}))
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({
+                "object": "list", "data": data, "model": body["model"],
+                "usage": {"prompt_tokens": 8, "total_tokens": 8}
+            }))
+        })
+        .mount(&server)
+        .await;
+    let config = ai_config(&[
+        (
+            "providers: {}",
+            &format!("providers:\n  fake:\n    base_url: {}/v1", server.uri()),
+        ),
+        (
+            "  provider: local\n  model: all-MiniLM-L6-v2\n  endpoint: null",
+            "  provider: openai\n  model: text-embedding-3-small\n  endpoint: fake",
+        ),
+    ]);
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    upload_text(&app, "The export times out\n\nDark mode please").await;
+    wait_embedded(&app, "text-embedding-3-small").await;
+    let filter = shared::services::feedback::FeedbackFilter {
+        source: None,
+        limit: 100,
+        offset: 0,
+    };
+    let rows = shared::services::feedback::list(app.db(), app.workspace_id, &filter)
+        .await
+        .unwrap();
+    let v = from_bytes(rows[0].embedding.as_ref().unwrap());
+    assert_eq!(v.len(), 3);
+    let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-5, "vectors are normalised");
+}
+
+#[tokio::test]
+async fn changing_the_embedding_provider_re_embeds() {
+    let config = ai_config(&[("  provider: local\n", "  provider: lexical\n")]);
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    upload_text(
+        &app,
+        "The export times out\n\nDark mode please\n\nSSO is a blocker",
+    )
+    .await;
+    wait_embedded(&app, "lexical-hash-v1").await;
+    // Switching to the local model: every vector of the old model is pending again.
+    let model = MiniLm::load(
+        &std::path::PathBuf::from(repo_path("models/all-MiniLM-L6-v2")),
+        "all-MiniLM-L6-v2",
+    )
+    .expect("model files (scripts/fetch-model.sh)");
+    assert_eq!(
+        embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
+            .await
+            .unwrap(),
+        3
+    );
+    let n = embedding::embed_next_batch(app.db(), app.workspace_id, &model, 64)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(
+        embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
+            .await
+            .unwrap(),
+        0
+    );
+    let items: Vec<Value> = app
+        .get("/feedback", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|f| f["embedding_model"] == "all-MiniLM-L6-v2")
+    );
+}
