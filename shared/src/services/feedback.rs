@@ -84,15 +84,27 @@ pub async fn ingest(
     // file repeating the same account and ACV on every row costs one upsert, not one per row.
     let mut customer_ids: HashMap<String, (Uuid, Option<f64>, Option<customers::Segment>)> =
         HashMap::new();
+    // Redaction and sentiment are CPU work: done for all items in parallel first.
+    let prepared: Vec<(String, f32)> = {
+        use rayon::prelude::*;
+        let redact = workspace.pii_redaction;
+        items
+            .par_iter()
+            .map(|item| {
+                let text = pii::redact_if(redact, item.text.trim());
+                let score = sentiment::score(&text);
+                (text, score)
+            })
+            .collect()
+    };
     let mut rows = Vec::with_capacity(items.len());
-    for item in &items {
+    for (item, (text, sentiment_score)) in items.iter().zip(prepared) {
         if !SOURCES.contains(&item.source) {
             return Err(DomainError::invalid(
                 "source",
                 format!("unknown source {:?}", item.source),
             ));
         }
-        let text = pii::redact_if(workspace.pii_redaction, item.text.trim());
         if text.is_empty() {
             continue;
         }
@@ -126,7 +138,7 @@ pub async fn ingest(
             id: Uuid::now_v7(),
             source: item.source,
             source_id: &item.source_id,
-            sentiment: sentiment::score(&text),
+            sentiment: sentiment_score,
             text,
             account: account.map(str::to_owned),
             customer_id,

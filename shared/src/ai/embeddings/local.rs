@@ -15,7 +15,7 @@ use crate::ai::AiError;
 
 pub const DIMENSIONS: usize = 384;
 const MAX_TOKENS: usize = 256;
-const BATCH: usize = 32;
+const BATCH: usize = 64;
 
 pub struct MiniLm {
     inner: Arc<Inner>,
