@@ -4,6 +4,7 @@
 pub mod ai;
 pub mod ai_config;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod entities;

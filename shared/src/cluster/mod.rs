@@ -1,0 +1,175 @@
+//! Grouping feedback embeddings into themes: PCA to a few dozen dimensions, HDBSCAN on the
+//! unit-normalised projections (Euclidean distance there orders like cosine), then noise
+//! points attached to the nearest theme when they are similar enough. Pure functions.
+
+pub mod pca;
+pub mod quality;
+
+use hdbscan::{Hdbscan, HdbscanHyperParams};
+
+use crate::ai::embeddings::{cosine, normalise};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ClusterParams {
+    /// Dimensions kept by PCA (at most 50 is plenty for 384-d sentence vectors).
+    pub dims: usize,
+    pub min_cluster_size: usize,
+    pub min_samples: usize,
+    /// Cosine similarity to a theme centroid above which a noise point joins that theme.
+    pub attach_threshold: f32,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        // Tuned on Banking77's train.csv (cargo bench -p shared --bench cluster_quality).
+        Self {
+            dims: 30,
+            min_cluster_size: 8,
+            min_samples: 3,
+            attach_threshold: 0.35,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Clustering {
+    /// Theme index per input vector; `None` for points left unclustered.
+    pub labels: Vec<Option<usize>>,
+    /// Normalised mean of each theme's members, in the original embedding space.
+    pub centroids: Vec<Vec<f32>>,
+    /// Points HDBSCAN called noise but that were attached to their nearest theme.
+    pub attached: usize,
+}
+
+impl Clustering {
+    pub fn clusters(&self) -> usize {
+        self.centroids.len()
+    }
+
+    pub fn coverage(&self) -> f64 {
+        if self.labels.is_empty() {
+            return 0.0;
+        }
+        self.labels.iter().filter(|l| l.is_some()).count() as f64 / self.labels.len() as f64
+    }
+}
+
+fn centroids(vectors: &[Vec<f32>], labels: &[Option<usize>], k: usize) -> Vec<Vec<f32>> {
+    let dim = vectors.first().map_or(0, Vec::len);
+    let mut sums = vec![vec![0.0f32; dim]; k];
+    for (v, l) in vectors.iter().zip(labels) {
+        if let Some(c) = l {
+            sums[*c].iter_mut().zip(v).for_each(|(s, x)| *s += x);
+        }
+    }
+    for s in &mut sums {
+        normalise(s);
+    }
+    sums
+}
+
+/// Clusters `vectors` (all from one model). Fewer than `min_cluster_size * 2` points give no
+/// themes rather than a meaningless split.
+pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
+    let n = vectors.len();
+    if n < params.min_cluster_size.max(2) * 2 {
+        return Clustering {
+            labels: vec![None; n],
+            centroids: Vec::new(),
+            attached: 0,
+        };
+    }
+    let dims = params.dims.min(vectors[0].len()).min(n - 1).max(2);
+    let mut reduced = pca::project(vectors, dims);
+    for v in &mut reduced {
+        normalise(v);
+    }
+    let data: Vec<Vec<f64>> = reduced
+        .iter()
+        .map(|v| v.iter().map(|x| *x as f64).collect())
+        .collect();
+    let hyper = HdbscanHyperParams::builder()
+        .min_cluster_size(params.min_cluster_size)
+        .min_samples(params.min_samples)
+        .build();
+    let raw = Hdbscan::new(&data, hyper)
+        .cluster()
+        .unwrap_or_else(|_| vec![-1; n]);
+    // HDBSCAN numbers clusters from 0; -1 is noise.
+    let k = raw
+        .iter()
+        .copied()
+        .max()
+        .map_or(0, |m| (m + 1).max(0) as usize);
+    let mut labels: Vec<Option<usize>> = raw
+        .iter()
+        .map(|&l| (l >= 0).then_some(l as usize))
+        .collect();
+    let cents = centroids(vectors, &labels, k);
+    let mut attached = 0;
+    if k > 0 {
+        for (i, label) in labels.iter_mut().enumerate() {
+            if label.is_some() {
+                continue;
+            }
+            let (best, sim) = cents
+                .iter()
+                .enumerate()
+                .map(|(c, centroid)| (c, cosine(&vectors[i], centroid)))
+                .fold((0, f32::MIN), |acc, x| if x.1 > acc.1 { x } else { acc });
+            if sim >= params.attach_threshold {
+                *label = Some(best);
+                attached += 1;
+            }
+        }
+    }
+    let centroids = centroids(vectors, &labels, k);
+    Clustering {
+        labels,
+        centroids,
+        attached,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unit vectors around `k` well-separated directions, with deterministic jitter.
+    fn blobs(k: usize, per: usize, dim: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut vectors = Vec::new();
+        let mut truth = Vec::new();
+        for c in 0..k {
+            for i in 0..per {
+                let mut v: Vec<f32> = (0..dim)
+                    .map(|d| if d % k == c { 1.0 } else { 0.0 } + 0.05 * (((c * 31 + i * 17 + d * 7) % 13) as f32 / 13.0 - 0.5))
+                    .collect();
+                normalise(&mut v);
+                vectors.push(v);
+                truth.push(c);
+            }
+        }
+        (vectors, truth)
+    }
+
+    #[test]
+    fn separated_groups_are_recovered() {
+        let (vectors, truth) = blobs(4, 30, 48);
+        let result = cluster(&vectors, &ClusterParams::default());
+        assert_eq!(result.clusters(), 4);
+        assert!(result.coverage() > 0.95);
+        let pred: Vec<usize> = result.labels.iter().map(|l| l.unwrap_or(99)).collect();
+        assert!(quality::nmi(&truth, &pred) > 0.95);
+        for c in &result.centroids {
+            assert!((c.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn too_little_data_gives_no_themes() {
+        let (vectors, _) = blobs(2, 3, 16);
+        let result = cluster(&vectors, &ClusterParams::default());
+        assert_eq!(result.clusters(), 0);
+        assert!(result.labels.iter().all(Option::is_none));
+    }
+}
