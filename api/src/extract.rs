@@ -192,7 +192,21 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        // Repeated keys (`severity=high&severity=low`) arrive as one comma-separated value.
+        let mut merged: Vec<(String, String)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            match merged.iter_mut().find(|(mk, _)| *mk == k) {
+                Some((_, mv)) => {
+                    mv.push(',');
+                    mv.push_str(&v);
+                }
+                None => merged.push((k.into_owned(), v.into_owned())),
+            }
+        }
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&merged)
+            .finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             ApiError::validation(vec![serde_error("query", path, e.into_inner())])

@@ -41,6 +41,9 @@ pub fn base() -> OpenApi {
             ("ingest", "Loading feedback from sources"),
             ("upload", "Uploading feedback files"),
             ("customers", "Accounts, ACV and segments"),
+            ("clustering", "Grouping feedback into themes"),
+            ("themes", "Insights and their evidence"),
+            ("admin", "Scoring weights"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

@@ -29,6 +29,27 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub ai: AiSettings,
     pub ingest: IngestSettings,
+    pub clustering: ClusteringSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusteringSettings {
+    pub dims: usize,
+    pub min_cluster_size: usize,
+    pub min_samples: usize,
+    pub attach_threshold: f32,
+}
+
+impl ClusteringSettings {
+    pub fn params(&self) -> crate::cluster::ClusterParams {
+        crate::cluster::ClusterParams {
+            dims: self.dims,
+            min_cluster_size: self.min_cluster_size,
+            min_samples: self.min_samples,
+            attach_threshold: self.attach_threshold,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -406,6 +427,25 @@ impl Settings {
             return Err(ConfigError::new(
                 "ingest.embed_batch_size",
                 "must be between 1 and 1024",
+            ));
+        }
+        let c = &s.clustering;
+        if !(2..=50).contains(&c.dims) {
+            return Err(ConfigError::new(
+                "clustering.dims",
+                "must be between 2 and 50",
+            ));
+        }
+        if c.min_cluster_size < 2 || c.min_samples == 0 {
+            return Err(ConfigError::new(
+                "clustering.min_cluster_size",
+                "min_cluster_size must be at least 2 and min_samples at least 1",
+            ));
+        }
+        if !(0.0..=1.0).contains(&c.attach_threshold) {
+            return Err(ConfigError::new(
+                "clustering.attach_threshold",
+                "must be between 0 and 1",
             ));
         }
         if let Err(e) = s.worker.maintenance_schedule.parse::<CronCheck>() {

@@ -12,5 +12,6 @@ mod health;
 mod ingest;
 mod jobs;
 mod openapi;
+mod themes;
 mod transcription;
 mod users;

@@ -43,6 +43,8 @@ impl JobRegistry {
             .register(kinds::TRANSCRIBE, handlers::transcribe::run)
             .register(kinds::EMBED, handlers::embed::run)
             .register(kinds::SYNC, handlers::sync::run)
+            .register(kinds::CLUSTER, handlers::cluster::run)
+            .register(kinds::RESCORE, handlers::cluster::rescore)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

@@ -1,12 +1,15 @@
 //! Every route of the API. Each resource module exposes `router()`.
 
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod cluster;
 pub mod customers;
 pub mod feedback;
 pub mod health;
 pub mod ingest;
 pub mod jobs;
+pub mod themes;
 pub mod upload;
 pub mod users;
 
@@ -25,4 +28,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(ingest::router())
         .merge(upload::router())
         .merge(customers::router())
+        .merge(cluster::router())
+        .merge(themes::router())
+        .merge(admin::router())
 }

@@ -2,6 +2,7 @@
 //! unit-normalised projections (Euclidean distance there orders like cosine), then noise
 //! points attached to the nearest theme when they are similar enough. Pure functions.
 
+pub mod labels;
 pub mod pca;
 pub mod quality;
 
@@ -68,17 +69,25 @@ fn centroids(vectors: &[Vec<f32>], labels: &[Option<usize>], k: usize) -> Vec<Ve
     sums
 }
 
+/// Fewer items than this give no themes.
+pub fn minimum_items(params: &ClusterParams) -> usize {
+    params.min_cluster_size.clamp(3, 5) * 2
+}
+
 /// Clusters `vectors` (all from one model). Fewer than `min_cluster_size * 2` points give no
 /// themes rather than a meaningless split.
 pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
     let n = vectors.len();
-    if n < params.min_cluster_size.max(2) * 2 {
+    if n < minimum_items(params) {
         return Clustering {
             labels: vec![None; n],
             centroids: Vec::new(),
             attached: 0,
         };
     }
+    // Small workspaces get smaller minimum themes (n/15, at least 3), capped by the setting.
+    let min_cluster_size = params.min_cluster_size.min((n / 15).max(3));
+    let min_samples = params.min_samples.min(min_cluster_size);
     let dims = params.dims.min(vectors[0].len()).min(n - 1).max(2);
     let mut reduced = pca::project(vectors, dims);
     for v in &mut reduced {
@@ -89,8 +98,8 @@ pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
         .map(|v| v.iter().map(|x| *x as f64).collect())
         .collect();
     let hyper = HdbscanHyperParams::builder()
-        .min_cluster_size(params.min_cluster_size)
-        .min_samples(params.min_samples)
+        .min_cluster_size(min_cluster_size)
+        .min_samples(min_samples)
         .build();
     let raw = Hdbscan::new(&data, hyper)
         .cluster()

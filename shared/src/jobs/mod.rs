@@ -17,6 +17,10 @@ pub mod kinds {
     pub const EMBED: &str = "embed";
     /// Loads feedback from a source (demo data now; live connectors later).
     pub const SYNC: &str = "sync";
+    /// Clusters a workspace's feedback into themes and writes insights (one at a time).
+    pub const CLUSTER: &str = "cluster";
+    /// Re-scores themes after the scoring weights change.
+    pub const RESCORE: &str = "rescore";
 }
 
 /// Status values of `job_runs.status`.

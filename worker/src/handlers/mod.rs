@@ -1,5 +1,6 @@
 //! One file per job kind.
 
+pub mod cluster;
 pub mod embed;
 pub mod maintenance;
 pub mod process_file;

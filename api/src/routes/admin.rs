@@ -1,0 +1,168 @@
+//! `/admin/*`: scoring weights per workspace.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{Json, extract::State};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    jobs::kinds,
+    services::{
+        jobs::{self, NewJob},
+        scoring::{PRIORITY_FORMULA, SegmentPriorities, Weights},
+        themes,
+    },
+};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{auth::Auth, error::ApiError, extract::ValidJson, state::AppState};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AdminConfigOut {
+    pub weights: Weights,
+    pub segment_priorities: SegmentPriorities,
+    /// How an insight's 0-100 priority is computed.
+    pub priority_formula: &'static str,
+}
+
+fn unit(v: f64) -> Result<(), ValidationError> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("range");
+        e.message = Some("must be between 0 and 1".into());
+        Err(e)
+    }
+}
+
+/// Weights to change; absent keys keep their value.
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsPatch {
+    #[serde(alias = "frequency")]
+    #[validate(custom(function = "unit"))]
+    pub freq_30d: Option<f64>,
+    #[serde(alias = "acv")]
+    #[validate(custom(function = "unit"))]
+    pub acv_sum: Option<f64>,
+    #[validate(custom(function = "unit"))]
+    pub sentiment: Option<f64>,
+    #[validate(custom(function = "unit"))]
+    pub segment: Option<f64>,
+    #[validate(custom(function = "unit"))]
+    pub trend: Option<f64>,
+    #[validate(custom(function = "unit"))]
+    pub duplicate: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentPatch {
+    #[serde(rename = "ENT")]
+    #[validate(custom(function = "unit"))]
+    pub ent: Option<f64>,
+    #[serde(rename = "MM")]
+    #[validate(custom(function = "unit"))]
+    pub mm: Option<f64>,
+    #[serde(rename = "SMB")]
+    #[validate(custom(function = "unit"))]
+    pub smb: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsIn {
+    #[validate(nested)]
+    pub weights: WeightsPatch,
+    #[validate(nested)]
+    #[serde(default)]
+    pub segment_priorities: Option<SegmentPatch>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WeightsOut {
+    pub status: &'static str,
+    pub message: String,
+    pub weights: Weights,
+    pub segment_priorities: SegmentPriorities,
+    /// The job re-scoring existing themes.
+    pub task_id: Option<Uuid>,
+}
+
+async fn get_config(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<AdminConfigOut>, ApiError> {
+    let (weights, segment_priorities) =
+        themes::scoring_config(&state.db, auth.0.workspace_id).await?;
+    Ok(Json(AdminConfigOut {
+        weights,
+        segment_priorities,
+        priority_formula: PRIORITY_FORMULA,
+    }))
+}
+
+async fn update_weights(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidJson(body): ValidJson<WeightsIn>,
+) -> Result<Json<WeightsOut>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let (mut w, mut sp) = themes::scoring_config(&state.db, p.workspace_id).await?;
+    let b = body.weights;
+    w.frequency = b.freq_30d.unwrap_or(w.frequency);
+    w.acv = b.acv_sum.unwrap_or(w.acv);
+    w.sentiment = b.sentiment.unwrap_or(w.sentiment);
+    w.segment = b.segment.unwrap_or(w.segment);
+    w.trend = b.trend.unwrap_or(w.trend);
+    w.duplicate = b.duplicate.unwrap_or(w.duplicate);
+    if let Some(s) = body.segment_priorities {
+        sp.ent = s.ent.unwrap_or(sp.ent);
+        sp.mm = s.mm.unwrap_or(sp.mm);
+        sp.smb = s.smb.unwrap_or(sp.smb);
+    }
+    themes::save_scoring_config(&state.db, p.workspace_id, &w, &sp).await?;
+    let new = NewJob::for_workspace(
+        &state.settings,
+        p.workspace_id,
+        kinds::RESCORE,
+        serde_json::json!({}),
+    )
+    .requested_by(p.label());
+    let task_id = match jobs::start(&state.db, &state.queue, new).await? {
+        jobs::StartOutcome::Started(j) | jobs::StartOutcome::AlreadyRunning(j) => Some(j.id),
+        jobs::StartOutcome::Duplicate => None,
+    };
+    Ok(Json(WeightsOut {
+        status: "success",
+        message: "Weights saved for this workspace; existing themes are being re-scored.".into(),
+        weights: w,
+        segment_priorities: sp,
+        task_id,
+    }))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/admin/config",
+            get_with(get_config, |op| {
+                op.summary("Scoring configuration").description("The workspace's weights, segment priorities and priority formula.").tag("admin")
+            }),
+        )
+        .api_route(
+            "/admin/weights",
+            post_with(update_weights, |op| {
+                op.summary("Update scoring weights")
+                    .description(
+                        "Each value in [0, 1]; unknown keys are rejected. Saved per workspace (all replicas, restarts) \
+                         and existing themes are re-scored by a job without re-clustering. Admins only.",
+                    )
+                    .tag("admin")
+            }),
+        )
+}

@@ -1,0 +1,150 @@
+//! `/cluster/*`: start clustering (one run per workspace at a time) and follow it.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use shared::{
+    auth::Role,
+    entities::job_run,
+    jobs::{kinds, status},
+    services::jobs::{self, NewJob, StartOutcome},
+};
+use uuid::Uuid;
+
+use crate::{auth::Auth, error::ApiError, state::AppState};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClusterRunOut {
+    /// `accepted` or `already_running`.
+    pub status: &'static str,
+    pub message: &'static str,
+    /// The clustering job (new, or the one already running); poll `GET /jobs/{task_id}`.
+    pub task_id: Uuid,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClusterStatusOut {
+    pub is_running: bool,
+    /// idle, queued, running, completed or failed.
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub themes_created: Option<u64>,
+    pub insights_created: Option<u64>,
+    pub error: Option<String>,
+    /// 0-100.
+    pub progress: i16,
+    pub message: Option<String>,
+    /// Share of embedded feedback that ended in a theme.
+    pub coverage: Option<f64>,
+    pub task_id: Option<Uuid>,
+}
+
+async fn run_clustering(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<ClusterRunOut>, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let new = NewJob::for_workspace(
+        &state.settings,
+        p.workspace_id,
+        kinds::CLUSTER,
+        serde_json::json!({}),
+    )
+    .requested_by(p.label())
+    .singleton();
+    Ok(Json(
+        match jobs::start(&state.db, &state.queue, new).await? {
+            StartOutcome::Started(job) => ClusterRunOut {
+                status: "accepted",
+                message: "Clustering task started in background",
+                task_id: job.id,
+            },
+            StartOutcome::AlreadyRunning(job) => ClusterRunOut {
+                status: "already_running",
+                message: "Clustering task is already running",
+                task_id: job.id,
+            },
+            StartOutcome::Duplicate => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    "a clustering run is already scheduled",
+                ));
+            }
+        },
+    ))
+}
+
+async fn cluster_status(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<ClusterStatusOut>, ApiError> {
+    let latest = job_run::Entity::find()
+        .filter(job_run::Column::WorkspaceId.eq(auth.0.workspace_id))
+        .filter(job_run::Column::Kind.eq(kinds::CLUSTER))
+        .order_by_desc(job_run::Column::CreatedAt)
+        .order_by_desc(job_run::Column::Id)
+        .one(&state.db)
+        .await
+        .map_err(shared::DomainError::from)?;
+    let Some(job) = latest else {
+        return Ok(Json(ClusterStatusOut {
+            is_running: false,
+            status: "idle".into(),
+            started_at: None,
+            completed_at: None,
+            themes_created: None,
+            insights_created: None,
+            error: None,
+            progress: 0,
+            message: None,
+            coverage: None,
+            task_id: None,
+        }));
+    };
+    let result = job.result.clone().unwrap_or_default();
+    Ok(Json(ClusterStatusOut {
+        is_running: [status::QUEUED, status::RUNNING].contains(&job.status.as_str()),
+        status: job.status.clone(),
+        started_at: job.started_at,
+        completed_at: job.finished_at,
+        themes_created: result["themes"].as_u64(),
+        insights_created: result["insights"].as_u64(),
+        error: job.error.clone(),
+        progress: job.progress,
+        message: job
+            .message
+            .clone()
+            .or_else(|| result["message"].as_str().map(str::to_owned)),
+        coverage: result["coverage"].as_f64(),
+        task_id: Some(job.id),
+    }))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/cluster/run",
+            post_with(run_clustering, |op| {
+                op.summary("Start clustering")
+                    .description(
+                        "Groups the workspace's embedded feedback into themes and writes an insight per theme, as a \
+                         background job. At most one run per workspace: a second request answers `already_running` \
+                         with the running job. Editors and admins.",
+                    )
+                    .tag("clustering")
+            }),
+        )
+        .api_route(
+            "/cluster/status",
+            get_with(cluster_status, |op| {
+                op.summary("Clustering status").description("State of the workspace's latest clustering run.").tag("clustering")
+            }),
+        )
+}

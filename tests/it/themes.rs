@@ -1,0 +1,411 @@
+use std::{collections::BTreeSet, time::Duration};
+
+use serde_json::{Value, json};
+use shared::auth::Role;
+use worker::JobRegistry;
+
+use crate::harness::{TestApp, problem};
+
+async fn demo_app() -> TestApp {
+    let app = TestApp::builder()
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    for path in [
+        "/ingest/slack",
+        "/ingest/jira",
+        "/ingest/gdocs",
+        "/ingest/zoom",
+    ] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    // Wait until every item is embedded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while shared::services::embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "embedding did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app
+}
+
+async fn cluster(app: &TestApp) -> Value {
+    let run: Value = app
+        .http
+        .post(app.url("/cluster/run"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run["status"], "accepted", "{run}");
+    let id: uuid::Uuid = run["task_id"].as_str().unwrap().parse().unwrap();
+    let job = app.wait_job(id, Duration::from_secs(60)).await;
+    assert_eq!(job.status, "completed", "{job:?}");
+    app.get("/cluster/status", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
+    let res = app.get(&format!("/themes{query}"), &app.admin_token).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
+    let app = demo_app().await;
+    let idle: Value = app
+        .get("/cluster/status", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(idle["status"], "idle");
+    let status = cluster(&app).await;
+    assert_eq!(status["status"], "completed");
+    assert!(status["coverage"].as_f64().unwrap() >= 0.8, "{status}");
+    let list = themes(&app, "?limit=100").await;
+    assert!(list.len() >= 6, "{} themes", list.len());
+    assert_eq!(status["themes_created"], list.len());
+    let labels: Vec<String> = list
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_lowercase())
+        .collect();
+    for topic in ["saml", "dark", "csv"] {
+        assert!(
+            labels.iter().any(|l| l.contains(topic)),
+            "no theme about {topic}: {labels:?}"
+        );
+    }
+    // Labels never name customers.
+    assert!(
+        labels
+            .iter()
+            .all(|l| !l.contains("acme") && !l.contains("northwind")),
+        "{labels:?}"
+    );
+    let sso = list
+        .iter()
+        .find(|t| t["title"].as_str().unwrap().to_lowercase().contains("saml"))
+        .unwrap();
+    assert!(
+        sso["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["segment"] == "ENT")
+    );
+    assert!(sso["total_acv"].as_f64().unwrap() > 200_000.0);
+    assert_eq!(sso["generated_by"], "fallback");
+    let score = sso["metrics"]["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    // Priorities are sorted, ties by id.
+    let priorities: Vec<i64> = list
+        .iter()
+        .map(|t| t["priority_score"].as_i64().unwrap())
+        .collect();
+    assert!(
+        priorities.windows(2).all(|w| w[0] >= w[1]),
+        "{priorities:?}"
+    );
+
+    // Detail: key quotes from different customers, then supporting feedback.
+    let detail: Value = app
+        .get(
+            &format!("/themes/{}", sso["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let quotes = detail["key_quotes"].as_array().unwrap();
+    assert!(!quotes.is_empty() && quotes.len() <= 3);
+    let accounts: BTreeSet<&str> = quotes
+        .iter()
+        .filter_map(|q| q["account"].as_str())
+        .collect();
+    assert_eq!(
+        accounts.len(),
+        quotes.len(),
+        "key quotes spread across customers"
+    );
+    assert_eq!(
+        quotes.len() + detail["supporting_feedback"].as_array().unwrap().len(),
+        sso["feedback_count"].as_u64().unwrap() as usize
+    );
+
+    // A second run keeps theme and insight ids.
+    let before: BTreeSet<String> = list
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    cluster(&app).await;
+    let after: BTreeSet<String> = themes(&app, "?limit=100")
+        .await
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    let kept = before.intersection(&after).count();
+    assert!(
+        kept * 10 >= before.len() * 8,
+        "only {kept} of {} insight ids survived",
+        before.len()
+    );
+}
+
+#[tokio::test]
+async fn concurrent_runs_start_one_job() {
+    let app = demo_app().await;
+    let post = || {
+        app.http
+            .post(app.url("/cluster/run"))
+            .bearer_auth(&app.admin_token)
+            .send()
+    };
+    let (a, b) = tokio::join!(post(), post());
+    let (a, b): (Value, Value) = (
+        a.unwrap().json().await.unwrap(),
+        b.unwrap().json().await.unwrap(),
+    );
+    let statuses: BTreeSet<&str> = [a["status"].as_str().unwrap(), b["status"].as_str().unwrap()]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["accepted", "already_running"]),
+        "{a} {b}"
+    );
+    assert_eq!(a["task_id"], b["task_id"]);
+}
+
+#[tokio::test]
+async fn too_little_feedback_leaves_themes_untouched() {
+    let app = TestApp::builder()
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let run: Value = app
+        .http
+        .post(app.url("/cluster/run"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = app
+        .wait_job(
+            run["task_id"].as_str().unwrap().parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let result = job.result.unwrap();
+    assert_eq!(result["status"], "not_enough_feedback");
+    assert!(
+        result["message"]
+            .as_str()
+            .unwrap()
+            .contains("not enough feedback")
+    );
+    assert!(themes(&app, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn weights_are_validated_persisted_and_rescore() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    let config: Value = app
+        .get("/admin/config", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["weights"]["freq_30d"], 0.35);
+    assert!(
+        config["priority_formula"]
+            .as_str()
+            .unwrap()
+            .contains("theme_score")
+    );
+    let before: Vec<(String, f64)> = themes(&app, "?limit=100")
+        .await
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["metrics"]["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+
+    problem(
+        app.post_json(
+            "/admin/weights",
+            &app.admin_token,
+            &json!({"weights": {"freq_30d": 1.5}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/admin/weights",
+            &app.admin_token,
+            &json!({"weights": {"popularity": 0.5}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let editor = app.member_token("ed@example.com", Role::Editor).await;
+    problem(
+        app.post_json(
+            "/admin/weights",
+            &editor,
+            &json!({"weights": {"trend": 0.5}}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    let res: Value = app
+        .post_json(
+            "/admin/weights",
+            &app.admin_token,
+            &json!({"weights": {"freq_30d": 0.0, "acv_sum": 1.0, "segment": 0.0}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["weights"]["acv_sum"], 1.0);
+    let job = app
+        .wait_job(
+            res["task_id"].as_str().unwrap().parse().unwrap(),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(job.status, "completed");
+    let config: Value = app
+        .get("/admin/config", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["weights"]["acv_sum"], 1.0);
+    assert_eq!(
+        config["weights"]["trend"], 0.1,
+        "absent keys keep their value"
+    );
+    let after = themes(&app, "?limit=100").await;
+    let changed = before
+        .iter()
+        .filter(|(id, s)| {
+            after.iter().any(|t| {
+                t["id"] == id.as_str() && (t["metrics"]["score"].as_f64().unwrap() - s).abs() > 1e-6
+            })
+        })
+        .count();
+    assert!(changed > 0, "re-scoring changed no score");
+    assert_eq!(after.len(), before.len(), "re-scoring does not re-cluster");
+}
+
+#[tokio::test]
+async fn theme_queries_are_validated_filtered_and_scoped() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    for bad in [
+        "?sort_by=popularity",
+        "?filter=hot",
+        "?limit=101",
+        "?limit=0",
+        "?severity=urgent",
+        "?segments=ent",
+        "?effort=huge",
+        "?priority_min=101",
+    ] {
+        problem(
+            app.get(&format!("/themes{bad}"), &app.admin_token).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
+    let all = themes(&app, "?limit=100").await;
+    let high = themes(&app, "?severity=high&severity=critical&limit=100").await;
+    assert!(
+        high.iter()
+            .all(|t| ["high", "critical"].contains(&t["severity"].as_str().unwrap()))
+    );
+    let ent = themes(&app, "?segments=ENT&limit=100").await;
+    assert!(ent.iter().all(|t| {
+        t["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["segment"] == "ENT")
+    }));
+    let smb_or_mm = themes(&app, "?segments=SMB,MM&limit=100").await;
+    assert!(!smb_or_mm.is_empty());
+    let page1 = themes(&app, "?limit=2&offset=0&sort_by=score").await;
+    let page2 = themes(&app, "?limit=2&offset=2&sort_by=score").await;
+    assert!(
+        page1
+            .iter()
+            .all(|a| page2.iter().all(|b| a["id"] != b["id"]))
+    );
+    let counts: Value = app
+        .get("/themes/filter-counts", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hp = themes(&app, "?filter=high_priority&limit=100").await;
+    assert_eq!(counts["high_priority"], hp.len());
+    assert!(hp.len() <= all.len());
+    let (_, other) = app.other_workspace().await;
+    assert!(
+        app.get("/themes", &other)
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    problem(
+        app.get(
+            &format!("/themes/{}", all[0]["id"].as_str().unwrap()),
+            &other,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
