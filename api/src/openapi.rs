@@ -44,6 +44,7 @@ pub fn base() -> OpenApi {
             ("clustering", "Grouping feedback into themes"),
             ("themes", "Insights and their evidence"),
             ("admin", "Scoring weights"),
+            ("search", "Full-text search"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

@@ -409,3 +409,90 @@ async fn theme_queries_are_validated_filtered_and_scoped() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn search_and_customer_views_cover_feedback_and_insights() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    let hits: Vec<Value> = app
+        .get("/search?q=saml%20sso&limit=10", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!hits.is_empty());
+    let kinds: BTreeSet<&str> = hits.iter().map(|h| h["type"].as_str().unwrap()).collect();
+    assert!(
+        kinds.contains("feedback") && (kinds.contains("insight") || kinds.contains("theme")),
+        "{kinds:?}"
+    );
+    assert!(
+        hits.windows(2)
+            .all(|w| w[0]["score"].as_f64() >= w[1]["score"].as_f64())
+    );
+    assert!(
+        hits.iter()
+            .any(|h| h["snippet"].as_str().unwrap().contains("**")),
+        "snippets highlight the match"
+    );
+    problem(
+        app.get("/search?q=a", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    problem(
+        app.get("/search", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let none: Vec<Value> = app
+        .get("/search?q=zebra%20xylophone", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let (_, other) = app.other_workspace().await;
+    assert!(
+        app.get("/search?q=saml", &other)
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let customers: Value = app
+        .get("/customers", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(customers["total_customers"].as_u64().unwrap() >= 6);
+    let first = &customers["customers"][0];
+    assert!(first["insight_count"].as_i64().unwrap() >= 1);
+    let name = first["name"].as_str().unwrap();
+    let insights: Value = app
+        .get(
+            &format!(
+                "/customers/{}/insights",
+                name.to_uppercase().replace(' ', "%20")
+            ),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(insights["customer"], name);
+    assert_eq!(insights["count"], first["insight_count"]);
+    let unknown: Value = app
+        .get("/customers/Nobody%20Inc/insights", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["count"], 0);
+}

@@ -2,7 +2,7 @@
 
 use aide::axum::{
     ApiRouter,
-    routing::{get_with, patch_with, post_with},
+    routing::{get_with, patch_with},
 };
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -104,7 +104,102 @@ where
 #[schemars(inline)]
 pub struct CustomerPath {
     /// Customer id.
+    pub customer: Uuid,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct CustomerNamePath {
+    /// Customer name (matched case- and punctuation-insensitively).
+    pub customer: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerEvidenceOut {
+    pub name: String,
+    pub insight_count: i64,
+    pub feedback_count: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomersOut {
+    pub customers: Vec<CustomerEvidenceOut>,
+    pub total_customers: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerInsightOut {
     pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub severity: String,
+    pub priority_score: i32,
+    pub effort: String,
+    pub impact: String,
+    pub recommendation: String,
+    /// This customer's feedback items behind the insight.
+    pub feedback_count: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerInsightsOut {
+    pub customer: String,
+    pub insights: Vec<CustomerInsightOut>,
+    pub count: usize,
+}
+
+async fn customers_with_insights(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<CustomersOut>, ApiError> {
+    let rows = customers::with_insights(&state.db, auth.0.workspace_id).await?;
+    let customers: Vec<CustomerEvidenceOut> = rows
+        .into_iter()
+        .map(|c| CustomerEvidenceOut {
+            name: c.name,
+            insight_count: c.insight_count,
+            feedback_count: c.feedback_count,
+        })
+        .collect();
+    Ok(Json(CustomersOut {
+        total_customers: customers.len(),
+        customers,
+    }))
+}
+
+async fn customer_insights(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<CustomerNamePath>,
+) -> Result<Json<CustomerInsightsOut>, ApiError> {
+    let ws = auth.0.workspace_id;
+    let Some(customer) = customers::find_by_name(&state.db, ws, &path.customer).await? else {
+        return Ok(Json(CustomerInsightsOut {
+            customer: path.customer,
+            insights: Vec::new(),
+            count: 0,
+        }));
+    };
+    let insights: Vec<CustomerInsightOut> = customers::insights_of(&state.db, ws, customer.id)
+        .await?
+        .into_iter()
+        .map(|i| CustomerInsightOut {
+            id: i.id,
+            title: i.title,
+            description: i.description,
+            severity: i.severity,
+            priority_score: i.priority_score,
+            effort: i.effort,
+            impact: i.impact,
+            recommendation: i.recommendation,
+            feedback_count: i.feedback_count,
+        })
+        .collect();
+    Ok(Json(CustomerInsightsOut {
+        customer: customer.name,
+        count: insights.len(),
+        insights,
+    }))
 }
 
 async fn create_customer(
@@ -145,7 +240,7 @@ async fn update_customer(
         email_domain: body.email_domain,
     };
     Ok(Json(
-        customers::update(&state.db, p.workspace_id, path.id, patch)
+        customers::update(&state.db, p.workspace_id, path.customer, patch)
             .await?
             .into(),
     ))
@@ -163,7 +258,12 @@ pub fn router() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
             "/customers",
-            post_with(create_customer, |op| {
+            get_with(customers_with_insights, |op| {
+                op.summary("Customers behind insights")
+                    .description("Customers whose feedback supports at least one insight, most insights first.")
+                    .tag("customers")
+            })
+            .post_with(create_customer, |op| {
                 op.summary("Create a customer")
                     .description("Names match case- and punctuation-insensitively; a duplicate is 409. Editors and admins.")
                     .tag("customers")
@@ -176,7 +276,15 @@ pub fn router() -> ApiRouter<AppState> {
             get_with(list_customers, |op| op.summary("List all customers").description("Every account, largest ACV first.").tag("customers")),
         )
         .api_route(
-            "/customers/{id}",
+            "/customers/{customer}/insights",
+            get_with(customer_insights, |op| {
+                op.summary("A customer's insights")
+                    .description("Insights supported by the named customer's feedback, highest priority first; an unknown name gives an empty list.")
+                    .tag("customers")
+            }),
+        )
+        .api_route(
+            "/customers/{customer}",
             patch_with(update_customer, |op| {
                 op.summary("Update a customer")
                     .description("Changing ACV re-derives the segment unless it was set explicitly. Editors and admins.")

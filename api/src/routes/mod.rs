@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod health;
 pub mod ingest;
 pub mod jobs;
+pub mod search;
 pub mod themes;
 pub mod upload;
 pub mod users;
@@ -31,4 +32,5 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(cluster::router())
         .merge(themes::router())
         .merge(admin::router())
+        .merge(search::router())
 }

@@ -342,3 +342,90 @@ mod tests {
         assert!(is_placeholder_name("Unknown") && is_placeholder_name(" n/a "));
     }
 }
+
+/// A customer with the insights its feedback supports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CustomerEvidence {
+    pub name: String,
+    pub insight_count: i64,
+    pub feedback_count: i64,
+}
+
+/// Customers whose feedback supports at least one insight, most insights first.
+pub async fn with_insights(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<CustomerEvidence>, DomainError> {
+    use sea_orm::{DbBackend, Statement};
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT c.name, count(DISTINCT i.id) AS insights, count(DISTINCT f.id) AS feedback \
+             FROM customers c JOIN feedback f ON f.customer_id = c.id JOIN feedback_themes ft ON ft.feedback_id = f.id \
+             JOIN insights i ON i.theme_id = ft.theme_id \
+             WHERE c.workspace_id = $1 GROUP BY c.id, c.name ORDER BY insights DESC, feedback DESC, c.name",
+            [workspace_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CustomerEvidence {
+                name: r.try_get("", "name")?,
+                insight_count: r.try_get("", "insights")?,
+                feedback_count: r.try_get("", "feedback")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(Into::into)
+}
+
+/// An insight supported by one customer's feedback.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CustomerInsight {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub severity: String,
+    pub priority_score: i32,
+    pub effort: String,
+    pub impact: String,
+    pub recommendation: String,
+    /// How many of this customer's feedback items support it.
+    pub feedback_count: i64,
+}
+
+/// The insights a customer's feedback supports, highest priority first.
+pub async fn insights_of(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    customer_id: Uuid,
+) -> Result<Vec<CustomerInsight>, DomainError> {
+    use sea_orm::{DbBackend, Statement};
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT i.id, i.title, i.description, i.severity, i.priority_score, i.effort, i.impact, i.recommendation, \
+                    count(DISTINCT f.id) AS n \
+             FROM insights i JOIN feedback_themes ft ON ft.theme_id = i.theme_id JOIN feedback f ON f.id = ft.feedback_id \
+             WHERE i.workspace_id = $1 AND f.customer_id = $2 \
+             GROUP BY i.id ORDER BY i.priority_score DESC, i.id",
+            [workspace_id.into(), customer_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CustomerInsight {
+                id: r.try_get("", "id")?,
+                title: r.try_get("", "title")?,
+                description: r.try_get("", "description")?,
+                severity: r.try_get("", "severity")?,
+                priority_score: r.try_get("", "priority_score")?,
+                effort: r.try_get("", "effort")?,
+                impact: r.try_get("", "impact")?,
+                recommendation: r.try_get("", "recommendation")?,
+                feedback_count: r.try_get("", "n")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(Into::into)
+}

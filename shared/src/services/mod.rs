@@ -12,6 +12,7 @@ pub mod maintenance;
 pub mod principal;
 pub mod rate_limit;
 pub mod scoring;
+pub mod search;
 pub mod sessions;
 pub mod themes;
 pub mod uploads;

@@ -1,0 +1,78 @@
+//! `GET /search`: full-text search across feedback, themes and insights.
+
+use aide::axum::{ApiRouter, routing::get_with};
+use axum::{Json, extract::State};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::services::search;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// Words, "quoted phrases", `or`, `-excluded` (web search syntax); at least 2 characters.
+    #[validate(length(min = 2, max = 500))]
+    pub q: String,
+    /// 1-100, default 20.
+    #[validate(range(min = 1, max = 100))]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+}
+
+fn default_limit() -> u64 {
+    20
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SearchHitOut {
+    /// feedback, theme or insight.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
+    pub title: String,
+    /// Matching text with the query terms in **bold**.
+    pub snippet: String,
+    /// Relevance (ts_rank_cd; themes and insights weigh double).
+    pub score: f64,
+}
+
+async fn search_all(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<SearchQuery>,
+) -> Result<Json<Vec<SearchHitOut>>, ApiError> {
+    if q.q.trim().chars().count() < 2 {
+        return Err(ApiError::field(
+            &["query", "q"],
+            "length must be at least 2",
+            "length",
+        ));
+    }
+    let hits = search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit).await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|h| SearchHitOut {
+                kind: h.kind,
+                id: h.id,
+                title: h.title,
+                snippet: h.snippet,
+                score: h.score,
+            })
+            .collect(),
+    ))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new().api_route(
+        "/search",
+        get_with(search_all, |op| {
+            op.summary("Search")
+                .description("Full-text search over feedback, themes and insights of the workspace, best matches first.")
+                .tag("search")
+        }),
+    )
+}
