@@ -496,3 +496,160 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
         .unwrap();
     assert_eq!(unknown["count"], 0);
 }
+
+/// A chat completion body shaped like OpenAI's.
+fn completion(content: &str) -> Value {
+    json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
+    })
+}
+
+#[tokio::test]
+async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back() {
+    use wiremock::{
+        Mock, MockServer, Request, ResponseTemplate,
+        matchers::{method, path},
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(|req: &Request| {
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            let system = body["messages"][0]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let user = body["messages"][1]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if system.contains("Name the customer problem") {
+                let first = user
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("Keywords: ")
+                    .split(',')
+                    .next()
+                    .unwrap_or("x")
+                    .trim()
+                    .to_owned();
+                return ResponseTemplate::new(200)
+                    .set_body_json(completion(&format!("LLM {first}")));
+            }
+            let ctx: Value = serde_json::from_str(&user).unwrap();
+            if ctx["keywords"].to_string().contains("dark mode") {
+                // A malformed reply: prose instead of JSON.
+                return ResponseTemplate::new(200)
+                    .set_body_json(completion("Sorry, I can't summarise this."));
+            }
+            let first_id = ctx["feedback"][0]["id"].as_str().unwrap().to_owned();
+            let insight = json!({
+                "title": format!("{} (model)", ctx["theme"].as_str().unwrap()),
+                "description": "Customers describe the problem consistently.",
+                "impact": "Blocks expansion at several accounts.",
+                "recommendation": "Ship the fix next quarter.",
+                "severity": "critical", "effort": "low", "key_quote_ids": [first_id]
+            });
+            ResponseTemplate::new(200)
+                .set_body_json(completion(&format!("```json\n{insight}\n```")))
+        })
+        .mount(&server)
+        .await;
+    let shipped = std::fs::read_to_string(crate::harness::repo_path("ai_config.yaml")).unwrap();
+    let text = shipped
+        .replace(
+            "providers: {}",
+            &format!(
+                "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
+                server.uri()
+            ),
+        )
+        .replace(
+            "  insight_writer:\n    provider: null",
+            "  insight_writer:\n    provider: fake",
+        )
+        .replace(
+            "  theme_labeller:\n    provider: null",
+            "  theme_labeller:\n    provider: fake",
+        )
+        .replace(
+            "  model_dir: models/all-MiniLM-L6-v2",
+            &format!(
+                "  model_dir: {}",
+                crate::harness::repo_path("models/all-MiniLM-L6-v2")
+            ),
+        );
+    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ai_config.yaml"), text).unwrap();
+    let app = TestApp::builder()
+        .env(
+            "PRODUCK__AI__CONFIG_PATH",
+            dir.join("ai_config.yaml").to_str().unwrap(),
+        )
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    for p in [
+        "/ingest/slack",
+        "/ingest/jira",
+        "/ingest/gdocs",
+        "/ingest/zoom",
+    ] {
+        app.http
+            .post(app.url(p))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while shared::services::embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cluster(&app).await;
+    let list = themes(&app, "?limit=100").await;
+    assert!(
+        list.iter()
+            .all(|t| t["title"].as_str().unwrap().starts_with("LLM ")),
+        "labels from the labeller"
+    );
+    let by_llm: Vec<&Value> = list.iter().filter(|t| t["generated_by"] == "llm").collect();
+    let fallback: Vec<&Value> = list
+        .iter()
+        .filter(|t| t["generated_by"] == "fallback")
+        .collect();
+    assert!(!by_llm.is_empty() && !fallback.is_empty(), "{list:?}");
+    assert!(
+        by_llm
+            .iter()
+            .all(|t| t["severity"] == "critical"
+                && t["title"].as_str().unwrap().ends_with("(model)"))
+    );
+    assert!(
+        fallback
+            .iter()
+            .all(|t| t["keywords"].to_string().contains("dark mode"))
+    );
+    assert!(
+        fallback
+            .iter()
+            .all(|t| t["title"].as_str().unwrap().starts_with("LLM ")),
+        "the label still came from the labeller"
+    );
+    let status: Value = app
+        .get("/cluster/status", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "completed");
+}

@@ -70,6 +70,7 @@ struct Item {
     account: Option<String>,
     customer_id: Option<Uuid>,
     sentiment: f32,
+    speaker: Option<String>,
 }
 
 struct Customer {
@@ -85,7 +86,7 @@ async fn load_items(
 ) -> Result<Vec<Item>, DomainError> {
     let rows = db
         .query_all_raw(raw(
-            "SELECT id, text, embedding, created_at, account, customer_id, sentiment FROM feedback \
+            "SELECT id, text, embedding, created_at, account, customer_id, sentiment, speaker FROM feedback \
              WHERE workspace_id = $1 AND embedding_model = $2 AND embedding IS NOT NULL ORDER BY id",
             vec![ws.into(), model.into()],
         ))
@@ -100,6 +101,7 @@ async fn load_items(
                 account: r.try_get("", "account")?,
                 customer_id: r.try_get("", "customer_id")?,
                 sentiment: r.try_get("", "sentiment")?,
+                speaker: r.try_get("", "speaker")?,
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()
@@ -242,6 +244,8 @@ pub struct ClusterSummary {
     pub reused_theme_ids: usize,
     pub seconds: f64,
     pub message: String,
+    /// Insights written by the language model (the rest used the deterministic fallback).
+    pub insights_by_llm: usize,
 }
 
 struct ThemeDraft {
@@ -261,6 +265,7 @@ pub async fn run_clustering<F, Fut>(
     workspace_id: Uuid,
     model: &str,
     params: ClusterParams,
+    ai: Option<&crate::ai_config::AiConfig>,
     mut progress: F,
 ) -> Result<ClusterSummary, DomainError>
 where
@@ -286,6 +291,7 @@ where
                 "not enough feedback (n = {} < {minimum}); existing themes left untouched",
                 items.len()
             ),
+            insights_by_llm: 0,
         });
     }
     let customers = load_customers(db, workspace_id).await?;
@@ -308,7 +314,8 @@ where
         .chain(
             items
                 .iter()
-                .filter_map(|i| i.account.as_deref())
+                .flat_map(|i| [i.account.as_deref(), i.speaker.as_deref()])
+                .flatten()
                 .flat_map(|a| {
                     a.to_lowercase()
                         .split_whitespace()
@@ -390,9 +397,22 @@ where
     let (weights, priorities) = scoring_config(db, workspace_id).await?;
     score_drafts(&mut drafts, &weights, &priorities);
 
-    progress(80, "writing insights".into()).await;
+    let mut texts: Vec<InsightText> = drafts
+        .iter()
+        .map(|d| fallback_insight(d, &items, &customers))
+        .collect();
+    let mut llm_written = 0;
+    if let Some(ai) = ai {
+        progress(70, "writing insights with the language model".into()).await;
+        for (d, text) in drafts.iter_mut().zip(texts.iter_mut()) {
+            if improve_with_llm(ai, d, &items, text).await {
+                llm_written += 1;
+            }
+        }
+    }
+    progress(85, "saving themes and insights".into()).await;
     let reused = inherit.len();
-    let summary_counts = write(db, workspace_id, model, &drafts, &items, &customers).await?;
+    let summary_counts = write(db, workspace_id, model, &drafts, &texts, &items).await?;
     let clustered = result.labels.iter().filter(|l| l.is_some()).count();
     Ok(ClusterSummary {
         status: "completed",
@@ -410,6 +430,7 @@ where
             items.len(),
             result.coverage() * 100.0
         ),
+        insights_by_llm: llm_written,
     })
 }
 
@@ -481,13 +502,183 @@ fn key_quotes(d: &ThemeDraft, items: &[Item], n: usize) -> Vec<Uuid> {
     chosen
 }
 
+/// The text of an insight, from the language model or the deterministic fallback.
+#[derive(Debug, Clone)]
+struct InsightText {
+    title: String,
+    description: String,
+    impact: String,
+    recommendation: String,
+    severity: String,
+    effort: String,
+    key_quote_ids: Vec<Uuid>,
+    generated_by: &'static str,
+}
+
+fn fallback_insight(
+    d: &ThemeDraft,
+    items: &[Item],
+    customers: &HashMap<Uuid, Customer>,
+) -> InsightText {
+    let distinct: HashSet<Uuid> = d
+        .members
+        .iter()
+        .filter_map(|(i, _)| items[*i].customer_id)
+        .collect();
+    let named: HashSet<String> = d
+        .members
+        .iter()
+        .filter_map(|(i, _)| items[*i].account.clone())
+        .collect();
+    let accounts = distinct.len().max(named.len());
+    let (severity, effort) = fallback_severity_effort(&d.label, d.members.len(), accounts);
+    let ent = distinct
+        .iter()
+        .filter(|c| customers.get(c).is_some_and(|c| c.segment == "ENT"))
+        .count();
+    let top_terms = d
+        .keywords
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    InsightText {
+        title: d.label.clone(),
+        description: format!(
+            "{} feedback items from {accounts} account(s) are about {top_terms}.",
+            d.members.len()
+        ),
+        impact: format!(
+            "{accounts} account(s) affected, {} in annual contract value; {ent} enterprise account(s); {} in the last 30 days.",
+            money(d.evidence.acv_sum),
+            d.evidence.freq_30d as i64
+        ),
+        recommendation: format!(
+            "Review the key quotes with the affected accounts and scope a fix for {}.",
+            d.label.to_lowercase()
+        ),
+        severity: severity.to_owned(),
+        effort: effort.to_owned(),
+        key_quote_ids: key_quotes(d, items, 3),
+        generated_by: "fallback",
+    }
+}
+
+/// Asks the theme labeller and the insight writer (when configured) to improve a theme's
+/// label and insight. Replies are validated; anything off keeps the fallback. True when the
+/// insight text came from the model.
+async fn improve_with_llm(
+    ai: &crate::ai_config::AiConfig,
+    d: &mut ThemeDraft,
+    items: &[Item],
+    text: &mut InsightText,
+) -> bool {
+    use crate::ai::chat;
+    let samples: Vec<&Item> = d.members.iter().take(8).map(|(i, _)| &items[*i]).collect();
+    let excerpts = samples
+        .iter()
+        .map(|i| format!("- {}", i.text))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if chat::configured(ai, "theme_labeller").is_some() {
+        match chat::complete(
+            ai,
+            "theme_labeller",
+            &format!("Keywords: {}\nExcerpts:\n{excerpts}", d.keywords.join(", ")),
+        )
+        .await
+        {
+            Ok(reply) => {
+                let label = reply
+                    .trim()
+                    .trim_matches(|c| c == '"' || c == '.')
+                    .trim()
+                    .to_owned();
+                if !label.is_empty() && label.chars().count() <= 80 && !label.contains('\n') {
+                    if text.title == d.label {
+                        text.title = label.clone();
+                    }
+                    d.label = label;
+                } else {
+                    tracing::warn!(theme = %d.id, "theme labeller reply rejected; keeping keyword label");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(theme = %d.id, error = %e, "theme labeller failed; keeping keyword label")
+            }
+        }
+    }
+    if chat::configured(ai, "insight_writer").is_none() {
+        return false;
+    }
+    let context = json!({
+        "theme": d.label,
+        "keywords": d.keywords,
+        "feedback": samples.iter().map(|i| json!({"id": i.id, "text": i.text, "account": i.account})).collect::<Vec<_>>(),
+        "accounts_30d": d.evidence.freq_30d,
+        "acv_sum": d.evidence.acv_sum,
+    });
+    let reply = match chat::complete(ai, "insight_writer", &context.to_string()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(theme = %d.id, error = %e, "insight writer failed; using the fallback");
+            return false;
+        }
+    };
+    let allowed: HashSet<Uuid> = samples.iter().map(|i| i.id).collect();
+    match validate_insight(&reply, &allowed) {
+        Some(llm) => {
+            *text = llm;
+            true
+        }
+        None => {
+            tracing::warn!(theme = %d.id, "insight writer reply failed validation; using the fallback");
+            false
+        }
+    }
+}
+
+/// Accepts a model reply only when every field is present and within its vocabulary, and
+/// every key quote is one of the feedback ids the model was shown.
+fn validate_insight(reply: &str, allowed: &HashSet<Uuid>) -> Option<InsightText> {
+    let v = crate::ai::chat::extract_json(reply)?;
+    let field = |k: &str| {
+        v[k].as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 2000)
+            .map(str::to_owned)
+    };
+    let severity = field("severity")
+        .filter(|s| ["low", "medium", "high", "critical"].contains(&s.as_str()))?;
+    let effort = field("effort").filter(|s| ["low", "medium", "high"].contains(&s.as_str()))?;
+    let ids: Vec<Uuid> = v["key_quote_ids"]
+        .as_array()?
+        .iter()
+        .map(|x| x.as_str().and_then(|s| s.parse().ok()))
+        .collect::<Option<_>>()?;
+    if ids.is_empty() || ids.iter().any(|id| !allowed.contains(id)) {
+        return None;
+    }
+    Some(InsightText {
+        title: field("title")?,
+        description: field("description")?,
+        impact: field("impact")?,
+        recommendation: field("recommendation")?,
+        severity,
+        effort,
+        key_quote_ids: ids,
+        generated_by: "llm",
+    })
+}
+
 async fn write(
     db: &(impl ConnectionTrait + TransactionTrait),
     ws: Uuid,
     model: &str,
     drafts: &[ThemeDraft],
+    texts: &[InsightText],
     items: &[Item],
-    customers: &HashMap<Uuid, Customer>,
 ) -> Result<usize, DomainError> {
     use base64::Engine;
     let b64 = |v: &[f32]| base64::engine::general_purpose::STANDARD.encode(to_bytes(v));
@@ -495,7 +686,7 @@ async fn write(
     let mut links = Vec::new();
     let mut metrics = Vec::new();
     let mut insights = Vec::new();
-    for d in drafts {
+    for (d, t) in drafts.iter().zip(texts) {
         themes.push(json!({"id": d.id, "label": d.label, "keywords": d.keywords, "centroid": b64(&d.centroid), "size": d.members.len()}));
         for (i, sim) in &d.members {
             links.push(json!({"feedback_id": items[*i].id, "theme_id": d.id, "confidence": sim}));
@@ -508,39 +699,11 @@ async fn write(
             "segment_counts": {"ENT": e.segment_counts[0], "MM": e.segment_counts[1], "SMB": e.segment_counts[2]},
             "weekly_counts": e.weekly_counts,
         }));
-        let distinct: HashSet<Uuid> = d
-            .members
-            .iter()
-            .filter_map(|(i, _)| items[*i].customer_id)
-            .collect();
-        let accounts = distinct.len().max(
-            d.members
-                .iter()
-                .filter_map(|(i, _)| items[*i].account.clone())
-                .collect::<HashSet<_>>()
-                .len(),
-        );
-        let (severity, effort) = fallback_severity_effort(&d.label, d.members.len(), accounts);
-        let ent = distinct
-            .iter()
-            .filter(|c| customers.get(c).is_some_and(|c| c.segment == "ENT"))
-            .count();
-        let top_terms = d
-            .keywords
-            .iter()
-            .take(3)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
         insights.push(json!({
-            "id": d.insight_id, "theme_id": d.id, "title": d.label,
-            "description": format!("{} feedback items from {} account(s) are about {top_terms}.", d.members.len(), accounts),
-            "impact": format!("{accounts} account(s) affected, {} in annual contract value; {ent} enterprise account(s); {} in the last 30 days.",
-                money(d.evidence.acv_sum), d.evidence.freq_30d as i64),
-            "recommendation": format!("Review the key quotes with the affected accounts and scope a fix for {}.", d.label.to_lowercase()),
-            "severity": severity, "effort": effort,
-            "priority_score": scoring::priority_score(d.score, severity),
-            "key_quote_ids": key_quotes(d, items, 3),
+            "id": d.insight_id, "theme_id": d.id, "title": t.title, "description": t.description,
+            "impact": t.impact, "recommendation": t.recommendation, "severity": t.severity, "effort": t.effort,
+            "priority_score": scoring::priority_score(d.score, &t.severity),
+            "key_quote_ids": t.key_quote_ids, "generated_by": t.generated_by,
         }));
     }
     let ids: Vec<Uuid> = drafts.iter().map(|d| d.id).collect();
@@ -589,9 +752,9 @@ async fn write(
         "INSERT INTO insights (id, workspace_id, theme_id, title, description, impact, recommendation, severity, effort, \
              priority_score, key_quote_ids, generated_by) \
          SELECT x.id, $1, x.theme_id, x.title, x.description, x.impact, x.recommendation, x.severity, x.effort, \
-             x.priority_score, x.key_quote_ids, 'fallback' \
+             x.priority_score, x.key_quote_ids, x.generated_by \
          FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, theme_id uuid, title text, description text, impact text, \
-             recommendation text, severity text, effort text, priority_score int, key_quote_ids jsonb) \
+             recommendation text, severity text, effort text, priority_score int, key_quote_ids jsonb, generated_by text) \
          ON CONFLICT (theme_id) DO UPDATE SET title = EXCLUDED.title, description = EXCLUDED.description, \
          impact = EXCLUDED.impact, recommendation = EXCLUDED.recommendation, severity = EXCLUDED.severity, \
          effort = EXCLUDED.effort, priority_score = EXCLUDED.priority_score, key_quote_ids = EXCLUDED.key_quote_ids, \

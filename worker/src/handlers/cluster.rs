@@ -9,7 +9,8 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let ws = ctx.workspace_id()?;
     let embedder = ctx.ai().embedder().await?;
     let params = ctx.settings().clustering.params();
-    let summary = themes::run_clustering(ctx.db(), ws, embedder.model(), params, |pct, msg| {
+    let ai = Some(&ctx.ai().config);
+    let summary = themes::run_clustering(ctx.db(), ws, embedder.model(), params, ai, |pct, msg| {
         let ctx = ctx.clone();
         async move {
             let _ = ctx.progress(pct, &msg).await;

@@ -1,0 +1,81 @@
+//! Chat completions for the agents in `ai_config.yaml` (OpenAI-compatible providers).
+//! Callers validate what comes back and fall back to their deterministic path on any error.
+
+use async_openai::types::chat::{
+    ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
+    CreateChatCompletionRequestArgs,
+};
+use serde_json::Value;
+
+use super::{AiError, openai};
+use crate::ai_config::{Agent, AiConfig};
+
+/// The agent if it has a provider; `None` means "use the deterministic fallback".
+pub fn configured<'a>(ai: &'a AiConfig, agent: &str) -> Option<&'a Agent> {
+    ai.agents.get(agent).filter(|a| a.provider.is_some())
+}
+
+/// Sends the agent's prompt and `user` text; returns the reply text.
+pub async fn complete(ai: &AiConfig, agent_name: &str, user: &str) -> Result<String, AiError> {
+    let agent = configured(ai, agent_name)
+        .ok_or_else(|| AiError::Permanent(format!("agent {agent_name} has no provider")))?;
+    let provider = openai::provider(ai, agent.provider.as_deref().unwrap_or_default())?;
+    let client = openai::client(provider);
+    let bad = |e: async_openai::error::OpenAIError| AiError::Permanent(e.to_string());
+    let request = CreateChatCompletionRequestArgs::default()
+        .model(agent.model.clone())
+        .temperature(agent.temperature)
+        .max_completion_tokens(agent.max_tokens)
+        .messages([
+            ChatCompletionRequestSystemMessageArgs::default()
+                .content(agent.prompt.clone())
+                .build()
+                .map_err(bad)?
+                .into(),
+            ChatCompletionRequestUserMessageArgs::default()
+                .content(user.to_owned())
+                .build()
+                .map_err(bad)?
+                .into(),
+        ])
+        .build()
+        .map_err(bad)?;
+    let started = std::time::Instant::now();
+    let response = client
+        .chat()
+        .create(request)
+        .await
+        .map_err(openai::classify)?;
+    let text = response
+        .choices
+        .into_iter()
+        .next()
+        .and_then(|c| c.message.content)
+        .unwrap_or_default();
+    tracing::info!(
+        agent = agent_name,
+        model = %agent.model,
+        tokens = response.usage.map(|u| u.total_tokens).unwrap_or(0),
+        ms = started.elapsed().as_millis() as u64,
+        "llm call"
+    );
+    Ok(text)
+}
+
+/// The first JSON object in a reply (models sometimes wrap it in prose or code fences).
+pub fn extract_json(reply: &str) -> Option<Value> {
+    let start = reply.find('{')?;
+    let end = reply.rfind('}')?;
+    serde_json::from_str(reply.get(start..=end)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_is_found_inside_prose_and_fences() {
+        let v = super::extract_json("Sure!\n```json\n{\"a\": 1}\n```").unwrap();
+        assert_eq!(v["a"], 1);
+        assert!(super::extract_json("no json here").is_none());
+        assert!(super::extract_json("{broken").is_none());
+    }
+}
