@@ -653,3 +653,51 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         .unwrap();
     assert_eq!(status["status"], "completed");
 }
+
+#[tokio::test]
+async fn new_feedback_joins_its_theme_between_runs() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    let find_sso = |list: &[Value]| {
+        list.iter()
+            .find(|t| t["keywords"].to_string().contains("saml"))
+            .cloned()
+            .unwrap()
+    };
+    let before = find_sso(&themes(&app, "?limit=100").await);
+    let csv = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("new.csv"),
+    );
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = find_sso(&themes(&app, "?limit=100").await);
+        if now["feedback_count"].as_i64() > before["feedback_count"].as_i64() {
+            assert!(
+                now["customers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["name"] == "Umbrella Corp"),
+                "{now}"
+            );
+            assert!(now["total_acv"].as_f64().unwrap() > before["total_acv"].as_f64().unwrap());
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "new feedback was not attached"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

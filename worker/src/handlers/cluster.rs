@@ -22,6 +22,6 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
 
 pub async fn rescore(ctx: JobContext) -> Result<Value, JobError> {
     let ws = ctx.workspace_id()?;
-    let n = themes::rescore(ctx.db(), ws).await?;
+    let n = themes::refresh_metrics(ctx.db(), ws).await?;
     Ok(json!({"themes_rescored": n}))
 }

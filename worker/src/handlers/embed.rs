@@ -33,9 +33,17 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         )
         .await?;
     }
+    // New feedback joins its nearest theme right away; the next full run re-clusters.
+    let threshold = ctx.settings().clustering.attach_threshold;
+    let attached = if embedded > 0 {
+        shared::services::themes::attach_new(ctx.db(), ws, embedder.model(), threshold).await?
+    } else {
+        0
+    };
     Ok(json!({
         "model": embedder.model(),
         "embedded": embedded,
+        "attached_to_themes": attached,
         "batches": batches,
         "seconds": started.elapsed().as_secs_f64(),
     }))
