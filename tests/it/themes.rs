@@ -373,6 +373,40 @@ async fn theme_queries_are_validated_filtered_and_scoped() {
     }));
     let smb_or_mm = themes(&app, "?segments=SMB,MM&limit=100").await;
     assert!(!smb_or_mm.is_empty());
+    for (sort, key) in [("score", "score"), ("trend", "trend")] {
+        let sorted = themes(&app, &format!("?sort_by={sort}&limit=100")).await;
+        let values: Vec<f64> = sorted
+            .iter()
+            .map(|t| t["metrics"][key].as_f64().unwrap())
+            .collect();
+        assert!(
+            values.windows(2).all(|w| w[0] >= w[1]),
+            "{sort}: {values:?}"
+        );
+    }
+    let by_created = themes(&app, "?sort_by=created_at&limit=100").await;
+    let created: Vec<&str> = by_created
+        .iter()
+        .map(|t| t["created_at"].as_str().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(
+        themes(&app, "?sort_by=score&limit=100").await,
+        themes(&app, "?sort_by=score&limit=100").await,
+        "deterministic"
+    );
+    let bounded = themes(&app, "?priority_min=70&priority_max=90&limit=100").await;
+    assert!(
+        bounded
+            .iter()
+            .all(|t| (70..=90).contains(&t["priority_score"].as_i64().unwrap()))
+    );
+    let low_effort = themes(&app, "?effort=low&limit=100").await;
+    assert!(low_effort.iter().all(|t| t["effort"] == "low"));
+    let blockers = themes(&app, "?filter=enterprise_blockers&limit=100").await;
+    assert!(blockers.iter().all(|t| t["severity"] == "critical"
+        || (t["severity"] == "high" && t["metrics"]["acv_sum"].as_f64().unwrap() >= 50_000.0)));
+    assert_eq!(counts_of(&app, "enterprise_blockers").await, blockers.len());
     let page1 = themes(&app, "?limit=2&offset=0&sort_by=score").await;
     let page2 = themes(&app, "?limit=2&offset=2&sort_by=score").await;
     assert!(
@@ -408,6 +442,16 @@ async fn theme_queries_are_validated_filtered_and_scoped() {
         "not_found",
     )
     .await;
+}
+
+async fn counts_of(app: &TestApp, filter: &str) -> usize {
+    let counts: Value = app
+        .get("/themes/filter-counts", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    counts[filter].as_u64().unwrap() as usize
 }
 
 #[tokio::test]
