@@ -5,6 +5,8 @@
 //! 2. A 10 000-row CSV upload with local MiniLM embeddings included.
 //! 3. Local embedding throughput, batched and one text at a time.
 
+mod support;
+
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
 mod harness;
@@ -45,17 +47,6 @@ fn csv(rows: usize) -> Vec<u8> {
         ));
     }
     out.into_bytes()
-}
-
-fn rss_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 async fn upload_and_wait(app: &TestApp, name: &str, bytes: Vec<u8>) -> (Duration, Value) {
@@ -131,7 +122,7 @@ async fn csv_with_embeddings(rows: usize) {
         parsed.as_secs_f64(),
         rows as f64 / total,
         rows as f64 / total / 47.0,
-        rss_kb("VmHWM:") / 1024
+        support::rss_kb("VmHWM:") / 1024
     );
 }
 
@@ -142,7 +133,7 @@ fn embedding_throughput() {
     let texts: Vec<String> = (0..1024)
         .map(|i| format!("Row {i}: {}", TOPICS[i % TOPICS.len()]))
         .collect();
-    let before = rss_kb("VmRSS:");
+    let before = support::rss_kb("VmRSS:");
     let started = Instant::now();
     model.embed_blocking(&texts).expect("embedding");
     let batch = started.elapsed().as_secs_f64();
@@ -159,7 +150,7 @@ fn embedding_throughput() {
         128.0 / single,
         single * 1000.0 / 128.0,
         before / 1024,
-        rss_kb("VmHWM:") / 1024
+        support::rss_kb("VmHWM:") / 1024
     );
 }
 

@@ -2,6 +2,8 @@
 //! pipeline (PostgreSQL in, themes and insights out), with the process's peak RSS:
 //!   cargo bench -p api --bench themes -- path/to/texts.csv     (a `text` column; 10 000 rows used)
 
+mod support;
+
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
 mod harness;
@@ -18,17 +20,6 @@ use shared::{
         themes,
     },
 };
-
-fn rss_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 #[tokio::main]
 async fn main() {
@@ -80,7 +71,7 @@ async fn main() {
         > 0
     {}
     drop(model);
-    let rss_before = rss_kb("VmRSS:");
+    let rss_before = support::rss_kb("VmRSS:");
     let started = Instant::now();
     let summary = themes::run_clustering(
         app.db(),
@@ -100,6 +91,6 @@ async fn main() {
         summary.themes,
         summary.coverage * 100.0,
         rss_before / 1024,
-        rss_kb("VmHWM:") / 1024
+        support::rss_kb("VmHWM:") / 1024
     );
 }

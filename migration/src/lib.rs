@@ -2,6 +2,47 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// A migration written as plain SQL: `sql_migration!("m2026..._name", UP_SQL, DOWN_SQL);`
+/// defines `Migration` running `UP_SQL` forward and `DOWN_SQL` back.
+macro_rules! sql_migration {
+    ($name:literal, $up:expr, $down:expr) => {
+        pub struct Migration;
+
+        impl sea_orm_migration::prelude::MigrationName for Migration {
+            fn name(&self) -> &str {
+                $name
+            }
+        }
+
+        #[sea_orm_migration::async_trait::async_trait]
+        impl sea_orm_migration::prelude::MigrationTrait for Migration {
+            async fn up(
+                &self,
+                manager: &sea_orm_migration::prelude::SchemaManager,
+            ) -> Result<(), sea_orm_migration::prelude::DbErr> {
+                use sea_orm_migration::sea_orm::ConnectionTrait;
+                manager
+                    .get_connection()
+                    .execute_unprepared($up)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn down(
+                &self,
+                manager: &sea_orm_migration::prelude::SchemaManager,
+            ) -> Result<(), sea_orm_migration::prelude::DbErr> {
+                use sea_orm_migration::sea_orm::ConnectionTrait;
+                manager
+                    .get_connection()
+                    .execute_unprepared($down)
+                    .await
+                    .map(|_| ())
+            }
+        }
+    };
+}
+
 mod m20261122_000001_foundation;
 mod m20261122_000002_feedback;
 mod m20261122_000003_themes;

@@ -1,15 +1,5 @@
 //! Workspaces, users, memberships, API keys, refresh tokens and job runs.
 
-use sea_orm_migration::prelude::*;
-
-pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261122_000001_foundation"
-    }
-}
-
 const UP: &str = r#"
 CREATE TABLE workspaces (
     id          uuid PRIMARY KEY,
@@ -111,21 +101,4 @@ DROP TABLE IF EXISTS users;
 DROP TABLE IF EXISTS workspaces;
 "#;
 
-#[sea_orm_migration::async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(UP)
-            .await
-            .map(|_| ())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(DOWN)
-            .await
-            .map(|_| ())
-    }
-}
+sql_migration!("m20261122_000001_foundation", UP, DOWN);

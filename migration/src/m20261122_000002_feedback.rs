@@ -1,15 +1,5 @@
 //! Customers, feedback (with embeddings and a full-text index) and uploaded files.
 
-use sea_orm_migration::prelude::*;
-
-pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261122_000002_feedback"
-    }
-}
-
 const UP: &str = r#"
 ALTER TABLE workspaces ADD COLUMN pii_redaction boolean NOT NULL DEFAULT true;
 
@@ -88,21 +78,4 @@ DROP TABLE IF EXISTS customers;
 ALTER TABLE workspaces DROP COLUMN IF EXISTS pii_redaction;
 "#;
 
-#[sea_orm_migration::async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(UP)
-            .await
-            .map(|_| ())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(DOWN)
-            .await
-            .map(|_| ())
-    }
-}
+sql_migration!("m20261122_000002_feedback", UP, DOWN);

@@ -1,15 +1,5 @@
 //! Themes (clusters of feedback), their metrics, insights and per-workspace scoring weights.
 
-use sea_orm_migration::prelude::*;
-
-pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261122_000003_themes"
-    }
-}
-
 const UP: &str = r#"
 CREATE TABLE themes (
     id               uuid PRIMARY KEY,
@@ -84,21 +74,4 @@ DROP TABLE IF EXISTS feedback_themes;
 DROP TABLE IF EXISTS themes;
 "#;
 
-#[sea_orm_migration::async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(UP)
-            .await
-            .map(|_| ())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(DOWN)
-            .await
-            .map(|_| ())
-    }
-}
+sql_migration!("m20261122_000003_themes", UP, DOWN);

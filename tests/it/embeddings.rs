@@ -12,20 +12,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, repo_path};
-
-fn ai_config(replacements: &[(&str, &str)]) -> std::path::PathBuf {
-    let mut text = std::fs::read_to_string(repo_path("ai_config.yaml")).unwrap();
-    for (from, to) in replacements {
-        assert!(text.contains(from), "{from:?} not in ai_config.yaml");
-        text = text.replace(from, to);
-    }
-    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("ai_config.yaml");
-    std::fs::write(&file, text).unwrap();
-    file
-}
+use crate::harness::{TestApp, ai_config_with, repo_path};
 
 async fn upload_text(app: &TestApp, body: &str) {
     let form = Form::new().part(
@@ -84,7 +71,7 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         })
         .mount(&server)
         .await;
-    let config = ai_config(&[
+    let config = ai_config_with(&[
         (
             "providers: {}",
             &format!("providers:\n  fake:\n    base_url: {}/v1", server.uri()),
@@ -117,7 +104,7 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
 
 #[tokio::test]
 async fn changing_the_embedding_provider_re_embeds() {
-    let config = ai_config(&[("  provider: local\n", "  provider: lexical\n")]);
+    let config = ai_config_with(&[("  provider: local\n", "  provider: lexical\n")]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
         .workers(1, JobRegistry::production())

@@ -26,19 +26,7 @@ async fn demo_app() -> TestApp {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    // Wait until every item is embedded.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while shared::services::embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
-        .await
-        .unwrap()
-        > 0
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "embedding did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_all_embedded(Duration::from_secs(60)).await;
     app
 }
 
@@ -602,38 +590,28 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         })
         .mount(&server)
         .await;
-    let shipped = std::fs::read_to_string(crate::harness::repo_path("ai_config.yaml")).unwrap();
-    let text = shipped
-        .replace(
-            "providers: {}",
-            &format!(
-                "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
-                server.uri()
-            ),
-        )
-        .replace(
+    let fake = format!(
+        "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
+        server.uri()
+    );
+    let model_dir = format!(
+        "  model_dir: {}",
+        crate::harness::repo_path("models/all-MiniLM-L6-v2")
+    );
+    let config = crate::harness::ai_config_with(&[
+        ("providers: {}", &fake),
+        (
             "  insight_writer:\n    provider: null",
             "  insight_writer:\n    provider: fake",
-        )
-        .replace(
+        ),
+        (
             "  theme_labeller:\n    provider: null",
             "  theme_labeller:\n    provider: fake",
-        )
-        .replace(
-            "  model_dir: models/all-MiniLM-L6-v2",
-            &format!(
-                "  model_dir: {}",
-                crate::harness::repo_path("models/all-MiniLM-L6-v2")
-            ),
-        );
-    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ai_config.yaml"), text).unwrap();
+        ),
+        ("  model_dir: models/all-MiniLM-L6-v2", &model_dir),
+    ]);
     let app = TestApp::builder()
-        .env(
-            "PRODUCK__AI__CONFIG_PATH",
-            dir.join("ai_config.yaml").to_str().unwrap(),
-        )
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
@@ -650,15 +628,7 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
             .await
             .unwrap();
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while shared::services::embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
-        .await
-        .unwrap()
-        > 0
-    {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_all_embedded(Duration::from_secs(60)).await;
     cluster(&app).await;
     let list = themes(&app, "?limit=100").await;
     assert!(

@@ -6,25 +6,20 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, repo_path};
+use crate::harness::{TestApp, ai_config_with};
 
 /// An ai_config.yaml whose transcriber uses a fake OpenAI-compatible server.
 fn config_with_transcriber(base_url: &str) -> std::path::PathBuf {
-    let shipped = std::fs::read_to_string(repo_path("ai_config.yaml")).unwrap();
-    let text = shipped
-        .replace(
+    ai_config_with(&[
+        (
             "providers: {}",
             &format!("providers:\n  fake:\n    base_url: {base_url}\n    timeout_secs: 5"),
-        )
-        .replace(
+        ),
+        (
             "  transcriber:\n    provider: null",
             "  transcriber:\n    provider: fake",
-        );
-    let dir = std::env::temp_dir().join(format!("produck-ai-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("ai_config.yaml");
-    std::fs::write(&file, text).unwrap();
-    file
+        ),
+    ])
 }
 
 fn audio_form(extra_text: bool) -> Form {

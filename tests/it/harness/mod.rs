@@ -53,6 +53,21 @@ pub fn test_settings(
     Settings::load_for(std::path::Path::new(&repo_path("config")), "test", vars)
 }
 
+/// A copy of the shipped ai_config.yaml with text replaced (each replacement must apply),
+/// written to a temporary folder; returns its path.
+pub fn ai_config_with(replacements: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(repo_path("ai_config.yaml")).expect("ai_config.yaml");
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{from:?} not in ai_config.yaml");
+        text = text.replace(from, to);
+    }
+    let dir = std::env::temp_dir().join(format!("produck-ai-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("ai_config.yaml");
+    std::fs::write(&file, text).expect("writing ai_config.yaml");
+    file
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
@@ -287,6 +302,22 @@ impl TestApp {
         match self.start_job(self.workspace_id, kind, params, false).await {
             jobs::StartOutcome::Started(j) => j.id,
             other => panic!("job did not start: {other:?}"),
+        }
+    }
+
+    /// Waits until every feedback item has a vector from the local model.
+    pub async fn wait_all_embedded(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while shared::services::embedding::pending(self.db(), self.workspace_id, "all-MiniLM-L6-v2")
+            .await
+            .expect("pending count")
+            > 0
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "feedback was not embedded within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
