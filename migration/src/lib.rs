@@ -47,6 +47,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_feedback;
 mod m20261122_000003_themes;
 mod m20261122_000004_search;
+mod m20261122_000005_trim_indexes;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_feedback::Migration),
             Box::new(m20261122_000003_themes::Migration),
             Box::new(m20261122_000004_search::Migration),
+            Box::new(m20261122_000005_trim_indexes::Migration),
         ]
     }
 }

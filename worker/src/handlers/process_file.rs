@@ -44,9 +44,13 @@ pub(crate) async fn finish(
     };
     ctx.progress(60, &format!("storing {} items", parsed.items.len()))
         .await?;
+    let started = std::time::Instant::now();
     let report = uploads::ingest_parsed(ctx.db(), ws, upload, &parsed, keep).await?;
+    let store_seconds = started.elapsed().as_secs_f64();
     jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws.id).await?;
-    Ok(uploads::result_json(upload, &report, parsed.skipped))
+    let mut result = uploads::result_json(upload, &report, parsed.skipped);
+    result["store_seconds"] = Value::from((store_seconds * 1000.0).round() / 1000.0);
+    Ok(result)
 }
 
 pub(crate) fn already_done(upload: &upload::Model) -> Option<Result<Value, JobError>> {
@@ -76,8 +80,12 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .data
         .clone()
         .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
+    let started = std::time::Instant::now();
     let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data))
         .await
         .map_err(|e| JobError::permanent(format!("parser crashed: {e}")))?;
-    finish(&ctx, &ws, &upload, parsed).await
+    let parse_seconds = started.elapsed().as_secs_f64();
+    let mut result = finish(&ctx, &ws, &upload, parsed).await?;
+    result["parse_seconds"] = Value::from((parse_seconds * 1000.0).round() / 1000.0);
+    Ok(result)
 }
