@@ -143,6 +143,7 @@ const STOP: &[&str] = &[
     "yes",
     "you",
     "your",
+    "without",
     "thanks",
     "thank",
     "think",
@@ -169,8 +170,10 @@ const STOP: &[&str] = &[
 ];
 
 fn words(text: &str, banned: &HashSet<String>) -> Vec<String> {
+    // Hyphenated words ("sign-on", "read-only") stay whole.
     text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(|w| w.trim_matches('-'))
         .filter(|w| w.len() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
         .filter(|w| !STOP.contains(w) && !banned.contains(*w))
         .map(str::to_owned)
@@ -183,6 +186,11 @@ fn grams(words: &[String]) -> Vec<String> {
         out.extend(words.windows(n).map(|w| w.join(" ")));
     }
     out
+}
+
+fn overlap(a: &str, b: &str) -> usize {
+    let aw: HashSet<&str> = a.split(' ').collect();
+    b.split(' ').filter(|w| aw.contains(w)).count()
 }
 
 /// Top `top` keywords per cluster. `docs[i]` belongs to cluster `labels[i]` (None: ignored).
@@ -229,11 +237,10 @@ pub fn keywords(
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             let mut chosen: Vec<String> = Vec::new();
             for (term, _) in scored {
-                // Skip terms contained in (or containing) one already chosen.
-                if chosen
-                    .iter()
-                    .any(|c| c.contains(term.as_str()) || term.contains(c.as_str()))
-                {
+                // Skip terms contained in, containing, or sharing two words with one already chosen.
+                if chosen.iter().any(|c| {
+                    c.contains(term.as_str()) || term.contains(c.as_str()) || overlap(c, term) >= 2
+                }) {
                     continue;
                 }
                 chosen.push(term.clone());
@@ -246,16 +253,29 @@ pub fn keywords(
         .collect()
 }
 
-/// "csv export timeout" style keywords into a readable label: "Csv export timeout, saml sso".
+/// Abbreviations written in capitals in labels.
+const ACRONYMS: &[&str] = &[
+    "sso", "saml", "scim", "csv", "api", "ios", "ui", "ux", "pdf", "xlsx", "erp", "crm", "sla",
+    "okta", "ipad",
+];
+
+/// The two strongest keywords as a readable label: "Single sign-on, SAML SSO".
 pub fn label_from(keywords: &[String]) -> String {
-    let mut label = keywords
-        .iter()
-        .take(3)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if let Some(first) = label.get(..1) {
-        label = first.to_uppercase() + &label[1..];
+    let words = keywords.iter().take(2).map(|k| {
+        k.split(' ')
+            .map(|w| {
+                if ACRONYMS.contains(&w) {
+                    w.to_uppercase()
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let mut label = words.collect::<Vec<_>>().join(", ");
+    if let Some(first) = label.chars().next() {
+        label = first.to_uppercase().collect::<String>() + &label[first.len_utf8()..];
     }
     if label.is_empty() {
         "Miscellaneous feedback".to_owned()
