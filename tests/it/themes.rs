@@ -11,21 +11,7 @@ async fn demo_app() -> TestApp {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    for path in [
-        "/ingest/slack",
-        "/ingest/jira",
-        "/ingest/gdocs",
-        "/ingest/zoom",
-    ] {
-        let res = app
-            .http
-            .post(app.url(path))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
+    app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     app
 }
@@ -615,19 +601,7 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    for p in [
-        "/ingest/slack",
-        "/ingest/jira",
-        "/ingest/gdocs",
-        "/ingest/zoom",
-    ] {
-        app.http
-            .post(app.url(p))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap();
-    }
+    app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     cluster(&app).await;
     let list = themes(&app, "?limit=100").await;

@@ -115,36 +115,15 @@ pub struct CustomerNamePath {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct CustomerEvidenceOut {
-    pub name: String,
-    pub insight_count: i64,
-    pub feedback_count: i64,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
 pub struct CustomersOut {
-    pub customers: Vec<CustomerEvidenceOut>,
+    pub customers: Vec<customers::CustomerEvidence>,
     pub total_customers: usize,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct CustomerInsightOut {
-    pub id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub severity: String,
-    pub priority_score: i32,
-    pub effort: String,
-    pub impact: String,
-    pub recommendation: String,
-    /// This customer's feedback items behind the insight.
-    pub feedback_count: i64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CustomerInsightsOut {
     pub customer: String,
-    pub insights: Vec<CustomerInsightOut>,
+    pub insights: Vec<customers::CustomerInsight>,
     pub count: usize,
 }
 
@@ -152,15 +131,7 @@ async fn customers_with_insights(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<CustomersOut>, ApiError> {
-    let rows = customers::with_insights(&state.db, auth.0.workspace_id).await?;
-    let customers: Vec<CustomerEvidenceOut> = rows
-        .into_iter()
-        .map(|c| CustomerEvidenceOut {
-            name: c.name,
-            insight_count: c.insight_count,
-            feedback_count: c.feedback_count,
-        })
-        .collect();
+    let customers = customers::with_insights(&state.db, auth.0.workspace_id).await?;
     Ok(Json(CustomersOut {
         total_customers: customers.len(),
         customers,
@@ -180,21 +151,7 @@ async fn customer_insights(
             count: 0,
         }));
     };
-    let insights: Vec<CustomerInsightOut> = customers::insights_of(&state.db, ws, customer.id)
-        .await?
-        .into_iter()
-        .map(|i| CustomerInsightOut {
-            id: i.id,
-            title: i.title,
-            description: i.description,
-            severity: i.severity,
-            priority_score: i.priority_score,
-            effort: i.effort,
-            impact: i.impact,
-            recommendation: i.recommendation,
-            feedback_count: i.feedback_count,
-        })
-        .collect();
+    let insights = customers::insights_of(&state.db, ws, customer.id).await?;
     Ok(Json(CustomerInsightsOut {
         customer: customer.name,
         count: insights.len(),

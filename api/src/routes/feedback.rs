@@ -125,37 +125,6 @@ fn default_doc_limit() -> u64 {
     50
 }
 
-/// A source document reassembled from its chunks.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct DocumentOut {
-    pub document_id: String,
-    pub title: String,
-    pub url: Option<String>,
-    pub account: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub modified_at: Option<String>,
-    pub chunk_count: i64,
-    /// The first chunks, joined; "[+K more statements]" when there are more.
-    pub summary: String,
-    pub owner: Option<String>,
-}
-
-impl From<Document> for DocumentOut {
-    fn from(d: Document) -> Self {
-        Self {
-            document_id: d.document_id,
-            title: d.title,
-            url: d.url,
-            account: d.account,
-            created_at: d.created_at,
-            modified_at: d.modified_at,
-            chunk_count: d.chunk_count,
-            summary: d.summary,
-            owner: d.owner,
-        }
-    }
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(inline)]
 pub struct FeedbackPath {
@@ -185,11 +154,11 @@ async fn list_documents(
     State(state): State<AppState>,
     auth: Auth,
     ValidQuery(q): ValidQuery<DocumentQuery>,
-) -> Result<Json<Vec<DocumentOut>>, ApiError> {
+) -> Result<Json<Vec<Document>>, ApiError> {
     let source = q.source.as_deref().and_then(normalise_source);
-    let (docs, _total) =
-        service::documents(&state.db, auth.0.workspace_id, source, q.limit, q.offset).await?;
-    Ok(Json(docs.into_iter().map(DocumentOut::from).collect()))
+    Ok(Json(
+        service::documents(&state.db, auth.0.workspace_id, source, q.limit, q.offset).await?,
+    ))
 }
 
 async fn get_feedback(

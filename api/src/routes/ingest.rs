@@ -11,7 +11,7 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
@@ -221,16 +221,8 @@ async fn ingest_zoom(
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SourceOut {
-    pub source: String,
-    pub count: i64,
-    /// When the newest item of this source was received.
-    pub last_ingested_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
 pub struct SourcesSummaryOut {
-    pub sources: Vec<SourceOut>,
+    pub sources: Vec<feedback::SourceSummary>,
     pub total_count: i64,
 }
 
@@ -238,16 +230,8 @@ async fn sources_summary(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<SourcesSummaryOut>, ApiError> {
-    let rows = feedback::sources_summary(&state.db, auth.0.workspace_id).await?;
-    let total_count = rows.iter().map(|r| r.count).sum();
-    let sources = rows
-        .into_iter()
-        .map(|r| SourceOut {
-            source: r.source,
-            count: r.count,
-            last_ingested_at: r.last_ingested_at,
-        })
-        .collect();
+    let sources = feedback::sources_summary(&state.db, auth.0.workspace_id).await?;
+    let total_count = sources.iter().map(|r| r.count).sum();
     Ok(Json(SourcesSummaryOut {
         sources,
         total_count,

@@ -3,9 +3,8 @@
 use aide::axum::{ApiRouter, routing::get_with};
 use axum::{Json, extract::State};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::services::search;
-use uuid::Uuid;
 use validator::Validate;
 
 use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
@@ -27,24 +26,11 @@ fn default_limit() -> u64 {
     20
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SearchHitOut {
-    /// feedback, theme or insight.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Uuid,
-    pub title: String,
-    /// Matching text with the query terms in **bold**.
-    pub snippet: String,
-    /// Relevance (ts_rank_cd; themes and insights weigh double).
-    pub score: f64,
-}
-
 async fn search_all(
     State(state): State<AppState>,
     auth: Auth,
     ValidQuery(q): ValidQuery<SearchQuery>,
-) -> Result<Json<Vec<SearchHitOut>>, ApiError> {
+) -> Result<Json<Vec<search::Hit>>, ApiError> {
     if q.q.trim().chars().count() < 2 {
         return Err(ApiError::field(
             &["query", "q"],
@@ -52,17 +38,8 @@ async fn search_all(
             "length",
         ));
     }
-    let hits = search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit).await?;
     Ok(Json(
-        hits.into_iter()
-            .map(|h| SearchHitOut {
-                kind: h.kind,
-                id: h.id,
-                title: h.title,
-                snippet: h.snippet,
-                score: h.score,
-            })
-            .collect(),
+        search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit).await?,
     ))
 }
 

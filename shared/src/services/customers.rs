@@ -343,8 +343,8 @@ mod tests {
     }
 }
 
-/// A customer with the insights its feedback supports.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A customer with the insights its feedback supports (also the API's response item).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CustomerEvidence {
     pub name: String,
     pub insight_count: i64,
@@ -379,8 +379,8 @@ pub async fn with_insights(
         .map_err(Into::into)
 }
 
-/// An insight supported by one customer's feedback.
-#[derive(Debug, Clone, serde::Serialize)]
+/// An insight supported by one customer's feedback (also the API's response item).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CustomerInsight {
     pub id: Uuid,
     pub title: String,

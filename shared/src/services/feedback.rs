@@ -284,10 +284,12 @@ pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<u64,
         .await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Feedback of one source (also the API's response item).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SourceSummary {
     pub source: String,
     pub count: i64,
+    /// When the newest item of this source was received.
     pub last_ingested_at: Option<DateTime<Utc>>,
 }
 
@@ -316,8 +318,8 @@ pub async fn sources_summary(
         .map_err(Into::into)
 }
 
-/// A source document reassembled from its chunks.
-#[derive(Debug, Clone, Serialize)]
+/// A source document reassembled from its chunks (also the API's response item).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Document {
     pub document_id: String,
     pub title: String,
@@ -326,6 +328,7 @@ pub struct Document {
     pub created_at: DateTime<Utc>,
     pub modified_at: Option<String>,
     pub chunk_count: i64,
+    /// The first chunks, joined; "[+K more statements]" when there are more.
     pub summary: String,
     pub owner: Option<String>,
 }
@@ -337,7 +340,7 @@ pub async fn documents(
     source: Option<&str>,
     limit: u64,
     offset: u64,
-) -> Result<(Vec<Document>, i64), DomainError> {
+) -> Result<Vec<Document>, DomainError> {
     let sql = r#"
 WITH chunks AS (
     SELECT f.*, coalesce(nullif(f.meta->>'document_id', ''), nullif(f.meta->>'url', ''), f.doc_url,
@@ -351,8 +354,7 @@ docs AS (
            (array_agg(account ORDER BY created_at, id))[1] AS account,
            (array_agg(meta->>'modified_time' ORDER BY created_at, id))[1] AS modified_at,
            (array_agg(meta->>'owner' ORDER BY created_at, id))[1] AS owner,
-           (array_agg(text ORDER BY (meta->>'chunk_idx')::int NULLS LAST, created_at, id))[1:5] AS first_texts,
-           count(*) OVER () AS total
+           (array_agg(text ORDER BY (meta->>'chunk_idx')::int NULLS LAST, created_at, id))[1:5] AS first_texts
     FROM chunks GROUP BY doc_key
 )
 SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
@@ -369,10 +371,8 @@ SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
             ],
         ))
         .await?;
-    let mut total = 0;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        total = r.try_get::<i64>("", "total")?;
         let key: String = r.try_get("", "doc_key")?;
         let chunk_count: i64 = r.try_get("", "chunk_count")?;
         let texts: Vec<String> = r.try_get("", "first_texts")?;
@@ -397,7 +397,7 @@ SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
             document_id: key,
         });
     }
-    Ok((out, total))
+    Ok(out)
 }
 
 /// The metadata object for an item, merging extra keys into it.

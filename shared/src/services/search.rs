@@ -7,13 +7,17 @@ use uuid::Uuid;
 
 use crate::DomainError;
 
-#[derive(Debug, Clone, Serialize)]
+/// One search result (also the API's response item).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
     /// feedback, theme or insight.
+    #[serde(rename = "type")]
     pub kind: String,
     pub id: Uuid,
     pub title: String,
+    /// Matching text with the query terms in **bold**.
     pub snippet: String,
+    /// Relevance (ts_rank_cd; themes and insights weigh double).
     pub score: f64,
 }
 

@@ -305,6 +305,25 @@ impl TestApp {
         }
     }
 
+    /// Loads the demo data set from every source.
+    pub async fn load_demo(&self) {
+        for path in [
+            "/ingest/slack",
+            "/ingest/jira",
+            "/ingest/gdocs",
+            "/ingest/zoom",
+        ] {
+            let res = self
+                .http
+                .post(self.url(path))
+                .bearer_auth(&self.admin_token)
+                .send()
+                .await
+                .expect("ingest request");
+            assert_eq!(res.status(), 200, "{path}");
+        }
+    }
+
     /// Waits until every feedback item has a vector from the local model.
     pub async fn wait_all_embedded(&self, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
