@@ -13,11 +13,10 @@ use axum::{
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::{AllowHeaders, AllowOrigin, CorsLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-use crate::{error::ApiError, openapi, request_id, routes, state::AppState};
+use crate::{error::ApiError, openapi, request_id, routes, state::AppState, timeout};
 
 fn documented_routes() -> ApiRouter<AppState> {
     routes::api_router()
@@ -49,12 +48,12 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(move || async move { Html(docs) }),
         )
         .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            timeout::middleware,
+        ))
         .with_state(state)
         .layer(Extension(api))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(settings.server.request_timeout_secs),
-        ))
         .layer(CatchPanicLayer::custom(
             |_panic: Box<dyn std::any::Any + Send>| {
                 tracing::error!("handler panicked");

@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod state;
+pub mod timeout;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 

@@ -48,6 +48,7 @@ mod m20261122_000002_feedback;
 mod m20261122_000003_themes;
 mod m20261122_000004_search;
 mod m20261122_000005_trim_indexes;
+mod m20261201_000006_reliability;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_themes::Migration),
             Box::new(m20261122_000004_search::Migration),
             Box::new(m20261122_000005_trim_indexes::Migration),
+            Box::new(m20261201_000006_reliability::Migration),
         ]
     }
 }

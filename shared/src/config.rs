@@ -57,6 +57,10 @@ impl ClusteringSettings {
 pub struct IngestSettings {
     pub max_files_per_upload: usize,
     pub max_file_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub upload_timeout_secs: u64,
+    pub max_items_per_file: usize,
+    pub max_pdf_inflated_bytes: usize,
     pub keep_uploaded_files: bool,
     pub embed_batch_size: usize,
 }
@@ -111,6 +115,7 @@ pub struct JobSettings {
     pub default_concurrency: usize,
     pub kinds: BTreeMap<String, JobKindSettings>,
     pub queued_timeout_secs: u64,
+    pub no_worker_timeout_secs: u64,
     pub lease_secs: u64,
     pub retention_days: u32,
     pub sync_wait_secs: u64,
@@ -396,6 +401,12 @@ impl Settings {
                 ));
             }
         }
+        if s.jobs.no_worker_timeout_secs < s.jobs.queued_timeout_secs {
+            return Err(ConfigError::new(
+                "jobs.no_worker_timeout_secs",
+                "must be at least jobs.queued_timeout_secs",
+            ));
+        }
         if s.jobs.lease_secs < 2 {
             return Err(ConfigError::new("jobs.lease_secs", "must be at least 2"));
         }
@@ -421,6 +432,24 @@ impl Settings {
             return Err(ConfigError::new(
                 "ingest.max_files_per_upload",
                 "max_files_per_upload and max_file_bytes must be at least 1",
+            ));
+        }
+        if s.ingest.max_upload_bytes < s.ingest.max_file_bytes {
+            return Err(ConfigError::new(
+                "ingest.max_upload_bytes",
+                "must be at least ingest.max_file_bytes",
+            ));
+        }
+        if s.ingest.upload_timeout_secs < s.jobs.sync_wait_secs + 5 {
+            return Err(ConfigError::new(
+                "ingest.upload_timeout_secs",
+                "must exceed jobs.sync_wait_secs by at least 5 seconds",
+            ));
+        }
+        if s.ingest.max_items_per_file == 0 || s.ingest.max_pdf_inflated_bytes == 0 {
+            return Err(ConfigError::new(
+                "ingest.max_items_per_file",
+                "max_items_per_file and max_pdf_inflated_bytes must be at least 1",
             ));
         }
         if !(1..=1024).contains(&s.ingest.embed_batch_size) {

@@ -50,11 +50,15 @@ impl DomainError {
         matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     }
 
-    /// True when the database could not be reached or timed out, i.e. worth retrying.
+    /// True when retrying can succeed: the database could not be reached or timed out, or
+    /// the transaction lost a serialization conflict or a deadlock (SQLSTATE 40001, 40P01).
     pub fn is_transient_db(err: &DbErr) -> bool {
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                if let Some(code) = e.as_database_error().and_then(|d| d.code()) {
+                    return TRANSIENT_SQLSTATES.contains(&code.as_ref());
+                }
                 let text = e.to_string();
                 text.contains("pool timed out") || text.contains("connection")
             }
@@ -62,6 +66,9 @@ impl DomainError {
         }
     }
 }
+
+/// Serialization failure and deadlock: the transaction can simply run again.
+const TRANSIENT_SQLSTATES: [&str; 2] = ["40001", "40P01"];
 
 impl From<redis::RedisError> for DomainError {
     fn from(e: redis::RedisError) -> Self {

@@ -1,4 +1,11 @@
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
@@ -8,7 +15,7 @@ use shared::{
 };
 use worker::{JobContext, JobError, JobRegistry};
 
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, TestWorker, problem};
 
 /// Job kinds that exist only in tests.
 fn test_registry() -> JobRegistry {
@@ -35,6 +42,14 @@ fn test_registry() -> JobRegistry {
             if std::hint::black_box(true) {
                 panic!("boom in handler");
             }
+            Ok(Value::Null)
+        })
+        .register("test_db_error", |ctx: JobContext| async move {
+            use sea_orm::ConnectionTrait;
+            ctx.db()
+                .execute_unprepared("SELECT secret_column FROM no_such_table")
+                .await
+                .map_err(shared::DomainError::from)?;
             Ok(Value::Null)
         })
         .register("test_slow", |ctx: JobContext| async move {
@@ -115,11 +130,37 @@ async fn a_panicking_job_fails_and_the_worker_survives() {
     let id = app.start("test_panic", json!({})).await;
     let job = app.wait_job(id, Duration::from_secs(10)).await;
     assert_eq!(job.status, "failed");
-    assert!(job.error.unwrap().contains("boom in handler"));
+    // Viewers see a safe message; the panic text goes to the worker log only.
+    let error = job.error.unwrap();
+    assert!(error.contains("internal error"), "{error}");
+    assert!(!error.contains("boom"), "{error}");
     let next = app.start("test_echo", json!({})).await;
     assert_eq!(
         app.wait_job(next, Duration::from_secs(10)).await.status,
         "completed"
+    );
+}
+
+#[tokio::test]
+async fn internal_causes_are_not_shown_to_viewers() {
+    let app = app_with_workers(1).await;
+    let id = app.start("test_db_error", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(10)).await;
+    assert_eq!(job.status, "failed");
+    let viewer = app
+        .member_token("viewer@example.com", shared::auth::Role::Viewer)
+        .await;
+    let body: Value = app
+        .get(&format!("/jobs/{id}"), &viewer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown = body["error"].as_str().unwrap_or_default();
+    assert!(shown.contains("internal error"), "{body}");
+    assert!(
+        !shown.contains("no_such_table") && !shown.contains("secret_column"),
+        "{body}"
     );
 }
 
@@ -199,6 +240,8 @@ async fn a_job_whose_enqueue_was_lost_is_recovered_by_the_sweeper() {
         started_at: Set(None),
         finished_at: Set(None),
         updated_at: Set(now),
+        queue_task: Set(Some(shared::jobs::new_task_id())),
+        repushes: Set(0),
     }
     .insert(app.db())
     .await
@@ -349,4 +392,208 @@ async fn maintenance_prunes_expired_tokens_and_old_job_runs() {
         .await
         .unwrap();
     assert!(left.is_none());
+}
+
+/// How many times each job's handler ran to its end, shared with the handlers of a test.
+#[derive(Clone, Default)]
+struct Runs(Arc<Mutex<HashMap<uuid::Uuid, usize>>>);
+
+impl Runs {
+    fn record(&self, id: uuid::Uuid) {
+        *self.0.lock().unwrap().entry(id).or_default() += 1;
+    }
+
+    fn of(&self, id: uuid::Uuid) -> usize {
+        self.0.lock().unwrap().get(&id).copied().unwrap_or(0)
+    }
+}
+
+fn counting_registry(runs: Runs) -> JobRegistry {
+    JobRegistry::empty().register("test_counted", move |ctx: JobContext| {
+        let runs = runs.clone();
+        async move {
+            let ms = ctx.job.params["ms"].as_u64().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            runs.record(ctx.job.id);
+            Ok(json!({"ran": true}))
+        }
+    })
+}
+
+/// A worker that consumes some other kind: it sweeps, but never runs `test_counted`.
+fn bystander_registry() -> JobRegistry {
+    JobRegistry::empty().register("test_bystander", |_ctx: JobContext| async move {
+        Ok(Value::Null)
+    })
+}
+
+/// Sweeps fast and would have failed a waiting job after 1 s x (1 attempt + 1) before.
+const IMPATIENT: [(&str, &str); 3] = [
+    ("PRODUCK__JOBS__QUEUED_TIMEOUT_SECS", "1"),
+    ("PRODUCK__JOBS__KINDS__TEST_COUNTED__MAX_ATTEMPTS", "1"),
+    ("PRODUCK__JOBS__KINDS__TEST_COUNTED__CONCURRENCY", "1"),
+];
+
+fn impatient_app() -> crate::harness::TestAppBuilder {
+    IMPATIENT
+        .iter()
+        .fold(TestApp::builder(), |b, (k, v)| b.env(k, v))
+}
+
+async fn start_many(app: &TestApp, kind: &str, n: usize, params: Value) -> Vec<uuid::Uuid> {
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        ids.push(app.start(kind, params.clone()).await);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_long_backlog_behind_one_slow_consumer_completes_without_failures_or_reruns() {
+    let runs = Runs::default();
+    // A worker for the kind is alive, so even a short no-worker bound fails nothing.
+    let app = impatient_app()
+        .env("PRODUCK__JOBS__NO_WORKER_TIMEOUT_SECS", "2")
+        .workers(1, counting_registry(runs.clone()))
+        .spawn()
+        .await;
+    let ids = start_many(&app, "test_counted", 300, json!({"ms": 15})).await;
+    let started = Instant::now();
+    for id in &ids {
+        let job = app.wait_job(*id, Duration::from_secs(120)).await;
+        assert_eq!(job.status, "completed", "{job:?}");
+        assert_eq!(job.attempts, 1, "{job:?}");
+    }
+    assert!(
+        started.elapsed() > Duration::from_secs(4),
+        "the backlog must outlast the old failure bound to prove anything"
+    );
+    for id in &ids {
+        assert_eq!(runs.of(*id), 1, "job {id} ran {} times", runs.of(*id));
+    }
+}
+
+#[tokio::test]
+async fn jobs_wait_out_a_worker_outage_and_complete_when_a_worker_returns() {
+    let runs = Runs::default();
+    // Only a worker of another kind runs (and sweeps) during the outage.
+    let mut app = impatient_app()
+        .workers(1, bystander_registry())
+        .spawn()
+        .await;
+    let ids = start_many(&app, "test_counted", 20, json!({})).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for id in &ids {
+        let job = jobs::get(app.db(), app.workspace_id, *id).await.unwrap();
+        assert_eq!(job.status, "queued", "{job:?}");
+    }
+    app.workers.push(TestWorker::start(
+        app.settings.clone(),
+        counting_registry(runs.clone()),
+    ));
+    for id in &ids {
+        assert_eq!(
+            app.wait_job(*id, Duration::from_secs(30)).await.status,
+            "completed"
+        );
+        assert_eq!(runs.of(*id), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_job_fails_only_when_no_worker_for_its_kind_is_alive_and_says_so() {
+    let app = impatient_app()
+        .env("PRODUCK__JOBS__NO_WORKER_TIMEOUT_SECS", "2")
+        .workers(1, bystander_registry())
+        .spawn()
+        .await;
+    let id = app.start("test_counted", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(20)).await;
+    assert_eq!(job.status, "failed");
+    let error = job.error.unwrap_or_default();
+    assert!(
+        error.contains("no worker for test_counted jobs has been running"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_copy_whose_lease_was_taken_stops_and_records_nothing() {
+    let runs = Runs::default();
+    let app = TestApp::builder()
+        .workers(1, counting_registry(runs.clone()))
+        .spawn()
+        .await;
+    let id = app.start("test_counted", json!({"ms": 6000})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while jobs::get(app.db(), app.workspace_id, id)
+        .await
+        .unwrap()
+        .status
+        != "running"
+    {
+        assert!(Instant::now() < deadline, "the job never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Another worker took the run over (as the sweeper does after a lapsed lease).
+    let lease = chrono::Utc::now() + chrono::Duration::seconds(60);
+    job_run::ActiveModel {
+        id: Set(id),
+        worker: Set(Some("another-worker".into())),
+        lease_until: Set(Some(lease)),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(runs.of(id), 0, "the abandoned copy ran to its end");
+    let job = jobs::get(app.db(), app.workspace_id, id).await.unwrap();
+    assert_eq!(job.status, "running", "{job:?}");
+    assert_eq!(job.worker.as_deref(), Some("another-worker"));
+}
+
+#[tokio::test]
+async fn a_timeout_stops_blocking_work_through_the_cancel_flag() {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let registry = JobRegistry::empty().register("test_blocking", {
+        let ticks = ticks.clone();
+        move |ctx: JobContext| {
+            let ticks = ticks.clone();
+            async move {
+                let cancel = ctx.cancel_flag().clone();
+                tokio::task::spawn_blocking(move || {
+                    for _ in 0..2000 {
+                        if cancel.is_cancelled() {
+                            return;
+                        }
+                        ticks.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                })
+                .await
+                .ok();
+                Ok(Value::Null)
+            }
+        }
+    });
+    let app = TestApp::builder()
+        .env("PRODUCK__JOBS__KINDS__TEST_BLOCKING__TIMEOUT_SECS", "1")
+        .env("PRODUCK__JOBS__KINDS__TEST_BLOCKING__MAX_ATTEMPTS", "1")
+        .workers(1, registry)
+        .spawn()
+        .await;
+    let id = app.start("test_blocking", json!({})).await;
+    let job = app.wait_job(id, Duration::from_secs(10)).await;
+    assert_eq!(job.status, "failed");
+    assert!(job.error.unwrap_or_default().contains("timed out"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let after_stop = ticks.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        ticks.load(Ordering::SeqCst),
+        after_stop,
+        "the blocking loop kept running"
+    );
+    assert!(after_stop < 1000, "the loop ran to its end: {after_stop}");
 }

@@ -3,7 +3,12 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use shared::{config::Settings, entities::job_run, jobs::JobQueue, services::jobs};
+use shared::{
+    config::Settings,
+    entities::job_run,
+    jobs::{CancelFlag, JobQueue},
+    services::jobs,
+};
 
 use crate::{JobError, Runtime};
 
@@ -12,11 +17,21 @@ pub struct JobContext {
     /// The claimed run: id, workspace, params, attempt number.
     pub job: job_run::Model,
     runtime: Arc<Runtime>,
+    cancel: CancelFlag,
 }
 
 impl JobContext {
-    pub(crate) fn new(job: job_run::Model, runtime: Arc<Runtime>) -> Self {
-        Self { job, runtime }
+    pub(crate) fn new(job: job_run::Model, runtime: Arc<Runtime>, cancel: CancelFlag) -> Self {
+        Self {
+            job,
+            runtime,
+            cancel,
+        }
+    }
+
+    /// Raised when this run timed out or another worker took it over; long loops check it.
+    pub fn cancel_flag(&self) -> &CancelFlag {
+        &self.cancel
     }
 
     pub fn db(&self) -> &DatabaseConnection {

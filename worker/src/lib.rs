@@ -109,7 +109,7 @@ pub async fn run(
         monitor = schedule::register(monitor, runtime.clone())?;
     }
     let ctx = monitor.context();
-    let sweeper = tokio::spawn(sweeper::run(runtime.clone()));
+    let sweeper = tokio::spawn(sweeper::run(runtime.clone(), kinds.clone()));
     let run = monitor.run();
     tokio::pin!(run);
     tokio::pin!(shutdown);

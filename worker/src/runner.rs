@@ -6,7 +6,11 @@ use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use apalis::prelude::{BoxDynError, Data};
 use futures::FutureExt;
-use shared::{entities::job_run, jobs::JobMessage, services::jobs};
+use shared::{
+    entities::job_run,
+    jobs::{CancelFlag, JobMessage, new_task_id},
+    services::jobs,
+};
 
 use crate::{JobContext, JobError, Runtime};
 
@@ -19,7 +23,9 @@ pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxD
     // apalis schedules with whole-second precision; honour the exact backoff here.
     if let Some((kind, wait)) = jobs::not_due_for(&rt.db, msg.job_id).await? {
         if wait > MAX_INLINE_WAIT {
-            rt.queue.enqueue(&kind, msg.job_id, wait).await?;
+            if let Some(task) = jobs::renew_queue_task(&rt.db, msg.job_id).await? {
+                rt.queue.enqueue(&kind, msg.job_id, &task, wait).await?;
+            }
             return Ok(());
         }
         tokio::time::sleep(wait).await;
@@ -58,31 +64,45 @@ async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
         return;
     };
     let limits = rt.settings.jobs.limits_for(&job.kind);
-    let renewer = tokio::spawn(renew_lease(rt.clone(), job.id));
-    let ctx = JobContext::new(job.clone(), rt.clone());
-    let outcome = tokio::time::timeout(
+    let cancel = CancelFlag::new();
+    let ctx = JobContext::new(job.clone(), rt.clone(), cancel.clone());
+    let work = tokio::time::timeout(
         limits.timeout,
         AssertUnwindSafe(handler.run(ctx)).catch_unwind(),
-    )
-    .await;
-    renewer.abort();
+    );
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        () = hold_lease(rt.clone(), job.id) => {
+            // Another worker owns the run now: stop this copy (async work is dropped here,
+            // blocking work sees the flag) and record nothing.
+            cancel.cancel();
+            tracing::warn!(job = %job.id, "lease lost; this copy of the job stopped without recording a result");
+            return;
+        }
+    };
     let result = match outcome {
         Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Err(JobError::permanent(format!(
-            "job panicked: {}",
-            panic_message(&panic)
-        ))),
-        Err(_) => Err(JobError::transient(format!(
-            "timed out after {} s",
-            limits.timeout.as_secs()
-        ))),
+        Ok(Err(panic)) => {
+            tracing::error!(panic = %panic_message(&panic), "job panicked");
+            Err(JobError::permanent(
+                "the job stopped on an internal error; the worker log has the details",
+            ))
+        }
+        Err(_) => {
+            cancel.cancel();
+            Err(JobError::transient(format!(
+                "timed out after {} s",
+                limits.timeout.as_secs()
+            )))
+        }
     };
     record(&rt, &job, result).await;
 }
 
-/// Keeps the lease alive while the handler runs; a dead process stops renewing and the
+/// Keeps the lease alive while the handler runs and returns once the lease is lost (the
+/// run was re-queued or taken by another worker). A dead process stops renewing and the
 /// sweeper hands the job to another worker.
-async fn renew_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
+async fn hold_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
     let lease = Duration::from_secs(rt.settings.jobs.lease_secs);
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
@@ -99,25 +119,37 @@ async fn renew_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
 async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::Value, JobError>) {
     let written = match result {
         Ok(value) => jobs::complete(&rt.db, job.id, &rt.name, value).await,
-        Err(JobError::Permanent(e)) => {
-            tracing::warn!(error = %format!("{e:#}"), "job failed permanently");
-            jobs::fail(&rt.db, job.id, &rt.name, &format!("{e:#}")).await
+        Err(e @ JobError::Permanent(_)) => {
+            tracing::warn!(error = %e.log_detail(), "job failed permanently");
+            jobs::fail(&rt.db, job.id, &rt.name, &e.public_message()).await
         }
-        Err(JobError::Transient(e)) if job.attempts < job.max_attempts => {
+        Err(e @ JobError::Transient(_)) if job.attempts < job.max_attempts => {
             let delay = backoff(rt, job.attempts as u32);
-            tracing::info!(error = %format!("{e:#}"), ?delay, "job failed; will retry");
-            let res =
-                jobs::requeue_for_retry(&rt.db, job.id, &rt.name, &format!("{e:#}"), delay).await;
+            tracing::info!(error = %e.log_detail(), ?delay, "job failed; will retry");
+            let task = new_task_id();
+            let res = jobs::requeue_for_retry(
+                &rt.db,
+                job.id,
+                &rt.name,
+                &e.public_message(),
+                delay,
+                &task,
+            )
+            .await;
             if matches!(res, Ok(true))
-                && let Err(enqueue_err) = rt.queue.enqueue(&job.kind, job.id, delay).await
+                && let Err(enqueue_err) = rt.queue.enqueue(&job.kind, job.id, &task, delay).await
             {
                 tracing::warn!(error = %enqueue_err, "retry enqueue failed; the sweeper will pick it up");
             }
             res
         }
-        Err(JobError::Transient(e)) => {
-            let msg = format!("gave up after {} attempts: {e:#}", job.attempts);
-            tracing::warn!(error = %msg, "job failed");
+        Err(e @ JobError::Transient(_)) => {
+            tracing::warn!(error = %e.log_detail(), attempts = job.attempts, "job failed");
+            let msg = format!(
+                "gave up after {} attempts: {}",
+                job.attempts,
+                e.public_message()
+            );
             jobs::fail(&rt.db, job.id, &rt.name, &msg).await
         }
     };

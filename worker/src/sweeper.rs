@@ -7,11 +7,15 @@ use shared::services::jobs;
 
 use crate::Runtime;
 
-pub async fn run(rt: Arc<Runtime>) {
+/// Every tick: tell the others this worker (and the kinds it consumes) is alive, then sweep.
+pub async fn run(rt: Arc<Runtime>, kinds: Vec<String>) {
     let mut tick =
         tokio::time::interval(Duration::from_secs(rt.settings.worker.sweep_interval_secs));
     loop {
         tick.tick().await;
+        if let Err(e) = jobs::heartbeat(&rt.db, &rt.name, &kinds).await {
+            tracing::warn!(error = %e, "could not record the worker heartbeat");
+        }
         sweep_once(&rt).await;
         if rt.registry.get(shared::jobs::kinds::EMBED).is_some() {
             embed_stragglers(&rt).await;
@@ -20,8 +24,11 @@ pub async fn run(rt: Arc<Runtime>) {
 }
 
 pub async fn sweep_once(rt: &Runtime) {
-    let queued_timeout = Duration::from_secs(rt.settings.jobs.queued_timeout_secs);
-    match jobs::sweep(&rt.db, queued_timeout).await {
+    let limits = jobs::SweepLimits {
+        queued_timeout: Duration::from_secs(rt.settings.jobs.queued_timeout_secs),
+        no_worker_timeout: Duration::from_secs(rt.settings.jobs.no_worker_timeout_secs),
+    };
+    match jobs::sweep(&rt.db, &rt.queue, limits).await {
         Ok(report) => {
             if report.failed > 0 {
                 tracing::warn!(
@@ -31,9 +38,6 @@ pub async fn sweep_once(rt: &Runtime) {
             }
             for (id, kind) in report.requeued {
                 tracing::info!(job = %id, %kind, "sweeper re-enqueued a lost job");
-                if let Err(e) = rt.queue.enqueue(&kind, id, Duration::ZERO).await {
-                    tracing::warn!(job = %id, error = %e, "re-enqueue failed; next sweep retries");
-                }
             }
         }
         Err(e) => tracing::warn!(error = %e, "sweep failed"),

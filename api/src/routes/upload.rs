@@ -6,27 +6,27 @@ use aide::axum::{
     ApiRouter,
     routing::{get_with, post_with},
 };
+use std::time::Duration;
+
 use axum::{
-    Json,
+    Extension, Json,
     extract::{DefaultBodyLimit, Multipart, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use schemars::JsonSchema;
-use sea_orm::TransactionTrait as _;
 use serde::Serialize;
 use shared::{
     auth::Role,
-    ingest::{self, FileKind, format::FORMATS},
-    jobs::{kinds, status},
-    services::{
-        jobs::{self, NewJob, StartOutcome},
-        uploads::{self, NewUpload},
-    },
+    config::IngestSettings,
+    ingest::format::FORMATS,
+    services::upload_intake::{self, IncomingFile},
 };
 use uuid::Uuid;
 
-use crate::{auth::Auth, error::ApiError, extract::PreferAsync, state::AppState};
+use crate::{
+    auth::Auth, error::ApiError, extract::PreferAsync, state::AppState, timeout::RequestDeadline,
+};
 
 /// A file that could not be processed.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -61,29 +61,28 @@ pub struct UploadOut {
     pub files: Vec<FileJobOut>,
 }
 
-struct IncomingFile {
-    filename: String,
-    content_type: Option<String>,
-    bytes: Vec<u8>,
-}
-
-/// Reads the multipart body, enforcing the file count and per-file size as bytes arrive.
+/// Reads the multipart body, enforcing the file count, the per-file size and the total
+/// size as bytes arrive.
 async fn read_files(
     mut multipart: Multipart,
-    max_files: usize,
-    max_bytes: usize,
+    limits: &IngestSettings,
 ) -> Result<Vec<IncomingFile>, ApiError> {
     let too_large = |msg: String| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, msg);
     let malformed = |e: axum::extract::multipart::MultipartError| {
         ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
     };
+    let mb = |bytes: usize| bytes / (1024 * 1024);
     let mut files = Vec::new();
+    let mut total = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         if !matches!(field.name(), Some("files") | Some("file")) {
             continue;
         }
-        if files.len() == max_files {
-            return Err(too_large(format!("at most {max_files} files per upload")));
+        if files.len() == limits.max_files_per_upload {
+            return Err(too_large(format!(
+                "at most {} files per upload",
+                limits.max_files_per_upload
+            )));
         }
         let filename = field
             .file_name()
@@ -93,10 +92,17 @@ async fn read_files(
         let content_type = field.content_type().map(str::to_owned);
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-            if bytes.len() + chunk.len() > max_bytes {
+            if bytes.len() + chunk.len() > limits.max_file_bytes {
                 return Err(too_large(format!(
                     "{filename} is larger than the {} MB limit per file",
-                    max_bytes / (1024 * 1024)
+                    mb(limits.max_file_bytes)
+                )));
+            }
+            total += chunk.len();
+            if total > limits.max_upload_bytes {
+                return Err(too_large(format!(
+                    "the upload is larger than the {} MB limit per request",
+                    mb(limits.max_upload_bytes)
                 )));
             }
             bytes.extend_from_slice(&chunk);
@@ -127,125 +133,106 @@ fn summary_message(ok: usize, total: usize) -> String {
     }
 }
 
+/// Time the answer may still spend waiting for the files: the configured wait, cut short
+/// so the route's own timeout never fires after the files were committed (a client told
+/// to try again would upload them twice).
+fn sync_wait(state: &AppState, deadline: Option<&RequestDeadline>, prefer_async: bool) -> Duration {
+    if prefer_async {
+        return Duration::ZERO;
+    }
+    let wanted = Duration::from_secs(state.settings.jobs.sync_wait_secs);
+    match deadline {
+        Some(d) => wanted.min(d.remaining().saturating_sub(ANSWER_MARGIN)),
+        None => wanted,
+    }
+}
+
+/// Left for building and sending the answer after the wait.
+const ANSWER_MARGIN: Duration = Duration::from_secs(2);
+
 async fn upload_feedback(
     State(state): State<AppState>,
     auth: Auth,
     PreferAsync(prefer_async): PreferAsync,
+    deadline: Option<Extension<RequestDeadline>>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Role::Editor)?;
-    let limits = &state.settings.ingest;
-    let files = read_files(
-        multipart,
-        limits.max_files_per_upload,
-        limits.max_file_bytes,
+    let files = read_files(multipart, &state.settings.ingest).await?;
+    let total_files = files.len();
+    let accepted = upload_intake::accept(
+        &state.db,
+        &state.queue,
+        &state.settings,
+        principal.workspace_id,
+        &principal.label(),
+        files,
     )
     .await?;
-    let total_files = files.len();
+    let wait = sync_wait(&state, deadline.as_deref(), prefer_async);
+    let states =
+        upload_intake::wait(&state.db, principal.workspace_id, &accepted.stored, wait).await?;
 
-    // Store every accepted file and its job together, then enqueue after the commit.
-    let mut errors = Vec::new();
-    let mut started = Vec::new();
-    let txn = state.db.begin().await.map_err(shared::DomainError::from)?;
-    for file in files {
-        let kind = match ingest::detect(&file.filename, &file.bytes) {
-            Ok(k) => k,
-            Err(e) => {
-                errors.push(FileErrorOut {
-                    filename: file.filename,
-                    error: e.0,
-                });
-                continue;
-            }
-        };
-        let upload = uploads::store(
-            &txn,
-            NewUpload {
-                workspace_id: principal.workspace_id,
-                filename: &file.filename,
-                content_type: file.content_type.as_deref(),
-                kind,
-                bytes: file.bytes,
-                requested_by: Some(principal.label()),
-            },
-        )
-        .await?;
-        let job_kind = if kind == FileKind::Audio {
-            kinds::TRANSCRIBE
-        } else {
-            kinds::PROCESS_FILE
-        };
-        let params = serde_json::json!({"upload_id": upload.id, "filename": upload.filename});
-        let new = NewJob::for_workspace(&state.settings, principal.workspace_id, job_kind, params)
-            .requested_by(principal.label());
-        if let StartOutcome::Started(job) = jobs::create(&txn, new).await? {
-            uploads::attach_job(&txn, upload.id, job.id).await?;
-            started.push((upload, job));
-        }
-    }
-    txn.commit().await.map_err(shared::DomainError::from)?;
-    for (_, job) in &started {
-        jobs::enqueue(&state.queue, job).await;
-    }
-
-    let wait = if prefer_async || started.is_empty() {
-        std::time::Duration::ZERO
-    } else {
-        std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs)
-    };
-    let ids: Vec<Uuid> = started.iter().map(|(_, j)| j.id).collect();
-    let finished = jobs::wait_for(&state.db, principal.workspace_id, &ids, wait).await?;
-    let mut files_out = Vec::new();
-    let mut items = 0u64;
-    let mut ok = 0;
-    let mut pending = 0;
-    for ((upload, _), job) in started.iter().zip(&finished) {
-        let file_items = job.result.as_ref().and_then(|r| r["items"].as_u64());
-        match job.status.as_str() {
-            status::COMPLETED => {
-                ok += 1;
-                items += file_items.unwrap_or(0);
-            }
-            status::FAILED | status::CANCELLED => errors.push(FileErrorOut {
-                filename: upload.filename.clone(),
-                error: job
+    let mut errors: Vec<FileErrorOut> = accepted
+        .refused
+        .into_iter()
+        .map(|e| FileErrorOut {
+            filename: e.filename,
+            error: e.error,
+        })
+        .collect();
+    let ok = states.iter().filter(|f| f.succeeded()).count();
+    let pending = states.iter().filter(|f| !f.is_finished()).count();
+    let items: u64 = states
+        .iter()
+        .filter(|f| f.succeeded())
+        .filter_map(|f| f.items)
+        .sum();
+    errors.extend(
+        states
+            .iter()
+            .filter(|f| f.is_finished() && !f.succeeded())
+            .map(|f| FileErrorOut {
+                filename: f.file.filename.clone(),
+                error: f
                     .error
                     .clone()
                     .unwrap_or_else(|| "processing failed".into()),
             }),
-            _ => pending += 1,
-        }
-        files_out.push(FileJobOut {
-            filename: upload.filename.clone(),
-            job_id: job.id,
-            upload_id: upload.id,
-            status: job.status.clone(),
-            items: file_items,
-        });
-    }
-    let accepted = pending > 0;
+    );
+    let accepted_only = pending > 0;
+    let location = states.first().map(|f| format!("/jobs/{}", f.file.job_id));
     let body = UploadOut {
         total_files,
         successful_files: ok,
         failed_files: errors.len(),
         total_feedback_items: items,
-        message: if accepted {
+        message: if accepted_only {
             format!("{pending} of {total_files} file(s) still processing; poll /jobs/{{job_id}}")
         } else {
             summary_message(ok, total_files)
         },
         errors,
-        status: if accepted { "accepted" } else { "completed" },
-        files: files_out,
+        status: if accepted_only {
+            "accepted"
+        } else {
+            "completed"
+        },
+        files: states
+            .into_iter()
+            .map(|f| FileJobOut {
+                filename: f.file.filename,
+                job_id: f.file.job_id,
+                upload_id: f.file.upload_id,
+                status: f.status,
+                items: f.items,
+            })
+            .collect(),
     };
-    if accepted {
-        let location = ids
-            .first()
-            .map(|id| format!("/jobs/{id}"))
-            .unwrap_or_default();
+    if accepted_only {
         return Ok((
             StatusCode::ACCEPTED,
-            [(header::LOCATION, location)],
+            [(header::LOCATION, location.unwrap_or_default())],
             Json(body),
         )
             .into_response());

@@ -25,6 +25,10 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The apalis task that carries this run while it is queued.
+    pub queue_task: Option<String>,
+    /// Times the sweeper pushed this run again because its queue entry was lost.
+    pub repushes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

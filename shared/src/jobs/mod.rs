@@ -1,9 +1,12 @@
 //! Job plumbing shared by the API (which enqueues) and the worker (which runs).
 //! `job_runs` in Postgres is the record; Redis (apalis) only carries `JobMessage`s.
 
+mod cancel;
 mod queue;
 
-pub use queue::{JobMessage, JobQueue, apalis_config};
+pub use cancel::{CancelFlag, Cancelled};
+
+pub use queue::{JobMessage, JobQueue, apalis_config, new_task_id};
 
 /// Job kinds the product itself defines. Test harnesses register more kinds of their own.
 pub mod kinds {

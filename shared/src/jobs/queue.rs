@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -57,13 +57,20 @@ impl JobQueue {
         self.conn.clone()
     }
 
-    /// Hands a job to the workers of its kind, to run after `delay`. Call only after the
-    /// `job_runs` row is committed.
-    pub async fn enqueue(&self, kind: &str, job_id: Uuid, delay: Duration) -> anyhow::Result<()> {
+    /// Hands a job to the workers of its kind as queue entry `task` (the id recorded in
+    /// `job_runs.queue_task`), to run after `delay`. Call only after that row is committed.
+    pub async fn enqueue(
+        &self,
+        kind: &str,
+        job_id: Uuid,
+        task: &str,
+        delay: Duration,
+    ) -> anyhow::Result<()> {
         let mut storage = self.storage(kind);
         // apalis schedules in whole seconds and may deliver up to a second early; the
         // runner waits out the remainder, so backoff stays exact.
         let task = TaskBuilder::new(JobMessage { job_id })
+            .task_id(TaskId::from_string(task))
             .run_after(delay)
             .build();
         storage
@@ -71,4 +78,33 @@ impl JobQueue {
             .await
             .map_err(|e| anyhow::anyhow!("enqueueing {kind} job {job_id}: {e}"))
     }
+
+    /// For each `(kind, task)`, whether that queue entry still exists and has not been
+    /// consumed: apalis keeps a metadata hash per entry whose status moves to `Done` or
+    /// `Killed` once a worker is finished with it (or the hash is gone after a vacuum or a
+    /// Redis restart).
+    pub async fn entries_alive(&self, entries: &[(String, String)]) -> anyhow::Result<Vec<bool>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for (kind, task) in entries {
+            let key = format!(
+                "{}:{task}",
+                apalis_config(&self.settings, kind).job_meta_hash()
+            );
+            pipe.hget(key, "status");
+        }
+        let mut conn = self.conn.clone();
+        let statuses: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        Ok(statuses
+            .into_iter()
+            .map(|s| s.is_some_and(|s| s != "Done" && s != "Killed"))
+            .collect())
+    }
+}
+
+/// A fresh queue entry id.
+pub fn new_task_id() -> String {
+    Uuid::new_v4().to_string()
 }

@@ -5,7 +5,8 @@ use std::{fmt, str::FromStr};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -73,6 +74,10 @@ impl FromStr for Segment {
     }
 }
 
+/// The largest annual contract value taken as real; anything above is a typo or an attack
+/// and would dominate every score.
+pub const MAX_ACV: f64 = 1e12;
+
 /// "250000", "$250,000", "250k", "1.2M", "€80 000" -> dollars.
 pub fn parse_acv(raw: &str) -> Option<f64> {
     let cleaned: String = raw
@@ -88,8 +93,8 @@ pub fn parse_acv(raw: &str) -> Option<f64> {
     } else {
         (lower.as_str(), 1.0)
     };
-    let v: f64 = num.parse().ok()?;
-    (v.is_finite() && v >= 0.0).then_some(v * mult)
+    let v: f64 = num.parse::<f64>().ok()? * mult;
+    (v.is_finite() && (0.0..=MAX_ACV).contains(&v)).then_some(v)
 }
 
 /// "Acme Corp." and "acme  corp" share the key "acme corp".
@@ -156,36 +161,31 @@ pub async fn upsert(
         return apply(db, existing, facts).await;
     }
     let acv = facts.acv.unwrap_or(0.0);
-    let now = Utc::now();
-    let created = customer::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        workspace_id: Set(workspace_id),
-        name: Set(name.to_owned()),
-        name_key: Set(key),
-        email_domain: Set(facts.email_domain.clone()),
-        acv: Set(acv),
-        segment: Set(facts
-            .segment
-            .unwrap_or_else(|| Segment::from_acv(acv))
-            .as_str()
-            .to_owned()),
-        segment_locked: Set(facts.segment.is_some()),
-        meta: Set(serde_json::json!({})),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await;
-    match created {
-        Ok(c) => Ok(c),
-        Err(e) if DomainError::is_unique_violation(&e) => {
-            let existing = find_by_name(db, workspace_id, name)
-                .await?
-                .ok_or(DomainError::not_found("customer"))?;
-            apply(db, existing, facts).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let segment = facts.segment.unwrap_or_else(|| Segment::from_acv(acv));
+    // One statement whether or not a concurrent creator got there first: a failed plain
+    // INSERT would abort the caller's whole transaction.
+    let row = customer::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO customers (id, workspace_id, name, name_key, email_domain, acv, segment, segment_locked) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (workspace_id, name_key) DO UPDATE SET name_key = EXCLUDED.name_key \
+             RETURNING *",
+            vec![
+                Uuid::now_v7().into(),
+                workspace_id.into(),
+                name.into(),
+                key.into(),
+                facts.email_domain.clone().into(),
+                acv.into(),
+                segment.as_str().into(),
+                facts.segment.is_some().into(),
+            ],
+        ))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("customer"))?;
+    apply(db, row, facts).await
 }
 
 async fn apply(
@@ -317,6 +317,16 @@ mod tests {
         assert_eq!(parse_acv("1.2M"), Some(1_200_000.0));
         assert_eq!(parse_acv("n/a"), None);
         assert_eq!(parse_acv("-5"), None);
+    }
+
+    #[test]
+    fn acv_range_is_checked_after_the_multiplier() {
+        assert_eq!(parse_acv("1e308m"), None);
+        assert_eq!(parse_acv("1e308k"), None);
+        assert_eq!(parse_acv("inf"), None);
+        assert_eq!(parse_acv("NaN"), None);
+        assert_eq!(parse_acv("2000000m"), None);
+        assert_eq!(parse_acv("999k"), Some(999_000.0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     DomainError,
     entities::job_run,
-    jobs::{JobQueue, status},
+    jobs::{JobQueue, new_task_id, status},
 };
 
 /// A job to create.
@@ -57,7 +57,10 @@ pub async fn start(
 /// Hands a created job to the queue. Call after the transaction that created it commits;
 /// a failure is logged and left to the sweeper.
 pub async fn enqueue(queue: &JobQueue, job: &job_run::Model) {
-    if let Err(e) = queue.enqueue(&job.kind, job.id, Duration::ZERO).await {
+    let Some(task) = &job.queue_task else {
+        return;
+    };
+    if let Err(e) = queue.enqueue(&job.kind, job.id, task, Duration::ZERO).await {
         tracing::warn!(job = %job.id, error = %e, "enqueue failed; the sweeper will retry it");
     }
 }
@@ -87,6 +90,8 @@ pub async fn create(db: &impl ConnectionTrait, new: NewJob) -> Result<StartOutco
         started_at: Set(None),
         finished_at: Set(None),
         updated_at: Set(now),
+        queue_task: Set(Some(new_task_id())),
+        repushes: Set(0),
     }
     .insert(db)
     .await;
@@ -283,15 +288,17 @@ pub async fn fail(
     Ok(res.rows_affected() == 1)
 }
 
-/// Puts a run back in the queue after a transient error; it is due again after `delay`.
+/// Puts a run back in the queue after a transient error; it is due again after `delay`,
+/// carried by queue entry `task` (the caller pushes it when this returns true).
 pub async fn requeue_for_retry(
     db: &impl ConnectionTrait,
     id: Uuid,
     worker: &str,
     error: &str,
     delay: Duration,
+    task: &str,
 ) -> Result<bool, DomainError> {
-    let sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, error = $3, \
+    let sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, error = $3, queue_task = $5, \
                message = format('retrying in %s s after attempt %s of %s', round($4::numeric, 1), attempts, max_attempts), \
                enqueued_at = now() + make_interval(secs => $4), updated_at = now() \
                WHERE id = $1 AND worker = $2 AND status = 'running'";
@@ -303,63 +310,171 @@ pub async fn requeue_for_retry(
                 worker.into(),
                 error.into(),
                 delay.as_secs_f64().into(),
+                task.into(),
             ],
         ))
         .await?;
     Ok(res.rows_affected() == 1)
 }
 
+/// Gives a queued run a new queue entry id (for a delivery that came too early and is
+/// pushed again); `None` when the run is no longer queued.
+pub async fn renew_queue_task(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<String>, DomainError> {
+    let task = new_task_id();
+    let res = db
+        .execute_raw(raw(
+            "UPDATE job_runs SET queue_task = $2 WHERE id = $1 AND status = 'queued'",
+            vec![id.into(), task.clone().into()],
+        ))
+        .await?;
+    Ok((res.rows_affected() == 1).then_some(task))
+}
+
 /// What one sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
-    /// Runs to hand to the queue again: `(id, kind)`.
+    /// Runs handed to the queue again: `(id, kind)`.
     pub requeued: Vec<(Uuid, String)>,
     pub failed: usize,
 }
 
-/// Finds runs that would otherwise be lost: running with a lapsed lease (their worker died)
-/// or queued long past their due time (the enqueue was lost). Requeues them, or fails them
-/// with a clear message when they are out of attempts. Safe to run on every worker at once.
+/// How long a sweep waits before it treats a queue entry as lost, and when it gives up on
+/// a kind nobody consumes.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepLimits {
+    pub queued_timeout: Duration,
+    pub no_worker_timeout: Duration,
+}
+
+/// Queued runs whose entry is checked against the queue per sweep, oldest first.
+const SWEEP_CHECK_BATCH: u64 = 500;
+
+/// Finds runs that would otherwise be lost and hands them to the queue again: running with
+/// a lapsed lease (their worker died), or queued while their queue entry is gone (a lost
+/// enqueue, a Redis restart). A run still in the queue only waits its turn, however long
+/// the backlog. Runs fail only when out of attempts, or when no worker for their kind has
+/// been alive for `no_worker_timeout`. Safe to run on every worker at once.
 pub async fn sweep(
     db: &impl ConnectionTrait,
-    queued_timeout: Duration,
+    queue: &JobQueue,
+    limits: SweepLimits,
 ) -> Result<SweepReport, DomainError> {
-    let secs = queued_timeout.as_secs_f64();
-    let fail_sql = "UPDATE job_runs SET status = 'failed', message = 'failed', lease_until = NULL, \
+    let no_worker = limits.no_worker_timeout.as_secs_f64();
+    let fail_sql = "UPDATE job_runs j SET status = 'failed', message = 'failed', lease_until = NULL, \
         finished_at = now(), updated_at = now(), \
         error = CASE WHEN status = 'running' \
             THEN format('the worker running this job stopped responding (attempt %s of %s)', attempts, max_attempts) \
-            ELSE format('no worker picked this job up within %s s', round($1::numeric)) END \
-        WHERE id IN (SELECT id FROM job_runs WHERE \
-            (status = 'running' AND lease_until < now() AND attempts >= max_attempts) \
-            OR (status = 'queued' AND enqueued_at < now() - make_interval(secs => $1 * (max_attempts + 1))) \
+            ELSE format('no worker for %s jobs has been running for %s; start a worker that consumes this queue and run the job again', \
+                        kind, justify_interval(make_interval(secs => round($1::numeric)::float8))) END \
+        WHERE id IN (SELECT id FROM job_runs q WHERE \
+            (q.status = 'running' AND q.lease_until < now() AND q.attempts >= q.max_attempts) \
+            OR (q.status = 'queued' AND q.enqueued_at < now() - make_interval(secs => $1) \
+                AND NOT EXISTS (SELECT 1 FROM worker_heartbeats w WHERE q.kind = ANY (w.kinds) \
+                                AND w.seen_at > now() - make_interval(secs => $1))) \
             FOR UPDATE SKIP LOCKED)";
     let failed = db
-        .execute_raw(raw(fail_sql, vec![secs.into()]))
+        .execute_raw(raw(fail_sql, vec![no_worker.into()]))
         .await?
         .rows_affected() as usize;
-    let requeue_sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, \
-        message = CASE WHEN status = 'running' THEN 're-queued: its worker stopped responding' \
-                       ELSE 're-queued: not picked up in time' END, \
-        enqueued_at = CASE WHEN status = 'running' THEN now() ELSE enqueued_at END, \
-        updated_at = now() \
-        WHERE id IN (SELECT id FROM job_runs WHERE \
-            (status = 'running' AND lease_until < now()) \
-            OR (status = 'queued' AND updated_at < now() - make_interval(secs => $1) \
-                AND enqueued_at < now() - make_interval(secs => $1)) \
-            FOR UPDATE SKIP LOCKED) \
-        RETURNING id, kind";
-    let rows = db
-        .query_all_raw(raw(requeue_sql, vec![secs.into()]))
-        .await?;
-    let mut requeued = Vec::with_capacity(rows.len());
-    for row in rows {
-        requeued.push((
+    let lapsed_sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, \
+        message = 're-queued: its worker stopped responding', enqueued_at = now(), \
+        queue_task = gen_random_uuid()::text, updated_at = now() \
+        WHERE id IN (SELECT id FROM job_runs WHERE status = 'running' AND lease_until < now() \
+                     FOR UPDATE SKIP LOCKED) \
+        RETURNING id, kind, queue_task";
+    let mut to_push = Vec::new();
+    for row in db.query_all_raw(raw(lapsed_sql, vec![])).await? {
+        to_push.push((
             row.try_get::<Uuid>("", "id")?,
             row.try_get::<String>("", "kind")?,
+            row.try_get::<String>("", "queue_task")?,
         ));
     }
+    to_push.extend(lost_entries(db, queue, limits.queued_timeout).await?);
+    let mut requeued = Vec::with_capacity(to_push.len());
+    for (id, kind, task) in to_push {
+        if let Err(e) = queue.enqueue(&kind, id, &task, Duration::ZERO).await {
+            tracing::warn!(job = %id, error = %e, "re-enqueue failed; the next sweep retries");
+        }
+        requeued.push((id, kind));
+    }
     Ok(SweepReport { requeued, failed })
+}
+
+/// Queued runs, due for at least `queued_timeout`, whose queue entry is gone; each gets a
+/// new entry id (returned for pushing) and its re-push counted.
+async fn lost_entries(
+    db: &impl ConnectionTrait,
+    queue: &JobQueue,
+    queued_timeout: Duration,
+) -> Result<Vec<(Uuid, String, String)>, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT id, kind, queue_task FROM job_runs WHERE status = 'queued' \
+             AND GREATEST(enqueued_at, updated_at) < now() - make_interval(secs => $1) \
+             ORDER BY enqueued_at LIMIT $2",
+            vec![
+                queued_timeout.as_secs_f64().into(),
+                (SWEEP_CHECK_BATCH as i64).into(),
+            ],
+        ))
+        .await?;
+    let mut waiting = Vec::with_capacity(rows.len());
+    for row in rows {
+        waiting.push((
+            row.try_get::<Uuid>("", "id")?,
+            row.try_get::<String>("", "kind")?,
+            row.try_get::<Option<String>>("", "queue_task")?,
+        ));
+    }
+    let entries: Vec<(String, String)> = waiting
+        .iter()
+        .map(|(_, kind, task)| (kind.clone(), task.clone().unwrap_or_default()))
+        .collect();
+    let alive = queue
+        .entries_alive(&entries)
+        .await
+        .map_err(|e| DomainError::Unavailable {
+            service: "redis",
+            source: Some(e),
+        })?;
+    let mut lost = Vec::new();
+    for ((id, kind, old), alive) in waiting.into_iter().zip(alive) {
+        if alive {
+            continue;
+        }
+        let task = new_task_id();
+        let res = db
+            .execute_raw(raw(
+                "UPDATE job_runs SET queue_task = $2, repushes = repushes + 1, \
+                 message = 're-queued: its queue entry was lost', updated_at = now() \
+                 WHERE id = $1 AND status = 'queued' AND queue_task IS NOT DISTINCT FROM $3",
+                vec![id.into(), task.clone().into(), old.into()],
+            ))
+            .await?;
+        if res.rows_affected() == 1 {
+            lost.push((id, kind, task));
+        }
+    }
+    Ok(lost)
+}
+
+/// Records that worker `name`, consuming `kinds`, is alive.
+pub async fn heartbeat(
+    db: &impl ConnectionTrait,
+    name: &str,
+    kinds: &[String],
+) -> Result<(), DomainError> {
+    db.execute_raw(raw(
+        "INSERT INTO worker_heartbeats (name, kinds) SELECT $1, ARRAY(SELECT jsonb_array_elements_text($2::jsonb)) \
+         ON CONFLICT (name) DO UPDATE SET kinds = EXCLUDED.kinds, seen_at = now()",
+        vec![name.into(), serde_json::json!(kinds).into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 impl NewJob {

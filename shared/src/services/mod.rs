@@ -15,6 +15,7 @@ pub mod scoring;
 pub mod search;
 pub mod sessions;
 pub mod themes;
+pub mod upload_intake;
 pub mod uploads;
 pub mod users;
 pub mod workspaces;

@@ -1,0 +1,24 @@
+//! One lock per workspace for everything that rewrites its themes: the clustering swap,
+//! attaching new feedback and re-scoring take it first, so they never interleave.
+
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::raw;
+use crate::DomainError;
+
+/// Distinguishes this lock from other advisory locks a future feature may take.
+const THEMES_LOCK_CLASS: i32 = 0x7468_656d; // "them"
+
+/// Takes the workspace's themes lock for the rest of `txn`; waits for a holder to commit.
+pub(super) async fn lock_workspace_themes(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<(), DomainError> {
+    txn.execute_raw(raw(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2::text))",
+        vec![THEMES_LOCK_CLASS.into(), workspace_id.to_string().into()],
+    ))
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! Turning a workspace's embedded feedback into themes with metrics and one insight each.
+//! A run builds the new state in memory and swaps it in one transaction; theme and insight
+//! ids survive re-runs when a new cluster's centroid matches an old theme.
+
+mod evidence;
+mod fallback;
+mod llm;
+mod load;
+mod lock;
+mod refresh;
+mod run;
+mod store;
+mod weights;
+
+use sea_orm::{DbBackend, Statement};
+
+use evidence::{evidence, score_drafts};
+use fallback::{InsightText, fallback_insight};
+use llm::improve_with_llm;
+use load::{Customer, Item, load_customers, load_items};
+use lock::lock_workspace_themes;
+use run::ThemeDraft;
+use store::write;
+
+pub use refresh::{attach_new, refresh_metrics};
+pub use run::{ClusterSummary, run_clustering};
+pub use weights::{save_scoring_config, scoring_config};
+
+/// Cosine similarity at which a new cluster inherits an old theme's id.
+pub const STABLE_ID_THRESHOLD: f32 = 0.80;
+
+fn raw(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}

@@ -1,0 +1,210 @@
+//! Keeping metrics current between runs: re-scoring and attaching new feedback.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::*;
+use crate::{
+    DomainError,
+    ai::embeddings::{cosine, from_bytes},
+    services::scoring::{self, Evidence},
+};
+
+/// Recomputes every theme's metrics and score from its current feedback links and the
+/// workspace's current weights, and the insights' priorities; no re-clustering. Used after
+/// weights change and after new feedback is attached between runs.
+pub async fn refresh_metrics(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    workspace_id: Uuid,
+) -> Result<usize, DomainError> {
+    let txn = db.begin().await?;
+    lock_workspace_themes(&txn, workspace_id).await?;
+    let n = refresh_in(&txn, workspace_id).await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// `refresh_metrics` inside a transaction that already holds the workspace's themes lock.
+pub(super) async fn refresh_in(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<usize, DomainError> {
+    let db = txn;
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT t.id AS theme_id, t.centroid, i.severity, ft.confidence, f.id, f.text, f.created_at, f.account, \
+                    f.customer_id, f.sentiment, f.speaker \
+             FROM themes t LEFT JOIN insights i ON i.theme_id = t.id \
+             JOIN feedback_themes ft ON ft.theme_id = t.id JOIN feedback f ON f.id = ft.feedback_id \
+             WHERE t.workspace_id = $1 ORDER BY t.id, ft.confidence DESC",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    let customers = load_customers(db, workspace_id).await?;
+    let mut items: Vec<Item> = Vec::with_capacity(rows.len());
+    let mut drafts: Vec<ThemeDraft> = Vec::new();
+    let mut severities: HashMap<Uuid, String> = HashMap::new();
+    for r in &rows {
+        let theme_id: Uuid = r.try_get("", "theme_id")?;
+        if drafts.last().is_none_or(|d| d.id != theme_id) {
+            severities.insert(
+                theme_id,
+                r.try_get::<Option<String>>("", "severity")?
+                    .unwrap_or_else(|| "medium".into()),
+            );
+            drafts.push(ThemeDraft {
+                id: theme_id,
+                insight_id: theme_id,
+                label: String::new(),
+                keywords: Vec::new(),
+                centroid: from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
+                members: Vec::new(),
+                evidence: Evidence::default(),
+                score: 0.0,
+            });
+        }
+        items.push(Item {
+            id: r.try_get("", "id")?,
+            text: r.try_get("", "text")?,
+            vector: Vec::new(),
+            created_at: r.try_get("", "created_at")?,
+            account: r.try_get("", "account")?,
+            customer_id: r.try_get("", "customer_id")?,
+            sentiment: r.try_get("", "sentiment")?,
+            speaker: r.try_get("", "speaker")?,
+        });
+        let confidence: f32 = r.try_get("", "confidence")?;
+        if let Some(d) = drafts.last_mut() {
+            d.members.push((items.len() - 1, confidence));
+        }
+    }
+    let now = Utc::now();
+    for d in &mut drafts {
+        let members: Vec<&Item> = d.members.iter().map(|(i, _)| &items[*i]).collect();
+        d.evidence = evidence(&members, &customers, now);
+    }
+    let (weights, priorities) = scoring_config(db, workspace_id).await?;
+    score_drafts(&mut drafts, &weights, &priorities);
+    let updates: Vec<Value> = drafts
+        .iter()
+        .map(|d| {
+            let e = &d.evidence;
+            let severity = severities.get(&d.id).map(String::as_str).unwrap_or("medium");
+            json!({
+                "id": d.id, "size": d.members.len(), "freq_30d": e.freq_30d as i64, "freq_90d": e.freq_90d as i64,
+                "acv_sum": e.acv_sum, "sentiment": e.avg_sentiment, "trend": scoring::trend_momentum(&e.weekly_counts),
+                "dup_penalty": scoring::dup_penalty(e.similarity_to_higher), "score": d.score,
+                "segment_counts": {"ENT": e.segment_counts[0], "MM": e.segment_counts[1], "SMB": e.segment_counts[2]},
+                "weekly_counts": e.weekly_counts, "priority": scoring::priority_score(d.score, severity),
+            })
+        })
+        .collect();
+    txn.execute_raw(raw(
+        "UPDATE theme_metrics m SET freq_30d = x.freq_30d, freq_90d = x.freq_90d, acv_sum = x.acv_sum, \
+             sentiment = x.sentiment, trend = x.trend, dup_penalty = x.dup_penalty, score = x.score, \
+             segment_counts = x.segment_counts, weekly_counts = x.weekly_counts, computed_at = now() \
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, size int, freq_30d int, freq_90d int, acv_sum float8, \
+             sentiment real, trend real, dup_penalty real, score real, segment_counts jsonb, weekly_counts jsonb, priority int) \
+         WHERE m.theme_id = x.id",
+        vec![Value::Array(updates.clone()).into()],
+    ))
+    .await?;
+    txn.execute_raw(raw(
+        "UPDATE insights i SET priority_score = x.priority, updated_at = now() \
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, priority int) WHERE i.theme_id = x.id",
+        vec![Value::Array(updates.clone()).into()],
+    ))
+    .await?;
+    txn.execute_raw(raw(
+        "UPDATE themes t SET size = x.size, updated_at = now() \
+         FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, size int) WHERE t.id = x.id",
+        vec![Value::Array(updates).into()],
+    ))
+    .await?;
+    Ok(drafts.len())
+}
+
+/// Between clustering runs: links newly embedded feedback to its nearest theme when the
+/// similarity clears `threshold`, then refreshes the metrics. Returns how many were attached.
+pub async fn attach_new(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    workspace_id: Uuid,
+    model: &str,
+    threshold: f32,
+) -> Result<usize, DomainError> {
+    let txn = db.begin().await?;
+    lock_workspace_themes(&txn, workspace_id).await?;
+    let attached = attach_in(&txn, workspace_id, model, threshold, &[]).await?;
+    if attached > 0 {
+        refresh_in(&txn, workspace_id).await?;
+    }
+    txn.commit().await?;
+    Ok(attached)
+}
+
+/// Links unthemed feedback to its nearest theme inside a transaction that holds the
+/// workspace's themes lock; the caller refreshes metrics when anything was attached.
+/// `skip` lists feedback a clustering run already placed (or left out) on purpose.
+pub(super) async fn attach_in(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    model: &str,
+    threshold: f32,
+    skip: &[Uuid],
+) -> Result<usize, DomainError> {
+    let db = txn;
+    let themes = db
+        .query_all_raw(raw(
+            "SELECT id, centroid FROM themes WHERE workspace_id = $1 AND embedding_model = $2",
+            vec![workspace_id.into(), model.into()],
+        ))
+        .await?;
+    if themes.is_empty() {
+        return Ok(0);
+    }
+    let centroids: Vec<(Uuid, Vec<f32>)> = themes
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
+            ))
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    let fresh = db
+        .query_all_raw(raw(
+            "SELECT f.id, f.embedding FROM feedback f WHERE f.workspace_id = $1 AND f.embedding_model = $2 \
+             AND NOT EXISTS (SELECT 1 FROM feedback_themes ft WHERE ft.feedback_id = f.id) \
+             AND NOT (f.id = ANY (SELECT (jsonb_array_elements_text($3::jsonb))::uuid)) LIMIT 10000",
+            vec![workspace_id.into(), model.into(), json!(skip).into()],
+        ))
+        .await?;
+    let mut links = Vec::new();
+    for r in &fresh {
+        let id: Uuid = r.try_get("", "id")?;
+        let v = from_bytes(&r.try_get::<Vec<u8>>("", "embedding")?);
+        let best = centroids
+            .iter()
+            .map(|(t, c)| (*t, cosine(&v, c)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((theme, sim)) = best.filter(|(_, s)| *s >= threshold) {
+            links.push(json!({"feedback_id": id, "theme_id": theme, "confidence": sim}));
+        }
+    }
+    if links.is_empty() {
+        return Ok(0);
+    }
+    let attached = links.len();
+    db.execute_raw(raw(
+        "INSERT INTO feedback_themes (feedback_id, theme_id, confidence) \
+         SELECT feedback_id, theme_id, confidence FROM jsonb_to_recordset($1::jsonb) AS x(feedback_id uuid, theme_id uuid, confidence real) \
+         ON CONFLICT DO NOTHING",
+        vec![Value::Array(links).into()],
+    ))
+    .await?;
+    Ok(attached)
+}

@@ -1,0 +1,228 @@
+//! One clustering run: load, cluster, label, score, write insights, swap in.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::*;
+use crate::{
+    DomainError,
+    ai::embeddings::{cosine, from_bytes},
+    cluster::{self, ClusterParams, labels},
+    services::scoring::Evidence,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSummary {
+    pub status: &'static str,
+    pub items: usize,
+    pub themes: usize,
+    pub insights: usize,
+    pub coverage: f64,
+    pub unclustered: usize,
+    pub attached: usize,
+    pub reused_theme_ids: usize,
+    pub seconds: f64,
+    pub message: String,
+    /// Insights written by the language model (the rest used the deterministic fallback).
+    pub insights_by_llm: usize,
+}
+
+pub(super) struct ThemeDraft {
+    pub(super) id: Uuid,
+    pub(super) insight_id: Uuid,
+    pub(super) label: String,
+    pub(super) keywords: Vec<String>,
+    pub(super) centroid: Vec<f32>,
+    pub(super) members: Vec<(usize, f32)>,
+    pub(super) evidence: Evidence,
+    pub(super) score: f64,
+}
+
+/// Runs the whole pipeline for one workspace. `progress(percent, message)` reports stages.
+pub async fn run_clustering<F, Fut>(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    workspace_id: Uuid,
+    model: &str,
+    params: ClusterParams,
+    ai: Option<&crate::ai_config::AiConfig>,
+    mut progress: F,
+) -> Result<ClusterSummary, DomainError>
+where
+    F: FnMut(u8, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = std::time::Instant::now();
+    progress(5, "loading embedded feedback".into()).await;
+    let items = load_items(db, workspace_id, model).await?;
+    let minimum = cluster::minimum_items(&params);
+    if items.len() < minimum {
+        return Ok(ClusterSummary {
+            status: "not_enough_feedback",
+            items: items.len(),
+            themes: 0,
+            insights: 0,
+            coverage: 0.0,
+            unclustered: items.len(),
+            attached: 0,
+            reused_theme_ids: 0,
+            seconds: started.elapsed().as_secs_f64(),
+            message: format!(
+                "not enough feedback (n = {} < {minimum}); existing themes left untouched",
+                items.len()
+            ),
+            insights_by_llm: 0,
+        });
+    }
+    let customers = load_customers(db, workspace_id).await?;
+    progress(20, format!("clustering {} items", items.len())).await;
+    let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
+    let attach_threshold = params.attach_threshold;
+    let result = tokio::task::spawn_blocking(move || cluster::cluster(&vectors, &params))
+        .await
+        .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?;
+
+    progress(50, format!("labelling {} themes", result.clusters())).await;
+    let banned: HashSet<String> = customers
+        .values()
+        .flat_map(|c| {
+            c.name
+                .to_lowercase()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .chain(
+            items
+                .iter()
+                .flat_map(|i| [i.account.as_deref(), i.speaker.as_deref()])
+                .flatten()
+                .flat_map(|a| {
+                    a.to_lowercase()
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                }),
+        )
+        .collect();
+    let docs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let keywords = labels::keywords(&docs, &result.labels, result.clusters(), &banned, 5);
+
+    // Stable ids: greedily match new centroids to existing themes of the same model.
+    let existing = db
+        .query_all_raw(raw(
+            "SELECT t.id, t.centroid, i.id AS insight_id FROM themes t LEFT JOIN insights i ON i.theme_id = t.id \
+             WHERE t.workspace_id = $1 AND t.embedding_model = $2",
+            vec![workspace_id.into(), model.into()],
+        ))
+        .await?;
+    let old: Vec<(Uuid, Vec<f32>, Option<Uuid>)> = existing
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
+                r.try_get("", "insight_id")?,
+            ))
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+    for (n, c) in result.centroids.iter().enumerate() {
+        for (o, (_, oc, _)) in old.iter().enumerate() {
+            let s = cosine(c, oc);
+            if s >= STABLE_ID_THRESHOLD {
+                pairs.push((s, n, o));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut inherit: HashMap<usize, usize> = HashMap::new();
+    let mut taken: HashSet<usize> = HashSet::new();
+    for (_, n, o) in pairs {
+        if !inherit.contains_key(&n) && taken.insert(o) {
+            inherit.insert(n, o);
+        }
+    }
+
+    progress(65, "scoring themes".into()).await;
+    let now = Utc::now();
+    let mut drafts: Vec<ThemeDraft> = Vec::with_capacity(result.clusters());
+    for (c, centroid) in result.centroids.iter().enumerate() {
+        let mut members: Vec<(usize, f32)> = result
+            .labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == Some(c))
+            .map(|(i, _)| (i, cosine(&items[i].vector, centroid)))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        members.sort_by(|a, b| b.1.total_cmp(&a.1).then(items[a.0].id.cmp(&items[b.0].id)));
+        let member_items: Vec<&Item> = members.iter().map(|(i, _)| &items[*i]).collect();
+        let (id, insight_id) = match inherit.get(&c) {
+            Some(o) => (old[*o].0, old[*o].2.unwrap_or_else(Uuid::now_v7)),
+            None => (Uuid::now_v7(), Uuid::now_v7()),
+        };
+        drafts.push(ThemeDraft {
+            id,
+            insight_id,
+            label: labels::label_from(&keywords[c]),
+            keywords: keywords[c].clone(),
+            centroid: centroid.clone(),
+            evidence: evidence(&member_items, &customers, now),
+            members,
+            score: 0.0,
+        });
+    }
+    let (weights, priorities) = scoring_config(db, workspace_id).await?;
+    score_drafts(&mut drafts, &weights, &priorities);
+
+    let mut texts: Vec<InsightText> = drafts
+        .iter()
+        .map(|d| fallback_insight(d, &items, &customers))
+        .collect();
+    let mut llm_written = 0;
+    if let Some(ai) = ai {
+        progress(70, "writing insights with the language model".into()).await;
+        for (d, text) in drafts.iter_mut().zip(texts.iter_mut()) {
+            if improve_with_llm(ai, d, &items, text).await {
+                llm_written += 1;
+            }
+        }
+    }
+    progress(85, "saving themes and insights".into()).await;
+    let reused = inherit.len();
+    let summary_counts = write(
+        db,
+        workspace_id,
+        model,
+        &drafts,
+        &texts,
+        &items,
+        attach_threshold,
+    )
+    .await?;
+    let clustered = result.labels.iter().filter(|l| l.is_some()).count();
+    Ok(ClusterSummary {
+        status: "completed",
+        items: items.len(),
+        themes: drafts.len(),
+        insights: summary_counts,
+        coverage: (result.coverage() * 1000.0).round() / 1000.0,
+        unclustered: items.len() - clustered,
+        attached: result.attached,
+        reused_theme_ids: reused,
+        seconds: started.elapsed().as_secs_f64(),
+        message: format!(
+            "{} themes from {} items ({:.0}% clustered)",
+            drafts.len(),
+            items.len(),
+            result.coverage() * 100.0
+        ),
+        insights_by_llm: llm_written,
+    })
+}
