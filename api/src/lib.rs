@@ -55,6 +55,7 @@ pub fn state_from_parts(
     redis: redis::aio::ConnectionManager,
     default_workspace_id: uuid::Uuid,
 ) -> AppState {
+    shared::auth::password::set_concurrency(settings.auth.max_concurrent_hashes);
     // With auth disabled no token is ever checked; a random key keeps the type total.
     let secret = settings
         .auth

@@ -82,6 +82,7 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
+    pub statement_timeout_secs: u64,
     pub create_if_missing: bool,
 }
 
@@ -102,6 +103,7 @@ pub struct AuthSettings {
     pub default_workspace: String,
     pub login_max_failures: u32,
     pub login_window_secs: u64,
+    pub max_concurrent_hashes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,7 +237,12 @@ impl Settings {
                 ),
             ));
         }
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        // An empty variable means "unset": compose files pass `KEY=""` for every optional
+        // setting they do not fill.
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
         let mut figment = Figment::new()
             .merge(Yaml::file(default_file))
             .merge(Yaml::file(config_dir.join(format!("{env}.yaml"))))
@@ -323,6 +330,24 @@ impl Settings {
                 }
             }
         }
+        let exposed = !s.server.host.is_loopback() || s.environment == "production";
+        let committed_secret = |v: &Option<SecretString>| {
+            v.as_ref()
+                .is_some_and(|v| COMMITTED_SECRETS.contains(&v.expose_secret()))
+        };
+        if exposed && !s.auth.disabled && committed_secret(&s.auth.jwt_secret) {
+            return Err(ConfigError::new(
+                "auth.jwt_secret",
+                "is the committed development/test value; set a secret of your own (PRODUCK__AUTH__JWT_SECRET) \
+                 before binding a non-loopback address or running in production",
+            ));
+        }
+        if exposed && committed_secret(&s.auth.bootstrap_api_key) {
+            return Err(ConfigError::new(
+                "auth.bootstrap_api_key",
+                "is the published development key; choose another before binding a non-loopback address",
+            ));
+        }
         if s.auth.disabled && !s.server.host.is_loopback() {
             return Err(ConfigError::new(
                 "auth.disabled",
@@ -400,6 +425,18 @@ impl Settings {
                     "must be at least 1",
                 ));
             }
+        }
+        if !(1..=64).contains(&s.auth.max_concurrent_hashes) {
+            return Err(ConfigError::new(
+                "auth.max_concurrent_hashes",
+                "must be between 1 and 64",
+            ));
+        }
+        if s.database.statement_timeout_secs == 0 {
+            return Err(ConfigError::new(
+                "database.statement_timeout_secs",
+                "must be at least 1",
+            ));
         }
         if s.jobs.no_worker_timeout_secs < s.jobs.queued_timeout_secs {
             return Err(ConfigError::new(
@@ -539,6 +576,14 @@ fn parse_env_value(raw: &str) -> serde_json::Value {
 
 /// Where the config directory lives: `PRODUCK_CONFIG_DIR`, else `./config`, else the
 /// workspace's `config/` next to the crate sources (handy for `cargo run` from a subdirectory).
+/// Secrets that are in this repository (config files, scripts): fine on a laptop, never on
+/// an address others can reach.
+const COMMITTED_SECRETS: [&str; 3] = [
+    "development-only-secret-change-me-0123456789",
+    "test-only-secret-0123456789-abcdefghijkl",
+    "pk_local_development_key",
+];
+
 pub fn config_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("PRODUCK_CONFIG_DIR") {
         return PathBuf::from(dir);
@@ -575,6 +620,47 @@ mod tests {
         assert_eq!(s.redis.url.expose_secret(), "redis://b:2/");
         let s = load(&[("PORT", "9200")]).unwrap();
         assert_eq!(s.server.port, 9200);
+    }
+
+    #[test]
+    fn empty_variables_mean_unset() {
+        let s = load(&[
+            ("PRODUCK__AUTH__BOOTSTRAP_API_KEY", ""),
+            ("PORT", ""),
+            ("PRODUCK__SERVER__PORT", "  "),
+        ])
+        .unwrap();
+        assert!(s.auth.bootstrap_api_key.is_none());
+        assert_eq!(s.server.port, 8000);
+    }
+
+    #[test]
+    fn committed_secrets_are_refused_off_loopback() {
+        let e = load(&[("PRODUCK__SERVER__HOST", "0.0.0.0")]).unwrap_err();
+        assert_eq!(e.key, "auth.jwt_secret", "{e}");
+        let e = load(&[
+            ("PRODUCK__SERVER__HOST", "0.0.0.0"),
+            (
+                "PRODUCK__AUTH__JWT_SECRET",
+                "a-real-secret-of-our-own-0123456789abc",
+            ),
+            (
+                "PRODUCK__AUTH__BOOTSTRAP_API_KEY",
+                "pk_local_development_key",
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "auth.bootstrap_api_key", "{e}");
+        let ok = load(&[
+            ("PRODUCK__SERVER__HOST", "0.0.0.0"),
+            (
+                "PRODUCK__AUTH__JWT_SECRET",
+                "a-real-secret-of-our-own-0123456789abc",
+            ),
+        ]);
+        assert!(ok.is_ok(), "{:?}", ok.err());
+        // On loopback the committed test secret is fine.
+        assert!(load(&[]).is_ok());
     }
 
     #[test]

@@ -28,6 +28,11 @@ fn options(settings: &DatabaseSettings) -> ConnectOptions {
             settings.connect_timeout_secs.max(1) * 2,
         ))
         .sqlx_logging(false);
+    // No statement may hold a connection for minutes: PostgreSQL cancels it at the bound.
+    let statement_timeout = format!("{}s", settings.statement_timeout_secs);
+    opts.map_sqlx_postgres_opts(move |pg| {
+        pg.options([("statement_timeout", statement_timeout.as_str())])
+    });
     opts
 }
 

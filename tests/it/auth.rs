@@ -64,6 +64,34 @@ async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
 }
 
 #[tokio::test]
+async fn parallel_guesses_cannot_slip_past_the_limiter() {
+    let app = TestApp::spawn().await;
+    let limit = app.settings.auth.login_max_failures as usize;
+    let wrong: Vec<String> = (0..30).map(|i| format!("guess-{i}")).collect();
+    let answers = futures::future::join_all(wrong.iter().map(|p| app.login(ADMIN_EMAIL, p))).await;
+    let evaluated = answers.iter().filter(|r| r.status() == 401).count();
+    let refused: Vec<_> = answers.iter().filter(|r| r.status() == 429).collect();
+    assert_eq!(
+        evaluated, limit,
+        "only the allowance may reach the password check"
+    );
+    assert_eq!(refused.len(), 30 - limit);
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.headers().contains_key("retry-after"))
+    );
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_use_up_the_address_allowance() {
+    let app = TestApp::spawn().await;
+    for _ in 0..(app.settings.auth.login_max_failures + 3) {
+        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    }
+}
+
+#[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let app = TestApp::spawn().await;
     let first: Value = app

@@ -78,3 +78,18 @@ async fn postgres_down_is_503_within_two_seconds() {
     assert_eq!(body["error"], "database unreachable");
     assert!(elapsed.as_millis() < 2000, "took {elapsed:?}");
 }
+
+#[tokio::test]
+async fn every_connection_has_a_statement_timeout() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::builder()
+        .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "1")
+        .spawn()
+        .await;
+    let err = app
+        .db()
+        .execute_unprepared("SELECT pg_sleep(3)")
+        .await
+        .expect_err("a 3 s statement must be cancelled");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+}

@@ -1,6 +1,10 @@
-//! argon2id password hashes. Hashing runs on the blocking pool: it is deliberately slow.
+//! argon2id password hashes. Hashing runs on the blocking pool: it is deliberately slow, so
+//! a process hashes at most a configured number at once and a burst of logins queues here
+//! instead of occupying every blocking thread and database connection.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use argon2::{
     Argon2,
@@ -16,7 +20,22 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
+static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+
+/// Hashes allowed at once when nothing configured it.
+const DEFAULT_SLOTS: usize = 2;
+
+/// Sets how many hashes run at once in this process; the first call wins.
+pub fn set_concurrency(n: usize) {
+    let _ = SLOTS.set(Semaphore::new(n.max(1)));
+}
+
+fn slots() -> &'static Semaphore {
+    SLOTS.get_or_init(|| Semaphore::new(DEFAULT_SLOTS))
+}
+
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = slots().acquire().await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -31,6 +50,9 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     let known = stored.is_some();
     let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
+    let Ok(_slot) = slots().acquire().await else {
+        return false;
+    };
     let ok = tokio::task::spawn_blocking(move || {
         Argon2::default()
             .verify_password(password.as_bytes(), hash.as_str())

@@ -27,17 +27,27 @@ impl FailureLimiter {
         format!("{}:{scope}:{}", self.prefix, subject.to_lowercase())
     }
 
-    /// Refuses with `RateLimited` when any of the subjects used up its failures.
-    pub async fn check(&self, subjects: &[(&str, &str)]) -> Result<(), DomainError> {
+    /// Counts an attempt against every subject first, then refuses with `RateLimited` when
+    /// any of them is over its allowance: parallel attempts cannot all pass a check made
+    /// before any of them was counted. Call `succeeded` when the attempt turns out good.
+    pub async fn attempt(&self, subjects: &[(&str, &str)]) -> Result<(), DomainError> {
         let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
         for (scope, subject) in subjects {
             let key = self.key(scope, subject);
-            let (count, ttl): (Option<u32>, i64) = redis::pipe()
-                .get(&key)
-                .ttl(&key)
-                .query_async(&mut conn)
-                .await?;
-            if count.unwrap_or(0) >= self.max_failures {
+            // NX: the window starts at the first attempt and is not extended by later ones.
+            pipe.incr(&key, 1)
+                .cmd("EXPIRE")
+                .arg(&key)
+                .arg(self.window_secs)
+                .arg("NX")
+                .ignore()
+                .ttl(&key);
+        }
+        let replies: Vec<i64> = pipe.query_async(&mut conn).await?;
+        for pair in replies.chunks(2) {
+            let (count, ttl) = (pair[0], pair.get(1).copied().unwrap_or(-1));
+            if count > i64::from(self.max_failures) {
                 let retry_after_secs = if ttl > 0 {
                     ttl as u64
                 } else {
@@ -49,19 +59,18 @@ impl FailureLimiter {
         Ok(())
     }
 
-    pub async fn record_failure(&self, subjects: &[(&str, &str)]) -> Result<(), DomainError> {
+    /// A good attempt: the account starts afresh, and the attempt no longer counts against
+    /// the other subjects (an office behind one address logs in all day).
+    pub async fn succeeded(
+        &self,
+        account: (&str, &str),
+        others: &[(&str, &str)],
+    ) -> Result<(), DomainError> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        for (scope, subject) in subjects {
-            let key = self.key(scope, subject);
-            // NX: the window starts at the first failure and is not extended by later ones.
-            pipe.incr(&key, 1)
-                .ignore()
-                .cmd("EXPIRE")
-                .arg(&key)
-                .arg(self.window_secs)
-                .arg("NX")
-                .ignore();
+        pipe.cmd("DEL").arg(self.key(account.0, account.1)).ignore();
+        for (scope, subject) in others {
+            pipe.cmd("DECR").arg(self.key(scope, subject)).ignore();
         }
         pipe.query_async::<()>(&mut conn).await?;
         Ok(())

@@ -34,7 +34,7 @@ pub struct SessionPolicy<'a> {
 const LOGIN_FAILED: &str = "email or password is incorrect";
 
 pub async fn login(
-    db: &impl TransactionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     limiter: &FailureLimiter,
     policy: &SessionPolicy<'_>,
     email: &str,
@@ -44,12 +44,12 @@ pub async fn login(
 ) -> Result<IssuedSession, DomainError> {
     let email = email.trim().to_lowercase();
     let subjects = [("account", email.as_str()), ("ip", client_ip)];
-    limiter.check(&subjects).await?;
+    limiter.attempt(&subjects).await?;
 
-    let txn = db.begin().await?;
+    // The slow password check runs before any transaction holds a pooled connection.
     let found = user::Entity::find()
         .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
-        .one(&txn)
+        .one(db)
         .await?;
     let ok = password::verify(
         password_attempt.to_owned(),
@@ -57,10 +57,9 @@ pub async fn login(
     )
     .await;
     let Some(user) = found.filter(|_| ok) else {
-        txn.rollback().await?;
-        limiter.record_failure(&subjects).await?;
         return Err(DomainError::Unauthorized(LOGIN_FAILED.into()));
     };
+    let txn = db.begin().await?;
     let mut memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
         .filter(membership::Column::DeactivatedAt.is_null())
@@ -70,7 +69,6 @@ pub async fn login(
     }
     let Some(member) = memberships.one(&txn).await? else {
         txn.rollback().await?;
-        limiter.record_failure(&subjects).await?;
         return Err(DomainError::Unauthorized(LOGIN_FAILED.into()));
     };
     user::ActiveModel {
@@ -82,7 +80,9 @@ pub async fn login(
     .await?;
     let session = issue(&txn, policy, user.id, &member, Uuid::new_v4()).await?;
     txn.commit().await?;
-    limiter.clear("account", &email).await?;
+    limiter
+        .succeeded(("account", &email), &[("ip", client_ip)])
+        .await?;
     Ok(session)
 }
 
