@@ -8,7 +8,7 @@ use aide::{
 };
 use axum::{
     extract::FromRequestParts,
-    http::{header, request::Parts},
+    http::{Method, header, request::Parts},
 };
 use indexmap::IndexMap;
 use shared::{
@@ -39,6 +39,7 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if state.settings.auth.disabled {
+            local_only(parts, &state.settings.server.cors_origins)?;
             return Ok(Self(Principal {
                 workspace_id: state.default_workspace_id,
                 role: Role::Admin,
@@ -65,6 +66,56 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// With auth disabled anyone who can reach the port is an admin, so the request must really
+/// come from this machine: a loopback `Host` (a rebinding DNS name is refused), and for
+/// changes an `Origin`, when the browser sends one, of our own or a configured origin.
+fn local_only(parts: &Parts, allowed_origins: &[String]) -> Result<(), ApiError> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    if let Some(host) = &host
+        && !is_loopback_host(host)
+    {
+        return Err(ApiError::forbidden(format!(
+            "authentication is disabled, so only requests to a loopback address are served (Host: {host})"
+        )));
+    }
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let Some(origin) = origin.filter(|_| !safe) {
+        let own = host
+            .as_deref()
+            .is_some_and(|h| origin.strip_prefix("http://") == Some(h));
+        if !own && !allowed_origins.iter().any(|o| o == origin) {
+            return Err(ApiError::forbidden(format!(
+                "authentication is disabled, so changes are accepted only from server.cors_origins (Origin: {origin})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl OperationInput for Auth {
     fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
         let requirement = IndexMap::from_iter([("bearer".to_owned(), Vec::<String>::new())]);
@@ -87,5 +138,33 @@ impl OperationInput for Auth {
                 problem_response(ctx, "The caller's role is too weak"),
             ),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_loopback_hosts_pass() {
+        for ok in [
+            "localhost",
+            "localhost:8000",
+            "127.0.0.1:8000",
+            "127.1.2.3",
+            "[::1]:8000",
+            "app.localhost",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8000",
+            "10.0.0.5",
+            "localhost.evil.example",
+            "[2001:db8::1]:80",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
     }
 }

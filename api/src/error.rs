@@ -43,8 +43,8 @@ pub struct Problem {
     /// Human explanation specific to this occurrence; safe to show to users.
     pub detail: String,
     /// Stable snake_case code for programs: bad_request, unauthorized, forbidden, not_found,
-    /// conflict, payload_too_large, validation_failed, rate_limited, upstream_unavailable,
-    /// internal_error.
+    /// conflict, payload_too_large, unsupported_media_type, validation_failed, rate_limited,
+    /// upstream_unavailable, internal_error.
     pub code: String,
     /// The `x-request-id` of the request, for support and log search.
     pub request_id: Option<String>,
@@ -87,6 +87,7 @@ pub fn code_for(status: StatusCode) -> &'static str {
         405 => "method_not_allowed",
         409 => "conflict",
         413 => "payload_too_large",
+        415 => "unsupported_media_type",
         422 => "validation_failed",
         429 => "rate_limited",
         502..=504 => "upstream_unavailable",
@@ -112,6 +113,10 @@ impl ApiError {
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {

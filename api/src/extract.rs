@@ -109,6 +109,18 @@ fn problems_doc(
         .collect()
 }
 
+/// `application/json`, with parameters, or any `+json` type.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 /// A JSON body: malformed JSON, wrong types, unknown enum values and rule violations all
 /// answer 422 naming the field (and the line and column for syntax errors).
 pub struct ValidJson<T>(pub T);
@@ -121,6 +133,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_typed = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_media_type);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
@@ -131,6 +148,14 @@ where
                 ApiError::bad_request("the request body could not be read")
             }
         })?;
+        // A form post from another site carries a JSON-looking body with a form type; only
+        // a declared JSON body is read.
+        if !bytes.is_empty() && !json_typed {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the request body must be JSON sent with Content-Type: application/json",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -174,6 +199,7 @@ impl<T: JsonSchema> OperationInput for ValidJson<T> {
             ctx,
             &[
                 (413, "Request body too large"),
+                (415, "The body is not declared as JSON"),
                 (422, "Invalid request body"),
             ],
         )
@@ -347,7 +373,13 @@ impl<T: JsonSchema> OperationInput for OptionalJson<T> {
         ctx: &mut GenContext,
         _op: &mut Operation,
     ) -> Vec<(Option<OaStatus>, OaResponse)> {
-        problems_doc(ctx, &[(422, "Invalid request body")])
+        problems_doc(
+            ctx,
+            &[
+                (415, "The body is not declared as JSON"),
+                (422, "Invalid request body"),
+            ],
+        )
     }
 }
 

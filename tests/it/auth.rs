@@ -242,3 +242,95 @@ async fn auth_disabled_acts_as_the_default_admin() {
     assert_eq!(me["role"], "admin");
     assert_eq!(me["workspace"]["id"], app.workspace_id.to_string());
 }
+
+#[tokio::test]
+async fn auth_disabled_serves_only_loopback_hosts_and_known_origins() {
+    let app = TestApp::builder()
+        .env("PRODUCK__AUTH__DISABLED", "true")
+        .spawn()
+        .await;
+    // DNS rebinding: a page on evil.example resolves its name to 127.0.0.1.
+    let res = app
+        .http
+        .get(app.url("/feedback"))
+        .header("host", "evil.example:8000")
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "forbidden").await;
+    // A cross-site change is refused; the configured web UI's origin is served.
+    let post = |origin: &'static str| {
+        app.http
+            .post(app.url("/ingest/slack"))
+            .header("origin", origin)
+            .send()
+    };
+    problem(
+        post("https://evil.example").await.unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    assert!(
+        post("http://localhost:3000")
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    // Reads from any page stay governed by CORS alone.
+    let res = app
+        .http
+        .get(app.url("/feedback"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_json_body_needs_a_json_content_type() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .header("content-type", "text/plain")
+        .body(format!(
+            r#"{{"email":"{ADMIN_EMAIL}","password":"{ADMIN_PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 415, "unsupported_media_type").await;
+    let res = app
+        .http
+        .post(app.url("/customers"))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"name":"Acme"}"#)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 415, "unsupported_media_type").await;
+    // A JSON type with parameters is fine, and bodiless posts are unaffected.
+    let res = app
+        .http
+        .post(app.url("/auth/login"))
+        .header("content-type", "application/json; charset=utf-8")
+        .body(format!(
+            r#"{{"email":"{ADMIN_EMAIL}","password":"{ADMIN_PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .http
+        .post(app.url("/ingest/slack"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
