@@ -430,3 +430,30 @@ impl OperationInput for PreferAsync {
             .push(aide::openapi::ReferenceOr::Item(param));
     }
 }
+
+/// `?limit=&offset=` of a plain list (1-500, default 100).
+#[derive(Debug, serde::Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1-500, default 100.
+    #[validate(range(min = 1, max = 500))]
+    #[serde(default = "default_page_limit")]
+    pub limit: u64,
+    #[validate(range(max = 10_000_000))]
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn default_page_limit() -> u64 {
+    100
+}
+
+impl From<PageQuery> for shared::services::Page {
+    fn from(q: PageQuery) -> Self {
+        Self {
+            limit: q.limit,
+            offset: q.offset,
+        }
+    }
+}

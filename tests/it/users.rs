@@ -72,6 +72,52 @@ async fn the_last_admin_cannot_be_demoted() {
 }
 
 #[tokio::test]
+async fn concurrent_demotions_never_leave_a_workspace_without_an_admin() {
+    let app = TestApp::spawn().await;
+    let me: Value = app
+        .get("/auth/me", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = me["user"]["id"].as_str().unwrap().to_owned();
+    let second = app
+        .member_in(app.workspace_id, "second-admin@example.com", Role::Admin)
+        .await
+        .user
+        .id
+        .to_string();
+    let set_role = |id: &str, role: Role| {
+        shared::services::users::update(
+            app.db(),
+            app.workspace_id,
+            id.parse().unwrap(),
+            shared::services::users::MemberPatch {
+                role: Some(role),
+                active: None,
+            },
+        )
+    };
+    for _ in 0..10 {
+        let (a, b) = tokio::join!(
+            set_role(&first, Role::Editor),
+            set_role(&second, Role::Editor)
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "exactly one demotion may win: {a:?} {b:?}"
+        );
+        let refused = a.err().or(b.err()).unwrap();
+        assert!(
+            matches!(refused, shared::DomainError::Conflict(_)),
+            "{refused:?}"
+        );
+        set_role(&first, Role::Admin).await.unwrap();
+        set_role(&second, Role::Admin).await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn members_of_another_workspace_are_not_found() {
     let app = TestApp::spawn().await;
     let (other_ws, other_admin) = app.other_workspace().await;

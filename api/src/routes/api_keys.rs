@@ -15,7 +15,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath},
+    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -30,6 +30,8 @@ pub struct ApiKeyOut {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the key stops working; null when it does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<api_key::Model> for ApiKeyOut {
@@ -42,6 +44,7 @@ impl From<api_key::Model> for ApiKeyOut {
             created_at: k.created_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            expires_at: k.expires_at,
         }
     }
 }
@@ -64,6 +67,10 @@ pub struct ApiKeyIn {
     /// Role the key acts with (default viewer).
     #[serde(default = "default_role")]
     pub role: Role,
+    /// Days until the key stops working (1-3650); omit for a key that does not expire.
+    #[validate(range(min = 1, max = 3650))]
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
 }
 
 fn default_role() -> Role {
@@ -80,9 +87,10 @@ pub struct ApiKeyPath {
 async fn list_keys(
     State(state): State<AppState>,
     auth: Auth,
+    ValidQuery(page): ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<ApiKeyOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let keys = api_keys::list(&state.db, p.workspace_id).await?;
+    let keys = api_keys::list(&state.db, p.workspace_id, page.into()).await?;
     Ok(Json(keys.into_iter().map(ApiKeyOut::from).collect()))
 }
 
@@ -98,6 +106,8 @@ async fn create_key(
         &body.name,
         body.role,
         p.user_id(),
+        body.expires_in_days
+            .map(|d| Utc::now() + chrono::Duration::days(i64::from(d))),
     )
     .await?;
     Ok((

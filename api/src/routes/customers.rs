@@ -19,7 +19,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath},
+    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -206,8 +206,9 @@ async fn update_customer(
 async fn list_customers(
     State(state): State<AppState>,
     auth: Auth,
+    ValidQuery(page): ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<CustomerOut>>, ApiError> {
-    let rows = customers::list(&state.db, auth.0.workspace_id).await?;
+    let rows = customers::list(&state.db, auth.0.workspace_id, page.into()).await?;
     Ok(Json(rows.into_iter().map(CustomerOut::from).collect()))
 }
 

@@ -18,7 +18,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath},
+    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -84,9 +84,10 @@ pub struct UserPath {
 async fn list_users(
     State(state): State<AppState>,
     auth: Auth,
+    ValidQuery(page): ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<UserOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let members = users::list(&state.db, p.workspace_id).await?;
+    let members = users::list(&state.db, p.workspace_id, page.into()).await?;
     Ok(Json(members.into_iter().map(UserOut::from).collect()))
 }
 

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -24,9 +25,25 @@ pub async fn create(
     name: &str,
     role: Role,
     created_by: Option<Uuid>,
+    expires_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<CreatedKey, DomainError> {
+    if expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(DomainError::invalid(
+            "expires_in_days",
+            "must lie in the future",
+        ));
+    }
     let secret = secrets::new_api_key();
-    let key = insert(db, workspace_id, name, role, created_by, &secret).await?;
+    let key = insert(
+        db,
+        workspace_id,
+        name,
+        role,
+        created_by,
+        &secret,
+        expires_at,
+    )
+    .await?;
     Ok(CreatedKey { key, secret })
 }
 
@@ -37,6 +54,7 @@ async fn insert(
     role: Role,
     created_by: Option<Uuid>,
     secret: &str,
+    expires_at: Option<chrono::DateTime<Utc>>,
 ) -> Result<api_key::Model, DomainError> {
     Ok(api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -49,6 +67,7 @@ async fn insert(
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        expires_at: Set(expires_at),
     }
     .insert(db)
     .await?)
@@ -71,7 +90,7 @@ pub async fn ensure_exact(
     {
         return Ok(existing);
     }
-    match insert(db, workspace_id, name, role, None, secret).await {
+    match insert(db, workspace_id, name, role, None, secret, None).await {
         Err(DomainError::Db(e)) if DomainError::is_unique_violation(&e) => api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(secrets::sha256_hex(secret)))
             .one(db)
@@ -84,11 +103,14 @@ pub async fn ensure_exact(
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    page: super::Page,
 ) -> Result<Vec<api_key::Model>, DomainError> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::WorkspaceId.eq(workspace_id))
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
         .all(db)
         .await?)
 }

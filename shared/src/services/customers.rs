@@ -6,7 +6,7 @@ use std::{fmt, str::FromStr};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -296,11 +296,14 @@ pub async fn update(
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    page: super::Page,
 ) -> Result<Vec<customer::Model>, DomainError> {
     Ok(customer::Entity::find()
         .filter(customer::Column::WorkspaceId.eq(workspace_id))
         .order_by_desc(customer::Column::Acv)
         .order_by_asc(customer::Column::Id)
+        .limit(page.limit)
+        .offset(page.offset)
         .all(db)
         .await?)
 }

@@ -19,3 +19,10 @@ pub mod upload_intake;
 pub mod uploads;
 pub mod users;
 pub mod workspaces;
+
+/// A window of a list: `limit` rows after skipping `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: u64,
+    pub offset: u64,
+}

@@ -91,6 +91,16 @@ pub async fn authenticate(
         let key = find_api_key(db, bearer)
             .await?
             .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
+        if key.expires_at.is_some_and(|t| t <= Utc::now()) {
+            return Err(DomainError::Unauthorized("this API key has expired".into()));
+        }
+        if let Some(creator) = key.created_by
+            && !creator_is_active(db, key.workspace_id, creator).await?
+        {
+            return Err(DomainError::Unauthorized(
+                "the member who created this API key is no longer active in the workspace".into(),
+            ));
+        }
         touch_api_key(db, &key).await;
         Ok(Principal {
             workspace_id: key.workspace_id,
@@ -98,6 +108,21 @@ pub async fn authenticate(
             actor: Actor::ApiKey { id: key.id },
         })
     }
+}
+
+/// A key acts for its creator's workspace only while that membership is active.
+async fn creator_is_active(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, DomainError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(workspace_id))
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::DeactivatedAt.is_null())
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Finds a live key by its clear prefix, then compares the full secret's hash in constant time.

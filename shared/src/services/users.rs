@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -37,12 +37,15 @@ pub struct NewMember {
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    page: super::Page,
 ) -> Result<Vec<Member>, DomainError> {
     let rows = membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(workspace_id))
         .find_also_related(user::Entity)
         .order_by_asc(membership::Column::CreatedAt)
         .order_by_asc(membership::Column::UserId)
+        .limit(page.limit)
+        .offset(page.offset)
         .all(db)
         .await?;
     Ok(rows
@@ -131,6 +134,17 @@ pub async fn update(
     patch: MemberPatch,
 ) -> Result<Member, DomainError> {
     let txn = db.begin().await?;
+    // Lock the active admins first: two concurrent demotions then see each other's result
+    // instead of both counting two admins and leaving none.
+    let active_admins = membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(workspace_id))
+        .filter(membership::Column::Role.eq("admin"))
+        .filter(membership::Column::DeactivatedAt.is_null())
+        .order_by_asc(membership::Column::UserId)
+        .lock_exclusive()
+        .all(&txn)
+        .await?
+        .len();
     let current = get(&txn, workspace_id, user_id).await?;
     let was_active_admin =
         current.role() == Role::Admin && current.membership.deactivated_at.is_none();
@@ -139,13 +153,7 @@ pub async fn update(
         .active
         .unwrap_or(current.membership.deactivated_at.is_none());
     if was_active_admin && (new_role != Role::Admin || !new_active) {
-        let admins = membership::Entity::find()
-            .filter(membership::Column::WorkspaceId.eq(workspace_id))
-            .filter(membership::Column::Role.eq("admin"))
-            .filter(membership::Column::DeactivatedAt.is_null())
-            .count(&txn)
-            .await?;
-        if admins <= 1 {
+        if active_admins <= 1 {
             return Err(DomainError::Conflict(
                 "the workspace must keep at least one active admin".into(),
             ));
