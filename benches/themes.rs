@@ -79,6 +79,7 @@ async fn main() {
         "all-MiniLM-L6-v2",
         app.settings.clustering.params(),
         None,
+        &shared::jobs::CancelFlag::new(),
         |_, _| async {},
     )
     .await

@@ -689,3 +689,35 @@ async fn new_feedback_joins_its_theme_between_runs() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_run_right_after_an_ingest_embeds_first_and_clusters_everything() {
+    use shared::jobs::kinds;
+    // No embed worker: only the cluster run itself can embed the new feedback.
+    let registry = JobRegistry::empty()
+        .register(kinds::SYNC, worker::handlers::sync::run)
+        .register(kinds::CLUSTER, worker::handlers::cluster::run);
+    let app = TestApp::builder().workers(1, registry).spawn().await;
+    app.load_demo().await;
+    let pending =
+        shared::services::embedding::pending(app.db(), app.workspace_id, "all-MiniLM-L6-v2")
+            .await
+            .unwrap();
+    assert!(
+        pending > 0,
+        "the demo must still be unembedded for this test to mean anything"
+    );
+    let status = cluster(&app).await;
+    let id: uuid::Uuid = status["task_id"].as_str().unwrap().parse().unwrap();
+    let job = shared::services::jobs::get(app.db(), app.workspace_id, id)
+        .await
+        .unwrap();
+    let result = job.result.unwrap_or_default();
+    assert_eq!(result["embedded_before_clustering"], pending, "{result}");
+    assert!(result["themes"].as_u64().unwrap_or(0) > 0, "{result}");
+    assert_eq!(
+        result["items"], pending,
+        "every item was clustered: {result}"
+    );
+    assert!(!themes(&app, "").await.is_empty());
+}

@@ -7,11 +7,9 @@ use aide::axum::{
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use shared::{
     auth::Role,
-    entities::job_run,
     jobs::{kinds, status},
     services::jobs::{self, NewJob, StartOutcome},
 };
@@ -85,14 +83,7 @@ async fn cluster_status(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<ClusterStatusOut>, ApiError> {
-    let latest = job_run::Entity::find()
-        .filter(job_run::Column::WorkspaceId.eq(auth.0.workspace_id))
-        .filter(job_run::Column::Kind.eq(kinds::CLUSTER))
-        .order_by_desc(job_run::Column::CreatedAt)
-        .order_by_desc(job_run::Column::Id)
-        .one(&state.db)
-        .await
-        .map_err(shared::DomainError::from)?;
+    let latest = jobs::latest_of_kind(&state.db, auth.0.workspace_id, kinds::CLUSTER).await?;
     let Some(job) = latest else {
         return Ok(Json(ClusterStatusOut {
             is_running: false,

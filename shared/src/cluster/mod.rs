@@ -8,7 +8,10 @@ pub mod quality;
 
 use hdbscan::{Hdbscan, HdbscanHyperParams};
 
-use crate::ai::embeddings::{cosine, normalise};
+use crate::{
+    ai::embeddings::{cosine, normalise},
+    jobs::{CancelFlag, Cancelled},
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterParams {
@@ -77,19 +80,34 @@ pub fn minimum_items(params: &ClusterParams) -> usize {
 /// Clusters `vectors` (all from one model). Fewer than `min_cluster_size * 2` points give no
 /// themes rather than a meaningless split.
 pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
+    match cluster_unless_cancelled(vectors, params, &CancelFlag::new()) {
+        Ok(c) => c,
+        Err(Cancelled) => unreachable!("a fresh flag is never raised"),
+    }
+}
+
+/// `cluster`, stopping between its stages once `cancel` is raised (the job timed out or
+/// lost its lease), so an abandoned run does not compete with its retry.
+pub fn cluster_unless_cancelled(
+    vectors: &[Vec<f32>],
+    params: &ClusterParams,
+    cancel: &CancelFlag,
+) -> Result<Clustering, Cancelled> {
     let n = vectors.len();
     if n < minimum_items(params) {
-        return Clustering {
+        return Ok(Clustering {
             labels: vec![None; n],
             centroids: Vec::new(),
             attached: 0,
-        };
+        });
     }
+    cancel.check()?;
     // Small workspaces get smaller minimum themes (n/15, at least 3), capped by the setting.
     let min_cluster_size = params.min_cluster_size.min((n / 15).max(3));
     let min_samples = params.min_samples.min(min_cluster_size);
     let dims = params.dims.min(vectors[0].len()).min(n - 1).max(2);
     let mut reduced = pca::project(vectors, dims);
+    cancel.check()?;
     for v in &mut reduced {
         normalise(v);
     }
@@ -104,6 +122,7 @@ pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
     let raw = Hdbscan::new(&data, hyper)
         .cluster()
         .unwrap_or_else(|_| vec![-1; n]);
+    cancel.check()?;
     // HDBSCAN numbers clusters from 0; -1 is noise.
     let k = raw
         .iter()
@@ -133,11 +152,11 @@ pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
         }
     }
     let centroids = centroids(vectors, &labels, k);
-    Clustering {
+    Ok(Clustering {
         labels,
         centroids,
         attached,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -145,6 +145,21 @@ pub async fn get(
         .ok_or(DomainError::not_found("job"))
 }
 
+/// The workspace's most recent run of `kind`, if any.
+pub async fn latest_of_kind(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    kind: &str,
+) -> Result<Option<job_run::Model>, DomainError> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::WorkspaceId.eq(workspace_id))
+        .filter(job_run::Column::Kind.eq(kind))
+        .order_by_desc(job_run::Column::CreatedAt)
+        .order_by_desc(job_run::Column::Id)
+        .one(db)
+        .await?)
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct JobFilter {
     pub kind: Option<String>,

@@ -3,21 +3,35 @@
 use serde_json::{Value, json};
 use shared::services::themes;
 
+use super::embed::embed_pending;
 use crate::{JobContext, JobError};
 
 pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let ws = ctx.workspace_id()?;
     let embedder = ctx.ai().embedder().await?;
+    // Feedback ingested a moment ago may not be embedded yet: embed it first, so a run
+    // started right after an ingest clusters everything instead of nothing.
+    let pass = embed_pending(&ctx, embedder.as_ref(), (1, 4)).await?;
     let params = ctx.settings().clustering.params();
     let ai = Some(&ctx.ai().config);
-    let summary = themes::run_clustering(ctx.db(), ws, embedder.model(), params, ai, |pct, msg| {
-        let ctx = ctx.clone();
-        async move {
-            let _ = ctx.progress(pct, &msg).await;
-        }
-    })
+    let summary = themes::run_clustering(
+        ctx.db(),
+        ws,
+        embedder.model(),
+        params,
+        ai,
+        ctx.cancel_flag(),
+        |pct, msg| {
+            let ctx = ctx.clone();
+            async move {
+                let _ = ctx.progress(pct, &msg).await;
+            }
+        },
+    )
     .await?;
-    Ok(serde_json::to_value(summary).unwrap_or_default())
+    let mut result = serde_json::to_value(summary).unwrap_or_default();
+    result["embedded_before_clustering"] = json!(pass.embedded);
+    Ok(result)
 }
 
 pub async fn rescore(ctx: JobContext) -> Result<Value, JobError> {

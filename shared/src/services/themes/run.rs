@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::*;
+use crate::jobs::{CancelFlag, Cancelled};
 use crate::{
     DomainError,
     ai::embeddings::{cosine, from_bytes},
@@ -49,6 +50,7 @@ pub async fn run_clustering<F, Fut>(
     model: &str,
     params: ClusterParams,
     ai: Option<&crate::ai_config::AiConfig>,
+    cancel: &CancelFlag,
     mut progress: F,
 ) -> Result<ClusterSummary, DomainError>
 where
@@ -81,9 +83,13 @@ where
     progress(20, format!("clustering {} items", items.len())).await;
     let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
     let attach_threshold = params.attach_threshold;
-    let result = tokio::task::spawn_blocking(move || cluster::cluster(&vectors, &params))
-        .await
-        .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?;
+    let flag = cancel.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        cluster::cluster_unless_cancelled(&vectors, &params, &flag)
+    })
+    .await
+    .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?
+    .map_err(cancelled)?;
 
     progress(50, format!("labelling {} themes", result.clusters())).await;
     let banned: HashSet<String> = customers
@@ -189,11 +195,13 @@ where
     if let Some(ai) = ai {
         progress(70, "writing insights with the language model".into()).await;
         for (d, text) in drafts.iter_mut().zip(texts.iter_mut()) {
+            cancel.check().map_err(cancelled)?;
             if improve_with_llm(ai, d, &items, text).await {
                 llm_written += 1;
             }
         }
     }
+    cancel.check().map_err(cancelled)?;
     progress(85, "saving themes and insights".into()).await;
     let reused = inherit.len();
     let summary_counts = write(
@@ -225,4 +233,11 @@ where
         ),
         insights_by_llm: llm_written,
     })
+}
+
+fn cancelled(e: Cancelled) -> DomainError {
+    DomainError::Unavailable {
+        service: "clustering",
+        source: Some(e.into()),
+    }
 }
