@@ -91,3 +91,21 @@ pub const VTT: &str = "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Dana Cruz>Our
 
 pub const SRT: &str = "1\n00:00:01,000 --> 00:00:04,000\nLee Wong: The mobile app crashes on upload.\n\n\
                        2\n00:00:05,000 --> 00:00:07,000\nLee Wong: Every single time on Android.\n";
+
+/// A small PDF whose one Flate stream inflates to `inflated` zero bytes.
+pub fn pdf_bomb(inflated: usize) -> Vec<u8> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![0u8; 1 << 16];
+    for _ in 0..inflated.div_ceil(block.len()) {
+        enc.write_all(&block).unwrap();
+    }
+    let data = enc.finish().unwrap();
+    let mut out = format!(
+        "%PDF-1.4\n1 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        data.len()
+    )
+    .into_bytes();
+    out.extend(data);
+    out.extend_from_slice(b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    out
+}

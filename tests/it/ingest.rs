@@ -599,3 +599,203 @@ async fn customers_are_managed_with_derived_segments() {
         .await;
     problem(res, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn concurrent_uploads_naming_the_same_new_customers_share_one_row_each() {
+    let mut app = app().await;
+    app.add_worker();
+    let names = ["Initech", "Umbrella Corp", "Stark Industries"];
+    let files: Vec<Vec<u8>> = (0..8)
+        .map(|i| {
+            let mut csv = String::from("customer,feedback,acv\n");
+            for (n, name) in names.iter().enumerate() {
+                csv.push_str(&format!(
+                    "{name},Upload {i} item {n}: exports are slow,50000\n"
+                ));
+            }
+            csv.into_bytes()
+        })
+        .collect();
+    let uploads = files.iter().enumerate().map(|(i, bytes)| {
+        let name = format!("batch-{i}.csv");
+        let app = &app;
+        async move {
+            let res = upload(app, vec![(&name, bytes.clone())]).await;
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    });
+    for (status, body) in futures::future::join_all(uploads).await {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["successful_files"], 1, "{body}");
+    }
+    let customers: Value = app
+        .get("/customers/all", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut seen: Vec<&str> = customers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["Initech", "Stark Industries", "Umbrella Corp"]);
+    let feedback = all_feedback(&app, &app.admin_token).await;
+    assert_eq!(feedback.len(), 24);
+    assert!(
+        feedback.iter().all(|f| f["customer_id"].is_string()),
+        "every item is linked to its customer"
+    );
+}
+
+#[tokio::test]
+async fn a_pdf_bomb_fails_alone_with_a_clear_message() {
+    let app = TestApp::builder()
+        .env("PRODUCK__INGEST__MAX_PDF_INFLATED_BYTES", "4194304")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let bomb = files::pdf_bomb(64 << 20);
+    assert!(bomb.len() < 200_000);
+    let res = upload(
+        &app,
+        vec![
+            ("bomb.pdf", bomb),
+            ("notes.txt", b"Search misses obvious matches.".to_vec()),
+        ],
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["successful_files"], 1, "{body}");
+    assert_eq!(body["failed_files"], 1, "{body}");
+    let error = body["errors"][0]["error"].as_str().unwrap();
+    assert!(error.contains("decompression bomb"), "{error}");
+}
+
+#[tokio::test]
+async fn hostile_text_files_fail_per_file_with_clear_errors() {
+    let app = TestApp::builder()
+        .env("PRODUCK__INGEST__MAX_ITEMS_PER_FILE", "5")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    let many = (0..10).fold(String::from("feedback\n"), |s, i| {
+        s + &format!("item {i}\n")
+    });
+    let mut nul = b"feedback\nfine\n".to_vec();
+    nul.extend(std::iter::repeat_n(b'a', 10_000));
+    nul.extend_from_slice(b"\nbad\0byte\n");
+    let vtt = "WEBVTT\n\n99999999999:00:00.000 --> inf:00:05.000\nhello there\n";
+    let long = format!(
+        "feedback\n\"{}\"\n",
+        "Dashboards take thirty seconds to load. ".repeat(120)
+    );
+    let res = upload(
+        &app,
+        vec![
+            ("many.csv", many.into_bytes()),
+            ("nul.csv", nul),
+            ("odd.vtt", vtt.as_bytes().to_vec()),
+            ("long.csv", long.into_bytes()),
+        ],
+    )
+    .await;
+    let body: Value = res.json().await.unwrap();
+    let error_of = |name: &str| {
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["filename"] == name)
+            .map(|e| e["error"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{name} did not fail: {body}"))
+    };
+    assert!(error_of("many.csv").contains("more than 5"));
+    assert!(error_of("nul.csv").contains("NUL"));
+    assert!(error_of("odd.vtt").contains("timing"));
+    assert_eq!(body["successful_files"], 1, "{body}");
+    // The 4 800-character cell became several items instead of failing the file.
+    let stored = all_feedback(&app, &app.admin_token).await;
+    assert!(stored.len() > 1, "{}", stored.len());
+}
+
+#[tokio::test]
+async fn personal_data_in_extra_columns_is_redacted_too() {
+    let app = app().await;
+    let csv = "feedback,notes,Reporter Email\n\
+               Exports time out,call jane.roe@example.com or (555) 123-4567,jane.roe@example.com\n";
+    let res = upload(&app, vec![("pii.csv", csv.as_bytes().to_vec())]).await;
+    assert_eq!(res.status(), 200);
+    let stored = all_feedback(&app, &app.admin_token).await;
+    let meta = stored[0]["meta"].to_string();
+    assert!(!meta.contains("jane.roe@example.com"), "{meta}");
+    assert!(!meta.contains("123-4567"), "{meta}");
+    assert!(meta.contains("[EMAIL]"), "{meta}");
+}
+
+#[tokio::test]
+async fn a_file_whose_job_dies_marks_its_upload_failed() {
+    use shared::jobs::kinds;
+    let registry =
+        JobRegistry::empty().register(kinds::PROCESS_FILE, |_ctx: worker::JobContext| async move {
+            if std::hint::black_box(true) {
+                panic!("parser blew up");
+            }
+            Ok(Value::Null)
+        });
+    let app = TestApp::builder().workers(1, registry).spawn().await;
+    let res = upload(&app, vec![("notes.txt", b"Search is slow.".to_vec())]).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["failed_files"], 1, "{body}");
+    let upload_id: uuid::Uuid = body["files"][0]["upload_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let row = shared::services::uploads::load(app.db(), app.workspace_id, upload_id)
+        .await
+        .unwrap();
+    assert_eq!(row.status, "failed");
+    assert!(row.data.is_none(), "the bytes are released");
+    assert!(row.error.unwrap_or_default().contains("internal error"));
+}
+
+#[tokio::test]
+async fn the_answer_never_outlasts_the_upload_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The body takes 6 of the route's 8 seconds to arrive; waiting the full 3 s for
+    // processing would cross the deadline after the file was committed.
+    let app = TestApp::builder()
+        .env("PRODUCK__INGEST__UPLOAD_TIMEOUT_SECS", "8")
+        .env("PRODUCK__JOBS__SYNC_WAIT_SECS", "3")
+        .spawn()
+        .await;
+    let boundary = "produckboundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"slow.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nThe export button is slow.\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let filler = "x".repeat(600);
+    let body_len = head.len() + filler.len() * 6 + tail.len();
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "POST /upload/upload-feedback HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n{head}",
+        app.addr, app.admin_token
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        stream.write_all(filler.as_bytes()).await.unwrap();
+    }
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    assert!(answer.contains("still processing"), "{answer}");
+}

@@ -116,12 +116,24 @@ async fn hold_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
     }
 }
 
+/// Failed jobs that processed an upload take their upload down with them, so the upload
+/// answers and listings never show a file as still "stored".
+pub(crate) async fn release_failed_uploads(rt: &Runtime, failures: &[(uuid::Uuid, String)]) {
+    let keep = rt.settings.ingest.keep_uploaded_files;
+    if let Err(e) = shared::services::uploads::mark_failed_for_jobs(&rt.db, failures, keep).await {
+        tracing::warn!(error = %e, "could not mark the uploads of failed jobs");
+    }
+}
+
 async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::Value, JobError>) {
+    let mut terminal_error = None;
     let written = match result {
         Ok(value) => jobs::complete(&rt.db, job.id, &rt.name, value).await,
         Err(e @ JobError::Permanent(_)) => {
             tracing::warn!(error = %e.log_detail(), "job failed permanently");
-            jobs::fail(&rt.db, job.id, &rt.name, &e.public_message()).await
+            let msg = e.public_message();
+            terminal_error = Some(msg.clone());
+            jobs::fail(&rt.db, job.id, &rt.name, &msg).await
         }
         Err(e @ JobError::Transient(_)) if job.attempts < job.max_attempts => {
             let delay = backoff(rt, job.attempts as u32);
@@ -150,9 +162,13 @@ async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::V
                 job.attempts,
                 e.public_message()
             );
+            terminal_error = Some(msg.clone());
             jobs::fail(&rt.db, job.id, &rt.name, &msg).await
         }
     };
+    if let (Ok(true), Some(msg)) = (&written, terminal_error) {
+        release_failed_uploads(rt, &[(job.id, msg)]).await;
+    }
     match written {
         Ok(true) => {}
         Ok(false) => {

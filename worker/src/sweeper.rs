@@ -30,11 +30,12 @@ pub async fn sweep_once(rt: &Runtime) {
     };
     match jobs::sweep(&rt.db, &rt.queue, limits).await {
         Ok(report) => {
-            if report.failed > 0 {
+            if !report.failed.is_empty() {
                 tracing::warn!(
-                    count = report.failed,
+                    count = report.failed.len(),
                     "sweeper failed jobs that could not be recovered"
                 );
+                crate::runner::release_failed_uploads(rt, &report.failed).await;
             }
             for (id, kind) in report.requeued {
                 tracing::info!(job = %id, %kind, "sweeper re-enqueued a lost job");

@@ -88,6 +88,12 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<ParsedFile, ParseError> {
+    parse_at_most(bytes, usize::MAX)
+}
+
+/// `parse`, refusing the file as soon as it holds more than `max_items` feedback rows, so a
+/// huge file never builds a huge item list first.
+pub fn parse_at_most(bytes: &[u8], max_items: usize) -> Result<ParsedFile, ParseError> {
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -127,6 +133,9 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, ParseError> {
             out.skipped += 1;
             continue;
         };
+        if out.items.len() == max_items {
+            return Err(super::too_many_items(max_items));
+        }
         let mut meta = Map::new();
         meta.insert("row".into(), Value::from(row_no + 2));
         let extra: Map<String, Value> = headers

@@ -139,6 +139,20 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// Redacts every string inside a JSON value (extra CSV columns, titles, speakers kept as
+/// metadata), keys included.
+pub fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(redact(s)),
+        Value::Array(a) => Value::Array(a.iter().map(redact_json).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (redact(k), redact_json(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// Redacts when `enabled`, else returns the text unchanged.
 pub fn redact_if(enabled: bool, text: &str) -> String {
     if enabled {

@@ -16,23 +16,36 @@ pub const UNKNOWN_SPEAKER: &str = "Unknown";
 pub const CHUNK_SECONDS: f64 = 90.0;
 
 /// `HH:MM:SS.mmm`, `MM:SS.mmm` (VTT) or `HH:MM:SS,mmm` (SRT) to seconds.
+/// Plain digits only ("inf", "1e9" and signs are not times), and at most `MAX_HOURS`.
 pub fn time_to_seconds(t: &str) -> Option<f64> {
     let t = t.trim().replace(',', ".");
     let parts: Vec<&str> = t.split(':').collect();
+    let whole = |v: &str| {
+        (!v.is_empty() && v.len() <= 4 && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse::<f64>().ok())
+            .flatten()
+    };
+    let seconds = |v: &str| {
+        let (int, frac) = v.split_once('.').unwrap_or((v, "0"));
+        let frac_ok =
+            !frac.is_empty() && frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit());
+        whole(int)
+            .filter(|_| frac_ok)
+            .and_then(|_| v.parse::<f64>().ok())
+    };
     let (h, m, s) = match parts.as_slice() {
-        [h, m, s] => (
-            h.parse::<f64>().ok()?,
-            m.parse::<f64>().ok()?,
-            s.parse::<f64>().ok()?,
-        ),
-        [m, s] => (0.0, m.parse::<f64>().ok()?, s.parse::<f64>().ok()?),
+        [h, m, s] => (whole(h)?, whole(m)?, seconds(s)?),
+        [m, s] => (0.0, whole(m)?, seconds(s)?),
         _ => return None,
     };
-    if m >= 60.0 || s >= 60.0 || h < 0.0 || m < 0.0 || s < 0.0 {
+    if m >= 60.0 || s >= 60.0 || h > MAX_HOURS {
         return None;
     }
     Some(h * 3600.0 + m * 60.0 + s)
 }
+
+/// Longer than any real call; beyond it a timestamp is corrupt or hostile.
+const MAX_HOURS: f64 = 999.0;
 
 fn parse_timing(line: &str) -> Option<(String, String, f64, f64)> {
     let (start, rest) = line.split_once("-->")?;
@@ -225,6 +238,22 @@ pub fn chunk_cues(cues: &[Cue]) -> Vec<TranscriptChunk> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_times_are_refused() {
+        for bad in [
+            "inf:00:00",
+            "1e300:00:00",
+            "99999999:00:00.000",
+            "-1:00:00",
+            "00:00:NaN",
+            "00:00:inf",
+        ] {
+            assert_eq!(time_to_seconds(bad), None, "{bad}");
+        }
+        let vtt = "WEBVTT\n\n9999999999:00:00.000 --> 9999999999:00:05.000\nhello\n";
+        assert!(parse(vtt).is_err());
+    }
 
     #[test]
     fn time_conversion() {

@@ -61,7 +61,7 @@ struct Row<'a> {
     account: Option<String>,
     customer_id: Option<Uuid>,
     created_at: Option<DateTime<Utc>>,
-    meta: &'a Value,
+    meta: Value,
     doc_url: Option<&'a str>,
     speaker: Option<&'a str>,
     started_at: Option<DateTime<Utc>>,
@@ -85,7 +85,7 @@ pub async fn ingest(
     let mut customer_ids: HashMap<String, (Uuid, Option<f64>, Option<customers::Segment>)> =
         HashMap::new();
     // Redaction and sentiment are CPU work: done for all items in parallel first.
-    let prepared: Vec<(String, f32)> = {
+    let prepared: Vec<(String, f32, serde_json::Value)> = {
         use rayon::prelude::*;
         let redact = workspace.pii_redaction;
         items
@@ -93,12 +93,17 @@ pub async fn ingest(
             .map(|item| {
                 let text = pii::redact_if(redact, item.text.trim());
                 let score = sentiment::score(&text);
-                (text, score)
+                let meta = if redact {
+                    pii::redact_json(&item.meta)
+                } else {
+                    item.meta.clone()
+                };
+                (text, score, meta)
             })
             .collect()
     };
     let mut rows = Vec::with_capacity(items.len());
-    for (item, (text, sentiment_score)) in items.iter().zip(prepared) {
+    for (item, (text, sentiment_score, meta)) in items.iter().zip(prepared) {
         if !SOURCES.contains(&item.source) {
             return Err(DomainError::invalid(
                 "source",
@@ -143,7 +148,7 @@ pub async fn ingest(
             account: account.map(str::to_owned),
             customer_id,
             created_at: item.created_at,
-            meta: &item.meta,
+            meta,
             doc_url: item.doc_url.as_deref(),
             speaker: item.speaker.as_deref(),
             started_at: item.started_at,

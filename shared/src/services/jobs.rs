@@ -353,7 +353,8 @@ pub async fn renew_queue_task(
 pub struct SweepReport {
     /// Runs handed to the queue again: `(id, kind)`.
     pub requeued: Vec<(Uuid, String)>,
-    pub failed: usize,
+    /// Runs given up on: `(id, error)`.
+    pub failed: Vec<(Uuid, String)>,
 }
 
 /// How long a sweep waits before it treats a queue entry as lost, and when it gives up on
@@ -389,11 +390,19 @@ pub async fn sweep(
             OR (q.status = 'queued' AND q.enqueued_at < now() - make_interval(secs => $1) \
                 AND NOT EXISTS (SELECT 1 FROM worker_heartbeats w WHERE q.kind = ANY (w.kinds) \
                                 AND w.seen_at > now() - make_interval(secs => $1))) \
-            FOR UPDATE SKIP LOCKED)";
-    let failed = db
-        .execute_raw(raw(fail_sql, vec![no_worker.into()]))
+            FOR UPDATE SKIP LOCKED) \
+        RETURNING id, error";
+    let mut failed = Vec::new();
+    for row in db
+        .query_all_raw(raw(fail_sql, vec![no_worker.into()]))
         .await?
-        .rows_affected() as usize;
+    {
+        failed.push((
+            row.try_get::<Uuid>("", "id")?,
+            row.try_get::<Option<String>>("", "error")?
+                .unwrap_or_default(),
+        ));
+    }
     let lapsed_sql = "UPDATE job_runs SET status = 'queued', worker = NULL, lease_until = NULL, \
         message = 're-queued: its worker stopped responding', enqueued_at = now(), \
         queue_task = gen_random_uuid()::text, updated_at = now() \
@@ -475,6 +484,20 @@ async fn lost_entries(
         }
     }
     Ok(lost)
+}
+
+/// Forgets workers silent for longer than `retention_days`.
+pub async fn prune_heartbeats(
+    db: &impl ConnectionTrait,
+    retention_days: u32,
+) -> Result<u64, DomainError> {
+    let res = db
+        .execute_raw(raw(
+            "DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(days => $1)",
+            vec![(retention_days as i32).into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
 }
 
 /// Records that worker `name`, consuming `kinds`, is alive.

@@ -14,10 +14,12 @@ use crate::{
 pub struct MaintenanceReport {
     pub refresh_tokens_deleted: u64,
     pub job_runs_deleted: u64,
+    pub uploads_deleted: u64,
+    pub worker_heartbeats_deleted: u64,
 }
 
 /// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
-/// job runs older than the retention.
+/// job runs, upload records and silent workers' heartbeats older than the retention.
 pub async fn prune(
     db: &impl ConnectionTrait,
     retention_days: u32,
@@ -41,8 +43,13 @@ pub async fn prune(
         .filter(job_run::Column::FinishedAt.lt(cutoff))
         .exec(db)
         .await?;
+    let uploads_deleted = crate::services::uploads::prune(db, retention_days).await?;
+    let worker_heartbeats_deleted =
+        crate::services::jobs::prune_heartbeats(db, retention_days).await?;
     Ok(MaintenanceReport {
         refresh_tokens_deleted: tokens.rows_affected,
         job_runs_deleted: jobs.rows_affected,
+        uploads_deleted,
+        worker_heartbeats_deleted,
     })
 }

@@ -187,6 +187,47 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Marks the uploads of jobs that ended in failure (a panic, a database error, attempts
+/// exhausted, no worker) as failed with the job's message, so no upload stays "stored"
+/// forever. Uploads already processed or failed are left as they are.
+pub async fn mark_failed_for_jobs(
+    db: &impl ConnectionTrait,
+    failures: &[(Uuid, String)],
+    keep_files: bool,
+) -> Result<u64, DomainError> {
+    if failures.is_empty() {
+        return Ok(0);
+    }
+    let payload: Vec<Value> = failures
+        .iter()
+        .map(|(job, error)| json!({"job_id": job, "error": error}))
+        .collect();
+    let res = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE uploads u SET status = 'failed', error = x.error, processed_at = now(), \
+                 data = CASE WHEN $2 THEN u.data ELSE NULL END \
+             FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, error text) \
+             WHERE u.job_id = x.job_id AND u.status NOT IN ('processed', 'failed')",
+            [Value::Array(payload).into(), keep_files.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Deletes upload records (and any kept bytes) finished more than `retention_days` ago.
+pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64, DomainError> {
+    let res = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "DELETE FROM uploads WHERE status IN ('processed', 'failed') \
+             AND coalesce(processed_at, created_at) < now() - make_interval(days => $1)",
+            [(retention_days as i32).into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
 /// The job result recorded for a processed file.
 pub fn result_json(upload: &upload::Model, report: &IngestReport, skipped: usize) -> Value {
     json!({

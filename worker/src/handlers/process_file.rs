@@ -81,7 +81,8 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .clone()
         .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
     let started = std::time::Instant::now();
-    let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data))
+    let limits = ingest::ParseLimits::from_settings(&ctx.settings().ingest);
+    let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data, &limits))
         .await
         .map_err(|e| JobError::permanent(format!("parser crashed: {e}")))?;
     let parse_seconds = started.elapsed().as_secs_f64();

@@ -21,7 +21,10 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     ctx.progress(10, &format!("transcribing {}", upload.filename))
         .await?;
     let parsed = match transcribe::transcribe(&ctx.ai().config, &upload.filename, data).await {
-        Ok(cues) => Ok(to_parsed(&cues)),
+        Ok(cues) => ingest::finish(
+            to_parsed(&cues),
+            &ingest::ParseLimits::from_settings(&ctx.settings().ingest),
+        ),
         Err(shared::ai::AiError::Permanent(msg)) => Err(ParseError::new(msg)),
         Err(transient) => return Err(transient.into()),
     };
