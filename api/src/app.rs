@@ -8,7 +8,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderValue, Method, StatusCode, header},
     middleware,
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -16,7 +16,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{error::ApiError, openapi, request_id, routes, state::AppState, timeout};
+use crate::{docs, error::ApiError, openapi, request_id, routes, state::AppState, timeout};
 
 fn documented_routes() -> ApiRouter<AppState> {
     routes::api_router()
@@ -34,19 +34,10 @@ pub fn spec() -> OpenApi {
 
 pub fn router(state: AppState) -> Router {
     let api = Arc::new(spec());
-    let docs: &'static str = Box::leak(
-        aide::scalar::Scalar::new("/openapi.json")
-            .with_title("ProduckAI API reference")
-            .html()
-            .into_boxed_str(),
-    );
     let settings = state.settings.clone();
     let app: Router<AppState> = documented_routes().into();
     app.route("/openapi.json", axum::routing::get(serve_spec))
-        .route(
-            "/docs",
-            axum::routing::get(move || async move { Html(docs) }),
-        )
+        .merge(docs::routes())
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),

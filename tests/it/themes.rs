@@ -721,3 +721,74 @@ async fn a_run_right_after_an_ingest_embeds_first_and_clusters_everything() {
     );
     assert!(!themes(&app, "").await.is_empty());
 }
+
+#[tokio::test]
+async fn offline_insights_read_like_an_analyst_wrote_them() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    let list = themes(&app, "?limit=100").await;
+    let mut titles = BTreeSet::new();
+    for t in &list {
+        assert_eq!(t["generated_by"], "fallback");
+        let title = t["title"].as_str().unwrap();
+        assert!(
+            titles.insert(title.to_lowercase()),
+            "two insights are titled {title:?}"
+        );
+        assert!(title.chars().count() <= 60, "{title}");
+        assert!(
+            !title.contains(", ") || title.split(' ').count() > 4,
+            "keyword list: {title}"
+        );
+        let detail: Value = app
+            .get(
+                &format!("/themes/{}?supporting_limit=100", t["id"].as_str().unwrap()),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let members: Vec<String> = ["key_quotes", "supporting_feedback"]
+            .iter()
+            .flat_map(|k| detail[*k].as_array().unwrap().clone())
+            .map(|q| q["text"].as_str().unwrap().to_lowercase())
+            .collect();
+        let phrase = title.to_lowercase();
+        assert!(
+            members.iter().any(|m| m.contains(&phrase)),
+            "{title:?} is not a phrase from any member of its theme"
+        );
+        for field in ["title", "description", "impact", "recommendation"] {
+            let text = t[field].as_str().unwrap();
+            assert!(
+                !text.contains("##") && !text.contains("**"),
+                "{field}: {text}"
+            );
+        }
+        for q in detail["key_quotes"].as_array().unwrap() {
+            let text = q["text"].as_str().unwrap();
+            assert!(
+                !text.trim_start().starts_with('#'),
+                "quote starts with a heading: {text}"
+            );
+        }
+        let description = t["description"].as_str().unwrap();
+        assert!(
+            description.contains('"'),
+            "a description quotes customers: {description}"
+        );
+        let impact = t["impact"].as_str().unwrap();
+        assert!(impact.contains("annual contract value"), "{impact}");
+        for name in ["acme", "northwind", "globex", "helios"] {
+            assert!(!title.to_lowercase().contains(name), "{title}");
+        }
+    }
+    println!(
+        "{}",
+        list.iter()
+            .map(|t| format!("{} | {}", t["title"], t["recommendation"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

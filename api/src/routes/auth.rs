@@ -7,15 +7,13 @@ use aide::axum::{
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    entities::workspace,
     services::{
         principal::Actor,
         sessions::{self, IssuedSession, SessionPolicy},
-        users,
+        users, workspaces,
     },
 };
 use uuid::Uuid;
@@ -79,8 +77,8 @@ pub struct WorkspaceOut {
     pub slug: String,
 }
 
-impl From<workspace::Model> for WorkspaceOut {
-    fn from(w: workspace::Model) -> Self {
+impl From<shared::entities::workspace::Model> for WorkspaceOut {
+    fn from(w: shared::entities::workspace::Model) -> Self {
         Self {
             id: w.id,
             name: w.name,
@@ -111,11 +109,7 @@ fn policy(state: &AppState) -> SessionPolicy<'_> {
 
 async fn token_out(state: &AppState, s: IssuedSession) -> Result<Json<TokenOut>, ApiError> {
     let member = users::get(&state.db, s.workspace_id, s.user_id).await?;
-    let ws = workspace::Entity::find_by_id(s.workspace_id)
-        .one(&state.db)
-        .await
-        .map_err(shared::DomainError::from)?
-        .ok_or_else(|| ApiError::not_found("workspace not found"))?;
+    let ws = workspaces::get(&state.db, s.workspace_id).await?;
     Ok(Json(TokenOut {
         access_token: s.access_token,
         token_type: "bearer",
@@ -163,11 +157,7 @@ async fn logout(
 
 async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<MeOut>, ApiError> {
     let p = auth.0;
-    let ws = workspace::Entity::find_by_id(p.workspace_id)
-        .one(&state.db)
-        .await
-        .map_err(shared::DomainError::from)?
-        .ok_or_else(|| ApiError::not_found("workspace not found"))?;
+    let ws = workspaces::get(&state.db, p.workspace_id).await?;
     let (kind, user, api_key_id) = match &p.actor {
         Actor::User { id, .. } => (
             "jwt",

@@ -2,11 +2,12 @@
 
 use aide::axum::{ApiRouter, routing::get_with};
 use axum::{Json, extract::State};
-use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use shared::services::{
+    Page,
+    themes::board::{self, BoardQuery, FilterCounts, InsightView},
+};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
@@ -98,80 +99,6 @@ fn default_limit() -> u64 {
     20
 }
 
-/// Evidence behind a theme.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct MetricsOut {
-    /// Distinct accounts in the last 30 / 90 days.
-    pub freq_30d: i32,
-    pub freq_90d: i32,
-    /// ACV of the distinct customers behind the theme.
-    pub acv_sum: f64,
-    /// Average sentiment of the feedback, -1..1.
-    pub sentiment: f32,
-    /// Weekly trend momentum, -0.5..0.5.
-    pub trend: f32,
-    /// ThemeScore, 0..1.
-    pub score: f32,
-    pub dup_penalty: f32,
-}
-
-#[derive(Debug, Serialize, JsonSchema, Clone)]
-pub struct CustomerRefOut {
-    pub id: Uuid,
-    pub name: String,
-    pub segment: String,
-    pub acv: f64,
-}
-
-/// An insight and the evidence behind it.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ThemeOut {
-    pub id: Uuid,
-    pub theme_id: Option<Uuid>,
-    pub title: String,
-    pub description: String,
-    pub impact: String,
-    pub recommendation: String,
-    pub severity: String,
-    pub effort: String,
-    pub priority_score: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub metrics: Option<MetricsOut>,
-    pub feedback_count: i64,
-    pub customers: Vec<CustomerRefOut>,
-    pub total_acv: f64,
-    /// Distinctive keywords of the theme.
-    pub keywords: Vec<String>,
-    /// `fallback` (deterministic text) or `llm`.
-    pub generated_by: String,
-}
-
-fn base_sql(extra_where: &str) -> String {
-    format!(
-        "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
-                i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords, \
-                m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
-                (SELECT count(*) FROM feedback_themes ft WHERE ft.theme_id = i.theme_id) AS feedback_count, \
-                (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('id', c.id, 'name', c.name, 'segment', c.segment, 'acv', c.acv)), '[]'::jsonb) \
-                   FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id JOIN customers c ON c.id = f.customer_id \
-                  WHERE ft.theme_id = i.theme_id) AS customers \
-         FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
-         WHERE i.workspace_id = $1 {extra_where}"
-    )
-}
-
-fn filter_sql(filter: &str) -> &'static str {
-    match filter {
-        "enterprise_blockers" => {
-            " AND (i.severity = 'critical' OR (i.severity = 'high' AND coalesce(m.acv_sum, 0) >= 50000))"
-        }
-        "high_priority" => " AND (i.priority_score >= 70 OR i.severity IN ('high', 'critical'))",
-        "trending" => " AND coalesce(m.trend, 0) > 0 AND coalesce(m.freq_30d, 0) >= 3",
-        _ => "",
-    }
-}
-
 fn split(v: &Option<String>) -> Option<Vec<String>> {
     v.as_ref().map(|s| {
         s.split(',')
@@ -181,60 +108,11 @@ fn split(v: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
-fn to_out(r: &QueryResult) -> Result<ThemeOut, sea_orm::DbErr> {
-    let customers: Vec<CustomerRefOut> =
-        serde_json::from_value::<Vec<Value>>(r.try_get("", "customers")?)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|c| {
-                Some(CustomerRefOut {
-                    id: c["id"].as_str()?.parse().ok()?,
-                    name: c["name"].as_str()?.to_owned(),
-                    segment: c["segment"].as_str()?.to_owned(),
-                    acv: c["acv"].as_f64().unwrap_or(0.0),
-                })
-            })
-            .collect();
-    let mut customers = customers;
-    customers.sort_by(|a, b| b.acv.total_cmp(&a.acv).then(a.name.cmp(&b.name)));
-    let metrics = match r.try_get::<Option<f32>>("", "score")? {
-        Some(score) => Some(MetricsOut {
-            freq_30d: r.try_get("", "freq_30d")?,
-            freq_90d: r.try_get("", "freq_90d")?,
-            acv_sum: r.try_get("", "acv_sum")?,
-            sentiment: r.try_get("", "sentiment")?,
-            trend: r.try_get("", "trend")?,
-            score,
-            dup_penalty: r.try_get("", "dup_penalty")?,
-        }),
-        None => None,
-    };
-    Ok(ThemeOut {
-        id: r.try_get("", "id")?,
-        theme_id: r.try_get("", "theme_id")?,
-        title: r.try_get("", "title")?,
-        description: r.try_get("", "description")?,
-        impact: r.try_get("", "impact")?,
-        recommendation: r.try_get("", "recommendation")?,
-        severity: r.try_get("", "severity")?,
-        effort: r.try_get("", "effort")?,
-        priority_score: r.try_get("", "priority_score")?,
-        created_at: r.try_get("", "created_at")?,
-        updated_at: r.try_get("", "updated_at")?,
-        total_acv: customers.iter().map(|c| c.acv).sum(),
-        customers,
-        metrics,
-        feedback_count: r.try_get("", "feedback_count")?,
-        keywords: serde_json::from_value(r.try_get("", "keywords")?).unwrap_or_default(),
-        generated_by: r.try_get("", "generated_by")?,
-    })
-}
-
 async fn list_themes(
     State(state): State<AppState>,
     auth: Auth,
     ValidQuery(q): ValidQuery<ThemeQuery>,
-) -> Result<Json<Vec<ThemeOut>>, ApiError> {
+) -> Result<Json<Vec<InsightView>>, ApiError> {
     if let (Some(lo), Some(hi)) = (q.priority_min, q.priority_max)
         && lo > hi
     {
@@ -244,110 +122,31 @@ async fn list_themes(
             "value_error",
         ));
     }
-    let mut values: Vec<sea_orm::Value> = vec![auth.0.workspace_id.into()];
-    let mut clause = q
-        .filter
-        .as_deref()
-        .map(filter_sql)
-        .unwrap_or_default()
-        .to_owned();
-    let mut bind = |v: sea_orm::Value, sql: &str, clause: &mut String| {
-        values.push(v);
-        clause.push_str(&sql.replace('?', &format!("${}", values.len())));
+    let query = BoardQuery {
+        severity: split(&q.severity),
+        effort: split(&q.effort),
+        segments: split(&q.segments),
+        filter: q.filter,
+        priority_min: q.priority_min,
+        priority_max: q.priority_max,
+        sort_by: q.sort_by,
+        page: Some(Page {
+            limit: q.limit,
+            offset: q.offset,
+        }),
     };
-    if let Some(lo) = q.priority_min {
-        bind(lo.into(), " AND i.priority_score >= ?", &mut clause);
-    }
-    if let Some(hi) = q.priority_max {
-        bind(hi.into(), " AND i.priority_score <= ?", &mut clause);
-    }
-    if let Some(list) = split(&q.severity) {
-        bind(
-            serde_json::json!(list).into(),
-            " AND i.severity IN (SELECT jsonb_array_elements_text(?::jsonb))",
-            &mut clause,
-        );
-    }
-    if let Some(list) = split(&q.effort) {
-        bind(
-            serde_json::json!(list).into(),
-            " AND i.effort IN (SELECT jsonb_array_elements_text(?::jsonb))",
-            &mut clause,
-        );
-    }
-    if let Some(list) = split(&q.segments) {
-        bind(
-            serde_json::json!(list).into(),
-            " AND EXISTS (SELECT 1 FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
-               JOIN customers c ON c.id = f.customer_id WHERE ft.theme_id = i.theme_id \
-               AND c.segment IN (SELECT jsonb_array_elements_text(?::jsonb)))",
-            &mut clause,
-        );
-    }
-    let order = match q.sort_by.as_str() {
-        "score" => "coalesce(m.score, 0) DESC",
-        "trend" => "coalesce(m.trend, 0) DESC",
-        "created_at" => "i.created_at DESC",
-        _ => "i.priority_score DESC",
-    };
-    let sql = format!(
-        "{} ORDER BY {order}, i.id LIMIT {} OFFSET {}",
-        base_sql(&clause),
-        q.limit,
-        q.offset
-    );
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await
-        .map_err(shared::DomainError::from)?;
-    let out = rows
-        .iter()
-        .map(to_out)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(shared::DomainError::from)?;
-    Ok(Json(out))
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct FilterCountsOut {
-    pub enterprise_blockers: i64,
-    pub high_priority: i64,
-    pub trending: i64,
+    Ok(Json(
+        board::list(&state.db, auth.0.workspace_id, &query).await?,
+    ))
 }
 
 async fn filter_counts(
     State(state): State<AppState>,
     auth: Auth,
-) -> Result<Json<FilterCountsOut>, ApiError> {
-    let count = |f: &str| format!("count(*) FILTER (WHERE true{})", filter_sql(f));
-    let sql = format!(
-        "SELECT {} AS eb, {} AS hp, {} AS tr FROM insights i JOIN themes t ON t.id = i.theme_id \
-         LEFT JOIN theme_metrics m ON m.theme_id = t.id WHERE i.workspace_id = $1",
-        count("enterprise_blockers"),
-        count("high_priority"),
-        count("trending")
-    );
-    let row = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [auth.0.workspace_id.into()],
-        ))
-        .await
-        .map_err(shared::DomainError::from)?
-        .ok_or_else(ApiError::internal)?;
-    let get = |c: &str| row.try_get::<i64>("", c).map_err(shared::DomainError::from);
-    Ok(Json(FilterCountsOut {
-        enterprise_blockers: get("eb")?,
-        high_priority: get("hp")?,
-        trending: get("tr")?,
-    }))
+) -> Result<Json<FilterCounts>, ApiError> {
+    Ok(Json(
+        board::filter_counts(&state.db, auth.0.workspace_id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -382,49 +181,18 @@ pub struct QuoteOut {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ThemeDetailOut {
     #[serde(flatten)]
-    pub theme: ThemeOut,
+    pub theme: InsightView,
     /// The most representative items, spread across customers.
     pub key_quotes: Vec<QuoteOut>,
     /// The theme's other feedback, most similar first (paginated).
     pub supporting_feedback: Vec<QuoteOut>,
 }
 
-async fn quotes(
-    state: &AppState,
-    theme_id: Uuid,
-    where_sql: &str,
-    values: Vec<sea_orm::Value>,
-) -> Result<Vec<QuoteOut>, ApiError> {
-    use sea_orm::{EntityTrait, FromQueryResult};
-    let sql = format!(
-        "SELECT f.*, ft.confidence AS theme_confidence FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
-         WHERE ft.theme_id = $1 {where_sql}"
-    );
-    let mut all = vec![theme_id.into()];
-    all.extend(values);
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            all,
-        ))
-        .await
-        .map_err(shared::DomainError::from)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let model =
-            <shared::entities::feedback::Entity as EntityTrait>::Model::from_query_result(&r, "")
-                .map_err(shared::DomainError::from)?;
-        let confidence: f32 = r
-            .try_get("", "theme_confidence")
-            .map_err(shared::DomainError::from)?;
-        out.push(QuoteOut {
-            feedback: model.into(),
-            confidence,
-        });
+fn quote_out((feedback, confidence): (shared::entities::feedback::Model, f32)) -> QuoteOut {
+    QuoteOut {
+        feedback: feedback.into(),
+        confidence,
     }
-    Ok(out)
 }
 
 async fn get_theme(
@@ -433,52 +201,15 @@ async fn get_theme(
     ValidPath(path): ValidPath<InsightPath>,
     ValidQuery(q): ValidQuery<DetailQuery>,
 ) -> Result<Json<ThemeDetailOut>, ApiError> {
-    let sql = base_sql(" AND i.id = $2");
-    let row = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [auth.0.workspace_id.into(), path.insight_id.into()],
-        ))
-        .await
-        .map_err(shared::DomainError::from)?
-        .ok_or_else(|| ApiError::not_found("insight not found"))?;
-    let key_ids: Value = row
-        .try_get("", "key_quote_ids")
-        .map_err(shared::DomainError::from)?;
-    let theme = to_out(&row).map_err(shared::DomainError::from)?;
-    let theme_id = theme
-        .theme_id
-        .ok_or_else(|| ApiError::not_found("insight not found"))?;
-    let mut key_quotes = quotes(
-        &state,
-        theme_id,
-        "AND f.id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid)",
-        vec![key_ids.clone().into()],
-    )
-    .await?;
-    let order: Vec<String> = serde_json::from_value(key_ids.clone()).unwrap_or_default();
-    key_quotes.sort_by_key(|q| {
-        order
-            .iter()
-            .position(|id| *id == q.feedback.id.to_string())
-            .unwrap_or(usize::MAX)
-    });
-    let supporting_feedback = quotes(
-        &state,
-        theme_id,
-        &format!(
-            "AND NOT (f.id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid)) ORDER BY ft.confidence DESC, f.id LIMIT {} OFFSET {}",
-            q.supporting_limit, q.supporting_offset
-        ),
-        vec![key_ids.into()],
-    )
-    .await?;
+    let page = Page {
+        limit: q.supporting_limit,
+        offset: q.supporting_offset,
+    };
+    let detail = board::detail(&state.db, auth.0.workspace_id, path.insight_id, page).await?;
     Ok(Json(ThemeDetailOut {
-        theme,
-        key_quotes,
-        supporting_feedback,
+        theme: detail.insight,
+        key_quotes: detail.key_quotes.into_iter().map(quote_out).collect(),
+        supporting_feedback: detail.supporting.into_iter().map(quote_out).collect(),
     }))
 }
 

@@ -256,8 +256,10 @@ pub fn keywords(
 /// Abbreviations written in capitals in labels.
 const ACRONYMS: &[&str] = &[
     "sso", "saml", "scim", "csv", "api", "ios", "ui", "ux", "pdf", "xlsx", "erp", "crm", "sla",
-    "okta", "ipad",
 ];
+
+/// Names with their own capitalisation.
+const PROPER: &[(&str, &str)] = &[("okta", "Okta"), ("ipad", "iPad"), ("iphone", "iPhone")];
 
 /// The two strongest keywords as a readable label: "Single sign-on, SAML SSO".
 pub fn label_from(keywords: &[String]) -> String {
@@ -266,6 +268,8 @@ pub fn label_from(keywords: &[String]) -> String {
             .map(|w| {
                 if ACRONYMS.contains(&w) {
                     w.to_uppercase()
+                } else if let Some((_, proper)) = PROPER.iter().find(|(k, _)| *k == w) {
+                    (*proper).to_owned()
                 } else {
                     w.to_owned()
                 }

@@ -1,6 +1,7 @@
 //! Splits long documents into overlapping chunks of about `max_chars`, cutting at Markdown
 //! headings first, then at sentence ends, then at spaces. Text before the first heading is
-//! kept, and the split stops at the end of the text (no shrinking tail chunks).
+//! kept, and the split stops at the end of the text (no shrinking tail chunks). Headings
+//! travel as chunk metadata, never inside the text.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chunk {
@@ -48,7 +49,9 @@ fn sections(text: &str) -> Vec<Section<'_>> {
                     heading: current.1.clone(),
                 });
             }
-            start = offset;
+            // The heading line itself is metadata (`heading`), not part of the text, so
+            // no quote or title ever starts with "## ".
+            start = offset + line.len();
             current = (Some(level), Some(title));
         }
         offset += line.len();
@@ -205,7 +208,8 @@ mod tests {
         let levels: Vec<_> = chunks.iter().map(|c| c.header_level).collect();
         assert_eq!(levels, vec![None, Some(1), Some(2), Some(3)]);
         assert_eq!(chunks[0].text, "Intro before any heading.");
-        assert!(chunks[1].text.starts_with("# Heading 1"));
+        assert_eq!(chunks[1].text, "First section.");
+        assert!(chunks.iter().all(|c| !c.text.contains('#')));
         assert_eq!(chunks[3].heading.as_deref(), Some("Heading 3"));
     }
 

@@ -152,12 +152,10 @@ pub async fn update(
     let new_active = patch
         .active
         .unwrap_or(current.membership.deactivated_at.is_none());
-    if was_active_admin && (new_role != Role::Admin || !new_active) {
-        if active_admins <= 1 {
-            return Err(DomainError::Conflict(
-                "the workspace must keep at least one active admin".into(),
-            ));
-        }
+    if was_active_admin && (new_role != Role::Admin || !new_active) && active_admins <= 1 {
+        return Err(DomainError::Conflict(
+            "the workspace must keep at least one active admin".into(),
+        ));
     }
     let deactivated_at = match (new_active, current.membership.deactivated_at) {
         (true, _) => None,

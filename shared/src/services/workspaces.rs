@@ -53,6 +53,14 @@ pub async fn ensure(
     }
 }
 
+/// A workspace by id.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<workspace::Model, DomainError> {
+    workspace::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("workspace"))
+}
+
 pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,

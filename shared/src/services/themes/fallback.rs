@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 use super::*;
+use crate::cluster::labels;
 
 pub(super) fn has_word(haystack: &str, words: &[&str]) -> bool {
     let tokens: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).collect();
@@ -97,10 +98,50 @@ pub(super) struct InsightText {
     pub(super) generated_by: &'static str,
 }
 
-pub(super) fn fallback_insight(
+/// Offline insight texts for every theme: titles from representative sentences (unique
+/// across themes, best-scored themes choosing first), descriptions from distinct quotes,
+/// impact and recommendation from the evidence.
+pub(super) fn fallback_insights(
+    drafts: &[ThemeDraft],
+    items: &[Item],
+    customers: &HashMap<Uuid, Customer>,
+) -> Vec<InsightText> {
+    let avoid = title::names_to_avoid(customers.values().map(|c| c.name.as_str()), items);
+    let candidates: Vec<Vec<title::Candidate>> = drafts
+        .iter()
+        .map(|d| title::candidates(d, items, &avoid))
+        .collect();
+    let mut order: Vec<usize> = (0..drafts.len()).collect();
+    order.sort_by(|a, b| {
+        drafts[*b]
+            .score
+            .total_cmp(&drafts[*a].score)
+            .then(drafts[*a].id.cmp(&drafts[*b].id))
+    });
+    let ordered: Vec<Vec<title::Candidate>> =
+        order.iter().map(|i| candidates[*i].clone()).collect();
+    let labels: Vec<String> = order.iter().map(|i| drafts[*i].label.clone()).collect();
+    let mut titles = vec![String::new(); drafts.len()];
+    for (title, i) in title::unique_titles(&ordered, &labels)
+        .into_iter()
+        .zip(&order)
+    {
+        titles[*i] = title;
+    }
+    drafts
+        .iter()
+        .zip(candidates)
+        .zip(titles)
+        .map(|((d, c), t)| fallback_insight(d, items, customers, &c, t))
+        .collect()
+}
+
+fn fallback_insight(
     d: &ThemeDraft,
     items: &[Item],
     customers: &HashMap<Uuid, Customer>,
+    candidates: &[title::Candidate],
+    title: String,
 ) -> InsightText {
     let distinct: HashSet<Uuid> = d
         .members
@@ -114,35 +155,202 @@ pub(super) fn fallback_insight(
         .collect();
     let accounts = distinct.len().max(named.len());
     let (severity, effort) = fallback_severity_effort(&d.label, d.members.len(), accounts);
-    let ent = distinct
-        .iter()
-        .filter(|c| customers.get(c).is_some_and(|c| c.segment == "ENT"))
-        .count();
-    let top_terms = d
-        .keywords
-        .iter()
-        .take(3)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let segment_of = |seg: &str| {
+        distinct
+            .iter()
+            .filter(|c| customers.get(c).is_some_and(|c| c.segment == seg))
+            .count()
+    };
+    let (ent, mm, smb) = (segment_of("ENT"), segment_of("MM"), segment_of("SMB"));
+    let recommendation = recommend(d, &title, accounts, ent);
     InsightText {
-        title: d.label.clone(),
-        description: format!(
-            "{} feedback items from {accounts} account(s) are about {top_terms}.",
-            d.members.len()
-        ),
-        impact: format!(
-            "{accounts} account(s) affected, {} in annual contract value; {ent} enterprise account(s); {} in the last 30 days.",
-            money(d.evidence.acv_sum),
-            d.evidence.freq_30d as i64
-        ),
-        recommendation: format!(
-            "Review the key quotes with the affected accounts and scope a fix for {}.",
-            d.label.to_lowercase()
-        ),
+        title,
+        description: describe(d, accounts, candidates),
+        impact: impact(d, accounts, (ent, mm, smb)),
+        recommendation,
         severity: severity.to_owned(),
         effort: effort.to_owned(),
         key_quote_ids: key_quotes(d, items, 3),
         generated_by: "fallback",
     }
 }
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What customers report, in their words: the most representative sentence, and a second
+/// one from another account when there is one.
+fn describe(d: &ThemeDraft, accounts: usize, candidates: &[title::Candidate]) -> String {
+    let who = if accounts > 1 {
+        format!("Customers across {accounts} accounts report")
+    } else {
+        "A customer reports".to_owned()
+    };
+    let Some(first) = candidates.first() else {
+        return format!(
+            "{who} the same issue in {}, most often in terms of {}.",
+            plural(d.members.len(), "feedback item", "feedback items"),
+            d.keywords
+                .iter()
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" and ")
+        );
+    };
+    let mut text = format!("{who}: \"{}\"", title::quote(&first.sentence));
+    let second = candidates.iter().find(|c| {
+        c.member != first.member
+            && (c.account.is_none() || c.account != first.account)
+            && word_overlap(&c.sentence, &first.sentence) < 0.6
+    });
+    if let Some(second) = second {
+        text.push_str(&format!(
+            " Another adds: \"{}\"",
+            title::quote(&second.sentence)
+        ));
+    }
+    text
+}
+
+fn word_overlap(a: &str, b: &str) -> f64 {
+    let words = |s: &str| -> HashSet<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (words(a), words(b));
+    let union = a.union(&b).count().max(1);
+    a.intersection(&b).count() as f64 / union as f64
+}
+
+/// Who is affected and how much it is worth, and where the trend is heading.
+fn impact(d: &ThemeDraft, accounts: usize, (ent, mm, smb): (usize, usize, usize)) -> String {
+    let e = &d.evidence;
+    let segments: Vec<String> = [(ent, "enterprise"), (mm, "mid-market"), (smb, "SMB")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, name)| format!("{n} {name}"))
+        .collect();
+    let segments = if segments.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", segments.join(", "))
+    };
+    let momentum = crate::services::scoring::trend_momentum(&e.weekly_counts);
+    let trend = if momentum > 0.05 {
+        "and rising"
+    } else if momentum < -0.05 {
+        "and easing off"
+    } else {
+        "and steady"
+    };
+    format!(
+        "{}{segments} with {} in annual contract value; {} in the last 30 days {trend}.",
+        plural(accounts, "account", "accounts"),
+        money(e.acv_sum),
+        plural(
+            e.freq_30d as usize,
+            "account raised it",
+            "accounts raised it"
+        ),
+    )
+}
+
+/// A concrete next step chosen from what the title and keywords say the theme is about,
+/// naming the keyword the title itself uses.
+fn recommend(d: &ThemeDraft, title: &str, accounts: usize, ent: usize) -> String {
+    let lower_title = title.to_lowercase();
+    let keyword = d
+        .keywords
+        .iter()
+        .filter(|k| lower_title.contains(k.as_str()))
+        .max_by_key(|k| k.len())
+        .or(d.keywords.first());
+    let topic = keyword
+        .map(|k| labels::label_from(std::slice::from_ref(k)))
+        .unwrap_or_else(|| d.label.clone());
+    let topic = lowercase_first(&topic);
+    let about = format!("{lower_title} {}", d.keywords.join(" "));
+    let affected = plural(accounts, "affected account", "affected accounts");
+    if has_word(&about, FAILURE) {
+        format!(
+            "Reproduce the {topic} problem from the key quotes, fix it, and tell the {affected} when the fix ships."
+        )
+    } else if has_word(&about, PERFORMANCE) {
+        format!(
+            "Profile {topic}, set a speed target, and confirm the improvement with the {affected}."
+        )
+    } else if has_word(&about, REQUEST) || ent > 0 {
+        let first = if ent > 0 {
+            plural(ent, "enterprise account", "enterprise accounts")
+        } else {
+            affected.clone()
+        };
+        format!(
+            "Scope {topic} as a roadmap item and validate the requirements with the {first} first."
+        )
+    } else {
+        format!(
+            "Interview the {affected} about {topic} and turn what they describe into a scoped fix."
+        )
+    }
+}
+
+/// "CSV export" stays, "Dashboard" becomes "dashboard".
+fn lowercase_first(s: &str) -> String {
+    let first_word = s.split(' ').next().unwrap_or_default();
+    if first_word.chars().skip(1).any(char::is_uppercase) {
+        return s.to_owned();
+    }
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+const PERFORMANCE: &[&str] = &[
+    "slow",
+    "slower",
+    "load",
+    "loading",
+    "latency",
+    "seconds",
+    "timeout",
+    "times out",
+    "timed out",
+    "spin",
+    "lag",
+    "performance",
+    "speed",
+    "fast",
+    "faster",
+];
+const FAILURE: &[&str] = &[
+    "crash", "crashes", "error", "errors", "bug", "broken", "break", "breaks", "fails", "failing",
+    "fail", "lost", "missing", "wrong",
+];
+const REQUEST: &[&str] = &[
+    "add",
+    "support",
+    "integration",
+    "want",
+    "need",
+    "wish",
+    "request",
+    "ability",
+    "allow",
+    "option",
+    "export",
+    "sso",
+    "saml",
+    "api",
+    "mode",
+    "requests",
+    "asked",
+    "wants",
+    "needs",
+];

@@ -38,7 +38,7 @@ pub(super) async fn improve_with_llm(
                     .trim()
                     .to_owned();
                 if !label.is_empty() && label.chars().count() <= 80 && !label.contains('\n') {
-                    if text.title == d.label {
+                    if text.generated_by == "fallback" {
                         text.title = label.clone();
                     }
                     d.label = label;

@@ -2,6 +2,7 @@
 //! A run builds the new state in memory and swaps it in one transaction; theme and insight
 //! ids survive re-runs when a new cluster's centroid matches an old theme.
 
+pub mod board;
 mod evidence;
 mod fallback;
 mod llm;
@@ -10,12 +11,13 @@ mod lock;
 mod refresh;
 mod run;
 mod store;
+mod title;
 mod weights;
 
 use sea_orm::{DbBackend, Statement};
 
 use evidence::{evidence, score_drafts};
-use fallback::{InsightText, fallback_insight};
+use fallback::{InsightText, fallback_insights};
 use llm::improve_with_llm;
 use load::{Customer, Item, load_customers, load_items};
 use lock::lock_workspace_themes;

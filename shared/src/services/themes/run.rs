@@ -187,10 +187,7 @@ where
     let (weights, priorities) = scoring_config(db, workspace_id).await?;
     score_drafts(&mut drafts, &weights, &priorities);
 
-    let mut texts: Vec<InsightText> = drafts
-        .iter()
-        .map(|d| fallback_insight(d, &items, &customers))
-        .collect();
+    let mut texts: Vec<InsightText> = fallback_insights(&drafts, &items, &customers);
     let mut llm_written = 0;
     if let Some(ai) = ai {
         progress(70, "writing insights with the language model".into()).await;

@@ -1,0 +1,319 @@
+//! The insights board: one insight per theme with its metrics and customers, filtered and
+//! sorted, the quick-filter counts, and one insight with its quotes. Every query the board
+//! runs lives here; the routes only validate and serialise.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryResult};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::raw;
+use crate::{DomainError, entities::feedback, services::Page};
+
+/// Evidence behind a theme.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MetricsView {
+    /// Distinct accounts in the last 30 / 90 days.
+    pub freq_30d: i32,
+    pub freq_90d: i32,
+    /// ACV of the distinct customers behind the theme.
+    pub acv_sum: f64,
+    /// Average sentiment of the feedback, -1..1.
+    pub sentiment: f32,
+    /// Weekly trend momentum, -0.5..0.5.
+    pub trend: f32,
+    /// ThemeScore, 0..1.
+    pub score: f32,
+    pub dup_penalty: f32,
+}
+
+#[derive(Debug, Serialize, JsonSchema, Clone)]
+pub struct CustomerRef {
+    pub id: Uuid,
+    pub name: String,
+    pub segment: String,
+    pub acv: f64,
+}
+
+/// An insight and the evidence behind it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InsightView {
+    pub id: Uuid,
+    pub theme_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub impact: String,
+    pub recommendation: String,
+    pub severity: String,
+    pub effort: String,
+    pub priority_score: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub metrics: Option<MetricsView>,
+    pub feedback_count: i64,
+    pub customers: Vec<CustomerRef>,
+    pub total_acv: f64,
+    /// Distinctive keywords of the theme.
+    pub keywords: Vec<String>,
+    /// `fallback` (deterministic text) or `llm`.
+    pub generated_by: String,
+}
+
+/// How the board is narrowed and ordered; values are already validated.
+#[derive(Debug, Clone, Default)]
+pub struct BoardQuery {
+    pub filter: Option<String>,
+    pub priority_min: Option<i32>,
+    pub priority_max: Option<i32>,
+    pub severity: Option<Vec<String>>,
+    pub effort: Option<Vec<String>>,
+    pub segments: Option<Vec<String>>,
+    /// priority, score, trend or created_at.
+    pub sort_by: String,
+    pub page: Option<Page>,
+}
+
+/// How many insights each quick filter would show.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FilterCounts {
+    pub enterprise_blockers: i64,
+    pub high_priority: i64,
+    pub trending: i64,
+}
+
+/// One insight with the feedback quoted as its evidence and similarity to the theme.
+pub struct InsightDetail {
+    pub insight: InsightView,
+    pub key_quotes: Vec<(feedback::Model, f32)>,
+    pub supporting: Vec<(feedback::Model, f32)>,
+}
+
+fn base_sql(extra_where: &str) -> String {
+    format!(
+        "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
+                i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords, \
+                m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
+                (SELECT count(*) FROM feedback_themes ft WHERE ft.theme_id = i.theme_id) AS feedback_count, \
+                (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('id', c.id, 'name', c.name, 'segment', c.segment, 'acv', c.acv)), '[]'::jsonb) \
+                   FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id JOIN customers c ON c.id = f.customer_id \
+                  WHERE ft.theme_id = i.theme_id) AS customers \
+         FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
+         WHERE i.workspace_id = $1 {extra_where}"
+    )
+}
+
+fn filter_sql(filter: &str) -> &'static str {
+    match filter {
+        "enterprise_blockers" => {
+            " AND (i.severity = 'critical' OR (i.severity = 'high' AND coalesce(m.acv_sum, 0) >= 50000))"
+        }
+        "high_priority" => " AND (i.priority_score >= 70 OR i.severity IN ('high', 'critical'))",
+        "trending" => " AND coalesce(m.trend, 0) > 0 AND coalesce(m.freq_30d, 0) >= 3",
+        _ => "",
+    }
+}
+
+fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
+    let mut customers: Vec<CustomerRef> =
+        serde_json::from_value::<Vec<Value>>(r.try_get("", "customers")?)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| {
+                Some(CustomerRef {
+                    id: c["id"].as_str()?.parse().ok()?,
+                    name: c["name"].as_str()?.to_owned(),
+                    segment: c["segment"].as_str()?.to_owned(),
+                    acv: c["acv"].as_f64().unwrap_or(0.0),
+                })
+            })
+            .collect();
+    customers.sort_by(|a, b| b.acv.total_cmp(&a.acv).then(a.name.cmp(&b.name)));
+    let metrics = match r.try_get::<Option<f32>>("", "score")? {
+        Some(score) => Some(MetricsView {
+            freq_30d: r.try_get("", "freq_30d")?,
+            freq_90d: r.try_get("", "freq_90d")?,
+            acv_sum: r.try_get("", "acv_sum")?,
+            sentiment: r.try_get("", "sentiment")?,
+            trend: r.try_get("", "trend")?,
+            score,
+            dup_penalty: r.try_get("", "dup_penalty")?,
+        }),
+        None => None,
+    };
+    Ok(InsightView {
+        id: r.try_get("", "id")?,
+        theme_id: r.try_get("", "theme_id")?,
+        title: r.try_get("", "title")?,
+        description: r.try_get("", "description")?,
+        impact: r.try_get("", "impact")?,
+        recommendation: r.try_get("", "recommendation")?,
+        severity: r.try_get("", "severity")?,
+        effort: r.try_get("", "effort")?,
+        priority_score: r.try_get("", "priority_score")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
+        total_acv: customers.iter().map(|c| c.acv).sum(),
+        customers,
+        metrics,
+        feedback_count: r.try_get("", "feedback_count")?,
+        keywords: serde_json::from_value(r.try_get("", "keywords")?).unwrap_or_default(),
+        generated_by: r.try_get("", "generated_by")?,
+    })
+}
+
+/// The board's insights in the requested order (ties by id).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    q: &BoardQuery,
+) -> Result<Vec<InsightView>, DomainError> {
+    let mut values: Vec<sea_orm::Value> = vec![workspace_id.into()];
+    let mut clause = q
+        .filter
+        .as_deref()
+        .map(filter_sql)
+        .unwrap_or_default()
+        .to_owned();
+    let mut bind = |v: sea_orm::Value, sql: &str, clause: &mut String| {
+        values.push(v);
+        clause.push_str(&sql.replace('?', &format!("${}", values.len())));
+    };
+    if let Some(lo) = q.priority_min {
+        bind(lo.into(), " AND i.priority_score >= ?", &mut clause);
+    }
+    if let Some(hi) = q.priority_max {
+        bind(hi.into(), " AND i.priority_score <= ?", &mut clause);
+    }
+    if let Some(list) = &q.severity {
+        bind(
+            serde_json::json!(list).into(),
+            " AND i.severity IN (SELECT jsonb_array_elements_text(?::jsonb))",
+            &mut clause,
+        );
+    }
+    if let Some(list) = &q.effort {
+        bind(
+            serde_json::json!(list).into(),
+            " AND i.effort IN (SELECT jsonb_array_elements_text(?::jsonb))",
+            &mut clause,
+        );
+    }
+    if let Some(list) = &q.segments {
+        bind(
+            serde_json::json!(list).into(),
+            " AND EXISTS (SELECT 1 FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
+               JOIN customers c ON c.id = f.customer_id WHERE ft.theme_id = i.theme_id \
+               AND c.segment IN (SELECT jsonb_array_elements_text(?::jsonb)))",
+            &mut clause,
+        );
+    }
+    let order = match q.sort_by.as_str() {
+        "score" => "coalesce(m.score, 0) DESC",
+        "trend" => "coalesce(m.trend, 0) DESC",
+        "created_at" => "i.created_at DESC",
+        _ => "i.priority_score DESC",
+    };
+    let page = q.page.map_or(String::new(), |p| {
+        format!(" LIMIT {} OFFSET {}", p.limit, p.offset)
+    });
+    let sql = format!("{} ORDER BY {order}, i.id{page}", base_sql(&clause));
+    let rows = db.query_all_raw(raw(&sql, values)).await?;
+    Ok(rows.iter().map(to_view).collect::<Result<_, _>>()?)
+}
+
+pub async fn filter_counts(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<FilterCounts, DomainError> {
+    let count = |f: &str| format!("count(*) FILTER (WHERE true{})", filter_sql(f));
+    let sql = format!(
+        "SELECT {} AS eb, {} AS hp, {} AS tr FROM insights i JOIN themes t ON t.id = i.theme_id \
+         LEFT JOIN theme_metrics m ON m.theme_id = t.id WHERE i.workspace_id = $1",
+        count("enterprise_blockers"),
+        count("high_priority"),
+        count("trending")
+    );
+    let row = db
+        .query_one_raw(raw(&sql, vec![workspace_id.into()]))
+        .await?
+        .ok_or(DomainError::not_found("insights"))?;
+    Ok(FilterCounts {
+        enterprise_blockers: row.try_get("", "eb")?,
+        high_priority: row.try_get("", "hp")?,
+        trending: row.try_get("", "tr")?,
+    })
+}
+
+/// Feedback of a theme with its similarity, narrowed by `where_sql` ($2 onwards).
+async fn quotes(
+    db: &impl ConnectionTrait,
+    theme_id: Uuid,
+    where_sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<(feedback::Model, f32)>, DomainError> {
+    let sql = format!(
+        "SELECT f.*, ft.confidence AS theme_confidence FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
+         WHERE ft.theme_id = $1 {where_sql}"
+    );
+    let mut all = vec![theme_id.into()];
+    all.extend(values);
+    let rows = db.query_all_raw(raw(&sql, all)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let model = <feedback::Entity as EntityTrait>::Model::from_query_result(&r, "")?;
+        out.push((model, r.try_get("", "theme_confidence")?));
+    }
+    Ok(out)
+}
+
+/// One insight of the workspace with its key quotes (in their chosen order) and a page of
+/// the other supporting feedback, most similar first.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    insight_id: Uuid,
+    supporting: Page,
+) -> Result<InsightDetail, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            &base_sql(" AND i.id = $2"),
+            vec![workspace_id.into(), insight_id.into()],
+        ))
+        .await?
+        .ok_or(DomainError::not_found("insight"))?;
+    let key_ids: Value = row.try_get("", "key_quote_ids")?;
+    let insight = to_view(&row)?;
+    let theme_id = insight.theme_id.ok_or(DomainError::not_found("insight"))?;
+    let mut key_quotes = quotes(
+        db,
+        theme_id,
+        "AND f.id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid)",
+        vec![key_ids.clone().into()],
+    )
+    .await?;
+    let order: Vec<String> = serde_json::from_value(key_ids.clone()).unwrap_or_default();
+    key_quotes.sort_by_key(|(f, _)| {
+        order
+            .iter()
+            .position(|id| *id == f.id.to_string())
+            .unwrap_or(usize::MAX)
+    });
+    let supporting = quotes(
+        db,
+        theme_id,
+        &format!(
+            "AND NOT (f.id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid)) \
+             ORDER BY ft.confidence DESC, f.id LIMIT {} OFFSET {}",
+            supporting.limit, supporting.offset
+        ),
+        vec![key_ids.into()],
+    )
+    .await?;
+    Ok(InsightDetail {
+        insight,
+        key_quotes,
+        supporting,
+    })
+}
