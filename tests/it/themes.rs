@@ -792,3 +792,73 @@ async fn offline_insights_read_like_an_analyst_wrote_them() {
             .join("\n")
     );
 }
+
+#[tokio::test]
+async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
+    use sea_orm::ConnectionTrait;
+    use shared::{jobs::CancelFlag, services::themes as svc};
+    let app = TestApp::builder()
+        .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "20")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    app.load_demo().await;
+    app.wait_all_embedded(Duration::from_secs(60)).await;
+    cluster(&app).await;
+    let (db, ws, model) = (app.db(), app.workspace_id, "all-MiniLM-L6-v2");
+    let threshold = app.settings.clustering.attach_threshold;
+    let cancel = CancelFlag::new();
+    let busy = std::sync::atomic::AtomicBool::new(true);
+    // Re-scoring and attaching hammer the workspace while it is re-clustered again and again.
+    let hammer = async {
+        let mut passes = 0;
+        while busy.load(std::sync::atomic::Ordering::Relaxed) {
+            db.execute_unprepared(
+                "DELETE FROM feedback_themes WHERE feedback_id IN (SELECT id FROM feedback ORDER BY random() LIMIT 5)",
+            )
+            .await
+            .unwrap();
+            let (r, a) = tokio::join!(
+                svc::refresh_metrics(db, ws),
+                svc::attach_new(db, ws, model, threshold)
+            );
+            r.expect("re-scoring failed");
+            a.expect("attaching failed");
+            passes += 1;
+        }
+        passes
+    };
+    let runs = async {
+        for _ in 0..6 {
+            let (a, b) = tokio::join!(
+                svc::run_clustering(
+                    db,
+                    ws,
+                    model,
+                    app.settings.clustering.params(),
+                    None,
+                    &cancel,
+                    |_, _| async {}
+                ),
+                svc::refresh_metrics(db, ws)
+            );
+            assert_eq!(a.expect("clustering failed").status, "completed");
+            b.expect("re-scoring failed");
+        }
+        busy.store(false, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (passes, ()) = tokio::join!(hammer, runs);
+    assert!(passes > 5, "the hammer ran {passes} passes");
+    // Whatever interleaving happened, the stored state is consistent.
+    let orphans = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*) AS n FROM themes t WHERE t.size <> (SELECT count(*) FROM feedback_themes ft WHERE ft.theme_id = t.id)",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(orphans, 0, "theme sizes match their links");
+}
