@@ -88,12 +88,16 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<ParsedFile, ParseError> {
-    parse_at_most(bytes, usize::MAX)
+    parse_at_most(bytes, usize::MAX, &crate::jobs::CancelFlag::new())
 }
 
 /// `parse`, refusing the file as soon as it holds more than `max_items` feedback rows, so a
-/// huge file never builds a huge item list first.
-pub fn parse_at_most(bytes: &[u8], max_items: usize) -> Result<ParsedFile, ParseError> {
+/// huge file never builds a huge item list first; stops when `cancel` is raised.
+pub fn parse_at_most(
+    bytes: &[u8],
+    max_items: usize,
+    cancel: &crate::jobs::CancelFlag,
+) -> Result<ParsedFile, ParseError> {
     let text = decode_text(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -123,6 +127,11 @@ pub fn parse_at_most(bytes: &[u8], max_items: usize) -> Result<ParsedFile, Parse
     let date_col = find(&headers, DATE);
     let mut out = ParsedFile::default();
     for (row_no, record) in reader.records().enumerate() {
+        if row_no % 1024 == 0 && cancel.is_cancelled() {
+            return Err(ParseError::new(
+                "parsing was stopped: the job was cancelled",
+            ));
+        }
         let record = record.map_err(|e| ParseError::new(format!("row {}: {e}", row_no + 2)))?;
         let cell = |col: Option<usize>| {
             col.and_then(|c| record.get(c))

@@ -17,18 +17,24 @@ use serde_json::{Map, Value};
 pub use format::{FileKind, detect};
 pub use item::{ParseError, ParsedFile, ParsedItem};
 
-/// Bounds on what one file may turn into.
-#[derive(Debug, Clone, Copy)]
+/// Bounds on what one file may turn into, and the job's cancel flag: a parse abandoned by
+/// a timed-out job stops instead of competing with its retry.
+#[derive(Debug, Clone)]
 pub struct ParseLimits {
     pub max_items: usize,
     pub max_pdf_inflated_bytes: usize,
+    pub cancel: crate::jobs::CancelFlag,
 }
 
 impl ParseLimits {
-    pub fn from_settings(settings: &crate::config::IngestSettings) -> Self {
+    pub fn from_settings(
+        settings: &crate::config::IngestSettings,
+        cancel: crate::jobs::CancelFlag,
+    ) -> Self {
         Self {
             max_items: settings.max_items_per_file,
             max_pdf_inflated_bytes: settings.max_pdf_inflated_bytes,
+            cancel,
         }
     }
 }
@@ -47,7 +53,7 @@ pub fn parse_file(
     limits: &ParseLimits,
 ) -> Result<ParsedFile, ParseError> {
     let parsed = match kind {
-        FileKind::Csv => csv::parse_at_most(bytes, limits.max_items)?,
+        FileKind::Csv => csv::parse_at_most(bytes, limits.max_items, &limits.cancel)?,
         FileKind::Pdf => pdf::parse(bytes, limits.max_pdf_inflated_bytes)?,
         FileKind::Docx => docx::parse(bytes)?,
         FileKind::Text => text::parse_plain(bytes)?,
@@ -159,18 +165,21 @@ fn split_long_items(items: Vec<ParsedItem>) -> Vec<ParsedItem> {
 mod limits_tests {
     use super::*;
 
-    const LIMITS: ParseLimits = ParseLimits {
-        max_items: 3,
-        max_pdf_inflated_bytes: 1 << 20,
-    };
+    fn limits(max_items: usize) -> ParseLimits {
+        ParseLimits {
+            max_items,
+            max_pdf_inflated_bytes: 1 << 20,
+            cancel: crate::jobs::CancelFlag::new(),
+        }
+    }
 
     #[test]
     fn csv_files_over_the_item_limit_fail_clearly() {
         let csv = "feedback\na\nb\nc\nd\n";
-        let err = parse_file(FileKind::Csv, csv.as_bytes(), &LIMITS).unwrap_err();
+        let err = parse_file(FileKind::Csv, csv.as_bytes(), &limits(3)).unwrap_err();
         assert!(err.0.contains("more than 3 feedback items"), "{err}");
         assert_eq!(
-            parse_file(FileKind::Csv, b"feedback\na\nb\n", &LIMITS)
+            parse_file(FileKind::Csv, b"feedback\na\nb\n", &limits(3))
                 .unwrap()
                 .items
                 .len(),
@@ -183,7 +192,7 @@ mod limits_tests {
         let mut csv = b"feedback,note\nfine,ok\n".to_vec();
         csv.extend(std::iter::repeat_n(b'x', 9000));
         csv.extend_from_slice(b",x\nbad\0row,y\n");
-        let err = parse_file(FileKind::Csv, &csv, &LIMITS).unwrap_err();
+        let err = parse_file(FileKind::Csv, &csv, &limits(3)).unwrap_err();
         assert!(err.0.contains("NUL"), "{err}");
     }
 
@@ -191,15 +200,7 @@ mod limits_tests {
     fn long_texts_are_split_with_stable_keys() {
         let long = "The export button times out on large reports. ".repeat(200);
         let csv = format!("feedback\n\"{long}\"\n");
-        let parsed = parse_file(
-            FileKind::Csv,
-            csv.as_bytes(),
-            &ParseLimits {
-                max_items: 100,
-                ..LIMITS
-            },
-        )
-        .unwrap();
+        let parsed = parse_file(FileKind::Csv, csv.as_bytes(), &limits(100)).unwrap();
         assert!(parsed.items.len() > 1);
         assert!(
             parsed
@@ -209,5 +210,23 @@ mod limits_tests {
         );
         assert_eq!(parsed.items[0].key, "row-2");
         assert_eq!(parsed.items[1].key, "row-2:p2");
+    }
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_parse_stops() {
+        let cancel = crate::jobs::CancelFlag::new();
+        cancel.cancel();
+        let limits = ParseLimits {
+            max_items: 1_000_000,
+            max_pdf_inflated_bytes: 1 << 20,
+            cancel,
+        };
+        let csv = (0..5000).fold(String::from("feedback\n"), |s, i| s + &format!("row {i}\n"));
+        assert!(parse_file(FileKind::Csv, csv.as_bytes(), &limits).is_err());
     }
 }

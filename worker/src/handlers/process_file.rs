@@ -81,7 +81,8 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .clone()
         .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
     let started = std::time::Instant::now();
-    let limits = ingest::ParseLimits::from_settings(&ctx.settings().ingest);
+    let limits =
+        ingest::ParseLimits::from_settings(&ctx.settings().ingest, ctx.cancel_flag().clone());
     let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data, &limits))
         .await
         .map_err(|e| JobError::permanent(format!("parser crashed: {e}")))?;

@@ -23,7 +23,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let parsed = match transcribe::transcribe(&ctx.ai().config, &upload.filename, data).await {
         Ok(cues) => ingest::finish(
             to_parsed(&cues),
-            &ingest::ParseLimits::from_settings(&ctx.settings().ingest),
+            &ingest::ParseLimits::from_settings(&ctx.settings().ingest, ctx.cancel_flag().clone()),
         ),
         Err(shared::ai::AiError::Permanent(msg)) => Err(ParseError::new(msg)),
         Err(transient) => return Err(transient.into()),
