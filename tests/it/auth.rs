@@ -289,41 +289,39 @@ async fn auth_disabled_serves_only_loopback_hosts_and_known_origins() {
     assert_eq!(res.status(), 200);
 }
 
+async fn post_typed(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: String,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_json_body_needs_a_json_content_type() {
     let app = TestApp::spawn().await;
-    let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .header("content-type", "text/plain")
-        .body(format!(
-            r#"{{"email":"{ADMIN_EMAIL}","password":"{ADMIN_PASSWORD}"}}"#
-        ))
-        .send()
-        .await
-        .unwrap();
+    let login = format!(r#"{{"email":"{ADMIN_EMAIL}","password":"{ADMIN_PASSWORD}"}}"#);
+    let res = post_typed(&app, "/auth/login", "text/plain", login.clone()).await;
     problem(res, 415, "unsupported_media_type").await;
-    let res = app
-        .http
-        .post(app.url("/customers"))
-        .bearer_auth(&app.admin_token)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(r#"{"name":"Acme"}"#)
-        .send()
-        .await
-        .unwrap();
+    let form = "application/x-www-form-urlencoded";
+    let res = post_typed(&app, "/customers", form, r#"{"name":"Acme"}"#.into()).await;
     problem(res, 415, "unsupported_media_type").await;
     // A JSON type with parameters is fine, and bodiless posts are unaffected.
-    let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .header("content-type", "application/json; charset=utf-8")
-        .body(format!(
-            r#"{{"email":"{ADMIN_EMAIL}","password":"{ADMIN_PASSWORD}"}}"#
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res = post_typed(
+        &app,
+        "/auth/login",
+        "application/json; charset=utf-8",
+        login,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let res = app
         .http

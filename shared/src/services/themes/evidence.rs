@@ -84,13 +84,7 @@ pub(super) fn score_drafts(drafts: &mut [ThemeDraft], w: &Weights, p: &SegmentPr
         d.evidence.similarity_to_higher = 0.0;
         d.score = scoring::theme_score(&d.evidence, &maxima, w, p);
     }
-    let mut order: Vec<usize> = (0..drafts.len()).collect();
-    order.sort_by(|a, b| {
-        drafts[*b]
-            .score
-            .total_cmp(&drafts[*a].score)
-            .then(drafts[*a].id.cmp(&drafts[*b].id))
-    });
+    let order = by_score(drafts);
     for (rank, &i) in order.iter().enumerate() {
         let sim = order[..rank]
             .iter()
@@ -112,4 +106,16 @@ fn finite_score(score: f64, theme: Uuid) -> f64 {
         tracing::error!(%theme, score, "theme score is not finite; stored as 0");
         0.0
     }
+}
+
+/// Indexes of `drafts`, highest score first (ties by id).
+pub(super) fn by_score(drafts: &[ThemeDraft]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..drafts.len()).collect();
+    order.sort_by(|a, b| {
+        drafts[*b]
+            .score
+            .total_cmp(&drafts[*a].score)
+            .then(drafts[*a].id.cmp(&drafts[*b].id))
+    });
+    order
 }

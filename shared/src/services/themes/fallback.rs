@@ -111,13 +111,7 @@ pub(super) fn fallback_insights(
         .iter()
         .map(|d| title::candidates(d, items, &avoid))
         .collect();
-    let mut order: Vec<usize> = (0..drafts.len()).collect();
-    order.sort_by(|a, b| {
-        drafts[*b]
-            .score
-            .total_cmp(&drafts[*a].score)
-            .then(drafts[*a].id.cmp(&drafts[*b].id))
-    });
+    let order = super::evidence::by_score(drafts);
     let ordered: Vec<Vec<title::Candidate>> =
         order.iter().map(|i| candidates[*i].clone()).collect();
     let labels: Vec<String> = order.iter().map(|i| drafts[*i].label.clone()).collect();
