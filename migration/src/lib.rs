@@ -49,6 +49,7 @@ mod m20261122_000003_themes;
 mod m20261122_000004_search;
 mod m20261122_000005_trim_indexes;
 mod m20261201_000006_reliability;
+mod m20261201_000007_insight_cards;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_search::Migration),
             Box::new(m20261122_000005_trim_indexes::Migration),
             Box::new(m20261201_000006_reliability::Migration),
+            Box::new(m20261201_000007_insight_cards::Migration),
         ]
     }
 }

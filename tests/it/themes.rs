@@ -862,3 +862,182 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
         .unwrap();
     assert_eq!(orphans, 0, "theme sizes match their links");
 }
+
+/// The stored board cards equal a from-scratch recomputation.
+async fn assert_cards_fresh(app: &TestApp, after: &str) {
+    use sea_orm::ConnectionTrait;
+    let read = |sql: String| async move {
+        app.db()
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                sql,
+                [app.workspace_id.into()],
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<uuid::Uuid>("", "id").unwrap(),
+                    r.try_get::<i32>("", "feedback_count").unwrap(),
+                    r.try_get::<Value>("", "customers").unwrap(),
+                    (r.try_get::<f64>("", "total_acv").unwrap() * 100.0).round() as i64,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let stored = read(
+        "SELECT id, feedback_count, customers, total_acv FROM insights WHERE workspace_id = $1 ORDER BY id".into(),
+    )
+    .await;
+    let fresh = read(format!(
+        "SELECT * FROM ({}) x ORDER BY id",
+        shared::services::themes::cards::CARD_AGGREGATE
+    ))
+    .await;
+    assert!(!stored.is_empty(), "no insights after {after}");
+    assert_eq!(stored, fresh, "stale board cards after {after}");
+}
+
+#[tokio::test]
+async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() {
+    let app = demo_app().await;
+    cluster(&app).await;
+    assert_cards_fresh(&app, "clustering").await;
+
+    // Attaching new feedback (with a new customer) between runs.
+    let csv = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("new.csv"),
+    );
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.wait_all_embedded(Duration::from_secs(30)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !themes(&app, "?limit=100").await.iter().any(|t| {
+        t["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "Umbrella Corp")
+    }) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new feedback was never attached"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_cards_fresh(&app, "attaching").await;
+
+    // Re-scoring with new weights.
+    let res = app
+        .post_json(
+            "/admin/weights",
+            &app.admin_token,
+            &json!({"weights": {"acv_sum": 0.9}}),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let jobs: Value = app
+            .get("/jobs?kind=rescore", &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["status"] == "completed")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "rescore did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_cards_fresh(&app, "re-scoring").await;
+
+    // A customer edit changes names and ACV on the cards.
+    let customers: Value = app
+        .get("/customers/all", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = customers[0]["id"].as_str().unwrap();
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            &app.admin_token,
+            &json!({"name": "Renamed Account", "acv": 123456.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_cards_fresh(&app, "a customer edit").await;
+    assert!(themes(&app, "?limit=100").await.iter().any(|t| {
+        t["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "Renamed Account")
+    }));
+
+    // Deleting a themed feedback item.
+    let list = themes(&app, "?limit=100").await;
+    let detail: Value = app
+        .get(
+            &format!("/themes/{}", list[0]["id"].as_str().unwrap()),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let victim = detail["key_quotes"][0]["id"].as_str().unwrap();
+    let res = app
+        .http
+        .delete(app.url(&format!("/feedback/{victim}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert_cards_fresh(&app, "a feedback deletion").await;
+    let after = themes(&app, "?limit=100").await;
+    let same = after.iter().find(|t| t["id"] == list[0]["id"]).unwrap();
+    assert_eq!(
+        same["feedback_count"].as_i64().unwrap(),
+        list[0]["feedback_count"].as_i64().unwrap() - 1
+    );
+
+    // An ingest that brings a new ACV for a known customer.
+    let csv = "feedback,customer,acv\nExports are still slow for us,Renamed Account,999000\n";
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("acv.csv"),
+    );
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_cards_fresh(&app, "an ingest changing an ACV").await;
+}

@@ -244,7 +244,7 @@ pub async fn get(
 }
 
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     workspace_id: Uuid,
     id: Uuid,
     patch: CustomerPatch,
@@ -284,13 +284,18 @@ pub async fn update(
         am.email_domain = Set(domain);
     }
     am.updated_at = Set(Utc::now());
-    am.update(db).await.map_err(|e| {
+    // The board shows customer names, segments and ACV: its cards change with the row.
+    let txn = db.begin().await?;
+    let updated = am.update(&txn).await.map_err(|e| {
         if DomainError::is_unique_violation(&e) {
             DomainError::Conflict("another customer already has this name".into())
         } else {
-            e.into()
+            DomainError::from(e)
         }
-    })
+    })?;
+    crate::services::themes::cards::refresh_cards(&txn, workspace_id).await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(updated)
 }
 
 pub async fn list(

@@ -161,6 +161,10 @@ pub async fn ingest(
         report.updated += outcome.1;
         report.unchanged += outcome.2;
     }
+    // New customer facts (an ACV, a segment) show on the board's cards at once.
+    if report.customers_linked > 0 {
+        crate::services::themes::cards::refresh_cards(db, workspace.id).await?;
+    }
     Ok(report)
 }
 
@@ -266,19 +270,24 @@ pub async fn get(
         .ok_or(DomainError::not_found("feedback"))
 }
 
+/// Deletes one item; its themes' sizes, metrics and cards are recomputed in the same
+/// transaction.
 pub async fn delete(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
     workspace_id: Uuid,
     id: Uuid,
 ) -> Result<(), DomainError> {
+    let txn = db.begin().await?;
     let res = feedback::Entity::delete_many()
         .filter(feedback::Column::Id.eq(id))
         .filter(feedback::Column::WorkspaceId.eq(workspace_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(DomainError::not_found("feedback"));
     }
+    crate::services::themes::after_feedback_removed(&txn, workspace_id).await?;
+    sea_orm::TransactionSession::commit(txn).await?;
     Ok(())
 }
 

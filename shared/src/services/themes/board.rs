@@ -90,15 +90,13 @@ pub struct InsightDetail {
     pub supporting: Vec<(feedback::Model, f32)>,
 }
 
+/// One indexed read of the stored cards (see `cards`); nothing is aggregated per request.
 fn base_sql(extra_where: &str) -> String {
     format!(
         "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
                 i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords, \
                 m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
-                (SELECT count(*) FROM feedback_themes ft WHERE ft.theme_id = i.theme_id) AS feedback_count, \
-                (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('id', c.id, 'name', c.name, 'segment', c.segment, 'acv', c.acv)), '[]'::jsonb) \
-                   FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id JOIN customers c ON c.id = f.customer_id \
-                  WHERE ft.theme_id = i.theme_id) AS customers \
+                i.feedback_count::int8 AS feedback_count, i.customers, i.total_acv \
          FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
          WHERE i.workspace_id = $1 {extra_where}"
     )
@@ -154,7 +152,7 @@ fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
         priority_score: r.try_get("", "priority_score")?,
         created_at: r.try_get("", "created_at")?,
         updated_at: r.try_get("", "updated_at")?,
-        total_acv: customers.iter().map(|c| c.acv).sum(),
+        total_acv: r.try_get("", "total_acv")?,
         customers,
         metrics,
         feedback_count: r.try_get("", "feedback_count")?,
@@ -203,9 +201,8 @@ pub async fn list(
     if let Some(list) = &q.segments {
         bind(
             serde_json::json!(list).into(),
-            " AND EXISTS (SELECT 1 FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
-               JOIN customers c ON c.id = f.customer_id WHERE ft.theme_id = i.theme_id \
-               AND c.segment IN (SELECT jsonb_array_elements_text(?::jsonb)))",
+            " AND EXISTS (SELECT 1 FROM jsonb_array_elements(i.customers) c \
+               WHERE c->>'segment' IN (SELECT jsonb_array_elements_text(?::jsonb)))",
             &mut clause,
         );
     }

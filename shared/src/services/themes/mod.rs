@@ -3,6 +3,7 @@
 //! ids survive re-runs when a new cluster's centroid matches an old theme.
 
 pub mod board;
+pub mod cards;
 mod evidence;
 mod fallback;
 mod llm;
@@ -24,7 +25,7 @@ use lock::lock_workspace_themes;
 use run::ThemeDraft;
 use store::write;
 
-pub use refresh::{attach_new, refresh_metrics};
+pub use refresh::{after_feedback_removed, attach_new, refresh_metrics};
 pub use run::{ClusterSummary, run_clustering};
 pub use weights::{save_scoring_config, scoring_config};
 

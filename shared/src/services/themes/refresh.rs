@@ -28,6 +28,17 @@ pub async fn refresh_metrics(
     Ok(n)
 }
 
+/// Inside the caller's transaction: takes the themes lock and recomputes sizes, metrics and
+/// cards after feedback was deleted.
+pub async fn after_feedback_removed(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<(), DomainError> {
+    lock_workspace_themes(txn, workspace_id).await?;
+    refresh_in(txn, workspace_id).await?;
+    Ok(())
+}
+
 /// `refresh_metrics` inside a transaction that already holds the workspace's themes lock.
 pub(super) async fn refresh_in(
     txn: &impl ConnectionTrait,
@@ -125,6 +136,7 @@ pub(super) async fn refresh_in(
         vec![Value::Array(updates).into()],
     ))
     .await?;
+    super::cards::refresh_cards(txn, workspace_id).await?;
     Ok(drafts.len())
 }
 

@@ -109,6 +109,7 @@ pub(super) async fn write(
     if refresh::attach_in(&txn, ws, model, attach_threshold, &placed).await? > 0 {
         refresh::refresh_in(&txn, ws).await?;
     }
+    super::cards::refresh_cards(&txn, ws).await?;
     txn.commit().await?;
     Ok(count)
 }
