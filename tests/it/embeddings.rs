@@ -92,6 +92,7 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         source: None,
         limit: 100,
         offset: 0,
+        after: None,
     };
     let rows = shared::services::feedback::list(app.db(), app.workspace_id, &filter)
         .await

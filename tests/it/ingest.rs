@@ -799,3 +799,70 @@ async fn the_answer_never_outlasts_the_upload_deadline() {
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     assert!(answer.contains("still processing"), "{answer}");
 }
+
+#[tokio::test]
+async fn feedback_pages_by_cursor_cover_everything_once() {
+    use shared::services::{feedback, workspaces};
+    let app = TestApp::spawn().await;
+    let ws = workspaces::get(app.db(), app.workspace_id).await.unwrap();
+    let now = chrono::Utc::now();
+    // Many items share a timestamp, so the id must break ties.
+    let items: Vec<feedback::NewFeedback> = (0..250)
+        .map(|i| feedback::NewFeedback {
+            source: "api",
+            source_id: format!("page-{i}"),
+            text: format!("Feedback number {i} about exports"),
+            created_at: Some(now - chrono::Duration::minutes((i / 10) as i64)),
+            meta: json!({}),
+            ..Default::default()
+        })
+        .collect();
+    feedback::ingest(app.db(), &ws, items).await.unwrap();
+    let by_offset = all_feedback(&app, &app.admin_token).await;
+    let mut seen = Vec::new();
+    let mut path = "/feedback?limit=100".to_owned();
+    loop {
+        let res = app.get(&path, &app.admin_token).await;
+        assert_eq!(res.status(), 200);
+        let next = res
+            .headers()
+            .get("x-next-cursor")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let page: Vec<Value> = res.json().await.unwrap();
+        seen.extend(
+            page.into_iter()
+                .map(|f| f["id"].as_str().unwrap().to_owned()),
+        );
+        match next {
+            Some(c) => path = format!("/feedback?limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = by_offset
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "cursor pages list every item once, in order"
+    );
+    problem(
+        app.get("/feedback?cursor=nonsense", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    problem(
+        app.get(
+            &format!(
+                "/feedback?offset=5&cursor={}",
+                "1.00000000000000000000000000000000"
+            ),
+            &app.admin_token,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}

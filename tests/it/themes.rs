@@ -1041,3 +1041,43 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     assert_eq!(res.status(), 200);
     assert_cards_fresh(&app, "an ingest changing an ACV").await;
 }
+
+#[tokio::test]
+async fn an_exact_phrase_ranks_first_even_among_thousands_of_matches() {
+    use shared::services::{feedback, workspaces};
+    let app = TestApp::spawn().await;
+    let ws = workspaces::get(app.db(), app.workspace_id).await.unwrap();
+    let mut items: Vec<feedback::NewFeedback> = (0..2600)
+        .map(|i| feedback::NewFeedback {
+            source: "api",
+            source_id: format!("noise-{i}"),
+            text: format!("The card I used for order {i} was eventually declined by the bank after a long wait"),
+            meta: json!({}),
+            ..Default::default()
+        })
+        .collect();
+    items.push(feedback::NewFeedback {
+        source: "api",
+        source_id: "phrase".into(),
+        text: "Card declined at checkout with no explanation".into(),
+        meta: json!({}),
+        ..Default::default()
+    });
+    feedback::ingest(app.db(), &ws, items).await.unwrap();
+    let hits: Vec<Value> = app
+        .get("/search?q=card%20declined&limit=5", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 5);
+    let first = hits[0]["snippet"].as_str().unwrap();
+    assert!(
+        first.contains("**Card** **declined** at checkout"),
+        "{hits:?}"
+    );
+    assert!(
+        hits.iter()
+            .all(|h| h["snippet"].as_str().unwrap().contains("**"))
+    );
+}

@@ -1,14 +1,19 @@
 //! `/feedback`: browsing, reading and deleting stored feedback.
 
 use aide::axum::{ApiRouter, routing::get_with};
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     entities::feedback,
-    services::feedback::{self as service, Document, FeedbackFilter, SOURCES},
+    services::feedback::{self as service, Cursor, Document, FeedbackFilter, SOURCES},
 };
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -100,6 +105,9 @@ pub struct FeedbackQuery {
     #[validate(range(max = 10_000_000))]
     #[serde(default)]
     pub offset: u64,
+    /// Continue after this position: the `x-next-cursor` header of the previous page.
+    /// Pages by cursor stay fast at any depth; do not combine with `offset`.
+    pub cursor: Option<String>,
 }
 
 fn default_limit() -> u64 {
@@ -136,7 +144,24 @@ async fn list_feedback(
     State(state): State<AppState>,
     auth: Auth,
     ValidQuery(q): ValidQuery<FeedbackQuery>,
-) -> Result<Json<Vec<FeedbackOut>>, ApiError> {
+) -> Result<Response, ApiError> {
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(_) if q.offset > 0 => {
+            return Err(ApiError::field(
+                &["query", "cursor"],
+                "use either cursor or offset, not both",
+                "value_error",
+            ));
+        }
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+            ApiError::field(
+                &["query", "cursor"],
+                "not a cursor from x-next-cursor",
+                "value_error",
+            )
+        })?),
+    };
     let filter = FeedbackFilter {
         source: q
             .source
@@ -145,10 +170,22 @@ async fn list_feedback(
             .map(str::to_owned),
         limit: q.limit,
         offset: q.offset,
+        after,
     };
     let rows = service::list(&state.db, auth.0.workspace_id, &filter).await?;
-    Ok(Json(rows.into_iter().map(FeedbackOut::from).collect()))
+    let next = (rows.len() as u64 == q.limit)
+        .then(|| rows.last().map(|r| Cursor::of(r).encode()))
+        .flatten();
+    let mut headers = HeaderMap::new();
+    if let Some(next) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        headers.insert(NEXT_CURSOR, next);
+    }
+    let body: Vec<FeedbackOut> = rows.into_iter().map(FeedbackOut::from).collect();
+    Ok((headers, Json(body)).into_response())
 }
+
+/// Response header naming the position after the last item of a full page.
+const NEXT_CURSOR: &str = "x-next-cursor";
 
 async fn list_documents(
     State(state): State<AppState>,
@@ -188,7 +225,13 @@ pub fn router() -> ApiRouter<AppState> {
         .api_route(
             "/feedback",
             get_with(list_feedback, |op| {
-                op.summary("List feedback").description("Newest first (by when the customer said it). `source` must be a known source.").tag("feedback")
+                op.summary("List feedback")
+                    .description(
+                        "Newest first (by when the customer said it). `source` must be a known source. A full page \
+                         carries `x-next-cursor`: pass it as `cursor` for the next page (fast at any depth).",
+                    )
+                    .tag("feedback")
+                    .response::<200, Json<Vec<FeedbackOut>>>()
             }),
         )
         .api_route(

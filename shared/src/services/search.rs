@@ -21,35 +21,61 @@ pub struct Hit {
     pub score: f64,
 }
 
+/// Feedback rows ranked per query at most (plus exact phrase matches).
+const FEEDBACK_CANDIDATES: i64 = 2000;
+
 pub async fn search(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     q: &str,
     limit: u64,
 ) -> Result<Vec<Hit>, DomainError> {
+    // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
+    // very common term the feedback candidates are bounded: every exact phrase match, plus
+    // the first `FEEDBACK_CANDIDATES` term matches, so ranking costs the same at any size.
     let sql = r#"
-WITH query AS (SELECT websearch_to_tsquery('english', $2) AS q),
-hits AS (
-    SELECT 'feedback' AS kind, f.id, f.source || ' feedback' || coalesce(' from ' || f.account, '') AS title,
-           ts_headline('english', f.text, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10') AS snippet,
-           ts_rank_cd(f.search, query.q)::float8 AS score
-    FROM feedback f, query WHERE f.workspace_id = $1 AND f.search @@ query.q
+WITH query AS (SELECT websearch_to_tsquery('english', $2) AS q, phraseto_tsquery('english', $2) AS p),
+candidates AS (
+    (SELECT f.id FROM feedback f, query WHERE f.workspace_id = $1 AND f.search @@ query.p LIMIT $4)
+    UNION
+    (SELECT f.id FROM feedback f, query WHERE f.workspace_id = $1 AND f.search @@ query.q LIMIT $4)
+),
+ranked AS (
+    SELECT 'feedback' AS kind, f.id, ts_rank_cd(f.search, query.q)::float8 AS score
+    FROM feedback f JOIN candidates c ON c.id = f.id, query WHERE f.search @@ query.q
     UNION ALL
-    SELECT 'insight', i.id, i.title,
-           ts_headline('english', i.description || ' ' || i.impact, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10'),
-           ts_rank_cd(i.search, query.q)::float8 * 2
+    SELECT 'insight', i.id, ts_rank_cd(i.search, query.q)::float8 * 2
     FROM insights i, query WHERE i.workspace_id = $1 AND i.search @@ query.q
     UNION ALL
-    SELECT 'theme', t.id, t.label, t.label, ts_rank_cd(t.search, query.q)::float8 * 2
+    SELECT 'theme', t.id, ts_rank_cd(t.search, query.q)::float8 * 2
     FROM themes t, query WHERE t.workspace_id = $1 AND t.search @@ query.q
-)
-SELECT * FROM hits ORDER BY score DESC, kind, id LIMIT $3
+),
+top AS (SELECT * FROM ranked ORDER BY score DESC, kind, id LIMIT $3)
+SELECT top.kind, top.id, top.score,
+       CASE top.kind
+           WHEN 'feedback' THEN f.source || ' feedback' || coalesce(' from ' || f.account, '')
+           WHEN 'insight' THEN i.title
+           ELSE t.label END AS title,
+       CASE top.kind
+           WHEN 'feedback' THEN ts_headline('english', f.text, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10')
+           WHEN 'insight' THEN ts_headline('english', i.description || ' ' || i.impact, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10')
+           ELSE t.label END AS snippet
+FROM top CROSS JOIN query
+LEFT JOIN feedback f ON top.kind = 'feedback' AND f.id = top.id
+LEFT JOIN insights i ON top.kind = 'insight' AND i.id = top.id
+LEFT JOIN themes t ON top.kind = 'theme' AND t.id = top.id
+ORDER BY top.score DESC, top.kind, top.id
 "#;
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [workspace_id.into(), q.into(), (limit as i64).into()],
+            [
+                workspace_id.into(),
+                q.into(),
+                (limit as i64).into(),
+                FEEDBACK_CANDIDATES.into(),
+            ],
         ))
         .await?;
     rows.iter()
