@@ -59,6 +59,7 @@ fn main() {
         min_cluster_size: env_or("CLUSTER_MIN_SIZE", defaults.min_cluster_size),
         min_samples: env_or("CLUSTER_MIN_SAMPLES", defaults.min_samples),
         attach_threshold: env_or("CLUSTER_ATTACH", defaults.attach_threshold),
+        max_clustered: env_or("CLUSTER_MAX_ITEMS", defaults.max_clustered),
     };
     let started = Instant::now();
     let result = cluster::cluster(&vectors, &params);

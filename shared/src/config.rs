@@ -39,6 +39,7 @@ pub struct ClusteringSettings {
     pub min_cluster_size: usize,
     pub min_samples: usize,
     pub attach_threshold: f32,
+    pub max_items_clustered: usize,
 }
 
 impl ClusteringSettings {
@@ -48,6 +49,7 @@ impl ClusteringSettings {
             min_cluster_size: self.min_cluster_size,
             min_samples: self.min_samples,
             attach_threshold: self.attach_threshold,
+            max_clustered: self.max_items_clustered,
         }
     }
 }

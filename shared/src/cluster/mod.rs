@@ -21,6 +21,9 @@ pub struct ClusterParams {
     pub min_samples: usize,
     /// Cosine similarity to a theme centroid above which a noise point joins that theme.
     pub attach_threshold: f32,
+    /// Above this many items an evenly spread sample is clustered and the rest join their
+    /// nearest theme: HDBSCAN's cost grows with the square of the items.
+    pub max_clustered: usize,
 }
 
 impl Default for ClusterParams {
@@ -31,6 +34,7 @@ impl Default for ClusterParams {
             min_cluster_size: 8,
             min_samples: 3,
             attach_threshold: 0.35,
+            max_clustered: 20_000,
         }
     }
 }
@@ -84,6 +88,69 @@ pub fn cluster(vectors: &[Vec<f32>], params: &ClusterParams) -> Clustering {
         Ok(c) => c,
         Err(Cancelled) => unreachable!("a fresh flag is never raised"),
     }
+}
+
+/// `cluster_unless_cancelled` for any number of items: beyond `params.max_clustered` an
+/// evenly spread sample (every k-th item) is clustered, then every other item joins the
+/// theme whose centroid is nearest when it clears the attach threshold. Returns the sample
+/// size when sampling was used.
+pub fn cluster_at_scale(
+    vectors: &[Vec<f32>],
+    params: &ClusterParams,
+    cancel: &CancelFlag,
+) -> Result<(Clustering, Option<usize>), Cancelled> {
+    let n = vectors.len();
+    if n <= params.max_clustered.max(minimum_items(params)) {
+        return cluster_unless_cancelled(vectors, params, cancel).map(|c| (c, None));
+    }
+    let stride = n.div_ceil(params.max_clustered);
+    let picked: Vec<usize> = (0..n).step_by(stride).collect();
+    let sample: Vec<Vec<f32>> = picked.iter().map(|&i| vectors[i].clone()).collect();
+    let clustered = cluster_unless_cancelled(&sample, params, cancel)?;
+    cancel.check()?;
+    let mut labels: Vec<Option<usize>> = vec![None; n];
+    for (&i, label) in picked.iter().zip(&clustered.labels) {
+        labels[i] = *label;
+    }
+    let in_sample: std::collections::HashSet<usize> = picked.iter().copied().collect();
+    let assigned: Vec<(usize, Option<usize>)> = {
+        use rayon::prelude::*;
+        (0..n)
+            .into_par_iter()
+            .filter(|i| !in_sample.contains(i))
+            .map(|i| {
+                (
+                    i,
+                    nearest(&vectors[i], &clustered.centroids, params.attach_threshold),
+                )
+            })
+            .collect()
+    };
+    let mut attached = clustered.attached;
+    for (i, label) in assigned {
+        attached += usize::from(label.is_some());
+        labels[i] = label;
+    }
+    let centroids = centroids(vectors, &labels, clustered.centroids.len());
+    Ok((
+        Clustering {
+            labels,
+            centroids,
+            attached,
+        },
+        Some(picked.len()),
+    ))
+}
+
+/// The nearest centroid when its similarity reaches `threshold`.
+fn nearest(v: &[f32], centroids: &[Vec<f32>], threshold: f32) -> Option<usize> {
+    centroids
+        .iter()
+        .enumerate()
+        .map(|(c, centroid)| (c, cosine(v, centroid)))
+        .filter(|(_, sim)| *sim >= threshold)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c)
 }
 
 /// `cluster`, stopping between its stages once `cancel` is raised (the job timed out or
@@ -190,6 +257,29 @@ mod tests {
         assert!(quality::nmi(&truth, &pred) > 0.95);
         for c in &result.centroids {
             assert!((c.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn large_inputs_cluster_a_sample_and_assign_the_rest() {
+        let (vectors, truth) = blobs(4, 400, 32);
+        let params = ClusterParams {
+            max_clustered: 400,
+            ..ClusterParams::default()
+        };
+        let (result, sampled) = cluster_at_scale(&vectors, &params, &CancelFlag::new()).unwrap();
+        assert_eq!(sampled, Some(400));
+        assert_eq!(result.clusters(), 4);
+        assert!(result.coverage() > 0.95, "{}", result.coverage());
+        // Items of one true group share a label.
+        for group in 0..4 {
+            let labels: std::collections::HashSet<_> = truth
+                .iter()
+                .zip(&result.labels)
+                .filter(|(t, l)| **t == group && l.is_some())
+                .map(|(_, l)| *l)
+                .collect();
+            assert_eq!(labels.len(), 1, "group {group}: {labels:?}");
         }
     }
 

@@ -30,6 +30,10 @@ pub struct ClusterSummary {
     pub message: String,
     /// Insights written by the language model (the rest used the deterministic fallback).
     pub insights_by_llm: usize,
+    /// Items HDBSCAN clustered when the workspace was larger than
+    /// `clustering.max_items_clustered` (the rest joined their nearest theme); null when
+    /// every item was clustered directly.
+    pub sampled: Option<usize>,
 }
 
 pub(super) struct ThemeDraft {
@@ -77,6 +81,7 @@ where
                 items.len()
             ),
             insights_by_llm: 0,
+            sampled: None,
         });
     }
     let customers = load_customers(db, workspace_id).await?;
@@ -84,12 +89,11 @@ where
     let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
     let attach_threshold = params.attach_threshold;
     let flag = cancel.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        cluster::cluster_unless_cancelled(&vectors, &params, &flag)
-    })
-    .await
-    .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?
-    .map_err(cancelled)?;
+    let (result, sampled) =
+        tokio::task::spawn_blocking(move || cluster::cluster_at_scale(&vectors, &params, &flag))
+            .await
+            .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?
+            .map_err(cancelled)?;
 
     progress(50, format!("labelling {} themes", result.clusters())).await;
     let banned: HashSet<String> = customers
@@ -222,13 +226,22 @@ where
         attached: result.attached,
         reused_theme_ids: reused,
         seconds: started.elapsed().as_secs_f64(),
-        message: format!(
-            "{} themes from {} items ({:.0}% clustered)",
-            drafts.len(),
-            items.len(),
-            result.coverage() * 100.0
-        ),
+        message: match sampled {
+            None => format!(
+                "{} themes from {} items ({:.0}% clustered)",
+                drafts.len(),
+                items.len(),
+                result.coverage() * 100.0
+            ),
+            Some(n) => format!(
+                "{} themes from {} items ({:.0}% clustered; a sample of {n} was clustered and the rest joined the nearest theme)",
+                drafts.len(),
+                items.len(),
+                result.coverage() * 100.0
+            ),
+        },
         insights_by_llm: llm_written,
+        sampled,
     })
 }
 
