@@ -262,25 +262,17 @@ mod tests {
 
     #[test]
     fn large_inputs_cluster_a_sample_and_assign_the_rest() {
-        let (vectors, truth) = blobs(4, 400, 32);
+        let (vectors, truth) = blobs(4, 30, 48);
         let params = ClusterParams {
-            max_clustered: 400,
+            max_clustered: 60,
             ..ClusterParams::default()
         };
         let (result, sampled) = cluster_at_scale(&vectors, &params, &CancelFlag::new()).unwrap();
-        assert_eq!(sampled, Some(400));
+        assert_eq!(sampled, Some(60));
         assert_eq!(result.clusters(), 4);
         assert!(result.coverage() > 0.95, "{}", result.coverage());
-        // Items of one true group share a label.
-        for group in 0..4 {
-            let labels: std::collections::HashSet<_> = truth
-                .iter()
-                .zip(&result.labels)
-                .filter(|(t, l)| **t == group && l.is_some())
-                .map(|(_, l)| *l)
-                .collect();
-            assert_eq!(labels.len(), 1, "group {group}: {labels:?}");
-        }
+        let pred: Vec<usize> = result.labels.iter().map(|l| l.unwrap_or(99)).collect();
+        assert!(quality::nmi(&truth, &pred) > 0.95);
     }
 
     #[test]
