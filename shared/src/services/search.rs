@@ -1,7 +1,7 @@
 //! Full-text search over feedback, themes and insights (PostgreSQL `websearch_to_tsquery`,
 //! `ts_rank_cd`, highlighted snippets), merged by score.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,10 +22,10 @@ pub struct Hit {
 }
 
 /// Feedback rows ranked per query at most (plus exact phrase matches).
-const FEEDBACK_CANDIDATES: i64 = 2000;
+const FEEDBACK_CANDIDATES: i64 = 1000;
 
 pub async fn search(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     workspace_id: Uuid,
     q: &str,
     limit: u64,
@@ -33,16 +33,27 @@ pub async fn search(
     // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
     // very common term the feedback candidates are bounded: every exact phrase match, plus
     // the first `FEEDBACK_CANDIDATES` term matches, so ranking costs the same at any size.
-    let sql = r#"
-WITH query AS (SELECT websearch_to_tsquery('english', $2) AS q, phraseto_tsquery('english', $2) AS p),
+    // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
+    // very common term the feedback ranked is bounded: the first `FEEDBACK_CANDIDATES` term
+    // matches, plus (for several words) every exact phrase match, so an exact phrase still
+    // ranks first while the rank work stays the same at any size.
+    let phrase_branch = if q.split_whitespace().count() > 1 {
+        "UNION SELECT f.id, f.search FROM feedback f \
+         WHERE f.workspace_id = $1 AND f.search @@ phraseto_tsquery('english', $2)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        r#"
+WITH query AS (SELECT websearch_to_tsquery('english', $2) AS q),
 candidates AS (
-    (SELECT f.id FROM feedback f, query WHERE f.workspace_id = $1 AND f.search @@ query.p LIMIT $4)
-    UNION
-    (SELECT f.id FROM feedback f, query WHERE f.workspace_id = $1 AND f.search @@ query.q LIMIT $4)
+    (SELECT f.id, f.search FROM feedback f
+     WHERE f.workspace_id = $1 AND f.search @@ websearch_to_tsquery('english', $2) LIMIT $4)
+    {phrase_branch}
 ),
 ranked AS (
-    SELECT 'feedback' AS kind, f.id, ts_rank_cd(f.search, query.q)::float8 AS score
-    FROM feedback f JOIN candidates c ON c.id = f.id, query WHERE f.search @@ query.q
+    SELECT 'feedback' AS kind, c.id, ts_rank_cd(c.search, query.q)::float8 AS score
+    FROM candidates c, query
     UNION ALL
     SELECT 'insight', i.id, ts_rank_cd(i.search, query.q)::float8 * 2
     FROM insights i, query WHERE i.workspace_id = $1 AND i.search @@ query.q
@@ -65,8 +76,15 @@ LEFT JOIN feedback f ON top.kind = 'feedback' AND f.id = top.id
 LEFT JOIN insights i ON top.kind = 'insight' AND i.id = top.id
 LEFT JOIN themes t ON top.kind = 'theme' AND t.id = top.id
 ORDER BY top.score DESC, top.kind, top.id
-"#;
-    let rows = db
+"#
+    );
+    // How often a term occurs decides the plan (stop after the first matches of a common
+    // term; use the full-text index for a rare one), so the plan is made for this query's
+    // words rather than reused from another query's.
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+        .await?;
+    let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
@@ -78,6 +96,7 @@ ORDER BY top.score DESC, top.kind, top.id
             ],
         ))
         .await?;
+    txn.commit().await?;
     rows.iter()
         .map(|r| {
             Ok(Hit {

@@ -1,0 +1,284 @@
+//! The board, feedback, search and health endpoints at workspace sizes a real team reaches,
+//! through the real HTTP API (release build, in-process API with its worker), driven by 32
+//! concurrent connections:
+//!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5]
+//! Per size it generates feedback over 60 topics (a fifth of it mentions "card"), 300
+//! customers, topic-shaped 384-d vectors (so the timing is the product's, not the model's),
+//! clusters it through the production pipeline, then prints req/s, p50, p95 and p99 for
+//! each request beside its target, clustering seconds and the process's peak RSS.
+
+mod support;
+
+#[path = "../tests/it/harness/mod.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use harness::TestApp;
+use sea_orm::ConnectionTrait;
+use shared::{
+    ai::embeddings::to_bytes,
+    jobs::CancelFlag,
+    services::{
+        feedback::{self, NewFeedback},
+        themes, workspaces,
+    },
+};
+
+const TOPICS: usize = 60;
+const DIM: usize = 384;
+const MODEL: &str = "all-MiniLM-L6-v2";
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// A small deterministic generator (no dependency on the rand crate's versions).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    fn unit(&mut self) -> f32 {
+        (self.next() % 1_000_000) as f32 / 1_000_000.0 - 0.5
+    }
+}
+
+const SUBJECTS: [&str; 12] = [
+    "card",
+    "export",
+    "dashboard",
+    "login",
+    "search",
+    "invoice",
+    "mobile app",
+    "report",
+    "integration",
+    "notification",
+    "permission",
+    "import",
+];
+const PROBLEMS: [&str; 5] = [
+    "is too slow",
+    "keeps failing",
+    "needs a bulk option",
+    "shows the wrong totals",
+    "is confusing",
+];
+
+fn text_for(topic: usize, i: usize) -> String {
+    // Topics 0-11 are about cards: a fifth of all items match "card".
+    let subject = if topic < TOPICS / 5 {
+        "card"
+    } else {
+        SUBJECTS[1 + topic % (SUBJECTS.len() - 1)]
+    };
+    let problem = PROBLEMS[topic % PROBLEMS.len()];
+    format!(
+        "The {subject} {problem} for team {} since last week (topic {topic}, note {i})",
+        i % 97
+    )
+}
+
+async fn seed(app: &TestApp, n: usize) {
+    let ws = workspaces::get(app.db(), app.workspace_id).await.unwrap();
+    let mut rng = Lcg(42);
+    let centers: Vec<Vec<f32>> = (0..TOPICS)
+        .map(|_| (0..DIM).map(|_| rng.unit()).collect())
+        .collect();
+    for start in (0..n).step_by(5000) {
+        let batch: Vec<NewFeedback> = (start..(start + 5000).min(n))
+            .map(|i| NewFeedback {
+                source: "api",
+                source_id: format!("scale-{i}"),
+                text: text_for(i % TOPICS, i),
+                account: Some(format!("Account {}", i % 300)),
+                customer_facts: shared::services::customers::CustomerFacts {
+                    acv: Some(5_000.0 + ((i % 300) as f64) * 3_000.0),
+                    ..Default::default()
+                },
+                created_at: Some(chrono::Utc::now() - chrono::Duration::hours((i % 2000) as i64)),
+                meta: serde_json::json!({}),
+                ..Default::default()
+            })
+            .collect();
+        feedback::ingest(app.db(), &ws, batch).await.unwrap();
+    }
+    // Topic-shaped vectors written straight to the rows, in id order.
+    let ids: Vec<(uuid::Uuid, String)> = app
+        .db()
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id, source_id FROM feedback WHERE workspace_id = $1",
+            [app.workspace_id.into()],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "id").unwrap(),
+                r.try_get("", "source_id").unwrap(),
+            )
+        })
+        .collect();
+    for chunk in ids.chunks(5000) {
+        use base64::Engine;
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(id, source_id)| {
+                let i: usize = source_id.trim_start_matches("scale-").parse().unwrap();
+                let mut v: Vec<f32> = centers[i % TOPICS]
+                    .iter()
+                    .map(|c| c + 0.12 * rng.unit())
+                    .collect();
+                shared::ai::embeddings::normalise(&mut v);
+                serde_json::json!({"id": id, "e": base64::engine::general_purpose::STANDARD.encode(to_bytes(&v))})
+            })
+            .collect();
+        app.db()
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "UPDATE feedback f SET embedding = decode(x.e, 'base64'), embedding_model = $2 \
+                 FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, e text) WHERE f.id = x.id",
+                [serde_json::Value::Array(rows).into(), MODEL.into()],
+            ))
+            .await
+            .unwrap();
+    }
+    app.db().execute_unprepared("ANALYZE").await.unwrap();
+}
+
+struct Load {
+    rps: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    errors: usize,
+}
+
+async fn load(app: &TestApp, path: &str, seconds: u64) -> Load {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let url = Arc::new(app.url(path));
+    let token = Arc::new(app.admin_token.clone());
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    match client
+                        .get(url.as_str())
+                        .bearer_auth(token.as_str())
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Load {
+        rps: all.len() as f64 / elapsed,
+        p50: pct(0.50),
+        p95: pct(0.95),
+        p99: pct(0.99),
+        errors,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = arg("--items")
+        .unwrap_or_else(|| "10000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("--items 10000,100000"))
+        .collect();
+    let seconds: u64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(5);
+    for n in sizes {
+        let app = TestApp::builder()
+            .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "20")
+            .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
+            .spawn()
+            .await;
+        let t = Instant::now();
+        seed(&app, n).await;
+        let seed_secs = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let summary = themes::run_clustering(
+            app.db(),
+            app.workspace_id,
+            MODEL,
+            app.settings.clustering.params(),
+            None,
+            &CancelFlag::new(),
+            |_, _| async {},
+        )
+        .await
+        .unwrap();
+        let cluster_secs = t.elapsed().as_secs_f64();
+        println!(
+            "\n== {n} items: seeded in {seed_secs:.1} s; clustering {cluster_secs:.1} s (target {}) -> {} themes, {:.1}% coverage, sampled {:?}; peak RSS {} MB",
+            if n <= 10_000 { "<= 5 s" } else { "<= 90 s" },
+            summary.themes,
+            summary.coverage * 100.0,
+            summary.sampled,
+            support::rss_kb("VmHWM:") / 1024
+        );
+        println!("| request | req/s | p50 ms | p95 ms | p99 ms | errors | target |");
+        println!("|---|---|---|---|---|---|---|");
+        for (path, target) in [
+            ("/themes?limit=20", ">= 3000 req/s, p99 < 25 ms"),
+            ("/themes/filter-counts", ">= 3000 req/s, p99 < 25 ms"),
+            ("/feedback?limit=100", ">= 1500 req/s"),
+            ("/search?q=card", "p95 < 50 ms"),
+            ("/healthz", "-"),
+        ] {
+            let r = load(&app, path, seconds).await;
+            println!(
+                "| `GET {path}` | {:.0} | {:.1} | {:.1} | {:.1} | {} | {target} |",
+                r.rps, r.p50, r.p95, r.p99, r.errors
+            );
+        }
+    }
+}
