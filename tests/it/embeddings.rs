@@ -88,13 +88,9 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         .await;
     upload_text(&app, "The export times out\n\nDark mode please").await;
     wait_embedded(&app, "text-embedding-3-small").await;
-    let filter = shared::services::feedback::FeedbackFilter {
-        source: None,
-        limit: 100,
-        offset: 0,
-        after: None,
-    };
-    let rows = shared::services::feedback::list(app.db(), app.workspace_id, &filter)
+    use sea_orm::EntityTrait;
+    let rows = shared::entities::feedback::Entity::find()
+        .all(app.db())
         .await
         .unwrap();
     let v = from_bytes(rows[0].embedding.as_ref().unwrap());

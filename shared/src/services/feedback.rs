@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -277,6 +277,7 @@ impl Cursor {
     }
 }
 
+/// A page of feedback, newest first, for display: `embedding` is left empty.
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
@@ -295,10 +296,16 @@ pub async fn list(
             ],
         ));
     }
-    Ok(q.order_by_desc(feedback::Column::CreatedAt)
+    // The vector (1.5 kB a row) is never shown: a page does not carry it out of PostgreSQL.
+    let shown = feedback::Column::iter().filter(|c| !matches!(c, feedback::Column::Embedding));
+    Ok(q.select_only()
+        .columns(shown)
+        .expr_as(sea_orm::sea_query::Expr::cust("NULL::bytea"), "embedding")
+        .order_by_desc(feedback::Column::CreatedAt)
         .order_by_desc(feedback::Column::Id)
         .limit(filter.limit)
         .offset(filter.offset)
+        .into_model::<feedback::Model>()
         .all(db)
         .await?)
 }
