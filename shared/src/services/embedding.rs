@@ -39,8 +39,11 @@ pub async fn embed_next_batch(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            // New rows first, through the partial index; then rows of another model.
-            "(SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding IS NULL LIMIT $3) \
+            // New rows first, through the partial index, shortest first: a batch of texts of
+            // similar length wastes little of the model's work on padding. Then rows of
+            // another model.
+            "(SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding IS NULL \
+              ORDER BY length(text), id LIMIT $3) \
              UNION ALL \
              (SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding IS NOT NULL \
               AND embedding_model IS DISTINCT FROM $2 LIMIT $3) LIMIT $3",
