@@ -38,6 +38,26 @@ async fn cluster(app: &TestApp) -> Value {
         .unwrap()
 }
 
+/// A new account asking for what the demo's SSO theme is about.
+const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
+
+/// Uploads one CSV and expects it to be processed within the request.
+async fn upload_csv(app: &TestApp, name: &str, csv: &str) {
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name(name.to_owned()),
+    );
+    let res = app
+        .http
+        .post(app.url("/upload/upload-feedback"))
+        .bearer_auth(&app.admin_token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
     let res = app.get(&format!("/themes{query}"), &app.admin_token).await;
     assert_eq!(res.status(), 200);
@@ -653,20 +673,7 @@ async fn new_feedback_joins_its_theme_between_runs() {
             .unwrap()
     };
     let before = find_sso(&themes(&app, "?limit=100").await);
-    let csv = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
-    let form = reqwest::multipart::Form::new().part(
-        "files",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("new.csv"),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    upload_csv(&app, "new.csv", NEW_SSO_FEEDBACK).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let now = find_sso(&themes(&app, "?limit=100").await);
@@ -906,20 +913,7 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     assert_cards_fresh(&app, "clustering").await;
 
     // Attaching new feedback (with a new customer) between runs.
-    let csv = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
-    let form = reqwest::multipart::Form::new().part(
-        "files",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("new.csv"),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    upload_csv(&app, "new.csv", NEW_SSO_FEEDBACK).await;
     app.wait_all_embedded(Duration::from_secs(30)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !themes(&app, "?limit=100").await.iter().any(|t| {
@@ -1025,20 +1019,12 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     );
 
     // An ingest that brings a new ACV for a known customer.
-    let csv = "feedback,customer,acv\nExports are still slow for us,Renamed Account,999000\n";
-    let form = reqwest::multipart::Form::new().part(
-        "files",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("acv.csv"),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    upload_csv(
+        &app,
+        "acv.csv",
+        "feedback,customer,acv\nExports are still slow for us,Renamed Account,999000\n",
+    )
+    .await;
     assert_cards_fresh(&app, "an ingest changing an ACV").await;
 }
 
