@@ -60,9 +60,39 @@ fn main() {
         min_samples: env_or("CLUSTER_MIN_SAMPLES", defaults.min_samples),
         attach_threshold: env_or("CLUSTER_ATTACH", defaults.attach_threshold),
         max_clustered: env_or("CLUSTER_MAX_ITEMS", defaults.max_clustered),
+        merge_threshold: defaults.merge_threshold,
     };
+    // CLUSTER_MERGE=0.8,0.85 tries several merge thresholds on one set of embeddings.
+    let merges: Vec<f32> = std::env::var("CLUSTER_MERGE")
+        .ok()
+        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![params.merge_threshold]);
+    for merge_threshold in merges {
+        let params = ClusterParams {
+            merge_threshold,
+            ..params
+        };
+        report(
+            &vectors,
+            &params,
+            &truth_ids,
+            &path,
+            categories.len(),
+            embed_secs,
+        );
+    }
+}
+
+fn report(
+    vectors: &[Vec<f32>],
+    params: &ClusterParams,
+    truth_ids: &[usize],
+    path: &str,
+    categories: usize,
+    embed_secs: f64,
+) {
     let started = Instant::now();
-    let result = cluster::cluster(&vectors, &params);
+    let result = cluster::cluster(vectors, params);
     let cluster_secs = started.elapsed().as_secs_f64();
     // Unclustered points count as singleton clusters, so they cannot inflate the score.
     let pred: Vec<usize> = result
@@ -75,16 +105,16 @@ fn main() {
         "{}",
         serde_json::json!({
             "file": path,
-            "items": texts.len(),
-            "categories": categories.len(),
-            "nmi": (quality::nmi(&truth_ids, &pred) * 1000.0).round() / 1000.0,
-            "ari": (quality::ari(&truth_ids, &pred) * 1000.0).round() / 1000.0,
+            "items": vectors.len(),
+            "categories": categories,
+            "nmi": (quality::nmi(truth_ids, &pred) * 1000.0).round() / 1000.0,
+            "ari": (quality::ari(truth_ids, &pred) * 1000.0).round() / 1000.0,
             "coverage": (result.coverage() * 1000.0).round() / 1000.0,
             "clusters": result.clusters(),
             "seconds": ((embed_secs + cluster_secs) * 100.0).round() / 100.0,
             "embed_seconds": (embed_secs * 100.0).round() / 100.0,
             "cluster_seconds": (cluster_secs * 100.0).round() / 100.0,
-            "params": {"dims": params.dims, "min_cluster_size": params.min_cluster_size, "min_samples": params.min_samples, "attach_threshold": params.attach_threshold},
+            "params": {"dims": params.dims, "min_cluster_size": params.min_cluster_size, "min_samples": params.min_samples, "attach_threshold": params.attach_threshold, "merge_threshold": params.merge_threshold},
         })
     );
 }

@@ -40,6 +40,7 @@ pub struct ClusteringSettings {
     pub min_samples: usize,
     pub attach_threshold: f32,
     pub max_items_clustered: usize,
+    pub merge_threshold: f32,
 }
 
 impl ClusteringSettings {
@@ -50,6 +51,7 @@ impl ClusteringSettings {
             min_samples: self.min_samples,
             attach_threshold: self.attach_threshold,
             max_clustered: self.max_items_clustered,
+            merge_threshold: self.merge_threshold,
         }
     }
 }

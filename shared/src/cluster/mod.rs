@@ -24,6 +24,8 @@ pub struct ClusterParams {
     /// Above this many items an evenly spread sample is clustered and the rest join their
     /// nearest theme: HDBSCAN's cost grows with the square of the items.
     pub max_clustered: usize,
+    /// Clusters whose centroids are at least this similar become one theme (1.0: never).
+    pub merge_threshold: f32,
 }
 
 impl Default for ClusterParams {
@@ -35,6 +37,7 @@ impl Default for ClusterParams {
             min_samples: 3,
             attach_threshold: 0.35,
             max_clustered: 20_000,
+            merge_threshold: 0.8,
         }
     }
 }
@@ -162,6 +165,50 @@ fn spread_sample(n: usize, k: usize) -> Vec<usize> {
     all
 }
 
+/// Joins clusters whose centroids are at least `threshold` similar (transitively), so one
+/// topic split into several dense pockets becomes one theme; labels are renumbered 0..k'.
+fn merge_near_duplicates(
+    vectors: &[Vec<f32>],
+    labels: Vec<Option<usize>>,
+    k: usize,
+    threshold: f32,
+) -> (Vec<Option<usize>>, usize) {
+    if k < 2 || threshold >= 1.0 {
+        return (labels, k);
+    }
+    let cents = centroids(vectors, &labels, k);
+    let mut parent: Vec<usize> = (0..k).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for a in 0..k {
+        for b in (a + 1)..k {
+            if cosine(&cents[a], &cents[b]) >= threshold {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
+            }
+        }
+    }
+    let mut renumber = vec![usize::MAX; k];
+    let mut next = 0;
+    for c in 0..k {
+        let r = root(&mut parent, c);
+        if renumber[r] == usize::MAX {
+            renumber[r] = next;
+            next += 1;
+        }
+        renumber[c] = renumber[r];
+    }
+    let labels = labels.into_iter().map(|l| l.map(|c| renumber[c])).collect();
+    (labels, next)
+}
+
 /// The nearest centroid when its similarity reaches `threshold`.
 fn nearest(v: &[f32], centroids: &[Vec<f32>], threshold: f32) -> Option<usize> {
     centroids
@@ -216,10 +263,11 @@ pub fn cluster_unless_cancelled(
         .copied()
         .max()
         .map_or(0, |m| (m + 1).max(0) as usize);
-    let mut labels: Vec<Option<usize>> = raw
+    let labels: Vec<Option<usize>> = raw
         .iter()
         .map(|&l| (l >= 0).then_some(l as usize))
         .collect();
+    let (mut labels, k) = merge_near_duplicates(vectors, labels, k, params.merge_threshold);
     let cents = centroids(vectors, &labels, k);
     let mut attached = 0;
     if k > 0 {
@@ -310,6 +358,27 @@ mod tests {
             "{per_topic:?}"
         );
         assert_eq!(picked, spread_sample(100_000, 20_000), "deterministic");
+    }
+
+    #[test]
+    fn near_duplicate_clusters_merge_above_the_threshold() {
+        let unit = |v: Vec<f32>| {
+            let mut v = v;
+            normalise(&mut v);
+            v
+        };
+        let vectors = vec![
+            unit(vec![1.0, 0.0, 0.0]),
+            unit(vec![1.0, 0.05, 0.0]),
+            unit(vec![1.0, 0.1, 0.0]),
+            unit(vec![0.0, 0.0, 1.0]),
+        ];
+        let labels = vec![Some(0), Some(1), Some(1), Some(2)];
+        let (merged, k) = merge_near_duplicates(&vectors, labels.clone(), 3, 0.95);
+        assert_eq!(k, 2);
+        assert_eq!(merged, vec![Some(0), Some(0), Some(0), Some(1)]);
+        let (same, k) = merge_near_duplicates(&vectors, labels.clone(), 3, 1.0);
+        assert_eq!((same, k), (labels, 3));
     }
 
     #[test]
