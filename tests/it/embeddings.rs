@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use shared::{
     ai::embeddings::{from_bytes, local::MiniLm},
@@ -13,22 +12,6 @@ use wiremock::{
 use worker::JobRegistry;
 
 use crate::harness::{TestApp, ai_config_with, repo_path};
-
-async fn upload_text(app: &TestApp, body: &str) {
-    let form = Form::new().part(
-        "files",
-        Part::bytes(body.as_bytes().to_vec()).file_name("notes.txt"),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-}
 
 async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -86,7 +69,8 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    upload_text(&app, "The export times out\n\nDark mode please").await;
+    app.upload_ok("notes.txt", "The export times out\n\nDark mode please")
+        .await;
     wait_embedded(&app, "text-embedding-3-small").await;
     use sea_orm::EntityTrait;
     let rows = shared::entities::feedback::Entity::find()
@@ -107,8 +91,8 @@ async fn changing_the_embedding_provider_re_embeds() {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    upload_text(
-        &app,
+    app.upload_ok(
+        "notes.txt",
         "The export times out\n\nDark mode please\n\nSSO is a blocker",
     )
     .await;

@@ -24,13 +24,7 @@ fn form(files: Vec<(&str, Vec<u8>)>) -> Form {
 }
 
 async fn upload(app: &TestApp, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
-    app.http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form(files))
-        .send()
-        .await
-        .unwrap()
+    app.upload(files).await
 }
 
 async fn all_feedback(app: &TestApp, token: &str) -> Vec<Value> {

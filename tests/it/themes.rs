@@ -41,23 +41,6 @@ async fn cluster(app: &TestApp) -> Value {
 /// A new account asking for what the demo's SSO theme is about.
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
 
-/// Uploads one CSV and expects it to be processed within the request.
-async fn upload_csv(app: &TestApp, name: &str, csv: &str) {
-    let form = reqwest::multipart::Form::new().part(
-        "files",
-        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name(name.to_owned()),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-}
-
 async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
     let res = app.get(&format!("/themes{query}"), &app.admin_token).await;
     assert_eq!(res.status(), 200);
@@ -673,7 +656,7 @@ async fn new_feedback_joins_its_theme_between_runs() {
             .unwrap()
     };
     let before = find_sso(&themes(&app, "?limit=100").await);
-    upload_csv(&app, "new.csv", NEW_SSO_FEEDBACK).await;
+    app.upload_ok("new.csv", NEW_SSO_FEEDBACK).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let now = find_sso(&themes(&app, "?limit=100").await);
@@ -791,13 +774,6 @@ async fn offline_insights_read_like_an_analyst_wrote_them() {
             assert!(!title.to_lowercase().contains(name), "{title}");
         }
     }
-    println!(
-        "{}",
-        list.iter()
-            .map(|t| format!("{} | {}", t["title"], t["recommendation"]))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
 }
 
 #[tokio::test]
@@ -913,7 +889,7 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     assert_cards_fresh(&app, "clustering").await;
 
     // Attaching new feedback (with a new customer) between runs.
-    upload_csv(&app, "new.csv", NEW_SSO_FEEDBACK).await;
+    app.upload_ok("new.csv", NEW_SSO_FEEDBACK).await;
     app.wait_all_embedded(Duration::from_secs(30)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !themes(&app, "?limit=100").await.iter().any(|t| {
@@ -1019,8 +995,7 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     );
 
     // An ingest that brings a new ACV for a known customer.
-    upload_csv(
-        &app,
+    app.upload_ok(
         "acv.csv",
         "feedback,customer,acv\nExports are still slow for us,Renamed Account,999000\n",
     )

@@ -149,6 +149,17 @@ pub async fn upsert(
     name: &str,
     facts: &CustomerFacts,
 ) -> Result<customer::Model, DomainError> {
+    Ok(upsert_noting_change(db, workspace_id, name, facts).await?.0)
+}
+
+/// `upsert`, also telling whether an existing customer's facts changed (what the board's
+/// cards show of it).
+pub async fn upsert_noting_change(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    name: &str,
+    facts: &CustomerFacts,
+) -> Result<(customer::Model, bool), DomainError> {
     let name = name.trim();
     let key = name_key(name);
     if key.is_empty() {
@@ -188,11 +199,12 @@ pub async fn upsert(
     apply(db, row, facts).await
 }
 
+/// Applies new facts; true when the row changed.
 async fn apply(
     db: &impl ConnectionTrait,
     c: customer::Model,
     facts: &CustomerFacts,
-) -> Result<customer::Model, DomainError> {
+) -> Result<(customer::Model, bool), DomainError> {
     let new_acv = facts
         .acv
         .filter(|a| *a > 0.0 && (*a - c.acv).abs() > f64::EPSILON);
@@ -202,7 +214,7 @@ async fn apply(
         .clone()
         .filter(|_| c.email_domain.is_none());
     if new_acv.is_none() && new_segment.is_none() && new_domain.is_none() {
-        return Ok(c);
+        return Ok((c, false));
     }
     let mut am: customer::ActiveModel = c.clone().into();
     if let Some(acv) = new_acv {
@@ -219,7 +231,7 @@ async fn apply(
         am.email_domain = Set(Some(domain));
     }
     am.updated_at = Set(Utc::now());
-    Ok(am.update(db).await?)
+    Ok((am.update(db).await?, true))
 }
 
 /// Fields a user may change; `segment: Some(None)` returns to the ACV-derived segment.

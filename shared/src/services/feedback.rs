@@ -84,6 +84,7 @@ pub async fn ingest(
     // file repeating the same account and ACV on every row costs one upsert, not one per row.
     let mut customer_ids: HashMap<String, (Uuid, Option<f64>, Option<customers::Segment>)> =
         HashMap::new();
+    let mut customers_changed = false;
     // Redaction and sentiment are CPU work: done for all items in parallel first.
     let prepared: Vec<(String, f32, serde_json::Value)> = {
         use rayon::prelude::*;
@@ -130,7 +131,9 @@ pub async fn ingest(
                         Some(*id)
                     }
                     _ => {
-                        let c = customers::upsert(db, workspace.id, name, facts).await?;
+                        let (c, changed) =
+                            customers::upsert_noting_change(db, workspace.id, name, facts).await?;
+                        customers_changed |= changed;
                         customer_ids.insert(key, (c.id, Some(c.acv), facts.segment));
                         Some(c.id)
                     }
@@ -161,8 +164,9 @@ pub async fn ingest(
         report.updated += outcome.1;
         report.unchanged += outcome.2;
     }
-    // New customer facts (an ACV, a segment) show on the board's cards at once.
-    if report.customers_linked > 0 {
+    // Changed customer facts (an ACV, a segment) and rewritten items (a new account) show
+    // on the board's cards at once; an ingest of only new items changes no card.
+    if customers_changed || report.updated > 0 {
         crate::services::themes::cards::refresh_cards(db, workspace.id).await?;
     }
     Ok(report)

@@ -305,6 +305,31 @@ impl TestApp {
         }
     }
 
+    /// Uploads files as the web UI does (multipart field `files`).
+    pub async fn upload(&self, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
+        let form = files
+            .into_iter()
+            .fold(reqwest::multipart::Form::new(), |f, (name, bytes)| {
+                f.part(
+                    "files",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+                )
+            });
+        self.http
+            .post(self.url("/upload/upload-feedback"))
+            .bearer_auth(&self.admin_token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    /// Uploads one file and expects it processed within the request.
+    pub async fn upload_ok(&self, name: &str, body: &str) {
+        let res = self.upload(vec![(name, body.as_bytes().to_vec())]).await;
+        assert_eq!(res.status(), 200, "upload of {name}");
+    }
+
     /// Loads the demo data set from every source.
     pub async fn load_demo(&self) {
         for path in [

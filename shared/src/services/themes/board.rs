@@ -114,7 +114,8 @@ fn filter_sql(filter: &str) -> &'static str {
 }
 
 fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
-    let mut customers: Vec<CustomerRef> =
+    // Stored in display order (largest ACV first) by `cards`.
+    let customers: Vec<CustomerRef> =
         serde_json::from_value::<Vec<Value>>(r.try_get("", "customers")?)
             .unwrap_or_default()
             .into_iter()
@@ -127,7 +128,6 @@ fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
                 })
             })
             .collect();
-    customers.sort_by(|a, b| b.acv.total_cmp(&a.acv).then(a.name.cmp(&b.name)));
     let metrics = match r.try_get::<Option<f32>>("", "score")? {
         Some(score) => Some(MetricsView {
             freq_30d: r.try_get("", "freq_30d")?,
@@ -184,19 +184,11 @@ pub async fn list(
     if let Some(hi) = q.priority_max {
         bind(hi.into(), " AND i.priority_score <= ?", &mut clause);
     }
-    if let Some(list) = &q.severity {
-        bind(
-            serde_json::json!(list).into(),
-            " AND i.severity IN (SELECT jsonb_array_elements_text(?::jsonb))",
-            &mut clause,
-        );
-    }
-    if let Some(list) = &q.effort {
-        bind(
-            serde_json::json!(list).into(),
-            " AND i.effort IN (SELECT jsonb_array_elements_text(?::jsonb))",
-            &mut clause,
-        );
+    for (list, column) in [(&q.severity, "severity"), (&q.effort, "effort")] {
+        if let Some(list) = list {
+            let sql = format!(" AND i.{column} IN (SELECT jsonb_array_elements_text(?::jsonb))");
+            bind(serde_json::json!(list).into(), &sql, &mut clause);
+        }
     }
     if let Some(list) = &q.segments {
         bind(

@@ -107,9 +107,11 @@ pub(super) async fn write(
     // of losing the link the swap just replaced.
     let placed: Vec<Uuid> = items.iter().map(|i| i.id).collect();
     if refresh::attach_in(&txn, ws, model, attach_threshold, &placed).await? > 0 {
+        // Re-scores with the late arrivals and refreshes the cards.
         refresh::refresh_in(&txn, ws).await?;
+    } else {
+        super::cards::refresh_cards(&txn, ws).await?;
     }
-    super::cards::refresh_cards(&txn, ws).await?;
     txn.commit().await?;
     Ok(count)
 }
