@@ -457,3 +457,13 @@ impl From<PageQuery> for shared::services::Page {
         }
     }
 }
+
+/// Distinguishes an absent field (None) from an explicit null (Some(None)):
+/// `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

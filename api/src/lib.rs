@@ -46,7 +46,7 @@ pub async fn prepare(settings: Arc<Settings>, migrate: bool) -> anyhow::Result<A
         .await
         .context("preparing the default workspace (have migrations run? try --migrate)")?;
     let redis = shared::redis_conn::connect_lazy(&settings.redis).context("redis.url")?;
-    Ok(state_from_parts(settings, db, redis, ws.id))
+    state_from_parts(settings, db, redis, ws.id)
 }
 
 /// Builds the state from existing connections (tests use this with lazy connections).
@@ -55,7 +55,8 @@ pub fn state_from_parts(
     db: sea_orm::DatabaseConnection,
     redis: redis::aio::ConnectionManager,
     default_workspace_id: uuid::Uuid,
-) -> AppState {
+) -> anyhow::Result<AppState> {
+    let ai = shared::ai::AiServices::load(&settings).context("loading ai_config.yaml")?;
     shared::auth::password::set_concurrency(settings.auth.max_concurrent_hashes);
     // With auth disabled no token is ever checked; a random key keeps the type total.
     let secret = settings
@@ -63,7 +64,8 @@ pub fn state_from_parts(
         .jwt_secret
         .clone()
         .unwrap_or_else(|| SecretString::from(uuid::Uuid::new_v4().to_string().repeat(2)));
-    AppState {
+    Ok(AppState {
+        ai: Arc::new(ai),
         keys: TokenKeys::new(&secret, settings.auth.access_token_ttl_secs),
         login_limiter: FailureLimiter::new(
             redis.clone(),
@@ -76,7 +78,7 @@ pub fn state_from_parts(
         redis,
         settings,
         default_workspace_id,
-    }
+    })
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests.

@@ -18,4 +18,6 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub login_limiter: FailureLimiter,
     pub default_workspace_id: Uuid,
+    /// AI configuration and the lazily loaded embedder (ticket scoring, documents).
+    pub ai: Arc<shared::ai::AiServices>,
 }

@@ -50,6 +50,7 @@ mod m20261122_000004_search;
 mod m20261122_000005_trim_indexes;
 mod m20261201_000006_reliability;
 mod m20261201_000007_insight_cards;
+mod m20261202_000008_jira_voc;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_trim_indexes::Migration),
             Box::new(m20261201_000006_reliability::Migration),
             Box::new(m20261201_000007_insight_cards::Migration),
+            Box::new(m20261202_000008_jira_voc::Migration),
         ]
     }
 }

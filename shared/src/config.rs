@@ -30,6 +30,15 @@ pub struct Settings {
     pub ai: AiSettings,
     pub ingest: IngestSettings,
     pub clustering: ClusteringSettings,
+    pub jira: JiraSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JiraSettings {
+    pub similarity_threshold: f32,
+    pub max_matches_per_ticket: usize,
+    pub max_import_rows: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +86,8 @@ pub struct ServerSettings {
     pub cors_origins: Vec<String>,
     pub request_timeout_secs: u64,
     pub body_limit_bytes: usize,
+    /// Where the web UI lives; documents link to its insight pages.
+    pub web_ui_base_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,6 +310,26 @@ impl Settings {
             return Err(ConfigError::new(
                 "server.request_timeout_secs",
                 "must be at least 1",
+            ));
+        }
+        let ui = url::Url::parse(&s.server.web_ui_base_url)
+            .map_err(|e| ConfigError::new("server.web_ui_base_url", e.to_string()))?;
+        if !["http", "https"].contains(&ui.scheme()) {
+            return Err(ConfigError::new(
+                "server.web_ui_base_url",
+                "must be an http(s) URL",
+            ));
+        }
+        if !(0.0..=1.0).contains(&s.jira.similarity_threshold) {
+            return Err(ConfigError::new(
+                "jira.similarity_threshold",
+                "must be between 0 and 1",
+            ));
+        }
+        if s.jira.max_matches_per_ticket == 0 || s.jira.max_import_rows == 0 {
+            return Err(ConfigError::new(
+                "jira.max_matches_per_ticket",
+                "jira.max_matches_per_ticket and jira.max_import_rows must be at least 1",
             ));
         }
         for origin in &s.server.cors_origins {

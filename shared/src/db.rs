@@ -73,3 +73,8 @@ pub async fn create_if_missing(settings: &DatabaseSettings) -> Result<(), DbErr>
     }
     admin.close().await
 }
+
+/// A PostgreSQL statement with positional (`$1`) parameters.
+pub fn statement(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}

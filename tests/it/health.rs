@@ -38,7 +38,7 @@ async fn health_with(db_url: String, redis_url: String) -> (u16, Value, std::tim
     );
     let conn = shared::db::connect_lazy(&settings.database).await.unwrap();
     let redis = shared::redis_conn::connect_lazy(&settings.redis).unwrap();
-    let state = api::state_from_parts(settings, conn, redis, uuid::Uuid::new_v4());
+    let state = api::state_from_parts(settings, conn, redis, uuid::Uuid::new_v4()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(api::serve(listener, state, std::future::pending()));

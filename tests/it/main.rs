@@ -10,6 +10,7 @@ mod embeddings;
 mod errors;
 mod health;
 mod ingest;
+mod jira;
 mod jobs;
 mod openapi;
 mod themes;

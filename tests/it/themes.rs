@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, completion, problem};
 
 async fn demo_app() -> TestApp {
     let app = TestApp::builder()
@@ -516,15 +516,6 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
         .await
         .unwrap();
     assert_eq!(unknown["count"], 0);
-}
-
-/// A chat completion body shaped like OpenAI's.
-fn completion(content: &str) -> Value {
-    json!({
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
-    })
 }
 
 #[tokio::test]

@@ -45,6 +45,7 @@ impl JobRegistry {
             .register(kinds::SYNC, handlers::sync::run)
             .register(kinds::CLUSTER, handlers::cluster::run)
             .register(kinds::RESCORE, handlers::cluster::rescore)
+            .register(kinds::VOC, handlers::voc::run)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

@@ -27,6 +27,8 @@ pub struct AdminConfigOut {
     pub segment_priorities: SegmentPriorities,
     /// How an insight's 0-100 priority is computed.
     pub priority_formula: &'static str,
+    /// How a Jira ticket's 0-100 VOC score is computed, with its weights and bands.
+    pub voc_formula: serde_json::Value,
 }
 
 fn unit(v: f64) -> Result<(), ValidationError> {
@@ -103,6 +105,10 @@ async fn get_config(
         weights,
         segment_priorities,
         priority_formula: PRIORITY_FORMULA,
+        voc_formula: shared::services::jira::voc::formula(
+            state.settings.jira.similarity_threshold,
+            state.settings.jira.max_matches_per_ticket,
+        ),
     }))
 }
 

@@ -19,7 +19,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{PageQuery, ValidJson, ValidPath, ValidQuery, double_option},
     state::AppState,
 };
 
@@ -89,15 +89,6 @@ pub struct CustomerPatchIn {
     #[serde(default, deserialize_with = "double_option")]
     #[schemars(with = "Option<String>")]
     pub email_domain: Option<Option<String>>,
-}
-
-/// Distinguishes an absent field (None) from an explicit null (Some(None)).
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -5,12 +5,15 @@ pub mod api_keys;
 pub mod auth;
 pub mod cluster;
 pub mod customers;
+pub mod documents;
 pub mod feedback;
 pub mod health;
 pub mod ingest;
+pub mod jira;
 pub mod jobs;
 pub mod search;
 pub mod themes;
+pub mod tickets;
 pub mod upload;
 pub mod users;
 
@@ -33,4 +36,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(themes::router())
         .merge(admin::router())
         .merge(search::router())
+        .merge(jira::router())
+        .merge(tickets::router())
+        .merge(documents::router())
 }

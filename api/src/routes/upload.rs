@@ -6,7 +6,6 @@ use aide::axum::{
     ApiRouter,
     routing::{get_with, post_with},
 };
-use std::time::Duration;
 
 use axum::{
     Extension, Json,
@@ -25,7 +24,11 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::Auth, error::ApiError, extract::PreferAsync, state::AppState, timeout::RequestDeadline,
+    auth::Auth,
+    error::ApiError,
+    extract::PreferAsync,
+    state::AppState,
+    timeout::{RequestDeadline, sync_wait},
 };
 
 /// A file that could not be processed.
@@ -132,23 +135,6 @@ fn summary_message(ok: usize, total: usize) -> String {
         format!("Processed {ok}/{total} file(s) successfully")
     }
 }
-
-/// Time the answer may still spend waiting for the files: the configured wait, cut short
-/// so the route's own timeout never fires after the files were committed (a client told
-/// to try again would upload them twice).
-fn sync_wait(state: &AppState, deadline: Option<&RequestDeadline>, prefer_async: bool) -> Duration {
-    if prefer_async {
-        return Duration::ZERO;
-    }
-    let wanted = Duration::from_secs(state.settings.jobs.sync_wait_secs);
-    match deadline {
-        Some(d) => wanted.min(d.remaining().saturating_sub(ANSWER_MARGIN)),
-        None => wanted,
-    }
-}
-
-/// Left for building and sending the answer after the wait.
-const ANSWER_MARGIN: Duration = Duration::from_secs(2);
 
 async fn upload_feedback(
     State(state): State<AppState>,

@@ -42,7 +42,7 @@ const CONTACT: &[&str] = &[
 ];
 const DATE: &[&str] = &["date", "created_at", "timestamp", "created", "submitted_at"];
 
-fn normalise_header(h: &str) -> String {
+pub(crate) fn normalise_header(h: &str) -> String {
     h.trim()
         .trim_start_matches('\u{feff}')
         .to_lowercase()

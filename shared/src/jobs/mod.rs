@@ -24,6 +24,9 @@ pub mod kinds {
     pub const CLUSTER: &str = "cluster";
     /// Re-scores themes after the scoring weights change.
     pub const RESCORE: &str = "rescore";
+    /// Matches a workspace's Jira tickets to its customer insights and scores them (one at
+    /// a time; also queued after every clustering run).
+    pub const VOC: &str = "voc";
 }
 
 /// Status values of `job_runs.status`.

@@ -561,16 +561,18 @@ pub async fn request_embedding(
     Ok(())
 }
 
-/// Workspaces with feedback that has no vector and no embed job created in the last
-/// `quiet` seconds: new rows that arrived just as an embed job finished.
+/// Workspaces with feedback or tickets that have no vector and no embed job created in the
+/// last `quiet` seconds: new rows that arrived just as an embed job finished.
 pub async fn workspaces_needing_embedding(
     db: &impl ConnectionTrait,
     quiet: Duration,
 ) -> Result<Vec<Uuid>, DomainError> {
     let rows = db
         .query_all_raw(raw(
-            "SELECT DISTINCT f.workspace_id FROM feedback f WHERE f.embedding IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.workspace_id = f.workspace_id AND j.kind = 'embed' \
+            "SELECT DISTINCT f.workspace_id FROM \
+                 (SELECT workspace_id FROM feedback WHERE embedding IS NULL \
+                  UNION SELECT workspace_id FROM jira_tickets WHERE embedding IS NULL) f \
+             WHERE NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.workspace_id = f.workspace_id AND j.kind = 'embed' \
                              AND (j.status IN ('queued', 'running') OR j.created_at > now() - make_interval(secs => $1)))",
             vec![quiet.as_secs_f64().into()],
         ))

@@ -120,7 +120,7 @@ impl TestAppBuilder {
             .await
             .expect("creating admin");
         let redis = shared::redis_conn::connect_lazy(&settings.redis).expect("redis url");
-        let state = api::state_from_parts(settings.clone(), conn, redis, ws.id);
+        let state = api::state_from_parts(settings.clone(), conn, redis, ws.id).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding port 0");
@@ -411,4 +411,13 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     );
     assert_eq!(body["request_id"], rid, "request_id must echo x-request-id");
     body
+}
+
+/// An OpenAI chat completion answering `content`, shaped as the vendor's API returns it.
+pub fn completion(content: &str) -> Value {
+    serde_json::json!({
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
+    })
 }

@@ -31,6 +31,8 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     .await?;
     let mut result = serde_json::to_value(summary).unwrap_or_default();
     result["embedded_before_clustering"] = json!(pass.embedded);
+    // Tickets were matched against the themes this run replaced.
+    result["voc_rescore_job"] = json!(super::voc::request_rescore(&ctx, "after clustering").await?);
     Ok(result)
 }
 

@@ -62,9 +62,33 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     } else {
         0
     };
+    // Tickets created or edited since the last pass: embed and score them right away.
+    let tickets = shared::services::jira::embed_pending_tickets(
+        ctx.db(),
+        ws,
+        embedder.as_ref(),
+        ctx.settings().ingest.embed_batch_size,
+        None,
+    )
+    .await?;
+    let ticket_stats = if tickets.is_empty() {
+        None
+    } else {
+        let opts = super::voc::options(&ctx, None, Some(tickets.clone()));
+        let stats = shared::services::jira::scoring::match_and_score(
+            ctx.db(),
+            ws,
+            embedder.as_ref(),
+            &opts,
+        )
+        .await?;
+        Some(super::voc::stats_json(&stats))
+    };
     Ok(json!({
         "model": embedder.model(),
         "embedded": pass.embedded,
+        "tickets_embedded": tickets.len(),
+        "tickets_scored": ticket_stats,
         "attached_to_themes": attached,
         "batches": pass.batches,
         "seconds": started.elapsed().as_secs_f64(),

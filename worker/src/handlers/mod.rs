@@ -6,3 +6,4 @@ pub mod maintenance;
 pub mod process_file;
 pub mod sync;
 pub mod transcribe;
+pub mod voc;

@@ -11,7 +11,7 @@ use crate::DomainError;
 const THEMES_LOCK_CLASS: i32 = 0x7468_656d; // "them"
 
 /// Takes the workspace's themes lock for the rest of `txn`; waits for a holder to commit.
-pub(super) async fn lock_workspace_themes(
+pub(crate) async fn lock_workspace_themes(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<(), DomainError> {

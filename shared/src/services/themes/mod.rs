@@ -21,7 +21,7 @@ use evidence::{evidence, score_drafts};
 use fallback::{InsightText, fallback_insights};
 use llm::improve_with_llm;
 use load::{Customer, Item, load_customers, load_items};
-use lock::lock_workspace_themes;
+pub(crate) use lock::lock_workspace_themes;
 use run::ThemeDraft;
 use store::write;
 

@@ -1,0 +1,138 @@
+//! `/themes/{insight_id}/generate-*`: a PRD and a prototyping prompt for an insight.
+
+use aide::axum::{ApiRouter, routing::get_with};
+use axum::{Json, extract::State};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::services::documents::{
+    self, prd,
+    prototype::{self, PromptMetadata},
+};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidPath, ValidQuery},
+    routes::themes::InsightPath,
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PrdOut {
+    pub prd_markdown: String,
+    pub insight_id: Uuid,
+    /// `llm` (the prd_writer agent) or `fallback` (the deterministic template).
+    pub generated_by: &'static str,
+    /// Why the template was used although an LLM is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+}
+
+async fn generate_prd(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<InsightPath>,
+) -> Result<Json<PrdOut>, ApiError> {
+    let insight = documents::load(&state.db, auth.0.workspace_id, path.insight_id).await?;
+    let doc = prd::generate(
+        &insight,
+        &state.ai.config,
+        &state.settings.server.web_ui_base_url,
+    )
+    .await;
+    Ok(Json(PrdOut {
+        prd_markdown: doc.markdown,
+        insight_id: insight.id,
+        generated_by: doc.generated_by,
+        fallback_reason: doc.fallback_reason,
+    }))
+}
+
+fn valid_type(v: &str) -> Result<(), ValidationError> {
+    if prototype::TYPES.contains(&v) {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("enum");
+        e.message = Some(format!("must be one of {}", prototype::TYPES.join(", ")).into());
+        Err(e)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct PromptQuery {
+    /// ui_component, feature_flow, mvp (default) or technical_poc.
+    #[validate(custom(function = "valid_type"))]
+    #[serde(default = "default_type")]
+    pub prototype_type: String,
+}
+
+fn default_type() -> String {
+    "mvp".into()
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PromptOut {
+    pub prompt: String,
+    /// v0, Bolt or Lovable.
+    pub recommended_tool: &'static str,
+    pub recommendation_reason: &'static str,
+    /// Same text as `recommendation_reason` (the original web UI reads this name).
+    pub reason: &'static str,
+    pub insight_id: Uuid,
+    pub prototype_type: String,
+    pub metadata: PromptMetadata,
+    /// Always `fallback`: the prompt is built from the evidence without an LLM.
+    pub generated_by: &'static str,
+}
+
+async fn generate_prompt(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<InsightPath>,
+    ValidQuery(q): ValidQuery<PromptQuery>,
+) -> Result<Json<PromptOut>, ApiError> {
+    let insight = documents::load(&state.db, auth.0.workspace_id, path.insight_id).await?;
+    let built = prototype::build(&insight, &q.prototype_type);
+    Ok(Json(PromptOut {
+        prompt: built.prompt,
+        recommended_tool: built.recommended_tool,
+        recommendation_reason: built.reason,
+        reason: built.reason,
+        insight_id: insight.id,
+        prototype_type: q.prototype_type,
+        metadata: built.metadata,
+        generated_by: "fallback",
+    }))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/themes/{insight_id}/generate-prd",
+            get_with(generate_prd, |op| {
+                op.summary("Generate a PRD for an insight")
+                    .description(
+                        "A thirteen-section Markdown PRD from the insight's customers (grouped by segment), metrics \
+                         and key quotes (cited by feedback id). Written by the prd_writer agent when an LLM is \
+                         configured and its reply keeps every section, else from the template; `generated_by` says \
+                         which.",
+                    )
+                    .tag("themes")
+            }),
+        )
+        .api_route(
+            "/themes/{insight_id}/generate-ai-prompt",
+            get_with(generate_prompt, |op| {
+                op.summary("Generate a prototyping prompt")
+                    .description(
+                        "A prompt for an AI prototyping tool, the tool that suits the insight (v0, Bolt or Lovable) \
+                         and why, and the integrations named in its quotes.",
+                    )
+                    .tag("themes")
+            }),
+        )
+}

@@ -1,0 +1,116 @@
+//! Everything a document says about an insight, read once: the card (customers, ACV,
+//! feedback count), the theme's label and 30-day frequency, and the key quotes with the
+//! customer behind each. Competitive insights (no theme) load too, without evidence.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{DomainError, db::statement as raw, services::themes::board::CustomerRef};
+
+pub struct DocQuote {
+    pub feedback_id: Uuid,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub customer: Option<CustomerRef>,
+}
+
+pub struct DocInsight {
+    pub id: Uuid,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub impact: String,
+    pub recommendation: String,
+    pub severity: String,
+    pub effort: String,
+    pub priority_score: i32,
+    pub theme_label: Option<String>,
+    pub freq_30d: i32,
+    pub feedback_count: i32,
+    /// Largest ACV first.
+    pub customers: Vec<CustomerRef>,
+    pub total_acv: f64,
+    /// In the insight's chosen order, most relevant first.
+    pub key_quotes: Vec<DocQuote>,
+}
+
+fn customer(v: &Value) -> Option<CustomerRef> {
+    Some(CustomerRef {
+        id: v["id"].as_str()?.parse().ok()?,
+        name: v["name"].as_str()?.to_owned(),
+        segment: v["segment"].as_str()?.to_owned(),
+        acv: v["acv"].as_f64().unwrap_or(0.0),
+    })
+}
+
+pub async fn load(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    insight_id: Uuid,
+) -> Result<DocInsight, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT i.id, i.category, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
+                    i.priority_score, i.feedback_count, i.customers, i.total_acv, i.key_quote_ids, \
+                    t.label AS theme_label, coalesce(m.freq_30d, 0) AS freq_30d \
+             FROM insights i LEFT JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
+             WHERE i.workspace_id = $1 AND i.id = $2",
+            vec![workspace_id.into(), insight_id.into()],
+        ))
+        .await?
+        .ok_or(DomainError::not_found("insight"))?;
+    let customers: Vec<CustomerRef> = row
+        .try_get::<Value>("", "customers")?
+        .as_array()
+        .map(|a| a.iter().filter_map(customer).collect())
+        .unwrap_or_default();
+    let quotes = db
+        .query_all_raw(raw(
+            "SELECT f.id, f.text, f.created_at, c.id AS customer_id, c.name, c.segment, c.acv \
+             FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(id, pos) \
+             JOIN feedback f ON f.id = k.id::uuid LEFT JOIN customers c ON c.id = f.customer_id \
+             WHERE f.workspace_id = $2 ORDER BY k.pos",
+            vec![
+                row.try_get::<Value>("", "key_quote_ids")?.into(),
+                workspace_id.into(),
+            ],
+        ))
+        .await?;
+    let mut key_quotes = Vec::with_capacity(quotes.len());
+    for q in quotes {
+        let customer = match q.try_get::<Option<Uuid>>("", "customer_id")? {
+            Some(id) => Some(CustomerRef {
+                id,
+                name: q.try_get("", "name")?,
+                segment: q.try_get("", "segment")?,
+                acv: q.try_get("", "acv")?,
+            }),
+            None => None,
+        };
+        key_quotes.push(DocQuote {
+            feedback_id: q.try_get("", "id")?,
+            text: q.try_get("", "text")?,
+            created_at: q.try_get("", "created_at")?,
+            customer,
+        });
+    }
+    Ok(DocInsight {
+        id: row.try_get("", "id")?,
+        category: row.try_get("", "category")?,
+        title: row.try_get("", "title")?,
+        description: row.try_get("", "description")?,
+        impact: row.try_get("", "impact")?,
+        recommendation: row.try_get("", "recommendation")?,
+        severity: row.try_get("", "severity")?,
+        effort: row.try_get("", "effort")?,
+        priority_score: row.try_get("", "priority_score")?,
+        theme_label: row.try_get("", "theme_label")?,
+        freq_30d: row.try_get("", "freq_30d")?,
+        feedback_count: row.try_get("", "feedback_count")?,
+        customers,
+        total_acv: row.try_get("", "total_acv")?,
+        key_quotes,
+    })
+}
