@@ -43,8 +43,10 @@ pub fn base() -> OpenApi {
             ("customers", "Accounts, ACV and segments"),
             ("clustering", "Grouping feedback into themes"),
             ("themes", "Insights and their evidence"),
-            ("admin", "Scoring weights"),
+            ("admin", "Scoring weights and formulas"),
             ("search", "Full-text search"),
+            ("jira", "Roadmap tickets scored by the customer evidence behind them"),
+            ("tickets", "Ticket artifacts: themes, quotes and a PRD outline"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

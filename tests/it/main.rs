@@ -6,6 +6,7 @@ mod harness;
 mod api_keys;
 mod auth;
 mod config;
+mod documents;
 mod embeddings;
 mod errors;
 mod health;

@@ -1,0 +1,336 @@
+//! PRDs and prototyping prompts generated from insights: the template for every kind of
+//! insight, and the prd_writer agent through a fake OpenAI server.
+
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+use worker::JobRegistry;
+
+use crate::harness::{TestApp, completion, problem};
+
+const SECTIONS: [&str; 13] = [
+    "Problem & Goal",
+    "Who",
+    "Voice of Customer",
+    "Hypothesis",
+    "Use cases",
+    "Solution",
+    "Scope",
+    "Acceptance criteria",
+    "Success metrics",
+    "Experiment plan",
+    "GTM",
+    "Dependencies & risks",
+    "Open questions",
+];
+
+async fn clustered(app: &TestApp) {
+    app.load_demo().await;
+    app.wait_all_embedded(Duration::from_secs(60)).await;
+    let run: Value = app
+        .http
+        .post(app.url("/cluster/run"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = app
+        .wait_job(
+            run["task_id"].as_str().unwrap().parse().unwrap(),
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(job.status, "completed");
+}
+
+async fn json_ok(app: &TestApp, path: &str) -> Value {
+    let res = app.get(path, &app.admin_token).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+/// The board's insight whose customers span the most segments.
+async fn mixed_segment_insight(app: &TestApp) -> Value {
+    let board = json_ok(app, "/themes?limit=100").await;
+    board
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|i| {
+            let mut segs: Vec<String> = i["customers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["segment"].as_str().unwrap().to_owned())
+                .collect();
+            segs.sort();
+            segs.dedup();
+            (segs.len(), i["customers"].as_array().unwrap().len())
+        })
+        .unwrap()
+        .clone()
+}
+
+fn headings(md: &str) -> Vec<&str> {
+    md.lines().filter_map(|l| l.strip_prefix("## ")).collect()
+}
+
+async fn insert_insight(app: &TestApp, category: &str, title: &str) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    app.db()
+        .execute_unprepared(&format!(
+            "INSERT INTO insights (id, workspace_id, theme_id, category, title, description, impact, recommendation, \
+             severity, effort, priority_score, generated_by) VALUES ('{id}', '{}', NULL, '{category}', '{title}', '', '', '', \
+             'medium', 'low', 50, 'fallback')",
+            app.workspace_id
+        ))
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
+    let app = TestApp::builder()
+        .env(
+            "PRODUCK__SERVER__WEB_UI_BASE_URL",
+            "https://app.example.com/",
+        )
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    clustered(&app).await;
+    let insight = mixed_segment_insight(&app).await;
+    let id = insight["id"].as_str().unwrap();
+    let segments: Vec<&str> = insight["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["segment"].as_str().unwrap())
+        .collect();
+    assert!(
+        ["ENT", "MM", "SMB"].iter().all(|s| segments.contains(s)),
+        "the demo has a theme with every segment: {insight}"
+    );
+
+    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(prd["insight_id"], id);
+    assert_eq!(prd["generated_by"], "fallback");
+    let md = prd["prd_markdown"].as_str().unwrap();
+    assert_eq!(headings(md), SECTIONS.to_vec(), "{md}");
+    assert!(md.starts_with(&format!("# {}\n", insight["title"].as_str().unwrap())));
+    assert!(md.contains(&format!("*Priority: {}/100*", insight["priority_score"])));
+    let customers = insight["customers"].as_array().unwrap().len();
+    assert!(
+        md.contains(&format!("**TL;DR**: {customers} customers (")),
+        "{md}"
+    );
+    // Customers grouped by segment, ENT first, with their ACV.
+    let ent = md.find(" ENT ($").expect("ENT group");
+    let mm = md.find(" MM ($").expect("MM group");
+    let smb = md.find(" SMB ($").expect("SMB group");
+    assert!(ent < mm && mm < smb, "{md}");
+    // Quotes cite the feedback they come from; the link uses the configured web UI.
+    let detail = json_ok(&app, &format!("/themes/{id}")).await;
+    let quote_id = detail["key_quotes"][0]["id"].as_str().unwrap();
+    assert!(md.contains(quote_id), "quotes cite feedback ids: {md}");
+    assert!(
+        md.contains(&format!("(https://app.example.com/insights/{id})")),
+        "{md}"
+    );
+    assert!(!md.contains("localhost:3000"));
+
+    let prompt = json_ok(&app, &format!("/themes/{id}/generate-ai-prompt")).await;
+    assert_eq!(
+        prompt["recommended_tool"], "Lovable",
+        "ENT customers call for a production MVP"
+    );
+    assert_eq!(prompt["reason"], prompt["recommendation_reason"]);
+    assert_eq!(prompt["metadata"]["has_enterprise_customers"], true);
+    assert_eq!(prompt["metadata"]["total_customers"], customers);
+    assert!(
+        prompt["metadata"]["total_acv"]
+            .as_str()
+            .unwrap()
+            .starts_with('$')
+    );
+    let integrations: Vec<String> =
+        serde_json::from_value(prompt["metadata"]["integrations"].clone()).unwrap();
+    let mut sorted = integrations.clone();
+    sorted.sort();
+    assert_eq!(integrations, sorted);
+    let text = prompt["prompt"].as_str().unwrap();
+    for section in [
+        "## Context",
+        "## User Problem",
+        "## Customer Evidence",
+        "## Requirements",
+        "## Design Constraints",
+        "## Success Criteria",
+        "## Recommended Approach",
+        "## Next Steps",
+    ] {
+        assert!(text.contains(section), "{section}: {text}");
+    }
+    assert!(text.contains("functional end-to-end MVP"));
+    let ui = json_ok(
+        &app,
+        &format!("/themes/{id}/generate-ai-prompt?prototype_type=ui_component"),
+    )
+    .await;
+    assert_eq!(ui["recommended_tool"], "v0");
+    let poc = json_ok(
+        &app,
+        &format!("/themes/{id}/generate-ai-prompt?prototype_type=technical_poc"),
+    )
+    .await;
+    assert_eq!(poc["recommended_tool"], "Bolt");
+    problem(
+        app.get(
+            &format!("/themes/{id}/generate-ai-prompt?prototype_type=slides"),
+            &app.admin_token,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    // An insight without customers and a competitive insight render too.
+    for category in ["customer_feedback", "competitive_intel"] {
+        let bare = insert_insight(&app, category, "Rival ships offline mode").await;
+        let prd = json_ok(&app, &format!("/themes/{bare}/generate-prd")).await;
+        let md = prd["prd_markdown"].as_str().unwrap();
+        assert_eq!(headings(md), SECTIONS.to_vec(), "{category}: {md}");
+        assert!(
+            md.contains("0 customers ($0)") && md.contains("No segment data"),
+            "{md}"
+        );
+        let prompt = json_ok(&app, &format!("/themes/{bare}/generate-ai-prompt")).await;
+        assert_eq!(
+            prompt["recommended_tool"], "Bolt",
+            "medium severity, no ENT: {prompt}"
+        );
+        assert_eq!(prompt["metadata"]["integrations"], serde_json::json!([]));
+    }
+
+    // Unknown insights and other workspaces' insights are 404.
+    let missing = uuid::Uuid::new_v4();
+    problem(
+        app.get(&format!("/themes/{missing}/generate-prd"), &app.admin_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let (_, other) = app.other_workspace().await;
+    problem(
+        app.get(&format!("/themes/{id}/generate-prd"), &other).await,
+        404,
+        "not_found",
+    )
+    .await;
+    problem(
+        app.get(&format!("/themes/{id}/generate-ai-prompt"), &other)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
+    use wiremock::{
+        Mock, MockServer, ResponseTemplate,
+        matchers::{body_string_contains, method, path},
+    };
+    let server = MockServer::start().await;
+    let full = format!(
+        "```markdown\n# Better PRD\n\n{}\n```",
+        SECTIONS
+            .iter()
+            .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
+            .collect::<String>()
+    );
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
+        .mount(&server)
+        .await;
+    let fake = format!(
+        "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
+        server.uri()
+    );
+    let model_dir = format!(
+        "  model_dir: {}",
+        crate::harness::repo_path("models/all-MiniLM-L6-v2")
+    );
+    let config = crate::harness::ai_config_with(&[
+        ("providers: {}", &fake),
+        (
+            "  prd_writer:\n    provider: null",
+            "  prd_writer:\n    provider: fake",
+        ),
+        ("  model_dir: models/all-MiniLM-L6-v2", &model_dir),
+    ]);
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    clustered(&app).await;
+    let insight = mixed_segment_insight(&app).await;
+    let id = insight["id"].as_str().unwrap();
+
+    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(prd["generated_by"], "llm", "{prd}");
+    let md = prd["prd_markdown"].as_str().unwrap();
+    assert!(
+        md.starts_with("# Better PRD") && !md.contains("```"),
+        "{md}"
+    );
+    assert!(prd.get("fallback_reason").is_none());
+    // The model was given the evidence and the template to keep.
+    let requests = server.received_requests().await.unwrap();
+    let sent: Value = serde_json::from_slice(&requests.last().unwrap().body).unwrap();
+    let user = sent["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("## Voice of Customer") && user.contains(insight["title"].as_str().unwrap())
+    );
+
+    // A reply that drops sections is not used.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("PRD"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion("# Short\n\n## Problem & Goal\n\nToo short.\n")),
+        )
+        .mount(&server)
+        .await;
+    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(prd["generated_by"], "fallback");
+    let reason = prd["fallback_reason"].as_str().unwrap();
+    assert!(reason.contains("Open questions"), "{reason}");
+    assert_eq!(
+        headings(prd["prd_markdown"].as_str().unwrap()),
+        SECTIONS.to_vec()
+    );
+
+    // A provider that fails falls back too, without leaking the error.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})))
+        .mount(&server)
+        .await;
+    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(prd["generated_by"], "fallback");
+    assert!(!prd["fallback_reason"].as_str().unwrap().contains("sk-boom"));
+}
