@@ -132,7 +132,7 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
         voc.push('\n');
     }
     voc.push_str(&format!(
-        "\n[All evidence for this insight]({}/insights/{})\n",
+        "[All evidence for this insight]({}/insights/{})\n",
         web_ui_base_url.trim_end_matches('/'),
         insight.id
     ));

@@ -57,6 +57,10 @@ pub fn integrations(insight: &DocInsight) -> Vec<String> {
         .filter(|(needle, _)| quotes.iter().any(|q| q.contains(needle)))
         .map(|(_, name)| (*name).to_owned())
         .collect();
+    // "Microsoft Teams" also contains "teams": name it once.
+    if found.iter().any(|f| f == "Microsoft Teams") {
+        found.retain(|f| f != "Teams");
+    }
     found.sort();
     found
 }
@@ -196,5 +200,86 @@ pub fn build(insight: &DocInsight, kind: &str) -> PrototypePrompt {
             has_enterprise_customers: enterprise,
             integrations: found,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::{documents::DocQuote, themes::board::CustomerRef};
+
+    fn insight(quotes: &[&str], customers: &[(&str, f64)], severity: &str) -> DocInsight {
+        DocInsight {
+            id: uuid::Uuid::nil(),
+            category: "customer_feedback".into(),
+            title: "T".into(),
+            description: String::new(),
+            impact: String::new(),
+            recommendation: String::new(),
+            severity: severity.into(),
+            effort: "medium".into(),
+            priority_score: 50,
+            theme_label: None,
+            freq_30d: 0,
+            feedback_count: 0,
+            customers: customers
+                .iter()
+                .map(|(seg, acv)| CustomerRef {
+                    id: uuid::Uuid::new_v4(),
+                    name: format!("{seg} co"),
+                    segment: (*seg).into(),
+                    acv: *acv,
+                })
+                .collect(),
+            total_acv: customers.iter().map(|(_, a)| a).sum(),
+            key_quotes: quotes
+                .iter()
+                .map(|q| DocQuote {
+                    feedback_id: uuid::Uuid::new_v4(),
+                    text: (*q).into(),
+                    created_at: chrono::Utc::now(),
+                    customer: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn integrations_are_found_once_and_sorted() {
+        let i = insight(
+            &[
+                "Post it to Slack and Microsoft Teams",
+                "sync with Salesforce",
+                "no tools",
+                "and Jira",
+            ],
+            &[],
+            "low",
+        );
+        assert_eq!(
+            integrations(&i),
+            vec!["Microsoft Teams", "Salesforce", "Slack"],
+            "only the top three quotes"
+        );
+    }
+
+    #[test]
+    fn the_tool_follows_type_then_value_then_severity() {
+        let small = insight(&[], &[("SMB", 10_000.0)], "medium");
+        assert_eq!(recommend("ui_component", &small).0, "v0");
+        assert_eq!(recommend("technical_poc", &small).0, "Bolt");
+        assert_eq!(recommend("mvp", &small).0, "Bolt");
+        assert_eq!(
+            recommend("mvp", &insight(&[], &[("SMB", 10_000.0)], "high")).0,
+            "Lovable"
+        );
+        assert_eq!(
+            recommend("feature_flow", &insight(&[], &[("MM", 600_000.0)], "low")).0,
+            "Lovable"
+        );
+        assert_eq!(
+            recommend("mvp", &insight(&[], &[("ENT", 1.0)], "low")).1,
+            "High-value feature for Enterprise accounts requires production-quality MVP"
+        );
     }
 }
