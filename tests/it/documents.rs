@@ -28,23 +28,7 @@ const SECTIONS: [&str; 13] = [
 async fn clustered(app: &TestApp) {
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
-    let run: Value = app
-        .http
-        .post(app.url("/cluster/run"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = app
-        .wait_job(
-            run["task_id"].as_str().unwrap().parse().unwrap(),
-            Duration::from_secs(60),
-        )
-        .await;
-    assert_eq!(job.status, "completed");
+    app.cluster().await;
 }
 
 async fn json_ok(app: &TestApp, path: &str) -> Value {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::auth::Role;
-use worker::JobRegistry;
 
 use crate::harness::{TestApp, problem};
 
@@ -35,16 +34,8 @@ fn ticket(key: &str, title: &str, description: &str) -> Value {
 
 /// The demo data clustered, with a worker running every product job.
 async fn clustered_demo() -> TestApp {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
-    app.load_demo().await;
-    app.wait_all_embedded(Duration::from_secs(60)).await;
-    let run = ok_json(post_empty(&app, "/cluster/run").await).await;
-    let id = run["task_id"].as_str().unwrap().parse().unwrap();
-    let job = app.wait_job(id, Duration::from_secs(60)).await;
-    assert_eq!(job.status, "completed", "{job:?}");
+    let app = TestApp::demo().await;
+    app.cluster().await;
     app
 }
 
@@ -230,7 +221,7 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
         "HIGH before MEDIUM"
     );
     let scored_only = ok_json(
-        app.get("/jira/tickets?min_voc_score=0", &app.admin_token)
+        app.get("/jira/tickets?min_voc_score=0.5", &app.admin_token)
             .await,
     )
     .await;
@@ -238,6 +229,16 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
         scored_only,
         json!([]),
         "a score filter keeps only scored tickets"
+    );
+    let everything = ok_json(
+        app.get("/jira/tickets?min_voc_score=0", &app.admin_token)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        everything.as_array().unwrap().len(),
+        3,
+        "0 filters nothing, as in the original"
     );
 
     // Update and delete, by key in any case.

@@ -6,38 +6,6 @@ use worker::JobRegistry;
 
 use crate::harness::{TestApp, completion, problem};
 
-async fn demo_app() -> TestApp {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
-    app.load_demo().await;
-    app.wait_all_embedded(Duration::from_secs(60)).await;
-    app
-}
-
-async fn cluster(app: &TestApp) -> Value {
-    let run: Value = app
-        .http
-        .post(app.url("/cluster/run"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(run["status"], "accepted", "{run}");
-    let id: uuid::Uuid = run["task_id"].as_str().unwrap().parse().unwrap();
-    let job = app.wait_job(id, Duration::from_secs(60)).await;
-    assert_eq!(job.status, "completed", "{job:?}");
-    app.get("/cluster/status", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 /// A new account asking for what the demo's SSO theme is about.
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
 
@@ -49,7 +17,7 @@ async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
-    let app = demo_app().await;
+    let app = TestApp::demo().await;
     let idle: Value = app
         .get("/cluster/status", &app.admin_token)
         .await
@@ -57,7 +25,7 @@ async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
         .await
         .unwrap();
     assert_eq!(idle["status"], "idle");
-    let status = cluster(&app).await;
+    let status = app.cluster().await;
     assert_eq!(status["status"], "completed");
     assert!(status["coverage"].as_f64().unwrap() >= 0.8, "{status}");
     let list = themes(&app, "?limit=100").await;
@@ -136,7 +104,7 @@ async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
         .iter()
         .map(|t| t["id"].as_str().unwrap().to_owned())
         .collect();
-    cluster(&app).await;
+    app.cluster().await;
     let after: BTreeSet<String> = themes(&app, "?limit=100")
         .await
         .iter()
@@ -152,7 +120,7 @@ async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
 
 #[tokio::test]
 async fn concurrent_runs_start_one_job() {
-    let app = demo_app().await;
+    let app = TestApp::demo().await;
     let post = || {
         app.http
             .post(app.url("/cluster/run"))
@@ -210,8 +178,8 @@ async fn too_little_feedback_leaves_themes_untouched() {
 
 #[tokio::test]
 async fn weights_are_validated_persisted_and_rescore() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     let config: Value = app
         .get("/admin/config", &app.admin_token)
         .await
@@ -315,8 +283,8 @@ async fn weights_are_validated_persisted_and_rescore() {
 
 #[tokio::test]
 async fn theme_queries_are_validated_filtered_and_scoped() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     for bad in [
         "?sort_by=popularity",
         "?filter=hot",
@@ -433,8 +401,8 @@ async fn counts_of(app: &TestApp, filter: &str) -> usize {
 
 #[tokio::test]
 async fn search_and_customer_views_cover_feedback_and_insights() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     let hits: Vec<Value> = app
         .get("/search?q=saml%20sso&limit=10", &app.admin_token)
         .await
@@ -597,7 +565,7 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         .await;
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
-    cluster(&app).await;
+    app.cluster().await;
     let list = themes(&app, "?limit=100").await;
     assert!(
         list.iter()
@@ -638,8 +606,8 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
 
 #[tokio::test]
 async fn new_feedback_joins_its_theme_between_runs() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     let find_sso = |list: &[Value]| {
         list.iter()
             .find(|t| t["keywords"].to_string().contains("saml"))
@@ -688,7 +656,7 @@ async fn a_run_right_after_an_ingest_embeds_first_and_clusters_everything() {
         pending > 0,
         "the demo must still be unembedded for this test to mean anything"
     );
-    let status = cluster(&app).await;
+    let status = app.cluster().await;
     let id: uuid::Uuid = status["task_id"].as_str().unwrap().parse().unwrap();
     let job = shared::services::jobs::get(app.db(), app.workspace_id, id)
         .await
@@ -705,8 +673,8 @@ async fn a_run_right_after_an_ingest_embeds_first_and_clusters_everything() {
 
 #[tokio::test]
 async fn offline_insights_read_like_an_analyst_wrote_them() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     let list = themes(&app, "?limit=100").await;
     let mut titles = BTreeSet::new();
     for t in &list {
@@ -778,7 +746,7 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
         .await;
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
-    cluster(&app).await;
+    app.cluster().await;
     let (db, ws, model) = (app.db(), app.workspace_id, "all-MiniLM-L6-v2");
     let threshold = app.settings.clustering.attach_threshold;
     let cancel = CancelFlag::new();
@@ -875,8 +843,8 @@ async fn assert_cards_fresh(app: &TestApp, after: &str) {
 
 #[tokio::test]
 async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() {
-    let app = demo_app().await;
-    cluster(&app).await;
+    let app = TestApp::demo().await;
+    app.cluster().await;
     assert_cards_fresh(&app, "clustering").await;
 
     // Attaching new feedback (with a new customer) between runs.

@@ -240,7 +240,7 @@ pub struct TicketListQuery {
     /// OPEN, IN_PROGRESS, DONE, CLOSED or BACKLOG (any case).
     #[validate(custom(function = "valid_status"))]
     pub status: Option<String>,
-    /// Only scored tickets with at least this VOC score (0-100).
+    /// Only scored tickets with at least this VOC score (0-100); 0 lists every ticket.
     #[validate(range(min = 0.0, max = 100.0))]
     pub min_voc_score: Option<f64>,
     /// voc_score (default, unscored last), created_at (newest first) or priority (HIGHEST first).
@@ -484,20 +484,6 @@ pub struct VocOut {
     pub insights_compared: usize,
 }
 
-fn score_options(
-    state: &AppState,
-    threshold: Option<f32>,
-    only: Option<Vec<Uuid>>,
-) -> ScoreOptions {
-    ScoreOptions {
-        threshold,
-        default_threshold: state.settings.jira.similarity_threshold,
-        max_matches: state.settings.jira.max_matches_per_ticket,
-        only,
-        embed_batch: state.settings.ingest.embed_batch_size,
-    }
-}
-
 async fn calculate_voc(
     State(state): State<AppState>,
     auth: Auth,
@@ -513,7 +499,11 @@ async fn calculate_voc(
             "the embedding model is unavailable; try again shortly",
         )
     })?;
-    let opts = score_options(&state, q.similarity_threshold, Some(vec![ticket.id]));
+    let opts = ScoreOptions::from_settings(
+        &state.settings,
+        q.similarity_threshold,
+        Some(vec![ticket.id]),
+    );
     let stats = match_and_score(&state.db, p.workspace_id, embedder.as_ref(), &opts).await?;
     let ticket = tickets::get_by_key(&state.db, p.workspace_id, &ticket.jira_key).await?;
     let view = views::one(&state.db, ticket).await?;
@@ -531,34 +521,11 @@ pub struct CalculateAllOut {
     /// "VOC scoring completed", or "VOC scoring is running" with 202.
     pub message: String,
     /// Null while the job is still running.
-    pub stats: Option<ScoreStatsOut>,
+    pub stats: Option<ScoreStats>,
     /// The scoring job; poll `GET /jobs/{task_id}`.
     pub task_id: Uuid,
     /// completed, queued or running.
     pub status: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
-pub struct ScoreStatsOut {
-    pub tickets_processed: usize,
-    pub scores_calculated: usize,
-    pub avg_voc_score: f64,
-    pub tickets_embedded: usize,
-    pub matches_proposed: usize,
-    pub insights_compared: usize,
-}
-
-impl From<ScoreStats> for ScoreStatsOut {
-    fn from(s: ScoreStats) -> Self {
-        Self {
-            tickets_processed: s.tickets_processed,
-            scores_calculated: s.scores_calculated,
-            avg_voc_score: s.avg_voc_score,
-            tickets_embedded: s.tickets_embedded,
-            matches_proposed: s.matches_proposed,
-            insights_compared: s.insights_compared,
-        }
-    }
 }
 
 async fn calculate_all_voc(
@@ -594,7 +561,7 @@ async fn calculate_all_voc(
     match job.status.as_str() {
         status::COMPLETED => {
             let result = job.result.clone().unwrap_or_default();
-            let stats: Option<ScoreStatsOut> = serde_json::from_value(result["stats"].clone()).ok();
+            let stats: Option<ScoreStats> = serde_json::from_value(result["stats"].clone()).ok();
             Ok(Json(CalculateAllOut {
                 message: "VOC scoring completed".into(),
                 stats,

@@ -172,6 +172,45 @@ impl TestApp {
         Self::builder().spawn().await
     }
 
+    /// The demo data set loaded and embedded, with one worker running every product job.
+    pub async fn demo() -> TestApp {
+        let app = Self::builder()
+            .workers(1, JobRegistry::production())
+            .spawn()
+            .await;
+        app.load_demo().await;
+        app.wait_all_embedded(Duration::from_secs(60)).await;
+        app
+    }
+
+    /// Runs clustering through `POST /cluster/run`, waits for it to complete and returns
+    /// `GET /cluster/status`.
+    pub async fn cluster(&self) -> Value {
+        let run: Value = self
+            .http
+            .post(self.url("/cluster/run"))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("cluster request")
+            .json()
+            .await
+            .expect("cluster answer");
+        assert_eq!(run["status"], "accepted", "{run}");
+        let id: Uuid = run["task_id"]
+            .as_str()
+            .expect("task id")
+            .parse()
+            .expect("uuid");
+        let job = self.wait_job(id, Duration::from_secs(60)).await;
+        assert_eq!(job.status, "completed", "{job:?}");
+        self.get("/cluster/status", &self.admin_token)
+            .await
+            .json()
+            .await
+            .expect("cluster status")
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
     }

@@ -74,7 +74,11 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let ticket_stats = if tickets.is_empty() {
         None
     } else {
-        let opts = super::voc::options(&ctx, None, Some(tickets.clone()));
+        let opts = shared::services::jira::scoring::ScoreOptions::from_settings(
+            ctx.settings(),
+            None,
+            Some(tickets.clone()),
+        );
         let stats = shared::services::jira::scoring::match_and_score(
             ctx.db(),
             ws,

@@ -10,22 +10,6 @@ use uuid::Uuid;
 
 use crate::{JobContext, JobError};
 
-/// The options for this workspace's settings; `only` narrows to some tickets.
-pub(crate) fn options(
-    ctx: &JobContext,
-    threshold: Option<f32>,
-    only: Option<Vec<Uuid>>,
-) -> ScoreOptions {
-    let s = ctx.settings();
-    ScoreOptions {
-        threshold,
-        default_threshold: s.jira.similarity_threshold,
-        max_matches: s.jira.max_matches_per_ticket,
-        only,
-        embed_batch: s.ingest.embed_batch_size,
-    }
-}
-
 pub(crate) fn stats_json(stats: &ScoreStats) -> Value {
     serde_json::to_value(stats).unwrap_or_default()
 }
@@ -43,7 +27,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         ctx.db(),
         ws,
         embedder.as_ref(),
-        &options(&ctx, threshold, None),
+        &ScoreOptions::from_settings(ctx.settings(), threshold, None),
     )
     .await?;
     let mut out = json!({

@@ -35,7 +35,25 @@ pub struct ScoreOptions {
     pub embed_batch: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+impl ScoreOptions {
+    /// The configured defaults; `threshold` overrides, `only` narrows to some tickets.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        threshold: Option<f32>,
+        only: Option<Vec<Uuid>>,
+    ) -> Self {
+        Self {
+            threshold,
+            default_threshold: settings.jira.similarity_threshold,
+            max_matches: settings.jira.max_matches_per_ticket,
+            only,
+            embed_batch: settings.ingest.embed_batch_size,
+        }
+    }
+}
+
+/// What a scoring run did.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScoreStats {
     pub tickets_processed: usize,
     pub scores_calculated: usize,

@@ -216,7 +216,8 @@ pub async fn find_by_key(
 #[derive(Debug, Clone)]
 pub struct TicketQuery {
     pub status: Option<Status>,
-    /// Only scored tickets at or above this VOC score.
+    /// Only scored tickets at or above this VOC score; 0 filters nothing (as the original
+    /// web UI expects from its slider's resting position).
     pub min_voc_score: Option<f64>,
     /// voc_score (highest first, unscored last), created_at (newest first) or priority
     /// (HIGHEST first); ties by key.
@@ -235,7 +236,7 @@ pub async fn list(
         values.push(status.as_str().into());
         clause.push_str(&format!(" AND t.status = ${}", values.len()));
     }
-    if let Some(min) = q.min_voc_score {
+    if let Some(min) = q.min_voc_score.filter(|m| *m > 0.0) {
         values.push(min.into());
         clause.push_str(&format!(" AND s.voc_score >= ${}", values.len()));
     }
