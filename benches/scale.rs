@@ -327,6 +327,7 @@ async fn main() {
             ("/themes/filter-counts", ">= 3000 req/s, p99 < 25 ms"),
             ("/feedback?limit=100", ">= 1500 req/s"),
             ("/search?q=card", "p95 < 50 ms"),
+            ("/auth/me", "- (authentication alone)"),
             ("/healthz", "-"),
         ] {
             let (r, driver) = load(&app, path, seconds).await;
