@@ -47,6 +47,7 @@ pub fn base() -> OpenApi {
             ("search", "Full-text search"),
             ("jira", "Roadmap tickets scored by the customer evidence behind them"),
             ("tickets", "Ticket artifacts: themes, quotes and a PRD outline"),
+            ("chat", "The PM copilot and its conversations"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

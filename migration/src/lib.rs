@@ -51,6 +51,7 @@ mod m20261122_000005_trim_indexes;
 mod m20261201_000006_reliability;
 mod m20261201_000007_insight_cards;
 mod m20261202_000008_jira_voc;
+mod m20261202_000009_chat;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_reliability::Migration),
             Box::new(m20261201_000007_insight_cards::Migration),
             Box::new(m20261202_000008_jira_voc::Migration),
+            Box::new(m20261202_000009_chat::Migration),
         ]
     }
 }

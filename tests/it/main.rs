@@ -5,6 +5,7 @@ mod harness;
 
 mod api_keys;
 mod auth;
+mod chat;
 mod config;
 mod documents;
 mod embeddings;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod chat;
 pub mod cluster;
 pub mod customers;
 pub mod documents;
@@ -39,4 +40,5 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(jira::router())
         .merge(tickets::router())
         .merge(documents::router())
+        .merge(chat::router())
 }

@@ -2,6 +2,7 @@
 //! Callers validate what comes back and fall back to their deterministic path on any error.
 
 use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
     CreateChatCompletionRequestArgs,
 };
@@ -17,27 +18,68 @@ pub fn configured<'a>(ai: &'a AiConfig, agent: &str) -> Option<&'a Agent> {
 
 /// Sends the agent's prompt and `user` text; returns the reply text.
 pub async fn complete(ai: &AiConfig, agent_name: &str, user: &str) -> Result<String, AiError> {
+    Ok(converse(ai, agent_name, &[], user).await?.text)
+}
+
+/// A model's answer and the tokens it cost.
+pub struct Reply {
+    pub text: String,
+    pub tokens: u32,
+    pub model: String,
+}
+
+/// Who said an earlier turn of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    User,
+    Assistant,
+}
+
+/// The agent's prompt, earlier turns (oldest first), then `user`.
+pub async fn converse(
+    ai: &AiConfig,
+    agent_name: &str,
+    history: &[(Turn, String)],
+    user: &str,
+) -> Result<Reply, AiError> {
     let agent = configured(ai, agent_name)
         .ok_or_else(|| AiError::Permanent(format!("agent {agent_name} has no provider")))?;
     let provider = openai::provider(ai, agent.provider.as_deref().unwrap_or_default())?;
     let client = openai::client(provider);
     let bad = |e: async_openai::error::OpenAIError| AiError::Permanent(e.to_string());
+    let mut messages: Vec<ChatCompletionRequestMessage> = vec![
+        ChatCompletionRequestSystemMessageArgs::default()
+            .content(agent.prompt.clone())
+            .build()
+            .map_err(bad)?
+            .into(),
+    ];
+    for (turn, content) in history {
+        messages.push(match turn {
+            Turn::User => ChatCompletionRequestUserMessageArgs::default()
+                .content(content.clone())
+                .build()
+                .map_err(bad)?
+                .into(),
+            Turn::Assistant => ChatCompletionRequestAssistantMessageArgs::default()
+                .content(content.clone())
+                .build()
+                .map_err(bad)?
+                .into(),
+        });
+    }
+    messages.push(
+        ChatCompletionRequestUserMessageArgs::default()
+            .content(user.to_owned())
+            .build()
+            .map_err(bad)?
+            .into(),
+    );
     let request = CreateChatCompletionRequestArgs::default()
         .model(agent.model.clone())
         .temperature(agent.temperature)
         .max_completion_tokens(agent.max_tokens)
-        .messages([
-            ChatCompletionRequestSystemMessageArgs::default()
-                .content(agent.prompt.clone())
-                .build()
-                .map_err(bad)?
-                .into(),
-            ChatCompletionRequestUserMessageArgs::default()
-                .content(user.to_owned())
-                .build()
-                .map_err(bad)?
-                .into(),
-        ])
+        .messages(messages)
         .build()
         .map_err(bad)?;
     let started = std::time::Instant::now();
@@ -46,6 +88,7 @@ pub async fn complete(ai: &AiConfig, agent_name: &str, user: &str) -> Result<Str
         .create(request)
         .await
         .map_err(openai::classify)?;
+    let tokens = response.usage.as_ref().map(|u| u.total_tokens).unwrap_or(0);
     let text = response
         .choices
         .into_iter()
@@ -55,11 +98,15 @@ pub async fn complete(ai: &AiConfig, agent_name: &str, user: &str) -> Result<Str
     tracing::info!(
         agent = agent_name,
         model = %agent.model,
-        tokens = response.usage.map(|u| u.total_tokens).unwrap_or(0),
+        tokens,
         ms = started.elapsed().as_millis() as u64,
         "llm call"
     );
-    Ok(text)
+    Ok(Reply {
+        text,
+        tokens,
+        model: agent.model.clone(),
+    })
 }
 
 /// The first JSON object in a reply (models sometimes wrap it in prose or code fences).

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod bootstrap;
+pub mod chat;
 pub mod customers;
 pub mod demo;
 pub mod documents;

@@ -13,7 +13,7 @@ use super::raw;
 use crate::{DomainError, entities::feedback, services::Page};
 
 /// Evidence behind a theme.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MetricsView {
     /// Distinct accounts in the last 30 / 90 days.
     pub freq_30d: i32,
@@ -38,7 +38,7 @@ pub struct CustomerRef {
 }
 
 /// An insight and the evidence behind it.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct InsightView {
     pub id: Uuid,
     pub theme_id: Option<Uuid>,

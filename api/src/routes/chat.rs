@@ -1,0 +1,400 @@
+//! `/chat` and `/conversations`: the PM copilot, its answers grounded in the workspace's
+//! insights and feedback with citations, kept in conversations per caller.
+
+use std::convert::Infallible;
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, Sse},
+    },
+};
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::{
+    DomainError,
+    ai::chat::Turn,
+    services::chat::{
+        self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
+        conversations::{self, Conversation, Message},
+    },
+};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidJson, ValidPath, ValidQuery},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryTurn {
+    /// user or assistant.
+    #[validate(custom(function = "valid_role"))]
+    pub role: String,
+    #[validate(length(max = 20000))]
+    pub content: String,
+}
+
+fn valid_role(v: &str) -> Result<(), validator::ValidationError> {
+    if ["user", "assistant"].contains(&v) {
+        Ok(())
+    } else {
+        let mut e = validator::ValidationError::new("enum");
+        e.message = Some("must be user or assistant".into());
+        Err(e)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatIn {
+    #[validate(length(min = 1, max = 4000))]
+    pub message: String,
+    /// "This insight" in the question refers to it; its evidence comes first.
+    #[serde(default)]
+    pub selected_insight_id: Option<Uuid>,
+    /// Earlier turns, used when no `conversation_id` is given (the last four count).
+    #[validate(nested, length(max = 100))]
+    #[serde(default)]
+    pub conversation_history: Vec<HistoryTurn>,
+    /// Continue this conversation (its stored turns are the history); omit to start one.
+    #[serde(default)]
+    pub conversation_id: Option<Uuid>,
+    /// Answer as Server-Sent Events (also with `Accept: text/event-stream`).
+    #[serde(default)]
+    pub stream: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChatOut {
+    /// The answer; `[n]` markers point at `citations[].index`.
+    pub response: String,
+    pub conversation_id: Uuid,
+    pub message_id: Uuid,
+    pub citations: Vec<Citation>,
+    pub inline_citations: Vec<InlineCitation>,
+    /// `llm` (the chat_copilot agent) or `fallback` (rule-based intents).
+    pub generated_by: &'static str,
+    pub model: Option<String>,
+    pub tokens_used: u32,
+    /// Why the fallback answered although an LLM is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+}
+
+fn wants_stream(headers: &HeaderMap, body: &ChatIn) -> bool {
+    body.stream
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"))
+}
+
+fn archived_conflict(e: DomainError) -> ApiError {
+    match e {
+        DomainError::Conflict(msg) => ApiError {
+            code: "conversation_archived",
+            ..ApiError::new(StatusCode::CONFLICT, msg)
+        },
+        other => other.into(),
+    }
+}
+
+/// The answer as the seed's event stream: the answer is stored before the first event, so a
+/// client that goes away mid-stream leaves a complete message behind.
+fn event_stream(out: ChatOut) -> Response {
+    let mut events = vec![
+        json!({"type": "session_init", "conversation_id": out.conversation_id, "message_id": out.message_id}),
+        json!({"type": "tool_use", "tool": "feedback_search", "status": "start"}),
+        json!({"type": "tool_use", "tool": "feedback_search", "status": "complete"}),
+    ];
+    let mut chunk = String::new();
+    for word in out.response.split_inclusive(' ') {
+        chunk.push_str(word);
+        if chunk.len() >= 48 {
+            events.push(json!({"type": "delta", "content": std::mem::take(&mut chunk)}));
+        }
+    }
+    if !chunk.is_empty() {
+        events.push(json!({"type": "delta", "content": chunk}));
+    }
+    events.push(json!({"type": "citations", "citations": out.citations, "inline_citations": out.inline_citations}));
+    events.push(
+        json!({"type": "done", "message_id": out.message_id, "tokens_used": out.tokens_used,
+                       "generated_by": out.generated_by}),
+    );
+    let stream = futures::stream::iter(
+        events
+            .into_iter()
+            .map(|e| Ok::<_, Infallible>(Event::default().data(e.to_string()))),
+    );
+    Sse::new(stream).into_response()
+}
+
+async fn chat_handler(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    ValidJson(body): ValidJson<ChatIn>,
+) -> Result<Response, ApiError> {
+    let p = auth.0;
+    let owner = p.label();
+    let ws = p.workspace_id;
+    let history = match body.conversation_id {
+        Some(id) => {
+            let c = conversations::get(&state.db, ws, &owner, id).await?;
+            if c.archived {
+                return Err(archived_conflict(DomainError::Conflict(
+                    "the conversation is archived".into(),
+                )));
+            }
+            conversations::recent_turns(&state.db, id, HISTORY_TURNS).await?
+        }
+        None => body
+            .conversation_history
+            .iter()
+            .map(|t| {
+                let turn = if t.role == "user" {
+                    Turn::User
+                } else {
+                    Turn::Assistant
+                };
+                (turn, t.content.clone())
+            })
+            .collect(),
+    };
+    let question = Question {
+        message: &body.message,
+        selected_insight: body.selected_insight_id,
+        history,
+    };
+    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question).await?;
+    let (conversation_id, message_id) = conversations::record(
+        &state.db,
+        ws,
+        &owner,
+        body.conversation_id,
+        &body.message,
+        &answer,
+    )
+    .await
+    .map_err(archived_conflict)?;
+    let out = ChatOut {
+        response: answer.text,
+        conversation_id,
+        message_id,
+        citations: answer.citations,
+        inline_citations: answer.inline_citations,
+        generated_by: answer.generated_by,
+        model: answer.model,
+        tokens_used: answer.tokens_used,
+        fallback_reason: answer.fallback_reason,
+    };
+    if wants_stream(&headers, &body) {
+        return Ok(event_stream(out));
+    }
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationListQuery {
+    /// 1-100, default 20.
+    #[validate(range(min = 1, max = 100))]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+fn default_limit() -> u64 {
+    20
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConversationPage {
+    pub items: Vec<Conversation>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let bad = || {
+        ApiError::field(
+            &["query", "cursor"],
+            "not a cursor from a previous page",
+            "value_error",
+        )
+    };
+    let (at, id) = cursor.split_once('|').ok_or_else(bad)?;
+    Ok((
+        DateTime::parse_from_rfc3339(at)
+            .map_err(|_| bad())?
+            .with_timezone(&Utc),
+        id.parse().map_err(|_| bad())?,
+    ))
+}
+
+async fn list_conversations(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<ConversationListQuery>,
+) -> Result<Json<ConversationPage>, ApiError> {
+    let before = q.cursor.as_deref().map(parse_cursor).transpose()?;
+    let items = conversations::list(
+        &state.db,
+        auth.0.workspace_id,
+        &auth.0.label(),
+        q.include_archived,
+        q.limit,
+        before,
+    )
+    .await?;
+    let next_cursor = (items.len() as u64 == q.limit)
+        .then(|| {
+            items
+                .last()
+                .map(|c| format!("{}|{}", c.updated_at.to_rfc3339(), c.id))
+        })
+        .flatten();
+    Ok(Json(ConversationPage { items, next_cursor }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(inline)]
+pub struct ConversationPath {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConversationOut {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+    /// Every citation of the conversation's answers, in order.
+    pub citations: Vec<Citation>,
+}
+
+async fn get_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<ConversationPath>,
+) -> Result<Json<ConversationOut>, ApiError> {
+    let conversation =
+        conversations::get(&state.db, auth.0.workspace_id, &auth.0.label(), path.id).await?;
+    let messages = conversations::messages(&state.db, conversation.id).await?;
+    let citations = messages.iter().flat_map(|m| m.citations.clone()).collect();
+    Ok(Json(ConversationOut {
+        conversation,
+        messages,
+        citations,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationPatch {
+    #[validate(length(min = 1, max = 200))]
+    pub title: String,
+}
+
+async fn rename_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<ConversationPath>,
+    ValidJson(body): ValidJson<ConversationPatch>,
+) -> Result<Json<Conversation>, ApiError> {
+    Ok(Json(
+        conversations::update(
+            &state.db,
+            auth.0.workspace_id,
+            &auth.0.label(),
+            path.id,
+            Some(body.title.trim()),
+            false,
+        )
+        .await?,
+    ))
+}
+
+async fn archive_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<ConversationPath>,
+) -> Result<Json<Conversation>, ApiError> {
+    Ok(Json(
+        conversations::update(
+            &state.db,
+            auth.0.workspace_id,
+            &auth.0.label(),
+            path.id,
+            None,
+            true,
+        )
+        .await?,
+    ))
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/chat",
+            post_with(chat_handler, |op| {
+                op.summary("Ask the PM copilot")
+                    .description(
+                        "Answers from the workspace's insights and feedback (full-text and embedding retrieval fused \
+                         by reciprocal rank), every claim marked `[n]` with the passage behind it (`citations`, \
+                         `inline_citations` with character offsets; markers pointing at no passage are removed). \
+                         Written by the chat_copilot agent when an LLM is configured, else by rule-based intents \
+                         (quick wins, quarter focus, complaints, enterprise blockers, the selected insight, an \
+                         overview); `generated_by` says which. The question and answer are stored in a \
+                         conversation (new unless `conversation_id` is given; archived ones are 409 \
+                         `conversation_archived`). With `stream: true` or `Accept: text/event-stream` the answer \
+                         comes as Server-Sent Events: session_init, tool_use, delta, citations, done.",
+                    )
+                    .tag("chat")
+            }),
+        )
+        .api_route(
+            "/conversations",
+            get_with(list_conversations, |op| {
+                op.summary("List my conversations")
+                    .description("The caller's conversations, most recently active first, with cursor pagination.")
+                    .tag("chat")
+            }),
+        )
+        .api_route(
+            "/conversations/{id}",
+            get_with(get_conversation, |op| {
+                op.summary("Get a conversation")
+                    .description("Its messages with their citations; another caller's conversation is 404.")
+                    .tag("chat")
+            })
+            .patch_with(rename_conversation, |op| {
+                op.summary("Rename a conversation").tag("chat")
+            }),
+        )
+        .api_route(
+            "/conversations/{id}/archive",
+            post_with(archive_conversation, |op| {
+                op.summary("Archive a conversation")
+                    .description("Archived conversations are listed only with include_archived and take no new messages.")
+                    .tag("chat")
+            }),
+        )
+}

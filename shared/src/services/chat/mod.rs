@@ -1,0 +1,91 @@
+//! The PM copilot: an answer grounded in the workspace's insights and feedback, every claim
+//! marked with the passage behind it. The `chat_copilot` agent writes it when an LLM is
+//! configured; otherwise (or when the call fails) rule-based intents answer with real
+//! figures and the same citations.
+
+pub mod citations;
+pub mod conversations;
+mod llm;
+pub mod retrieval;
+mod rules;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    DomainError,
+    ai::{AiServices, chat::Turn},
+};
+
+pub use citations::{Citation, InlineCitation};
+
+/// One numbered piece of evidence the answer may cite.
+#[derive(Debug, Clone)]
+pub struct Passage {
+    /// 1-based, as cited: `[n]`.
+    pub n: usize,
+    pub kind: PassageKind,
+    pub id: Uuid,
+    /// The insight's title, or the feedback's source and account.
+    pub source_name: String,
+    pub text: String,
+    pub source: Option<String>,
+    pub account: Option<String>,
+    pub date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PassageKind {
+    Insight,
+    Feedback,
+}
+
+/// An answer with its evidence.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub inline_citations: Vec<InlineCitation>,
+    /// `llm` or `fallback`.
+    pub generated_by: &'static str,
+    pub model: Option<String>,
+    pub tokens_used: u32,
+    /// Why the fallback answered although an LLM is configured.
+    pub fallback_reason: Option<String>,
+}
+
+/// What the caller asked, with the turns before it (oldest first).
+pub struct Question<'a> {
+    pub message: &'a str,
+    pub selected_insight: Option<Uuid>,
+    pub history: Vec<(Turn, String)>,
+}
+
+pub const AGENT: &str = "chat_copilot";
+
+/// Turns kept from the conversation for the model.
+pub const HISTORY_TURNS: usize = 4;
+
+pub async fn answer(
+    db: &impl ConnectionTrait,
+    ai: &AiServices,
+    workspace_id: Uuid,
+    q: &Question<'_>,
+) -> Result<Answer, DomainError> {
+    let context = retrieval::gather(db, ai, workspace_id, q.message, q.selected_insight).await?;
+    if crate::ai::chat::configured(&ai.config, AGENT).is_some() {
+        match llm::answer(&ai.config, &context, q).await {
+            Ok(answer) => return Ok(answer),
+            Err(reason) => {
+                let mut fallback = rules::answer(&context, q);
+                fallback.fallback_reason = Some(reason);
+                return Ok(fallback);
+            }
+        }
+    }
+    Ok(rules::answer(&context, q))
+}
