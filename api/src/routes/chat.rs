@@ -368,6 +368,8 @@ pub fn router() -> ApiRouter<AppState> {
                          comes as Server-Sent Events: session_init, tool_use, delta, citations, done.",
                     )
                     .tag("chat")
+                    .response::<200, Json<ChatOut>>()
+                    .response_with::<409, ApiError, _>(|r| r.description("The conversation is archived"))
             }),
         )
         .api_route(
