@@ -1,4 +1,4 @@
-//! Copilot conversations per caller and their messages with citations.
+//! Copilot conversations per caller, their messages with citations, and answer ratings.
 
 const UP: &str = r#"
 CREATE TABLE conversations (
@@ -8,6 +8,7 @@ CREATE TABLE conversations (
     owner         text NOT NULL,
     title         text NOT NULL,
     archived      boolean NOT NULL DEFAULT false,
+    archived_at   timestamptz,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -27,9 +28,19 @@ CREATE TABLE chat_messages (
     created_at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX chat_messages_conversation_idx ON chat_messages (conversation_id, created_at, id);
+
+-- a caller's rating of an answer; rating again replaces it
+CREATE TABLE chat_message_feedback (
+    id          uuid PRIMARY KEY,
+    message_id  uuid NOT NULL UNIQUE REFERENCES chat_messages (id) ON DELETE CASCADE,
+    rating      text NOT NULL CHECK (rating IN ('thumbs_up', 'thumbs_down')),
+    comment     text,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
 "#;
 
 const DOWN: &str = r#"
+DROP TABLE IF EXISTS chat_message_feedback;
 DROP TABLE IF EXISTS chat_messages;
 DROP TABLE IF EXISTS conversations;
 "#;

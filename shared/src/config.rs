@@ -31,6 +31,14 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub clustering: ClusteringSettings,
     pub jira: JiraSettings,
+    pub chat: ChatSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    pub max_messages_per_conversation: usize,
+    pub max_active_conversations: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -204,7 +204,7 @@ async fn rule_based_answers_cite_insights_and_conversations_belong_to_their_call
         json!({"message": "more", "conversation_id": conversation}),
     )
     .await;
-    problem(res, 409, "conversation_archived").await;
+    problem(res, 400, "conversation_archived").await;
     let active: Value = app
         .get("/conversations", &app.admin_token)
         .await
@@ -435,4 +435,53 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
             .unwrap()
             .starts_with("Enterprise blockers:")
     );
+}
+
+#[tokio::test]
+async fn conversation_and_message_limits_answer_their_codes() {
+    let app = TestApp::builder()
+        .env("PRODUCK__CHAT__MAX_MESSAGES_PER_CONVERSATION", "4")
+        .env("PRODUCK__CHAT__MAX_ACTIVE_CONVERSATIONS", "2")
+        .spawn()
+        .await;
+    let first = chat_ok(&app, json!({"message": "hello"})).await;
+    assert!(
+        first["response"]
+            .as_str()
+            .unwrap()
+            .starts_with("I analysed 0 insights"),
+        "{first}"
+    );
+    let id = first["conversation_id"].as_str().unwrap();
+    chat_ok(&app, json!({"message": "again", "conversation_id": id})).await;
+    let res = chat(
+        &app,
+        &app.admin_token,
+        json!({"message": "third", "conversation_id": id}),
+    )
+    .await;
+    problem(res, 400, "message_limit").await;
+    chat_ok(&app, json!({"message": "second conversation"})).await;
+    let res = chat(
+        &app,
+        &app.admin_token,
+        json!({"message": "third conversation"}),
+    )
+    .await;
+    problem(res, 400, "conversation_limit").await;
+    // Archiving one makes room; nothing was stored by the refused questions.
+    app.http
+        .post(app.url(&format!("/conversations/{id}/archive")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    chat_ok(&app, json!({"message": "third conversation"})).await;
+    let full: Value = app
+        .get(&format!("/conversations/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(full["messages"].as_array().unwrap().len(), 4);
 }

@@ -21,11 +21,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
-    DomainError,
     ai::chat::Turn,
     services::chat::{
         self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
-        conversations::{self, Conversation, Message},
+        conversations::{self, Conversation, Limits, Message, Rating, RecordError},
+        suggestions::{self, Suggestion},
     },
 };
 use uuid::Uuid;
@@ -103,13 +103,13 @@ fn wants_stream(headers: &HeaderMap, body: &ChatIn) -> bool {
             .is_some_and(|v| v.contains("text/event-stream"))
 }
 
-fn archived_conflict(e: DomainError) -> ApiError {
+fn refused(e: RecordError) -> ApiError {
     match e {
-        DomainError::Conflict(msg) => ApiError {
-            code: "conversation_archived",
-            ..ApiError::new(StatusCode::CONFLICT, msg)
+        RecordError::Refused(r) => ApiError {
+            code: r.code(),
+            ..ApiError::new(StatusCode::BAD_REQUEST, r.message())
         },
-        other => other.into(),
+        RecordError::Domain(d) => d.into(),
     }
 }
 
@@ -153,16 +153,12 @@ async fn chat_handler(
     let p = auth.0;
     let owner = p.label();
     let ws = p.workspace_id;
+    let limits = Limits::from_settings(&state.settings);
+    conversations::check(&state.db, ws, &owner, body.conversation_id, limits)
+        .await
+        .map_err(refused)?;
     let history = match body.conversation_id {
-        Some(id) => {
-            let c = conversations::get(&state.db, ws, &owner, id).await?;
-            if c.archived {
-                return Err(archived_conflict(DomainError::Conflict(
-                    "the conversation is archived".into(),
-                )));
-            }
-            conversations::recent_turns(&state.db, id, HISTORY_TURNS).await?
-        }
+        Some(id) => conversations::recent_turns(&state.db, id, HISTORY_TURNS).await?,
         None => body
             .conversation_history
             .iter()
@@ -187,11 +183,12 @@ async fn chat_handler(
         ws,
         &owner,
         body.conversation_id,
+        limits,
         &body.message,
         &answer,
     )
     .await
-    .map_err(archived_conflict)?;
+    .map_err(refused)?;
     let out = ChatOut {
         response: answer.text,
         conversation_id,
@@ -326,17 +323,38 @@ async fn rename_conversation(
             &auth.0.label(),
             path.id,
             Some(body.title.trim()),
-            false,
+            None,
         )
         .await?,
     ))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveIn {
+    /// true archives (the default), false restores.
+    #[serde(default = "yes")]
+    pub archived: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 async fn archive_conversation(
     State(state): State<AppState>,
     auth: Auth,
     ValidPath(path): ValidPath<ConversationPath>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Conversation>, ApiError> {
+    // The body is optional: an empty one archives.
+    let archived = if body.iter().all(u8::is_ascii_whitespace) {
+        true
+    } else {
+        serde_json::from_slice::<ArchiveIn>(&body)
+            .map_err(|e| ApiError::field(&["body"], e.to_string(), "type_error"))?
+            .archived
+    };
     Ok(Json(
         conversations::update(
             &state.db,
@@ -344,10 +362,65 @@ async fn archive_conversation(
             &auth.0.label(),
             path.id,
             None,
-            true,
+            Some(archived),
         )
         .await?,
     ))
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingIn {
+    /// An answer (assistant message) of one of your conversations.
+    pub message_id: Uuid,
+    /// thumbs_up or thumbs_down.
+    #[validate(custom(function = "valid_rating"))]
+    pub rating: String,
+    #[validate(length(max = 2000))]
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+fn valid_rating(v: &str) -> Result<(), validator::ValidationError> {
+    if ["thumbs_up", "thumbs_down"].contains(&v) {
+        Ok(())
+    } else {
+        let mut e = validator::ValidationError::new("enum");
+        e.message = Some("must be thumbs_up or thumbs_down".into());
+        Err(e)
+    }
+}
+
+async fn rate_answer(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidJson(body): ValidJson<RatingIn>,
+) -> Result<Json<Rating>, ApiError> {
+    Ok(Json(
+        conversations::rate(
+            &state.db,
+            auth.0.workspace_id,
+            &auth.0.label(),
+            body.message_id,
+            &body.rating,
+            body.comment.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SuggestionsOut {
+    pub suggestions: Vec<Suggestion>,
+}
+
+async fn list_suggestions(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<SuggestionsOut>, ApiError> {
+    Ok(Json(SuggestionsOut {
+        suggestions: suggestions::for_workspace(&state.db, auth.0.workspace_id).await?,
+    }))
 }
 
 pub fn router() -> ApiRouter<AppState> {
@@ -363,13 +436,14 @@ pub fn router() -> ApiRouter<AppState> {
                          Written by the chat_copilot agent when an LLM is configured, else by rule-based intents \
                          (quick wins, quarter focus, complaints, enterprise blockers, the selected insight, an \
                          overview); `generated_by` says which. The question and answer are stored in a \
-                         conversation (new unless `conversation_id` is given; archived ones are 409 \
-                         `conversation_archived`). With `stream: true` or `Accept: text/event-stream` the answer \
+                         conversation (new unless `conversation_id` is given); 400 `conversation_archived`, \
+                         `message_limit` (chat.max_messages_per_conversation) or `conversation_limit` \
+                         (chat.max_active_conversations) when it cannot be. With `stream: true` or `Accept: text/event-stream` the answer \
                          comes as Server-Sent Events: session_init, tool_use, delta, citations, done.",
                     )
                     .tag("chat")
                     .response::<200, Json<ChatOut>>()
-                    .response_with::<409, ApiError, _>(|r| r.description("The conversation is archived"))
+                    .response_with::<400, ApiError, _>(|r| r.description("Archived conversation or a limit reached"))
             }),
         )
         .api_route(
@@ -394,8 +468,30 @@ pub fn router() -> ApiRouter<AppState> {
         .api_route(
             "/conversations/{id}/archive",
             post_with(archive_conversation, |op| {
-                op.summary("Archive a conversation")
-                    .description("Archived conversations are listed only with include_archived and take no new messages.")
+                op.summary("Archive or restore a conversation")
+                    .description(
+                        "Body `{\"archived\": true|false}` (default true). Archived conversations are listed only with \
+                         include_archived and take no new messages.",
+                    )
+                    .tag("chat")
+            }),
+        )
+        .api_route(
+            "/conversations/feedback",
+            post_with(rate_answer, |op| {
+                op.summary("Rate an answer")
+                    .description("thumbs_up or thumbs_down with an optional comment; rating again replaces it.")
+                    .tag("chat")
+            }),
+        )
+        .api_route(
+            "/suggestions",
+            get_with(list_suggestions, |op| {
+                op.summary("Suggested questions")
+                    .description(
+                        "Up to six: questions whose answers were rated up (`feedback`), questions asked often and \
+                         never rated down (`frequent`), and defaults from the top insights (`default`).",
+                    )
                     .tag("chat")
             }),
         )

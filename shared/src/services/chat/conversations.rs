@@ -19,6 +19,7 @@ pub struct Conversation {
     pub id: Uuid,
     pub title: String,
     pub archived: bool,
+    pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -38,7 +39,123 @@ pub struct Message {
     pub tokens_used: i32,
 }
 
-const COLUMNS: &str = "id, title, archived, created_at, updated_at";
+const COLUMNS: &str = "id, title, archived, archived_at, created_at, updated_at";
+
+/// How much one caller may keep.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_messages: usize,
+    pub max_active: usize,
+}
+
+impl Limits {
+    pub fn from_settings(s: &crate::config::Settings) -> Self {
+        Self {
+            max_messages: s.chat.max_messages_per_conversation,
+            max_active: s.chat.max_active_conversations,
+        }
+    }
+}
+
+/// Why a question cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Archived,
+    MessageLimit(usize),
+    ConversationLimit(usize),
+}
+
+impl Refusal {
+    /// The problem code the API answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Archived => "conversation_archived",
+            Refusal::MessageLimit(_) => "message_limit",
+            Refusal::ConversationLimit(_) => "conversation_limit",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Archived => {
+                "the conversation is archived; restore it or start a new one".into()
+            }
+            Refusal::MessageLimit(n) => {
+                format!("the conversation has reached {n} messages; start a new one")
+            }
+            Refusal::ConversationLimit(n) => {
+                format!("you have {n} active conversations; archive one to start another")
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum RecordError {
+    Refused(Refusal),
+    Domain(DomainError),
+}
+
+impl From<DomainError> for RecordError {
+    fn from(e: DomainError) -> Self {
+        Self::Domain(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for RecordError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Domain(e.into())
+    }
+}
+
+/// Refuses a question the limits or an archive would reject, before any work is done
+/// (`record` checks again under a lock).
+pub async fn check(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    owner: &str,
+    conversation: Option<Uuid>,
+    limits: Limits,
+) -> Result<(), RecordError> {
+    match conversation {
+        Some(id) => {
+            let row = db
+                .query_one_raw(raw(
+                    "SELECT c.archived, (SELECT count(*) FROM chat_messages m WHERE m.conversation_id = c.id) AS n \
+                     FROM conversations c WHERE c.workspace_id = $1 AND c.owner = $2 AND c.id = $3",
+                    vec![workspace_id.into(), owner.into(), id.into()],
+                ))
+                .await?
+                .ok_or(DomainError::not_found("conversation"))?;
+            if row.try_get::<bool>("", "archived")? {
+                return Err(RecordError::Refused(Refusal::Archived));
+            }
+            if row.try_get::<i64>("", "n")? as usize + 2 > limits.max_messages {
+                return Err(RecordError::Refused(Refusal::MessageLimit(
+                    limits.max_messages,
+                )));
+            }
+        }
+        None => {
+            let row = db
+                .query_one_raw(raw(
+                    "SELECT count(*) AS n FROM conversations WHERE workspace_id = $1 AND owner = $2 AND NOT archived",
+                    vec![workspace_id.into(), owner.into()],
+                ))
+                .await?;
+            let n = row
+                .map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0) as usize;
+            if n >= limits.max_active {
+                return Err(RecordError::Refused(Refusal::ConversationLimit(
+                    limits.max_active,
+                )));
+            }
+        }
+    }
+    Ok(())
+}
 
 pub fn title_from(question: &str) -> String {
     let q = question.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -95,30 +212,27 @@ pub async fn recent_turns(
         .collect()
 }
 
-/// Stores the question and its answer (in a new conversation when `conversation` is None);
+/// Stores the question and its answer (in a new conversation when `conversation` is None)
+/// in one transaction, under a per-caller lock so racing questions respect the limits;
 /// returns (conversation id, answer message id).
 pub async fn record(
     db: &DatabaseConnection,
     workspace_id: Uuid,
     owner: &str,
     conversation: Option<Uuid>,
+    limits: Limits,
     question: &str,
     answer: &Answer,
-) -> Result<(Uuid, Uuid), DomainError> {
+) -> Result<(Uuid, Uuid), RecordError> {
     let txn = db.begin().await?;
+    txn.execute_raw(raw(
+        "SELECT pg_advisory_xact_lock(hashtext('chat:' || $1::text || ':' || $2))",
+        vec![workspace_id.to_string().into(), owner.into()],
+    ))
+    .await?;
+    check(&txn, workspace_id, owner, conversation, limits).await?;
     let conversation_id = match conversation {
         Some(id) => {
-            // Locks the row so an archive racing this write waits or wins cleanly.
-            let row = txn
-                .query_one_raw(raw(
-                    "SELECT archived FROM conversations WHERE workspace_id = $1 AND owner = $2 AND id = $3 FOR UPDATE",
-                    vec![workspace_id.into(), owner.into(), id.into()],
-                ))
-                .await?
-                .ok_or(DomainError::not_found("conversation"))?;
-            if row.try_get::<bool>("", "archived")? {
-                return Err(DomainError::Conflict("the conversation is archived".into()));
-            }
             txn.execute_raw(raw(
                 "UPDATE conversations SET updated_at = now() WHERE id = $1",
                 vec![id.into()],
@@ -222,24 +336,68 @@ pub async fn messages(
         .collect()
 }
 
-/// Renames or archives one of the caller's conversations.
+/// Renames, archives or restores one of the caller's conversations.
 pub async fn update(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     owner: &str,
     id: Uuid,
     title: Option<&str>,
-    archive: bool,
+    archived: Option<bool>,
 ) -> Result<Conversation, DomainError> {
     let row = db
         .query_one_raw(raw(
             &format!(
-                "UPDATE conversations SET title = coalesce($4, title), archived = archived OR $5, updated_at = now() \
+                "UPDATE conversations SET title = coalesce($4, title), archived = coalesce($5, archived), \
+                 archived_at = CASE WHEN $5 IS NULL THEN archived_at WHEN $5 THEN coalesce(archived_at, now()) END, \
+                 updated_at = now() \
                  WHERE workspace_id = $1 AND owner = $2 AND id = $3 RETURNING {COLUMNS}"
             ),
-            vec![workspace_id.into(), owner.into(), id.into(), title.map(str::to_owned).into(), archive.into()],
+            vec![workspace_id.into(), owner.into(), id.into(), title.map(str::to_owned).into(), archived.into()],
         ))
         .await?
         .ok_or(DomainError::not_found("conversation"))?;
     Ok(Conversation::from_query_result(&row, "")?)
+}
+
+/// A caller's rating of an answer.
+#[derive(Debug, Clone, Serialize, JsonSchema, FromQueryResult)]
+pub struct Rating {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    /// thumbs_up or thumbs_down.
+    pub rating: String,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Rates one of the caller's answers; rating again replaces the earlier rating.
+pub async fn rate(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    owner: &str,
+    message_id: Uuid,
+    rating: &str,
+    comment: Option<&str>,
+) -> Result<Rating, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "INSERT INTO chat_message_feedback (id, message_id, rating, comment) \
+             SELECT $4, m.id, $5, $6 FROM chat_messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.id = $3 AND m.role = 'assistant' AND c.workspace_id = $1 AND c.owner = $2 \
+             ON CONFLICT (message_id) DO UPDATE SET rating = EXCLUDED.rating, comment = EXCLUDED.comment, \
+                 created_at = now() \
+             RETURNING id, message_id, rating, comment, created_at",
+            vec![
+                workspace_id.into(),
+                owner.into(),
+                message_id.into(),
+                Uuid::now_v7().into(),
+                rating.into(),
+                comment.map(str::to_owned).into(),
+            ],
+        ))
+        .await?
+        .ok_or(DomainError::not_found("message"))?;
+    Ok(Rating::from_query_result(&row, "")?)
 }

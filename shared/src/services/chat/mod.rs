@@ -8,6 +8,7 @@ pub mod conversations;
 mod llm;
 pub mod retrieval;
 mod rules;
+pub mod suggestions;
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
