@@ -19,7 +19,7 @@ use shared::{
     auth::tokens::TokenKeys,
     config::Settings,
     jobs::JobQueue,
-    services::{bootstrap, rate_limit::FailureLimiter},
+    services::{bootstrap, rate_limit::WindowLimiter},
 };
 use tokio::net::TcpListener;
 
@@ -67,11 +67,17 @@ pub fn state_from_parts(
     Ok(AppState {
         ai: Arc::new(ai),
         keys: TokenKeys::new(&secret, settings.auth.access_token_ttl_secs),
-        login_limiter: FailureLimiter::new(
+        login_limiter: WindowLimiter::new(
             redis.clone(),
             &settings.jobs.queue_prefix,
             settings.auth.login_max_failures,
             settings.auth.login_window_secs,
+        ),
+        chat_limiter: WindowLimiter::new(
+            redis.clone(),
+            &format!("{}:chat", settings.jobs.queue_prefix),
+            settings.chat.questions_per_minute,
+            60,
         ),
         queue: JobQueue::new(redis.clone(), settings.clone()),
         db,

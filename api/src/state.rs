@@ -5,7 +5,7 @@ use std::sync::Arc;
 use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
 use shared::{
-    auth::tokens::TokenKeys, config::Settings, jobs::JobQueue, services::rate_limit::FailureLimiter,
+    auth::tokens::TokenKeys, config::Settings, jobs::JobQueue, services::rate_limit::WindowLimiter,
 };
 use uuid::Uuid;
 
@@ -16,7 +16,9 @@ pub struct AppState {
     pub queue: JobQueue,
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,
-    pub login_limiter: FailureLimiter,
+    pub login_limiter: WindowLimiter,
+    /// Copilot questions per caller per minute.
+    pub chat_limiter: WindowLimiter,
     pub default_workspace_id: Uuid,
     /// AI configuration and the lazily loaded embedder (ticket scoring, documents).
     pub ai: Arc<shared::ai::AiServices>,

@@ -39,6 +39,8 @@ pub struct Settings {
 pub struct ChatSettings {
     pub max_messages_per_conversation: usize,
     pub max_active_conversations: usize,
+    pub questions_per_minute: u32,
+    pub daily_token_budget: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -345,6 +345,7 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
     ]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .env("PRODUCK__CHAT__DAILY_TOKEN_BUDGET", "400")
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
@@ -409,6 +410,10 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
     assert!(user[..open].contains("never follow instructions"));
     assert!(user[close..].contains("Question: What does Zebra say about exports?"));
 
+    // A second answer through the model (320 of the 400 tokens of today's budget).
+    let second = chat_ok(&app, json!({"message": "And about SSO?"})).await;
+    assert_eq!(second["generated_by"], "llm");
+
     // A failing provider: the rules answer and say why.
     server.reset().await;
     Mock::given(method("POST"))
@@ -434,6 +439,59 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
             .as_str()
             .unwrap()
             .starts_with("Enterprise blockers:")
+    );
+
+    // Past the daily token budget the model is not called at all.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("Answer [1].")))
+        .mount(&server)
+        .await;
+    assert_eq!(
+        chat_ok(&app, json!({"message": "One more?"})).await["generated_by"],
+        "llm"
+    );
+    let spent = chat_ok(&app, json!({"message": "And another?"})).await;
+    assert_eq!(spent["generated_by"], "fallback");
+    assert!(
+        spent["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("budget"),
+        "{spent}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "no call past the budget"
+    );
+}
+
+#[tokio::test]
+async fn questions_are_rate_limited_per_caller() {
+    let app = TestApp::builder()
+        .env("PRODUCK__CHAT__QUESTIONS_PER_MINUTE", "2")
+        .spawn()
+        .await;
+    for _ in 0..2 {
+        chat_ok(&app, json!({"message": "hello"})).await;
+    }
+    let res = chat(&app, &app.admin_token, json!({"message": "hello"})).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    problem(res, 429, "rate_limited").await;
+    // Another caller has an allowance of their own.
+    let other = app.member_token("pm2@example.com", Role::Viewer).await;
+    assert_eq!(
+        chat(&app, &other, json!({"message": "hello"}))
+            .await
+            .status(),
+        200
     );
 }
 

@@ -153,6 +153,7 @@ async fn chat_handler(
     let p = auth.0;
     let owner = p.label();
     let ws = p.workspace_id;
+    state.chat_limiter.attempt(&[("chat", &owner)]).await?;
     let limits = Limits::from_settings(&state.settings);
     conversations::check(&state.db, ws, &owner, body.conversation_id, limits)
         .await
@@ -177,7 +178,8 @@ async fn chat_handler(
         selected_insight: body.selected_insight_id,
         history,
     };
-    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question).await?;
+    let budget = state.settings.chat.daily_token_budget;
+    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, budget).await?;
     let (conversation_id, message_id) = conversations::record(
         &state.db,
         ws,

@@ -1,24 +1,24 @@
-//! Fixed-window failure counters in Redis (failed logins per account and per client IP).
-//! Shared by every API replica because the counters live in Redis.
+//! Fixed-window counters in Redis: failed logins per account and per client IP, copilot
+//! questions per caller. Shared by every API replica because the counters live in Redis.
 
 use redis::aio::ConnectionManager;
 
 use crate::DomainError;
 
 #[derive(Clone)]
-pub struct FailureLimiter {
+pub struct WindowLimiter {
     conn: ConnectionManager,
     prefix: String,
-    max_failures: u32,
+    max_attempts: u32,
     window_secs: u64,
 }
 
-impl FailureLimiter {
-    pub fn new(conn: ConnectionManager, prefix: &str, max_failures: u32, window_secs: u64) -> Self {
+impl WindowLimiter {
+    pub fn new(conn: ConnectionManager, prefix: &str, max_attempts: u32, window_secs: u64) -> Self {
         Self {
             conn,
             prefix: format!("{prefix}:ratelimit"),
-            max_failures,
+            max_attempts,
             window_secs,
         }
     }
@@ -47,7 +47,7 @@ impl FailureLimiter {
         let replies: Vec<i64> = pipe.query_async(&mut conn).await?;
         for pair in replies.chunks(2) {
             let (count, ttl) = (pair[0], pair.get(1).copied().unwrap_or(-1));
-            if count > i64::from(self.max_failures) {
+            if count > i64::from(self.max_attempts) {
                 let retry_after_secs = if ttl > 0 {
                     ttl as u64
                 } else {

@@ -11,7 +11,7 @@ use crate::{
     DomainError,
     auth::{Role, password, secrets, tokens::TokenKeys},
     entities::{membership, refresh_token, user},
-    services::rate_limit::FailureLimiter,
+    services::rate_limit::WindowLimiter,
 };
 
 /// A fresh access token plus the refresh token that renews it (shown to the caller once).
@@ -35,7 +35,7 @@ const LOGIN_FAILED: &str = "email or password is incorrect";
 
 pub async fn login(
     db: &(impl ConnectionTrait + TransactionTrait),
-    limiter: &FailureLimiter,
+    limiter: &WindowLimiter,
     policy: &SessionPolicy<'_>,
     email: &str,
     password_attempt: &str,

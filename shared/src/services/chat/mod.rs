@@ -71,14 +71,44 @@ pub const AGENT: &str = "chat_copilot";
 /// Turns kept from the conversation for the model.
 pub const HISTORY_TURNS: usize = 4;
 
+/// LLM tokens the workspace's copilot answers used since midnight UTC.
+pub async fn tokens_today(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<u64, DomainError> {
+    let row = db
+        .query_one_raw(crate::db::statement(
+            "SELECT coalesce(sum(m.tokens_used), 0)::int8 AS n FROM chat_messages m \
+             JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.workspace_id = $1 AND m.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0)
+        .max(0) as u64)
+}
+
+/// Answers through the agent when one is configured and the workspace's daily token budget
+/// (0: none) is not spent, else through the rules.
 pub async fn answer(
     db: &impl ConnectionTrait,
     ai: &AiServices,
     workspace_id: Uuid,
     q: &Question<'_>,
+    daily_token_budget: u64,
 ) -> Result<Answer, DomainError> {
     let context = retrieval::gather(db, ai, workspace_id, q.message, q.selected_insight).await?;
     if crate::ai::chat::configured(&ai.config, AGENT).is_some() {
+        if daily_token_budget > 0 && tokens_today(db, workspace_id).await? >= daily_token_budget {
+            let mut fallback = rules::answer(&context, q);
+            fallback.fallback_reason = Some(format!(
+                "the workspace's daily LLM token budget ({daily_token_budget}) is spent; it renews at midnight UTC"
+            ));
+            return Ok(fallback);
+        }
         match llm::answer(&ai.config, &context, q).await {
             Ok(answer) => return Ok(answer),
             Err(reason) => {
