@@ -467,3 +467,14 @@ where
 {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
+
+/// A `validator` rule: `value` must be one of `allowed` ("must be one of a, b, c").
+pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), validator::ValidationError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        let mut e = validator::ValidationError::new("enum");
+        e.message = Some(format!("must be one of {}", allowed.join(", ")).into());
+        Err(e)
+    }
+}

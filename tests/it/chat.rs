@@ -327,22 +327,7 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
         })
         .mount(&server)
         .await;
-    let fake = format!(
-        "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
-        server.uri()
-    );
-    let model_dir = format!(
-        "  model_dir: {}",
-        crate::harness::repo_path("models/all-MiniLM-L6-v2")
-    );
-    let config = crate::harness::ai_config_with(&[
-        ("providers: {}", &fake),
-        (
-            "  chat_copilot:\n    provider: null",
-            "  chat_copilot:\n    provider: fake",
-        ),
-        ("  model_dir: models/all-MiniLM-L6-v2", &model_dir),
-    ]);
+    let config = crate::harness::fake_llm_config(&server.uri(), &["chat_copilot"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
         .env("PRODUCK__CHAT__DAILY_TOKEN_BUDGET", "400")

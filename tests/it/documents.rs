@@ -246,22 +246,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
         .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
         .mount(&server)
         .await;
-    let fake = format!(
-        "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
-        server.uri()
-    );
-    let model_dir = format!(
-        "  model_dir: {}",
-        crate::harness::repo_path("models/all-MiniLM-L6-v2")
-    );
-    let config = crate::harness::ai_config_with(&[
-        ("providers: {}", &fake),
-        (
-            "  prd_writer:\n    provider: null",
-            "  prd_writer:\n    provider: fake",
-        ),
-        ("  model_dir: models/all-MiniLM-L6-v2", &model_dir),
-    ]);
+    let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
         .workers(1, JobRegistry::production())

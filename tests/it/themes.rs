@@ -538,26 +538,8 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         })
         .mount(&server)
         .await;
-    let fake = format!(
-        "providers:\n  fake:\n    base_url: {}/v1\n    timeout_secs: 5",
-        server.uri()
-    );
-    let model_dir = format!(
-        "  model_dir: {}",
-        crate::harness::repo_path("models/all-MiniLM-L6-v2")
-    );
-    let config = crate::harness::ai_config_with(&[
-        ("providers: {}", &fake),
-        (
-            "  insight_writer:\n    provider: null",
-            "  insight_writer:\n    provider: fake",
-        ),
-        (
-            "  theme_labeller:\n    provider: null",
-            "  theme_labeller:\n    provider: fake",
-        ),
-        ("  model_dir: models/all-MiniLM-L6-v2", &model_dir),
-    ]);
+    let config =
+        crate::harness::fake_llm_config(&server.uri(), &["insight_writer", "theme_labeller"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
         .workers(1, JobRegistry::production())

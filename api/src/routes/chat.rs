@@ -34,7 +34,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery, one_of},
     state::AppState,
 };
 
@@ -49,13 +49,7 @@ pub struct HistoryTurn {
 }
 
 fn valid_role(v: &str) -> Result<(), validator::ValidationError> {
-    if ["user", "assistant"].contains(&v) {
-        Ok(())
-    } else {
-        let mut e = validator::ValidationError::new("enum");
-        e.message = Some("must be user or assistant".into());
-        Err(e)
-    }
+    one_of(v, &["user", "assistant"])
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -384,13 +378,7 @@ pub struct RatingIn {
 }
 
 fn valid_rating(v: &str) -> Result<(), validator::ValidationError> {
-    if ["thumbs_up", "thumbs_down"].contains(&v) {
-        Ok(())
-    } else {
-        let mut e = validator::ValidationError::new("enum");
-        e.message = Some("must be thumbs_up or thumbs_down".into());
-        Err(e)
-    }
+    one_of(v, &["thumbs_up", "thumbs_down"])
 }
 
 async fn rate_answer(

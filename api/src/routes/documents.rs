@@ -14,7 +14,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery},
+    extract::{ValidPath, ValidQuery, one_of},
     routes::themes::InsightPath,
     state::AppState,
 };
@@ -51,13 +51,7 @@ async fn generate_prd(
 }
 
 fn valid_type(v: &str) -> Result<(), ValidationError> {
-    if prototype::TYPES.contains(&v) {
-        Ok(())
-    } else {
-        let mut e = ValidationError::new("enum");
-        e.message = Some(format!("must be one of {}", prototype::TYPES.join(", ")).into());
-        Err(e)
-    }
+    one_of(v, &prototype::TYPES)
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]

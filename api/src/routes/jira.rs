@@ -35,7 +35,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PreferAsync, ValidJson, ValidPath, ValidQuery, double_option},
+    extract::{PreferAsync, ValidJson, ValidPath, ValidQuery, double_option, one_of},
     state::AppState,
     timeout::{RequestDeadline, sync_wait},
 };
@@ -226,11 +226,7 @@ impl From<TicketView> for TicketItemOut {
 const SORTS: &[&str] = &["voc_score", "created_at", "priority"];
 
 fn valid_sort(v: &str) -> Result<(), ValidationError> {
-    if SORTS.contains(&v) {
-        Ok(())
-    } else {
-        Err(enum_error(format!("must be one of {}", SORTS.join(", "))))
-    }
+    one_of(v, SORTS)
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]

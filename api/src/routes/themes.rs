@@ -14,7 +14,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery},
+    extract::{ValidPath, ValidQuery, one_of},
     routes::feedback::FeedbackOut,
     state::AppState,
 };
@@ -24,16 +24,6 @@ const FILTERS: &[&str] = &["enterprise_blockers", "high_priority", "trending"];
 const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
 const SEGMENTS: &[&str] = &["ENT", "MM", "SMB"];
 const EFFORTS: &[&str] = &["low", "medium", "high"];
-
-fn one_of(value: &str, allowed: &[&str]) -> Result<(), ValidationError> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        let mut e = ValidationError::new("enum");
-        e.message = Some(format!("must be one of {}", allowed.join(", ")).into());
-        Err(e)
-    }
-}
 
 fn list_of(value: &str, allowed: &[&str]) -> Result<(), ValidationError> {
     value

@@ -68,6 +68,28 @@ pub fn ai_config_with(replacements: &[(&str, &str)]) -> std::path::PathBuf {
     file
 }
 
+/// ai_config.yaml pointing `agents` at a fake OpenAI server (wiremock's `uri`), with the
+/// local model read from the checkout; returns its path.
+pub fn fake_llm_config(uri: &str, agents: &[&str]) -> std::path::PathBuf {
+    let fake = format!("providers:\n  fake:\n    base_url: {uri}/v1\n    timeout_secs: 5");
+    let model_dir = format!("  model_dir: {}", repo_path("models/all-MiniLM-L6-v2"));
+    let mut replacements: Vec<(String, String)> = vec![
+        ("providers: {}".into(), fake),
+        ("  model_dir: models/all-MiniLM-L6-v2".into(), model_dir),
+    ];
+    for agent in agents {
+        replacements.push((
+            format!("  {agent}:\n    provider: null"),
+            format!("  {agent}:\n    provider: fake"),
+        ));
+    }
+    let pairs: Vec<(&str, &str)> = replacements
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    ai_config_with(&pairs)
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
