@@ -56,7 +56,9 @@ pub fn state_from_parts(
     redis: redis::aio::ConnectionManager,
     default_workspace_id: uuid::Uuid,
 ) -> anyhow::Result<AppState> {
-    let ai = shared::ai::AiServices::load(&settings).context("loading ai_config.yaml")?;
+    let ai = shared::ai::AiServices::load(&settings)
+        .context("loading ai_config.yaml")?
+        .with_run_log(db.clone());
     shared::auth::password::set_concurrency(settings.auth.max_concurrent_hashes);
     // With auth disabled no token is ever checked; a random key keeps the type total.
     let secret = settings

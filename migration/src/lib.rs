@@ -52,6 +52,7 @@ mod m20261201_000006_reliability;
 mod m20261201_000007_insight_cards;
 mod m20261202_000008_jira_voc;
 mod m20261202_000009_chat;
+mod m20261202_000010_ai_runs;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_insight_cards::Migration),
             Box::new(m20261202_000008_jira_voc::Migration),
             Box::new(m20261202_000009_chat::Migration),
+            Box::new(m20261202_000010_ai_runs::Migration),
         ]
     }
 }

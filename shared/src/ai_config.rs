@@ -12,6 +12,16 @@ pub struct AiConfig {
     pub providers: BTreeMap<String, Provider>,
     pub embeddings: Embeddings,
     pub agents: BTreeMap<String, Agent>,
+    /// USD per million tokens by model name, for the run log's cost estimate.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input_per_million: f64,
+    pub output_per_million: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -451,6 +451,99 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
         1,
         "no call past the budget"
     );
+
+    // Every model call is in the run log, with its cost, its outcome and the answer's rating.
+    let rated = app
+        .post_json(
+            "/conversations/feedback",
+            &app.admin_token,
+            &json!({"message_id": answer["message_id"], "rating": "thumbs_up"}),
+        )
+        .await;
+    assert_eq!(rated.status(), 200);
+    let runs: Value = app
+        .get("/admin/runs?agent=chat_copilot", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["total"], 4, "{runs}");
+    let items = runs["items"].as_array().unwrap();
+    let first_run = items
+        .iter()
+        .find(|r| r["message_id"] == answer["message_id"])
+        .expect("the first answer's run");
+    assert_eq!(first_run["status"], "success");
+    assert_eq!(first_run["tokens_used"], 160);
+    assert_eq!(first_run["conversation_id"], answer["conversation_id"]);
+    assert_eq!(first_run["feedback_rating"], "thumbs_up");
+    assert!(
+        (first_run["cost_usd"].as_f64().unwrap() - 0.000042).abs() < 1e-9,
+        "{first_run}"
+    );
+    assert!(first_run["input_preview"].as_str().unwrap().chars().count() <= 200);
+    let errors: Value = app
+        .get("/admin/runs?status=error", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(errors["total"], 1);
+    assert_eq!(errors["items"][0]["error_code"], "provider_error");
+    let analytics: Value = app
+        .get("/admin/analytics?days=7", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(analytics["period_days"], 7);
+    assert_eq!(analytics["summary"]["total_runs"], 4);
+    assert_eq!(analytics["summary"]["total_errors"], 1);
+    assert_eq!(analytics["summary"]["total_tokens"], 480);
+    let share = analytics["summary"]["fallback_share"].as_f64().unwrap();
+    assert!(
+        (share - 2.0 / 5.0).abs() < 1e-9,
+        "two of five answers by the fallback: {analytics}"
+    );
+    let days = analytics["daily_stats"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days.last().unwrap()["runs"], 4);
+    assert_eq!(days.last().unwrap()["active_users"], 1);
+    problem(
+        app.get("/admin/analytics?days=0", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let viewer = app.member_token("viewer@example.com", Role::Viewer).await;
+    problem(app.get("/admin/runs", &viewer).await, 403, "forbidden").await;
+    problem(app.get("/admin/analytics", &viewer).await, 403, "forbidden").await;
+
+    // Admins can delete any conversation of the workspace.
+    let id = answer["conversation_id"].as_str().unwrap();
+    let res = app
+        .http
+        .delete(app.url(&format!("/admin/conversations/{id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    problem(
+        app.get(&format!("/conversations/{id}"), &app.admin_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .http
+        .delete(app.url(&format!("/admin/conversations/{id}")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 404, "not_found").await;
 }
 
 #[tokio::test]

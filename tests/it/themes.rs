@@ -584,6 +584,17 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         .await
         .unwrap();
     assert_eq!(status["status"], "completed");
+    // The clustering job's model calls are in the run log.
+    for agent in ["theme_labeller", "insight_writer"] {
+        let runs: Value = app
+            .get(&format!("/admin/runs?agent={agent}"), &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(runs["total"].as_i64().unwrap() > 0, "{agent}: {runs}");
+        assert_eq!(runs["items"][0]["owner"], "job:cluster");
+    }
 }
 
 #[tokio::test]

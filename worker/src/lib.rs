@@ -146,7 +146,7 @@ pub async fn connect(
     let redis = shared::redis_conn::connect(&settings.redis)
         .await
         .context("connecting to Redis")?;
-    let ai = Arc::new(shared::ai::AiServices::load(&settings)?);
+    let ai = Arc::new(shared::ai::AiServices::load(&settings)?.with_run_log(db.clone()));
     shared::ai::init_crypto();
     Ok(Arc::new(Runtime {
         ai,

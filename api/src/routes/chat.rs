@@ -21,10 +21,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
-    ai::chat::Turn,
+    ai::{chat::Turn, runs::RunContext},
     services::chat::{
         self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
-        conversations::{self, Conversation, Limits, Message, Rating, RecordError},
+        conversations::{self, Conversation, Limits, Message, Rating, RecordError, Slot},
         suggestions::{self, Suggestion},
     },
 };
@@ -172,23 +172,22 @@ async fn chat_handler(
         selected_insight: body.selected_insight_id,
         history,
     };
+    let slot = Slot::new(body.conversation_id);
+    let run = RunContext {
+        workspace_id: Some(ws),
+        owner: Some(owner.clone()),
+        conversation_id: Some(slot.conversation_id),
+        message_id: Some(slot.answer_id),
+    };
     let budget = state.settings.chat.daily_token_budget;
-    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, budget).await?;
-    let (conversation_id, message_id) = conversations::record(
-        &state.db,
-        ws,
-        &owner,
-        body.conversation_id,
-        limits,
-        &body.message,
-        &answer,
-    )
-    .await
-    .map_err(refused)?;
+    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, &run, budget).await?;
+    conversations::record(&state.db, ws, &owner, slot, limits, &body.message, &answer)
+        .await
+        .map_err(refused)?;
     let out = ChatOut {
         response: answer.text,
-        conversation_id,
-        message_id,
+        conversation_id: slot.conversation_id,
+        message_id: slot.answer_id,
         citations: answer.citations,
         inline_citations: answer.inline_citations,
         generated_by: answer.generated_by,

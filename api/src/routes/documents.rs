@@ -4,6 +4,7 @@ use aide::axum::{ApiRouter, routing::get_with};
 use axum::{Json, extract::State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use shared::ai::runs::RunContext;
 use shared::services::documents::{
     self, prd,
     prototype::{self, PromptMetadata},
@@ -36,9 +37,11 @@ async fn generate_prd(
     ValidPath(path): ValidPath<InsightPath>,
 ) -> Result<Json<PrdOut>, ApiError> {
     let insight = documents::load(&state.db, auth.0.workspace_id, path.insight_id).await?;
+    let run = RunContext::for_workspace(auth.0.workspace_id, auth.0.label());
     let doc = prd::generate(
         &insight,
-        &state.ai.config,
+        &state.ai,
+        &run,
         &state.settings.server.web_ui_base_url,
     )
     .await;

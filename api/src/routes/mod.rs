@@ -1,6 +1,7 @@
 //! Every route of the API. Each resource module exposes `router()`.
 
 pub mod admin;
+pub mod ai_admin;
 pub mod api_keys;
 pub mod auth;
 pub mod chat;
@@ -41,4 +42,5 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(tickets::router())
         .merge(documents::router())
         .merge(chat::router())
+        .merge(ai_admin::router())
 }

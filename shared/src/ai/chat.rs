@@ -8,7 +8,10 @@ use async_openai::types::chat::{
 };
 use serde_json::Value;
 
-use super::{AiError, openai};
+use super::{
+    AiError, AiServices, openai,
+    runs::{Run, RunContext, record},
+};
 use crate::ai_config::{Agent, AiConfig};
 
 /// The agent if it has a provider; `None` means "use the deterministic fallback".
@@ -17,14 +20,21 @@ pub fn configured<'a>(ai: &'a AiConfig, agent: &str) -> Option<&'a Agent> {
 }
 
 /// Sends the agent's prompt and `user` text; returns the reply text.
-pub async fn complete(ai: &AiConfig, agent_name: &str, user: &str) -> Result<String, AiError> {
-    Ok(converse(ai, agent_name, &[], user).await?.text)
+pub async fn complete(
+    ai: &AiServices,
+    ctx: &RunContext,
+    agent_name: &str,
+    user: &str,
+) -> Result<String, AiError> {
+    Ok(converse(ai, ctx, agent_name, &[], user).await?.text)
 }
 
 /// A model's answer and the tokens it cost.
 pub struct Reply {
     pub text: String,
     pub tokens: u32,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
     pub model: String,
 }
 
@@ -35,8 +45,42 @@ pub enum Turn {
     Assistant,
 }
 
-/// The agent's prompt, earlier turns (oldest first), then `user`.
+/// The agent's prompt, earlier turns (oldest first), then `user`; the call is logged as a
+/// run for `ctx` whatever its outcome.
 pub async fn converse(
+    services: &AiServices,
+    ctx: &RunContext,
+    agent_name: &str,
+    history: &[(Turn, String)],
+    user: &str,
+) -> Result<Reply, AiError> {
+    let started = std::time::Instant::now();
+    let result = call(&services.config, agent_name, history, user).await;
+    if let Some(db) = &services.run_log
+        && let Some(agent) = configured(&services.config, agent_name)
+    {
+        let (prompt_tokens, completion_tokens) = result
+            .as_ref()
+            .map_or((0, 0), |r| (r.prompt_tokens, r.completion_tokens));
+        let run = Run {
+            agent: agent_name,
+            model: &agent.model,
+            provider: agent.provider.as_deref().unwrap_or_default(),
+            input: user,
+            prompt_tokens,
+            completion_tokens,
+            latency_ms: started.elapsed().as_millis() as u64,
+            error_code: result.as_ref().err().map(|e| match e {
+                AiError::Transient(_) => "provider_unavailable",
+                AiError::Permanent(_) => "provider_error",
+            }),
+        };
+        record(db, &services.config, ctx, run).await;
+    }
+    result
+}
+
+async fn call(
     ai: &AiConfig,
     agent_name: &str,
     history: &[(Turn, String)],
@@ -88,7 +132,10 @@ pub async fn converse(
         .create(request)
         .await
         .map_err(openai::classify)?;
-    let tokens = response.usage.as_ref().map(|u| u.total_tokens).unwrap_or(0);
+    let usage = response.usage.as_ref();
+    let tokens = usage.map(|u| u.total_tokens).unwrap_or(0);
+    let prompt_tokens = usage.map(|u| u.prompt_tokens).unwrap_or(0);
+    let completion_tokens = usage.map(|u| u.completion_tokens).unwrap_or(0);
     let text = response
         .choices
         .into_iter()
@@ -105,6 +152,8 @@ pub async fn converse(
     Ok(Reply {
         text,
         tokens,
+        prompt_tokens,
+        completion_tokens,
         model: agent.model.clone(),
     })
 }

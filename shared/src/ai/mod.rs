@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod embeddings;
 pub mod openai;
+pub mod runs;
 pub mod services;
 pub mod transcribe;
 

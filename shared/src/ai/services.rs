@@ -15,6 +15,8 @@ pub struct AiServices {
     /// Folder relative paths in `ai_config.yaml` are resolved against.
     base_dir: PathBuf,
     embedder: OnceCell<Arc<dyn Embedder>>,
+    /// Where model calls are logged (`ai_runs`); None in tools that keep no log.
+    pub(crate) run_log: Option<sea_orm::DatabaseConnection>,
 }
 
 impl AiServices {
@@ -30,7 +32,14 @@ impl AiServices {
             config,
             base_dir,
             embedder: OnceCell::new(),
+            run_log: None,
         }
+    }
+
+    /// Logs every model call made through these services to `ai_runs` in `db`.
+    pub fn with_run_log(mut self, db: sea_orm::DatabaseConnection) -> Self {
+        self.run_log = Some(db);
+        self
     }
 
     /// The configured embedder, loaded on first use (the local model reads ~90 MB).

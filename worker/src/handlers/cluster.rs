@@ -13,7 +13,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     // started right after an ingest clusters everything instead of nothing.
     let pass = embed_pending(&ctx, embedder.as_ref(), (1, 4)).await?;
     let params = ctx.settings().clustering.params();
-    let ai = Some(&ctx.ai().config);
+    let ai = Some(ctx.ai());
     let summary = themes::run_clustering(
         ctx.db(),
         ws,

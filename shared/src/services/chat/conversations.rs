@@ -212,18 +212,38 @@ pub async fn recent_turns(
         .collect()
 }
 
-/// Stores the question and its answer (in a new conversation when `conversation` is None)
-/// in one transaction, under a per-caller lock so racing questions respect the limits;
-/// returns (conversation id, answer message id).
+/// Ids a question and its answer will be stored under, known before the answer is written
+/// (the run log refers to them).
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    /// The conversation to continue, or None for a new one.
+    pub existing: Option<Uuid>,
+    pub conversation_id: Uuid,
+    pub answer_id: Uuid,
+}
+
+impl Slot {
+    pub fn new(existing: Option<Uuid>) -> Self {
+        Self {
+            existing,
+            conversation_id: existing.unwrap_or_else(Uuid::now_v7),
+            answer_id: Uuid::now_v7(),
+        }
+    }
+}
+
+/// Stores the question and its answer (in a new conversation unless `slot.existing`) in one
+/// transaction, under a per-caller lock so racing questions respect the limits.
 pub async fn record(
     db: &DatabaseConnection,
     workspace_id: Uuid,
     owner: &str,
-    conversation: Option<Uuid>,
+    slot: Slot,
     limits: Limits,
     question: &str,
     answer: &Answer,
-) -> Result<(Uuid, Uuid), RecordError> {
+) -> Result<(), RecordError> {
+    let conversation = slot.existing;
     let txn = db.begin().await?;
     txn.execute_raw(raw(
         "SELECT pg_advisory_xact_lock(hashtext('chat:' || $1::text || ':' || $2))",
@@ -241,7 +261,7 @@ pub async fn record(
             id
         }
         None => {
-            let id = Uuid::now_v7();
+            let id = slot.conversation_id;
             txn.execute_raw(raw(
                 "INSERT INTO conversations (id, workspace_id, owner, title) VALUES ($1, $2, $3, $4)",
                 vec![id.into(), workspace_id.into(), owner.into(), title_from(question).into()],
@@ -251,7 +271,7 @@ pub async fn record(
         }
     };
     let question_id = Uuid::now_v7();
-    let answer_id = Uuid::now_v7();
+    let answer_id = slot.answer_id;
     txn.execute_raw(raw(
         "INSERT INTO chat_messages (id, conversation_id, role, content, created_at) VALUES ($1, $2, 'user', $3, now())",
         vec![question_id.into(), conversation_id.into(), question.into()],
@@ -274,7 +294,7 @@ pub async fn record(
     ))
     .await?;
     txn.commit().await?;
-    Ok((conversation_id, answer_id))
+    Ok(())
 }
 
 /// The caller's conversations, most recently active first; `before` is the cursor from the

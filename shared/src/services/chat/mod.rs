@@ -98,6 +98,7 @@ pub async fn answer(
     ai: &AiServices,
     workspace_id: Uuid,
     q: &Question<'_>,
+    run: &crate::ai::runs::RunContext,
     daily_token_budget: u64,
 ) -> Result<Answer, DomainError> {
     let context = retrieval::gather(db, ai, workspace_id, q.message, q.selected_insight).await?;
@@ -109,7 +110,7 @@ pub async fn answer(
             ));
             return Ok(fallback);
         }
-        match llm::answer(&ai.config, &context, q).await {
+        match llm::answer(ai, run, &context, q).await {
             Ok(answer) => return Ok(answer),
             Err(reason) => {
                 let mut fallback = rules::answer(&context, q);

@@ -9,7 +9,7 @@ use super::{
     DocInsight,
     format::{acv, has_enterprise, long_date, segment_mix, segments, short_date, timeline},
 };
-use crate::{ai::chat, ai_config::AiConfig};
+use crate::ai::{AiServices, chat, runs::RunContext};
 
 pub const AGENT: &str = "prd_writer";
 
@@ -305,7 +305,13 @@ pub fn validate_reply(reply: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-pub async fn generate(insight: &DocInsight, ai: &AiConfig, web_ui_base_url: &str) -> Prd {
+pub async fn generate(
+    insight: &DocInsight,
+    services: &AiServices,
+    run: &RunContext,
+    web_ui_base_url: &str,
+) -> Prd {
+    let ai = &services.config;
     let template = template(insight, web_ui_base_url, Utc::now());
     if chat::configured(ai, AGENT).is_none() {
         return Prd {
@@ -314,7 +320,8 @@ pub async fn generate(insight: &DocInsight, ai: &AiConfig, web_ui_base_url: &str
             fallback_reason: None,
         };
     }
-    let reason = match chat::complete(ai, AGENT, &llm_request(insight, &template)).await {
+    let reason = match chat::complete(services, run, AGENT, &llm_request(insight, &template)).await
+    {
         Ok(reply) => match validate_reply(&reply) {
             Ok(markdown) => {
                 return Prd {

@@ -11,12 +11,14 @@ use super::*;
 /// label and insight. Replies are validated; anything off keeps the fallback. True when the
 /// insight text came from the model.
 pub(super) async fn improve_with_llm(
-    ai: &crate::ai_config::AiConfig,
+    services: &crate::ai::AiServices,
+    run: &crate::ai::runs::RunContext,
     d: &mut ThemeDraft,
     items: &[Item],
     text: &mut InsightText,
 ) -> bool {
     use crate::ai::chat;
+    let ai = &services.config;
     let samples: Vec<&Item> = d.members.iter().take(8).map(|(i, _)| &items[*i]).collect();
     let excerpts = samples
         .iter()
@@ -25,7 +27,8 @@ pub(super) async fn improve_with_llm(
         .join("\n");
     if chat::configured(ai, "theme_labeller").is_some() {
         match chat::complete(
-            ai,
+            services,
+            run,
             "theme_labeller",
             &format!("Keywords: {}\nExcerpts:\n{excerpts}", d.keywords.join(", ")),
         )
@@ -61,7 +64,7 @@ pub(super) async fn improve_with_llm(
         "accounts_30d": d.evidence.freq_30d,
         "acv_sum": d.evidence.acv_sum,
     });
-    let reply = match chat::complete(ai, "insight_writer", &context.to_string()).await {
+    let reply = match chat::complete(services, run, "insight_writer", &context.to_string()).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(theme = %d.id, error = %e, "insight writer failed; using the fallback");

@@ -53,7 +53,7 @@ pub async fn run_clustering<F, Fut>(
     workspace_id: Uuid,
     model: &str,
     params: ClusterParams,
-    ai: Option<&crate::ai_config::AiConfig>,
+    ai: Option<&crate::ai::AiServices>,
     cancel: &CancelFlag,
     mut progress: F,
 ) -> Result<ClusterSummary, DomainError>
@@ -194,10 +194,11 @@ where
     let mut texts: Vec<InsightText> = fallback_insights(&drafts, &items, &customers);
     let mut llm_written = 0;
     if let Some(ai) = ai {
+        let run = crate::ai::runs::RunContext::for_workspace(workspace_id, "job:cluster");
         progress(70, "writing insights with the language model".into()).await;
         for (d, text) in drafts.iter_mut().zip(texts.iter_mut()) {
             cancel.check().map_err(cancelled)?;
-            if improve_with_llm(ai, d, &items, text).await {
+            if improve_with_llm(ai, &run, d, &items, text).await {
                 llm_written += 1;
             }
         }

@@ -1,0 +1,158 @@
+//! `/admin/runs`, `/admin/analytics`, `/admin/conversations/{id}`: the AI run log, usage
+//! analytics and conversation clean-up. Admins only.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{delete_with, get_with},
+};
+use axum::{Json, extract::State, http::StatusCode};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    services::{
+        Page,
+        ai_runs::{self, Analytics, RunFilter, RunView},
+    },
+};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{ValidPath, ValidQuery, one_of},
+    routes::chat::ConversationPath,
+    state::AppState,
+};
+
+fn valid_status(v: &str) -> Result<(), ValidationError> {
+    one_of(v, &["success", "error"])
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    /// success or error.
+    #[validate(custom(function = "valid_status"))]
+    pub status: Option<String>,
+    pub user_id: Option<Uuid>,
+    /// e.g. chat_copilot, insight_writer, prd_writer.
+    #[validate(length(min = 1, max = 64))]
+    pub agent: Option<String>,
+    /// 1-200, default 50.
+    #[validate(range(min = 1, max = 200))]
+    #[serde(default = "default_limit")]
+    pub limit: u64,
+    #[validate(range(max = 1_000_000))]
+    #[serde(default)]
+    pub offset: u64,
+}
+
+fn default_limit() -> u64 {
+    50
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RunsOut {
+    pub items: Vec<RunView>,
+    pub total: i64,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+async fn list_runs(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<RunQuery>,
+) -> Result<Json<RunsOut>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let filter = RunFilter {
+        status: q.status,
+        user_id: q.user_id,
+        agent: q.agent,
+    };
+    let page = Page {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let (items, total) = ai_runs::list(&state.db, p.workspace_id, &filter, page).await?;
+    Ok(Json(RunsOut {
+        items,
+        total,
+        limit: q.limit,
+        offset: q.offset,
+    }))
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsQuery {
+    /// 1-365, default 30.
+    #[validate(range(min = 1, max = 365))]
+    #[serde(default = "default_days")]
+    pub days: u32,
+}
+
+fn default_days() -> u32 {
+    30
+}
+
+async fn analytics(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<AnalyticsQuery>,
+) -> Result<Json<Analytics>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    Ok(Json(
+        ai_runs::analytics(&state.db, p.workspace_id, q.days).await?,
+    ))
+}
+
+async fn delete_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<ConversationPath>,
+) -> Result<StatusCode, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    ai_runs::delete_conversation(&state.db, p.workspace_id, path.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/admin/runs",
+            get_with(list_runs, |op| {
+                op.summary("AI run log")
+                    .description(
+                        "Every language-model call (chat, insight writer, labeller, PRD writer) with caller, agent, \
+                         model, tokens, latency, outcome, estimated cost and the answer's rating; newest first. \
+                         Admins only.",
+                    )
+                    .tag("admin")
+            }),
+        )
+        .api_route(
+            "/admin/analytics",
+            get_with(analytics, |op| {
+                op.summary("AI usage analytics")
+                    .description(
+                        "Totals for the last `days` days (users, conversations, messages, tokens, runs, errors, cost, \
+                         share of fallback answers) and one entry per day. Admins only.",
+                    )
+                    .tag("admin")
+            }),
+        )
+        .api_route(
+            "/admin/conversations/{id}",
+            delete_with(delete_conversation, |op| {
+                op.summary("Delete a conversation")
+                    .description("Deletes any conversation of the workspace with its messages. Admins only.")
+                    .tag("admin")
+                    .response::<204, ()>()
+            }),
+        )
+}
