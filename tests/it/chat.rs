@@ -621,3 +621,74 @@ async fn conversation_and_message_limits_answer_their_codes() {
         .unwrap();
     assert_eq!(full["messages"].as_array().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn a_failing_or_slow_provider_gives_the_rule_based_answer() {
+    use wiremock::{
+        Mock, MockServer, ResponseTemplate,
+        matchers::{method, path},
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"error": {"message": "The server had an error", "type": "server_error", "param": null, "code": null}}),
+        ))
+        .mount(&server)
+        .await;
+    let config = crate::harness::fake_llm_config(&server.uri(), &["chat_copilot"]);
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .spawn()
+        .await;
+    let failed = chat_ok(&app, json!({"message": "hello"})).await;
+    assert_eq!(failed["generated_by"], "fallback");
+    assert!(
+        failed["response"]
+            .as_str()
+            .unwrap()
+            .starts_with("I analysed")
+    );
+    assert!(
+        failed["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("LLM call failed")
+    );
+
+    // Slower than the provider's timeout_secs (5 s): the rules answer instead of waiting on.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion("late [1]"))
+                .set_delay(std::time::Duration::from_secs(8)),
+        )
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let slow = chat_ok(&app, json!({"message": "hello again"})).await;
+    assert_eq!(slow["generated_by"], "fallback");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let runs: Value = app
+        .get("/admin/runs?status=error", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["total"], 2, "{runs}");
+    assert!(
+        runs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["error_code"] == "provider_unavailable"),
+        "{runs}"
+    );
+}
