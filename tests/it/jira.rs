@@ -705,6 +705,16 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
 async fn tickets_are_embedded_and_scored_by_jobs_and_rescored_after_clustering() {
     let app = clustered_demo().await;
     create_demo_tickets(&app).await;
+    // Creations racing the embed jobs they start (each finishes in milliseconds) all succeed.
+    for i in 0..20 {
+        let res = post(
+            &app,
+            "/jira/tickets",
+            &ticket(&format!("BURST-{i}"), "Burst", ""),
+        )
+        .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
     // The embed job picks up new tickets and scores them without being asked.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -743,7 +753,7 @@ async fn tickets_are_embedded_and_scored_by_jobs_and_rescored_after_clustering()
     assert_eq!(follow_up.kind, "voc");
     assert_eq!(
         follow_up.result.as_ref().unwrap()["stats"]["tickets_processed"],
-        4
+        24
     );
     let after = item(&app, "PROD-2").await["voc_score"]["calculated_at"].clone();
     assert_ne!(before, after, "re-scored after clustering");

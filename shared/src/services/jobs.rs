@@ -47,7 +47,15 @@ pub async fn start(
     queue: &JobQueue,
     new: NewJob,
 ) -> Result<StartOutcome, DomainError> {
-    let outcome = create(db, new).await?;
+    // A singleton that finished between our insert and our read of it leaves the slot free:
+    // try again rather than refuse (its run may have missed what we are starting for).
+    let mut tries = 0;
+    let outcome = loop {
+        match create(db, new.clone()).await {
+            Err(DomainError::Conflict(_)) if new.singleton && tries < 3 => tries += 1,
+            other => break other?,
+        }
+    };
     if let StartOutcome::Started(job) = &outcome {
         enqueue(queue, job).await;
     }
