@@ -501,7 +501,7 @@ async fn calculate_voc(
         Some(vec![ticket.id]),
     );
     let stats = match_and_score(&state.db, p.workspace_id, embedder.as_ref(), &opts).await?;
-    let ticket = tickets::get_by_key(&state.db, p.workspace_id, &ticket.jira_key).await?;
+    // The view reads the new score and matches; the ticket's own fields did not change.
     let view = views::one(&state.db, ticket).await?;
     let voc = view.voc.ok_or_else(ApiError::internal)?;
     Ok(Json(VocOut {
