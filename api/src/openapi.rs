@@ -48,6 +48,7 @@ pub fn base() -> OpenApi {
             ("jira", "Roadmap tickets scored by the customer evidence behind them"),
             ("tickets", "Ticket artifacts: themes, quotes and a PRD outline"),
             ("chat", "The PM copilot and its conversations"),
+            ("competitive", "Competitor moves as scored insight cards"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

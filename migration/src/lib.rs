@@ -53,6 +53,7 @@ mod m20261201_000007_insight_cards;
 mod m20261202_000008_jira_voc;
 mod m20261202_000009_chat;
 mod m20261202_000010_ai_runs;
+mod m20261202_000011_competitive;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_jira_voc::Migration),
             Box::new(m20261202_000009_chat::Migration),
             Box::new(m20261202_000010_ai_runs::Migration),
+            Box::new(m20261202_000011_competitive::Migration),
         ]
     }
 }

@@ -32,6 +32,13 @@ pub struct Settings {
     pub clustering: ClusteringSettings,
     pub jira: JiraSettings,
     pub chat: ChatSettings,
+    pub competitive: CompetitiveSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompetitiveSettings {
+    pub evidence_threshold: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -328,6 +335,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "server.web_ui_base_url",
                 "must be an http(s) URL",
+            ));
+        }
+        if !(0.0..=1.0).contains(&s.competitive.evidence_threshold) {
+            return Err(ConfigError::new(
+                "competitive.evidence_threshold",
+                "must be between 0 and 1",
             ));
         }
         if !(0.0..=1.0).contains(&s.jira.similarity_threshold) {

@@ -6,6 +6,7 @@ mod harness;
 mod api_keys;
 mod auth;
 mod chat;
+mod competitive;
 mod config;
 mod documents;
 mod embeddings;

@@ -46,6 +46,7 @@ impl JobRegistry {
             .register(kinds::CLUSTER, handlers::cluster::run)
             .register(kinds::RESCORE, handlers::cluster::rescore)
             .register(kinds::VOC, handlers::voc::run)
+            .register(kinds::COMPETITIVE, handlers::competitive::run)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

@@ -29,6 +29,8 @@ pub struct AdminConfigOut {
     pub priority_formula: &'static str,
     /// How a Jira ticket's 0-100 VOC score is computed, with its weights and bands.
     pub voc_formula: serde_json::Value,
+    /// How a competitive insight's 0-100 P-score is computed from its sub-scores.
+    pub competitive_formula: &'static str,
 }
 
 fn unit(v: f64) -> Result<(), ValidationError> {
@@ -109,6 +111,7 @@ async fn get_config(
             state.settings.jira.similarity_threshold,
             state.settings.jira.max_matches_per_ticket,
         ),
+        competitive_formula: shared::services::competitive::rubric::formula(),
     }))
 }
 

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod chat;
 pub mod cluster;
+pub mod competitive;
 pub mod customers;
 pub mod documents;
 pub mod feedback;
@@ -39,6 +40,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(admin::router())
         .merge(search::router())
         .merge(jira::router())
+        .merge(competitive::router())
         .merge(tickets::router())
         .merge(documents::router())
         .merge(chat::router())

@@ -27,6 +27,8 @@ pub mod kinds {
     /// Matches a workspace's Jira tickets to its customer insights and scores them (one at
     /// a time; also queued after every clustering run).
     pub const VOC: &str = "voc";
+    /// Turns a research session's competitor moves into scored competitive insights.
+    pub const COMPETITIVE: &str = "competitive";
 }
 
 /// Status values of `job_runs.status`.

@@ -5,6 +5,7 @@ pub mod ai_runs;
 pub mod api_keys;
 pub mod bootstrap;
 pub mod chat;
+pub mod competitive;
 pub mod customers;
 pub mod demo;
 pub mod documents;

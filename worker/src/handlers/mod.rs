@@ -1,6 +1,7 @@
 //! One file per job kind.
 
 pub mod cluster;
+pub mod competitive;
 pub mod embed;
 pub mod maintenance;
 pub mod process_file;

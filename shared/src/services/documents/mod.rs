@@ -2,7 +2,7 @@
 //! prompt for an AI prototyping tool. Both have a deterministic template; the PRD can also
 //! go through the `prd_writer` agent, whose reply must keep every section.
 
-mod format;
+pub(crate) mod format;
 pub mod prd;
 pub mod prototype;
 mod source;

@@ -4,9 +4,14 @@
 
 use std::collections::HashMap;
 
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::ai::embeddings::normalise;
+use crate::{
+    DomainError,
+    ai::embeddings::{from_bytes, normalise},
+    db::statement as raw,
+};
 
 /// 1 confirmed, 0 rejected (the stored `is_confirmed`).
 pub const CONFIRMED: i16 = 1;
@@ -114,6 +119,31 @@ pub fn propose(
     open.truncate(max);
     decided.extend(open);
     decided
+}
+
+/// The workspace's customer insights as theme centroids of `model` (competitive insights
+/// have no theme and are never matched).
+pub async fn customer_insights(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    model: &str,
+    dims: usize,
+) -> Result<InsightMatrix, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT i.id, t.centroid FROM insights i JOIN themes t ON t.id = i.theme_id \
+             WHERE i.workspace_id = $1 AND i.category = 'customer_feedback' AND t.embedding_model = $2 ORDER BY i.id",
+            vec![workspace_id.into(), model.into()],
+        ))
+        .await?;
+    let mut m = InsightMatrix::new(dims);
+    for r in rows {
+        m.push(
+            r.try_get("", "id")?,
+            from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
+        );
+    }
+    Ok(m)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     embed_pending_tickets,
-    matching::{InsightMatrix, Match, propose},
+    matching::{Match, propose},
     raw,
     voc::{self, Evidence, Maxima},
 };
@@ -87,8 +87,13 @@ pub async fn match_and_score(
     .await?;
     let txn = db.begin().await?;
     lock_workspace_themes(&txn, workspace_id).await?;
-    let matrix =
-        insight_matrix(&txn, workspace_id, embedder.model(), embedder.dimensions()).await?;
+    let matrix = super::matching::customer_insights(
+        &txn,
+        workspace_id,
+        embedder.model(),
+        embedder.dimensions(),
+    )
+    .await?;
     let tickets =
         ticket_vectors(&txn, workspace_id, embedder.model(), opts.only.as_deref()).await?;
     let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
@@ -139,29 +144,6 @@ pub async fn score_from_matches(
         .map(|id| (*id, stored.get(id).copied().unwrap_or(default_threshold)))
         .collect();
     rescore(txn, workspace_id, ticket_ids, &thresholds).await
-}
-
-async fn insight_matrix(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    model: &str,
-    dims: usize,
-) -> Result<InsightMatrix, DomainError> {
-    let rows = db
-        .query_all_raw(raw(
-            "SELECT i.id, t.centroid FROM insights i JOIN themes t ON t.id = i.theme_id \
-             WHERE i.workspace_id = $1 AND i.category = 'customer_feedback' AND t.embedding_model = $2 ORDER BY i.id",
-            vec![workspace_id.into(), model.into()],
-        ))
-        .await?;
-    let mut m = InsightMatrix::new(dims);
-    for r in rows {
-        m.push(
-            r.try_get("", "id")?,
-            from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
-        );
-    }
-    Ok(m)
 }
 
 async fn ticket_vectors(

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::*;
 use crate::cluster::labels;
 
-pub(super) fn has_word(haystack: &str, words: &[&str]) -> bool {
+pub(crate) fn has_word(haystack: &str, words: &[&str]) -> bool {
     let tokens: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).collect();
     words.iter().any(|w| {
         if w.contains(' ') {

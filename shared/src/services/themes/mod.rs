@@ -5,7 +5,7 @@
 pub mod board;
 pub mod cards;
 mod evidence;
-mod fallback;
+pub(crate) mod fallback;
 mod llm;
 mod load;
 mod lock;

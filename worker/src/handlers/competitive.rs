@@ -1,0 +1,83 @@
+//! A research session: competitor moves in, scored competitive insights out, written with
+//! the session's completion in one transaction. A finished session is never run twice.
+
+use serde_json::{Value, json};
+use shared::{
+    ai::{AiError, runs::RunContext},
+    services::competitive::{
+        AGENT,
+        evidence::EvidenceIndex,
+        research,
+        sessions::{self, status},
+    },
+};
+use uuid::Uuid;
+
+use crate::{JobContext, JobError};
+
+pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let id: Uuid = ctx.job.params["session_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| JobError::permanent("params.session_id is missing"))?;
+    let session = sessions::get(ctx.db(), ws, id).await?;
+    if session.status != status::RUNNING {
+        return Ok(summary(&session));
+    }
+    let research_request = session.research()?;
+    ctx.progress(10, "matching the moves to customer insights")
+        .await?;
+    let embedder = ctx.ai().embedder().await?;
+    let index = EvidenceIndex::load(
+        ctx.db(),
+        ws,
+        embedder.as_ref(),
+        ctx.settings().competitive.evidence_threshold,
+    )
+    .await?;
+    let writer = if shared::ai::chat::configured(&ctx.ai().config, AGENT).is_some() {
+        "asking the competitive analyst"
+    } else {
+        "writing the cards by the documented rules"
+    };
+    ctx.progress(30, writer).await?;
+    let owner = ctx
+        .job
+        .requested_by
+        .clone()
+        .unwrap_or_else(|| format!("job:{}", ctx.job.id));
+    let today = chrono::Utc::now().date_naive();
+    let outcome = research::run(
+        ctx.ai(),
+        &RunContext::for_workspace(ws, owner),
+        &research_request,
+        &index,
+        embedder.as_ref(),
+        today,
+    )
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            let session = sessions::complete(ctx.db(), ws, id, outcome).await?;
+            Ok(summary(&session))
+        }
+        Err(AiError::Transient(msg)) if ctx.job.attempts < ctx.job.max_attempts => {
+            Err(JobError::transient(msg))
+        }
+        Err(e) => {
+            sessions::fail(ctx.db(), ws, id, &e.to_string()).await?;
+            Err(JobError::permanent(e))
+        }
+    }
+}
+
+fn summary(session: &sessions::Session) -> Value {
+    json!({
+        "session_id": session.id,
+        "status": session.status,
+        "insights": session.insights_generated.len(),
+        "cards_dropped": session.cards_dropped,
+        "generated_by": session.generated_by,
+    })
+}
