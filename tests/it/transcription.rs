@@ -96,6 +96,16 @@ async fn audio_is_transcribed_through_the_configured_provider() {
             && multipart.contains("whisper-1")
             && multipart.contains("call.mp3")
     );
+    // The call is a row of the AI run log.
+    let runs: Value = app
+        .get("/admin/runs?agent=transcriber", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["total"], 1, "{runs}");
+    assert_eq!(runs["items"][0]["status"], "success");
+    assert_eq!(runs["items"][0]["input_preview"], "call.mp3");
 }
 
 #[tokio::test]

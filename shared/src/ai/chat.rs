@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{
     AiError, AiServices, openai,
-    runs::{Run, RunContext, record},
+    runs::{RunContext, log_call},
 };
 use crate::ai_config::{Agent, AiConfig};
 
@@ -56,27 +56,19 @@ pub async fn converse(
 ) -> Result<Reply, AiError> {
     let started = std::time::Instant::now();
     let result = call(&services.config, agent_name, history, user).await;
-    if let Some(db) = &services.run_log
-        && let Some(agent) = configured(&services.config, agent_name)
-    {
-        let (prompt_tokens, completion_tokens) = result
-            .as_ref()
-            .map_or((0, 0), |r| (r.prompt_tokens, r.completion_tokens));
-        let run = Run {
-            agent: agent_name,
-            model: &agent.model,
-            provider: agent.provider.as_deref().unwrap_or_default(),
-            input: user,
-            prompt_tokens,
-            completion_tokens,
-            latency_ms: started.elapsed().as_millis() as u64,
-            error_code: result.as_ref().err().map(|e| match e {
-                AiError::Transient(_) => "provider_unavailable",
-                AiError::Permanent(_) => "provider_error",
-            }),
-        };
-        record(db, &services.config, ctx, run).await;
-    }
+    let tokens = result
+        .as_ref()
+        .map_or((0, 0), |r| (r.prompt_tokens, r.completion_tokens));
+    log_call(
+        services,
+        ctx,
+        agent_name,
+        user,
+        started,
+        tokens,
+        result.as_ref().err(),
+    )
+    .await;
     result
 }
 

@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
+use super::{AiError, AiServices, chat::configured};
 use crate::{ai_config::AiConfig, db::statement as raw};
 
 /// Who a call is made for; stored with its run.
@@ -80,4 +81,35 @@ pub(crate) async fn record(db: &DatabaseConnection, ai: &AiConfig, ctx: &RunCont
     if let Err(e) = result {
         tracing::warn!(error = %e, agent = run.agent, "could not record the AI run");
     }
+}
+
+/// Logs one call of `agent` made through `services` (when they keep a log and the agent has
+/// a provider): its input, tokens, how long it took since `started`, and its outcome.
+pub(crate) async fn log_call(
+    services: &AiServices,
+    ctx: &RunContext,
+    agent_name: &str,
+    input: &str,
+    started: std::time::Instant,
+    (prompt_tokens, completion_tokens): (u32, u32),
+    error: Option<&AiError>,
+) {
+    let (Some(db), Some(agent)) = (&services.run_log, configured(&services.config, agent_name))
+    else {
+        return;
+    };
+    let run = Run {
+        agent: agent_name,
+        model: &agent.model,
+        provider: agent.provider.as_deref().unwrap_or_default(),
+        input,
+        prompt_tokens,
+        completion_tokens,
+        latency_ms: started.elapsed().as_millis() as u64,
+        error_code: error.map(|e| match e {
+            AiError::Transient(_) => "provider_unavailable",
+            AiError::Permanent(_) => "provider_error",
+        }),
+    };
+    record(db, &services.config, ctx, run).await;
 }

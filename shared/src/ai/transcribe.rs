@@ -4,7 +4,10 @@
 use async_openai::types::audio::{AudioInput, AudioResponseFormat, CreateTranscriptionRequest};
 use serde::Deserialize;
 
-use super::{AiError, openai};
+use super::{
+    AiError, AiServices, openai,
+    runs::{RunContext, log_call},
+};
 use crate::{
     ai_config::AiConfig,
     ingest::transcript::{Cue, UNKNOWN_SPEAKER},
@@ -49,11 +52,29 @@ fn cue(start: f64, end: f64, text: &str) -> Cue {
     }
 }
 
+/// Transcribes `audio`; the call is logged as a `transcriber` run for `ctx`.
 pub async fn transcribe(
-    ai: &AiConfig,
+    services: &AiServices,
+    ctx: &RunContext,
     filename: &str,
     audio: Vec<u8>,
 ) -> Result<Vec<Cue>, AiError> {
+    let started = std::time::Instant::now();
+    let result = call(&services.config, filename, audio).await;
+    log_call(
+        services,
+        ctx,
+        "transcriber",
+        filename,
+        started,
+        (0, 0),
+        result.as_ref().err(),
+    )
+    .await;
+    result
+}
+
+async fn call(ai: &AiConfig, filename: &str, audio: Vec<u8>) -> Result<Vec<Cue>, AiError> {
     let agent = ai
         .agents
         .get("transcriber")

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use shared::{
-    ai::transcribe,
+    ai::{runs::RunContext, transcribe},
     ingest::{self, ParseError, ParsedFile, transcript},
 };
 
@@ -20,7 +20,14 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
     ctx.progress(10, &format!("transcribing {}", upload.filename))
         .await?;
-    let parsed = match transcribe::transcribe(&ctx.ai().config, &upload.filename, data).await {
+    let run = RunContext::for_workspace(
+        ws.id,
+        ctx.job
+            .requested_by
+            .clone()
+            .unwrap_or_else(|| format!("job:{}", ctx.job.id)),
+    );
+    let parsed = match transcribe::transcribe(ctx.ai(), &run, &upload.filename, data).await {
         Ok(cues) => ingest::finish(
             to_parsed(&cues),
             &ingest::ParseLimits::from_settings(&ctx.settings().ingest, ctx.cancel_flag().clone()),
