@@ -3,6 +3,7 @@
 //! 10·effort inverse, with severity High 1 / Medium 0.66 / Low 0.33 and effort inverse
 //! Low 1 / Medium 0.5 / High 0.2. A model's own total is never used.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +52,7 @@ impl Level {
 }
 
 /// The rubric's five inputs, each 0-1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 pub struct SubScores {
     pub severity_weight: f32,
     pub urgency_score: f32,

@@ -8,17 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Citation, MoveIn, evidence::Evidence};
+use super::{Citation, MoveIn, evidence::Evidence, rubric::SubScores};
 use crate::{DomainError, db::statement as raw, services::Page};
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct SubScoresView {
-    pub severity_weight: f32,
-    pub urgency_score: f32,
-    pub reach_score: f32,
-    pub confidence_score: f32,
-    pub effort_inverse: f32,
-}
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CompetitiveInsightView {
@@ -44,7 +35,7 @@ pub struct CompetitiveInsightView {
     pub est_method: String,
     pub citations: Vec<Citation>,
     /// The rubric's inputs.
-    pub scores: SubScoresView,
+    pub scores: SubScores,
     pub severity_weight: f32,
     pub urgency_score: f32,
     pub reach_score: f32,
@@ -73,7 +64,7 @@ fn json_or_default<T: serde::de::DeserializeOwned + Default>(v: Value) -> T {
 }
 
 fn from_row(r: &QueryResult) -> Result<CompetitiveInsightView, DomainError> {
-    let scores = SubScoresView {
+    let scores = SubScores {
         severity_weight: r.try_get("", "severity_weight")?,
         urgency_score: r.try_get("", "urgency_score")?,
         reach_score: r.try_get("", "reach_score")?,
