@@ -54,6 +54,7 @@ mod m20261202_000008_jira_voc;
 mod m20261202_000009_chat;
 mod m20261202_000010_ai_runs;
 mod m20261202_000011_competitive;
+mod m20261202_000012_chat_streaming;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_chat::Migration),
             Box::new(m20261202_000010_ai_runs::Migration),
             Box::new(m20261202_000011_competitive::Migration),
+            Box::new(m20261202_000012_chat_streaming::Migration),
         ]
     }
 }

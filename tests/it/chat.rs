@@ -270,12 +270,7 @@ async fn answers_stream_as_server_sent_events_in_order() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    let body = res.text().await.unwrap();
-    let events: Vec<Value> = body
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect();
+    let events = crate::harness::sse_events(&res.text().await.unwrap());
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(&kinds[..3], &["session_init", "tool_use", "tool_use"]);
     assert_eq!(events[1]["status"], "start");

@@ -6,6 +6,7 @@ mod harness;
 mod api_keys;
 mod auth;
 mod chat;
+mod chat_stream;
 mod competitive;
 mod config;
 mod documents;

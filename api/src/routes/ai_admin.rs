@@ -27,14 +27,14 @@ use crate::{
 };
 
 fn valid_status(v: &str) -> Result<(), ValidationError> {
-    one_of(v, &["success", "error"])
+    one_of(v, &["success", "error", "cancelled"])
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
 #[serde(deny_unknown_fields)]
 pub struct RunQuery {
-    /// success or error.
+    /// success, error or cancelled (a streamed answer whose client went away).
     #[validate(custom(function = "valid_status"))]
     pub status: Option<String>,
     pub user_id: Option<Uuid>,

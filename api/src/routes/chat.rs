@@ -13,18 +13,18 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
-        sse::{Event, Sse},
+        sse::{Event, KeepAlive, Sse},
     },
 };
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use shared::{
-    ai::{chat::Turn, runs::RunContext},
+    ai::chat::Turn,
     services::chat::{
         self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
         conversations::{self, Conversation, Limits, Message, Rating, RecordError, Slot},
+        stream::{StreamEvent, StreamRequest},
         suggestions::{self, Suggestion},
     },
 };
@@ -107,35 +107,25 @@ fn refused(e: RecordError) -> ApiError {
     }
 }
 
-/// The answer as the seed's event stream: the answer is stored before the first event, so a
-/// client that goes away mid-stream leaves a complete message behind.
-fn event_stream(out: ChatOut) -> Response {
-    let mut events = vec![
-        json!({"type": "session_init", "conversation_id": out.conversation_id, "message_id": out.message_id}),
-        json!({"type": "tool_use", "tool": "feedback_search", "status": "start"}),
-        json!({"type": "tool_use", "tool": "feedback_search", "status": "complete"}),
-    ];
-    let mut chunk = String::new();
-    for word in out.response.split_inclusive(' ') {
-        chunk.push_str(word);
-        if chunk.len() >= 48 {
-            events.push(json!({"type": "delta", "content": std::mem::take(&mut chunk)}));
-        }
-    }
-    if !chunk.is_empty() {
-        events.push(json!({"type": "delta", "content": chunk}));
-    }
-    events.push(json!({"type": "citations", "citations": out.citations, "inline_citations": out.inline_citations}));
-    events.push(
-        json!({"type": "done", "message_id": out.message_id, "tokens_used": out.tokens_used,
-                       "generated_by": out.generated_by}),
-    );
-    let stream = futures::stream::iter(
-        events
-            .into_iter()
-            .map(|e| Ok::<_, Infallible>(Event::default().data(e.to_string()))),
-    );
-    Sse::new(stream).into_response()
+/// The answer as the seed's event stream, written by its own task (see
+/// `services::chat::stream`): a client that goes away stops the generation and leaves the
+/// text so far stored, marked incomplete.
+fn event_stream(state: &AppState, req: StreamRequest) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<StreamEvent>(32);
+    tokio::spawn(chat::stream::run(
+        state.db.clone(),
+        state.ai.clone(),
+        req,
+        tx,
+    ));
+    let events = futures::stream::unfold(rx, |mut rx| async move {
+        let event = rx.recv().await?;
+        let data = serde_json::to_string(&event).unwrap_or_default();
+        Some((Ok::<_, Infallible>(Event::default().data(data)), rx))
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
 }
 
 async fn chat_handler(
@@ -167,19 +157,27 @@ async fn chat_handler(
             })
             .collect(),
     };
+    let slot = Slot::new(body.conversation_id);
+    let budget = state.settings.chat.daily_token_budget;
+    if wants_stream(&headers, &body) {
+        let req = StreamRequest {
+            workspace_id: ws,
+            owner,
+            slot,
+            limits,
+            message: body.message,
+            selected_insight: body.selected_insight_id,
+            history,
+            daily_token_budget: budget,
+        };
+        return Ok(event_stream(&state, req));
+    }
     let question = Question {
         message: &body.message,
         selected_insight: body.selected_insight_id,
         history,
     };
-    let slot = Slot::new(body.conversation_id);
-    let run = RunContext {
-        workspace_id: Some(ws),
-        owner: Some(owner.clone()),
-        conversation_id: Some(slot.conversation_id),
-        message_id: Some(slot.answer_id),
-    };
-    let budget = state.settings.chat.daily_token_budget;
+    let run = slot.run_context(ws, &owner);
     let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, &run, budget).await?;
     conversations::record(&state.db, ws, &owner, slot, limits, &body.message, &answer)
         .await
@@ -195,9 +193,6 @@ async fn chat_handler(
         tokens_used: answer.tokens_used,
         fallback_reason: answer.fallback_reason,
     };
-    if wants_stream(&headers, &body) {
-        return Ok(event_stream(out));
-    }
     Ok(Json(out).into_response())
 }
 
@@ -428,7 +423,12 @@ pub fn router() -> ApiRouter<AppState> {
                          conversation (new unless `conversation_id` is given); 400 `conversation_archived`, \
                          `message_limit` (chat.max_messages_per_conversation) or `conversation_limit` \
                          (chat.max_active_conversations) when it cannot be. With `stream: true` or `Accept: text/event-stream` the answer \
-                         comes as Server-Sent Events: session_init, tool_use, delta, citations, done.",
+                         comes as Server-Sent Events as the model writes it: session_init, tool_use (retrieval \
+                         start/complete), delta (text; the deltas add up to the stored answer, invalid markers already \
+                         removed), citations, then done (tokens_used, generated_by) or error (`code`: upstream_failed \
+                         when the model stopped mid-answer, chat_failed, or a limit code). A client that disconnects \
+                         stops the generation; the text so far is stored marked `incomplete` with `stop_reason` \
+                         client_disconnected.",
                     )
                     .tag("chat")
                     .response::<200, Json<ChatOut>>()

@@ -4,13 +4,15 @@
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
     ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
+    ChatCompletionResponseStream, ChatCompletionStreamOptions, CreateChatCompletionRequest,
     CreateChatCompletionRequestArgs,
 };
+use futures::StreamExt;
 use serde_json::Value;
 
 use super::{
     AiError, AiServices, openai,
-    runs::{RunContext, log_call},
+    runs::{Outcome, RunContext, log_call},
 };
 use crate::ai_config::{Agent, AiConfig};
 
@@ -66,22 +68,17 @@ pub async fn converse(
         user,
         started,
         tokens,
-        result.as_ref().err(),
+        Outcome::of(result.as_ref().err()),
     )
     .await;
     result
 }
 
-async fn call(
-    ai: &AiConfig,
-    agent_name: &str,
+fn request(
+    agent: &Agent,
     history: &[(Turn, String)],
     user: &str,
-) -> Result<Reply, AiError> {
-    let agent = configured(ai, agent_name)
-        .ok_or_else(|| AiError::Permanent(format!("agent {agent_name} has no provider")))?;
-    let provider = openai::provider(ai, agent.provider.as_deref().unwrap_or_default())?;
-    let client = openai::client(provider);
+) -> Result<CreateChatCompletionRequest, AiError> {
     let bad = |e: async_openai::error::OpenAIError| AiError::Permanent(e.to_string());
     let mut messages: Vec<ChatCompletionRequestMessage> = vec![
         ChatCompletionRequestSystemMessageArgs::default()
@@ -111,13 +108,39 @@ async fn call(
             .map_err(bad)?
             .into(),
     );
-    let request = CreateChatCompletionRequestArgs::default()
+    CreateChatCompletionRequestArgs::default()
         .model(agent.model.clone())
         .temperature(agent.temperature)
         .max_completion_tokens(agent.max_tokens)
         .messages(messages)
         .build()
-        .map_err(bad)?;
+        .map_err(bad)
+}
+
+fn agent_client<'a>(
+    ai: &'a AiConfig,
+    agent_name: &str,
+) -> Result<
+    (
+        &'a Agent,
+        async_openai::Client<async_openai::config::OpenAIConfig>,
+    ),
+    AiError,
+> {
+    let agent = configured(ai, agent_name)
+        .ok_or_else(|| AiError::Permanent(format!("agent {agent_name} has no provider")))?;
+    let provider = openai::provider(ai, agent.provider.as_deref().unwrap_or_default())?;
+    Ok((agent, openai::client(provider)))
+}
+
+async fn call(
+    ai: &AiConfig,
+    agent_name: &str,
+    history: &[(Turn, String)],
+    user: &str,
+) -> Result<Reply, AiError> {
+    let (agent, client) = agent_client(ai, agent_name)?;
+    let request = request(agent, history, user)?;
     let started = std::time::Instant::now();
     let response = client
         .chat()
@@ -147,6 +170,63 @@ async fn call(
         prompt_tokens,
         completion_tokens,
         model: agent.model.clone(),
+    })
+}
+
+/// One piece of a streamed reply: text, and on the provider's last chunk what it cost.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub text: String,
+    /// (prompt, completion) tokens, when the provider reports them.
+    pub usage: Option<(u32, u32)>,
+}
+
+/// A reply the provider is still writing. Dropping it closes the provider's connection,
+/// which stops the generation.
+pub struct ReplyStream {
+    pub model: String,
+    inner: ChatCompletionResponseStream,
+}
+
+impl ReplyStream {
+    /// The next piece; `None` once the provider has finished.
+    pub async fn next(&mut self) -> Option<Result<Chunk, AiError>> {
+        let item = self.inner.next().await?;
+        Some(item.map_err(openai::classify).map(|chunk| {
+            Chunk {
+                text: chunk
+                    .choices
+                    .into_iter()
+                    .filter_map(|c| c.delta.content)
+                    .collect(),
+                usage: chunk.usage.map(|u| (u.prompt_tokens, u.completion_tokens)),
+            }
+        }))
+    }
+}
+
+/// Starts the agent's reply as a stream (with usage reported at the end). The caller logs
+/// the run once it knows how the stream ended (`runs::log_call`).
+pub async fn open_stream(
+    services: &AiServices,
+    agent_name: &str,
+    history: &[(Turn, String)],
+    user: &str,
+) -> Result<ReplyStream, AiError> {
+    let (agent, client) = agent_client(&services.config, agent_name)?;
+    let mut request = request(agent, history, user)?;
+    request.stream_options = Some(ChatCompletionStreamOptions {
+        include_usage: Some(true),
+        include_obfuscation: None,
+    });
+    let inner = client
+        .chat()
+        .create_stream(request)
+        .await
+        .map_err(openai::classify)?;
+    Ok(ReplyStream {
+        model: agent.model.clone(),
+        inner,
     })
 }
 

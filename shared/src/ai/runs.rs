@@ -36,8 +36,43 @@ pub(crate) struct Run<'a> {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     pub latency_ms: u64,
-    /// None on success.
-    pub error_code: Option<&'static str>,
+    pub outcome: Outcome,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The provider failed; the code says how.
+    Failed(&'static str),
+    /// Stopped by us because nobody was waiting for the answer any more.
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn of(error: Option<&AiError>) -> Self {
+        match error {
+            None => Self::Success,
+            Some(AiError::Transient(_)) => Self::Failed("provider_unavailable"),
+            Some(AiError::Permanent(_)) => Self::Failed("provider_error"),
+        }
+    }
+
+    fn status(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failed(_) => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    fn code(self) -> Option<&'static str> {
+        match self {
+            Self::Success => None,
+            Self::Failed(code) => Some(code),
+            Self::Cancelled => Some("client_disconnected"),
+        }
+    }
 }
 
 const PREVIEW_CHARS: usize = 200;
@@ -70,8 +105,8 @@ pub(crate) async fn record(db: &DatabaseConnection, ai: &AiConfig, ctx: &RunCont
                 (run.prompt_tokens as i32).into(),
                 (run.completion_tokens as i32).into(),
                 (run.latency_ms.min(i32::MAX as u64) as i32).into(),
-                if run.error_code.is_some() { "error" } else { "success" }.into(),
-                run.error_code.map(str::to_owned).into(),
+                run.outcome.status().into(),
+                run.outcome.code().map(str::to_owned).into(),
                 cost(ai, run.model, run.prompt_tokens, run.completion_tokens).into(),
                 ctx.conversation_id.into(),
                 ctx.message_id.into(),
@@ -92,7 +127,7 @@ pub(crate) async fn log_call(
     input: &str,
     started: std::time::Instant,
     (prompt_tokens, completion_tokens): (u32, u32),
-    error: Option<&AiError>,
+    outcome: Outcome,
 ) {
     let (Some(db), Some(agent)) = (&services.run_log, configured(&services.config, agent_name))
     else {
@@ -106,10 +141,7 @@ pub(crate) async fn log_call(
         prompt_tokens,
         completion_tokens,
         latency_ms: started.elapsed().as_millis() as u64,
-        error_code: error.map(|e| match e {
-            AiError::Transient(_) => "provider_unavailable",
-            AiError::Permanent(_) => "provider_error",
-        }),
+        outcome,
     };
     record(db, &services.config, ctx, run).await;
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{
     AiError, AiServices, openai,
-    runs::{RunContext, log_call},
+    runs::{Outcome, RunContext, log_call},
 };
 use crate::{
     ai_config::AiConfig,
@@ -68,7 +68,7 @@ pub async fn transcribe(
         filename,
         started,
         (0, 0),
-        result.as_ref().err(),
+        Outcome::of(result.as_ref().err()),
     )
     .await;
     result

@@ -475,6 +475,46 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
 }
 
 /// An OpenAI chat completion answering `content`, shaped as the vendor's API returns it.
+/// One `chat.completion.chunk` of OpenAI's streaming format, as an SSE `data:` line.
+pub fn completion_chunk(content: Option<&str>, usage: Option<(u32, u32)>) -> String {
+    let choices = match content {
+        Some(c) => {
+            serde_json::json!([{"index": 0, "delta": {"content": c}, "logprobs": null, "finish_reason": null}])
+        }
+        None if usage.is_none() => {
+            serde_json::json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}])
+        }
+        None => serde_json::json!([]),
+    };
+    let usage = usage.map(|(p, c)| serde_json::json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}));
+    let chunk = serde_json::json!({
+        "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1_700_000_000,
+        "model": "gpt-4o-mini", "system_fingerprint": "fp_test", "choices": choices, "usage": usage
+    });
+    format!("data: {chunk}\n\n")
+}
+
+/// A whole streamed completion as OpenAI sends it: a role chunk, the content pieces, the
+/// finish chunk, the usage chunk (`stream_options.include_usage`) and `[DONE]`.
+pub fn completion_stream(pieces: &[&str], usage: (u32, u32)) -> String {
+    let mut body = completion_chunk(Some(""), None);
+    for p in pieces {
+        body.push_str(&completion_chunk(Some(p), None));
+    }
+    body.push_str(&completion_chunk(None, None));
+    body.push_str(&completion_chunk(None, Some(usage)));
+    body.push_str("data: [DONE]\n\n");
+    body
+}
+
+/// The `data:` events of a Server-Sent Events body, parsed.
+pub fn sse_events(body: &str) -> Vec<Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
 pub fn completion(content: &str) -> Value {
     serde_json::json!({
         "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o-mini",

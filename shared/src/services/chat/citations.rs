@@ -127,6 +127,76 @@ pub fn resolve(text: &str, passages: &[Passage]) -> (String, Vec<InlineCitation>
     (out.into_iter().collect(), inline, cited)
 }
 
+/// The part of a reply that is settled: leading whitespace dropped, and held back at the end a
+/// `[digits` marker still being written and trailing whitespace (an invalid marker removes
+/// the space before it). `resolve` of a settled part is a prefix of `resolve` of the whole.
+fn settled(raw: &str) -> &str {
+    let text = raw.trim_start();
+    let open_marker = text
+        .rfind('[')
+        .filter(|&i| text[i + 1..].bytes().all(|b| b.is_ascii_digit()));
+    open_marker.map_or(text, |i| &text[..i]).trim_end()
+}
+
+/// Resolves a reply that arrives in pieces, giving out text as soon as it is settled, so the
+/// pieces given out add up to exactly what `resolve` makes of the whole reply.
+pub struct StreamingResolver<'a> {
+    passages: &'a [Passage],
+    raw: String,
+    sent: String,
+}
+
+impl<'a> StreamingResolver<'a> {
+    pub fn new(passages: &'a [Passage]) -> Self {
+        Self {
+            passages,
+            raw: String::new(),
+            sent: String::new(),
+        }
+    }
+
+    /// Adds a piece of the reply; returns the newly settled text (possibly empty).
+    pub fn push(&mut self, piece: &str) -> String {
+        self.raw.push_str(piece);
+        let (text, _, _) = resolve(settled(&self.raw), self.passages);
+        self.advance(text)
+    }
+
+    fn advance(&mut self, text: String) -> String {
+        match text.strip_prefix(self.sent.as_str()) {
+            Some(new) if !new.is_empty() => {
+                let new = new.to_owned();
+                self.sent = text;
+                new
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Nothing given out yet.
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty()
+    }
+
+    /// Everything the provider sent so far.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The reply is complete: the last text to give out, and the whole resolved answer.
+    pub fn finish(&mut self) -> (String, (String, Vec<InlineCitation>, Vec<Citation>)) {
+        let whole = resolve(self.raw.trim(), self.passages);
+        let rest = self.advance(whole.0.clone());
+        (rest, whole)
+    }
+
+    /// The reply stopped early: what was given out, resolved (a marker cut off mid-way is
+    /// left out).
+    pub fn partial(&self) -> (String, Vec<InlineCitation>, Vec<Citation>) {
+        resolve(&self.sent, self.passages)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +243,50 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(cited[0].feedback_id, Some(Uuid::from_u128(1)));
+    }
+
+    #[test]
+    fn streamed_pieces_add_up_to_the_resolved_whole_at_every_split() {
+        let passages = vec![passage(1), passage(2), passage(12)];
+        let replies = [
+            "  SSO blocks renewals [1]. Export is slow [7]. Both matter [2][1].\n",
+            "Lists: [12] then [123] then [see below] and [1 ] and [] end [2]",
+            "Trailing marker cut [1",
+            "Sentence. [9] Next sentence [1].  Done [4]",
+            "Unicode — ünïcødé [2] …  [77]",
+        ];
+        for reply in replies {
+            let (whole, _, _) = resolve(reply.trim(), &passages);
+            let cuts: Vec<usize> = (0..=reply.len())
+                .filter(|&i| reply.is_char_boundary(i))
+                .collect();
+            // Every way of cutting the reply in two and in three pieces.
+            for (a, &i) in cuts.iter().enumerate() {
+                for &j in &cuts[a..] {
+                    let mut r = StreamingResolver::new(&passages);
+                    let mut streamed = r.push(&reply[..i]);
+                    streamed.push_str(&r.push(&reply[i..j]));
+                    streamed.push_str(&r.push(&reply[j..]));
+                    let (rest, (text, _, _)) = r.finish();
+                    streamed.push_str(&rest);
+                    assert_eq!(streamed, whole, "reply {reply:?} cut at {i} and {j}");
+                    assert_eq!(text, whole);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_partial_reply_keeps_only_what_was_settled() {
+        let passages = vec![passage(1)];
+        let mut r = StreamingResolver::new(&passages);
+        assert_eq!(r.push("SSO blocks renewals [1"), "SSO blocks renewals");
+        let (text, inline, cited) = r.partial();
+        assert_eq!(text, "SSO blocks renewals");
+        assert!(inline.is_empty() && cited.is_empty());
+        assert_eq!(r.push("]. Next [5"), " [1]. Next");
+        let (text, inline, _) = r.partial();
+        assert_eq!(text, "SSO blocks renewals [1]. Next");
+        assert_eq!(inline.len(), 1);
     }
 }

@@ -37,6 +37,11 @@ pub struct Message {
     pub generated_by: Option<String>,
     pub model: Option<String>,
     pub tokens_used: i32,
+    /// A streamed answer that stopped before the model finished; `content` is what was
+    /// written until then.
+    pub incomplete: bool,
+    /// client_disconnected or upstream_failed, for incomplete answers.
+    pub stop_reason: Option<String>,
 }
 
 const COLUMNS: &str = "id, title, archived, archived_at, created_at, updated_at";
@@ -230,6 +235,16 @@ impl Slot {
             answer_id: Uuid::now_v7(),
         }
     }
+
+    /// The run-log context of the model calls made for this answer.
+    pub fn run_context(&self, workspace_id: Uuid, owner: &str) -> crate::ai::runs::RunContext {
+        crate::ai::runs::RunContext {
+            workspace_id: Some(workspace_id),
+            owner: Some(owner.to_owned()),
+            conversation_id: Some(self.conversation_id),
+            message_id: Some(self.answer_id),
+        }
+    }
 }
 
 /// Stores the question and its answer (in a new conversation unless `slot.existing`) in one
@@ -279,8 +294,8 @@ pub async fn record(
     .await?;
     txn.execute_raw(raw(
         "INSERT INTO chat_messages (id, conversation_id, role, content, citations, inline_citations, generated_by, \
-                                    model, tokens_used, created_at) \
-         VALUES ($1, $2, 'assistant', $3, $4, $5, $6, $7, $8, now() + interval '1 microsecond')",
+                                    model, tokens_used, incomplete, stop_reason, created_at) \
+         VALUES ($1, $2, 'assistant', $3, $4, $5, $6, $7, $8, $9, $10, now() + interval '1 microsecond')",
         vec![
             answer_id.into(),
             conversation_id.into(),
@@ -290,6 +305,8 @@ pub async fn record(
             answer.generated_by.into(),
             answer.model.clone().into(),
             (answer.tokens_used as i32).into(),
+            answer.stop_reason.is_some().into(),
+            answer.stop_reason.map(str::to_owned).into(),
         ],
     ))
     .await?;
@@ -330,7 +347,8 @@ pub async fn messages(
 ) -> Result<Vec<Message>, DomainError> {
     let rows = db
         .query_all_raw(raw(
-            "SELECT id, role, content, created_at, citations, inline_citations, generated_by, model, tokens_used \
+            "SELECT id, role, content, created_at, citations, inline_citations, generated_by, model, tokens_used, \
+                    incomplete, stop_reason \
              FROM chat_messages WHERE conversation_id = $1 ORDER BY created_at, id",
             vec![conversation_id.into()],
         ))
@@ -351,6 +369,8 @@ pub async fn messages(
                 generated_by: r.try_get("", "generated_by")?,
                 model: r.try_get("", "model")?,
                 tokens_used: r.try_get("", "tokens_used")?,
+                incomplete: r.try_get("", "incomplete")?,
+                stop_reason: r.try_get("", "stop_reason")?,
             })
         })
         .collect()

@@ -36,12 +36,9 @@ fn passages_block(context: &Context) -> String {
     block
 }
 
-pub async fn answer(
-    ai: &AiServices,
-    run: &RunContext,
-    context: &Context,
-    q: &Question<'_>,
-) -> Result<Answer, String> {
+/// What the model is sent: the earlier turns kept, and the user turn with the rules, the
+/// passages and the question.
+pub fn prompt(context: &Context, q: &Question<'_>) -> (Vec<(Turn, String)>, String) {
     let mut user = format!("{RULES}\n\n{}", passages_block(context));
     if let Some(s) = &context.selected {
         user.push_str(&format!(
@@ -58,14 +55,29 @@ pub async fn answer(
         .rev()
         .cloned()
         .collect();
+    (history, user)
+}
+
+/// The reason the fallback gives when the model call failed (details go to the log).
+pub fn failure_reason(e: &crate::ai::AiError) -> String {
+    tracing::warn!(error = %e, "chat_copilot call failed");
+    "the LLM call failed (details are in the server log)".to_owned()
+}
+
+pub const EMPTY_REPLY: &str = "the LLM returned an empty answer";
+
+pub async fn answer(
+    ai: &AiServices,
+    run: &RunContext,
+    context: &Context,
+    q: &Question<'_>,
+) -> Result<Answer, String> {
+    let (history, user) = prompt(context, q);
     let reply = chat::converse(ai, run, super::AGENT, &history, &user)
         .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "chat_copilot call failed");
-            "the LLM call failed (details are in the server log)".to_owned()
-        })?;
+        .map_err(|e| failure_reason(&e))?;
     if reply.text.trim().is_empty() {
-        return Err("the LLM returned an empty answer".into());
+        return Err(EMPTY_REPLY.into());
     }
     let (text, inline_citations, citations) = resolve(reply.text.trim(), &context.passages);
     Ok(Answer {
@@ -76,5 +88,6 @@ pub async fn answer(
         model: Some(reply.model),
         tokens_used: reply.tokens,
         fallback_reason: None,
+        stop_reason: None,
     })
 }

@@ -8,6 +8,7 @@ pub mod conversations;
 mod llm;
 pub mod retrieval;
 mod rules;
+pub mod stream;
 pub mod suggestions;
 
 use chrono::{DateTime, Utc};
@@ -57,6 +58,17 @@ pub struct Answer {
     pub tokens_used: u32,
     /// Why the fallback answered although an LLM is configured.
     pub fallback_reason: Option<String>,
+    /// Set when a streamed answer stopped before the model finished (the text is what was
+    /// written until then): `client_disconnected` or `upstream_failed`.
+    pub stop_reason: Option<&'static str>,
+}
+
+impl Answer {
+    fn fallback(context: &retrieval::Context, q: &Question<'_>, reason: Option<String>) -> Self {
+        let mut answer = rules::answer(context, q);
+        answer.fallback_reason = reason;
+        answer
+    }
 }
 
 /// What the caller asked, with the turns before it (oldest first).
@@ -91,8 +103,33 @@ pub async fn tokens_today(
         .max(0) as u64)
 }
 
-/// Answers through the agent when one is configured and the workspace's daily token budget
-/// (0: none) is not spent, else through the rules.
+/// Who writes an answer.
+enum Writer {
+    Model,
+    /// The rules, with why when a model is configured.
+    Rules(Option<String>),
+}
+
+/// The agent when one is configured and the workspace's daily token budget (0: none) is not
+/// spent, else the rules.
+async fn writer(
+    db: &impl ConnectionTrait,
+    ai: &AiServices,
+    workspace_id: Uuid,
+    daily_token_budget: u64,
+) -> Result<Writer, DomainError> {
+    if crate::ai::chat::configured(&ai.config, AGENT).is_none() {
+        return Ok(Writer::Rules(None));
+    }
+    if daily_token_budget > 0 && tokens_today(db, workspace_id).await? >= daily_token_budget {
+        return Ok(Writer::Rules(Some(format!(
+            "the workspace's daily LLM token budget ({daily_token_budget}) is spent; it renews at midnight UTC"
+        ))));
+    }
+    Ok(Writer::Model)
+}
+
+/// The whole answer at once; a failed model call falls back to the rules.
 pub async fn answer(
     db: &impl ConnectionTrait,
     ai: &AiServices,
@@ -102,22 +139,13 @@ pub async fn answer(
     daily_token_budget: u64,
 ) -> Result<Answer, DomainError> {
     let context = retrieval::gather(db, ai, workspace_id, q.message, q.selected_insight).await?;
-    if crate::ai::chat::configured(&ai.config, AGENT).is_some() {
-        if daily_token_budget > 0 && tokens_today(db, workspace_id).await? >= daily_token_budget {
-            let mut fallback = rules::answer(&context, q);
-            fallback.fallback_reason = Some(format!(
-                "the workspace's daily LLM token budget ({daily_token_budget}) is spent; it renews at midnight UTC"
-            ));
-            return Ok(fallback);
-        }
-        match llm::answer(ai, run, &context, q).await {
-            Ok(answer) => return Ok(answer),
-            Err(reason) => {
-                let mut fallback = rules::answer(&context, q);
-                fallback.fallback_reason = Some(reason);
-                return Ok(fallback);
-            }
-        }
-    }
-    Ok(rules::answer(&context, q))
+    Ok(
+        match writer(db, ai, workspace_id, daily_token_budget).await? {
+            Writer::Model => match llm::answer(ai, run, &context, q).await {
+                Ok(answer) => answer,
+                Err(reason) => Answer::fallback(&context, q, Some(reason)),
+            },
+            Writer::Rules(reason) => Answer::fallback(&context, q, reason),
+        },
+    )
 }

@@ -190,5 +190,6 @@ pub fn answer(context: &Context, q: &Question<'_>) -> Answer {
         model: None,
         tokens_used: 0,
         fallback_reason: None,
+        stop_reason: None,
     }
 }

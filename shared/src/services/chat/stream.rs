@@ -1,0 +1,340 @@
+//! A copilot answer as it is written: the events of seed 003 (`session_init`, `tool_use`,
+//! `delta`, `citations`, `done`, `error`) sent to a channel the HTTP response reads from.
+//!
+//! The work runs in its own task, apart from the response, so it can notice the client going
+//! away (the channel closes) and still finish its bookkeeping: the model's stream is dropped,
+//! which closes the provider connection and stops the generation, and the text written so far
+//! is stored with its question in one transaction, marked incomplete.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{
+    AGENT, Answer, Citation, InlineCitation, Question, Writer,
+    citations::StreamingResolver,
+    conversations::{self, Limits, RecordError, Slot},
+    llm, retrieval, writer,
+};
+use crate::ai::{
+    AiError, AiServices,
+    chat::{self, Turn},
+    runs::{Outcome, RunContext, log_call},
+};
+
+/// One Server-Sent Event of a streamed answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    SessionInit {
+        conversation_id: Uuid,
+        message_id: Uuid,
+    },
+    ToolUse {
+        tool: &'static str,
+        /// start or complete.
+        status: &'static str,
+        /// Passages found, on `complete`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        results: Option<usize>,
+    },
+    Delta {
+        content: String,
+    },
+    Citations {
+        citations: Vec<Citation>,
+        inline_citations: Vec<InlineCitation>,
+    },
+    Done {
+        message_id: Uuid,
+        tokens_used: u32,
+        generated_by: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fallback_reason: Option<String>,
+    },
+    /// Terminal: the answer could not be finished. `code` is stable; `error` is for people.
+    Error {
+        code: &'static str,
+        error: String,
+        /// The stored, incomplete answer, when some of it was written.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message_id: Option<Uuid>,
+    },
+}
+
+/// Everything a streamed answer needs, owned so it can run in its own task.
+pub struct StreamRequest {
+    pub workspace_id: Uuid,
+    pub owner: String,
+    pub slot: Slot,
+    pub limits: Limits,
+    pub message: String,
+    pub selected_insight: Option<Uuid>,
+    pub history: Vec<(Turn, String)>,
+    pub daily_token_budget: u64,
+}
+
+const TOOL: &str = "feedback_search";
+/// Rule-based answers are sent in pieces of about this many bytes.
+const FALLBACK_PIECE: usize = 48;
+
+/// Writes the answer to `tx` until it is done or nobody listens; stores it in every case
+/// where a question was asked.
+pub async fn run(
+    db: DatabaseConnection,
+    ai: Arc<AiServices>,
+    req: StreamRequest,
+    tx: mpsc::Sender<StreamEvent>,
+) {
+    if let Err(e) = drive(&db, &ai, &req, &tx).await {
+        let (code, error) = match e {
+            RecordError::Refused(r) => (r.code(), r.message()),
+            RecordError::Domain(d) => {
+                tracing::error!(error = %d, "streamed answer failed");
+                (
+                    "chat_failed",
+                    "the answer could not be written; try again".to_owned(),
+                )
+            }
+        };
+        let _ = tx
+            .send(StreamEvent::Error {
+                code,
+                error,
+                message_id: None,
+            })
+            .await;
+    }
+}
+
+async fn drive(
+    db: &DatabaseConnection,
+    ai: &AiServices,
+    req: &StreamRequest,
+    tx: &mpsc::Sender<StreamEvent>,
+) -> Result<(), RecordError> {
+    let message_id = req.slot.answer_id;
+    let init = StreamEvent::SessionInit {
+        conversation_id: req.slot.conversation_id,
+        message_id,
+    };
+    if tx.send(init).await.is_err() {
+        return Ok(());
+    }
+    let _ = tx
+        .send(StreamEvent::ToolUse {
+            tool: TOOL,
+            status: "start",
+            results: None,
+        })
+        .await;
+    let q = Question {
+        message: &req.message,
+        selected_insight: req.selected_insight,
+        history: req.history.clone(),
+    };
+    let context =
+        retrieval::gather(db, ai, req.workspace_id, q.message, q.selected_insight).await?;
+    let _ = tx
+        .send(StreamEvent::ToolUse {
+            tool: TOOL,
+            status: "complete",
+            results: Some(context.passages.len()),
+        })
+        .await;
+
+    let run = req.slot.run_context(req.workspace_id, &req.owner);
+    let answer = match writer(db, ai, req.workspace_id, req.daily_token_budget).await? {
+        Writer::Model => match from_model(ai, &run, &context, &q, tx).await {
+            Ok(answer) => answer,
+            Err(reason) => rules(&context, &q, Some(reason), tx).await,
+        },
+        Writer::Rules(reason) => rules(&context, &q, reason, tx).await,
+    };
+    conversations::record(
+        db,
+        req.workspace_id,
+        &req.owner,
+        req.slot,
+        req.limits,
+        &req.message,
+        &answer,
+    )
+    .await?;
+    let citations = StreamEvent::Citations {
+        citations: answer.citations.clone(),
+        inline_citations: answer.inline_citations.clone(),
+    };
+    let last = match answer.stop_reason {
+        None => StreamEvent::Done {
+            message_id,
+            tokens_used: answer.tokens_used,
+            generated_by: answer.generated_by,
+            fallback_reason: answer.fallback_reason,
+        },
+        Some(code) => StreamEvent::Error {
+            code,
+            error: "the model stopped answering; what it wrote so far is stored, marked incomplete"
+                .into(),
+            message_id: Some(message_id),
+        },
+    };
+    let _ = tx.send(citations).await;
+    let _ = tx.send(last).await;
+    Ok(())
+}
+
+/// The rule-based answer, sent in word-aligned pieces (it exists whole before the first).
+async fn rules(
+    context: &retrieval::Context,
+    q: &Question<'_>,
+    reason: Option<String>,
+    tx: &mpsc::Sender<StreamEvent>,
+) -> Answer {
+    let answer = Answer::fallback(context, q, reason);
+    let mut piece = String::new();
+    for word in answer.text.split_inclusive(' ') {
+        piece.push_str(word);
+        if piece.len() >= FALLBACK_PIECE {
+            let content = std::mem::take(&mut piece);
+            let _ = tx.send(StreamEvent::Delta { content }).await;
+        }
+    }
+    if !piece.is_empty() {
+        let _ = tx.send(StreamEvent::Delta { content: piece }).await;
+    }
+    answer
+}
+
+/// Why a model's stream ended before its last chunk.
+enum Stop {
+    ClientGone,
+    Upstream(AiError),
+}
+
+/// Tokens of text a provider did not count for us (a stream cut before its usage chunk):
+/// about four characters per token, as for English with OpenAI's tokenizers.
+fn estimate_tokens(text: &str) -> u32 {
+    (text.chars().count() as u32).div_ceil(4)
+}
+
+/// The model's answer, forwarded as it is written. `Err(reason)` when nothing usable came
+/// (no provider connection, a failure before the first text, an empty reply): the rules
+/// answer instead. A stream that stops after some text is an answer with a `stop_reason`.
+async fn from_model(
+    ai: &AiServices,
+    run: &RunContext,
+    context: &retrieval::Context,
+    q: &Question<'_>,
+    tx: &mpsc::Sender<StreamEvent>,
+) -> Result<Answer, String> {
+    let (history, user) = llm::prompt(context, q);
+    let started = std::time::Instant::now();
+    let mut reply = match chat::open_stream(ai, AGENT, &history, &user).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            log_call(
+                ai,
+                run,
+                AGENT,
+                &user,
+                started,
+                (0, 0),
+                Outcome::of(Some(&e)),
+            )
+            .await;
+            return Err(llm::failure_reason(&e));
+        }
+    };
+    let mut resolver = StreamingResolver::new(&context.passages);
+    let mut usage = None;
+    let mut stop = None;
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = tx.closed() => { stop = Some(Stop::ClientGone); break; }
+            next = reply.next() => next,
+        };
+        match next {
+            None => break,
+            Some(Ok(chunk)) => {
+                usage = chunk.usage.or(usage);
+                let content = resolver.push(&chunk.text);
+                if !content.is_empty() && tx.send(StreamEvent::Delta { content }).await.is_err() {
+                    stop = Some(Stop::ClientGone);
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                stop = Some(Stop::Upstream(e));
+                break;
+            }
+        }
+    }
+    let model = reply.model.clone();
+    // Closes the provider connection: a generation nobody reads stops here.
+    drop(reply);
+    let prompt_chars: String = history
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .chain([user.as_str()])
+        .collect();
+    let (prompt_tokens, completion_tokens) = usage.unwrap_or_else(|| {
+        (
+            estimate_tokens(&prompt_chars),
+            estimate_tokens(resolver.raw()),
+        )
+    });
+    let outcome = match &stop {
+        None => Outcome::Success,
+        Some(Stop::ClientGone) => Outcome::Cancelled,
+        Some(Stop::Upstream(e)) => Outcome::of(Some(e)),
+    };
+    log_call(
+        ai,
+        run,
+        AGENT,
+        &user,
+        started,
+        (prompt_tokens, completion_tokens),
+        outcome,
+    )
+    .await;
+
+    let (text, inline_citations, citations, stop_reason) = match stop {
+        None => {
+            if resolver.raw().trim().is_empty() {
+                return Err(llm::EMPTY_REPLY.into());
+            }
+            let (rest, (text, inline, cited)) = resolver.finish();
+            if !rest.is_empty() {
+                let _ = tx.send(StreamEvent::Delta { content: rest }).await;
+            }
+            (text, inline, cited, None)
+        }
+        Some(Stop::Upstream(e)) if resolver.is_empty() => return Err(llm::failure_reason(&e)),
+        Some(Stop::Upstream(e)) => {
+            tracing::warn!(error = %e, "chat_copilot stream failed mid-answer");
+            let (text, inline, cited) = resolver.partial();
+            (text, inline, cited, Some("upstream_failed"))
+        }
+        Some(Stop::ClientGone) => {
+            tracing::info!("client went away mid-answer; the generation was stopped");
+            let (text, inline, cited) = resolver.partial();
+            (text, inline, cited, Some("client_disconnected"))
+        }
+    };
+    Ok(Answer {
+        text,
+        citations,
+        inline_citations,
+        generated_by: "llm",
+        model: Some(model),
+        tokens_used: prompt_tokens + completion_tokens,
+        fallback_reason: None,
+        stop_reason,
+    })
+}
