@@ -81,6 +81,49 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
     assert_eq!(v.len(), 3);
     let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-5, "vectors are normalised");
+
+    // Each call to the provider is a run of the AI log, attributed to the workspace's job,
+    // with the tokens the provider billed; a copilot question's embedding belongs to its
+    // conversation.
+    let answer: Value = app
+        .post_json(
+            "/chat",
+            &app.admin_token,
+            &json!({"message": "export timeouts?"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let runs: Value = app
+        .get("/admin/runs?agent=embeddings", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = runs["items"].as_array().unwrap();
+    let calls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/embeddings")
+        .count();
+    assert_eq!(items.len(), calls, "{runs}");
+    assert!(calls >= 2);
+    for run in items {
+        assert_eq!(run["status"], "success");
+        assert_eq!(run["model"], "text-embedding-3-small");
+        assert_eq!(run["provider"], "fake");
+        assert_eq!(run["prompt_tokens"], 8);
+    }
+    assert_eq!(items[0]["conversation_id"], answer["conversation_id"]);
+    assert!(
+        items[0]["input_preview"]
+            .as_str()
+            .unwrap()
+            .contains("export timeouts?")
+    );
 }
 
 #[tokio::test]

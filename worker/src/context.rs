@@ -54,6 +54,26 @@ impl JobContext {
         &self.runtime.ai
     }
 
+    /// Who the job's model calls are made for: its workspace, and whoever asked for it.
+    pub fn run_context(&self) -> Result<shared::ai::runs::RunContext, JobError> {
+        let owner = self
+            .job
+            .requested_by
+            .clone()
+            .unwrap_or_else(|| format!("job:{}", self.job.id));
+        Ok(shared::ai::runs::RunContext::for_workspace(
+            self.workspace_id()?,
+            owner,
+        ))
+    }
+
+    /// The embedder, its remote calls logged as this job's runs.
+    pub async fn embedder(
+        &self,
+    ) -> Result<std::sync::Arc<dyn shared::ai::embeddings::Embedder>, JobError> {
+        Ok(self.ai().embedder_for(&self.run_context()?).await?)
+    }
+
     /// The workspace this job belongs to (every product job has one).
     pub fn workspace_id(&self) -> Result<uuid::Uuid, JobError> {
         self.job

@@ -488,7 +488,8 @@ async fn calculate_voc(
 ) -> Result<Json<VocOut>, ApiError> {
     let p = auth.require(Role::Editor)?;
     let ticket = tickets::get_by_key(&state.db, p.workspace_id, &path.ticket_key).await?;
-    let embedder = state.ai.embedder().await.map_err(|e| {
+    let run = shared::ai::runs::RunContext::for_workspace(p.workspace_id, p.label());
+    let embedder = state.ai.embedder_for(&run).await.map_err(|e| {
         tracing::warn!(error = %e, "embedder unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,11 +1,15 @@
-//! The AI run log: every chat-completion call, whichever feature makes it, is one row of
-//! `ai_runs` with its caller, agent, model, tokens, latency, outcome and estimated cost.
+//! The AI run log: every model call, whichever feature makes it (chat completions,
+//! transcriptions, remote embeddings), is one row of `ai_runs` with its caller, agent, model,
+//! tokens, latency, outcome and estimated cost.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{AiError, AiServices, chat::configured};
-use crate::{ai_config::AiConfig, db::statement as raw};
+use crate::{
+    ai_config::{AiConfig, Price},
+    db::statement as raw,
+};
 
 /// Who a call is made for; stored with its run.
 #[derive(Debug, Clone, Default)]
@@ -25,18 +29,6 @@ impl RunContext {
             ..Self::default()
         }
     }
-}
-
-/// One finished call.
-pub(crate) struct Run<'a> {
-    pub agent: &'a str,
-    pub model: &'a str,
-    pub provider: &'a str,
-    pub input: &'a str,
-    pub prompt_tokens: u32,
-    pub completion_tokens: u32,
-    pub latency_ms: u64,
-    pub outcome: Outcome,
 }
 
 /// How a call ended.
@@ -77,45 +69,106 @@ impl Outcome {
 
 const PREVIEW_CHARS: usize = 200;
 
-/// Estimated USD from `prices` in ai_config.yaml (0 for a model without a price).
-pub fn cost(ai: &AiConfig, model: &str, prompt_tokens: u32, completion_tokens: u32) -> f64 {
-    ai.prices.get(model).map_or(0.0, |p| {
-        (f64::from(prompt_tokens) * p.input_per_million
-            + f64::from(completion_tokens) * p.output_per_million)
-            / 1_000_000.0
-    })
+/// Where one kind of model call is logged, and as what (agent, model, provider, price).
+#[derive(Clone)]
+pub struct RunLog {
+    db: DatabaseConnection,
+    agent: String,
+    model: String,
+    provider: String,
+    price: Option<Price>,
 }
 
-/// Stores the run; a failure to log never fails the call it describes.
-pub(crate) async fn record(db: &DatabaseConnection, ai: &AiConfig, ctx: &RunContext, run: Run<'_>) {
-    let preview: String = run.input.chars().take(PREVIEW_CHARS).collect();
-    let result = db
-        .execute_raw(raw(
-            "INSERT INTO ai_runs (id, workspace_id, owner, agent, model, provider, input_preview, prompt_tokens, \
-                                  completion_tokens, latency_ms, status, error_code, cost_usd, conversation_id, message_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            vec![
-                Uuid::now_v7().into(),
-                ctx.workspace_id.into(),
-                ctx.owner.clone().into(),
-                run.agent.into(),
-                run.model.into(),
-                run.provider.into(),
-                preview.into(),
-                (run.prompt_tokens as i32).into(),
-                (run.completion_tokens as i32).into(),
-                (run.latency_ms.min(i32::MAX as u64) as i32).into(),
-                run.outcome.status().into(),
-                run.outcome.code().map(str::to_owned).into(),
-                cost(ai, run.model, run.prompt_tokens, run.completion_tokens).into(),
-                ctx.conversation_id.into(),
-                ctx.message_id.into(),
-            ],
-        ))
-        .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, agent = run.agent, "could not record the AI run");
+/// The agent name embedding calls are logged under.
+pub const EMBEDDINGS: &str = "embeddings";
+
+impl RunLog {
+    /// For an agent of `ai_config.yaml` that has a provider, when `services` keep a log.
+    fn for_agent(services: &AiServices, agent_name: &str) -> Option<Self> {
+        let db = services.run_log.clone()?;
+        let agent = configured(&services.config, agent_name)?;
+        Some(Self {
+            db,
+            agent: agent_name.to_owned(),
+            model: agent.model.clone(),
+            provider: agent.provider.clone().unwrap_or_default(),
+            price: services.config.prices.get(&agent.model).copied(),
+        })
     }
+
+    /// For the remote embeddings endpoint, when one is configured and `services` keep a log.
+    pub(crate) fn for_embeddings(services: &AiServices) -> Option<Self> {
+        let db = services.run_log.clone()?;
+        let e = &services.config.embeddings;
+        if e.provider != crate::ai_config::EmbeddingProvider::Openai {
+            return None;
+        }
+        Some(Self {
+            db,
+            agent: EMBEDDINGS.to_owned(),
+            model: e.model.clone(),
+            provider: e.endpoint.clone().unwrap_or_default(),
+            price: services.config.prices.get(&e.model).copied(),
+        })
+    }
+
+    /// Stores one finished call made for `ctx`; a failure to log never fails the call it
+    /// describes.
+    pub async fn record(
+        &self,
+        ctx: &RunContext,
+        input: &str,
+        started: std::time::Instant,
+        (prompt_tokens, completion_tokens): (u32, u32),
+        outcome: Outcome,
+    ) {
+        let preview: String = input.chars().take(PREVIEW_CHARS).collect();
+        let latency_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+        let cost_usd = self
+            .price
+            .map_or(0.0, |p| price_of(p, prompt_tokens, completion_tokens));
+        let result = self
+            .db
+            .execute_raw(raw(
+                "INSERT INTO ai_runs (id, workspace_id, owner, agent, model, provider, input_preview, prompt_tokens, \
+                                      completion_tokens, latency_ms, status, error_code, cost_usd, conversation_id, message_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                vec![
+                    Uuid::now_v7().into(),
+                    ctx.workspace_id.into(),
+                    ctx.owner.clone().into(),
+                    self.agent.clone().into(),
+                    self.model.clone().into(),
+                    self.provider.clone().into(),
+                    preview.into(),
+                    (prompt_tokens as i32).into(),
+                    (completion_tokens as i32).into(),
+                    latency_ms.into(),
+                    outcome.status().into(),
+                    outcome.code().map(str::to_owned).into(),
+                    cost_usd.into(),
+                    ctx.conversation_id.into(),
+                    ctx.message_id.into(),
+                ],
+            ))
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, agent = self.agent, "could not record the AI run");
+        }
+    }
+}
+
+fn price_of(p: Price, prompt_tokens: u32, completion_tokens: u32) -> f64 {
+    (f64::from(prompt_tokens) * p.input_per_million
+        + f64::from(completion_tokens) * p.output_per_million)
+        / 1_000_000.0
+}
+
+/// Estimated USD from `prices` in ai_config.yaml (0 for a model without a price).
+pub fn cost(ai: &AiConfig, model: &str, prompt_tokens: u32, completion_tokens: u32) -> f64 {
+    ai.prices
+        .get(model)
+        .map_or(0.0, |p| price_of(*p, prompt_tokens, completion_tokens))
 }
 
 /// Logs one call of `agent` made through `services` (when they keep a log and the agent has
@@ -126,22 +179,10 @@ pub(crate) async fn log_call(
     agent_name: &str,
     input: &str,
     started: std::time::Instant,
-    (prompt_tokens, completion_tokens): (u32, u32),
+    tokens: (u32, u32),
     outcome: Outcome,
 ) {
-    let (Some(db), Some(agent)) = (&services.run_log, configured(&services.config, agent_name))
-    else {
-        return;
-    };
-    let run = Run {
-        agent: agent_name,
-        model: &agent.model,
-        provider: agent.provider.as_deref().unwrap_or_default(),
-        input,
-        prompt_tokens,
-        completion_tokens,
-        latency_ms: started.elapsed().as_millis() as u64,
-        outcome,
-    };
-    record(db, &services.config, ctx, run).await;
+    if let Some(log) = RunLog::for_agent(services, agent_name) {
+        log.record(ctx, input, started, tokens, outcome).await;
+    }
 }

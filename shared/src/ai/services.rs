@@ -42,6 +42,23 @@ impl AiServices {
         self
     }
 
+    /// The configured embedder for work done on behalf of `ctx`: a remote provider's calls
+    /// are then logged as `embeddings` runs of that workspace and caller.
+    pub async fn embedder_for(
+        &self,
+        ctx: &super::runs::RunContext,
+    ) -> Result<Arc<dyn Embedder>, AiError> {
+        let inner = self.embedder().await?;
+        Ok(match super::runs::RunLog::for_embeddings(self) {
+            Some(log) => Arc::new(super::embeddings::Logged {
+                inner,
+                log,
+                ctx: ctx.clone(),
+            }),
+            None => inner,
+        })
+    }
+
     /// The configured embedder, loaded on first use (the local model reads ~90 MB).
     pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, AiError> {
         self.embedder

@@ -22,7 +22,7 @@ pub struct RunView {
     pub completion_tokens: i32,
     pub tokens_used: i32,
     pub latency_ms: i32,
-    /// success or error.
+    /// success, error or cancelled.
     pub status: String,
     pub error_code: Option<String>,
     pub cost_usd: f64,

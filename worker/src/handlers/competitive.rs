@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use shared::{
-    ai::{AiError, runs::RunContext},
+    ai::AiError,
     services::competitive::{
         AGENT,
         evidence::EvidenceIndex,
@@ -28,7 +28,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let research_request = session.research()?;
     ctx.progress(10, "matching the moves to customer insights")
         .await?;
-    let embedder = ctx.ai().embedder().await?;
+    let embedder = ctx.embedder().await?;
     let index = EvidenceIndex::load(
         ctx.db(),
         ws,
@@ -42,15 +42,11 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         "writing the cards by the documented rules"
     };
     ctx.progress(30, writer).await?;
-    let owner = ctx
-        .job
-        .requested_by
-        .clone()
-        .unwrap_or_else(|| format!("job:{}", ctx.job.id));
+    let run = ctx.run_context()?;
     let today = chrono::Utc::now().date_naive();
     let outcome = research::run(
         ctx.ai(),
-        &RunContext::for_workspace(ws, owner),
+        &run,
         &research_request,
         &index,
         embedder.as_ref(),

@@ -52,7 +52,7 @@ pub(crate) async fn embed_pending(
 
 pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let ws = ctx.workspace_id()?;
-    let embedder = ctx.ai().embedder().await?;
+    let embedder = ctx.embedder().await?;
     let started = std::time::Instant::now();
     let pass = embed_pending(&ctx, embedder.as_ref(), (5, 99)).await?;
     // New feedback joins its nearest theme right away; the next full run re-clusters.

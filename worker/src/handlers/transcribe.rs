@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use shared::{
-    ai::{runs::RunContext, transcribe},
+    ai::transcribe,
     ingest::{self, ParseError, ParsedFile, transcript},
 };
 
@@ -20,13 +20,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .ok_or_else(|| JobError::permanent("the file's data was already released"))?;
     ctx.progress(10, &format!("transcribing {}", upload.filename))
         .await?;
-    let run = RunContext::for_workspace(
-        ws.id,
-        ctx.job
-            .requested_by
-            .clone()
-            .unwrap_or_else(|| format!("job:{}", ctx.job.id)),
-    );
+    let run = ctx.run_context()?;
     let parsed = match transcribe::transcribe(ctx.ai(), &run, &upload.filename, data).await {
         Ok(cues) => ingest::finish(
             to_parsed(&cues),

@@ -21,7 +21,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .map(|t| t as f32);
     ctx.progress(5, "matching tickets to customer insights")
         .await?;
-    let embedder = ctx.ai().embedder().await?;
+    let embedder = ctx.embedder().await?;
     let started = std::time::Instant::now();
     let stats = match_and_score(
         ctx.db(),

@@ -12,12 +12,59 @@ use futures::future::BoxFuture;
 use super::AiError;
 use crate::ai_config::{AiConfig, EmbeddingProvider};
 
+/// Vectors with the input tokens a provider billed for them.
+pub type Counted = (Vec<Vec<f32>>, u32);
+
 pub trait Embedder: Send + Sync {
     /// Stored with each vector, e.g. `all-MiniLM-L6-v2`.
     fn model(&self) -> &str;
     fn dimensions(&self) -> usize;
     /// One L2-normalised vector per text, in order.
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, AiError>>;
+
+    /// The vectors and the input tokens a provider billed for them (0 when nobody bills).
+    fn embed_counted<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Counted, AiError>> {
+        Box::pin(async move { Ok((self.embed(texts).await?, 0)) })
+    }
+}
+
+/// A remote embedder whose calls are rows of the AI run log, attributed to `ctx`.
+pub struct Logged {
+    pub inner: Arc<dyn Embedder>,
+    pub log: super::runs::RunLog,
+    pub ctx: super::runs::RunContext,
+}
+
+impl Embedder for Logged {
+    fn model(&self) -> &str {
+        self.inner.model()
+    }
+
+    fn dimensions(&self) -> usize {
+        self.inner.dimensions()
+    }
+
+    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, AiError>> {
+        Box::pin(async move { Ok(self.embed_counted(texts).await?.0) })
+    }
+
+    fn embed_counted<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Counted, AiError>> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let result = self.inner.embed_counted(texts).await;
+            let tokens = result.as_ref().map_or(0, |(_, t)| *t);
+            let input = format!(
+                "{} texts: {}",
+                texts.len(),
+                texts.first().map(String::as_str).unwrap_or_default()
+            );
+            let outcome = super::runs::Outcome::of(result.as_ref().err());
+            self.log
+                .record(&self.ctx, &input, started, (tokens, 0), outcome)
+                .await;
+            result
+        })
+    }
 }
 
 /// The embedder `ai_config.yaml` asks for. A missing local model falls back to the lexical

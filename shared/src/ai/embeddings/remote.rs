@@ -3,7 +3,7 @@
 use async_openai::types::embeddings::CreateEmbeddingRequestArgs;
 use futures::future::BoxFuture;
 
-use super::{Embedder, normalise};
+use super::{Counted, Embedder, normalise};
 use crate::{
     ai::{AiError, openai},
     ai_config::Provider,
@@ -38,8 +38,13 @@ impl Embedder for OpenAiEmbedder {
     }
 
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Vec<Vec<f32>>, AiError>> {
+        Box::pin(async move { Ok(self.embed_counted(texts).await?.0) })
+    }
+
+    fn embed_counted<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Counted, AiError>> {
         Box::pin(async move {
             let mut out = Vec::with_capacity(texts.len());
+            let mut tokens = 0u32;
             for batch in texts.chunks(BATCH) {
                 let request = CreateEmbeddingRequestArgs::default()
                     .model(self.model.clone())
@@ -52,6 +57,7 @@ impl Embedder for OpenAiEmbedder {
                     .create(request)
                     .await
                     .map_err(openai::classify)?;
+                tokens = tokens.saturating_add(response.usage.prompt_tokens);
                 let mut data = response.data;
                 data.sort_by_key(|d| d.index);
                 if data.len() != batch.len() {
@@ -69,7 +75,7 @@ impl Embedder for OpenAiEmbedder {
                     out.push(v);
                 }
             }
-            Ok(out)
+            Ok((out, tokens))
         })
     }
 }

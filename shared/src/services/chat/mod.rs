@@ -138,7 +138,8 @@ pub async fn answer(
     run: &crate::ai::runs::RunContext,
     daily_token_budget: u64,
 ) -> Result<Answer, DomainError> {
-    let context = retrieval::gather(db, ai, workspace_id, q.message, q.selected_insight).await?;
+    let context =
+        retrieval::gather(db, ai, run, workspace_id, q.message, q.selected_insight).await?;
     Ok(
         match writer(db, ai, workspace_id, daily_token_budget).await? {
             Writer::Model => match llm::answer(ai, run, &context, q).await {

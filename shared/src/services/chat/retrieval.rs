@@ -16,6 +16,7 @@ use crate::{
     ai::{
         AiServices,
         embeddings::{cosine, from_bytes},
+        runs::RunContext,
     },
     db::statement as raw,
     services::{
@@ -136,10 +137,11 @@ async fn feedback_rows(
 async fn semantic_insights(
     db: &impl ConnectionTrait,
     ai: &AiServices,
+    run: &RunContext,
     workspace_id: Uuid,
     question: &str,
 ) -> Vec<Uuid> {
-    let Ok(embedder) = ai.embedder().await else {
+    let Ok(embedder) = ai.embedder_for(run).await else {
         return Vec::new();
     };
     let Ok(mut vectors) = embedder.embed(&[question.to_owned()]).await else {
@@ -168,9 +170,12 @@ async fn semantic_insights(
     scored.into_iter().map(|(id, _)| id).collect()
 }
 
+/// The context of a question asked in `workspace_id`; model calls (embedding the question)
+/// are logged for `run`.
 pub async fn gather(
     db: &impl ConnectionTrait,
     ai: &AiServices,
+    run: &RunContext,
     workspace_id: Uuid,
     question: &str,
     selected: Option<Uuid>,
@@ -204,7 +209,7 @@ pub async fn gather(
         .map(|d| d.insight),
         None => None,
     };
-    let semantic = semantic_insights(db, ai, workspace_id, question).await;
+    let semantic = semantic_insights(db, ai, run, workspace_id, question).await;
     let by_priority: Vec<Uuid> = insights.iter().map(|i| i.id).collect();
     let mut insight_order = fuse(&[by_priority, semantic.clone()]);
     if let Some(s) = &selected {

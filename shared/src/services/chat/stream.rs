@@ -136,8 +136,16 @@ async fn drive(
         selected_insight: req.selected_insight,
         history: req.history.clone(),
     };
-    let context =
-        retrieval::gather(db, ai, req.workspace_id, q.message, q.selected_insight).await?;
+    let run = req.slot.run_context(req.workspace_id, &req.owner);
+    let context = retrieval::gather(
+        db,
+        ai,
+        &run,
+        req.workspace_id,
+        q.message,
+        q.selected_insight,
+    )
+    .await?;
     let _ = tx
         .send(StreamEvent::ToolUse {
             tool: TOOL,
@@ -146,7 +154,6 @@ async fn drive(
         })
         .await;
 
-    let run = req.slot.run_context(req.workspace_id, &req.owner);
     let answer = match writer(db, ai, req.workspace_id, req.daily_token_budget).await? {
         Writer::Model => match from_model(ai, &run, &context, &q, tx).await {
             Ok(answer) => answer,
