@@ -1,10 +1,14 @@
-//! `POST /chat` as a PM meets it (release build, real HTTP API, demo data clustered, no
-//! LLM so the timing is the product's: retrieval with the local model embedding each
-//! question, the rule-based answer, citations and the conversation write):
-//!   cargo bench -p api --bench chat -- [--requests 300] [--concurrency 8]
-//! Prints latency percentiles one request at a time and throughput with concurrent callers.
+//! `POST /chat` as a PM meets it (release build, real HTTP API, no LLM so the timing is the
+//! product's: retrieval with the local model embedding each question, the rule-based answer,
+//! citations and the conversation write):
+//!   cargo bench -p api --bench chat -- [--items 100000] [--requests 300] [--concurrency 8]
+//! Without `--items` the workspace is the demo data set, clustered; with it, that many
+//! synthetic feedback items (see `synthetic.rs`), clustered. Prints retrieval latency alone,
+//! answer latency one at a time, time to the first streamed event and to the first delta,
+//! and throughput with concurrent callers.
 
 mod support;
+mod synthetic;
 
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
@@ -14,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use harness::TestApp;
 use serde_json::json;
+use shared::{ai::runs::RunContext, services::chat::retrieval};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -23,11 +28,13 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-const QUESTIONS: [&str; 4] = [
+const QUESTIONS: [&str; 6] = [
     "What are our enterprise blockers?",
     "What should we focus on this quarter?",
     "What are customers saying about exports?",
     "Which complaints come up most?",
+    "Why does the card keep failing?",
+    "Is the dashboard too slow for big teams?",
 ];
 
 async fn ask(app: &TestApp, i: usize) -> Duration {
@@ -45,37 +52,114 @@ async fn ask(app: &TestApp, i: usize) -> Duration {
     t.elapsed()
 }
 
+/// Time to the first event and to the first `delta` of a streamed answer.
+async fn ask_streaming(app: &TestApp, i: usize) -> (Duration, Duration) {
+    let t = Instant::now();
+    let mut res = app
+        .http
+        .post(app.url("/chat"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"message": QUESTIONS[i % QUESTIONS.len()], "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (mut first, mut first_delta) = (None, None);
+    let mut body = String::new();
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        first.get_or_insert_with(|| t.elapsed());
+        body.push_str(std::str::from_utf8(&chunk).unwrap());
+        if first_delta.is_none() && body.contains("\"type\":\"delta\"") {
+            first_delta = Some(t.elapsed());
+        }
+    }
+    assert!(body.contains("\"type\":\"done\""), "{body}");
+    (first.unwrap(), first_delta.expect("a delta"))
+}
+
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
 }
 
+fn summary(mut d: Vec<Duration>) -> String {
+    d.sort();
+    format!(
+        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        pct(&d, 0.5),
+        pct(&d, 0.95),
+        pct(&d, 0.99)
+    )
+}
+
 #[tokio::main]
 async fn main() {
+    let items = arg("--items", 0);
     let requests = arg("--requests", 300);
     let concurrency = arg("--concurrency", 8);
     let app = TestApp::builder()
         .env("PRODUCK__CHAT__QUESTIONS_PER_MINUTE", "1000000")
         .env("PRODUCK__CHAT__MAX_ACTIVE_CONVERSATIONS", "1000000")
         .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "20")
+        .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
         .workers(1, worker::JobRegistry::production())
         .spawn()
         .await;
-    app.load_demo().await;
-    app.wait_all_embedded(Duration::from_secs(120)).await;
-    app.cluster().await;
+    let data = if items == 0 {
+        app.load_demo().await;
+        app.wait_all_embedded(Duration::from_secs(120)).await;
+        app.cluster().await;
+        "demo data".to_owned()
+    } else {
+        synthetic::seed(&app, items).await;
+        let s = synthetic::cluster(&app).await;
+        format!("{items} feedback items, {} themes", s.themes)
+    };
     ask(&app, 0).await; // loads the model once
-    let mut one: Vec<Duration> = Vec::with_capacity(requests);
+
+    let run = RunContext::for_workspace(app.workspace_id, "bench");
+    let mut gather = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let t = Instant::now();
+        let context = retrieval::gather(
+            app.db(),
+            &app.state.ai,
+            &run,
+            app.workspace_id,
+            QUESTIONS[i % QUESTIONS.len()],
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(!context.passages.is_empty());
+        gather.push(t.elapsed());
+    }
+    println!(
+        "retrieval alone ({requests} questions, {data}; the local model embeds each question): {}",
+        summary(gather)
+    );
+
+    let mut one = Vec::with_capacity(requests);
     for i in 0..requests {
         one.push(ask(&app, i).await);
     }
-    one.sort();
     println!(
-        "POST /chat one at a time ({requests} questions, demo data, rule-based answers): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
-        pct(&one, 0.5),
-        pct(&one, 0.95),
-        pct(&one, 0.99)
+        "POST /chat one at a time (rule-based answers): {}",
+        summary(one)
     );
+
+    let (mut first, mut delta) = (Vec::new(), Vec::new());
+    for i in 0..requests {
+        let (f, d) = ask_streaming(&app, i).await;
+        first.push(f);
+        delta.push(d);
+    }
+    println!(
+        "POST /chat streamed (fallback path): first event {}; first delta {}",
+        summary(first),
+        summary(delta)
+    );
+
     let t = Instant::now();
     let mut all: Vec<Duration> = Vec::with_capacity(requests);
     for chunk in (0..requests).collect::<Vec<_>>().chunks(concurrency) {
@@ -83,12 +167,10 @@ async fn main() {
         all.extend(batch);
     }
     let secs = t.elapsed().as_secs_f64();
-    all.sort();
     println!(
-        "POST /chat with {concurrency} concurrent callers: {:.0} answers/s, p50 {:.1} ms, p95 {:.1} ms",
+        "POST /chat with {concurrency} concurrent callers: {:.0} answers/s, {}",
         requests as f64 / secs,
-        pct(&all, 0.5),
-        pct(&all, 0.95)
+        summary(all)
     );
     println!(
         "peak RSS of the process (API + worker + model + bench): {} MB",

@@ -82,6 +82,9 @@ pub fn state_from_parts(
             60,
         ),
         queue: JobQueue::new(redis.clone(), settings.clone()),
+        tokens: shared::services::integrations::crypto::TokenCipher::from_settings(
+            &settings.integrations,
+        ),
         db,
         redis,
         settings,

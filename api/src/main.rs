@@ -41,6 +41,9 @@ enum Command {
     Migrate,
     /// Load the demo data set (every source) into the default workspace and embed it.
     SeedDemo,
+    /// Re-encrypt every stored OAuth token with integrations.current_token_key (after adding
+    /// a new key; old keys can be removed once this has run).
+    RotateKeys,
 }
 
 #[tokio::main]
@@ -76,6 +79,7 @@ async fn main() {
             .await
             .map(|_| println!("migrations applied")),
         Command::SeedDemo => seed_demo(settings).await,
+        Command::RotateKeys => rotate_keys(settings).await,
         Command::Openapi => Ok(()),
     };
     if let Err(e) = outcome {
@@ -83,6 +87,17 @@ async fn main() {
         eprintln!("produck-api: {e:#}");
         std::process::exit(1);
     }
+}
+
+async fn rotate_keys(settings: Arc<Settings>) -> anyhow::Result<()> {
+    let state = api::prepare(settings.clone(), false).await?;
+    let n =
+        shared::services::integrations::connections::rotate_keys(&state.db, &state.tokens).await?;
+    println!(
+        "re-encrypted {n} stored secrets with key {}",
+        state.tokens.current_key_id().unwrap_or_default()
+    );
+    Ok(())
 }
 
 async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> anyhow::Result<()> {

@@ -49,6 +49,7 @@ pub fn base() -> OpenApi {
             ("tickets", "Ticket artifacts: themes, quotes and a PRD outline"),
             ("chat", "The PM copilot and its conversations"),
             ("competitive", "Competitor moves as scored insight cards"),
+            ("integrations", "Connecting Google, Zoom, Slack and Jira"),
         ]
         .into_iter()
         .map(|(name, description)| Tag { name: name.into(), description: Some(description.into()), ..Default::default() })

@@ -22,4 +22,6 @@ pub struct AppState {
     pub default_workspace_id: Uuid,
     /// AI configuration and the lazily loaded embedder (ticket scoring, documents).
     pub ai: Arc<shared::ai::AiServices>,
+    /// Encrypts and decrypts stored OAuth tokens.
+    pub tokens: shared::services::integrations::crypto::TokenCipher,
 }

@@ -55,6 +55,7 @@ mod m20261202_000009_chat;
 mod m20261202_000010_ai_runs;
 mod m20261202_000011_competitive;
 mod m20261202_000012_chat_streaming;
+mod m20261202_000013_integrations;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_ai_runs::Migration),
             Box::new(m20261202_000011_competitive::Migration),
             Box::new(m20261202_000012_chat_streaming::Migration),
+            Box::new(m20261202_000013_integrations::Migration),
         ]
     }
 }

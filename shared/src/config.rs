@@ -33,6 +33,53 @@ pub struct Settings {
     pub jira: JiraSettings,
     pub chat: ChatSettings,
     pub competitive: CompetitiveSettings,
+    pub integrations: IntegrationsSettings,
+}
+
+/// Connections to Google, Zoom and the other sources. Every vendor URL can be overridden so
+/// tests (and proxies) can stand in for the vendor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationsSettings {
+    /// Where the browser goes back to after connecting; `server.web_ui_base_url` when unset.
+    pub web_ui_url: Option<String>,
+    /// The API's address as browsers and providers reach it; OAuth redirect URIs default to
+    /// `<public_url>/auth/<provider>/callback`.
+    pub public_url: String,
+    /// Keys (id → base64 of 32 bytes) that encrypt stored tokens; old ones stay for
+    /// decryption until `produck-api rotate-keys` has re-encrypted everything.
+    pub token_keys: BTreeMap<String, SecretString>,
+    /// The id in `token_keys` new tokens are encrypted with.
+    pub current_token_key: Option<String>,
+    /// How long an OAuth flow may take from start to callback (seconds).
+    pub state_ttl_secs: u64,
+    pub google: OAuthProviderSettings,
+    pub zoom: OAuthProviderSettings,
+}
+
+impl IntegrationsSettings {
+    pub fn web_ui_url<'a>(&'a self, server: &'a ServerSettings) -> &'a str {
+        self.web_ui_url
+            .as_deref()
+            .unwrap_or(&server.web_ui_base_url)
+            .trim_end_matches('/')
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthProviderSettings {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// Exactly as registered with the provider; `<public_url>/auth/<provider>/callback` when
+    /// unset.
+    pub redirect_uri: Option<String>,
+    pub auth_url: String,
+    pub token_url: String,
+    pub revoke_url: String,
+    /// Where the account's email is read (Google's userinfo, Zoom's REST API).
+    pub api_base_url: String,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -337,6 +384,22 @@ impl Settings {
                 "must be an http(s) URL",
             ));
         }
+        if let Some(current) = &s.integrations.current_token_key
+            && !s.integrations.token_keys.contains_key(current)
+        {
+            return Err(ConfigError::new(
+                "integrations.current_token_key",
+                format!("names no key of integrations.token_keys ({current:?})"),
+            ));
+        }
+        for (id, key) in &s.integrations.token_keys {
+            if crate::services::integrations::crypto::decode_key(key).is_none() {
+                return Err(ConfigError::new(
+                    format!("integrations.token_keys.{id}"),
+                    "must be the base64 encoding of exactly 32 random bytes (openssl rand -base64 32)",
+                ));
+            }
+        }
         if !(0.0..=1.0).contains(&s.competitive.evidence_threshold) {
             return Err(ConfigError::new(
                 "competitive.evidence_threshold",
@@ -398,6 +461,20 @@ impl Settings {
                 "auth.jwt_secret",
                 "is the committed development/test value; set a secret of your own (PRODUCK__AUTH__JWT_SECRET) \
                  before binding a non-loopback address or running in production",
+            ));
+        }
+        if exposed
+            && let Some(id) = s
+                .integrations
+                .token_keys
+                .iter()
+                .find(|(_, k)| committed_secret(&Some((*k).clone())))
+                .map(|(id, _)| id)
+        {
+            return Err(ConfigError::new(
+                format!("integrations.token_keys.{id}"),
+                "is a committed development/test key; generate your own (openssl rand -base64 32) before binding \
+                 a non-loopback address or running in production",
             ));
         }
         if exposed && committed_secret(&s.auth.bootstrap_api_key) {
@@ -636,11 +713,16 @@ fn parse_env_value(raw: &str) -> serde_json::Value {
 /// workspace's `config/` next to the crate sources (handy for `cargo run` from a subdirectory).
 /// Secrets that are in this repository (config files, scripts): fine on a laptop, never on
 /// an address others can reach.
-const COMMITTED_SECRETS: [&str; 3] = [
+const COMMITTED_SECRETS: [&str; 5] = [
     "development-only-secret-change-me-0123456789",
     "test-only-secret-0123456789-abcdefghijkl",
     "pk_local_development_key",
+    DEVELOPMENT_TOKEN_KEY,
+    TEST_TOKEN_KEY,
 ];
+/// The token encryption keys committed in config/development.yaml and config/test.yaml.
+const DEVELOPMENT_TOKEN_KEY: &str = "onBRH6/kCJFpXZbfrJmQOGGis2JuQ9B2/q/smWrRSqs=";
+const TEST_TOKEN_KEY: &str = "ouMdDOyfb5vg/LQbXTPwBg3oGzVeM+pOcgxYlEUfub4=";
 
 pub fn config_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("PRODUCK_CONFIG_DIR") {

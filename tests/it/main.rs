@@ -14,6 +14,7 @@ mod embeddings;
 mod errors;
 mod health;
 mod ingest;
+mod integrations;
 mod jira;
 mod jobs;
 mod openapi;

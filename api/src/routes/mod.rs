@@ -12,6 +12,7 @@ pub mod documents;
 pub mod feedback;
 pub mod health;
 pub mod ingest;
+pub mod integrations;
 pub mod jira;
 pub mod jobs;
 pub mod search;
@@ -45,4 +46,5 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(documents::router())
         .merge(chat::router())
         .merge(ai_admin::router())
+        .merge(integrations::router())
 }

@@ -10,7 +10,8 @@ pub const API_KEY_PREFIX: &str = "pk_";
 /// Characters of a key kept in clear to find its row; the rest is compared by hash.
 pub const LOOKUP_PREFIX_LEN: usize = 12;
 
-fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes, URL-safe base64 without padding.
+pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)

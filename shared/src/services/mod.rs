@@ -11,6 +11,7 @@ pub mod demo;
 pub mod documents;
 pub mod embedding;
 pub mod feedback;
+pub mod integrations;
 pub mod jira;
 pub mod jobs;
 pub mod maintenance;

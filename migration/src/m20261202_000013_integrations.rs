@@ -1,0 +1,46 @@
+//! OAuth flows in progress (single-use states bound to a workspace and caller) and the
+//! workspace's connections to Google, Zoom, Slack and Jira, their tokens encrypted.
+
+const UP: &str = r#"
+CREATE TABLE oauth_states (
+    -- SHA-256 of the state handed to the browser; the state itself is not kept
+    state_hash     text PRIMARY KEY,
+    provider       text NOT NULL,
+    workspace_id   uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    owner          text NOT NULL,
+    -- the PKCE verifier, encrypted like the tokens
+    code_verifier  text NOT NULL,
+    redirect_uri   text NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    expires_at     timestamptz NOT NULL,
+    used_at        timestamptz
+);
+CREATE INDEX oauth_states_expiry_idx ON oauth_states (expires_at);
+
+CREATE TABLE integration_connections (
+    id                uuid PRIMARY KEY,
+    workspace_id      uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    provider          text NOT NULL CHECK (provider IN ('google', 'zoom', 'slack', 'jira')),
+    account_email     text,
+    scopes            text,
+    -- AES-256-GCM envelopes (v1.<key id>.<data>); null once disconnected
+    access_token      text,
+    refresh_token     text,
+    expires_at        timestamptz,
+    status            text NOT NULL CHECK (status IN ('active', 'expired', 'error', 'disconnected')),
+    connected_by      text,
+    last_sync_at      timestamptz,
+    last_sync_status  text,
+    last_error        text,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (workspace_id, provider)
+);
+"#;
+
+const DOWN: &str = r#"
+DROP TABLE IF EXISTS integration_connections;
+DROP TABLE IF EXISTS oauth_states;
+"#;
+
+sql_migration!("m20261202_000013_integrations", UP, DOWN);

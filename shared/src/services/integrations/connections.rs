@@ -1,0 +1,256 @@
+//! What the workspace is connected to, disconnecting (revoking at the provider), and
+//! re-encrypting stored tokens after a key rotation.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{OAuthProvider, SOURCES, crypto::TokenCipher, http};
+use crate::{DomainError, config::Settings, db::statement as raw};
+
+#[derive(Debug, FromQueryResult)]
+struct Row {
+    provider: String,
+    account_email: Option<String>,
+    scopes: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    status: String,
+    has_token: bool,
+    last_sync_at: Option<DateTime<Utc>>,
+    last_sync_status: Option<String>,
+    last_error: Option<String>,
+}
+
+impl Row {
+    /// The stored status, with a lapsed access token reported as `expired`.
+    fn status(&self) -> Option<&str> {
+        match self.status.as_str() {
+            "disconnected" => None,
+            "active" if self.expires_at.is_some_and(|e| e <= Utc::now()) => Some("expired"),
+            s => Some(s),
+        }
+    }
+
+    fn connected(&self) -> bool {
+        self.has_token && self.status() == Some("active")
+    }
+}
+
+async fn rows(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<Row>, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT provider, account_email, scopes, expires_at, status, access_token IS NOT NULL AS has_token, \
+                    last_sync_at, last_sync_status, last_error \
+             FROM integration_connections WHERE workspace_id = $1 ORDER BY updated_at DESC",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Row::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
+}
+
+/// An OAuth connection as `/auth/connections` lists it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ConnectionView {
+    pub provider: String,
+    pub account_email: Option<String>,
+    pub scopes: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Seconds until the access token lapses (0 once it has).
+    pub expires_in_seconds: i64,
+    /// active or expired.
+    pub status: String,
+}
+
+/// The workspace's OAuth connections that hold tokens, newest first.
+pub async fn connections(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<ConnectionView>, DomainError> {
+    Ok(rows(db, workspace_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.has_token && matches!(r.provider.as_str(), "google" | "zoom"))
+        .filter_map(|r| {
+            let status = r.status()?.to_owned();
+            Some(ConnectionView {
+                expires_in_seconds: r
+                    .expires_at
+                    .map_or(0, |e| (e - Utc::now()).num_seconds().max(0)),
+                provider: r.provider,
+                account_email: r.account_email,
+                scopes: r.scopes,
+                expires_at: r.expires_at,
+                status,
+            })
+        })
+        .collect())
+}
+
+/// One source as the integrations page shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IntegrationView {
+    /// zoom, google, slack or jira.
+    pub provider: String,
+    /// Holds a usable token.
+    pub connected: bool,
+    pub account_email: Option<String>,
+    pub scopes: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// active, expired or error; null when never connected or disconnected.
+    pub status: Option<String>,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_sync_status: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Every source, connected or not, in `SOURCES` order.
+pub async fn integrations(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<IntegrationView>, DomainError> {
+    let mut rows = rows(db, workspace_id).await?;
+    Ok(SOURCES
+        .iter()
+        .map(
+            |source| match rows.iter().position(|r| r.provider == *source) {
+                Some(i) => {
+                    let r = rows.swap_remove(i);
+                    IntegrationView {
+                        connected: r.connected(),
+                        status: r.status().map(str::to_owned),
+                        provider: r.provider,
+                        account_email: r.account_email,
+                        scopes: r.scopes,
+                        expires_at: r.expires_at,
+                        last_sync_at: r.last_sync_at,
+                        last_sync_status: r.last_sync_status,
+                        last_error: r.last_error,
+                    }
+                }
+                None => IntegrationView {
+                    provider: (*source).to_owned(),
+                    connected: false,
+                    account_email: None,
+                    scopes: None,
+                    expires_at: None,
+                    status: None,
+                    last_sync_at: None,
+                    last_sync_status: None,
+                    last_error: None,
+                },
+            },
+        )
+        .collect())
+}
+
+/// Forgets the provider's tokens (revoking them at the provider first, best effort); false
+/// when nothing was connected.
+pub async fn disconnect(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    cipher: &TokenCipher,
+    workspace_id: Uuid,
+    provider: OAuthProvider,
+) -> Result<bool, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "WITH old AS (SELECT id, coalesce(refresh_token, access_token) AS token FROM integration_connections \
+                          WHERE workspace_id = $1 AND provider = $2 AND access_token IS NOT NULL FOR UPDATE) \
+             UPDATE integration_connections c SET status = 'disconnected', access_token = NULL, \
+                 refresh_token = NULL, updated_at = now() \
+             FROM old WHERE c.id = old.id RETURNING old.token",
+            vec![workspace_id.into(), provider.as_str().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let token: Option<String> = row.try_get("", "token")?;
+    match token.map(|t| cipher.decrypt(&t)) {
+        Some(Ok(token)) => revoke(settings, provider, token.expose_secret()).await,
+        Some(Err(e)) => {
+            tracing::warn!(provider = provider.as_str(), error = %e, "could not read the token to revoke it; it was forgotten but not revoked")
+        }
+        None => {}
+    }
+    tracing::info!(provider = provider.as_str(), workspace = %workspace_id, "account disconnected");
+    Ok(true)
+}
+
+/// Revoking a refresh token ends the whole grant at both providers.
+async fn revoke(settings: &Settings, provider: OAuthProvider, token: &str) {
+    let ps = provider.settings(&settings.integrations);
+    let mut req = http().post(&ps.revoke_url).form(&[("token", token)]);
+    if provider == OAuthProvider::Zoom
+        && let (Some(id), Some(secret)) = (&ps.client_id, &ps.client_secret)
+    {
+        req = req.basic_auth(id, Some(secret.expose_secret()));
+    }
+    match req.send().await {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => {
+            tracing::warn!(provider = provider.as_str(), status = %r.status(), "the provider did not revoke the token")
+        }
+        Err(e) => {
+            tracing::warn!(provider = provider.as_str(), error = %e, "could not reach the provider to revoke the token")
+        }
+    }
+}
+
+/// Re-encrypts every stored token and PKCE verifier not yet under the current key; returns
+/// how many values were rewritten. Safe to run again (values already current are skipped).
+pub async fn rotate_keys(
+    db: &impl ConnectionTrait,
+    cipher: &TokenCipher,
+) -> Result<usize, DomainError> {
+    let current = cipher
+        .current_key_id()
+        .ok_or_else(|| DomainError::Invalid {
+            field: "integrations.current_token_key".into(),
+            message: "set the key to rotate to".into(),
+        })?;
+    let mut rewritten = 0;
+    for (table, key, column) in [
+        ("integration_connections", "id::text", "access_token"),
+        ("integration_connections", "id::text", "refresh_token"),
+        ("oauth_states", "state_hash", "code_verifier"),
+    ] {
+        let rows = db
+            .query_all_raw(raw(
+                &format!(
+                    "SELECT {key} AS k, {column} AS v FROM {table} \
+                     WHERE {column} IS NOT NULL AND {column} NOT LIKE $1"
+                ),
+                vec![format!("v1.{current}.%").into()],
+            ))
+            .await?;
+        for r in rows {
+            let k: String = r.try_get("", "k")?;
+            let v: String = r.try_get("", "v")?;
+            let plain = cipher.decrypt(&v).map_err(|e| DomainError::Invalid {
+                field: format!("{table}.{column}"),
+                message: e.to_string(),
+            })?;
+            let sealed =
+                cipher
+                    .encrypt(plain.expose_secret())
+                    .map_err(|e| DomainError::Invalid {
+                        field: "integrations.current_token_key".into(),
+                        message: e.to_string(),
+                    })?;
+            db.execute_raw(raw(
+                &format!("UPDATE {table} SET {column} = $2 WHERE {key} = $1 AND {column} = $3"),
+                vec![k.into(), sealed.into(), v.into()],
+            ))
+            .await?;
+            rewritten += 1;
+        }
+    }
+    Ok(rewritten)
+}

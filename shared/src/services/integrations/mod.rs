@@ -1,0 +1,61 @@
+//! The workspace's connections to its sources. Google and Zoom connect through OAuth
+//! (authorization code with PKCE, a single-use state kept in PostgreSQL); their tokens are
+//! stored encrypted (`crypto`) and never leave the server.
+
+pub mod connections;
+pub mod crypto;
+pub mod oauth;
+
+use std::sync::OnceLock;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{IntegrationsSettings, OAuthProviderSettings};
+
+/// A provider that connects through OAuth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthProvider {
+    Google,
+    Zoom,
+}
+
+impl OAuthProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Google => "google",
+            Self::Zoom => "zoom",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Google => "Google",
+            Self::Zoom => "Zoom",
+        }
+    }
+
+    pub fn settings(self, s: &IntegrationsSettings) -> &OAuthProviderSettings {
+        match self {
+            Self::Google => &s.google,
+            Self::Zoom => &s.zoom,
+        }
+    }
+}
+
+/// Every source `/integrations` reports on, in the order the original web UI lists them.
+pub const SOURCES: [&str; 4] = ["zoom", "google", "slack", "jira"];
+
+/// One HTTP client for the vendors (connection reuse, bounded time per call).
+pub fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        crate::ai::init_crypto();
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    })
+}

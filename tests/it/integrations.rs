@@ -1,0 +1,555 @@
+//! Connecting Google and Zoom through OAuth against wiremock stand-ins answering as the
+//! vendors do: PKCE, single-use states, provider errors, encrypted tokens that never show in
+//! responses or logs, disconnecting with revocation, and key rotation.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use shared::auth::Role;
+use wiremock::{
+    Mock, MockServer, Request, ResponseTemplate,
+    matchers::{header, method, path},
+};
+
+use crate::harness::{TestApp, problem};
+
+const GOOGLE_ACCESS: &str = "ya29.a0AfB_byC-google-access-token";
+const GOOGLE_REFRESH: &str = "1//0gLr-google-refresh-token";
+const ZOOM_ACCESS: &str = "eyJzbV9tYSI6-zoom-access-token";
+const ZOOM_REFRESH: &str = "eyJzbV9tYSI6-zoom-refresh-token";
+
+fn form(req: &Request) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
+}
+
+/// The verifier sent at the exchange must hash to the challenge sent at the start.
+fn challenge_of(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+async fn app_with_providers(server: &MockServer) -> TestApp {
+    let uri = server.uri();
+    let mut b = TestApp::builder();
+    for (k, v) in [
+        (
+            "GOOGLE__CLIENT_ID",
+            "google-client.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE__CLIENT_SECRET", "GOCSPX-google-secret".to_owned()),
+        ("GOOGLE__AUTH_URL", format!("{uri}/o/oauth2/v2/auth")),
+        ("GOOGLE__TOKEN_URL", format!("{uri}/token")),
+        ("GOOGLE__REVOKE_URL", format!("{uri}/revoke")),
+        ("GOOGLE__API_BASE_URL", uri.clone()),
+        ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
+        ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
+        ("ZOOM__AUTH_URL", format!("{uri}/zoom/oauth/authorize")),
+        ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
+        ("ZOOM__REVOKE_URL", format!("{uri}/zoom/oauth/revoke")),
+        ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
+    ] {
+        b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
+    }
+    b.spawn().await
+}
+
+/// Google's token endpoint: checks the grant like Google does and answers in its shape.
+async fn mount_google(server: &MockServer, challenge: Arc<Mutex<String>>) {
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(move |req: &Request| {
+            let f = form(req);
+            let ok = f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && f.get("code").map(String::as_str) == Some("4/0AVG7fiQ-google-code")
+                && f.get("client_secret").map(String::as_str) == Some("GOCSPX-google-secret")
+                && f.get("redirect_uri").map(String::as_str)
+                    == Some("http://localhost:8000/auth/google/callback")
+                && f.get("code_verifier").map(|v| challenge_of(v))
+                    == Some(challenge.lock().unwrap().clone());
+            if !ok {
+                return ResponseTemplate::new(400).set_body_json(
+                    json!({"error": "invalid_grant", "error_description": "Bad Request"}),
+                );
+            }
+            ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": GOOGLE_ACCESS, "expires_in": 3599, "refresh_token": GOOGLE_REFRESH,
+                "scope": "https://www.googleapis.com/auth/drive.readonly https://www.googleapis.com/auth/userinfo.email",
+                "token_type": "Bearer"
+            }))
+        })
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth2/v2/userinfo"))
+        .and(header(
+            "authorization",
+            format!("Bearer {GOOGLE_ACCESS}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "103748327381937481234", "email": "pm@acme.example", "verified_email": true,
+            "picture": "https://lh3.googleusercontent.com/a/default-user"
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/revoke"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(server)
+        .await;
+}
+
+/// Zoom's token endpoint: client credentials as HTTP Basic, as Zoom documents.
+async fn mount_zoom(server: &MockServer) {
+    let basic = format!("Basic {}", STANDARD.encode("zoomClientId:zoomClientSecret"));
+    Mock::given(method("POST"))
+        .and(path("/zoom/oauth/token"))
+        .and(header("authorization", basic.as_str()))
+        .respond_with(|req: &Request| {
+            let f = form(req);
+            if f.get("code").map(String::as_str) != Some("zoom-auth-code")
+                || f.get("code_verifier").is_none_or(|v| v.len() != 43)
+            {
+                return ResponseTemplate::new(400)
+                    .set_body_json(json!({"reason": "Invalid authorization code", "error": "invalid_request"}));
+            }
+            ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": ZOOM_ACCESS, "token_type": "bearer", "refresh_token": ZOOM_REFRESH,
+                "expires_in": 3599, "scope": "cloud_recording:read:list_user_recordings user:read:user",
+                "api_url": "https://api.zoom.us"
+            }))
+        })
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ZOOM_ACCESS}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "KDcuGIm1QgePTO8WbOqwIQ", "first_name": "Jill", "last_name": "Chill",
+            "display_name": "Jill Chill", "email": "jchill@example.com", "type": 2,
+            "timezone": "Asia/Shanghai", "account_id": "q6gBJVO5TzexKYTb_I2rpg", "status": "active"
+        })))
+        .mount(server)
+        .await;
+}
+
+/// A writer for the test's log subscriber that keeps everything written.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn start(app: &TestApp, provider: &str) -> (url::Url, String) {
+    let res = app
+        .get(&format!("/auth/{provider}/start"), &app.admin_token)
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
+    (url, body["state"].as_str().unwrap().to_owned())
+}
+
+fn param(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The callback as the provider's redirect reaches it: no credentials.
+async fn callback(app: &TestApp, provider: &str, query: &str) -> reqwest::Response {
+    app.http
+        .get(app.url(&format!("/auth/{provider}/callback?{query}")))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_server() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("debug,hyper=info,h2=info,sqlx=info,sea_orm=info")
+        .with_writer(move || writer.clone())
+        .try_init()
+        .unwrap();
+    let server = MockServer::start().await;
+    let app = app_with_providers(&server).await;
+    let challenge = Arc::new(Mutex::new(String::new()));
+    mount_google(&server, challenge.clone()).await;
+    mount_zoom(&server).await;
+
+    // Google: the authorization URL carries PKCE and asks for offline access.
+    let (url, state) = start(&app, "google").await;
+    assert_eq!(url.path(), "/o/oauth2/v2/auth");
+    assert_eq!(
+        param(&url, "client_id"),
+        "google-client.apps.googleusercontent.com"
+    );
+    assert_eq!(
+        param(&url, "redirect_uri"),
+        "http://localhost:8000/auth/google/callback"
+    );
+    assert_eq!(param(&url, "response_type"), "code");
+    assert_eq!(param(&url, "code_challenge_method"), "S256");
+    assert_eq!(param(&url, "access_type"), "offline");
+    assert_eq!(param(&url, "state"), state);
+    assert!(param(&url, "scope").contains("drive.readonly"));
+    assert_eq!(state.len(), 43);
+    *challenge.lock().unwrap() = param(&url, "code_challenge");
+
+    let res = callback(
+        &app,
+        "google",
+        &format!("code=4/0AVG7fiQ-google-code&state={state}&scope=x"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let connected: Value = res.json().await.unwrap();
+    assert_eq!(connected["status"], "success");
+    assert_eq!(connected["provider"], "google");
+    assert_eq!(connected["account_email"], "pm@acme.example");
+    assert_eq!(
+        connected["redirect_url"],
+        "http://localhost:3000/integrations?status=success&provider=google"
+    );
+    // The state was used up.
+    let replay = callback(
+        &app,
+        "google",
+        &format!("code=4/0AVG7fiQ-google-code&state={state}"),
+    )
+    .await;
+    problem(replay, 400, "state_used").await;
+
+    // Zoom: a browser is sent back to the web UI.
+    let (url, state) = start(&app, "zoom").await;
+    assert_eq!(url.path(), "/zoom/oauth/authorize");
+    assert!(param(&url, "access_type").is_empty());
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects
+        .get(app.url(&format!(
+            "/auth/zoom/callback?code=zoom-auth-code&state={state}"
+        )))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "http://localhost:3000/integrations?status=success&provider=zoom"
+    );
+
+    // What the workspace sees: accounts, scopes and expiry, never a token.
+    let res = app.get("/auth/connections", &app.admin_token).await;
+    let text = res.text().await.unwrap();
+    let listed: Value = serde_json::from_str(&text).unwrap();
+    let providers: Vec<&str> = listed["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(providers, vec!["zoom", "google"]);
+    assert_eq!(
+        listed["connections"][0]["account_email"],
+        "jchill@example.com"
+    );
+    assert_eq!(listed["connections"][1]["status"], "active");
+    let left = listed["connections"][1]["expires_in_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!((3500..=3599).contains(&left), "{left}");
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = integrations.as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["zoom", "google", "slack", "jira"]);
+    assert_eq!(rows[1]["connected"], true);
+    assert_eq!(rows[1]["status"], "active");
+    assert_eq!(rows[2]["connected"], false);
+    assert!(rows[2]["status"].is_null());
+
+    // At rest: versioned envelopes naming the key; the plain tokens appear nowhere.
+    use sea_orm::ConnectionTrait;
+    let stored = app
+        .db()
+        .query_all_raw(shared::db::statement(
+            "SELECT access_token || ' ' || refresh_token AS t FROM integration_connections",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    for r in &stored {
+        let t: String = r.try_get("", "t").unwrap();
+        assert!(t.starts_with("v1.test1."), "{t}");
+        assert!(!t.contains("google") && !t.contains("zoom"), "{t}");
+    }
+
+    // Disconnecting revokes the grant at Google (its refresh token) and forgets the tokens.
+    let res = app
+        .http
+        .post(app.url("/auth/google/disconnect"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["message"], "Google disconnected");
+    let revoked = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/revoke")
+        .map(|r| form(&r).get("token").cloned().unwrap_or_default())
+        .collect::<Vec<_>>();
+    assert_eq!(revoked, vec![GOOGLE_REFRESH.to_owned()]);
+    // Key rotation: a new current key; every stored secret is re-encrypted with it and the
+    // old key can go. (This server still has only the old key: Zoom is then forgotten
+    // without a revocation, and a warning says so.)
+    let new_key = STANDARD.encode([42u8; 32]);
+    let rotated = crate::harness::test_settings(
+        app.settings.database.url.expose_secret(),
+        &[
+            ("PRODUCK__INTEGRATIONS__TOKEN_KEYS", &format!("{{\"test1\": \"ouMdDOyfb5vg/LQbXTPwBg3oGzVeM+pOcgxYlEUfub4=\", \"k2\": \"{new_key}\"}}")),
+            ("PRODUCK__INTEGRATIONS__CURRENT_TOKEN_KEY", "k2"),
+        ],
+    )
+    .unwrap();
+    let cipher =
+        shared::services::integrations::crypto::TokenCipher::from_settings(&rotated.integrations);
+    let n = shared::services::integrations::connections::rotate_keys(app.db(), &cipher)
+        .await
+        .unwrap();
+    assert_eq!(n, 4, "Zoom's two tokens and the two flows' PKCE verifiers");
+    assert_eq!(
+        shared::services::integrations::connections::rotate_keys(app.db(), &cipher)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to rotate"
+    );
+    let only_new = crate::harness::test_settings(
+        app.settings.database.url.expose_secret(),
+        &[
+            (
+                "PRODUCK__INTEGRATIONS__TOKEN_KEYS",
+                &format!("{{\"k2\": \"{new_key}\"}}"),
+            ),
+            ("PRODUCK__INTEGRATIONS__CURRENT_TOKEN_KEY", "k2"),
+        ],
+    )
+    .unwrap();
+    let cipher =
+        shared::services::integrations::crypto::TokenCipher::from_settings(&only_new.integrations);
+    let r = app
+        .db()
+        .query_one_raw(shared::db::statement(
+            "SELECT access_token FROM integration_connections WHERE provider = 'zoom'",
+            vec![],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let token: String = r.try_get("", "access_token").unwrap();
+    assert_eq!(
+        cipher.decrypt(&token).unwrap().expose_secret(),
+        ZOOM_ACCESS
+    );
+
+    let res = app
+        .http
+        .delete(app.url("/integrations/zoom/disconnect"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["message"],
+        "Zoom integration disconnected successfully"
+    );
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        integrations
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["connected"] == false)
+    );
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("account connected"), "the flow was logged");
+    for secret in [
+        GOOGLE_ACCESS,
+        GOOGLE_REFRESH,
+        ZOOM_ACCESS,
+        ZOOM_REFRESH,
+        "GOCSPX-google-secret",
+    ] {
+        assert!(!logged.contains(secret), "{secret} appeared in the logs");
+        assert!(!text.contains(secret));
+    }
+}
+
+#[tokio::test]
+async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
+    let server = MockServer::start().await;
+    let app = app_with_providers(&server).await;
+    mount_google(&server, Arc::new(Mutex::new("no-match".into()))).await;
+
+    problem(
+        callback(&app, "google", "code=c&state=never-issued").await,
+        400,
+        "invalid_state",
+    )
+    .await;
+
+    // Another provider's state is refused and stays usable for its own provider.
+    let (_, state) = start(&app, "google").await;
+    let body = problem(
+        callback(&app, "zoom", &format!("code=c&state={state}")).await,
+        400,
+        "invalid_state",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("google flow"),
+        "{body}"
+    );
+    // The user declines: reported as such, and the state is used up.
+    let body = problem(
+        callback(
+            &app,
+            "google",
+            &format!("error=access_denied&state={state}"),
+        )
+        .await,
+        400,
+        "oauth_denied",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("access_denied"),
+        "{body}"
+    );
+    problem(
+        callback(&app, "google", &format!("code=c&state={state}")).await,
+        400,
+        "state_used",
+    )
+    .await;
+
+    // Google refuses the code (here: its verifier does not match): invalid_grant, no connection.
+    let (_, state) = start(&app, "google").await;
+    let body = problem(
+        callback(
+            &app,
+            "google",
+            &format!("code=4/0AVG7fiQ-google-code&state={state}"),
+        )
+        .await,
+        400,
+        "oauth_denied",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("invalid_grant"),
+        "{body}"
+    );
+
+    // A state past its time.
+    let (_, state) = start(&app, "google").await;
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared("UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
+        .await
+        .unwrap();
+    problem(
+        callback(&app, "google", &format!("code=c&state={state}")).await,
+        400,
+        "state_expired",
+    )
+    .await;
+    let connections: Value = app
+        .get("/auth/connections", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(connections["connections"], json!([]));
+
+    // Only admins start or end a connection; other workspaces see none of this one's.
+    let editor = app.member_token("editor@acme.example", Role::Editor).await;
+    problem(
+        app.get("/auth/google/start", &editor).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let (_, other) = app.other_workspace().await;
+    let theirs: Value = app.get("/integrations", &other).await.json().await.unwrap();
+    assert_eq!(theirs.as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn an_unconfigured_provider_names_the_settings_to_set() {
+    let app = TestApp::spawn().await;
+    let body = problem(
+        app.get("/integrations/zoom/authorize", &app.admin_token)
+            .await,
+        400,
+        "not_configured",
+    )
+    .await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("integrations.zoom.client_id")
+            && detail.contains("integrations.zoom.client_secret"),
+        "{detail}"
+    );
+    problem(
+        app.get("/auth/dropbox/start", &app.admin_token).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+}
