@@ -140,6 +140,8 @@ pub struct IngestSettings {
     pub max_pdf_inflated_bytes: usize,
     pub keep_uploaded_files: bool,
     pub embed_batch_size: usize,
+    /// Items one `POST /feedback` may push.
+    pub max_push_items: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

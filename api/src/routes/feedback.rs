@@ -1,4 +1,5 @@
-//! `/feedback`: browsing, reading and deleting stored feedback.
+//! `/feedback`: browsing, reading and deleting stored feedback, and pushing it from any
+//! other tool.
 
 use aide::axum::{ApiRouter, routing::get_with};
 use axum::{
@@ -21,7 +22,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -220,6 +221,101 @@ async fn delete_feedback(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Serialize, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushItem {
+    /// The item's id in the pushing tool; pushing it again updates it.
+    #[validate(length(min = 1, max = 256))]
+    pub source_id: String,
+    #[validate(length(min = 1, max = 50000))]
+    pub text: String,
+    /// The customer account it comes from.
+    #[validate(length(min = 1, max = 200))]
+    #[serde(default)]
+    pub account: Option<String>,
+    /// When the customer said it (default: now).
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    /// Anything else worth keeping (a JSON object, at most 16 KB).
+    #[validate(custom(function = "small_object"))]
+    #[serde(default)]
+    pub meta: Option<serde_json::Value>,
+}
+
+fn small_object(v: &serde_json::Value) -> Result<(), ValidationError> {
+    if !v.is_object() {
+        return Err(ValidationError::new("type_error").with_message("must be a JSON object".into()));
+    }
+    if v.to_string().len() > 16 * 1024 {
+        return Err(ValidationError::new("value_error").with_message("must be at most 16 KB".into()));
+    }
+    Ok(())
+}
+
+fn only_api(v: &str) -> Result<(), ValidationError> {
+    crate::extract::one_of(v, &["api"])
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushIn {
+    /// `api`: the source every pushed item is stored under (the connectors own the others).
+    #[validate(custom(function = "only_api"))]
+    #[serde(default = "api_source")]
+    pub source: String,
+    #[validate(nested, length(min = 1))]
+    pub items: Vec<PushItem>,
+}
+
+fn api_source() -> String {
+    "api".into()
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PushOut {
+    pub created: usize,
+    pub updated: usize,
+    /// Items pushed before with the same text.
+    pub unchanged: usize,
+    pub customers_linked: usize,
+    /// Also under the original web UI's names.
+    pub feedback_created: usize,
+    pub feedback_updated: usize,
+}
+
+async fn push_feedback(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidJson(body): ValidJson<PushIn>,
+) -> Result<Json<PushOut>, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let max = state.settings.ingest.max_push_items;
+    if body.items.len() > max {
+        return Err(ApiError::field(
+            &["body", "items"],
+            format!("at most {max} items per request (ingest.max_push_items); send several requests"),
+            "value_error",
+        ));
+    }
+    let report = service::push(&state.db, p.workspace_id, body.items.into_iter().map(|i| service::Pushed {
+        source_id: i.source_id,
+        text: i.text,
+        account: i.account,
+        created_at: i.created_at,
+        meta: i.meta,
+    }))
+    .await?;
+    shared::services::jobs::request_embedding(&state.db, &state.queue, &state.settings, p.workspace_id).await?;
+    Ok(Json(PushOut {
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        customers_linked: report.customers_linked,
+        feedback_created: report.created,
+        feedback_updated: report.updated,
+    }))
+}
+
 pub fn router() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
@@ -232,6 +328,17 @@ pub fn router() -> ApiRouter<AppState> {
                     )
                     .tag("feedback")
                     .response::<200, Json<Vec<FeedbackOut>>>()
+            })
+            .post_with(push_feedback, |op| {
+                op.summary("Push feedback from another tool")
+                    .description(
+                        "Editors. The generic door for Zendesk, Intercom, surveys and scripts: up to \
+                         ingest.max_push_items items stored under source `api`, idempotent on `source_id` (pushing \
+                         again updates the text), redacted, scored for sentiment, linked to their account, then \
+                         embedded and attached to themes like every other item. All items of a request are stored \
+                         together or not at all.",
+                    )
+                    .tag("feedback")
             }),
         )
         .api_route(

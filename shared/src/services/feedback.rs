@@ -72,6 +72,41 @@ struct Row<'a> {
 /// Rows per INSERT statement: large enough to amortise round trips, small enough for memory.
 const INSERT_BATCH: usize = 1000;
 
+/// An item pushed through `POST /feedback`.
+pub struct Pushed {
+    pub source_id: String,
+    pub text: String,
+    pub account: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub meta: Option<Value>,
+}
+
+/// Stores pushed items under source `api`, all in one transaction (upserted by source id).
+pub async fn push(
+    db: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    workspace_id: Uuid,
+    items: impl IntoIterator<Item = Pushed>,
+) -> Result<IngestReport, DomainError> {
+    let workspace = crate::services::workspaces::get(db, workspace_id).await?;
+    let items = items
+        .into_iter()
+        .map(|i| NewFeedback {
+            source: "api",
+            source_id: i.source_id,
+            text: i.text,
+            account: i.account,
+            created_at: i.created_at,
+            meta: i.meta.unwrap_or_else(|| serde_json::json!({})),
+            ..NewFeedback::default()
+        })
+        .collect();
+    use sea_orm::TransactionSession;
+    let txn = db.begin().await?;
+    let report = ingest(&txn, &workspace, items).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
 /// Stores items in the caller's transaction. Re-ingesting an item updates it in place; when
 /// its text changes its embedding is cleared so it is embedded again.
 pub async fn ingest(
