@@ -102,6 +102,14 @@ pub async fn serve(
         tracing::warn!("auth.disabled is on: every request acts as the default workspace's admin");
     }
     let app = app::router(state);
+    // Small writes (a streamed event, a short JSON answer) go out at once instead of waiting
+    // for the client's delayed ACK (Nagle's algorithm costs ~40 ms per exchange otherwise).
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -221,6 +221,7 @@ pub struct WorkerSettings {
     pub shutdown_grace_secs: u64,
     pub sweep_interval_secs: u64,
     pub maintenance_schedule: String,
+    pub token_refresh_schedule: String,
     pub apalis_retention_secs: u64,
 }
 
@@ -465,20 +466,6 @@ impl Settings {
                  before binding a non-loopback address or running in production",
             ));
         }
-        if exposed
-            && let Some(id) = s
-                .integrations
-                .token_keys
-                .iter()
-                .find(|(_, k)| committed_secret(&Some((*k).clone())))
-                .map(|(id, _)| id)
-        {
-            return Err(ConfigError::new(
-                format!("integrations.token_keys.{id}"),
-                "is a committed development/test key; generate your own (openssl rand -base64 32) before binding \
-                 a non-loopback address or running in production",
-            ));
-        }
         if exposed && committed_secret(&s.auth.bootstrap_api_key) {
             return Err(ConfigError::new(
                 "auth.bootstrap_api_key",
@@ -492,6 +479,20 @@ impl Settings {
                     "is only allowed with a loopback server.host (127.0.0.1 or ::1), not {}",
                     s.server.host
                 ),
+            ));
+        }
+        if exposed
+            && let Some(id) = s
+                .integrations
+                .token_keys
+                .iter()
+                .find(|(_, k)| committed_secret(&Some((*k).clone())))
+                .map(|(id, _)| id)
+        {
+            return Err(ConfigError::new(
+                format!("integrations.token_keys.{id}"),
+                "is a committed development/test key; generate your own (openssl rand -base64 32) before binding \
+                 a non-loopback address or running in production",
             ));
         }
         if s.auth.access_token_ttl_secs < 60 || s.auth.access_token_ttl_secs > 86_400 {
@@ -651,6 +652,9 @@ impl Settings {
                 "must be between 0 and 1",
             ));
         }
+        if let Err(e) = s.worker.token_refresh_schedule.parse::<CronCheck>() {
+            return Err(ConfigError::new("worker.token_refresh_schedule", e));
+        }
         if let Err(e) = s.worker.maintenance_schedule.parse::<CronCheck>() {
             return Err(ConfigError::new("worker.maintenance_schedule", e));
         }
@@ -793,8 +797,21 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(e.key, "auth.bootstrap_api_key", "{e}");
+        let e = load(&[
+            ("PRODUCK__SERVER__HOST", "0.0.0.0"),
+            (
+                "PRODUCK__AUTH__JWT_SECRET",
+                "a-real-secret-of-our-own-0123456789abc",
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "integrations.token_keys.test1", "{e}");
         let ok = load(&[
             ("PRODUCK__SERVER__HOST", "0.0.0.0"),
+            (
+                "PRODUCK__INTEGRATIONS__TOKEN_KEYS__TEST1",
+                "q2ZkA0y8B6n8kq1yFhQ9q3mVdJ1x4kR8c0sYwZpL7nA=",
+            ),
             (
                 "PRODUCK__AUTH__JWT_SECRET",
                 "a-real-secret-of-our-own-0123456789abc",

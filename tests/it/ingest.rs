@@ -860,3 +860,108 @@ async fn feedback_pages_by_cursor_cover_everything_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn pushed_feedback_is_idempotent_redacted_embedded_and_validated() {
+    use crate::harness::problem;
+    let app = crate::harness::TestApp::builder()
+        .env("PRODUCK__INGEST__MAX_PUSH_ITEMS", "3")
+        .workers(1, worker::JobRegistry::production())
+        .spawn()
+        .await;
+    let body = serde_json::json!({"source": "api", "items": [
+        {"source_id": "zd-1001", "text": "Exports time out for our finance team, mail me at ana@globex.example", "account": "Globex",
+         "created_at": "2026-11-20T10:00:00Z", "meta": {"tool": "zendesk", "ticket": 1001}},
+        {"source_id": "zd-1002", "text": "Please add SSO for Okta"}
+    ]});
+    let res = app.post_json("/feedback", &app.admin_token, &body).await;
+    assert_eq!(res.status(), 200);
+    let first: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(first["created"], 2);
+    assert_eq!(first["feedback_created"], 2);
+    assert_eq!(first["customers_linked"], 1);
+    // The same push again changes nothing; an edited text updates its item.
+    let again: serde_json::Value = app
+        .post_json("/feedback", &app.admin_token, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["created"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2))
+    );
+    let edited = serde_json::json!({"items": [{"source_id": "zd-1002", "text": "Please add SSO for Okta and Azure AD"}]});
+    let edit: serde_json::Value = app
+        .post_json("/feedback", &app.admin_token, &edited)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(edit["updated"], 1);
+    app.wait_all_embedded(std::time::Duration::from_secs(60))
+        .await;
+    let items: Vec<serde_json::Value> = app
+        .get("/feedback?source=api", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    let globex = items.iter().find(|f| f["source_id"] == "zd-1001").unwrap();
+    assert!(
+        !globex["text"]
+            .as_str()
+            .unwrap()
+            .contains("ana@globex.example"),
+        "{globex}"
+    );
+    assert_eq!(globex["account"], "Globex");
+    assert_eq!(globex["meta"]["tool"], "zendesk");
+    assert_eq!(globex["created_at"], "2026-11-20T10:00:00Z");
+    assert!(
+        items
+            .iter()
+            .all(|f| f["embedding_model"] == "all-MiniLM-L6-v2")
+    );
+
+    // Bad pushes store nothing and say why.
+    let too_many = serde_json::json!({"items": (0..4).map(|i| serde_json::json!({"source_id": format!("n{i}"), "text": "x"})).collect::<Vec<_>>()});
+    problem(
+        app.post_json("/feedback", &app.admin_token, &too_many)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    for bad in [
+        serde_json::json!({"source": "slack", "items": [{"source_id": "a", "text": "x"}]}),
+        serde_json::json!({"items": []}),
+        serde_json::json!({"items": [{"source_id": "", "text": "x"}]}),
+        serde_json::json!({"items": [{"source_id": "a", "text": "x", "meta": [1, 2]}]}),
+        serde_json::json!({"items": [{"source_id": "a", "text": "x", "rating": 5}]}),
+    ] {
+        problem(
+            app.post_json("/feedback", &app.admin_token, &bad).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
+    let viewer = app
+        .member_token("viewer@acme.example", shared::auth::Role::Viewer)
+        .await;
+    problem(
+        app.post_json("/feedback", &viewer, &body).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let items: Vec<serde_json::Value> = app
+        .get("/feedback?source=api", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+}

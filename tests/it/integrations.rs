@@ -386,10 +386,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
         .unwrap()
         .unwrap();
     let token: String = r.try_get("", "access_token").unwrap();
-    assert_eq!(
-        cipher.decrypt(&token).unwrap().expose_secret(),
-        ZOOM_ACCESS
-    );
+    assert_eq!(cipher.decrypt(&token).unwrap().expose_secret(), ZOOM_ACCESS);
 
     let res = app
         .http
@@ -552,4 +549,177 @@ async fn an_unconfigured_provider_names_the_settings_to_set() {
         "validation_failed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_refresh_job_renews_lapsing_tokens_and_marks_refused_grants_expired() {
+    use wiremock::matchers::body_string_contains;
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = TestApp::builder()
+        .env(
+            "PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_ID",
+            "google-client.apps.googleusercontent.com",
+        )
+        .env(
+            "PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_SECRET",
+            "GOCSPX-google-secret",
+        )
+        .env(
+            "PRODUCK__INTEGRATIONS__GOOGLE__TOKEN_URL",
+            &format!("{uri}/token"),
+        )
+        .env("PRODUCK__INTEGRATIONS__GOOGLE__API_BASE_URL", &uri)
+        .env("PRODUCK__INTEGRATIONS__ZOOM__CLIENT_ID", "zoomClientId")
+        .env(
+            "PRODUCK__INTEGRATIONS__ZOOM__CLIENT_SECRET",
+            "zoomClientSecret",
+        )
+        .env(
+            "PRODUCK__INTEGRATIONS__ZOOM__TOKEN_URL",
+            &format!("{uri}/zoom/oauth/token"),
+        )
+        .env(
+            "PRODUCK__INTEGRATIONS__ZOOM__API_BASE_URL",
+            &format!("{uri}/zoom/v2"),
+        )
+        .workers(1, worker::JobRegistry::production())
+        .spawn()
+        .await;
+    let challenge = Arc::new(Mutex::new(String::new()));
+    // Refresh grants answer first: Google renews, Zoom says the grant is gone.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains(
+            "refresh_token=1%2F%2F0gLr-google-refresh-token",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "ya29.renewed-google-access", "expires_in": 3599,
+            "scope": "https://www.googleapis.com/auth/drive.readonly", "token_type": "Bearer"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/zoom/oauth/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"reason": "Invalid Token!", "error": "invalid_grant"})),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_google(&server, challenge.clone()).await;
+    mount_zoom(&server).await;
+    let (url, state) = start(&app, "google").await;
+    *challenge.lock().unwrap() = param(&url, "code_challenge");
+    assert_eq!(
+        callback(
+            &app,
+            "google",
+            &format!("code=4/0AVG7fiQ-google-code&state={state}")
+        )
+        .await
+        .status(),
+        200
+    );
+    let (_, state) = start(&app, "zoom").await;
+    assert_eq!(
+        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
+            .await
+            .status(),
+        200
+    );
+
+    // Both lapse within the half hour; one more connection far from lapsing is left alone.
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared(
+            "UPDATE integration_connections SET expires_at = now() + interval '5 minutes'",
+        )
+        .await
+        .unwrap();
+    let job = shared::services::jobs::start(
+        app.db(),
+        &app.state.queue,
+        shared::services::jobs::NewJob {
+            workspace_id: None,
+            kind: shared::jobs::kinds::TOKEN_REFRESH.into(),
+            params: json!({}),
+            requested_by: Some("test".into()),
+            singleton: false,
+            dedupe_key: Some("tick:test".into()),
+            max_attempts: 2,
+        },
+    )
+    .await
+    .unwrap();
+    let shared::services::jobs::StartOutcome::Started(job) = job else {
+        panic!("the job was not started")
+    };
+    // A cluster-wide job: no workspace, so polled by id.
+    use sea_orm::EntityTrait;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let done = loop {
+        let row = shared::entities::job_run::Entity::find_by_id(job.id)
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        if ["completed", "failed"].contains(&row.status.as_str()) {
+            break row;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{row:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.result.as_ref().unwrap()["refreshed"], 1);
+    assert_eq!(done.result.as_ref().unwrap()["expired"], 1);
+
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let zoom = &integrations[0];
+    assert_eq!(zoom["status"], "expired");
+    assert_eq!(zoom["connected"], false);
+    assert!(
+        zoom["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant"),
+        "{zoom}"
+    );
+    let google = &integrations[1];
+    assert_eq!(google["status"], "active");
+    let left = (chrono::DateTime::parse_from_rfc3339(google["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        - chrono::Utc::now())
+    .num_seconds();
+    assert!(left > 3000, "renewed for an hour: {left}");
+    let r = app
+        .db()
+        .query_one_raw(shared::db::statement(
+            "SELECT access_token, refresh_token FROM integration_connections WHERE provider = 'google'",
+            vec![],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let access: String = r.try_get("", "access_token").unwrap();
+    let refresh: String = r.try_get("", "refresh_token").unwrap();
+    assert_eq!(
+        app.state.tokens.decrypt(&access).unwrap().expose_secret(),
+        "ya29.renewed-google-access"
+    );
+    assert_eq!(
+        app.state.tokens.decrypt(&refresh).unwrap().expose_secret(),
+        GOOGLE_REFRESH,
+        "Google keeps its refresh token"
+    );
 }

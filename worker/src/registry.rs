@@ -47,6 +47,7 @@ impl JobRegistry {
             .register(kinds::RESCORE, handlers::cluster::rescore)
             .register(kinds::VOC, handlers::voc::run)
             .register(kinds::COMPETITIVE, handlers::competitive::run)
+            .register(kinds::TOKEN_REFRESH, handlers::token_refresh::run)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

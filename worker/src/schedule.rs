@@ -14,28 +14,52 @@ use shared::{
 
 use crate::Runtime;
 
-pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
-    let expr = rt.settings.worker.maintenance_schedule.clone();
-    let schedule = cron::Schedule::from_str(&expr).with_context(|| {
-        format!("worker.maintenance_schedule {expr:?} is not a valid cron expression")
-    })?;
-    let name = format!("{}-cron-maintenance", rt.name);
-    Ok(monitor.register(move |restarts| {
-        WorkerBuilder::new(format!("{name}-{restarts}"))
-            .backend(CronScheduler::new(schedule.clone()))
-            .data(rt.clone())
-            .build(maintenance_tick)
-    }))
+/// A job kind fired on a cron schedule.
+#[derive(Clone, Copy)]
+struct Scheduled {
+    kind: &'static str,
 }
 
-async fn maintenance_tick(
+pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
+    let w = &rt.settings.worker;
+    let mut monitor = monitor;
+    for (kind, expr, key) in [
+        (
+            kinds::MAINTENANCE,
+            w.maintenance_schedule.clone(),
+            "worker.maintenance_schedule",
+        ),
+        (
+            kinds::TOKEN_REFRESH,
+            w.token_refresh_schedule.clone(),
+            "worker.token_refresh_schedule",
+        ),
+    ] {
+        let schedule = cron::Schedule::from_str(&expr)
+            .with_context(|| format!("{key} {expr:?} is not a valid cron expression"))?;
+        let name = format!("{}-cron-{kind}", rt.name);
+        let rt = rt.clone();
+        monitor = monitor.register(move |restarts| {
+            WorkerBuilder::new(format!("{name}-{restarts}"))
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(rt.clone())
+                .data(Scheduled { kind })
+                .build(tick)
+        });
+    }
+    Ok(monitor)
+}
+
+async fn tick(
     tick: Tick,
     rt: Data<Arc<Runtime>>,
+    scheduled: Data<Scheduled>,
 ) -> Result<(), apalis::prelude::BoxDynError> {
-    let limits = rt.settings.jobs.limits_for(kinds::MAINTENANCE);
+    let kind = scheduled.kind;
+    let limits = rt.settings.jobs.limits_for(kind);
     let new = NewJob {
         workspace_id: None,
-        kind: kinds::MAINTENANCE.to_owned(),
+        kind: kind.to_owned(),
         params: serde_json::json!({ "tick": tick.get_timestamp() }),
         requested_by: Some("schedule".to_owned()),
         singleton: false,
@@ -44,10 +68,10 @@ async fn maintenance_tick(
     };
     match jobs::start(&rt.db, &rt.queue, new).await {
         Ok(StartOutcome::Started(job)) => {
-            tracing::info!(job = %job.id, "scheduled maintenance enqueued")
+            tracing::info!(job = %job.id, kind, "scheduled job enqueued")
         }
-        Ok(_) => tracing::debug!("maintenance tick already taken by another worker"),
-        Err(e) => tracing::warn!(error = %e, "could not schedule maintenance"),
+        Ok(_) => tracing::debug!(kind, "tick already taken by another worker"),
+        Err(e) => tracing::warn!(error = %e, kind, "could not schedule the job"),
     }
     Ok(())
 }

@@ -247,7 +247,9 @@ fn small_object(v: &serde_json::Value) -> Result<(), ValidationError> {
         return Err(ValidationError::new("type_error").with_message("must be a JSON object".into()));
     }
     if v.to_string().len() > 16 * 1024 {
-        return Err(ValidationError::new("value_error").with_message("must be at most 16 KB".into()));
+        return Err(
+            ValidationError::new("value_error").with_message("must be at most 16 KB".into())
+        );
     }
     Ok(())
 }
@@ -293,19 +295,31 @@ async fn push_feedback(
     if body.items.len() > max {
         return Err(ApiError::field(
             &["body", "items"],
-            format!("at most {max} items per request (ingest.max_push_items); send several requests"),
+            format!(
+                "at most {max} items per request (ingest.max_push_items); send several requests"
+            ),
             "value_error",
         ));
     }
-    let report = service::push(&state.db, p.workspace_id, body.items.into_iter().map(|i| service::Pushed {
-        source_id: i.source_id,
-        text: i.text,
-        account: i.account,
-        created_at: i.created_at,
-        meta: i.meta,
-    }))
+    let report = service::push(
+        &state.db,
+        p.workspace_id,
+        body.items.into_iter().map(|i| service::Pushed {
+            source_id: i.source_id,
+            text: i.text,
+            account: i.account,
+            created_at: i.created_at,
+            meta: i.meta,
+        }),
+    )
     .await?;
-    shared::services::jobs::request_embedding(&state.db, &state.queue, &state.settings, p.workspace_id).await?;
+    shared::services::jobs::request_embedding(
+        &state.db,
+        &state.queue,
+        &state.settings,
+        p.workspace_id,
+    )
+    .await?;
     Ok(Json(PushOut {
         created: report.created,
         updated: report.updated,

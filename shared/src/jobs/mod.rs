@@ -29,6 +29,8 @@ pub mod kinds {
     pub const VOC: &str = "voc";
     /// Turns a research session's competitor moves into scored competitive insights.
     pub const COMPETITIVE: &str = "competitive";
+    /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
+    pub const TOKEN_REFRESH: &str = "token_refresh";
 }
 
 /// Status values of `job_runs.status`.

@@ -6,5 +6,6 @@ pub mod embed;
 pub mod maintenance;
 pub mod process_file;
 pub mod sync;
+pub mod token_refresh;
 pub mod transcribe;
 pub mod voc;

@@ -5,6 +5,7 @@
 pub mod connections;
 pub mod crypto;
 pub mod oauth;
+pub mod refresh;
 
 use std::sync::OnceLock;
 

@@ -82,7 +82,7 @@ fn redirect_uri(settings: &Settings, provider: OAuthProvider) -> String {
 }
 
 /// The client id and secret, or the keys still to set.
-fn client(
+pub(crate) fn client_credentials(
     settings: &Settings,
     cipher: &TokenCipher,
     provider: OAuthProvider,
@@ -121,7 +121,7 @@ pub async fn start(
     owner: &str,
     provider: OAuthProvider,
 ) -> Result<Started, OAuthError> {
-    let (client_id, _) = client(settings, cipher, provider)?;
+    let (client_id, _) = client_credentials(settings, cipher, provider)?;
     let ps = provider.settings(&settings.integrations);
     let state = random_token(32);
     let verifier = random_token(32);
@@ -388,7 +388,7 @@ pub async fn complete(
             description: Some("the callback carried neither a code nor an error".into()),
         });
     };
-    let (client_id, client_secret) = client(settings, cipher, provider)?;
+    let (client_id, client_secret) = client_credentials(settings, cipher, provider)?;
     let tokens = token_request(
         settings,
         provider,
