@@ -32,6 +32,8 @@ CREATE TABLE integration_connections (
     last_sync_at      timestamptz,
     last_sync_status  text,
     last_error        text,
+    -- where the next incremental sync starts; written only after its items are committed
+    sync_cursor       jsonb,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (workspace_id, provider)

@@ -723,3 +723,270 @@ async fn the_refresh_job_renews_lapsing_tokens_and_marks_refused_grants_expired(
         "Google keeps its refresh token"
     );
 }
+
+/// A Zoom transcript as Zoom writes it: numbered cues, "Name: text" lines.
+fn zoom_vtt(lines: &[(&str, &str)]) -> String {
+    let mut vtt = String::from("WEBVTT\n\n");
+    for (i, (who, said)) in lines.iter().enumerate() {
+        let (a, b) = (i * 20, i * 20 + 18);
+        vtt.push_str(&format!(
+            "{}\n00:{:02}:{:02}.000 --> 00:{:02}:{:02}.000\n{who}: {said}\n\n",
+            i + 1,
+            a / 60,
+            a % 60,
+            b / 60,
+            b % 60
+        ));
+    }
+    vtt
+}
+
+#[tokio::test]
+async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exactly_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wiremock::matchers::body_string_contains;
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = {
+        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
+        for (k, v) in [
+            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
+            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
+            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
+            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
+        ] {
+            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
+        }
+        b.spawn().await
+    };
+    // Without a connection there is nothing to sync.
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    problem(res, 400, "not_connected").await;
+
+    // A renewed token for the refresh after a 401 (Zoom rotates the refresh token too).
+    Mock::given(method("POST"))
+        .and(path("/zoom/oauth/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "eyJ-renewed-zoom-access", "token_type": "bearer",
+            "refresh_token": "eyJ-rotated-zoom-refresh", "expires_in": 3599, "scope": "cloud_recording:read:list_user_recordings"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_zoom(&server).await;
+    let (_, state) = start(&app, "zoom").await;
+    assert_eq!(
+        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
+            .await
+            .status(),
+        200
+    );
+
+    // Three meetings over two pages; the first listing is throttled once (429 Retry-After).
+    let day = |ago: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(ago))
+            .format("%Y-%m-%dT15:00:00Z")
+            .to_string()
+    };
+    let meetings = json!([
+        {"uuid": "aDYlohsHRtCd4ii1uC2+hA==", "id": 81940219473_u64, "topic": "Acme Corp - Discovery call", "type": 2,
+         "start_time": day(3), "duration": 45, "share_url": format!("{uri}/rec/share/acme"),
+         "recording_files": [
+            {"id": "t1", "file_type": "TRANSCRIPT", "file_extension": "VTT", "status": "completed",
+             "recording_type": "audio_transcript", "download_url": format!("{uri}/zoom/rec/download/acme.vtt")},
+            {"id": "a1", "file_type": "M4A", "file_extension": "M4A", "status": "completed",
+             "recording_type": "audio_only", "download_url": format!("{uri}/zoom/rec/download/acme.m4a")}]},
+        {"uuid": "Ux7Q1+9rQmKFd0eYw7f1Mg==", "id": 81940219474_u64, "topic": "Weekly standup", "type": 2,
+         "start_time": day(2), "duration": 15,
+         "recording_files": [{"id": "a2", "file_type": "M4A", "status": "completed", "recording_type": "audio_only",
+                              "download_url": format!("{uri}/zoom/rec/download/standup.m4a")}]},
+        {"uuid": "kZ3y1rB9T9aN8m4W2x6c0Q==", "id": 81940219475_u64, "topic": "Globex | Renewal", "type": 2,
+         "start_time": day(1), "duration": 30,
+         "recording_files": [{"id": "t3", "file_type": "TRANSCRIPT", "file_extension": "VTT", "status": "completed",
+                              "recording_type": "audio_transcript", "download_url": format!("{uri}/zoom/rec/download/globex.vtt")}]}
+    ]);
+    let listed = Arc::new(AtomicUsize::new(0));
+    let calls = listed.clone();
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(move |req: &Request| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                return ResponseTemplate::new(429)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API."}));
+            }
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            let (from, to) = (q["from"].clone(), q["to"].clone());
+            let second_page = q.get("next_page_token").map(String::as_str) == Some("Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3");
+            let all = meetings.as_array().unwrap();
+            let page: Vec<Value> = (if second_page { &all[2..] } else { &all[..2] })
+                .iter()
+                .filter(|m| {
+                    let d = &m["start_time"].as_str().unwrap()[..10];
+                    d >= from.as_str() && d <= to.as_str()
+                })
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({
+                "from": from, "to": to, "page_count": 2, "page_size": 300, "total_records": 3,
+                "next_page_token": if second_page { "" } else { "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3" },
+                "meetings": page
+            }))
+        })
+        .mount(&server)
+        .await;
+    let acme = zoom_vtt(&[
+        (
+            "Jordan Lee",
+            "Single sign-on through Okta blocks the wider rollout at Acme.",
+        ),
+        (
+            "Priya Shah",
+            "Is SSO alone enough, or do you need provisioning too?",
+        ),
+        (
+            "Jordan Lee",
+            "SCIM provisioning would save our admins hours every week.",
+        ),
+        (
+            "Jordan Lee",
+            "Exports to our data warehouse also time out on large projects.",
+        ),
+        ("Priya Shah", "How large are those projects?"),
+        (
+            "Jordan Lee",
+            "Tens of thousands of rows; the export page spins and then fails.",
+        ),
+        ("Priya Shah", "And how do your admins manage roles today?"),
+        (
+            "Jordan Lee",
+            "By hand, in a spreadsheet, which nobody trusts.",
+        ),
+        ("Priya Shah", "Thanks, that is very clear."),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/acme.vtt"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ZOOM_ACCESS}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_string(acme))
+        .mount(&server)
+        .await;
+    // The Globex transcript answers 401 to the first token: refresh once, then retry.
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/globex.vtt"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ZOOM_ACCESS}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"code": 124, "message": "Invalid access token."})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/globex.vtt"))
+        .and(header("authorization", "Bearer eyJ-renewed-zoom-access"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(zoom_vtt(&[(
+            "Hank Scorpio",
+            "The renewal depends on audit logs for every admin action.",
+        )])))
+        .mount(&server)
+        .await;
+
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync?days_back=30"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(first["message"], "Zoom sync completed");
+    let stats = &first["stats"];
+    assert_eq!(stats["recordings_fetched"], 3, "{first}");
+    assert_eq!(stats["recordings_found"], 3);
+    assert_eq!(stats["transcripts_processed"], 2);
+    assert_eq!(
+        stats["recordings_without_transcript"], 1,
+        "the standup has audio only"
+    );
+    let created = stats["feedback_items_created"].as_u64().unwrap();
+    assert!(created >= 3, "{first}");
+    assert_eq!(stats["feedback_created"], created);
+
+    let items: Vec<Value> = app
+        .get("/feedback?source=zoom&limit=100", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len() as u64, created);
+    let acme_items: Vec<&Value> = items
+        .iter()
+        .filter(|f| f["account"] == "Acme Corp")
+        .collect();
+    assert!(acme_items.len() >= 2, "{items:?}");
+    assert!(
+        acme_items
+            .iter()
+            .all(|f| f["meta"]["title"] == "Acme Corp - Discovery call")
+    );
+    assert!(items.iter().any(|f| f["account"] == "Globex" && f["text"].as_str().unwrap().contains("audit logs")));
+    assert!(items.iter().any(|f| f["speaker"] == "Jordan Lee"));
+
+    // The rotated refresh token was kept; the sync is recorded on the connection.
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        integrations[0]["last_sync_status"], "success",
+        "{integrations}"
+    );
+    assert!(integrations[0]["last_sync_at"].is_string());
+
+    // Live ingestion runs the same sync: from the newest meeting on, nothing stored twice.
+    let res = app
+        .post_json("/ingest/zoom", &app.admin_token, &json!({"mode": "live"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["created"], 0, "{again}");
+    let items_after: Vec<Value> = app
+        .get("/feedback?source=zoom&limit=100", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items_after.len(), items.len());
+    let requests = server.received_requests().await.unwrap();
+    let last_list = requests
+        .iter()
+        .rfind(|r| r.url.path() == "/zoom/v2/users/me/recordings")
+        .unwrap();
+    let from = last_list
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "from")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(
+        from,
+        day(2)[..10],
+        "the second sync starts the day before the newest meeting"
+    );
+}

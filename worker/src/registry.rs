@@ -48,6 +48,7 @@ impl JobRegistry {
             .register(kinds::VOC, handlers::voc::run)
             .register(kinds::COMPETITIVE, handlers::competitive::run)
             .register(kinds::TOKEN_REFRESH, handlers::token_refresh::run)
+            .register(kinds::SYNC_ZOOM, handlers::zoom_sync::run)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

@@ -97,7 +97,7 @@ fn live_unavailable(source: DemoSource) -> ApiError {
         DemoSource::Slack => "a Slack workspace connection (bot token)",
         DemoSource::Jira => "a Jira connection (site URL, account email and API token)",
         DemoSource::Gdocs => "a Google Drive connection (OAuth) and folder_ids",
-        DemoSource::Zoom => "a Zoom connection (OAuth)",
+        DemoSource::Zoom => "a Zoom connection (OAuth: GET /auth/zoom/start)",
     };
     ApiError::bad_request(format!(
         "live {} ingestion needs {missing}, which is not configured for this workspace; use mode \"demo\" to load the demo data set",
@@ -135,17 +135,33 @@ async fn ingest(
         .await?
         .pop()
         .unwrap_or(job);
+    ingest_answer(source, job, |r| {
+        (
+            r["count"].as_u64().unwrap_or(0),
+            r["created"].as_u64(),
+            r["updated"].as_u64(),
+        )
+    })
+}
+
+/// The ingestion job's outcome as `IngestOut`: 200 when done, 202 while it runs, 502 when it
+/// failed. `counts` reads (count, created, updated) from the job's result.
+fn ingest_answer(
+    source: DemoSource,
+    job: shared::entities::job_run::Model,
+    counts: impl Fn(&serde_json::Value) -> (u64, Option<u64>, Option<u64>),
+) -> Result<Response, ApiError> {
     match job.status.as_str() {
         status::COMPLETED => {
             let r = job.result.unwrap_or_default();
-            let count = r["count"].as_u64().unwrap_or(0);
+            let (count, created, updated) = counts(&r);
             Ok(Json(IngestOut {
                 status: "completed",
                 message: format!("Ingested {count} {}", source.noun()),
                 count,
                 task_id: job.id,
-                created: r["created"].as_u64(),
-                updated: r["updated"].as_u64(),
+                created,
+                updated,
             })
             .into_response())
         }
@@ -216,6 +232,20 @@ async fn ingest_zoom(
             "must not be before start_date",
             "value_error",
         ));
+    }
+    if body.mode == Mode::Live {
+        let p = auth.require(Role::Editor)?;
+        let today = chrono::Utc::now().date_naive();
+        let days_back = body
+            .start_date
+            .map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
+        let job = super::integrations::zoom_sync_job(&state, p, days_back, a).await?;
+        return ingest_answer(DemoSource::Zoom, job, |r| {
+            let s = &r["stats"];
+            let created = s["feedback_items_created"].as_u64().unwrap_or(0);
+            let updated = s["feedback_items_updated"].as_u64().unwrap_or(0);
+            (created + updated, Some(created), Some(updated))
+        });
     }
     ingest(&state, &auth, DemoSource::Zoom, body.mode, a).await
 }

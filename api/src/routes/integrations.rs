@@ -249,6 +249,121 @@ async fn list_integrations(
     ))
 }
 
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomSyncQuery {
+    /// Days of recordings to read, 1-365 (default 30); a later sync starts from the newest
+    /// meeting already read when that is more recent.
+    #[validate(range(min = 1, max = 365))]
+    #[serde(default = "thirty")]
+    pub days_back: u32,
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+/// Starts (or joins) the workspace's Zoom sync and waits for it within the sync bound.
+pub(crate) async fn zoom_sync_job(
+    state: &AppState,
+    principal: &shared::services::principal::Principal,
+    days_back: u32,
+    prefer_async: bool,
+) -> Result<shared::entities::job_run::Model, ApiError> {
+    use shared::{
+        jobs::kinds,
+        services::jobs::{self, NewJob, StartOutcome},
+    };
+    if !connections::is_connected(&state.db, principal.workspace_id, "zoom").await? {
+        return Err(ApiError {
+            code: "not_connected",
+            ..ApiError::bad_request(
+                "live Zoom ingestion needs a Zoom connection: an admin connects it through GET /auth/zoom/start",
+            )
+        });
+    }
+    let new = NewJob::for_workspace(
+        &state.settings,
+        principal.workspace_id,
+        kinds::SYNC_ZOOM,
+        serde_json::json!({ "days_back": days_back }),
+    )
+    .singleton()
+    .requested_by(principal.label());
+    let job = match jobs::start(&state.db, &state.queue, new).await? {
+        StartOutcome::Started(job) | StartOutcome::AlreadyRunning(job) => job,
+        StartOutcome::Duplicate => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "the Zoom sync could not be started",
+            ));
+        }
+    };
+    let wait = if prefer_async {
+        std::time::Duration::ZERO
+    } else {
+        std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs)
+    };
+    Ok(
+        jobs::wait_for(&state.db, principal.workspace_id, &[job.id], wait)
+            .await?
+            .pop()
+            .unwrap_or(job),
+    )
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SyncOut {
+    /// "Zoom sync completed", or where to poll while it runs.
+    pub message: String,
+    /// recordings_fetched, transcripts_processed, feedback_items_created (and the original web
+    /// UI's recordings_found, transcripts_found, feedback_created, feedback_updated).
+    pub stats: serde_json::Value,
+    pub task_id: uuid::Uuid,
+}
+
+async fn zoom_sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    ValidQuery(q): ValidQuery<ZoomSyncQuery>,
+) -> Result<Response, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let job = zoom_sync_job(&state, p, q.days_back, prefer_async).await?;
+    match job.status.as_str() {
+        "completed" => {
+            let r = job.result.unwrap_or_default();
+            Ok(Json(SyncOut {
+                message: r["message"]
+                    .as_str()
+                    .unwrap_or("Zoom sync completed")
+                    .to_owned(),
+                stats: r["stats"].clone(),
+                task_id: job.id,
+            })
+            .into_response())
+        }
+        "failed" | "cancelled" => Err(ApiError {
+            code: "sync_failed",
+            ..ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("the Zoom sync failed: {}", job.error.unwrap_or_default()),
+            )
+        }),
+        _ => Ok((
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/jobs/{}", job.id))],
+            Json(SyncOut {
+                message: format!("Zoom sync running; poll /jobs/{}", job.id),
+                stats: serde_json::json!({}),
+                task_id: job.id,
+            }),
+        )
+            .into_response()),
+    }
+}
+
 const START: &str = "Admin. Starts an authorization-code flow with PKCE (S256): a single-use state bound to the \
 workspace and caller, valid for integrations.state_ttl_secs. 400 `not_configured` naming the config keys to set \
 when the client id, secret or token key is missing.";
@@ -309,6 +424,22 @@ pub fn router() -> ApiRouter<AppState> {
                 op.summary("Disconnect Google or Zoom (integrations page)")
                     .description("Admin. Revokes the grant at the provider (best effort) and forgets the tokens.")
                     .tag("integrations")
+            }),
+        )
+        .api_route(
+            "/integrations/zoom/sync",
+            post_with(zoom_sync, |op| {
+                op.summary("Sync Zoom recordings now")
+                    .description(
+                        "Editors. Reads the connected account's cloud recordings in 30-day windows, downloads each \
+                         meeting's VTT transcript and stores its 90-second chunks (speakers, times; the topic names \
+                         the account), idempotent per meeting chunk. Waits up to jobs.sync_wait_secs, else 202 with \
+                         Location (also with `Prefer: respond-async`); one sync per workspace at a time (a second \
+                         request joins it). 400 `not_connected` without a Zoom connection; 502 `sync_failed`.",
+                    )
+                    .tag("integrations")
+                    .response::<200, Json<SyncOut>>()
+                    .response_with::<202, Json<SyncOut>, _>(|r| r.description("Still running"))
             }),
         )
         .api_route(

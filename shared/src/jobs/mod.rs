@@ -29,6 +29,8 @@ pub mod kinds {
     pub const VOC: &str = "voc";
     /// Turns a research session's competitor moves into scored competitive insights.
     pub const COMPETITIVE: &str = "competitive";
+    /// Pulls a workspace's Zoom cloud-recording transcripts (one at a time per workspace).
+    pub const SYNC_ZOOM: &str = "sync:zoom";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
     pub const TOKEN_REFRESH: &str = "token_refresh";
 }

@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use crate::{
     DomainError,
     entities::workspace,
-    ingest::{chunk, transcript},
+    ingest::chunk,
     services::{
         customers::{self, CustomerFacts},
         feedback::{self, IngestReport, NewFeedback},
+        integrations::zoom::Transcript,
     },
 };
 
@@ -201,30 +202,15 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
             let meetings: Vec<MeetingEntry> = serde_json::from_str(ZOOM).map_err(bad)?;
             for m in meetings {
                 let vtt = doc_file(&m.file).ok_or_else(|| bad(&m.file))?;
-                let cues = transcript::parse(vtt).map_err(bad)?;
-                let chunks = transcript::chunk_cues(&cues);
-                let start = day(m.days_ago);
-                let total = chunks.len();
-                for (i, c) in chunks.iter().enumerate() {
-                    let at = |s: f64| start + Duration::milliseconds((s * 1000.0) as i64);
-                    out.push(NewFeedback {
-                        source: "zoom",
-                        source_id: format!("{}_chunk_{i}", m.meeting_id),
-                        text: c.text(),
-                        account: Some(m.account.clone()),
-                        created_at: Some(start),
-                        meta: json!({
-                            "document_id": m.meeting_id, "title": m.topic, "zoom_meeting_id": m.meeting_id,
-                            "chunk_idx": i, "total_chunks": total, "speakers": c.speakers(),
-                            "start_sec": c.start_seconds(), "end_sec": c.end_seconds(),
-                        }),
-                        doc_url: Some(format!("demo://zoom/{}", m.file)),
-                        speaker: Some(c.main_speaker()),
-                        started_at: Some(at(c.start_seconds())),
-                        ended_at: Some(at(c.end_seconds())),
-                        ..Default::default()
-                    });
-                }
+                let transcript = Transcript {
+                    meeting_id: &m.meeting_id,
+                    topic: &m.topic,
+                    account: Some(m.account.clone()),
+                    started: day(m.days_ago),
+                    doc_url: Some(format!("demo://zoom/{}", m.file)),
+                    vtt,
+                };
+                out.extend(transcript.items().map_err(bad)?);
             }
         }
     }

@@ -9,3 +9,4 @@ pub mod sync;
 pub mod token_refresh;
 pub mod transcribe;
 pub mod voc;
+pub mod zoom_sync;

@@ -149,6 +149,18 @@ pub async fn integrations(
         .collect())
 }
 
+/// Whether the workspace holds a usable connection to `provider`.
+pub async fn is_connected(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    provider: &str,
+) -> Result<bool, DomainError> {
+    Ok(rows(db, workspace_id)
+        .await?
+        .iter()
+        .any(|r| r.provider == provider && (r.connected() || r.status() == Some("expired"))))
+}
+
 /// Forgets the provider's tokens (revoking them at the provider first, best effort); false
 /// when nothing was connected.
 pub async fn disconnect(

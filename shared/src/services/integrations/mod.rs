@@ -6,6 +6,8 @@ pub mod connections;
 pub mod crypto;
 pub mod oauth;
 pub mod refresh;
+pub mod vendor;
+pub mod zoom;
 
 use std::sync::OnceLock;
 

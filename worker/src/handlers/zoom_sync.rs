@@ -1,0 +1,38 @@
+//! `sync:zoom`: pulls the workspace's Zoom transcripts (`services::integrations::zoom`),
+//! then has the new feedback embedded and attached to themes like an upload's.
+
+use serde_json::{Value, json};
+use shared::services::{
+    integrations::{crypto::TokenCipher, vendor::SyncError, zoom},
+    jobs,
+};
+
+use crate::{JobContext, JobError};
+
+/// Upper bound of `days_back` (a year of recordings).
+const MAX_DAYS_BACK: u64 = 365;
+
+pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let days_back = ctx.job.params["days_back"]
+        .as_u64()
+        .unwrap_or(30)
+        .clamp(1, MAX_DAYS_BACK) as u32;
+    let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
+    ctx.progress(10, &format!("listing {days_back} days of Zoom recordings"))
+        .await?;
+    let stats = zoom::sync(ctx.db(), ctx.settings(), &cipher, ws, days_back)
+        .await
+        .map_err(sync_error)?;
+    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
+    Ok(json!({ "message": "Zoom sync completed", "stats": stats }))
+}
+
+/// An unreachable vendor is tried again by the job's retries; the rest will not get better.
+pub(crate) fn sync_error(e: SyncError) -> JobError {
+    match e {
+        SyncError::Unavailable(m) => JobError::transient(m),
+        SyncError::Domain(d) => d.into(),
+        e => JobError::permanent(e.to_string()),
+    }
+}
