@@ -1,5 +1,6 @@
 //! OAuth flows in progress (single-use states bound to a workspace and caller) and the
-//! workspace's connections to Google, Zoom, Slack and Jira, their tokens encrypted.
+//! workspace's connections to Google, Zoom, Slack and Jira, their tokens encrypted, and the
+//! Slack events already handled.
 
 const UP: &str = r#"
 CREATE TABLE oauth_states (
@@ -34,13 +35,26 @@ CREATE TABLE integration_connections (
     last_error        text,
     -- where the next incremental sync starts; written only after its items are committed
     sync_cursor       jsonb,
+    -- the vendor's id for the connected account (Slack team id), to route pushed events
+    external_id       text,
+    -- what to sync (Slack channels and their accounts)
+    settings          jsonb NOT NULL DEFAULT '{}'::jsonb,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     UNIQUE (workspace_id, provider)
 );
+CREATE INDEX integration_connections_external_idx ON integration_connections (provider, external_id);
+
+-- Slack events already handled (Slack retries deliveries), per event id
+CREATE TABLE slack_events (
+    event_id      text PRIMARY KEY,
+    workspace_id  uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    received_at   timestamptz NOT NULL DEFAULT now()
+);
 "#;
 
 const DOWN: &str = r#"
+DROP TABLE IF EXISTS slack_events;
 DROP TABLE IF EXISTS integration_connections;
 DROP TABLE IF EXISTS oauth_states;
 "#;

@@ -55,6 +55,15 @@ pub struct IntegrationsSettings {
     pub state_ttl_secs: u64,
     pub google: OAuthProviderSettings,
     pub zoom: OAuthProviderSettings,
+    pub slack: SlackSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackSettings {
+    /// The Slack app's signing secret; pushed events are refused without it.
+    pub signing_secret: Option<SecretString>,
+    pub api_base_url: String,
 }
 
 impl IntegrationsSettings {

@@ -18,6 +18,7 @@ mod integrations;
 mod jira;
 mod jobs;
 mod openapi;
+mod slack;
 mod themes;
 mod transcription;
 mod users;

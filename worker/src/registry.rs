@@ -48,7 +48,8 @@ impl JobRegistry {
             .register(kinds::VOC, handlers::voc::run)
             .register(kinds::COMPETITIVE, handlers::competitive::run)
             .register(kinds::TOKEN_REFRESH, handlers::token_refresh::run)
-            .register(kinds::SYNC_ZOOM, handlers::zoom_sync::run)
+            .register(kinds::SYNC_ZOOM, handlers::live_sync::zoom)
+            .register(kinds::SYNC_SLACK, handlers::live_sync::slack)
     }
 
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {

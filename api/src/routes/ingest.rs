@@ -94,7 +94,7 @@ pub struct IngestOut {
 /// Live connectors are not wired yet: say exactly what is missing.
 fn live_unavailable(source: DemoSource) -> ApiError {
     let missing = match source {
-        DemoSource::Slack => "a Slack workspace connection (bot token)",
+        DemoSource::Slack => "a Slack connection (PUT /integrations/slack)",
         DemoSource::Jira => "a Jira connection (site URL, account email and API token)",
         DemoSource::Gdocs => "a Google Drive connection (OAuth) and folder_ids",
         DemoSource::Zoom => "a Zoom connection (OAuth: GET /auth/zoom/start)",
@@ -142,6 +142,15 @@ async fn ingest(
             r["updated"].as_u64(),
         )
     })
+}
+
+/// (count, created, updated) of a live sync's stats (both syncs report `feedback_created`
+/// and `feedback_updated`).
+fn live_counts(r: &serde_json::Value) -> (u64, Option<u64>, Option<u64>) {
+    let s = &r["stats"];
+    let created = s["feedback_created"].as_u64().unwrap_or(0);
+    let updated = s["feedback_updated"].as_u64().unwrap_or(0);
+    (created + updated, Some(created), Some(updated))
 }
 
 /// The ingestion job's outcome as `IngestOut`: 200 when done, 202 while it runs, 502 when it
@@ -197,6 +206,18 @@ async fn ingest_slack(
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
+    if body.mode == Mode::Live {
+        let p = auth.require(Role::Editor)?;
+        let job = super::integrations::live_sync_job(
+            &state,
+            p,
+            super::integrations::LiveSource::Slack,
+            serde_json::json!({}),
+            a,
+        )
+        .await?;
+        return ingest_answer(DemoSource::Slack, job, live_counts);
+    }
     ingest(&state, &auth, DemoSource::Slack, body.mode, a).await
 }
 
@@ -239,13 +260,16 @@ async fn ingest_zoom(
         let days_back = body
             .start_date
             .map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
-        let job = super::integrations::zoom_sync_job(&state, p, days_back, a).await?;
-        return ingest_answer(DemoSource::Zoom, job, |r| {
-            let s = &r["stats"];
-            let created = s["feedback_items_created"].as_u64().unwrap_or(0);
-            let updated = s["feedback_items_updated"].as_u64().unwrap_or(0);
-            (created + updated, Some(created), Some(updated))
-        });
+        let params = serde_json::json!({ "days_back": days_back });
+        let job = super::integrations::live_sync_job(
+            &state,
+            p,
+            super::integrations::LiveSource::Zoom,
+            params,
+            a,
+        )
+        .await?;
+        return ingest_answer(DemoSource::Zoom, job, live_counts);
     }
     ingest(&state, &auth, DemoSource::Zoom, body.mode, a).await
 }

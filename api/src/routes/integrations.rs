@@ -4,7 +4,7 @@
 
 use aide::axum::{
     ApiRouter,
-    routing::{delete_with, get_with, post_with},
+    routing::{delete_with, get_with, post_with, put_with},
 };
 use axum::{
     Json,
@@ -21,6 +21,7 @@ use shared::{
         OAuthProvider,
         connections::{self, ConnectionView, IntegrationView},
         oauth::{self, Callback, OAuthError},
+        slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
     },
 };
 use validator::Validate;
@@ -264,30 +265,68 @@ fn thirty() -> u32 {
     30
 }
 
-/// Starts (or joins) the workspace's Zoom sync and waits for it within the sync bound.
-pub(crate) async fn zoom_sync_job(
+/// A source that syncs live, and what to connect first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LiveSource {
+    Zoom,
+    Slack,
+}
+
+impl LiveSource {
+    fn provider(self) -> &'static str {
+        match self {
+            Self::Zoom => "zoom",
+            Self::Slack => "slack",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Zoom => "Zoom",
+            Self::Slack => "Slack",
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Zoom => shared::jobs::kinds::SYNC_ZOOM,
+            Self::Slack => shared::jobs::kinds::SYNC_SLACK,
+        }
+    }
+
+    fn how_to_connect(self) -> &'static str {
+        match self {
+            Self::Zoom => "an admin connects it through GET /auth/zoom/start",
+            Self::Slack => "an admin stores a bot token and channels with PUT /integrations/slack",
+        }
+    }
+}
+
+/// Starts (or joins) the workspace's sync of `source` and waits for it within the sync bound.
+pub(crate) async fn live_sync_job(
     state: &AppState,
     principal: &shared::services::principal::Principal,
-    days_back: u32,
+    source: LiveSource,
+    params: serde_json::Value,
     prefer_async: bool,
 ) -> Result<shared::entities::job_run::Model, ApiError> {
-    use shared::{
-        jobs::kinds,
-        services::jobs::{self, NewJob, StartOutcome},
-    };
-    if !connections::is_connected(&state.db, principal.workspace_id, "zoom").await? {
+    use shared::services::jobs::{self, NewJob, StartOutcome};
+    if !connections::is_connected(&state.db, principal.workspace_id, source.provider()).await? {
         return Err(ApiError {
             code: "not_connected",
-            ..ApiError::bad_request(
-                "live Zoom ingestion needs a Zoom connection: an admin connects it through GET /auth/zoom/start",
-            )
+            ..ApiError::bad_request(format!(
+                "live {} ingestion needs a {} connection: {}",
+                source.provider(),
+                source.title(),
+                source.how_to_connect()
+            ))
         });
     }
     let new = NewJob::for_workspace(
         &state.settings,
         principal.workspace_id,
-        kinds::SYNC_ZOOM,
-        serde_json::json!({ "days_back": days_back }),
+        source.kind(),
+        params,
     )
     .singleton()
     .requested_by(principal.label());
@@ -296,7 +335,7 @@ pub(crate) async fn zoom_sync_job(
         StartOutcome::Duplicate => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "the Zoom sync could not be started",
+                "the sync could not be started",
             ));
         }
     };
@@ -323,22 +362,19 @@ pub struct SyncOut {
     pub task_id: uuid::Uuid,
 }
 
-async fn zoom_sync(
-    State(state): State<AppState>,
-    auth: Auth,
-    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
-    ValidQuery(q): ValidQuery<ZoomSyncQuery>,
+/// The sync job's outcome: 200 with its stats, 202 while it runs, 502 when it failed.
+fn sync_answer(
+    source: LiveSource,
+    job: shared::entities::job_run::Model,
 ) -> Result<Response, ApiError> {
-    let p = auth.require(Role::Editor)?;
-    let job = zoom_sync_job(&state, p, q.days_back, prefer_async).await?;
+    let title = source.title();
     match job.status.as_str() {
         "completed" => {
             let r = job.result.unwrap_or_default();
             Ok(Json(SyncOut {
                 message: r["message"]
                     .as_str()
-                    .unwrap_or("Zoom sync completed")
-                    .to_owned(),
+                    .map_or_else(|| format!("{title} sync completed"), str::to_owned),
                 stats: r["stats"].clone(),
                 task_id: job.id,
             })
@@ -348,20 +384,168 @@ async fn zoom_sync(
             code: "sync_failed",
             ..ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                format!("the Zoom sync failed: {}", job.error.unwrap_or_default()),
+                format!("the {title} sync failed: {}", job.error.unwrap_or_default()),
             )
         }),
         _ => Ok((
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/jobs/{}", job.id))],
             Json(SyncOut {
-                message: format!("Zoom sync running; poll /jobs/{}", job.id),
+                message: format!("{title} sync running; poll /jobs/{}", job.id),
                 stats: serde_json::json!({}),
                 task_id: job.id,
             }),
         )
             .into_response()),
     }
+}
+
+async fn zoom_sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    ValidQuery(q): ValidQuery<ZoomSyncQuery>,
+) -> Result<Response, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let params = serde_json::json!({ "days_back": q.days_back });
+    let job = live_sync_job(&state, p, LiveSource::Zoom, params, prefer_async).await?;
+    sync_answer(LiveSource::Zoom, job)
+}
+
+async fn slack_sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+) -> Result<Response, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let job = live_sync_job(
+        &state,
+        p,
+        LiveSource::Slack,
+        serde_json::json!({}),
+        prefer_async,
+    )
+    .await?;
+    sync_answer(LiveSource::Slack, job)
+}
+
+fn sync_error(e: shared::services::integrations::vendor::SyncError) -> ApiError {
+    use shared::services::integrations::vendor::SyncError;
+    match e {
+        SyncError::NotConnected(m) | SyncError::Refused(m) => ApiError {
+            code: "slack_refused",
+            ..ApiError::bad_request(m)
+        },
+        SyncError::Unavailable(m) => ApiError {
+            code: "upstream_unavailable",
+            ..ApiError::new(StatusCode::BAD_GATEWAY, m)
+        },
+        SyncError::Domain(d) => d.into(),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlackIn {
+    /// The app's bot token (xoxb-...); checked with auth.test, stored encrypted.
+    #[validate(length(min = 10, max = 512))]
+    pub bot_token: String,
+    /// The channels to read, each with the account it is with (shared channels).
+    #[validate(length(min = 1, max = 200))]
+    pub channels: Vec<SlackChannel>,
+}
+
+async fn put_slack(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::ValidJson(body): crate::extract::ValidJson<SlackIn>,
+) -> Result<Json<SlackConnected>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    if let Some(bad) = body
+        .channels
+        .iter()
+        .position(|c| c.id.trim().is_empty() || c.id.len() > 64)
+    {
+        return Err(ApiError::field(
+            &["body", "channels", &bad.to_string(), "id"],
+            "a Slack channel id such as C0123456789",
+            "value_error",
+        ));
+    }
+    let token = secrecy::SecretString::from(body.bot_token);
+    Ok(Json(
+        slack::connect(
+            &state.db,
+            &state.settings,
+            &state.tokens,
+            p.workspace_id,
+            &p.label(),
+            &token,
+            body.channels,
+        )
+        .await
+        .map_err(sync_error)?,
+    ))
+}
+
+/// What Slack is told about a pushed event.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SlackEventOut {
+    /// Echoed for url_verification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<bool>,
+    /// Why the event was acknowledged without storing anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<&'static str>,
+}
+
+/// Slack's Events API: verified by signature, not by a caller.
+async fn slack_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<SlackEventOut>, ApiError> {
+    let header_str = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let outcome = slack::handle_event(
+        &state.db,
+        &state.settings,
+        &state.tokens,
+        &header_str("x-slack-request-timestamp"),
+        &header_str("x-slack-signature"),
+        &body,
+    )
+    .await
+    .map_err(|e| match e {
+        EventError::BadSignature => ApiError::unauthorized(e.to_string()),
+        EventError::NotConfigured => ApiError {
+            code: "not_configured",
+            ..ApiError::bad_request(e.to_string())
+        },
+        EventError::BadBody(_) => ApiError::bad_request(e.to_string()),
+        EventError::Domain(d) => d.into(),
+    })?;
+    let (challenge, ignored) = match outcome {
+        EventOutcome::Challenge(challenge) => (Some(challenge), None),
+        EventOutcome::Stored(ws) => {
+            shared::services::jobs::request_embedding(&state.db, &state.queue, &state.settings, ws)
+                .await?;
+            (None, None)
+        }
+        EventOutcome::Ignored(reason) => (None, Some(reason)),
+    };
+    Ok(Json(SlackEventOut {
+        ok: challenge.is_none().then_some(true),
+        challenge,
+        ignored,
+    }))
 }
 
 const START: &str = "Admin. Starts an authorization-code flow with PKCE (S256): a single-use state bound to the \
@@ -440,6 +624,44 @@ pub fn router() -> ApiRouter<AppState> {
                     .tag("integrations")
                     .response::<200, Json<SyncOut>>()
                     .response_with::<202, Json<SyncOut>, _>(|r| r.description("Still running"))
+            }),
+        )
+        .api_route(
+            "/integrations/slack",
+            put_with(put_slack, |op| {
+                op.summary("Connect Slack")
+                    .description(
+                        "Admin. Stores the app's bot token (checked with auth.test, encrypted at rest) and the \
+                         channels to read, each with the account it is with. The team id routes pushed events.",
+                    )
+                    .tag("integrations")
+            }),
+        )
+        .api_route(
+            "/integrations/slack/sync",
+            post_with(slack_sync, |op| {
+                op.summary("Sync Slack channels now")
+                    .description(
+                        "Editors. Reads each opted-in channel's history from the newest message already stored \
+                         (a thread becomes one item; bot, join and emoji-only messages are skipped; names from \
+                         users.info). Waits up to jobs.sync_wait_secs, else 202 with Location. 400 `not_connected` \
+                         without a Slack connection; 502 `sync_failed`.",
+                    )
+                    .tag("integrations")
+                    .response::<200, Json<SyncOut>>()
+            }),
+        )
+        .api_route(
+            "/integrations/slack/events",
+            post_with(slack_events, |op| {
+                op.summary("Slack Events API endpoint")
+                    .description(
+                        "Unauthenticated: every request must carry Slack's v0 signature (HMAC-SHA256 of \
+                         `v0:<timestamp>:<body>` with integrations.slack.signing_secret, within 5 minutes), else 401 \
+                         and nothing is stored. Answers url_verification; stores each message event of an opted-in \
+                         channel once (by event_id) in the workspace connected to its team_id.",
+                    )
+                    .tag("integrations")
             }),
         )
         .api_route(

@@ -31,6 +31,8 @@ pub mod kinds {
     pub const COMPETITIVE: &str = "competitive";
     /// Pulls a workspace's Zoom cloud-recording transcripts (one at a time per workspace).
     pub const SYNC_ZOOM: &str = "sync:zoom";
+    /// Pulls a workspace's opted-in Slack channels (one at a time per workspace).
+    pub const SYNC_SLACK: &str = "sync:slack";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
     pub const TOKEN_REFRESH: &str = "token_refresh";
 }

@@ -3,10 +3,10 @@
 pub mod cluster;
 pub mod competitive;
 pub mod embed;
+pub mod live_sync;
 pub mod maintenance;
 pub mod process_file;
 pub mod sync;
 pub mod token_refresh;
 pub mod transcribe;
 pub mod voc;
-pub mod zoom_sync;

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod crypto;
 pub mod oauth;
 pub mod refresh;
+pub mod slack;
 pub mod vendor;
 pub mod zoom;
 

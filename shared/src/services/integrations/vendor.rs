@@ -134,61 +134,75 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
         Ok(())
     }
 
-    /// GETs `url` with the connection's token: 401 refreshes once, 429 waits `Retry-After`,
-    /// 5xx and network errors back off; the response is returned on 2xx.
+    /// GETs `url` with the connection's token: a 401 renews it once and tries again.
     pub async fn get(&mut self, url: &str) -> Result<reqwest::Response, SyncError> {
         let vendor = self.provider.title();
-        let mut refreshed = false;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let sent = http()
-                .get(url)
-                .bearer_auth(self.token.expose_secret())
-                .send()
-                .await;
-            let res = match sent {
-                Ok(res) => res,
-                Err(e) if attempt < ATTEMPTS => {
-                    tracing::warn!(vendor, error = %e, attempt, "vendor unreachable; retrying");
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(SyncError::Unavailable(format!(
-                        "{vendor} is unreachable: {e}"
-                    )));
-                }
-            };
-            let status = res.status();
-            if status.is_success() {
-                return Ok(res);
-            }
-            if status.as_u16() == 401 && !refreshed {
-                refreshed = true;
+        match get(vendor, url, self.token.expose_secret()).await? {
+            Fetched::Ok(res) => Ok(res),
+            Fetched::Unauthorized => {
                 self.refresh().await?;
-                continue;
-            }
-            if (status.as_u16() == 429 || status.is_server_error()) && attempt < ATTEMPTS {
-                let wait = retry_after(&res).unwrap_or_else(|| backoff(attempt));
-                if wait > MAX_RETRY_AFTER {
-                    return Err(SyncError::Unavailable(format!(
-                        "{vendor} asks to wait {} s before the next request",
-                        wait.as_secs()
-                    )));
+                match get(vendor, url, self.token.expose_secret()).await? {
+                    Fetched::Ok(res) => Ok(res),
+                    Fetched::Unauthorized => Err(SyncError::NotConnected(format!(
+                        "{vendor} refuses the renewed token; connect the account again"
+                    ))),
                 }
-                tracing::info!(vendor, %status, wait_ms = wait.as_millis() as u64, "vendor busy; waiting");
-                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// A vendor's answer to a GET: the 2xx response, or 401 for the caller to handle.
+pub enum Fetched {
+    Ok(reqwest::Response),
+    Unauthorized,
+}
+
+/// GETs `url` with a bearer token: 429 waits its `Retry-After`, 5xx and network errors back
+/// off; other failures are errors.
+pub async fn get(vendor: &str, url: &str, token: &str) -> Result<Fetched, SyncError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let res = match http().get(url).bearer_auth(token).send().await {
+            Ok(res) => res,
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(vendor, error = %e, attempt, "vendor unreachable; retrying");
+                tokio::time::sleep(backoff(attempt)).await;
                 continue;
             }
-            let body = res.text().await.unwrap_or_default();
-            let detail: String = body.chars().take(300).collect();
-            return Err(if status.is_server_error() || status.as_u16() == 429 {
-                SyncError::Unavailable(format!("{vendor} answered {status}: {detail}"))
-            } else {
-                SyncError::Refused(format!("{vendor} answered {status}: {detail}"))
-            });
+            Err(e) => {
+                return Err(SyncError::Unavailable(format!(
+                    "{vendor} is unreachable: {e}"
+                )));
+            }
+        };
+        let status = res.status();
+        if status.is_success() {
+            return Ok(Fetched::Ok(res));
         }
+        if status.as_u16() == 401 {
+            return Ok(Fetched::Unauthorized);
+        }
+        if (status.as_u16() == 429 || status.is_server_error()) && attempt < ATTEMPTS {
+            let wait = retry_after(&res).unwrap_or_else(|| backoff(attempt));
+            if wait > MAX_RETRY_AFTER {
+                return Err(SyncError::Unavailable(format!(
+                    "{vendor} asks to wait {} s before the next request",
+                    wait.as_secs()
+                )));
+            }
+            tracing::info!(vendor, %status, wait_ms = wait.as_millis() as u64, "vendor busy; waiting");
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        let body = res.text().await.unwrap_or_default();
+        let detail: String = body.chars().take(300).collect();
+        return Err(if status.is_server_error() || status.as_u16() == 429 {
+            SyncError::Unavailable(format!("{vendor} answered {status}: {detail}"))
+        } else {
+            SyncError::Refused(format!("{vendor} answered {status}: {detail}"))
+        });
     }
 }
 

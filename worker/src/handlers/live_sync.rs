@@ -1,9 +1,10 @@
-//! `sync:zoom`: pulls the workspace's Zoom transcripts (`services::integrations::zoom`),
-//! then has the new feedback embedded and attached to themes like an upload's.
+//! `sync:zoom` and `sync:slack`: pull the workspace's Zoom transcripts or Slack channels
+//! (`services::integrations`), then have the new feedback embedded and attached to themes
+//! like an upload's.
 
 use serde_json::{Value, json};
 use shared::services::{
-    integrations::{crypto::TokenCipher, vendor::SyncError, zoom},
+    integrations::{crypto::TokenCipher, slack, vendor::SyncError, zoom},
     jobs,
 };
 
@@ -12,7 +13,7 @@ use crate::{JobContext, JobError};
 /// Upper bound of `days_back` (a year of recordings).
 const MAX_DAYS_BACK: u64 = 365;
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn zoom(ctx: JobContext) -> Result<Value, JobError> {
     let ws = ctx.workspace_id()?;
     let days_back = ctx.job.params["days_back"]
         .as_u64()
@@ -26,6 +27,18 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         .map_err(sync_error)?;
     jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
     Ok(json!({ "message": "Zoom sync completed", "stats": stats }))
+}
+
+pub async fn slack(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
+    ctx.progress(10, "reading the opted-in Slack channels")
+        .await?;
+    let stats = slack::sync(ctx.db(), ctx.settings(), &cipher, ws)
+        .await
+        .map_err(sync_error)?;
+    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
+    Ok(json!({ "message": "Slack sync completed", "stats": stats }))
 }
 
 /// An unreachable vendor is tried again by the job's retries; the rest will not get better.

@@ -1,0 +1,341 @@
+//! Slack through a wiremock stand-in answering as Slack's Web API does: connecting with a bot
+//! token, the channel sync (pages, threads, names, skipped messages, a 429, the cursor), and
+//! pushed events (signatures, url_verification, retries stored once).
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use wiremock::{
+    Mock, MockServer, Request, ResponseTemplate,
+    matchers::{header, method, path, query_param},
+};
+
+use crate::harness::{TestApp, problem};
+
+const BOT_TOKEN: &str = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
+const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const CHANNEL: &str = "C0FEEDBACK";
+
+async fn slack_app(server: &MockServer) -> TestApp {
+    TestApp::builder()
+        .env(
+            "PRODUCK__INTEGRATIONS__SLACK__API_BASE_URL",
+            &format!("{}/api", server.uri()),
+        )
+        .env(
+            "PRODUCK__INTEGRATIONS__SLACK__SIGNING_SECRET",
+            SIGNING_SECRET,
+        )
+        .workers(1, worker::JobRegistry::production())
+        .spawn()
+        .await
+}
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+async fn mount_web_api(server: &MockServer) {
+    let bearer = format!("Bearer {BOT_TOKEN}");
+    Mock::given(method("GET"))
+        .and(path("/api/auth.test"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(ok(json!({"ok": true, "url": "https://acme-corp.slack.com/", "team": "Acme Corp",
+                                "user": "produck", "team_id": "T0ACME", "user_id": "U0BOT", "bot_id": "B0BOT",
+                                "is_enterprise_install": false})))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/auth.test"))
+        .respond_with(ok(json!({"ok": false, "error": "invalid_auth"})))
+        .mount(server)
+        .await;
+    for (user, real, display) in [("U1ANA", "Ana Diaz", "Ana"), ("U2BEN", "Ben Ode", "")] {
+        Mock::given(method("GET"))
+            .and(path("/api/users.info"))
+            .and(query_param("user", user))
+            .respond_with(ok(json!({"ok": true, "user": {"id": user, "name": real.to_lowercase(), "real_name": real,
+                                    "profile": {"display_name": display, "real_name": real}}})))
+            .mount(server)
+            .await;
+    }
+    let thread_ts = "1764590100.000500";
+    Mock::given(method("GET"))
+        .and(path("/api/conversations.replies"))
+        .and(query_param("ts", thread_ts))
+        .respond_with(ok(json!({"ok": true, "has_more": false, "messages": [
+            {"type": "message", "user": "U1ANA", "text": "We need SSO before the renewal", "ts": thread_ts, "thread_ts": thread_ts, "reply_count": 2},
+            {"type": "message", "user": "U2BEN", "text": "Okta or Azure AD?", "ts": "1764590160.000600", "thread_ts": thread_ts},
+            {"type": "message", "user": "U1ANA", "text": "Okta, with SCIM provisioning", "ts": "1764590220.000700", "thread_ts": thread_ts}
+        ]})))
+        .mount(server)
+        .await;
+    // History: throttled once, then two pages; with `oldest` (a later sync) nothing newer.
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(method("GET"))
+        .and(path("/api/conversations.history"))
+        .respond_with(move |req: &Request| {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                return ResponseTemplate::new(429).insert_header("retry-after", "1");
+            }
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            if q.contains_key("oldest") {
+                return ok(json!({"ok": true, "messages": [], "has_more": false, "response_metadata": {"next_cursor": ""}}));
+            }
+            if q.get("cursor").map(String::as_str) == Some("bmV4dF90czoxNzY0NTkwMDAz") {
+                return ok(json!({"ok": true, "has_more": false, "response_metadata": {"next_cursor": ""}, "messages": [
+                    {"type": "message", "user": "U1ANA", "text": "We need SSO before the renewal", "ts": thread_ts,
+                     "thread_ts": thread_ts, "reply_count": 2, "latest_reply": "1764590220.000700"}
+                ]}));
+            }
+            ok(json!({"ok": true, "has_more": true, "pin_count": 0,
+                      "response_metadata": {"next_cursor": "bmV4dF90czoxNzY0NTkwMDAz"}, "messages": [
+                {"type": "message", "user": "U2BEN", "text": "Exports time out on our biggest projects", "ts": "1764590000.000100"},
+                {"type": "message", "subtype": "channel_join", "user": "U3NEW", "text": "<@U3NEW> has joined the channel", "ts": "1764590001.000200"},
+                {"type": "message", "user": "U1ANA", "text": ":+1: :tada:", "ts": "1764590002.000300"},
+                {"type": "message", "bot_id": "B0CI", "text": "Build 512 passed", "ts": "1764590003.000400"}
+            ]}))
+        })
+        .mount(server)
+        .await;
+}
+
+async fn connect(app: &TestApp) -> reqwest::Response {
+    app.send_json(
+        reqwest::Method::PUT,
+        "/integrations/slack",
+        &app.admin_token,
+        &json!({"bot_token": BOT_TOKEN, "channels": [{"id": CHANNEL, "account": "Acme Corp"}]}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedback() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+
+    let res = app
+        .post_json("/ingest/slack", &app.admin_token, &json!({"mode": "live"}))
+        .await;
+    problem(res, 400, "not_connected").await;
+    let bad = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/integrations/slack",
+            &app.admin_token,
+            &json!({"bot_token": "xoxb-revoked-token-000", "channels": [{"id": CHANNEL}]}),
+        )
+        .await;
+    let body = problem(bad, 400, "slack_refused").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("invalid_auth"),
+        "{body}"
+    );
+
+    let res = connect(&app).await;
+    assert_eq!(res.status(), 200);
+    let connected: Value = res.json().await.unwrap();
+    assert_eq!(connected["team_id"], "T0ACME");
+
+    let res = app
+        .http
+        .post(app.url("/integrations/slack/sync"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let synced: Value = res.json().await.unwrap();
+    let stats = &synced["stats"];
+    assert_eq!(stats["messages_fetched"], 5, "{synced}");
+    assert_eq!(stats["threads"], 1);
+    assert_eq!(
+        stats["messages_skipped"], 3,
+        "join, emoji-only and bot messages"
+    );
+    assert_eq!(stats["feedback_created"], 2);
+
+    let items: Vec<Value> = app
+        .get("/feedback?source=slack", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    let thread = items
+        .iter()
+        .find(|f| f["source_id"] == "C0FEEDBACK:1764590100.000500")
+        .unwrap();
+    assert_eq!(
+        thread["text"],
+        "Ana: We need SSO before the renewal\nBen Ode: Okta or Azure AD?\nAna: Okta, with SCIM provisioning"
+    );
+    assert_eq!(thread["account"], "Acme Corp");
+    assert_eq!(thread["speaker"], "Ana");
+    let single = items
+        .iter()
+        .find(|f| f["source_id"] == "C0FEEDBACK:1764590000.000100")
+        .unwrap();
+    assert_eq!(single["speaker"], "Ben Ode");
+    assert_eq!(single["created_at"], "2025-12-01T11:53:20Z");
+
+    // The next sync asks only for what is newer than the newest message stored.
+    let again: Value = app
+        .post_json("/ingest/slack", &app.admin_token, &json!({"mode": "live"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["created"], 0, "{again}");
+    let requests = server.received_requests().await.unwrap();
+    let last = requests
+        .iter()
+        .rfind(|r| r.url.path() == "/api/conversations.history")
+        .unwrap();
+    assert!(
+        last.url
+            .query_pairs()
+            .any(|(k, v)| k == "oldest" && v == "1764590100.000500"),
+        "{}",
+        last.url
+    );
+    // The bot token is stored encrypted and listed without a secret.
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let slack = &integrations[2];
+    assert_eq!(slack["connected"], true);
+    assert_eq!(slack["account_email"], "Acme Corp");
+    assert_eq!(slack["last_sync_status"], "success");
+    assert!(!integrations.to_string().contains(BOT_TOKEN));
+}
+
+fn signed(app: &TestApp, body: &Value, ts: i64, secret: &str) -> reqwest::RequestBuilder {
+    let raw = body.to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("v0:{ts}:{raw}").as_bytes());
+    let signature = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+    app.http
+        .post(app.url("/integrations/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", ts.to_string())
+        .header("x-slack-signature", signature)
+        .body(raw)
+}
+
+#[tokio::test]
+async fn slack_events_are_verified_routed_by_team_and_stored_once() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+    assert_eq!(connect(&app).await.status(), 200);
+    let now = chrono::Utc::now().timestamp();
+
+    let challenge = json!({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"});
+    let res = signed(&app, &challenge, now, SIGNING_SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["challenge"],
+        challenge["challenge"]
+    );
+
+    let event = json!({
+        "token": "XXYYZZ", "team_id": "T0ACME", "api_app_id": "A0PRODUCK", "type": "event_callback",
+        "event_id": "Ev08MFMKH6", "event_time": now,
+        "event": {"type": "message", "channel": CHANNEL, "user": "U1ANA", "text": "The dashboard takes a minute to load",
+                  "ts": "1764600000.000900", "channel_type": "channel"}
+    });
+    // Wrong secret, stale timestamp, no signature: 401, nothing stored.
+    problem(
+        signed(&app, &event, now, "not-the-secret")
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    problem(
+        signed(&app, &event, now - 600, SIGNING_SECRET)
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+    let unsigned = app
+        .http
+        .post(app.url("/integrations/slack/events"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    problem(unsigned, 401, "unauthorized").await;
+    let items: Vec<Value> = app
+        .get("/feedback?source=slack", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(items.is_empty());
+
+    // Delivered, then retried by Slack: stored once.
+    for _ in 0..2 {
+        let res = signed(&app, &event, now, SIGNING_SECRET)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let items: Vec<Value> = app
+        .get("/feedback?source=slack", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["source_id"], "C0FEEDBACK:1764600000.000900");
+    assert_eq!(items[0]["speaker"], "Ana");
+    assert_eq!(items[0]["account"], "Acme Corp");
+
+    // A bot's message, another channel, another team: acknowledged, not stored.
+    for (i, ev) in [
+        json!({"type": "message", "channel": CHANNEL, "bot_id": "B0CI", "text": "Build passed", "ts": "1764600001.0"}),
+        json!({"type": "message", "channel": "C0RANDOM", "user": "U1ANA", "text": "Lunch?", "ts": "1764600002.0"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"team_id": "T0ACME", "type": "event_callback", "event_id": format!("Ev-other-{i}"), "event": ev});
+        let res = signed(&app, &body, now, SIGNING_SECRET).send().await.unwrap();
+        assert!(res.json::<Value>().await.unwrap()["ignored"].is_string());
+    }
+    let foreign = json!({"team_id": "T0OTHER", "type": "event_callback", "event_id": "Ev-foreign",
+                         "event": {"type": "message", "channel": CHANNEL, "user": "U1ANA", "text": "Hi", "ts": "1764600003.0"}});
+    let res = signed(&app, &foreign, now, SIGNING_SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.json::<Value>().await.unwrap()["ignored"].is_string());
+    let items: Vec<Value> = app
+        .get("/feedback?source=slack", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+}
