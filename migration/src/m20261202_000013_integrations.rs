@@ -33,6 +33,7 @@ CREATE TABLE integration_connections (
     last_sync_at      timestamptz,
     last_sync_status  text,
     last_error        text,
+    last_success_at   timestamptz,
     -- where the next incremental sync starts; written only after its items are committed
     sync_cursor       jsonb,
     -- the vendor's id for the connected account (Slack team id), to route pushed events

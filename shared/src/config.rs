@@ -53,6 +53,9 @@ pub struct IntegrationsSettings {
     pub current_token_key: Option<String>,
     /// How long an OAuth flow may take from start to callback (seconds).
     pub state_ttl_secs: u64,
+    /// Each connected source syncs this often (seconds); one whose last success is older than
+    /// three intervals is reported `stale`.
+    pub sync_interval_secs: u64,
     pub google: OAuthProviderSettings,
     pub zoom: OAuthProviderSettings,
     pub slack: SlackSettings,
@@ -231,6 +234,7 @@ pub struct WorkerSettings {
     pub sweep_interval_secs: u64,
     pub maintenance_schedule: String,
     pub token_refresh_schedule: String,
+    pub sync_schedule: String,
     pub apalis_retention_secs: u64,
 }
 
@@ -659,6 +663,15 @@ impl Settings {
             return Err(ConfigError::new(
                 "clustering.attach_threshold",
                 "must be between 0 and 1",
+            ));
+        }
+        if let Err(e) = s.worker.sync_schedule.parse::<CronCheck>() {
+            return Err(ConfigError::new("worker.sync_schedule", e));
+        }
+        if s.integrations.sync_interval_secs < 60 {
+            return Err(ConfigError::new(
+                "integrations.sync_interval_secs",
+                "must be at least 60",
             ));
         }
         if let Err(e) = s.worker.token_refresh_schedule.parse::<CronCheck>() {

@@ -146,7 +146,12 @@ async fn live_mode_without_a_connection_is_a_clear_400() {
         .post_json("/ingest/slack", &app.admin_token, &json!({"mode": "live"}))
         .await;
     let body = problem(res, 400, "not_connected").await;
-    assert!(body["detail"].as_str().unwrap().contains("PUT /integrations/slack"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PUT /integrations/slack")
+    );
     let res = app
         .post_json("/ingest/jira", &app.admin_token, &json!({"mode": "live"}))
         .await;

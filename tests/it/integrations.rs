@@ -641,39 +641,12 @@ async fn the_refresh_job_renews_lapsing_tokens_and_marks_refused_grants_expired(
         )
         .await
         .unwrap();
-    let job = shared::services::jobs::start(
-        app.db(),
-        &app.state.queue,
-        shared::services::jobs::NewJob {
-            workspace_id: None,
-            kind: shared::jobs::kinds::TOKEN_REFRESH.into(),
-            params: json!({}),
-            requested_by: Some("test".into()),
-            singleton: false,
-            dedupe_key: Some("tick:test".into()),
-            max_attempts: 2,
-        },
-    )
-    .await
-    .unwrap();
-    let shared::services::jobs::StartOutcome::Started(job) = job else {
-        panic!("the job was not started")
-    };
-    // A cluster-wide job: no workspace, so polled by id.
-    use sea_orm::EntityTrait;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let done = loop {
-        let row = shared::entities::job_run::Entity::find_by_id(job.id)
-            .one(app.db())
-            .await
-            .unwrap()
-            .unwrap();
-        if ["completed", "failed"].contains(&row.status.as_str()) {
-            break row;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{row:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let done = app
+        .run_global_job(
+            shared::jobs::kinds::TOKEN_REFRESH,
+            std::time::Duration::from_secs(30),
+        )
+        .await;
     assert_eq!(done.status, "completed", "{done:?}");
     assert_eq!(done.result.as_ref().unwrap()["refreshed"], 1);
     assert_eq!(done.result.as_ref().unwrap()["expired"], 1);

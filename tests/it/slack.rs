@@ -339,3 +339,71 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
         .unwrap();
     assert_eq!(items.len(), 1);
 }
+
+#[tokio::test]
+async fn connected_sources_sync_on_schedule_and_are_reported_stale_when_they_stop() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+    assert_eq!(connect(&app).await.status(), 200);
+    let kind = shared::jobs::kinds::SYNC_SCHEDULE;
+    let within = std::time::Duration::from_secs(30);
+
+    // Never synced: due. The scheduled check starts the Slack sync, which then runs.
+    let tick = app.run_global_job(kind, within).await;
+    assert_eq!(tick.status, "completed", "{tick:?}");
+    assert_eq!(tick.result.as_ref().unwrap()["started"], 1);
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let items: Vec<Value> = app
+            .get("/feedback?source=slack", &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if items.len() == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the scheduled sync stored nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(integrations[2]["status"], "active");
+    assert_eq!(integrations[2]["last_sync_status"], "success");
+
+    // Just synced: not due on the next tick.
+    let tick = app.run_global_job(kind, within).await;
+    assert_eq!(tick.result.as_ref().unwrap()["due"], 0, "{tick:?}");
+
+    // No success for more than three intervals (an hour each): stale, still connected.
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared(
+            "UPDATE integration_connections SET last_success_at = now() - interval '4 hours', \
+             last_sync_at = now() - interval '2 hours', last_sync_status = 'error', last_error = 'Slack answered 500'",
+        )
+        .await
+        .unwrap();
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(integrations[2]["status"], "stale", "{integrations}");
+    assert_eq!(integrations[2]["connected"], true);
+    let tick = app.run_global_job(kind, within).await;
+    assert_eq!(
+        tick.result.as_ref().unwrap()["due"],
+        1,
+        "a failed sync is tried again next interval"
+    );
+}

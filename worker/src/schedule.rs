@@ -34,6 +34,11 @@ pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
             w.token_refresh_schedule.clone(),
             "worker.token_refresh_schedule",
         ),
+        (
+            kinds::SYNC_SCHEDULE,
+            w.sync_schedule.clone(),
+            "worker.sync_schedule",
+        ),
     ] {
         let schedule = cron::Schedule::from_str(&expr)
             .with_context(|| format!("{key} {expr:?} is not a valid cron expression"))?;

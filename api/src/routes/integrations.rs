@@ -183,7 +183,12 @@ async fn list_connections(
     auth: Auth,
 ) -> Result<Json<ConnectionsOut>, ApiError> {
     Ok(Json(ConnectionsOut {
-        connections: connections::connections(&state.db, auth.0.workspace_id).await?,
+        connections: connections::connections(
+            &state.db,
+            auth.0.workspace_id,
+            state.settings.integrations.sync_interval_secs,
+        )
+        .await?,
     }))
 }
 
@@ -246,7 +251,12 @@ async fn list_integrations(
     auth: Auth,
 ) -> Result<Json<Vec<IntegrationView>>, ApiError> {
     Ok(Json(
-        connections::integrations(&state.db, auth.0.workspace_id).await?,
+        connections::integrations(
+            &state.db,
+            auth.0.workspace_id,
+            state.settings.integrations.sync_interval_secs,
+        )
+        .await?,
     ))
 }
 
@@ -288,10 +298,7 @@ impl LiveSource {
     }
 
     fn kind(self) -> &'static str {
-        match self {
-            Self::Zoom => shared::jobs::kinds::SYNC_ZOOM,
-            Self::Slack => shared::jobs::kinds::SYNC_SLACK,
-        }
+        shared::services::integrations::sync_kind(self.provider()).unwrap_or_default()
     }
 
     fn how_to_connect(self) -> &'static str {

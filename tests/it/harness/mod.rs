@@ -426,6 +426,40 @@ impl TestApp {
         }
     }
 
+    /// Starts a cluster-wide job (no workspace, like the scheduled ones) and waits for it to
+    /// complete or fail.
+    pub async fn run_global_job(&self, kind: &str, within: Duration) -> job_run::Model {
+        use sea_orm::EntityTrait;
+        let new = jobs::NewJob {
+            workspace_id: None,
+            kind: kind.to_owned(),
+            params: json!({}),
+            requested_by: Some("test".into()),
+            singleton: false,
+            dedupe_key: Some(format!("test:{}", Uuid::new_v4())),
+            max_attempts: 2,
+        };
+        let jobs::StartOutcome::Started(job) = jobs::start(self.db(), &self.state.queue, new)
+            .await
+            .expect("starting the job")
+        else {
+            panic!("the {kind} job was not started")
+        };
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let row = job_run::Entity::find_by_id(job.id)
+                .one(self.db())
+                .await
+                .expect("job row")
+                .expect("the job exists");
+            if [status::COMPLETED, status::FAILED].contains(&row.status.as_str()) {
+                return row;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{row:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Polls until the job is completed, failed or cancelled.
     pub async fn wait_job(&self, id: Uuid, within: Duration) -> job_run::Model {
         let deadline = tokio::time::Instant::now() + within;

@@ -7,6 +7,7 @@ pub mod live_sync;
 pub mod maintenance;
 pub mod process_file;
 pub mod sync;
+pub mod sync_schedule;
 pub mod token_refresh;
 pub mod transcribe;
 pub mod voc;

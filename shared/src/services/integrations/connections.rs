@@ -22,6 +22,8 @@ struct Row {
     last_sync_at: Option<DateTime<Utc>>,
     last_sync_status: Option<String>,
     last_error: Option<String>,
+    /// No successful sync for three intervals (false for sources that do not sync).
+    stale: bool,
 }
 
 impl Row {
@@ -30,22 +32,30 @@ impl Row {
         match self.status.as_str() {
             "disconnected" => None,
             "active" if self.expires_at.is_some_and(|e| e <= Utc::now()) => Some("expired"),
+            "active" if self.stale => Some("stale"),
             s => Some(s),
         }
     }
 
     fn connected(&self) -> bool {
-        self.has_token && self.status() == Some("active")
+        self.has_token && matches!(self.status(), Some("active" | "stale"))
     }
 }
 
-async fn rows(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Vec<Row>, DomainError> {
+/// `sync_interval_secs`: how often sources sync (`integrations.sync_interval_secs`).
+async fn rows(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    sync_interval_secs: u64,
+) -> Result<Vec<Row>, DomainError> {
     let rows = db
         .query_all_raw(raw(
             "SELECT provider, account_email, scopes, expires_at, status, access_token IS NOT NULL AS has_token, \
-                    last_sync_at, last_sync_status, last_error \
+                    last_sync_at, last_sync_status, last_error, \
+                    provider IN ('zoom', 'slack') \
+                      AND coalesce(last_success_at, created_at) < now() - make_interval(secs => $2 * 3) AS stale \
              FROM integration_connections WHERE workspace_id = $1 ORDER BY updated_at DESC",
-            vec![workspace_id.into()],
+            vec![workspace_id.into(), (sync_interval_secs as f64).into()],
         ))
         .await?;
     Ok(rows
@@ -71,8 +81,9 @@ pub struct ConnectionView {
 pub async fn connections(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    sync_interval_secs: u64,
 ) -> Result<Vec<ConnectionView>, DomainError> {
-    Ok(rows(db, workspace_id)
+    Ok(rows(db, workspace_id, sync_interval_secs)
         .await?
         .into_iter()
         .filter(|r| r.has_token && matches!(r.provider.as_str(), "google" | "zoom"))
@@ -102,7 +113,8 @@ pub struct IntegrationView {
     pub account_email: Option<String>,
     pub scopes: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-    /// active, expired or error; null when never connected or disconnected.
+    /// active, stale (no successful sync for three intervals), expired or error; null when
+    /// never connected or disconnected.
     pub status: Option<String>,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_sync_status: Option<String>,
@@ -113,8 +125,9 @@ pub struct IntegrationView {
 pub async fn integrations(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
+    sync_interval_secs: u64,
 ) -> Result<Vec<IntegrationView>, DomainError> {
-    let mut rows = rows(db, workspace_id).await?;
+    let mut rows = rows(db, workspace_id, sync_interval_secs).await?;
     Ok(SOURCES
         .iter()
         .map(
@@ -155,7 +168,8 @@ pub async fn is_connected(
     workspace_id: Uuid,
     provider: &str,
 ) -> Result<bool, DomainError> {
-    Ok(rows(db, workspace_id)
+    // Staleness does not matter here: a stale connection still syncs.
+    Ok(rows(db, workspace_id, 86_400)
         .await?
         .iter()
         .any(|r| r.provider == provider && (r.connected() || r.status() == Some("expired"))))
@@ -213,6 +227,26 @@ async fn revoke(settings: &Settings, provider: OAuthProvider, token: &str) {
             tracing::warn!(provider = provider.as_str(), error = %e, "could not reach the provider to revoke the token")
         }
     }
+}
+
+/// Connections of every workspace whose source syncs and whose last sync (successful or
+/// not) is older than `sync_interval_secs`: (workspace, provider).
+pub async fn due_syncs(
+    db: &impl ConnectionTrait,
+    sync_interval_secs: u64,
+) -> Result<Vec<(Uuid, String)>, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT workspace_id, provider FROM integration_connections \
+             WHERE status = 'active' AND access_token IS NOT NULL AND provider IN ('zoom', 'slack') \
+             AND (last_sync_at IS NULL OR last_sync_at < now() - make_interval(secs => $1)) \
+             ORDER BY last_sync_at NULLS FIRST",
+            vec![(sync_interval_secs as f64).into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "workspace_id")?, r.try_get("", "provider")?)))
+        .collect()
 }
 
 /// Re-encrypts every stored token and PKCE verifier not yet under the current key; returns

@@ -51,6 +51,16 @@ impl OAuthProvider {
 /// Every source `/integrations` reports on, in the order the original web UI lists them.
 pub const SOURCES: [&str; 4] = ["zoom", "google", "slack", "jira"];
 
+/// The job kind that syncs a provider's connection, for those that sync.
+pub fn sync_kind(provider: &str) -> Option<&'static str> {
+    use crate::jobs::kinds;
+    match provider {
+        "zoom" => Some(kinds::SYNC_ZOOM),
+        "slack" => Some(kinds::SYNC_SLACK),
+        _ => None,
+    }
+}
+
 /// One HTTP client for the vendors (connection reuse, bounded time per call).
 pub fn http() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();

@@ -234,7 +234,9 @@ pub async fn record_sync(
     };
     db.execute_raw(raw(
         "UPDATE integration_connections SET last_sync_at = now(), last_sync_status = $2, last_error = $3, \
-             sync_cursor = coalesce($4, sync_cursor), updated_at = now() WHERE id = $1",
+             sync_cursor = coalesce($4, sync_cursor), \
+             last_success_at = CASE WHEN $2 = 'success' THEN now() ELSE last_success_at END, updated_at = now() \
+             WHERE id = $1",
         vec![connection_id.into(), status.into(), error.into(), cursor.into()],
     ))
     .await?;
