@@ -59,6 +59,16 @@ pub struct IntegrationsSettings {
     pub google: OAuthProviderSettings,
     pub zoom: OAuthProviderSettings,
     pub slack: SlackSettings,
+    pub jira: JiraSiteSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JiraSiteSettings {
+    /// Hosts a Jira site URL may name although they are not public https addresses (a
+    /// self-hosted Jira on the private network; tests). Everything else must be https and
+    /// resolve to public addresses only.
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,6 +16,7 @@ mod health;
 mod ingest;
 mod integrations;
 mod jira;
+mod jira_live;
 mod jobs;
 mod openapi;
 mod slack;

@@ -95,7 +95,7 @@ pub struct IngestOut {
 fn live_unavailable(source: DemoSource) -> ApiError {
     let missing = match source {
         DemoSource::Slack => "a Slack connection (PUT /integrations/slack)",
-        DemoSource::Jira => "a Jira connection (site URL, account email and API token)",
+        DemoSource::Jira => "a Jira connection (PUT /integrations/jira)",
         DemoSource::Gdocs => "a Google Drive connection (OAuth) and folder_ids",
         DemoSource::Zoom => "a Zoom connection (OAuth: GET /auth/zoom/start)",
     };
@@ -227,6 +227,18 @@ async fn ingest_jira(
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
+    if body.mode == Mode::Live {
+        let p = auth.require(Role::Editor)?;
+        let job = super::integrations::live_sync_job(
+            &state,
+            p,
+            super::integrations::LiveSource::Jira,
+            serde_json::json!({}),
+            a,
+        )
+        .await?;
+        return ingest_answer(DemoSource::Jira, job, live_counts);
+    }
     ingest(&state, &auth, DemoSource::Jira, body.mode, a).await
 }
 

@@ -20,6 +20,7 @@ use shared::{
     services::integrations::{
         OAuthProvider,
         connections::{self, ConnectionView, IntegrationView},
+        jira::{self, JiraSite},
         oauth::{self, Callback, OAuthError},
         slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
     },
@@ -280,6 +281,7 @@ fn thirty() -> u32 {
 pub(crate) enum LiveSource {
     Zoom,
     Slack,
+    Jira,
 }
 
 impl LiveSource {
@@ -287,6 +289,7 @@ impl LiveSource {
         match self {
             Self::Zoom => "zoom",
             Self::Slack => "slack",
+            Self::Jira => "jira",
         }
     }
 
@@ -294,6 +297,7 @@ impl LiveSource {
         match self {
             Self::Zoom => "Zoom",
             Self::Slack => "Slack",
+            Self::Jira => "Jira",
         }
     }
 
@@ -305,6 +309,9 @@ impl LiveSource {
         match self {
             Self::Zoom => "an admin connects it through GET /auth/zoom/start",
             Self::Slack => "an admin stores a bot token and channels with PUT /integrations/slack",
+            Self::Jira => {
+                "an admin stores the site, email, API token and JQL with PUT /integrations/jira"
+            }
         }
     }
 }
@@ -436,11 +443,15 @@ async fn slack_sync(
     sync_answer(LiveSource::Slack, job)
 }
 
-fn sync_error(e: shared::services::integrations::vendor::SyncError) -> ApiError {
+/// A vendor refusing a connection's settings is the caller's to fix (400 `code`).
+fn sync_error(
+    code: &'static str,
+    e: shared::services::integrations::vendor::SyncError,
+) -> ApiError {
     use shared::services::integrations::vendor::SyncError;
     match e {
         SyncError::NotConnected(m) | SyncError::Refused(m) => ApiError {
-            code: "slack_refused",
+            code,
             ..ApiError::bad_request(m)
         },
         SyncError::Unavailable(m) => ApiError {
@@ -491,7 +502,80 @@ async fn put_slack(
             body.channels,
         )
         .await
-        .map_err(sync_error)?,
+        .map_err(|e| sync_error("slack_refused", e))?,
+    ))
+}
+
+async fn jira_sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+) -> Result<Response, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    let job = live_sync_job(
+        &state,
+        p,
+        LiveSource::Jira,
+        serde_json::json!({}),
+        prefer_async,
+    )
+    .await?;
+    sync_answer(LiveSource::Jira, job)
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JiraIn {
+    /// https://<site>.atlassian.net (must be https and public).
+    #[validate(length(min = 8, max = 300))]
+    pub site_url: String,
+    #[validate(email)]
+    pub email: String,
+    /// An Atlassian API token of that account; stored encrypted.
+    #[validate(length(min = 8, max = 512))]
+    pub api_token: String,
+    /// Issues that are customer feedback (they become feedback items).
+    #[validate(length(min = 1, max = 2000))]
+    #[serde(default)]
+    pub feedback_jql: Option<String>,
+    /// Roadmap tickets to score by customer evidence (they become /jira/tickets).
+    #[validate(length(min = 1, max = 2000))]
+    #[serde(default)]
+    pub roadmap_jql: Option<String>,
+}
+
+async fn put_jira(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::ValidJson(body): crate::extract::ValidJson<JiraIn>,
+) -> Result<Json<JiraSite>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    if body.feedback_jql.is_none() && body.roadmap_jql.is_none() {
+        return Err(ApiError::field(
+            &["body", "feedback_jql"],
+            "give feedback_jql, roadmap_jql or both",
+            "value_error",
+        ));
+    }
+    let site = JiraSite {
+        site_url: body.site_url,
+        email: body.email,
+        feedback_jql: body.feedback_jql,
+        roadmap_jql: body.roadmap_jql,
+    };
+    let token = secrecy::SecretString::from(body.api_token);
+    Ok(Json(
+        jira::connect(
+            &state.db,
+            &state.settings,
+            &state.tokens,
+            p.workspace_id,
+            &p.label(),
+            site,
+            token,
+        )
+        .await
+        .map_err(|e| sync_error("jira_refused", e))?,
     ))
 }
 
@@ -653,6 +737,33 @@ pub fn router() -> ApiRouter<AppState> {
                          (a thread becomes one item; bot, join and emoji-only messages are skipped; names from \
                          users.info). Waits up to jobs.sync_wait_secs, else 202 with Location. 400 `not_connected` \
                          without a Slack connection; 502 `sync_failed`.",
+                    )
+                    .tag("integrations")
+                    .response::<200, Json<SyncOut>>()
+            }),
+        )
+        .api_route(
+            "/integrations/jira",
+            put_with(put_jira, |op| {
+                op.summary("Connect Jira")
+                    .description(
+                        "Admin. Stores the site URL, account email, API token (encrypted) and the feedback and/or \
+                         roadmap JQL, after checking them with /rest/api/3/myself. The site must be https and resolve \
+                         to public addresses only (integrations.jira.allowed_hosts lists exceptions): 400 \
+                         `jira_refused` otherwise, or when Jira refuses the credentials.",
+                    )
+                    .tag("integrations")
+            }),
+        )
+        .api_route(
+            "/integrations/jira/sync",
+            post_with(jira_sync, |op| {
+                op.summary("Sync Jira now")
+                    .description(
+                        "Editors. Searches the feedback JQL (issues become feedback: summary, description and \
+                         comments as text, the account from a `customer:<name>` label) and the roadmap JQL (issues \
+                         upserted into /jira/tickets, then embedded and scored). Waits up to jobs.sync_wait_secs, \
+                         else 202 with Location.",
                     )
                     .tag("integrations")
                     .response::<200, Json<SyncOut>>()

@@ -33,6 +33,8 @@ pub mod kinds {
     pub const SYNC_ZOOM: &str = "sync:zoom";
     /// Pulls a workspace's opted-in Slack channels (one at a time per workspace).
     pub const SYNC_SLACK: &str = "sync:slack";
+    /// Pulls a workspace's Jira feedback and roadmap issues (one at a time per workspace).
+    pub const SYNC_JIRA: &str = "sync:jira";
     /// Starts the syncs of every workspace's connected sources that are due. Every 5 minutes.
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.

@@ -1,10 +1,11 @@
-//! `sync:zoom` and `sync:slack`: pull the workspace's Zoom transcripts or Slack channels
+//! `sync:zoom`, `sync:slack` and `sync:jira`: pull the workspace's Zoom transcripts, Slack
+//! channels or Jira issues
 //! (`services::integrations`), then have the new feedback embedded and attached to themes
 //! like an upload's.
 
 use serde_json::{Value, json};
 use shared::services::{
-    integrations::{crypto::TokenCipher, slack, vendor::SyncError, zoom},
+    integrations::{crypto::TokenCipher, jira, slack, vendor::SyncError, zoom},
     jobs,
 };
 
@@ -39,6 +40,18 @@ pub async fn slack(ctx: JobContext) -> Result<Value, JobError> {
         .map_err(sync_error)?;
     jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
     Ok(json!({ "message": "Slack sync completed", "stats": stats }))
+}
+
+pub async fn jira(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
+    ctx.progress(10, "searching Jira").await?;
+    let stats = jira::sync(ctx.db(), ctx.settings(), &cipher, ws)
+        .await
+        .map_err(sync_error)?;
+    // Feedback and tickets alike are embedded next; tickets are scored as they are.
+    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
+    Ok(json!({ "message": "Jira sync completed", "stats": stats }))
 }
 
 /// An unreachable vendor is tried again by the job's retries; the rest will not get better.

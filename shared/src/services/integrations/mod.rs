@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod crypto;
+pub mod jira;
 pub mod oauth;
 pub mod refresh;
 pub mod slack;
@@ -57,6 +58,7 @@ pub fn sync_kind(provider: &str) -> Option<&'static str> {
     match provider {
         "zoom" => Some(kinds::SYNC_ZOOM),
         "slack" => Some(kinds::SYNC_SLACK),
+        "jira" => Some(kinds::SYNC_JIRA),
         _ => None,
     }
 }

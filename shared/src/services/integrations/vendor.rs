@@ -161,10 +161,18 @@ pub enum Fetched {
 /// GETs `url` with a bearer token: 429 waits its `Retry-After`, 5xx and network errors back
 /// off; other failures are errors.
 pub async fn get(vendor: &str, url: &str, token: &str) -> Result<Fetched, SyncError> {
+    send(vendor, || http().get(url).bearer_auth(token)).await
+}
+
+/// Sends the request `make` builds (again for each attempt) with `get`'s retry rules.
+pub async fn send(
+    vendor: &str,
+    make: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<Fetched, SyncError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let res = match http().get(url).bearer_auth(token).send().await {
+        let res = match make().send().await {
             Ok(res) => res,
             Err(e) if attempt < ATTEMPTS => {
                 tracing::warn!(vendor, error = %e, attempt, "vendor unreachable; retrying");
