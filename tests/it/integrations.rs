@@ -963,3 +963,173 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
         "the second sync starts the day before the newest meeting"
     );
 }
+
+#[tokio::test]
+async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = {
+        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
+        for (k, v) in [
+            (
+                "GOOGLE__CLIENT_ID",
+                "google-client.apps.googleusercontent.com".to_owned(),
+            ),
+            ("GOOGLE__CLIENT_SECRET", "GOCSPX-google-secret".to_owned()),
+            ("GOOGLE__TOKEN_URL", format!("{uri}/token")),
+            ("GOOGLE__API_BASE_URL", uri.clone()),
+        ] {
+            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
+        }
+        b.spawn().await
+    };
+    let challenge = Arc::new(Mutex::new(String::new()));
+    mount_google(&server, challenge.clone()).await;
+    let (url, state) = start(&app, "google").await;
+    *challenge.lock().unwrap() = param(&url, "code_challenge");
+    assert_eq!(
+        callback(
+            &app,
+            "google",
+            &format!("code=4/0AVG7fiQ-google-code&state={state}")
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // Before the second sync the QBR notes are edited and the onboarding notes trashed.
+    let later = Arc::new(AtomicBool::new(false));
+    let edited = later.clone();
+    let bearer = format!("Bearer {GOOGLE_ACCESS}");
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(move |req: &Request| {
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            assert!(q["q"].contains("'1FoLdEr-Customers' in parents and trashed = false"), "{q:?}");
+            let second = edited.load(Ordering::SeqCst);
+            let file = |id: &str, name: &str, mime: &str, modified: &str| json!({
+                "kind": "drive#file", "id": id, "name": name, "mimeType": mime, "modifiedTime": modified,
+                "webViewLink": format!("https://docs.google.com/document/d/{id}/edit"),
+                "owners": [{"kind": "drive#user", "displayName": "Pat PM", "emailAddress": "pm@acme.example"}]
+            });
+            let qbr = file("1QbRnotes", "Acme Corp - QBR notes", "application/vnd.google-apps.document",
+                           if second { "2026-12-01T09:00:00.000Z" } else { "2026-11-28T10:00:00.000Z" });
+            if q.get("pageToken").map(String::as_str) == Some("~!!~AI9FV7T") {
+                let files = if second { json!([]) } else {
+                    json!([file("1OnBoard", "Initech: onboarding notes", "application/vnd.google-apps.document", "2026-11-20T10:00:00.000Z")])
+                };
+                return ResponseTemplate::new(200).set_body_json(json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files}));
+            }
+            ResponseTemplate::new(200).set_body_json(json!({
+                "kind": "drive#fileList", "incompleteSearch": false, "nextPageToken": "~!!~AI9FV7T",
+                "files": [qbr, file("1GlObex", "globex-interview.txt", "text/plain", "2026-11-25T10:00:00.000Z"),
+                          file("1Img", "whiteboard.png", "image/png", "2026-11-25T10:00:00.000Z")]
+            }))
+        })
+        .mount(&server)
+        .await;
+    let edited = later.clone();
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files/1QbRnotes/export"))
+        .and(wiremock::matchers::query_param("mimeType", "text/plain"))
+        .respond_with(move |_: &Request| {
+            ResponseTemplate::new(200).set_body_string(if edited.load(Ordering::SeqCst) {
+                "QBR notes\n\nAcme now also asks for audit logs of every admin action."
+            } else {
+                "QBR notes\n\nAcme needs SAML SSO before adding the remaining teams.\n\nExports above 30k rows time out."
+            })
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files/1GlObex"))
+        .and(wiremock::matchers::query_param("alt", "media"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("Globex interview\n\nThe mobile app logs us out every hour."),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files/1OnBoard/export"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("Onboarding took three weeks because of manual user setup."),
+        )
+        .mount(&server)
+        .await;
+
+    let sync = |folders: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .http
+                .post(app.url(&format!("/integrations/google/sync{folders}")))
+                .bearer_auth(&app.admin_token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = sync("?folder_ids=1FoLdEr-Customers").await;
+    let s = &first["stats"];
+    assert_eq!(s["folders_scanned"], 1, "{first}");
+    assert_eq!(s["files_found"], 4);
+    assert_eq!(s["documents_fetched"], 3);
+    assert_eq!(s["documents_processed"], 3);
+    assert_eq!(s["files_skipped"], 1, "the image");
+    assert!(s["chunks_created"].as_u64().unwrap() >= 3, "{first}");
+    let docs = |items: &[Value]| {
+        let mut ids: Vec<String> = items
+            .iter()
+            .map(|f| f["meta"]["document_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let items: Vec<Value> = app
+        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(docs(&items), vec!["1GlObex", "1OnBoard", "1QbRnotes"]);
+    assert!(
+        items
+            .iter()
+            .filter(|f| f["meta"]["document_id"] == "1QbRnotes")
+            .all(|f| f["account"] == "Acme Corp")
+    );
+    assert!(items.iter().any(|f| f["account"] == "Initech"));
+
+    // The stored folders are used again; only the edited document is read, the trashed one goes.
+    later.store(true, Ordering::SeqCst);
+    let second = sync("").await;
+    let s = &second["stats"];
+    assert_eq!(s["documents_fetched"], 1, "{second}");
+    assert_eq!(s["documents_unchanged"], 1);
+    assert_eq!(s["documents_removed"], 1);
+    let items: Vec<Value> = app
+        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(docs(&items), vec!["1GlObex", "1QbRnotes"]);
+    let qbr: Vec<&str> = items
+        .iter()
+        .filter(|f| f["meta"]["document_id"] == "1QbRnotes")
+        .map(|f| f["text"].as_str().unwrap())
+        .collect();
+    assert!(qbr.iter().any(|t| t.contains("audit logs")), "{qbr:?}");
+    assert!(
+        !qbr.iter().any(|t| t.contains("SAML")),
+        "the old text was replaced: {qbr:?}"
+    );
+}

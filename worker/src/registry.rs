@@ -51,6 +51,7 @@ impl JobRegistry {
             .register(kinds::SYNC_ZOOM, handlers::live_sync::zoom)
             .register(kinds::SYNC_SLACK, handlers::live_sync::slack)
             .register(kinds::SYNC_JIRA, handlers::live_sync::jira)
+            .register(kinds::SYNC_DRIVE, handlers::live_sync::drive)
             .register(kinds::SYNC_SCHEDULE, handlers::sync_schedule::run)
     }
 

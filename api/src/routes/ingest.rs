@@ -96,7 +96,7 @@ fn live_unavailable(source: DemoSource) -> ApiError {
     let missing = match source {
         DemoSource::Slack => "a Slack connection (PUT /integrations/slack)",
         DemoSource::Jira => "a Jira connection (PUT /integrations/jira)",
-        DemoSource::Gdocs => "a Google Drive connection (OAuth) and folder_ids",
+        DemoSource::Gdocs => "a Google connection (OAuth: GET /auth/google/start) and folder_ids",
         DemoSource::Zoom => "a Zoom connection (OAuth: GET /auth/zoom/start)",
     };
     ApiError::bad_request(format!(
@@ -248,6 +248,13 @@ async fn ingest_gdocs(
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<GdocsIngestIn>,
 ) -> Result<Response, ApiError> {
+    if body.mode == Mode::Live {
+        let p = auth.require(Role::Editor)?;
+        let folders =
+            super::integrations::folder_list(&body.folder_ids.unwrap_or_default().join(","))?;
+        let job = super::integrations::drive_sync_job(&state, p, &folders, a).await?;
+        return ingest_answer(DemoSource::Gdocs, job, live_counts);
+    }
     ingest(&state, &auth, DemoSource::Gdocs, body.mode, a).await
 }
 

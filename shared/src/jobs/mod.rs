@@ -35,6 +35,8 @@ pub mod kinds {
     pub const SYNC_SLACK: &str = "sync:slack";
     /// Pulls a workspace's Jira feedback and roadmap issues (one at a time per workspace).
     pub const SYNC_JIRA: &str = "sync:jira";
+    /// Reads a workspace's configured Google Drive folders (one at a time per workspace).
+    pub const SYNC_DRIVE: &str = "sync:gdrive";
     /// Starts the syncs of every workspace's connected sources that are due. Every 5 minutes.
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.

@@ -1,11 +1,11 @@
-//! `sync:zoom`, `sync:slack` and `sync:jira`: pull the workspace's Zoom transcripts, Slack
-//! channels or Jira issues
+//! `sync:zoom`, `sync:slack`, `sync:jira` and `sync:gdrive`: pull the workspace's Zoom
+//! transcripts, Slack channels, Jira issues or Drive documents
 //! (`services::integrations`), then have the new feedback embedded and attached to themes
 //! like an upload's.
 
 use serde_json::{Value, json};
 use shared::services::{
-    integrations::{crypto::TokenCipher, jira, slack, vendor::SyncError, zoom},
+    integrations::{crypto::TokenCipher, drive, jira, slack, vendor::SyncError, zoom},
     jobs,
 };
 
@@ -52,6 +52,17 @@ pub async fn jira(ctx: JobContext) -> Result<Value, JobError> {
     // Feedback and tickets alike are embedded next; tickets are scored as they are.
     jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
     Ok(json!({ "message": "Jira sync completed", "stats": stats }))
+}
+
+pub async fn drive(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
+    ctx.progress(10, "listing the Drive folders").await?;
+    let stats = drive::sync(ctx.db(), ctx.settings(), &cipher, ws)
+        .await
+        .map_err(sync_error)?;
+    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
+    Ok(json!({ "message": "Google Drive sync completed", "stats": stats }))
 }
 
 /// An unreachable vendor is tried again by the job's retries; the rest will not get better.

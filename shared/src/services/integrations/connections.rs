@@ -52,7 +52,7 @@ async fn rows(
         .query_all_raw(raw(
             "SELECT provider, account_email, scopes, expires_at, status, access_token IS NOT NULL AS has_token, \
                     last_sync_at, last_sync_status, last_error, \
-                    provider IN ('zoom', 'slack', 'jira') \
+                    (provider IN ('zoom', 'slack', 'jira') OR (provider = 'google' AND settings ? 'folder_ids')) \
                       AND coalesce(last_success_at, created_at) < now() - make_interval(secs => $2 * 3) AS stale \
              FROM integration_connections WHERE workspace_id = $1 ORDER BY updated_at DESC",
             vec![workspace_id.into(), (sync_interval_secs as f64).into()],
@@ -238,7 +238,8 @@ pub async fn due_syncs(
     let rows = db
         .query_all_raw(raw(
             "SELECT workspace_id, provider FROM integration_connections \
-             WHERE status = 'active' AND access_token IS NOT NULL AND provider IN ('zoom', 'slack', 'jira') \
+             WHERE status = 'active' AND access_token IS NOT NULL AND provider IN ('zoom', 'slack', 'jira', 'google') \
+             AND (provider <> 'google' OR settings ? 'folder_ids') \
              AND (last_sync_at IS NULL OR last_sync_at < now() - make_interval(secs => $1)) \
              ORDER BY last_sync_at NULLS FIRST",
             vec![(sync_interval_secs as f64).into()],

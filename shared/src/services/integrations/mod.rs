@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod crypto;
+pub mod drive;
 pub mod jira;
 pub mod oauth;
 pub mod refresh;
@@ -59,6 +60,7 @@ pub fn sync_kind(provider: &str) -> Option<&'static str> {
         "zoom" => Some(kinds::SYNC_ZOOM),
         "slack" => Some(kinds::SYNC_SLACK),
         "jira" => Some(kinds::SYNC_JIRA),
+        "google" => Some(kinds::SYNC_DRIVE),
         _ => None,
     }
 }

@@ -1,0 +1,338 @@
+//! Google Drive: the documents of the configured folders. Google Docs are exported as text;
+//! DOCX, PDF, TXT and Markdown files are downloaded and read with the upload parsers; each
+//! document is cut into chunks (source `gdoc`, `<file id>_chunk_<n>`). A document is read
+//! again only when its `modifiedTime` changed, its chunks are then replaced in one
+//! transaction, and a document trashed or moved out of the folders loses its chunks.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    OAuthProvider,
+    crypto::TokenCipher,
+    vendor::{Session, SyncError, record_sync},
+    zoom::account_from_topic,
+};
+use crate::{
+    config::Settings,
+    db::statement as raw,
+    entities::workspace,
+    ingest::{self, ParseLimits, chunk, format},
+    services::{
+        feedback::{self, NewFeedback},
+        workspaces,
+    },
+};
+
+const GOOGLE_DOC: &str = "application/vnd.google-apps.document";
+/// Pages of a folder listing read at most (100 files each).
+const MAX_PAGES: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileList {
+    #[serde(default)]
+    next_page_token: Option<String>,
+    #[serde(default)]
+    files: Vec<DriveFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DriveFile {
+    id: String,
+    name: String,
+    mime_type: String,
+    modified_time: DateTime<Utc>,
+    #[serde(default)]
+    web_view_link: Option<String>,
+    #[serde(default)]
+    owners: Vec<Owner>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Owner {
+    #[serde(default)]
+    email_address: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct DriveSyncStats {
+    pub folders_scanned: usize,
+    pub documents_fetched: usize,
+    pub chunks_created: usize,
+    /// Unchanged since the last sync, not read again.
+    pub documents_unchanged: usize,
+    /// Trashed or moved out of the folders: their chunks were removed.
+    pub documents_removed: usize,
+    /// Files of a kind no parser reads (images, sheets...).
+    pub files_skipped: usize,
+    pub files_found: usize,
+    pub documents_processed: usize,
+    pub feedback_created: usize,
+    pub feedback_updated: usize,
+}
+
+/// Stores the folders to read with the Google connection (used by scheduled syncs too).
+pub async fn set_folders(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    folder_ids: &[String],
+) -> Result<(), SyncError> {
+    db.execute_raw(raw(
+        "UPDATE integration_connections SET settings = settings || jsonb_build_object('folder_ids', $2::jsonb) \
+         WHERE workspace_id = $1 AND provider = 'google'",
+        vec![workspace_id.into(), json!(folder_ids).into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+async fn folders(db: &impl ConnectionTrait, connection: Uuid) -> Result<Vec<String>, SyncError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT settings->'folder_ids' AS f FROM integration_connections WHERE id = $1",
+            vec![connection.into()],
+        ))
+        .await?;
+    Ok(row
+        .and_then(|r| {
+            r.try_get::<Option<serde_json::Value>>("", "f")
+                .ok()
+                .flatten()
+        })
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// The Drive documents already stored: file id → the `modifiedTime` they were read at.
+async fn stored(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<HashMap<String, String>, SyncError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT meta->>'document_id' AS id, max(meta->>'modified_time') AS modified FROM feedback \
+             WHERE workspace_id = $1 AND source = 'gdoc' AND meta ? 'drive_file' GROUP BY 1",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                r.try_get::<Option<String>>("", "modified")?
+                    .unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+pub async fn sync(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    settings: &Settings,
+    cipher: &TokenCipher,
+    workspace_id: Uuid,
+) -> Result<DriveSyncStats, SyncError> {
+    let mut session =
+        Session::open(db, settings, cipher, workspace_id, OAuthProvider::Google).await?;
+    let connection = session.connection_id;
+    let outcome = run(db, settings, &mut session, workspace_id).await;
+    record_sync(db, connection, outcome.as_ref().map(|_| None)).await?;
+    outcome
+}
+
+async fn run<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    settings: &Settings,
+    session: &mut Session<'_, C>,
+    workspace_id: Uuid,
+) -> Result<DriveSyncStats, SyncError> {
+    let folder_ids = folders(db, session.connection_id).await?;
+    if folder_ids.is_empty() {
+        return Err(SyncError::Refused(
+            "no Drive folders are configured: POST /integrations/google/sync?folder_ids=<id>,<id>"
+                .into(),
+        ));
+    }
+    let workspace = workspaces::get(db, workspace_id).await?;
+    let base = settings
+        .integrations
+        .google
+        .api_base_url
+        .trim_end_matches('/')
+        .to_owned();
+    let known = stored(db, workspace_id).await?;
+    let mut seen = HashSet::new();
+    let mut stats = DriveSyncStats::default();
+    for folder in &folder_ids {
+        stats.folders_scanned += 1;
+        let q = format!(
+            "'{}' in parents and trashed = false",
+            folder.replace('\'', "\\'")
+        );
+        let mut page: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = url::Url::parse(&format!("{base}/drive/v3/files"))
+                .map_err(|e| SyncError::Refused(e.to_string()))?;
+            url.query_pairs_mut()
+                .append_pair("q", &q)
+                .append_pair("pageSize", "100")
+                .append_pair(
+                    "fields",
+                    "nextPageToken,files(id,name,mimeType,modifiedTime,webViewLink,owners(emailAddress))",
+                );
+            if let Some(p) = page.as_deref() {
+                url.query_pairs_mut().append_pair("pageToken", p);
+            }
+            let list: FileList = session.get(url.as_str()).await?.json().await.map_err(|e| {
+                SyncError::Unavailable(format!("Drive's file list is not usable: {e}"))
+            })?;
+            for file in list.files {
+                stats.files_found += 1;
+                seen.insert(file.id.clone());
+                let modified = file.modified_time.to_rfc3339();
+                if known.get(&file.id).is_some_and(|m| *m == modified) {
+                    stats.documents_unchanged += 1;
+                    continue;
+                }
+                let Some(text) = document_text(session, &base, &file, settings).await? else {
+                    stats.files_skipped += 1;
+                    continue;
+                };
+                let items = chunks(&file, folder, &modified, &text);
+                let report = replace(db, &workspace, &file.id, items).await?;
+                stats.documents_fetched += 1;
+                stats.chunks_created += report.created;
+                stats.feedback_created += report.created;
+                stats.feedback_updated += report.updated;
+            }
+            page = list.next_page_token.filter(|t| !t.is_empty());
+            if page.is_none() {
+                break;
+            }
+        }
+    }
+    // Stored documents no longer listed (trashed, moved away) go.
+    for gone in known.keys().filter(|id| !seen.contains(*id)) {
+        replace(db, &workspace, gone, Vec::new()).await?;
+        stats.documents_removed += 1;
+    }
+    stats.documents_processed = stats.documents_fetched;
+    Ok(stats)
+}
+
+/// The document's text: Google Docs exported, other files read like uploads; None for files
+/// no parser reads.
+async fn document_text<C: ConnectionTrait>(
+    session: &mut Session<'_, C>,
+    base: &str,
+    file: &DriveFile,
+    settings: &Settings,
+) -> Result<Option<String>, SyncError> {
+    if file.mime_type == GOOGLE_DOC {
+        let url = format!(
+            "{base}/drive/v3/files/{}/export?mimeType=text/plain",
+            file.id
+        );
+        let text = session
+            .get(&url)
+            .await?
+            .text()
+            .await
+            .map_err(|e| SyncError::Unavailable(format!("exporting {}: {e}", file.name)))?;
+        return Ok(Some(text));
+    }
+    if file.mime_type.starts_with("application/vnd.google-apps.") {
+        return Ok(None);
+    }
+    let Ok(kind) = format::detect(&file.name, &[]) else {
+        return Ok(None);
+    };
+    if matches!(kind, format::FileKind::Audio | format::FileKind::Csv) {
+        return Ok(None);
+    }
+    let url = format!("{base}/drive/v3/files/{}?alt=media", file.id);
+    let bytes = session
+        .get(&url)
+        .await?
+        .bytes()
+        .await
+        .map_err(|e| SyncError::Unavailable(format!("downloading {}: {e}", file.name)))?;
+    let limits = ParseLimits::from_settings(&settings.ingest, crate::jobs::CancelFlag::new());
+    match ingest::parse_file(kind, &bytes, &limits) {
+        Ok(parsed) => Ok(Some(
+            parsed
+                .items
+                .iter()
+                .map(|i| i.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        )),
+        Err(e) => {
+            tracing::warn!(file = %file.name, error = %e, "a Drive file could not be read; skipped");
+            Ok(None)
+        }
+    }
+}
+
+fn chunks(file: &DriveFile, folder: &str, modified: &str, text: &str) -> Vec<NewFeedback> {
+    let owner = file.owners.first().and_then(|o| o.email_address.clone());
+    let parts = chunk::chunk(text, chunk::DEFAULT_MAX_CHARS, chunk::DEFAULT_OVERLAP);
+    let total = parts.len();
+    parts
+        .into_iter()
+        .map(|c| NewFeedback {
+            source: "gdoc",
+            source_id: format!("{}_chunk_{}", file.id, c.index),
+            text: c.text,
+            account: account_from_topic(&file.name),
+            created_at: Some(file.modified_time),
+            meta: json!({
+                "document_id": file.id, "title": file.name, "owner": owner, "drive_file": true,
+                "drive_folder": folder, "modified_time": modified, "mime_type": file.mime_type,
+                "chunk_idx": c.index, "total_chunks": total, "heading": c.heading, "header_level": c.header_level,
+            }),
+            doc_url: file.web_view_link.clone(),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Replaces a document's chunks (none: removes it) in one transaction.
+async fn replace(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    workspace: &workspace::Model,
+    document_id: &str,
+    items: Vec<NewFeedback>,
+) -> Result<feedback::IngestReport, SyncError> {
+    let txn = db.begin().await?;
+    let removed = txn
+        .execute_raw(raw(
+            "DELETE FROM feedback WHERE workspace_id = $1 AND source = 'gdoc' AND meta->>'document_id' = $2 \
+             AND meta ? 'drive_file' AND NOT (source_id = ANY($3))",
+            vec![
+                workspace.id.into(),
+                document_id.into(),
+                items.iter().map(|i| i.source_id.clone()).collect::<Vec<_>>().into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if removed > 0 {
+        crate::services::themes::after_feedback_removed(&txn, workspace.id).await?;
+    }
+    let report = if items.is_empty() {
+        feedback::IngestReport::default()
+    } else {
+        feedback::ingest(&txn, workspace, items).await?
+    };
+    txn.commit().await?;
+    Ok(report)
+}
