@@ -1133,3 +1133,151 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
         "the old text was replaced: {qbr:?}"
     );
 }
+
+#[tokio::test]
+async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_the_gap() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = {
+        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
+        for (k, v) in [
+            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
+            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
+            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
+            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
+        ] {
+            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
+        }
+        b.spawn().await
+    };
+    mount_zoom(&server).await;
+    let (_, state) = start(&app, "zoom").await;
+    assert_eq!(
+        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
+            .await
+            .status(),
+        200
+    );
+    // Zoom lists the newest meeting first; the older one's transcript cannot be fetched.
+    let day = |ago: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(ago))
+            .format("%Y-%m-%dT15:00:00Z")
+            .to_string()
+    };
+    let meeting = |uuid: &str, topic: &str, ago: i64, file: &str| {
+        json!({
+            "uuid": uuid, "id": 9000 + ago, "topic": topic, "start_time": day(ago), "duration": 30,
+            "recording_files": [{"file_type": "TRANSCRIPT", "status": "completed", "recording_type": "audio_transcript",
+                                 "download_url": format!("{uri}/zoom/rec/download/{file}")}]
+        })
+    };
+    let meetings = json!([
+        meeting("bNewer+Uuid==", "Acme Corp - Check-in", 2, "newer.vtt"),
+        meeting("aOlder+Uuid==", "Globex - Renewal", 10, "older.vtt"),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(move |req: &Request| {
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            let page: Vec<Value> = meetings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    let d = &m["start_time"].as_str().unwrap()[..10];
+                    d >= q["from"].as_str() && d <= q["to"].as_str()
+                })
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
+                                                            "next_page_token": "", "meetings": page}))
+        })
+        .mount(&server)
+        .await;
+    let bearer = format!("Bearer {ZOOM_ACCESS}");
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/newer.vtt"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(zoom_vtt(&[("Jordan Lee", "SSO is still the blocker.")])),
+        )
+        .mount(&server)
+        .await;
+    let broken = Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/older.vtt"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount_as_scoped(&server)
+        .await;
+
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync?days_back=30"))
+        .bearer_auth(&app.admin_token)
+        .header("prefer", "respond-async")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let id: uuid::Uuid = res.json::<Value>().await.unwrap()["task_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let job = app.wait_job(id, std::time::Duration::from_secs(60)).await;
+    assert_eq!(job.status, "failed", "{job:?}");
+    let integrations: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        integrations[0]["last_sync_status"], "error",
+        "{integrations}"
+    );
+    assert!(
+        integrations[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    // The newer meeting was committed; the cursor was not moved past the older one.
+    let items: Vec<Value> = app
+        .get("/feedback?source=zoom", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+
+    drop(broken);
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/older.vtt"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(zoom_vtt(&[("Hank Scorpio", "Renewal needs audit logs.")])),
+        )
+        .mount(&server)
+        .await;
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync?days_back=30"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.unwrap();
+    assert_eq!(
+        second["stats"]["feedback_items_created"], 1,
+        "only the gap: {second}"
+    );
+    let items: Vec<Value> = app
+        .get("/feedback?source=zoom", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+}

@@ -24,6 +24,8 @@ fn spawn_worker(db_url: &str, prefix: &str) -> Child {
         .env("REDIS_URL", db::redis_url())
         .env("PRODUCK__JOBS__QUEUE_PREFIX", prefix)
         .env("PRODUCK__WORKER__MAINTENANCE_SCHEDULE", "* * * * * *")
+        .env("PRODUCK__WORKER__SYNC_SCHEDULE", "* * * * * *")
+        .env("PRODUCK__WORKER__TOKEN_REFRESH_SCHEDULE", "* * * * * *")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -57,44 +59,48 @@ async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
     }
 
     let conn = Database::connect(test_db.url.as_str()).await.unwrap();
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT dedupe_key, status FROM job_runs WHERE kind = 'maintenance' ORDER BY dedupe_key",
-        ))
-        .await
-        .unwrap();
-    let mut per_tick: BTreeMap<i64, usize> = BTreeMap::new();
-    let mut completed = 0;
-    for row in &rows {
-        let key: String = row.try_get("", "dedupe_key").unwrap();
-        let tick: i64 = key.trim_start_matches("tick:").parse().unwrap();
-        *per_tick.entry(tick).or_default() += 1;
-        let status: String = row.try_get("", "status").unwrap();
-        completed += usize::from(status == "completed");
+    // Every scheduled kind: housekeeping, the sync check and the token refresh.
+    for kind in ["maintenance", "sync_schedule", "token_refresh"] {
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT dedupe_key, status FROM job_runs WHERE kind = $1 ORDER BY dedupe_key",
+                [kind.into()],
+            ))
+            .await
+            .unwrap();
+        let mut per_tick: BTreeMap<i64, usize> = BTreeMap::new();
+        let mut completed = 0;
+        for row in &rows {
+            let key: String = row.try_get("", "dedupe_key").unwrap();
+            let tick: i64 = key.trim_start_matches("tick:").parse().unwrap();
+            *per_tick.entry(tick).or_default() += 1;
+            let status: String = row.try_get("", "status").unwrap();
+            completed += usize::from(status == "completed");
+        }
+        assert!(
+            per_tick.len() >= 3,
+            "{kind}: expected at least 3 ticks, got {per_tick:?}"
+        );
+        assert!(
+            per_tick.values().all(|n| *n == 1),
+            "{kind}: a tick fired more than once: {per_tick:?}"
+        );
+        let (first, last) = (
+            *per_tick.keys().next().unwrap(),
+            *per_tick.keys().last().unwrap(),
+        );
+        assert_eq!(
+            per_tick.len() as i64,
+            last - first + 1,
+            "{kind}: a tick was skipped: {per_tick:?}"
+        );
+        assert!(
+            completed + 1 >= rows.len(),
+            "{kind}: runs did not complete: {completed} of {}",
+            rows.len()
+        );
     }
-    assert!(
-        per_tick.len() >= 3,
-        "expected at least 3 ticks, got {per_tick:?}"
-    );
-    assert!(
-        per_tick.values().all(|n| *n == 1),
-        "a tick fired more than once: {per_tick:?}"
-    );
-    let (first, last) = (
-        *per_tick.keys().next().unwrap(),
-        *per_tick.keys().last().unwrap(),
-    );
-    assert_eq!(
-        per_tick.len() as i64,
-        last - first + 1,
-        "a tick was skipped: {per_tick:?}"
-    );
-    assert!(
-        completed + 1 >= rows.len(),
-        "maintenance runs did not complete: {completed} of {}",
-        rows.len()
-    );
     conn.close().await.ok();
 }
 
