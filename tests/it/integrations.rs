@@ -1281,3 +1281,110 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
         .unwrap();
     assert_eq!(items.len(), 2);
 }
+
+#[tokio::test]
+async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configured() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let config = crate::harness::ai_config_with(&[
+        (
+            "providers: {}",
+            &format!("providers:\n  fake:\n    base_url: {uri}/v1\n    timeout_secs: 5"),
+        ),
+        (
+            "  transcriber:\n    provider: null",
+            "  transcriber:\n    provider: fake",
+        ),
+    ]);
+    let app = {
+        let mut b = TestApp::builder()
+            .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+            .workers(1, worker::JobRegistry::production());
+        for (k, v) in [
+            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
+            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
+            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
+            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
+        ] {
+            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
+        }
+        b.spawn().await
+    };
+    mount_zoom(&server).await;
+    let (_, state) = start(&app, "zoom").await;
+    assert_eq!(
+        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
+            .await
+            .status(),
+        200
+    );
+    let start_time = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%dT15:00:00Z")
+        .to_string();
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"page_size": 300, "next_page_token": "", "meetings": [
+            {"uuid": "cAudio+Only==", "id": 81940219499_u64, "topic": "Umbrella Corp - Feedback call", "start_time": start_time,
+             "duration": 20, "recording_files": [{"id": "a9", "file_type": "M4A", "file_extension": "M4A", "status": "completed",
+             "recording_type": "audio_only", "download_url": format!("{uri}/zoom/rec/download/umbrella.m4a")}]}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/umbrella.m4a"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ZOOM_ACCESS}").as_str(),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(b"\x00\x00\x00\x18ftypM4A fake-audio".to_vec()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/audio/transcriptions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "task": "transcribe", "language": "english", "duration": 40.0,
+            "text": "The reporting page is too slow for our managers.",
+            "segments": [{"id": 0, "seek": 0, "start": 0.0, "end": 6.0, "text": " The reporting page is too slow for our managers.",
+                          "tokens": [1], "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 1.1, "no_speech_prob": 0.01}],
+            "usage": {"type": "duration", "seconds": 40}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync?days_back=7"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let synced: Value = res.json().await.unwrap();
+    assert_eq!(synced["stats"]["recordings_transcribed"], 1, "{synced}");
+    assert_eq!(synced["stats"]["recordings_without_transcript"], 0);
+    assert_eq!(synced["stats"]["transcripts_processed"], 0);
+    let items: Vec<Value> = app
+        .get("/feedback?source=zoom", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["account"], "Umbrella Corp");
+    assert!(
+        items[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("reporting page is too slow")
+    );
+    let runs: Value = app
+        .get("/admin/runs?agent=transcriber", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["total"], 1, "{runs}");
+}

@@ -13,6 +13,17 @@ pub struct Cue {
 }
 
 pub const UNKNOWN_SPEAKER: &str = "Unknown";
+
+/// Cues written back as WebVTT (a transcription's cues go through the same chunking as a
+/// transcript file's).
+pub fn to_vtt(cues: &[Cue]) -> String {
+    std::iter::once("WEBVTT\n".to_owned())
+        .chain(
+            cues.iter()
+                .map(|c| format!("\n{} --> {}\n{}\n", c.start_time, c.end_time, c.text)),
+        )
+        .collect()
+}
 pub const CHUNK_SECONDS: f64 = 90.0;
 
 /// `HH:MM:SS.mmm`, `MM:SS.mmm` (VTT) or `HH:MM:SS,mmm` (SRT) to seconds.

@@ -23,9 +23,18 @@ pub async fn zoom(ctx: JobContext) -> Result<Value, JobError> {
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, &format!("listing {days_back} days of Zoom recordings"))
         .await?;
-    let stats = zoom::sync(ctx.db(), ctx.settings(), &cipher, ws, days_back)
-        .await
-        .map_err(sync_error)?;
+    let run = ctx.run_context()?;
+    let stats = zoom::sync(
+        ctx.db(),
+        ctx.settings(),
+        &cipher,
+        ctx.ai(),
+        &run,
+        ws,
+        days_back,
+    )
+    .await
+    .map_err(sync_error)?;
     jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
     Ok(json!({ "message": "Zoom sync completed", "stats": stats }))
 }

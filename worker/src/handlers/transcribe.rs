@@ -33,11 +33,5 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
 }
 
 fn to_parsed(cues: &[transcript::Cue]) -> ParsedFile {
-    let vtt: String = std::iter::once("WEBVTT\n".to_owned())
-        .chain(
-            cues.iter()
-                .map(|c| format!("\n{} --> {}\n{}\n", c.start_time, c.end_time, c.text)),
-        )
-        .collect();
-    ingest::transcript_file(&vtt).unwrap_or_default()
+    ingest::transcript_file(&transcript::to_vtt(cues)).unwrap_or_default()
 }

@@ -16,6 +16,7 @@ use super::{
     vendor::{Session, SyncError, record_sync},
 };
 use crate::{
+    ai::{AiServices, runs::RunContext},
     config::Settings,
     db::statement as raw,
     ingest::transcript,
@@ -56,8 +57,6 @@ struct RecordingFile {
     #[serde(default)]
     file_type: String,
     #[serde(default)]
-    recording_type: Option<String>,
-    #[serde(default)]
     download_url: Option<String>,
     #[serde(default)]
     status: Option<String>,
@@ -76,7 +75,11 @@ pub struct ZoomSyncStats {
     pub transcripts_processed: usize,
     pub feedback_items_created: usize,
     pub feedback_items_updated: usize,
-    /// Meetings recorded without a transcript (audio only): not transcribed by this sync.
+    /// Meetings recorded without a transcript whose audio was transcribed by the
+    /// `transcriber` agent.
+    pub recordings_transcribed: usize,
+    /// Meetings without a transcript left as they are: no transcriber is configured, the
+    /// audio is larger than `ingest.max_file_bytes`, or the provider refused it.
     pub recordings_without_transcript: usize,
     pub recordings_found: usize,
     pub transcripts_found: usize,
@@ -159,17 +162,34 @@ async fn start_day(
     Ok(newest.map_or(from, |n| n.max(from)))
 }
 
+/// `ai` transcribes meetings recorded without a transcript, when its `transcriber` agent
+/// has a provider; `run` is who the transcriptions are logged for.
 pub async fn sync(
     db: &(impl ConnectionTrait + TransactionTrait),
     settings: &Settings,
     cipher: &TokenCipher,
+    ai: &AiServices,
+    run_ctx: &RunContext,
     workspace_id: Uuid,
     days_back: u32,
 ) -> Result<ZoomSyncStats, SyncError> {
     let mut session =
         Session::open(db, settings, cipher, workspace_id, OAuthProvider::Zoom).await?;
     let connection = session.connection_id;
-    let outcome = run(db, settings, &mut session, workspace_id, days_back).await;
+    let transcriber = Transcriber {
+        ai,
+        run: run_ctx,
+        max_bytes: settings.ingest.max_file_bytes,
+    };
+    let outcome = run(
+        db,
+        settings,
+        &mut session,
+        &transcriber,
+        workspace_id,
+        days_back,
+    )
+    .await;
     let cursor = outcome
         .as_ref()
         .map(|(_, newest)| newest.map(|n| json!({ "newest_meeting": n })));
@@ -177,10 +197,58 @@ pub async fn sync(
     outcome.map(|(stats, _)| stats)
 }
 
+/// Turns audio-only recordings into transcripts.
+struct Transcriber<'a> {
+    ai: &'a AiServices,
+    run: &'a RunContext,
+    max_bytes: usize,
+}
+
+impl Transcriber<'_> {
+    fn available(&self) -> bool {
+        crate::ai::chat::configured(&self.ai.config, "transcriber").is_some()
+    }
+
+    /// The audio's transcript as VTT; None when it cannot be had (logged).
+    async fn transcribe<C: ConnectionTrait>(
+        &self,
+        session: &mut Session<'_, C>,
+        meeting: &Meeting,
+        audio: &RecordingFile,
+    ) -> Result<Option<String>, SyncError> {
+        let url = audio.download_url.as_deref().unwrap_or_default();
+        let res = session.get(url).await?;
+        if res
+            .content_length()
+            .is_some_and(|n| n as usize > self.max_bytes)
+        {
+            tracing::warn!(meeting = ?meeting.id, "the recording's audio is too large to transcribe");
+            return Ok(None);
+        }
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Unavailable(format!("downloading a Zoom recording: {e}")))?;
+        if bytes.len() > self.max_bytes {
+            return Ok(None);
+        }
+        let name = format!("{}.{}", meeting.uuid, audio.file_type.to_ascii_lowercase());
+        match crate::ai::transcribe::transcribe(self.ai, self.run, &name, bytes.to_vec()).await {
+            Ok(cues) => Ok(Some(transcript::to_vtt(&cues))),
+            Err(crate::ai::AiError::Transient(m)) => Err(SyncError::Unavailable(m)),
+            Err(crate::ai::AiError::Permanent(m)) => {
+                tracing::warn!(meeting = ?meeting.id, error = %m, "the transcriber refused a Zoom recording");
+                Ok(None)
+            }
+        }
+    }
+}
+
 async fn run<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     settings: &Settings,
     session: &mut Session<'_, C>,
+    transcriber: &Transcriber<'_>,
     workspace_id: Uuid,
     days_back: u32,
 ) -> Result<(ZoomSyncStats, Option<DateTime<Utc>>), SyncError> {
@@ -210,7 +278,9 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
             for meeting in &page.meetings {
                 stats.recordings_fetched += 1;
                 newest = newest.max(Some(meeting.start_time));
-                let report = store_meeting(db, session, &workspace, meeting, &mut stats).await?;
+                let report =
+                    store_meeting(db, session, transcriber, &workspace, meeting, &mut stats)
+                        .await?;
                 stats.feedback_items_created += report.created;
                 stats.feedback_items_updated += report.updated;
             }
@@ -231,6 +301,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
 async fn store_meeting<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     session: &mut Session<'_, C>,
+    transcriber: &Transcriber<'_>,
     workspace: &crate::entities::workspace::Model,
     meeting: &Meeting,
     stats: &mut ZoomSyncStats,
@@ -239,23 +310,41 @@ async fn store_meeting<C: ConnectionTrait + TransactionTrait>(
         .recording_files
         .iter()
         .find(|f| f.file_type.eq_ignore_ascii_case("TRANSCRIPT") && f.ready());
-    let Some(file) = transcript_file else {
-        let has_audio = meeting.recording_files.iter().any(|f| {
-            matches!(f.file_type.to_ascii_uppercase().as_str(), "M4A" | "MP4")
-                || f.recording_type.as_deref() == Some("audio_only")
-        });
-        if has_audio {
-            stats.recordings_without_transcript += 1;
+    let vtt = match transcript_file {
+        Some(file) => {
+            let url = file.download_url.as_deref().unwrap_or_default();
+            session.get(url).await?.text().await.map_err(|e| {
+                SyncError::Unavailable(format!("downloading a Zoom transcript: {e}"))
+            })?
         }
-        return Ok(IngestReport::default());
+        None => {
+            // The audio alone: M4A (audio_only) preferred, else the MP4.
+            let audio = ["M4A", "MP4"].iter().find_map(|kind| {
+                meeting
+                    .recording_files
+                    .iter()
+                    .find(|f| f.file_type.eq_ignore_ascii_case(kind) && f.ready())
+            });
+            let Some(audio) = audio else {
+                return Ok(IngestReport::default());
+            };
+            let vtt = if transcriber.available() {
+                transcriber.transcribe(session, meeting, audio).await?
+            } else {
+                None
+            };
+            match vtt {
+                Some(vtt) => {
+                    stats.recordings_transcribed += 1;
+                    vtt
+                }
+                None => {
+                    stats.recordings_without_transcript += 1;
+                    return Ok(IngestReport::default());
+                }
+            }
+        }
     };
-    let url = file.download_url.as_deref().unwrap_or_default();
-    let vtt = session
-        .get(url)
-        .await?
-        .text()
-        .await
-        .map_err(|e| SyncError::Unavailable(format!("downloading a Zoom transcript: {e}")))?;
     let items = Transcript {
         meeting_id: &meeting.uuid,
         topic: &meeting.topic,
@@ -273,7 +362,9 @@ async fn store_meeting<C: ConnectionTrait + TransactionTrait>(
             return Ok(IngestReport::default());
         }
     };
-    stats.transcripts_processed += 1;
+    if transcript_file.is_some() {
+        stats.transcripts_processed += 1;
+    }
     let txn = db.begin().await?;
     let report = feedback::ingest(&txn, workspace, items).await?;
     txn.commit().await?;
