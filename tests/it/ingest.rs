@@ -155,8 +155,13 @@ async fn live_mode_without_a_connection_is_a_clear_400() {
     let res = app
         .post_json("/ingest/jira", &app.admin_token, &json!({"mode": "live"}))
         .await;
-    let body = problem(res, 400, "bad_request").await;
-    assert!(body["detail"].as_str().unwrap().contains("Jira connection"));
+    let body = problem(res, 400, "not_connected").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PUT /integrations/jira")
+    );
     let res = app
         .post_json(
             "/ingest/zoom",

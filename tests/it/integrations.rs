@@ -431,7 +431,8 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
 async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
     let server = MockServer::start().await;
     let app = app_with_providers(&server).await;
-    mount_google(&server, Arc::new(Mutex::new("no-match".into()))).await;
+    let challenge = Arc::new(Mutex::new("no-match".to_owned()));
+    mount_google(&server, challenge.clone()).await;
 
     problem(
         callback(&app, "google", "code=c&state=never-issued").await,
@@ -525,6 +526,32 @@ async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
     let (_, other) = app.other_workspace().await;
     let theirs: Value = app.get("/integrations", &other).await.json().await.unwrap();
     assert_eq!(theirs.as_array().unwrap().len(), 4);
+
+    // A flow started in another workspace connects that workspace, whoever completes it.
+    let res = app.get("/auth/google/start", &other).await;
+    let body: Value = res.json().await.unwrap();
+    let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
+    *challenge.lock().unwrap() = param(&url, "code_challenge");
+    let state = body["state"].as_str().unwrap().to_owned();
+    assert_eq!(
+        callback(
+            &app,
+            "google",
+            &format!("code=4/0AVG7fiQ-google-code&state={state}")
+        )
+        .await
+        .status(),
+        200
+    );
+    let theirs: Value = app.get("/integrations", &other).await.json().await.unwrap();
+    assert_eq!(theirs[1]["connected"], true, "{theirs}");
+    let ours: Value = app
+        .get("/integrations", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ours[1]["connected"], false, "{ours}");
 }
 
 #[tokio::test]

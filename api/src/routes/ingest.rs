@@ -91,20 +91,6 @@ pub struct IngestOut {
     pub updated: Option<u64>,
 }
 
-/// Live connectors are not wired yet: say exactly what is missing.
-fn live_unavailable(source: DemoSource) -> ApiError {
-    let missing = match source {
-        DemoSource::Slack => "a Slack connection (PUT /integrations/slack)",
-        DemoSource::Jira => "a Jira connection (PUT /integrations/jira)",
-        DemoSource::Gdocs => "a Google connection (OAuth: GET /auth/google/start) and folder_ids",
-        DemoSource::Zoom => "a Zoom connection (OAuth: GET /auth/zoom/start)",
-    };
-    ApiError::bad_request(format!(
-        "live {} ingestion needs {missing}, which is not configured for this workspace; use mode \"demo\" to load the demo data set",
-        source.as_str()
-    ))
-}
-
 async fn ingest(
     state: &AppState,
     auth: &Auth,
@@ -114,7 +100,14 @@ async fn ingest(
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Role::Editor)?;
     if mode == Mode::Live {
-        return Err(live_unavailable(source));
+        return live(
+            state,
+            principal,
+            source,
+            serde_json::json!({}),
+            prefer_async,
+        )
+        .await;
     }
     let params = demo::job_params(source, "demo");
     let new = NewJob::for_workspace(&state.settings, principal.workspace_id, kinds::SYNC, params)
@@ -142,6 +135,25 @@ async fn ingest(
             r["updated"].as_u64(),
         )
     })
+}
+
+/// Live mode: the source's sync job, answered as an ingestion.
+async fn live(
+    state: &AppState,
+    principal: &shared::services::principal::Principal,
+    source: DemoSource,
+    params: serde_json::Value,
+    prefer_async: bool,
+) -> Result<Response, ApiError> {
+    use super::integrations::{LiveSource, live_sync_job};
+    let live_source = match source {
+        DemoSource::Slack => LiveSource::Slack,
+        DemoSource::Jira => LiveSource::Jira,
+        DemoSource::Gdocs => LiveSource::Drive,
+        DemoSource::Zoom => LiveSource::Zoom,
+    };
+    let job = live_sync_job(state, principal, live_source, params, prefer_async).await?;
+    ingest_answer(source, job, live_counts)
 }
 
 /// (count, created, updated) of a live sync's stats (both syncs report `feedback_created`
@@ -206,18 +218,6 @@ async fn ingest_slack(
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    if body.mode == Mode::Live {
-        let p = auth.require(Role::Editor)?;
-        let job = super::integrations::live_sync_job(
-            &state,
-            p,
-            super::integrations::LiveSource::Slack,
-            serde_json::json!({}),
-            a,
-        )
-        .await?;
-        return ingest_answer(DemoSource::Slack, job, live_counts);
-    }
     ingest(&state, &auth, DemoSource::Slack, body.mode, a).await
 }
 
@@ -227,18 +227,6 @@ async fn ingest_jira(
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    if body.mode == Mode::Live {
-        let p = auth.require(Role::Editor)?;
-        let job = super::integrations::live_sync_job(
-            &state,
-            p,
-            super::integrations::LiveSource::Jira,
-            serde_json::json!({}),
-            a,
-        )
-        .await?;
-        return ingest_answer(DemoSource::Jira, job, live_counts);
-    }
     ingest(&state, &auth, DemoSource::Jira, body.mode, a).await
 }
 
@@ -280,15 +268,7 @@ async fn ingest_zoom(
             .start_date
             .map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
         let params = serde_json::json!({ "days_back": days_back });
-        let job = super::integrations::live_sync_job(
-            &state,
-            p,
-            super::integrations::LiveSource::Zoom,
-            params,
-            a,
-        )
-        .await?;
-        return ingest_answer(DemoSource::Zoom, job, live_counts);
+        return live(&state, p, DemoSource::Zoom, params, a).await;
     }
     ingest(&state, &auth, DemoSource::Zoom, body.mode, a).await
 }

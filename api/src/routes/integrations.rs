@@ -435,16 +435,19 @@ async fn slack_sync(
     auth: Auth,
     crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
 ) -> Result<Response, ApiError> {
+    sync_now(&state, &auth, LiveSource::Slack, prefer_async).await
+}
+
+/// Starts a source's sync for an editor and answers with its outcome.
+async fn sync_now(
+    state: &AppState,
+    auth: &Auth,
+    source: LiveSource,
+    prefer_async: bool,
+) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let job = live_sync_job(
-        &state,
-        p,
-        LiveSource::Slack,
-        serde_json::json!({}),
-        prefer_async,
-    )
-    .await?;
-    sync_answer(LiveSource::Slack, job)
+    let job = live_sync_job(state, p, source, serde_json::json!({}), prefer_async).await?;
+    sync_answer(source, job)
 }
 
 /// A vendor refusing a connection's settings is the caller's to fix (400 `code`).
@@ -587,16 +590,7 @@ async fn jira_sync(
     auth: Auth,
     crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
 ) -> Result<Response, ApiError> {
-    let p = auth.require(Role::Editor)?;
-    let job = live_sync_job(
-        &state,
-        p,
-        LiveSource::Jira,
-        serde_json::json!({}),
-        prefer_async,
-    )
-    .await?;
-    sync_answer(LiveSource::Jira, job)
+    sync_now(&state, &auth, LiveSource::Jira, prefer_async).await
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]

@@ -162,6 +162,52 @@ pub async fn integrations(
         .collect())
 }
 
+/// A connection whose secret the user gave directly (a Slack bot token, a Jira API token):
+/// stored encrypted, replacing the workspace's earlier one for `provider`.
+pub struct TokenConnection<'a> {
+    pub provider: &'static str,
+    pub account: &'a str,
+    pub token: &'a secrecy::SecretString,
+    pub owner: &'a str,
+    /// The vendor's id for the account (routes pushed events).
+    pub external_id: &'a str,
+    pub settings: serde_json::Value,
+}
+
+pub async fn store_token_connection(
+    db: &impl ConnectionTrait,
+    cipher: &TokenCipher,
+    workspace_id: Uuid,
+    c: TokenConnection<'_>,
+) -> Result<(), DomainError> {
+    let sealed = cipher
+        .encrypt(c.token.expose_secret())
+        .map_err(|e| DomainError::Unavailable {
+            service: "token encryption",
+            source: Some(e.into()),
+        })?;
+    db.execute_raw(raw(
+        "INSERT INTO integration_connections (id, workspace_id, provider, account_email, access_token, status, \
+                                              connected_by, external_id, settings) \
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8) \
+         ON CONFLICT (workspace_id, provider) DO UPDATE SET account_email = EXCLUDED.account_email, \
+             access_token = EXCLUDED.access_token, status = 'active', connected_by = EXCLUDED.connected_by, \
+             external_id = EXCLUDED.external_id, settings = EXCLUDED.settings, last_error = NULL, updated_at = now()",
+        vec![
+            Uuid::now_v7().into(),
+            workspace_id.into(),
+            c.provider.into(),
+            c.account.into(),
+            sealed.into(),
+            c.owner.into(),
+            c.external_id.into(),
+            c.settings.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Whether the workspace holds a usable connection to `provider`.
 pub async fn is_connected(
     db: &impl ConnectionTrait,

@@ -19,11 +19,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
+    connections::{TokenConnection, store_token_connection},
     crypto::TokenCipher,
     vendor::{self, Fetched, SyncError, record_sync},
 };
 use crate::{
-    DomainError,
     config::Settings,
     db::statement as raw,
     services::{
@@ -355,29 +355,19 @@ pub async fn connect(
         site_url: client.base.as_str().trim_end_matches('/').to_owned(),
         ..site
     };
-    let sealed = cipher.encrypt(api_token.expose_secret()).map_err(|e| {
-        SyncError::Domain(DomainError::Unavailable {
-            service: "token encryption",
-            source: Some(e.into()),
-        })
-    })?;
-    db.execute_raw(raw(
-        "INSERT INTO integration_connections (id, workspace_id, provider, account_email, access_token, status, \
-                                              connected_by, external_id, settings) \
-         VALUES ($1, $2, 'jira', $3, $4, 'active', $5, $6, $7) \
-         ON CONFLICT (workspace_id, provider) DO UPDATE SET account_email = EXCLUDED.account_email, \
-             access_token = EXCLUDED.access_token, status = 'active', connected_by = EXCLUDED.connected_by, \
-             external_id = EXCLUDED.external_id, settings = EXCLUDED.settings, last_error = NULL, updated_at = now()",
-        vec![
-            Uuid::now_v7().into(),
-            workspace_id.into(),
-            email.into(),
-            sealed.into(),
-            owner.into(),
-            client.base.host_str().unwrap_or_default().to_owned().into(),
-            json!(site).into(),
-        ],
-    ))
+    store_token_connection(
+        db,
+        cipher,
+        workspace_id,
+        TokenConnection {
+            provider: "jira",
+            account: &email,
+            token: &api_token,
+            owner,
+            external_id: client.base.host_str().unwrap_or_default(),
+            settings: json!(site),
+        },
+    )
     .await?;
     Ok(site)
 }

@@ -17,6 +17,7 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{
+    connections::{TokenConnection, store_token_connection},
     crypto::TokenCipher,
     vendor::{self, Fetched, SyncError, record_sync},
 };
@@ -103,29 +104,19 @@ pub async fn connect(
     let me = call(settings, bot_token, "auth.test", &[]).await?;
     let team_id = me["team_id"].as_str().unwrap_or_default().to_owned();
     let team = me["team"].as_str().unwrap_or_default().to_owned();
-    let sealed = cipher.encrypt(bot_token.expose_secret()).map_err(|e| {
-        SyncError::Domain(DomainError::Unavailable {
-            service: "token encryption",
-            source: Some(e.into()),
-        })
-    })?;
-    db.execute_raw(raw(
-        "INSERT INTO integration_connections (id, workspace_id, provider, account_email, access_token, status, \
-                                              connected_by, external_id, settings) \
-         VALUES ($1, $2, 'slack', $3, $4, 'active', $5, $6, $7) \
-         ON CONFLICT (workspace_id, provider) DO UPDATE SET account_email = EXCLUDED.account_email, \
-             access_token = EXCLUDED.access_token, status = 'active', connected_by = EXCLUDED.connected_by, \
-             external_id = EXCLUDED.external_id, settings = EXCLUDED.settings, last_error = NULL, updated_at = now()",
-        vec![
-            Uuid::now_v7().into(),
-            workspace_id.into(),
-            team.clone().into(),
-            sealed.into(),
-            owner.into(),
-            team_id.clone().into(),
-            json!({ "channels": channels }).into(),
-        ],
-    ))
+    store_token_connection(
+        db,
+        cipher,
+        workspace_id,
+        TokenConnection {
+            provider: "slack",
+            account: &team,
+            token: bot_token,
+            owner,
+            external_id: &team_id,
+            settings: json!({ "channels": channels }),
+        },
+    )
     .await?;
     Ok(SlackConnected {
         team_id,
