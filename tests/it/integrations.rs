@@ -38,9 +38,12 @@ fn challenge_of(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-async fn app_with_providers(server: &MockServer) -> TestApp {
+/// Google's and Zoom's client settings, every vendor URL pointing at `server`.
+fn with_providers(
+    mut b: crate::harness::TestAppBuilder,
+    server: &MockServer,
+) -> crate::harness::TestAppBuilder {
     let uri = server.uri();
-    let mut b = TestApp::builder();
     for (k, v) in [
         (
             "GOOGLE__CLIENT_ID",
@@ -60,7 +63,21 @@ async fn app_with_providers(server: &MockServer) -> TestApp {
     ] {
         b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
     }
-    b.spawn().await
+    b
+}
+
+async fn app_with_providers(server: &MockServer) -> TestApp {
+    with_providers(TestApp::builder(), server).spawn().await
+}
+
+/// With providers and one worker running every product job.
+async fn app_with_workers(server: &MockServer) -> TestApp {
+    with_providers(
+        TestApp::builder().workers(1, worker::JobRegistry::production()),
+        server,
+    )
+    .spawn()
+    .await
 }
 
 /// Google's token endpoint: checks the grant like Google does and answers in its shape.
@@ -582,37 +599,7 @@ async fn an_unconfigured_provider_names_the_settings_to_set() {
 async fn the_refresh_job_renews_lapsing_tokens_and_marks_refused_grants_expired() {
     use wiremock::matchers::body_string_contains;
     let server = MockServer::start().await;
-    let uri = server.uri();
-    let app = TestApp::builder()
-        .env(
-            "PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_ID",
-            "google-client.apps.googleusercontent.com",
-        )
-        .env(
-            "PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_SECRET",
-            "GOCSPX-google-secret",
-        )
-        .env(
-            "PRODUCK__INTEGRATIONS__GOOGLE__TOKEN_URL",
-            &format!("{uri}/token"),
-        )
-        .env("PRODUCK__INTEGRATIONS__GOOGLE__API_BASE_URL", &uri)
-        .env("PRODUCK__INTEGRATIONS__ZOOM__CLIENT_ID", "zoomClientId")
-        .env(
-            "PRODUCK__INTEGRATIONS__ZOOM__CLIENT_SECRET",
-            "zoomClientSecret",
-        )
-        .env(
-            "PRODUCK__INTEGRATIONS__ZOOM__TOKEN_URL",
-            &format!("{uri}/zoom/oauth/token"),
-        )
-        .env(
-            "PRODUCK__INTEGRATIONS__ZOOM__API_BASE_URL",
-            &format!("{uri}/zoom/v2"),
-        )
-        .workers(1, worker::JobRegistry::production())
-        .spawn()
-        .await;
+    let app = app_with_workers(&server).await;
     let challenge = Arc::new(Mutex::new(String::new()));
     // Refresh grants answer first: Google renews, Zoom says the grant is gone.
     Mock::given(method("POST"))
@@ -747,18 +734,7 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     use wiremock::matchers::body_string_contains;
     let server = MockServer::start().await;
     let uri = server.uri();
-    let app = {
-        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
-        for (k, v) in [
-            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
-            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
-            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
-            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
-        ] {
-            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
-        }
-        b.spawn().await
-    };
+    let app = app_with_workers(&server).await;
     // Without a connection there is nothing to sync.
     let res = app
         .http
@@ -995,22 +971,7 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
 async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let server = MockServer::start().await;
-    let uri = server.uri();
-    let app = {
-        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
-        for (k, v) in [
-            (
-                "GOOGLE__CLIENT_ID",
-                "google-client.apps.googleusercontent.com".to_owned(),
-            ),
-            ("GOOGLE__CLIENT_SECRET", "GOCSPX-google-secret".to_owned()),
-            ("GOOGLE__TOKEN_URL", format!("{uri}/token")),
-            ("GOOGLE__API_BASE_URL", uri.clone()),
-        ] {
-            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
-        }
-        b.spawn().await
-    };
+    let app = app_with_workers(&server).await;
     let challenge = Arc::new(Mutex::new(String::new()));
     mount_google(&server, challenge.clone()).await;
     let (url, state) = start(&app, "google").await;
@@ -1165,18 +1126,7 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
 async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_the_gap() {
     let server = MockServer::start().await;
     let uri = server.uri();
-    let app = {
-        let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
-        for (k, v) in [
-            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
-            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
-            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
-            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
-        ] {
-            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
-        }
-        b.spawn().await
-    };
+    let app = app_with_workers(&server).await;
     mount_zoom(&server).await;
     let (_, state) = start(&app, "zoom").await;
     assert_eq!(
@@ -1323,20 +1273,14 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
             "  transcriber:\n    provider: fake",
         ),
     ]);
-    let app = {
-        let mut b = TestApp::builder()
+    let app = with_providers(
+        TestApp::builder()
             .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-            .workers(1, worker::JobRegistry::production());
-        for (k, v) in [
-            ("ZOOM__CLIENT_ID", "zoomClientId".to_owned()),
-            ("ZOOM__CLIENT_SECRET", "zoomClientSecret".to_owned()),
-            ("ZOOM__TOKEN_URL", format!("{uri}/zoom/oauth/token")),
-            ("ZOOM__API_BASE_URL", format!("{uri}/zoom/v2")),
-        ] {
-            b = b.env(&format!("PRODUCK__INTEGRATIONS__{k}"), &v);
-        }
-        b.spawn().await
-    };
+            .workers(1, worker::JobRegistry::production()),
+        &server,
+    )
+    .spawn()
+    .await;
     mount_zoom(&server).await;
     let (_, state) = start(&app, "zoom").await;
     assert_eq!(
