@@ -93,3 +93,51 @@ async fn every_connection_has_a_statement_timeout() {
         .expect_err("a 3 s statement must be cancelled");
     assert!(err.to_string().contains("statement timeout"), "{err}");
 }
+
+#[tokio::test]
+async fn ready_only_when_the_schema_is_at_this_builds_version() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let newest = migration::Migrator::migrations()
+        .last()
+        .unwrap()
+        .name()
+        .to_owned();
+    let app = TestApp::spawn().await;
+    let res = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
+    assert_eq!(body["pending_migrations"], 0);
+    assert_eq!(body["expected_migration"], newest.as_str());
+
+    // A database one migration behind (as before `produck-api migrate` on an upgrade).
+    app.db()
+        .execute_unprepared(&format!(
+            "DELETE FROM seaql_migrations WHERE version = '{newest}'"
+        ))
+        .await
+        .unwrap();
+    let res = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["pending_migrations"], 1);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("produck-api migrate"),
+        "{body}"
+    );
+    // Liveness does not depend on the schema.
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
