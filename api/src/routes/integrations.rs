@@ -1,265 +1,30 @@
-//! Connecting Google and Zoom through OAuth, and the integrations page: `/auth/{provider}/*`
-//! (the original web UI's flow), `/integrations/*` (its second set of names for the same
-//! flow) and `GET /integrations`.
+//! Live syncs of the connected sources and the connections made with a token: Zoom, Slack,
+//! Jira and Google Drive syncs on demand (`/integrations/{source}/sync`, also behind
+//! `/ingest/{source}` live mode), `PUT /integrations/slack|jira`, and Slack's Events API.
 
 use aide::axum::{
     ApiRouter,
-    routing::{delete_with, get_with, post_with, put_with},
+    routing::{post_with, put_with},
 };
 use axum::{
     Json,
     extract::State,
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     services::integrations::{
-        OAuthProvider,
-        connections::{self, ConnectionView, IntegrationView},
+        connections,
         jira::{self, JiraSite},
-        oauth::{self, Callback, OAuthError},
         slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
     },
 };
 use validator::Validate;
 
-use crate::{
-    auth::Auth,
-    error::ApiError,
-    extract::{ValidPath, ValidQuery},
-    state::AppState,
-};
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct ProviderPath {
-    /// google or zoom.
-    pub provider: OAuthProvider,
-}
-
-fn oauth_error(e: OAuthError) -> ApiError {
-    match e {
-        OAuthError::NotConfigured { .. } => ApiError {
-            code: "not_configured",
-            ..ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
-        },
-        OAuthError::InvalidState { code, message } => ApiError {
-            code,
-            ..ApiError::new(StatusCode::BAD_REQUEST, message)
-        },
-        OAuthError::Denied { .. } => ApiError {
-            code: "oauth_denied",
-            ..ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
-        },
-        OAuthError::Upstream(message) => ApiError {
-            code: "upstream_unavailable",
-            ..ApiError::new(StatusCode::BAD_GATEWAY, message)
-        },
-        OAuthError::Domain(d) => d.into(),
-    }
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct StartOut {
-    /// Send the browser here.
-    pub authorization_url: String,
-    /// Single use, valid for integrations.state_ttl_secs.
-    pub state: String,
-}
-
-async fn start(
-    State(state): State<AppState>,
-    auth: Auth,
-    ValidPath(path): ValidPath<ProviderPath>,
-) -> Result<Json<StartOut>, ApiError> {
-    let p = auth.require(Role::Admin)?;
-    let started = oauth::start(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        p.workspace_id,
-        &p.label(),
-        path.provider,
-    )
-    .await
-    .map_err(oauth_error)?;
-    Ok(Json(StartOut {
-        authorization_url: started.authorization_url,
-        state: started.state,
-    }))
-}
-
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
-#[schemars(inline)]
-pub struct CallbackQuery {
-    /// The authorization code (absent when the user declined).
-    #[validate(length(max = 4096))]
-    pub code: Option<String>,
-    #[validate(length(min = 1, max = 256))]
-    pub state: String,
-    /// The provider's error, e.g. access_denied.
-    #[validate(length(max = 256))]
-    pub error: Option<String>,
-    #[validate(length(max = 2048))]
-    pub error_description: Option<String>,
-    /// Google echoes the granted scopes; not needed.
-    #[validate(length(max = 4096))]
-    pub scope: Option<String>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct CallbackOut {
-    pub status: &'static str,
-    pub provider: OAuthProvider,
-    pub account_email: Option<String>,
-    pub expires_at: DateTime<Utc>,
-    /// The web UI's integrations page, where a browser is sent (303) after connecting.
-    pub redirect_url: String,
-    pub message: String,
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
-
-/// The one route of the flow without a caller: the state says whose flow it is.
-async fn callback(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ValidPath(path): ValidPath<ProviderPath>,
-    ValidQuery(q): ValidQuery<CallbackQuery>,
-) -> Result<Response, ApiError> {
-    let provider = path.provider;
-    let callback = Callback {
-        code: q.code,
-        state: q.state,
-        error: q.error,
-        error_description: q.error_description,
-    };
-    let connected = oauth::complete(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        provider,
-        &callback,
-    )
-    .await
-    .map_err(oauth_error)?;
-    let ui = state
-        .settings
-        .integrations
-        .web_ui_url(&state.settings.server);
-    let redirect_url = format!(
-        "{ui}/integrations?status=success&provider={}",
-        provider.as_str()
-    );
-    if wants_html(&headers) {
-        return Ok(Redirect::to(&redirect_url).into_response());
-    }
-    Ok(Json(CallbackOut {
-        status: "success",
-        provider,
-        account_email: connected.account_email,
-        expires_at: connected.expires_at,
-        redirect_url,
-        message: format!("{} account connected successfully!", provider.title()),
-    })
-    .into_response())
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ConnectionsOut {
-    pub connections: Vec<ConnectionView>,
-}
-
-async fn list_connections(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<ConnectionsOut>, ApiError> {
-    Ok(Json(ConnectionsOut {
-        connections: connections::connections(
-            &state.db,
-            auth.0.workspace_id,
-            state.settings.integrations.sync_interval_secs,
-        )
-        .await?,
-    }))
-}
-
-async fn disconnect(
-    state: &AppState,
-    auth: &Auth,
-    provider: OAuthProvider,
-) -> Result<(), ApiError> {
-    let p = auth.require(Role::Admin)?;
-    connections::disconnect(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        p.workspace_id,
-        provider,
-    )
-    .await?;
-    Ok(())
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct DisconnectOut {
-    pub status: &'static str,
-    pub message: String,
-}
-
-async fn auth_disconnect(
-    State(state): State<AppState>,
-    auth: Auth,
-    ValidPath(path): ValidPath<ProviderPath>,
-) -> Result<Json<DisconnectOut>, ApiError> {
-    disconnect(&state, &auth, path.provider).await?;
-    Ok(Json(DisconnectOut {
-        status: "success",
-        message: format!("{} disconnected", path.provider.title()),
-    }))
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct MessageOut {
-    pub message: String,
-}
-
-async fn integration_disconnect(
-    State(state): State<AppState>,
-    auth: Auth,
-    ValidPath(path): ValidPath<ProviderPath>,
-) -> Result<Json<MessageOut>, ApiError> {
-    disconnect(&state, &auth, path.provider).await?;
-    Ok(Json(MessageOut {
-        message: format!(
-            "{} integration disconnected successfully",
-            path.provider.title()
-        ),
-    }))
-}
-
-async fn list_integrations(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<Vec<IntegrationView>>, ApiError> {
-    Ok(Json(
-        connections::integrations(
-            &state.db,
-            auth.0.workspace_id,
-            state.settings.integrations.sync_interval_secs,
-        )
-        .await?,
-    ))
-}
+use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -709,68 +474,8 @@ async fn slack_events(
     }))
 }
 
-const START: &str = "Admin. Starts an authorization-code flow with PKCE (S256): a single-use state bound to the \
-workspace and caller, valid for integrations.state_ttl_secs. 400 `not_configured` naming the config keys to set \
-when the client id, secret or token key is missing.";
-
 pub fn router() -> ApiRouter<AppState> {
     ApiRouter::new()
-        .api_route(
-            "/auth/{provider}/start",
-            get_with(start, |op| {
-                op.summary("Start connecting Google or Zoom")
-                    .description(START)
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
-            "/integrations/{provider}/authorize",
-            get_with(start, |op| {
-                op.summary("Start connecting Google or Zoom (integrations page)")
-                    .description(START)
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
-            "/auth/{provider}/callback",
-            get_with(callback, |op| {
-                op.summary("Finish connecting (the provider's redirect)")
-                    .description(
-                        "Unauthenticated: the state identifies the workspace. Exchanges the code (sending the PKCE \
-                         verifier), reads the account's email and stores the tokens encrypted. A browser \
-                         (`Accept: text/html`) is sent to the web UI with 303. 400 `invalid_state`, `state_used`, \
-                         `state_expired`, or `oauth_denied` (the user declined or the provider refused the code); \
-                         502 when the provider cannot be reached.",
-                    )
-                    .tag("integrations")
-                    .response::<200, Json<CallbackOut>>()
-                    .response_with::<303, (), _>(|r| r.description("Browser: back to the web UI"))
-            }),
-        )
-        .api_route(
-            "/auth/connections",
-            get_with(list_connections, |op| {
-                op.summary("Connected OAuth accounts")
-                    .description("The workspace's Google and Zoom connections that hold tokens (never the tokens).")
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
-            "/auth/{provider}/disconnect",
-            post_with(auth_disconnect, |op| {
-                op.summary("Disconnect Google or Zoom")
-                    .description("Admin. Revokes the grant at the provider (best effort) and forgets the tokens.")
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
-            "/integrations/{provider}/disconnect",
-            delete_with(integration_disconnect, |op| {
-                op.summary("Disconnect Google or Zoom (integrations page)")
-                    .description("Admin. Revokes the grant at the provider (best effort) and forgets the tokens.")
-                    .tag("integrations")
-            }),
-        )
         .api_route(
             "/integrations/zoom/sync",
             post_with(zoom_sync, |op| {
@@ -864,17 +569,6 @@ pub fn router() -> ApiRouter<AppState> {
                          `v0:<timestamp>:<body>` with integrations.slack.signing_secret, within 5 minutes), else 401 \
                          and nothing is stored. Answers url_verification; stores each message event of an opted-in \
                          channel once (by event_id) in the workspace connected to its team_id.",
-                    )
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
-            "/integrations",
-            get_with(list_integrations, |op| {
-                op.summary("Every source and its connection")
-                    .description(
-                        "One entry per source (zoom, google, slack, jira): connected, account_email, scopes, \
-                         expires_at, status (active, expired, error; null when not connected) and the last sync.",
                     )
                     .tag("integrations")
             }),

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod integrations;
 pub mod jira;
 pub mod jobs;
+pub mod oauth;
 pub mod search;
 pub mod themes;
 pub mod tickets;
@@ -46,5 +47,6 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(documents::router())
         .merge(chat::router())
         .merge(ai_admin::router())
+        .merge(oauth::router())
         .merge(integrations::router())
 }
