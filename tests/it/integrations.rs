@@ -176,6 +176,14 @@ impl Write for Captured {
     }
 }
 
+/// Zoom's OAuth stand-in mounted and the flow completed for the app's workspace.
+async fn connect_zoom(app: &TestApp, server: &MockServer) {
+    mount_zoom(server).await;
+    let (_, state) = start(app, "zoom").await;
+    let res = callback(app, "zoom", &format!("code=zoom-auth-code&state={state}")).await;
+    assert_eq!(res.status(), 200);
+}
+
 async fn start(app: &TestApp, provider: &str) -> (url::Url, String) {
     let res = app
         .get(&format!("/auth/{provider}/start"), &app.admin_token)
@@ -756,14 +764,7 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
         .with_priority(1)
         .mount(&server)
         .await;
-    mount_zoom(&server).await;
-    let (_, state) = start(&app, "zoom").await;
-    assert_eq!(
-        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
-            .await
-            .status(),
-        200
-    );
+    connect_zoom(&app, &server).await;
 
     // Three meetings over two pages; the first listing is throttled once (429 Retry-After).
     let day = |ago: i64| {
@@ -1127,14 +1128,7 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
     let server = MockServer::start().await;
     let uri = server.uri();
     let app = app_with_workers(&server).await;
-    mount_zoom(&server).await;
-    let (_, state) = start(&app, "zoom").await;
-    assert_eq!(
-        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
-            .await
-            .status(),
-        200
-    );
+    connect_zoom(&app, &server).await;
     // Zoom lists the newest meeting first; the older one's transcript cannot be fetched.
     let day = |ago: i64| {
         (chrono::Utc::now() - chrono::Duration::days(ago))
@@ -1281,14 +1275,7 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
     )
     .spawn()
     .await;
-    mount_zoom(&server).await;
-    let (_, state) = start(&app, "zoom").await;
-    assert_eq!(
-        callback(&app, "zoom", &format!("code=zoom-auth-code&state={state}"))
-            .await
-            .status(),
-        200
-    );
+    connect_zoom(&app, &server).await;
     let start_time = (chrono::Utc::now() - chrono::Duration::days(1))
         .format("%Y-%m-%dT15:00:00Z")
         .to_string();

@@ -208,17 +208,21 @@ pub async fn store_token_connection(
     Ok(())
 }
 
-/// Whether the workspace holds a usable connection to `provider`.
+/// Whether the workspace holds a connection to `provider` a sync can use (an access token
+/// that lapsed still counts: the sync renews it first).
 pub async fn is_connected(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     provider: &str,
 ) -> Result<bool, DomainError> {
-    // Staleness does not matter here: a stale connection still syncs.
-    Ok(rows(db, workspace_id, 86_400)
+    Ok(db
+        .query_one_raw(raw(
+            "SELECT 1 AS one FROM integration_connections WHERE workspace_id = $1 AND provider = $2 \
+             AND status = 'active' AND access_token IS NOT NULL",
+            vec![workspace_id.into(), provider.into()],
+        ))
         .await?
-        .iter()
-        .any(|r| r.provider == provider && (r.connected() || r.status() == Some("expired"))))
+        .is_some())
 }
 
 /// Forgets the provider's tokens (revoking them at the provider first, best effort); false
