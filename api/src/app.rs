@@ -16,7 +16,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{docs, error::ApiError, openapi, request_id, routes, state::AppState, timeout};
+use crate::{
+    docs, error::ApiError, http_metrics, openapi, request_id, routes, state::AppState, timeout,
+};
 
 fn documented_routes() -> ApiRouter<AppState> {
     routes::api_router()
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
         .layer(middleware::map_response(problem_for_bare_errors))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(http_metrics::middleware))
         .layer(cors(&settings.server.cors_origins))
         .layer(middleware::from_fn(request_id::middleware))
 }

@@ -328,6 +328,24 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 impl OperationInput for ClientIp {}
 
+/// The TCP peer's address itself, whatever a proxy says (access rules for this machine).
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+impl OperationInput for PeerIp {}
+
 /// A JSON body that may be absent: an empty body means `T::default()`.
 pub struct OptionalJson<T>(pub T);
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod http_metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -60,6 +61,7 @@ pub fn state_from_parts(
         .context("loading ai_config.yaml")?
         .with_run_log(db.clone());
     shared::auth::password::set_concurrency(settings.auth.max_concurrent_hashes);
+    shared::metrics::install();
     // With auth disabled no token is ever checked; a random key keeps the type total.
     let secret = settings
         .auth
@@ -85,6 +87,7 @@ pub fn state_from_parts(
         tokens: shared::services::integrations::crypto::TokenCipher::from_settings(
             &settings.integrations,
         ),
+        job_kinds: Arc::new(worker::JobRegistry::production().kinds()),
         db,
         redis,
         settings,

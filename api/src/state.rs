@@ -24,4 +24,6 @@ pub struct AppState {
     pub ai: Arc<shared::ai::AiServices>,
     /// Encrypts and decrypts stored OAuth tokens.
     pub tokens: shared::services::integrations::crypto::TokenCipher,
+    /// The job kinds of this build, reported as queue gauges even while idle.
+    pub job_kinds: Arc<Vec<String>>,
 }

@@ -34,6 +34,15 @@ pub struct Settings {
     pub chat: ChatSettings,
     pub competitive: CompetitiveSettings,
     pub integrations: IntegrationsSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Who may read `/metrics` (the API's and the worker's listener alike).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Bearer token a scraper sends; without one, only loopback clients are answered.
+    pub token: Option<SecretString>,
 }
 
 /// Connections to Google, Zoom and the other sources. Every vendor URL can be overridden so
@@ -246,6 +255,8 @@ pub struct WorkerSettings {
     pub token_refresh_schedule: String,
     pub sync_schedule: String,
     pub apalis_retention_secs: u64,
+    /// Address of the worker's own `/metrics` and `/healthz` listener; none when unset.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -425,6 +436,14 @@ impl Settings {
                     "must be the base64 encoding of exactly 32 random bytes (openssl rand -base64 32)",
                 ));
             }
+        }
+        if let Some(token) = &s.metrics.token
+            && token.expose_secret().len() < 16
+        {
+            return Err(ConfigError::new(
+                "metrics.token",
+                "must be at least 16 characters",
+            ));
         }
         if !(0.0..=1.0).contains(&s.competitive.evidence_threshold) {
             return Err(ConfigError::new(

@@ -11,6 +11,7 @@ pub mod entities;
 pub mod error;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
 pub mod redis_conn;
 pub mod services;
 pub mod telemetry;

@@ -18,6 +18,7 @@ mod integrations;
 mod jira;
 mod jira_live;
 mod jobs;
+mod metrics;
 mod openapi;
 mod slack;
 mod themes;

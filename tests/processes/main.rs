@@ -16,7 +16,15 @@ fn repo_path(rel: &str) -> String {
 }
 
 fn spawn_worker(db_url: &str, prefix: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_produck-worker"))
+    spawn_worker_with(
+        Command::new(env!("CARGO_BIN_EXE_produck-worker")),
+        db_url,
+        prefix,
+    )
+}
+
+fn spawn_worker_with(mut command: Command, db_url: &str, prefix: &str) -> Child {
+    command
         .env("PRODUCK_ENV", "test")
         .env("PRODUCK_CONFIG_DIR", repo_path("config"))
         .env("PRODUCK__AI__CONFIG_PATH", repo_path("ai_config.yaml"))
@@ -30,6 +38,13 @@ fn spawn_worker(db_url: &str, prefix: &str) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting produck-worker")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -102,6 +117,50 @@ async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
         );
     }
     conn.close().await.ok();
+}
+
+#[tokio::test]
+async fn a_worker_serves_health_and_metrics_on_its_own_listener() {
+    let test_db = db::TestDb::new().await;
+    let prefix = format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let port = free_port();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_produck-worker"));
+    worker.env("PRODUCK__WORKER__METRICS_ADDR", format!("127.0.0.1:{port}"));
+    let mut child = spawn_worker_with(worker, &test_db.url, &prefix);
+    shared::ai::init_crypto();
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut health = None;
+    for _ in 0..100 {
+        if let Ok(res) = http.get(format!("{base}/healthz")).send().await {
+            health = Some((res.status().as_u16(), res.text().await.unwrap_or_default()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = health.expect("the worker's listener never answered");
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "connected");
+    assert_eq!(body["redis"], "connected");
+    // The every-second maintenance schedule gives the worker jobs of its own to count.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(r#"produck_jobs_queued{kind="cluster"} 0"#),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("produck_jobs_finished_total")
+                && l.contains(r#"kind="maintenance""#)
+                && l.contains(r#"outcome="completed""#)),
+        "{text}"
+    );
+    assert!(terminate(&mut child).success());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod error;
 pub mod handlers;
+pub mod listener;
 pub mod poll;
 pub mod registry;
 pub mod runner;
@@ -148,6 +149,7 @@ pub async fn connect(
         .context("connecting to Redis")?;
     let ai = Arc::new(shared::ai::AiServices::load(&settings)?.with_run_log(db.clone()));
     shared::ai::init_crypto();
+    shared::metrics::install();
     Ok(Arc::new(Runtime {
         ai,
         db,

@@ -40,7 +40,11 @@ async fn start(cli: Cli, settings: Arc<Settings>) -> anyhow::Result<()> {
     shared::ai_config::AiConfig::load(&settings.ai.config_path)?;
     let registry = JobRegistry::production();
     let kinds = select_kinds(&registry, cli.queues.as_deref())?;
-    let runtime = connect(settings, registry).await?;
+    let runtime = connect(settings.clone(), registry).await?;
+    if let Some(addr) = settings.worker.metrics_addr {
+        let bound = worker::listener::spawn(runtime.clone(), addr).await?;
+        tracing::info!(%bound, "serving /metrics and /healthz");
+    }
     tracing::info!(worker = %runtime.name, queues = ?kinds, "worker started");
     run(runtime, kinds, !cli.no_schedule, shutdown_signal()).await
 }

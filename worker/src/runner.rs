@@ -35,6 +35,11 @@ pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxD
         tracing::debug!(job = %msg.job_id, "duplicate delivery or finished job; skipped");
         return Ok(());
     };
+    let waited = (chrono::Utc::now() - job.enqueued_at)
+        .to_std()
+        .unwrap_or_default();
+    metrics::histogram!(shared::metrics::JOB_QUEUE_WAIT, "kind" => job.kind.clone())
+        .record(waited.as_secs_f64());
     let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, attempt = job.attempts);
     run_claimed(rt, job).instrument_in(span).await;
     Ok(())
@@ -64,6 +69,7 @@ async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
         return;
     };
     let limits = rt.settings.jobs.limits_for(&job.kind);
+    let started = std::time::Instant::now();
     let cancel = CancelFlag::new();
     let ctx = JobContext::new(job.clone(), rt.clone(), cancel.clone());
     let work = tokio::time::timeout(
@@ -77,6 +83,7 @@ async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
             // blocking work sees the flag) and record nothing.
             cancel.cancel();
             tracing::warn!(job = %job.id, "lease lost; this copy of the job stopped without recording a result");
+            observe(&job.kind, "taken_over", started);
             return;
         }
     };
@@ -96,7 +103,15 @@ async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
             )))
         }
     };
-    record(&rt, &job, result).await;
+    let outcome = record(&rt, &job, result).await;
+    observe(&job.kind, outcome, started);
+}
+
+fn observe(kind: &str, outcome: &'static str, started: std::time::Instant) {
+    use shared::metrics::{JOB_DURATION, JOBS_FINISHED};
+    metrics::counter!(JOBS_FINISHED, "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
+    metrics::histogram!(JOB_DURATION, "kind" => kind.to_owned(), "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// Keeps the lease alive while the handler runs and returns once the lease is lost (the
@@ -125,10 +140,20 @@ pub(crate) async fn release_failed_uploads(rt: &Runtime, failures: &[(uuid::Uuid
     }
 }
 
-async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::Value, JobError>) {
+/// Stores the attempt's outcome; returns its metrics label (completed, failed, retried, or
+/// taken_over when another worker owns the run by now).
+async fn record(
+    rt: &Runtime,
+    job: &job_run::Model,
+    result: Result<serde_json::Value, JobError>,
+) -> &'static str {
     let mut terminal_error = None;
+    let mut label = "failed";
     let written = match result {
-        Ok(value) => jobs::complete(&rt.db, job.id, &rt.name, value).await,
+        Ok(value) => {
+            label = "completed";
+            jobs::complete(&rt.db, job.id, &rt.name, value).await
+        }
         Err(e @ JobError::Permanent(_)) => {
             tracing::warn!(error = %e.log_detail(), "job failed permanently");
             let msg = e.public_message();
@@ -136,6 +161,7 @@ async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::V
             jobs::fail(&rt.db, job.id, &rt.name, &msg).await
         }
         Err(e @ JobError::Transient(_)) if job.attempts < job.max_attempts => {
+            label = "retried";
             let delay = backoff(rt, job.attempts as u32);
             tracing::info!(error = %e.log_detail(), ?delay, "job failed; will retry");
             let task = new_task_id();
@@ -170,12 +196,14 @@ async fn record(rt: &Runtime, job: &job_run::Model, result: Result<serde_json::V
         release_failed_uploads(rt, &[(job.id, msg)]).await;
     }
     match written {
-        Ok(true) => {}
+        Ok(true) => label,
         Ok(false) => {
-            tracing::warn!(job = %job.id, "job was taken over by another worker; outcome dropped")
+            tracing::warn!(job = %job.id, "job was taken over by another worker; outcome dropped");
+            "taken_over"
         }
         Err(e) => {
-            tracing::error!(job = %job.id, error = %e, "could not record job outcome; the sweeper will retry it")
+            tracing::error!(job = %job.id, error = %e, "could not record job outcome; the sweeper will retry it");
+            label
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod integrations;
 pub mod jira;
 pub mod jobs;
+pub mod metrics;
 pub mod oauth;
 pub mod search;
 pub mod themes;
@@ -29,6 +30,7 @@ use crate::state::AppState;
 pub fn api_router() -> ApiRouter<AppState> {
     ApiRouter::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(api_keys::router())

@@ -152,6 +152,13 @@ impl RunLog {
                 ],
             ))
             .await;
+        use crate::metrics::{AI_CALLS, AI_TOKENS};
+        metrics::counter!(AI_CALLS, "agent" => self.agent.clone(), "status" => outcome.status())
+            .increment(1);
+        metrics::counter!(AI_TOKENS, "agent" => self.agent.clone(), "type" => "prompt")
+            .increment(u64::from(prompt_tokens));
+        metrics::counter!(AI_TOKENS, "agent" => self.agent.clone(), "type" => "completion")
+            .increment(u64::from(completion_tokens));
         if let Err(e) = result {
             tracing::warn!(error = %e, agent = self.agent, "could not record the AI run");
         }

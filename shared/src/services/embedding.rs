@@ -64,6 +64,7 @@ pub async fn embed_next_batch(
         texts.push(r.try_get::<String>("", "text")?);
     }
     let vectors = embedder.embed(&texts).await?;
+    metrics::counter!(crate::metrics::EMBEDDED_TEXTS).increment(texts.len() as u64);
     let payload: Vec<serde_json::Value> = ids
         .iter()
         .zip(&texts)

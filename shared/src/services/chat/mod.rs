@@ -67,6 +67,7 @@ impl Answer {
     fn fallback(context: &retrieval::Context, q: &Question<'_>, reason: Option<String>) -> Self {
         let mut answer = rules::answer(context, q);
         answer.fallback_reason = reason;
+        crate::metrics::fallback_answers(AGENT, 1);
         answer
     }
 }

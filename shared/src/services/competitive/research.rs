@@ -38,6 +38,7 @@ pub async fn run(
         .map(|(c, m)| rules::move_text(c, m))
         .collect();
     let evidence = index.for_texts(embedder, &texts).await?;
+    crate::metrics::fallback_answers(AGENT, 1);
     Ok(Outcome {
         cards: rules::manual_cards(research, evidence, today),
         dropped: 0,

@@ -314,6 +314,7 @@ pub async fn generate(
     let ai = &services.config;
     let template = template(insight, web_ui_base_url, Utc::now());
     if chat::configured(ai, AGENT).is_none() {
+        crate::metrics::fallback_answers(AGENT, 1);
         return Prd {
             markdown: template,
             generated_by: "fallback",
@@ -338,6 +339,7 @@ pub async fn generate(
         }
     };
     tracing::warn!(insight = %insight.id, reason = %reason, "PRD written from the template");
+    crate::metrics::fallback_answers(AGENT, 1);
     Prd {
         markdown: template,
         generated_by: "fallback",

@@ -203,6 +203,7 @@ where
             }
         }
     }
+    crate::metrics::fallback_answers("insight_writer", (drafts.len() - llm_written) as u64);
     cancel.check().map_err(cancelled)?;
     progress(85, "saving themes and insights".into()).await;
     let reused = inherit.len();
