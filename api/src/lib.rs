@@ -9,6 +9,7 @@ pub mod http_metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod sse;
 pub mod state;
 pub mod timeout;
 
@@ -87,6 +88,7 @@ pub fn state_from_parts(
         tokens: shared::services::integrations::crypto::TokenCipher::from_settings(
             &settings.integrations,
         ),
+        job_events: shared::services::job_events::JobEvents::new(db.clone()),
         job_kinds: Arc::new(worker::JobRegistry::production().kinds()),
         db,
         redis,

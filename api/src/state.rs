@@ -26,4 +26,6 @@ pub struct AppState {
     pub tokens: shared::services::integrations::crypto::TokenCipher,
     /// The job kinds of this build, reported as queue gauges even while idle.
     pub job_kinds: Arc<Vec<String>>,
+    /// Wakes progress streams when a job changes.
+    pub job_events: shared::services::job_events::JobEvents,
 }

@@ -56,6 +56,7 @@ mod m20261202_000010_ai_runs;
 mod m20261202_000011_competitive;
 mod m20261202_000012_chat_streaming;
 mod m20261202_000013_integrations;
+mod m20261202_000014_operations;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_competitive::Migration),
             Box::new(m20261202_000012_chat_streaming::Migration),
             Box::new(m20261202_000013_integrations::Migration),
+            Box::new(m20261202_000014_operations::Migration),
         ]
     }
 }

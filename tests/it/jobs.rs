@@ -18,7 +18,7 @@ use worker::{JobContext, JobError, JobRegistry};
 use crate::harness::{TestApp, TestWorker, problem};
 
 /// Job kinds that exist only in tests.
-fn test_registry() -> JobRegistry {
+pub(crate) fn test_registry() -> JobRegistry {
     JobRegistry::empty()
         .register("test_echo", |ctx: JobContext| async move {
             Ok(json!({"echo": ctx.job.params}))

@@ -17,6 +17,7 @@ mod ingest;
 mod integrations;
 mod jira;
 mod jira_live;
+mod job_events;
 mod jobs;
 mod metrics;
 mod openapi;

@@ -83,9 +83,43 @@ async fn cluster_status(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<ClusterStatusOut>, ApiError> {
-    let latest = jobs::latest_of_kind(&state.db, auth.0.workspace_id, kinds::CLUSTER).await?;
+    Ok(Json(status_of(&state.db, auth.0.workspace_id).await?))
+}
+
+/// `/cluster/status` as events: the status at once, then each change; the stream ends with
+/// the run's terminal state (at once when no run is queued or running).
+async fn cluster_events(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<axum::response::Response, ApiError> {
+    let ws = auth.0.workspace_id;
+    let rx = state.job_events.subscribe();
+    status_of(&state.db, ws).await?;
+    let db = state.db.clone();
+    Ok(crate::sse::watch(
+        rx,
+        move |change| change.workspace_id == Some(ws) && change.kind == kinds::CLUSTER,
+        move || {
+            let db = db.clone();
+            async move {
+                let out = status_of(&db, ws).await?;
+                Ok(crate::sse::Snapshot {
+                    event: if out.is_running { "status" } else { "end" },
+                    last: !out.is_running,
+                    data: serde_json::to_value(&out).unwrap_or_default(),
+                })
+            }
+        },
+    ))
+}
+
+async fn status_of(
+    db: &sea_orm::DatabaseConnection,
+    workspace_id: Uuid,
+) -> Result<ClusterStatusOut, shared::DomainError> {
+    let latest = jobs::latest_of_kind(db, workspace_id, kinds::CLUSTER).await?;
     let Some(job) = latest else {
-        return Ok(Json(ClusterStatusOut {
+        return Ok(ClusterStatusOut {
             is_running: false,
             status: "idle".into(),
             started_at: None,
@@ -97,10 +131,10 @@ async fn cluster_status(
             message: None,
             coverage: None,
             task_id: None,
-        }));
+        });
     };
     let result = job.result.clone().unwrap_or_default();
-    Ok(Json(ClusterStatusOut {
+    Ok(ClusterStatusOut {
         is_running: [status::QUEUED, status::RUNNING].contains(&job.status.as_str()),
         status: job.status.clone(),
         started_at: job.started_at,
@@ -115,7 +149,7 @@ async fn cluster_status(
             .or_else(|| result["message"].as_str().map(str::to_owned)),
         coverage: result["coverage"].as_f64(),
         task_id: Some(job.id),
-    }))
+    })
 }
 
 pub fn router() -> ApiRouter<AppState> {
@@ -136,6 +170,21 @@ pub fn router() -> ApiRouter<AppState> {
             "/cluster/status",
             get_with(cluster_status, |op| {
                 op.summary("Clustering status").description("State of the workspace's latest clustering run.").tag("clustering")
+            }),
+        )
+        .api_route(
+            "/cluster/events",
+            get_with(cluster_events, |op| {
+                op.summary("Follow clustering")
+                    .description(
+                        "Server-Sent Events carrying what `GET /cluster/status` answers: a `status` event at once and at \
+                         each change of the latest run's status, progress or message while it is queued or running, \
+                         then an `end` event with its final state (completed or failed), after which the stream \
+                         ends. With no run queued or running the stream is the `end` event alone. A `: heartbeat` \
+                         comment every 15 s keeps idle streams open; polling `/cluster/status` keeps working.",
+                    )
+                    .tag("clustering")
+                    .response_with::<200, crate::sse::EventStream, _>(|r| r.description("The latest run's status as events"))
             }),
         )
 }

@@ -126,6 +126,44 @@ async fn get_job(
     Ok(Json(job.into()))
 }
 
+/// The SSE event for a job in `status`: `progress` while it may still change, else the
+/// terminal status itself.
+fn job_snapshot(job: job_run::Model) -> crate::sse::Snapshot {
+    let event = match job.status.as_str() {
+        status::COMPLETED => "completed",
+        status::FAILED => "failed",
+        status::CANCELLED => "cancelled",
+        _ => "progress",
+    };
+    let data = serde_json::to_value(JobOut::from(job)).unwrap_or_default();
+    crate::sse::Snapshot {
+        event,
+        last: event != "progress",
+        data,
+    }
+}
+
+async fn job_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<JobPath>,
+) -> Result<axum::response::Response, ApiError> {
+    let ws = auth.0.workspace_id;
+    // Subscribe before the first read so no change between the two is missed.
+    let rx = state.job_events.subscribe();
+    jobs::get(&state.db, ws, path.id).await?;
+    let db = state.db.clone();
+    let id = path.id;
+    Ok(crate::sse::watch(
+        rx,
+        move |change| change.id == id,
+        move || {
+            let db = db.clone();
+            async move { Ok(job_snapshot(jobs::get(&db, ws, id).await?)) }
+        },
+    ))
+}
+
 async fn list_jobs(
     State(state): State<AppState>,
     auth: Auth,
@@ -162,6 +200,22 @@ pub fn router() -> ApiRouter<AppState> {
                 op.summary("Get a job")
                     .description("Status, progress, result or error of one job.")
                     .tag("jobs")
+            }),
+        )
+        .api_route(
+            "/jobs/{id}/events",
+            get_with(job_events, |op| {
+                op.summary("Follow a job")
+                    .description(
+                        "Server-Sent Events: the job (as `GET /jobs/{id}` shows it) at once as a `progress` event, \
+                         again whenever its status, progress or message changes, and a final `completed`, \
+                         `failed` or `cancelled` event, after which the stream ends. A `: heartbeat` comment \
+                         every 15 s keeps proxies from closing an idle stream. Changes arrive through \
+                         PostgreSQL notifications, so any API replica can serve the stream; polling \
+                         `GET /jobs/{id}` keeps working.",
+                    )
+                    .tag("jobs")
+                    .response_with::<200, crate::sse::EventStream, _>(|r| r.description("The job's progress as events"))
             }),
         )
 }

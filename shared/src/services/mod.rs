@@ -13,6 +13,7 @@ pub mod embedding;
 pub mod feedback;
 pub mod integrations;
 pub mod jira;
+pub mod job_events;
 pub mod jobs;
 pub mod maintenance;
 pub mod principal;
