@@ -122,6 +122,9 @@ pub async fn render(db: &DatabaseConnection, known_kinds: &[String]) -> String {
     out
 }
 
+/// A gauge's name, help text and how to read it off a kind's row.
+type GaugeFamily = (&'static str, &'static str, fn(&KindRow) -> f64);
+
 struct KindRow {
     kind: String,
     queued: i64,
@@ -172,7 +175,7 @@ async fn queue_gauges(
     }
     by_kind.sort_by(|a, b| a.kind.cmp(&b.kind));
     let mut out = String::new();
-    let families: [(&str, &str, fn(&KindRow) -> f64); 4] = [
+    let families: [GaugeFamily; 4] = [
         (
             "produck_jobs_queued",
             "Jobs waiting for a worker, by kind, backoff waits included (from job_runs).",
