@@ -17,7 +17,8 @@ use tower_http::{
 };
 
 use crate::{
-    docs, error::ApiError, http_metrics, openapi, request_id, routes, state::AppState, timeout,
+    docs, error::ApiError, http_metrics, openapi, rate_limit, request_id, routes, state::AppState,
+    timeout,
 };
 
 fn documented_routes() -> ApiRouter<AppState> {
@@ -37,6 +38,7 @@ pub fn spec() -> OpenApi {
 pub fn router(state: AppState) -> Router {
     let api = Arc::new(spec());
     let settings = state.settings.clone();
+    let limits = middleware::from_fn_with_state(state.clone(), rate_limit::middleware);
     let app: Router<AppState> = documented_routes().into();
     app.route("/openapi.json", axum::routing::get(serve_spec))
         .merge(docs::routes())
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(settings.server.body_limit_bytes))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(limits)
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn(http_metrics::middleware))
         .layer(cors(&settings.server.cors_origins))
@@ -124,6 +127,8 @@ fn cors(origins: &[String]) -> CorsLayer {
             request_id::REQUEST_ID.clone(),
             header::RETRY_AFTER,
             header::LOCATION,
+            rate_limit::RATE_LIMIT.clone(),
+            rate_limit::RATE_LIMIT_POLICY.clone(),
         ])
         .max_age(Duration::from_secs(600))
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod http_metrics;
 pub mod openapi;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod sse;
@@ -83,6 +84,11 @@ pub fn state_from_parts(
             &format!("{}:chat", settings.jobs.queue_prefix),
             settings.chat.questions_per_minute,
             60,
+        ),
+        limiter: shared::services::request_limits::RequestLimiter::new(
+            redis.clone(),
+            &settings.jobs.queue_prefix,
+            settings.rate_limits.clone(),
         ),
         queue: JobQueue::new(redis.clone(), settings.clone()),
         tokens: shared::services::integrations::crypto::TokenCipher::from_settings(

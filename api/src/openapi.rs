@@ -43,7 +43,7 @@ pub fn base() -> OpenApi {
             ("customers", "Accounts, ACV and segments"),
             ("clustering", "Grouping feedback into themes"),
             ("themes", "Insights and their evidence"),
-            ("admin", "Scoring weights and formulas"),
+            ("admin", "Scoring weights, formulas and the audit trail"),
             ("search", "Full-text search"),
             ("jira", "Roadmap tickets scored by the customer evidence behind them"),
             ("tickets", "Ticket artifacts: themes, quotes and a PRD outline"),

@@ -19,6 +19,8 @@ pub struct AppState {
     pub login_limiter: WindowLimiter,
     /// Copilot questions per caller per minute.
     pub chat_limiter: WindowLimiter,
+    /// Requests per minute per caller, by class.
+    pub limiter: shared::services::request_limits::RequestLimiter,
     pub default_workspace_id: Uuid,
     /// AI configuration and the lazily loaded embedder (ticket scoring, documents).
     pub ai: Arc<shared::ai::AiServices>,

@@ -35,6 +35,18 @@ pub struct Settings {
     pub competitive: CompetitiveSettings,
     pub integrations: IntegrationsSettings,
     pub metrics: MetricsSettings,
+    pub rate_limits: RateLimitSettings,
+}
+
+/// Requests per minute per caller (API key or session; the client address when
+/// unauthenticated), by class. 0 turns a class off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub reads_per_minute: u32,
+    pub writes_per_minute: u32,
+    pub uploads_per_minute: u32,
+    pub chat_per_minute: u32,
 }
 
 /// Who may read `/metrics` (the API's and the worker's listener alike).
@@ -185,6 +197,10 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Where the web UI lives; documents link to its insight pages.
     pub web_ui_base_url: String,
+    /// The header a trusted reverse proxy sets to the client's address (`x-real-ip`,
+    /// `x-forwarded-for`); without one the TCP peer is the client.
+    #[serde(default)]
+    pub client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -478,6 +494,14 @@ impl Settings {
                     format!("{origin:?} must be an origin (scheme://host[:port]) without a path"),
                 ));
             }
+        }
+        if let Some(name) = &s.server.client_ip_header
+            && !is_header_name(name)
+        {
+            return Err(ConfigError::new(
+                "server.client_ip_header",
+                format!("{name:?} is not a valid HTTP header name"),
+            ));
         }
         if !s.auth.disabled {
             match &s.auth.jwt_secret {
@@ -790,6 +814,14 @@ pub fn config_dir() -> PathBuf {
         return local;
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+/// A header name made of the token characters HTTP allows.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod files;
 mod harness;
 
 mod api_keys;
+mod audit;
 mod auth;
 mod chat;
 mod chat_stream;
@@ -21,6 +22,7 @@ mod job_events;
 mod jobs;
 mod metrics;
 mod openapi;
+mod rate_limits;
 mod slack;
 mod themes;
 mod transcription;

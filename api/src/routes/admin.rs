@@ -6,11 +6,13 @@ use aide::axum::{
 };
 use axum::{Json, extract::State};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     jobs::kinds,
     services::{
+        audit::{self, Event},
         jobs::{self, NewJob},
         scoring::{PRIORITY_FORMULA, SegmentPriorities, Weights},
         themes,
@@ -19,7 +21,12 @@ use shared::{
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::{auth::Auth, error::ApiError, extract::ValidJson, state::AppState};
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{AuditOrigin, ValidJson},
+    state::AppState,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AdminConfigOut {
@@ -118,6 +125,7 @@ async fn get_config(
 async fn update_weights(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidJson(body): ValidJson<WeightsIn>,
 ) -> Result<Json<WeightsOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
@@ -134,7 +142,12 @@ async fn update_weights(
         sp.mm = s.mm.unwrap_or(sp.mm);
         sp.smb = s.smb.unwrap_or(sp.smb);
     }
-    themes::save_scoring_config(&state.db, p.workspace_id, &w, &sp).await?;
+    let txn = state.db.begin().await?;
+    themes::save_scoring_config(&txn, p.workspace_id, &w, &sp).await?;
+    let event = Event::new("scoring.weights_changed", "workspace", p.workspace_id)
+        .details(serde_json::json!({ "weights": w, "segment_priorities": sp }));
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     let new = NewJob::for_workspace(
         &state.settings,
         p.workspace_id,

@@ -7,12 +7,14 @@ use aide::axum::{
 };
 use axum::{Json, extract::State, http::StatusCode};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     services::{
         Page,
         ai_runs::{self, Analytics, RunFilter, RunView},
+        audit::{self, Event},
     },
 };
 use uuid::Uuid;
@@ -21,7 +23,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery, one_of},
+    extract::{AuditOrigin, ValidPath, ValidQuery, one_of},
     routes::chat::ConversationPath,
     state::AppState,
 };
@@ -114,10 +116,15 @@ async fn analytics(
 async fn delete_conversation(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ConversationPath>,
 ) -> Result<StatusCode, ApiError> {
     let p = auth.require(Role::Admin)?;
-    ai_runs::delete_conversation(&state.db, p.workspace_id, path.id).await?;
+    let txn = state.db.begin().await?;
+    ai_runs::delete_conversation(&txn, p.workspace_id, path.id).await?;
+    let event = Event::new("conversation.deleted", "conversation", path.id);
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,15 +7,23 @@ use aide::axum::{
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
-use shared::{auth::Role, entities::api_key, services::api_keys};
+use shared::{
+    auth::Role,
+    entities::api_key,
+    services::{
+        api_keys,
+        audit::{self, Event},
+    },
+};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{AuditOrigin, PageQuery, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -97,11 +105,13 @@ async fn list_keys(
 async fn create_key(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidJson(body): ValidJson<ApiKeyIn>,
 ) -> Result<(StatusCode, Json<CreatedApiKeyOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
+    let txn = state.db.begin().await?;
     let created = api_keys::create(
-        &state.db,
+        &txn,
         p.workspace_id,
         &body.name,
         body.role,
@@ -110,6 +120,11 @@ async fn create_key(
             .map(|d| Utc::now() + chrono::Duration::days(i64::from(d))),
     )
     .await?;
+    let event = Event::new("api_key.created", "api_key", created.key.id).details(
+        serde_json::json!({ "name": created.key.name, "role": created.key.role, "expires_at": created.key.expires_at }),
+    );
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKeyOut {
@@ -122,10 +137,16 @@ async fn create_key(
 async fn revoke_key(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ApiKeyPath>,
 ) -> Result<StatusCode, ApiError> {
     let p = auth.require(Role::Admin)?;
-    api_keys::revoke(&state.db, p.workspace_id, path.id).await?;
+    let txn = state.db.begin().await?;
+    let key = api_keys::revoke(&txn, p.workspace_id, path.id).await?;
+    let event = Event::new("api_key.revoked", "api_key", key.id)
+        .details(serde_json::json!({ "name": key.name, "role": key.role }));
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

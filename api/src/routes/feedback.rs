@@ -10,11 +10,15 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     entities::feedback,
-    services::feedback::{self as service, Cursor, Document, FeedbackFilter, SOURCES},
+    services::{
+        audit::{self, Event},
+        feedback::{self as service, Cursor, Document, FeedbackFilter, SOURCES},
+    },
 };
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -22,7 +26,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath, ValidQuery},
+    extract::{AuditOrigin, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -214,10 +218,15 @@ async fn get_feedback(
 async fn delete_feedback(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(p): ValidPath<FeedbackPath>,
 ) -> Result<StatusCode, ApiError> {
     let principal = auth.require(Role::Editor)?;
-    service::delete(&state.db, principal.workspace_id, p.id).await?;
+    let txn = state.db.begin().await?;
+    service::delete(&txn, principal.workspace_id, p.id).await?;
+    let event = Event::new("feedback.deleted", "feedback", p.id);
+    audit::record(&txn, principal, &origin, event).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -16,15 +16,23 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    services::integrations::{
-        connections,
-        jira::{self, JiraSite},
-        slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
+    services::{
+        audit::{self, Event},
+        integrations::{
+            connections,
+            jira::{self, JiraSite},
+            slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
+        },
     },
 };
 use validator::Validate;
 
-use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::{AuditOrigin, ValidQuery},
+    state::AppState,
+};
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -248,6 +256,7 @@ pub struct SlackIn {
 async fn put_slack(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     crate::extract::ValidJson(body): crate::extract::ValidJson<SlackIn>,
 ) -> Result<Json<SlackConnected>, ApiError> {
     let p = auth.require(Role::Admin)?;
@@ -263,19 +272,21 @@ async fn put_slack(
         ));
     }
     let token = secrecy::SecretString::from(body.bot_token);
-    Ok(Json(
-        slack::connect(
-            &state.db,
-            &state.settings,
-            &state.tokens,
-            p.workspace_id,
-            &p.label(),
-            &token,
-            body.channels,
-        )
-        .await
-        .map_err(|e| sync_error("slack_refused", e))?,
-    ))
+    let connected = slack::connect(
+        &state.db,
+        &state.settings,
+        &state.tokens,
+        p.workspace_id,
+        &p.label(),
+        &token,
+        body.channels,
+    )
+    .await
+    .map_err(|e| sync_error("slack_refused", e))?;
+    let event = Event::new("integration.connected", "integration", "slack")
+        .details(serde_json::to_value(&connected).unwrap_or_default());
+    audit::record(&state.db, p, &origin, event).await?;
+    Ok(Json(connected))
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -382,6 +393,7 @@ pub struct JiraIn {
 async fn put_jira(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     crate::extract::ValidJson(body): crate::extract::ValidJson<JiraIn>,
 ) -> Result<Json<JiraSite>, ApiError> {
     let p = auth.require(Role::Admin)?;
@@ -399,19 +411,21 @@ async fn put_jira(
         roadmap_jql: body.roadmap_jql,
     };
     let token = secrecy::SecretString::from(body.api_token);
-    Ok(Json(
-        jira::connect(
-            &state.db,
-            &state.settings,
-            &state.tokens,
-            p.workspace_id,
-            &p.label(),
-            site,
-            token,
-        )
-        .await
-        .map_err(|e| sync_error("jira_refused", e))?,
-    ))
+    let connected = jira::connect(
+        &state.db,
+        &state.settings,
+        &state.tokens,
+        p.workspace_id,
+        &p.label(),
+        site,
+        token,
+    )
+    .await
+    .map_err(|e| sync_error("jira_refused", e))?;
+    let event = Event::new("integration.connected", "integration", "jira")
+        .details(serde_json::to_value(&connected).unwrap_or_default());
+    audit::record(&state.db, p, &origin, event).await?;
+    Ok(Json(connected))
 }
 
 /// What Slack is told about a pushed event.

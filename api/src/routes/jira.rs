@@ -13,11 +13,13 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     jobs::{kinds, status},
     services::{
+        audit::{self, Event},
         jira::{
             Priority, Status, decisions,
             import::{self, FieldProblem, ParsedTickets, SkippedRow},
@@ -35,7 +37,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PreferAsync, ValidJson, ValidPath, ValidQuery, double_option, one_of},
+    extract::{AuditOrigin, PreferAsync, ValidJson, ValidPath, ValidQuery, double_option, one_of},
     state::AppState,
     timeout::{RequestDeadline, sync_wait},
 };
@@ -359,10 +361,15 @@ async fn update_ticket(
 async fn delete_ticket(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<TicketPath>,
 ) -> Result<StatusCode, ApiError> {
     let p = auth.require(Role::Editor)?;
-    tickets::delete(&state.db, p.workspace_id, &path.ticket_key).await?;
+    let txn = state.db.begin().await?;
+    tickets::delete(&txn, p.workspace_id, &path.ticket_key).await?;
+    let event = Event::new("jira_ticket.deleted", "jira_ticket", &path.ticket_key);
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

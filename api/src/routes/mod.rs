@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod ai_admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod cluster;
@@ -42,6 +43,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(cluster::router())
         .merge(themes::router())
         .merge(admin::router())
+        .merge(audit::router())
         .merge(search::router())
         .merge(jira::router())
         .merge(competitive::router())

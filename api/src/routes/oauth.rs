@@ -17,10 +17,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    services::integrations::{
-        OAuthProvider,
-        connections::{self, ConnectionView, IntegrationView},
-        oauth::{self, Callback, OAuthError},
+    services::{
+        audit::{self, Event},
+        integrations::{
+            OAuthProvider,
+            connections::{self, ConnectionView, IntegrationView},
+            oauth::{self, Callback, OAuthError},
+        },
     },
 };
 use validator::Validate;
@@ -28,7 +31,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery},
+    extract::{AuditOrigin, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -131,6 +134,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ProviderPath>,
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
@@ -150,6 +154,16 @@ async fn callback(
     )
     .await
     .map_err(oauth_error)?;
+    let event = Event::new("integration.connected", "integration", provider.as_str())
+        .details(serde_json::json!({ "account_email": connected.account_email }));
+    audit::record_for(
+        &state.db,
+        connected.workspace_id,
+        &connected.connected_by,
+        &origin,
+        event,
+    )
+    .await?;
     let ui = state
         .settings
         .integrations
@@ -191,13 +205,15 @@ async fn list_connections(
     }))
 }
 
+/// The provider's revocation cannot be rolled back, so the entry follows the change.
 async fn disconnect(
     state: &AppState,
     auth: &Auth,
+    origin: &audit::Origin,
     provider: OAuthProvider,
 ) -> Result<(), ApiError> {
     let p = auth.require(Role::Admin)?;
-    connections::disconnect(
+    let was_connected = connections::disconnect(
         &state.db,
         &state.settings,
         &state.tokens,
@@ -205,6 +221,10 @@ async fn disconnect(
         provider,
     )
     .await?;
+    if was_connected {
+        let event = Event::new("integration.disconnected", "integration", provider.as_str());
+        audit::record(&state.db, p, origin, event).await?;
+    }
     Ok(())
 }
 
@@ -217,9 +237,10 @@ pub struct DisconnectOut {
 async fn auth_disconnect(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ProviderPath>,
 ) -> Result<Json<DisconnectOut>, ApiError> {
-    disconnect(&state, &auth, path.provider).await?;
+    disconnect(&state, &auth, &origin, path.provider).await?;
     Ok(Json(DisconnectOut {
         status: "success",
         message: format!("{} disconnected", path.provider.title()),
@@ -234,9 +255,10 @@ pub struct MessageOut {
 async fn integration_disconnect(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ProviderPath>,
 ) -> Result<Json<MessageOut>, ApiError> {
-    disconnect(&state, &auth, path.provider).await?;
+    disconnect(&state, &auth, &origin, path.provider).await?;
     Ok(Json(MessageOut {
         message: format!(
             "{} integration disconnected successfully",

@@ -7,10 +7,14 @@ use aide::axum::{
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    services::users::{self, Member, MemberPatch, NewMember},
+    services::{
+        audit::{self, Event},
+        users::{self, Member, MemberPatch, NewMember},
+    },
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -18,7 +22,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{AuditOrigin, PageQuery, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -94,6 +98,7 @@ async fn list_users(
 async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidJson(body): ValidJson<UserIn>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
@@ -103,27 +108,37 @@ async fn create_user(
         display_name: body.display_name,
         role: body.role,
     };
-    let member = users::add(&state.db, p.workspace_id, new).await?;
+    let txn = state.db.begin().await?;
+    let member = users::add(&txn, p.workspace_id, new).await?;
+    let event = Event::new("member.added", "user", member.user.id)
+        .details(serde_json::json!({ "email": member.user.email, "role": member.role() }));
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
 async fn update_user(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<UserPath>,
     ValidJson(body): ValidJson<UserPatch>,
 ) -> Result<Json<UserOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let member = users::update(
-        &state.db,
-        p.workspace_id,
-        path.id,
-        MemberPatch {
-            role: body.role,
-            active: body.active,
-        },
-    )
-    .await?;
+    let txn = state.db.begin().await?;
+    let patch = MemberPatch {
+        role: body.role,
+        active: body.active,
+    };
+    let member = users::update(&txn, p.workspace_id, path.id, patch).await?;
+    let event = Event::new("member.updated", "user", member.user.id).details(serde_json::json!({
+        "email": member.user.email,
+        "role": member.role(),
+        "active": member.membership.deactivated_at.is_none(),
+        "changed": { "role": body.role, "active": body.active },
+    }));
+    audit::record(&txn, p, &origin, event).await?;
+    txn.commit().await?;
     Ok(Json(member.into()))
 }
 

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table. Entities never leave the service layer as responses.
 
 pub mod api_key;
+pub mod audit_log;
 pub mod customer;
 pub mod feedback;
 pub mod job_run;

@@ -3,6 +3,7 @@
 
 pub mod ai_runs;
 pub mod api_keys;
+pub mod audit;
 pub mod bootstrap;
 pub mod chat;
 pub mod competitive;
@@ -18,6 +19,7 @@ pub mod jobs;
 pub mod maintenance;
 pub mod principal;
 pub mod rate_limit;
+pub mod request_limits;
 pub mod scoring;
 pub mod search;
 pub mod sessions;

@@ -186,6 +186,8 @@ pub struct Callback {
 #[derive(Debug, Clone)]
 pub struct Connected {
     pub workspace_id: Uuid,
+    /// Who started the flow (a principal's label).
+    pub connected_by: String,
     pub account_email: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
@@ -432,13 +434,14 @@ pub async fn complete(
             cipher.encrypt(tokens.access_token.expose_secret())?.into(),
             refresh.into(),
             expires_at.into(),
-            flow.owner.into(),
+            flow.owner.clone().into(),
         ],
     ))
     .await?;
     tracing::info!(provider = provider.as_str(), workspace = %flow.workspace_id, "account connected");
     Ok(Connected {
         workspace_id: flow.workspace_id,
+        connected_by: flow.owner,
         account_email: email,
         expires_at,
     })
