@@ -318,7 +318,13 @@ impl<T: JsonSchema> OperationInput for ValidPath<T> {
 /// forwarded header is never believed unless configured.
 pub fn client_ip(parts: &Parts, trusted_header: Option<&str>) -> Option<std::net::IpAddr> {
     let from_proxy = trusted_header.and_then(|name| {
-        let value = parts.headers.get_all(name).iter().next_back()?.to_str().ok()?;
+        let value = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .next_back()?
+            .to_str()
+            .ok()?;
         value.rsplit(',').next()?.trim().parse().ok()
     });
     from_proxy.or_else(|| peer_ip(parts))

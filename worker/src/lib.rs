@@ -74,6 +74,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let settings = runtime.settings.clone();
     let poll_every = Duration::from_millis(settings.worker.poll_interval_ms);
+    let wake = shared::jobs::wake::WakeHub::new(&kinds);
+    let listener = tokio::spawn(wake.clone().listen(settings.clone()));
     let mut monitor = Monitor::new()
         .shutdown_timeout(Duration::from_secs(settings.worker.shutdown_grace_secs))
         // A worker whose backend failed (Redis blip) is restarted a few times before the
@@ -87,6 +89,7 @@ pub async fn run(
         let storage = runtime.queue.storage(kind);
         let name = format!("{}-{kind}", runtime.name);
         let rt = runtime.clone();
+        let signal = wake.signal(kind);
         monitor = monitor.register(move |restarts| {
             // A restarted worker registers under a fresh name: apalis refuses a name that
             // heartbeated recently.
@@ -98,7 +101,7 @@ pub async fn run(
             WorkerBuilder::new(name)
                 .backend(PollWith::new(
                     storage.clone(),
-                    poll::Ticker::new(poll_every),
+                    poll::WakeOrTick::new(signal.clone(), poll_every),
                 ))
                 .catch_panic()
                 .concurrency(limits.concurrency)
@@ -133,6 +136,7 @@ pub async fn run(
         }
     };
     sweeper.abort();
+    listener.abort();
     outcome
 }
 

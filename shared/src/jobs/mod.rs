@@ -3,6 +3,7 @@
 
 mod cancel;
 mod queue;
+pub mod wake;
 
 pub use cancel::{CancelFlag, Cancelled};
 

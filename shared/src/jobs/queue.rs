@@ -5,6 +5,7 @@ use apalis_redis::{ConnectionManager, RedisStorage};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::wake;
 use crate::config::Settings;
 
 /// What travels through Redis: the id of a `job_runs` row, nothing else. Handlers reload
@@ -76,7 +77,24 @@ impl JobQueue {
         storage
             .push_task(task)
             .await
-            .map_err(|e| anyhow::anyhow!("enqueueing {kind} job {job_id}: {e}"))
+            .map_err(|e| anyhow::anyhow!("enqueueing {kind} job {job_id}: {e}"))?;
+        self.announce(kind, delay).await;
+        Ok(())
+    }
+
+    /// Tells idle workers of `kind` that a job is due after `delay`. A lost announcement
+    /// only delays the job until the workers' safety poll.
+    async fn announce(&self, kind: &str, delay: Duration) {
+        let due = wake::unix_ms() + delay.as_millis() as u64;
+        let mut conn = self.conn.clone();
+        let sent = redis::cmd("PUBLISH")
+            .arg(wake::channel(&self.settings.jobs.queue_prefix))
+            .arg(wake::message(kind, due))
+            .query_async::<i64>(&mut conn)
+            .await;
+        if let Err(e) = sent {
+            tracing::debug!(kind, error = %e, "could not announce a job; workers find it on their next poll");
+        }
     }
 
     /// For each `(kind, task)`, whether that queue entry still exists and has not been
