@@ -2,11 +2,13 @@
 //! through the real HTTP API (release build), driven by 32 concurrent connections (`wrk
 //! -t2 -c32` when installed, e.g. `apt-get install wrk`; otherwise a built-in driver that
 //! shares this process's cores and so reads lower):
-//!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5]
+//!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5] [--jobs 5000]
 //! Per size it generates feedback over 60 topics (a fifth of it mentions "card"), 300
 //! customers, topic-shaped 384-d vectors (so the timing is the product's, not the model's),
 //! clusters it through the production pipeline, then prints req/s, p50, p95 and p99 for
-//! each request beside its target, clustering seconds and the process's peak RSS.
+//! each request beside its target, clustering seconds and the process's peak RSS. `--jobs N`
+//! also pushes N no-op jobs through the real queue to two workers (jobs/s, queue wait) and
+//! measures how fast an idle worker picks up a new job (p50/p99); alone it skips the rest.
 
 mod support;
 mod synthetic;
@@ -147,8 +149,99 @@ async fn drive(app: &TestApp, path: &str, seconds: u64) -> Load {
     }
 }
 
+/// Milliseconds from creation to start of every finished `noop` job whose params hold `key`.
+async fn pickup_ms(app: &TestApp, key: &str) -> Vec<f64> {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db()
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT extract(epoch FROM started_at - created_at)::float8 * 1000 AS ms \
+             FROM job_runs WHERE kind = 'noop' AND status = 'completed' AND params ? $1",
+            [key.into()],
+        ))
+        .await
+        .unwrap();
+    let mut ms: Vec<f64> = rows.iter().map(|r| r.try_get("", "ms").unwrap()).collect();
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+async fn wait_for_noops(app: &TestApp, key: &str, n: usize) -> Vec<f64> {
+    loop {
+        let done = pickup_ms(app, key).await;
+        if done.len() >= n {
+            return done;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// No-op jobs through the real queue (PostgreSQL record, Redis delivery, apalis workers):
+/// a burst of `n` with two workers, then jobs arriving one at a time at idle workers.
+async fn job_throughput(n: usize) {
+    let registry = worker::JobRegistry::empty()
+        .register("noop", |_ctx: worker::JobContext| async move {
+            Ok(serde_json::Value::Null)
+        });
+    let app = Arc::new(
+        TestApp::builder()
+            .env("PRODUCK__JOBS__DEFAULT_CONCURRENCY", "4")
+            .workers(2, registry)
+            .spawn()
+            .await,
+    );
+    let started = Instant::now();
+    let producers: Vec<_> = (0..8)
+        .map(|p| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for i in (p..n).step_by(8) {
+                    app.start("noop", serde_json::json!({ "i": i })).await;
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await.unwrap();
+    }
+    let burst = wait_for_noops(&app, "i", n).await;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "\n== jobs: {n} no-op jobs, 2 workers x 4 slots: {:.0} jobs/s (enqueue to completion); \
+         queue wait p50 {:.1} ms, p99 {:.1} ms",
+        n as f64 / secs,
+        pct(&burst, 0.50),
+        pct(&burst, 0.99)
+    );
+    // One job at a time, 60 ms apart: how fast an idle worker is woken.
+    for i in 0..100 {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        app.start("noop", serde_json::json!({ "idle": i })).await;
+    }
+    let idle = wait_for_noops(&app, "idle", 100).await;
+    println!(
+        "== jobs: pickup by an idle worker, 100 jobs 60 ms apart: p50 {:.1} ms, p99 {:.1} ms (target p50 <= 50 ms)",
+        pct(&idle, 0.50),
+        pct(&idle, 0.99)
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    if let Some(n) = arg("--jobs").and_then(|v| v.parse().ok()) {
+        job_throughput(n).await;
+        if arg("--items").is_none() {
+            return;
+        }
+    }
     let sizes: Vec<usize> = arg("--items")
         .unwrap_or_else(|| "10000".into())
         .split(',')

@@ -203,6 +203,9 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a 503 for an unreachable dependency tells clients to wait before trying again.
+const OUTAGE_RETRY_SECS: u64 = 3;
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
@@ -222,18 +225,24 @@ impl From<DomainError> for ApiError {
             },
             DomainError::Unavailable { service, source } => {
                 tracing::warn!(%service, error = ?source, "dependency unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("{service} is unavailable; try again shortly"),
-                )
+                Self {
+                    retry_after: Some(OUTAGE_RETRY_SECS),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("{service} is unavailable; try again shortly"),
+                    )
+                }
             }
             DomainError::Db(err) => {
                 if DomainError::is_transient_db(&err) {
                     tracing::warn!(error = %err, "database unavailable");
-                    return Self::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the database is unavailable; try again shortly",
-                    );
+                    return Self {
+                        retry_after: Some(OUTAGE_RETRY_SECS),
+                        ..Self::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the database is unavailable; try again shortly",
+                        )
+                    };
                 }
                 tracing::error!(error.message = %err, error.cause_chain = ?err, "database error");
                 Self::internal()

@@ -24,9 +24,9 @@ fn options(settings: &DatabaseSettings) -> ConnectOptions {
     opts.max_connections(settings.max_connections)
         .min_connections(settings.min_connections)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
-        .acquire_timeout(Duration::from_secs(
-            settings.connect_timeout_secs.max(1) * 2,
-        ))
+        // Waiting for a pooled connection is bounded like connecting: a request on a dead
+        // database answers 503 within that bound instead of queueing behind it.
+        .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
         .sqlx_logging(false);
     // No statement may hold a connection for minutes: PostgreSQL cancels it at the bound.
     let statement_timeout = format!("{}s", settings.statement_timeout_secs);

@@ -2,6 +2,9 @@
 
 mod files;
 mod harness;
+#[path = "../../benches/synthetic.rs"]
+#[allow(dead_code)]
+mod synthetic;
 
 mod api_keys;
 mod audit;
@@ -13,6 +16,7 @@ mod config;
 mod documents;
 mod embeddings;
 mod errors;
+mod faults;
 mod health;
 mod ingest;
 mod integrations;

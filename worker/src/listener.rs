@@ -1,7 +1,7 @@
 //! The worker's own small HTTP listener (`worker.metrics_addr`): `/metrics` for Prometheus
 //! and `/healthz` for orchestrators. Same access rule as the API's `/metrics`.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -10,11 +10,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use sea_orm::ConnectionTrait;
 
 use crate::Runtime;
-
-const CHECK_BUDGET: Duration = Duration::from_millis(1500);
 
 /// Binds `addr` and serves until the process ends; returns the bound address (port 0 picks one).
 pub async fn spawn(runtime: Arc<Runtime>, addr: SocketAddr) -> anyhow::Result<SocketAddr> {
@@ -61,22 +58,16 @@ async fn metrics(
 }
 
 async fn healthz(State(rt): State<Arc<Runtime>>) -> Response {
-    let db_ok = matches!(
-        tokio::time::timeout(CHECK_BUDGET, rt.db.execute_unprepared("SELECT 1")).await,
-        Ok(Ok(_))
-    );
-    let mut redis = rt.queue.connection();
-    let redis_ok = shared::redis_conn::ping(&mut redis, CHECK_BUDGET).await;
-    let word = |ok| if ok { "connected" } else { "disconnected" };
-    let status = if db_ok && redis_ok {
+    let reach = shared::health::check(&rt.db, &rt.queue.connection()).await;
+    let status = if reach.all_up() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = serde_json::json!({
-        "status": if status == StatusCode::OK { "ok" } else { "error" },
-        "database": word(db_ok),
-        "redis": word(redis_ok),
+        "status": if reach.all_up() { "ok" } else { "error" },
+        "database": shared::health::Reachability::word(reach.database),
+        "redis": shared::health::Reachability::word(reach.redis),
         "worker": rt.name,
     });
     (status, axum::Json(body)).into_response()

@@ -7,10 +7,13 @@ use std::time::Duration;
 use aide::axum::{ApiRouter, routing::get_with};
 use axum::{Json, extract::State, http::StatusCode};
 use schemars::JsonSchema;
-use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
+use shared::health::Reachability;
+
 use crate::state::AppState;
+
+const MIGRATION_CHECK_BUDGET: Duration = Duration::from_millis(1500);
 
 /// Reachability of the system's dependencies.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -26,43 +29,27 @@ pub struct HealthOut {
     pub error: Option<String>,
 }
 
-const CHECK_BUDGET: Duration = Duration::from_millis(1500);
-
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<HealthOut>) {
-    let (status, body, _, _) = dependencies(&state).await;
+    let (status, body, _) = dependencies(&state).await;
     (status, Json(body))
 }
 
 /// Reachability of PostgreSQL and Redis: the status to answer, the body, and whether each
 /// answered.
-async fn dependencies(state: &AppState) -> (StatusCode, HealthOut, bool, bool) {
-    let db_check = async {
-        matches!(
-            tokio::time::timeout(CHECK_BUDGET, state.db.execute_unprepared("SELECT 1")).await,
-            Ok(Ok(_))
-        )
-    };
-    let mut redis = state.redis.clone();
-    let redis_check = shared::redis_conn::ping(&mut redis, CHECK_BUDGET);
-    let (db_ok, redis_ok) = tokio::join!(db_check, redis_check);
-    let word = |ok| if ok { "connected" } else { "disconnected" };
-    let down: Vec<&str> = [(db_ok, "database"), (redis_ok, "redis")]
-        .into_iter()
-        .filter(|(ok, _)| !ok)
-        .map(|(_, name)| name)
-        .collect();
+async fn dependencies(state: &AppState) -> (StatusCode, HealthOut, Reachability) {
+    let reach = shared::health::check(&state.db, &state.redis).await;
     let body = HealthOut {
-        status: if down.is_empty() { "ok" } else { "error" },
-        database: word(db_ok),
-        redis: word(redis_ok),
-        error: (!down.is_empty()).then(|| format!("{} unreachable", down.join(" and "))),
+        status: if reach.all_up() { "ok" } else { "error" },
+        database: Reachability::word(reach.database),
+        redis: Reachability::word(reach.redis),
+        error: reach.problem(),
     };
-    let status = if down.is_empty() {
+    let status = if reach.all_up() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, body, db_ok, redis_ok)
+    (status, body, reach)
 }
 
 /// Whether this replica should take traffic.
@@ -84,14 +71,15 @@ pub struct ReadyOut {
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadyOut>) {
     use migration::MigratorTrait;
-    let (_, health, db_ok, _) = dependencies(&state).await;
+    let (_, health, reach) = dependencies(&state).await;
+    let db_ok = reach.database;
     let expected = migration::Migrator::migrations()
         .last()
         .map(|m| m.name().to_owned())
         .unwrap_or_default();
     let pending = if db_ok {
         tokio::time::timeout(
-            CHECK_BUDGET,
+            MIGRATION_CHECK_BUDGET,
             migration::Migrator::get_pending_migrations(&state.db),
         )
         .await

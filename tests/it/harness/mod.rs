@@ -2,6 +2,7 @@
 //! on port 0 and workers in-process (each on its own runtime so a test can kill one).
 
 pub mod db;
+pub mod processes;
 pub mod workers;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -100,7 +101,7 @@ pub struct TestApp {
     pub workers: Vec<TestWorker>,
     registry: JobRegistry,
     server: tokio::task::JoinHandle<()>,
-    _db: TestDb,
+    _db: Option<TestDb>,
 }
 
 #[derive(Default)]
@@ -108,11 +109,19 @@ pub struct TestAppBuilder {
     overrides: Vec<(String, String)>,
     registry: Option<JobRegistry>,
     workers: usize,
+    database_url: Option<String>,
 }
 
 impl TestAppBuilder {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.overrides.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A migrated database of the test's own (a private server) instead of a fresh copy of
+    /// the template on the shared one.
+    pub fn database(mut self, url: &str) -> Self {
+        self.database_url = Some(url.to_owned());
         self
     }
 
@@ -125,13 +134,20 @@ impl TestAppBuilder {
 
     pub async fn spawn(self) -> TestApp {
         shared::ai::init_crypto();
-        let db = TestDb::new().await;
+        let (db, db_url) = match self.database_url {
+            Some(url) => (None, url),
+            None => {
+                let db = TestDb::new().await;
+                let url = db.url.clone();
+                (Some(db), url)
+            }
+        };
         let overrides: Vec<(&str, &str)> = self
             .overrides
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let settings = Arc::new(test_settings(&db.url, &overrides).expect("test settings"));
+        let settings = Arc::new(test_settings(&db_url, &overrides).expect("test settings"));
         let conn = shared::db::connect(&settings.database)
             .await
             .expect("connecting to the test database");
