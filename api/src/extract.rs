@@ -539,3 +539,14 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), validator::Validation
         Err(e)
     }
 }
+
+/// A credential sent on to a vendor in an HTTP header: visible ASCII only, no spaces.
+pub fn token_chars(value: &str) -> Result<(), validator::ValidationError> {
+    if value.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        let mut e = validator::ValidationError::new("token");
+        e.message = Some("must be the token exactly as issued (visible ASCII, no spaces)".into());
+        Err(e)
+    }
+}

@@ -75,7 +75,10 @@ pub fn finalize(
     let mut api = api.security_requirement("bearer");
     aide::generate::in_context(|ctx| {
         let internal = problem_response(ctx, "Internal error (no details are exposed)");
-        let client = problem_response(ctx, "Client error, e.g. 405 for a wrong method");
+        let client = problem_response(
+            ctx,
+            "Another client error, e.g. 405 for a wrong method or 429 rate_limited",
+        );
         add_to_every_operation(api.inner_mut(), internal, client);
     });
     api
@@ -107,15 +110,12 @@ fn add_to_every_operation(
                 .responses
                 .entry(OaStatus::Code(500))
                 .or_insert_with(|| ReferenceOr::Item(internal.clone()));
-            let has_4xx = responses.responses.keys().any(|k| match k {
-                OaStatus::Code(c) => (400..500).contains(c),
-                OaStatus::Range(r) => *r == 4,
-            });
-            if !has_4xx {
-                responses
-                    .responses
-                    .insert(OaStatus::Range(4), ReferenceOr::Item(client.clone()));
-            }
+            // Any operation may also answer another client error (404 for an unknown route
+            // parameter value, 405, 413, 429 rate_limited, ...), always in the problem shape.
+            responses
+                .responses
+                .entry(OaStatus::Range(4))
+                .or_insert_with(|| ReferenceOr::Item(client.clone()));
             if op.operation_id.is_none() {
                 op.operation_id = Some(operation_id(method, path));
             }

@@ -330,7 +330,7 @@ async fn auto_research_needs_a_model_and_stores_nothing_without_one() {
             &json!({"company_name": "ProduckAI", "market_scope": "PM software", "competitor_names": ["Rival"]}),
         )
         .await;
-    let body = problem(res, 503, "upstream_unavailable").await;
+    let body = problem(res, 400, "not_configured").await;
     assert!(
         body["detail"]
             .as_str()

@@ -138,6 +138,21 @@ async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedb
         body["detail"].as_str().unwrap().contains("invalid_auth"),
         "{body}"
     );
+    // A token no HTTP header can carry is refused before Slack is asked.
+    let garbled = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/integrations/slack",
+            &app.admin_token,
+            &json!({"bot_token": "xoxb-pasted with spaces\n", "channels": [{"id": CHANNEL}]}),
+        )
+        .await;
+    let body = problem(garbled, 422, "validation_failed").await;
+    assert_eq!(
+        body["errors"][0]["loc"],
+        json!(["body", "bot_token"]),
+        "{body}"
+    );
 
     let res = connect(&app).await;
     assert_eq!(res.status(), 200);

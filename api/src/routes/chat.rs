@@ -431,7 +431,12 @@ pub fn router() -> ApiRouter<AppState> {
                          client_disconnected.",
                     )
                     .tag("chat")
-                    .response::<200, Json<ChatOut>>()
+                    .response_with::<200, Json<ChatOut>, _>(|mut r| {
+                        r.inner()
+                            .content
+                            .insert("text/event-stream".into(), aide::openapi::MediaType::default());
+                        r.description("The answer as JSON, or as Server-Sent Events when streamed")
+                    })
                     .response_with::<400, ApiError, _>(|r| r.description("Archived conversation or a limit reached"))
             }),
         )

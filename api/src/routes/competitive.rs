@@ -102,13 +102,17 @@ async fn process_auto(
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
     if shared::ai::chat::configured(&state.ai.config, AGENT).is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "auto research needs a language model: configure a provider for the {AGENT} agent in \
-                 ai_config.yaml, or use /competitive/process-manual, which works without one"
-            ),
-        ));
+        // A setting to change, not an outage: retrying will not help.
+        return Err(ApiError {
+            code: "not_configured",
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "auto research needs a language model: configure a provider for the {AGENT} agent in \
+                     ai_config.yaml, or use /competitive/process-manual, which works without one"
+                ),
+            )
+        });
     }
     let wait = sync_wait(&state, deadline.as_deref(), prefer_async);
     research(&state, p.workspace_id, &p.label(), body.into(), wait).await
@@ -243,12 +247,12 @@ pub fn router() -> ApiRouter<AppState> {
                     .description(&format!(
                         "The `competitive_analyst` agent researches the named competitors (or names 3-5 itself) \
                          from what it knows: no web search is available, and citations without a URL are labelled \
-                         `model_knowledge`. Without a configured provider: 503 and nothing is stored. {SYNC_NOTE}"
+                         `model_knowledge`. Without a configured provider: 400 `not_configured` and nothing is stored. {SYNC_NOTE}"
                     ))
                     .tag("competitive")
                     .response_with::<202, Json<Session>, _>(|r| r.description("Research still running"))
                     .response_with::<502, ApiError, _>(|r| r.description("The model failed"))
-                    .response_with::<503, ApiError, _>(|r| r.description("No model configured"))
+                    .response_with::<400, ApiError, _>(|r| r.description("No model configured"))
             }),
         )
         .api_route(

@@ -303,6 +303,7 @@ fn ingest_doc<'a>(
     op.summary(&format!("Ingest {what}"))
         .description(&description)
         .tag("ingest")
+        .response_with::<200, Json<IngestOut>, _>(|r| r.description("Done within the wait"))
         .response_with::<202, Json<IngestOut>, _>(|r| {
             r.description("Still running: poll GET /jobs/{task_id}")
         })

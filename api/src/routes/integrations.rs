@@ -246,7 +246,10 @@ fn sync_error(
 #[serde(deny_unknown_fields)]
 pub struct SlackIn {
     /// The app's bot token (xoxb-...); checked with auth.test, stored encrypted.
-    #[validate(length(min = 10, max = 512))]
+    #[validate(
+        length(min = 10, max = 512),
+        custom(function = "crate::extract::token_chars")
+    )]
     pub bot_token: String,
     /// The channels to read, each with the account it is with (shared channels).
     #[validate(length(min = 1, max = 200))]
@@ -378,7 +381,10 @@ pub struct JiraIn {
     #[validate(email)]
     pub email: String,
     /// An Atlassian API token of that account; stored encrypted.
-    #[validate(length(min = 8, max = 512))]
+    #[validate(
+        length(min = 8, max = 512),
+        custom(function = "crate::extract::token_chars")
+    )]
     pub api_token: String,
     /// Issues that are customer feedback (they become feedback items).
     #[validate(length(min = 1, max = 2000))]

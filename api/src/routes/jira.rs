@@ -719,6 +719,7 @@ pub fn router() -> ApiRouter<AppState> {
                          with the job to poll. Editors and admins.",
                     )
                     .tag("jira")
+                    .response_with::<200, Json<CalculateAllOut>, _>(|r| r.description("Scoring done within the wait"))
                     .response_with::<202, Json<CalculateAllOut>, _>(|r| r.description("Scoring still running"))
             }),
         )
