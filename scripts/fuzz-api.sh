@@ -2,11 +2,11 @@
 # Schema fuzzing: schemathesis (from PyPI) against the served OpenAPI document, every
 # operation, with an admin API key, over demo data. Fails on any server error or any
 # response that breaks the documented schema.
-#   bash scripts/fuzz-api.sh [max examples per operation, default 8]
+#   bash scripts/fuzz-api.sh [max examples per operation, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-examples="${1:-8}"
+examples="${1:-10}"
 target="${CARGO_TARGET_DIR:-target}"
 venv="${PRODUCK_VENV:-$HOME/.cache/produck/venv}"
 if [ ! -x "$venv/bin/schemathesis" ]; then
