@@ -26,10 +26,19 @@ fn manager_config() -> ConnectionManagerConfig {
         .set_number_of_retries(2)
 }
 
-/// PING with an overall bound; used by `/healthz`.
+/// PING with an overall bound; used by `/healthz`. The first command after a Redis restart
+/// fails on the dead connection and makes the manager reconnect, so a failure is retried
+/// while the bound allows.
 pub async fn ping(conn: &mut ConnectionManager, within: Duration) -> bool {
-    matches!(
-        tokio::time::timeout(within, redis::cmd("PING").query_async::<String>(conn)).await,
-        Ok(Ok(ref pong)) if pong == "PONG"
-    )
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, redis::cmd("PING").query_async::<String>(conn)).await {
+            Ok(Ok(pong)) => return pong == "PONG",
+            Ok(Err(_)) if left > Duration::from_millis(100) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ => return false,
+        }
+    }
 }

@@ -78,11 +78,15 @@ pub async fn run(
     let listener = tokio::spawn(wake.clone().listen(settings.clone()));
     let mut monitor = Monitor::new()
         .shutdown_timeout(Duration::from_secs(settings.worker.shutdown_grace_secs))
-        // A worker whose backend failed (Redis blip) is restarted a few times before the
-        // process gives up and exits non-zero for its supervisor to restart.
+        // A Redis outage ends the backend's stream; the worker is started again (about twice
+        // a second) until Redis is back, however long that takes, so an outage needs no
+        // process restart. Logged at the first attempts, then every twentieth.
         .should_restart(|w, e| {
-            tracing::warn!(worker = %w.name(), error = %e, "worker stopped; restarting");
-            w.restarts() < 20
+            let n = w.restarts();
+            if n < 3 || n % 20 == 0 {
+                tracing::warn!(worker = %w.name(), restarts = n, error = %e, "worker stopped; restarting");
+            }
+            true
         });
     for kind in &kinds {
         let limits = settings.jobs.limits_for(kind);

@@ -76,9 +76,13 @@ async fn run_claimed(rt: Arc<Runtime>, job: job_run::Model) {
         limits.timeout,
         AssertUnwindSafe(handler.run(ctx)).catch_unwind(),
     );
+    // The lease is renewed from a task of its own: a handler that computes for seconds
+    // between awaits must not starve its renewals (the run would be taken over while
+    // healthy). Aborted when the handler ends, whichever way.
+    let mut lease = AbortOnDrop(tokio::spawn(hold_lease(rt.clone(), job.id)));
     let outcome = tokio::select! {
         outcome = work => outcome,
-        () = hold_lease(rt.clone(), job.id) => {
+        _ = &mut lease.0 => {
             // Another worker owns the run now: stop this copy (async work is dropped here,
             // blocking work sees the flag) and record nothing.
             cancel.cancel();
@@ -112,6 +116,14 @@ fn observe(kind: &str, outcome: &'static str, started: std::time::Instant) {
     metrics::counter!(JOBS_FINISHED, "kind" => kind.to_owned(), "outcome" => outcome).increment(1);
     metrics::histogram!(JOB_DURATION, "kind" => kind.to_owned(), "outcome" => outcome)
         .record(started.elapsed().as_secs_f64());
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Keeps the lease alive while the handler runs and returns once the lease is lost (the

@@ -92,8 +92,8 @@ impl TestApp {
             )
             .env("PRODUCK__TELEMETRY__FILTER", "warn")
             .envs(env.iter().copied())
-            // The worker's warnings land in the test's output, shown when it fails.
-            .stdout(Stdio::null())
+            // The worker's log lands in the test's output, shown when it fails.
+            .stdout(Stdio::inherit())
             .stderr(Stdio::inherit());
         WorkerProcess {
             child: command.spawn().expect("starting produck-worker"),
