@@ -43,7 +43,7 @@ pub fn class_of(method: &Method, path: &str) -> Option<Class> {
 
 /// Sign-in must not be open to guessing while the limiter is blind.
 fn fails_closed(path: &str) -> bool {
-    path.starts_with("/auth/")
+    matches!(path, "/auth/login" | "/auth/refresh")
 }
 
 fn credential(headers: &HeaderMap) -> Option<String> {

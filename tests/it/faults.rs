@@ -223,17 +223,7 @@ async fn a_worker_killed_mid_clustering_leaves_one_complete_result() {
     let app = TestApp::spawn().await;
     crate::synthetic::seed(&app, 6000).await;
     let mut first = app.worker_process(&[kinds::CLUSTER], &[]);
-    let run: Value = app
-        .http
-        .post(app.url("/cluster/run"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id: Uuid = run["task_id"].as_str().unwrap().parse().unwrap();
+    let id = app.start_clustering().await;
     wait_until_running(&app, id).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     first.kill9();

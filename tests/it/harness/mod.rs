@@ -224,6 +224,18 @@ impl TestApp {
     /// Runs clustering through `POST /cluster/run`, waits for it to complete and returns
     /// `GET /cluster/status`.
     pub async fn cluster(&self) -> Value {
+        let id = self.start_clustering().await;
+        let job = self.wait_job(id, Duration::from_secs(60)).await;
+        assert_eq!(job.status, "completed", "{job:?}");
+        self.get("/cluster/status", &self.admin_token)
+            .await
+            .json()
+            .await
+            .expect("cluster status")
+    }
+
+    /// `POST /cluster/run`; returns the job's id without waiting.
+    pub async fn start_clustering(&self) -> Uuid {
         let run: Value = self
             .http
             .post(self.url("/cluster/run"))
@@ -235,18 +247,11 @@ impl TestApp {
             .await
             .expect("cluster answer");
         assert_eq!(run["status"], "accepted", "{run}");
-        let id: Uuid = run["task_id"]
+        run["task_id"]
             .as_str()
             .expect("task id")
             .parse()
-            .expect("uuid");
-        let job = self.wait_job(id, Duration::from_secs(60)).await;
-        assert_eq!(job.status, "completed", "{job:?}");
-        self.get("/cluster/status", &self.admin_token)
-            .await
-            .json()
-            .await
-            .expect("cluster status")
+            .expect("uuid")
     }
 
     pub fn db(&self) -> &DatabaseConnection {
