@@ -236,6 +236,7 @@ pub fn router() -> ApiRouter<AppState> {
                          P-score is always computed by the server. {SYNC_NOTE}"
                     ))
                     .tag("competitive")
+                    .response_with::<200, Json<Session>, _>(|r| r.description("Research done within the wait"))
                     .response_with::<202, Json<Session>, _>(|r| r.description("Research still running"))
                     .response_with::<502, ApiError, _>(|r| r.description("The research failed"))
             }),
@@ -250,6 +251,7 @@ pub fn router() -> ApiRouter<AppState> {
                          `model_knowledge`. Without a configured provider: 400 `not_configured` and nothing is stored. {SYNC_NOTE}"
                     ))
                     .tag("competitive")
+                    .response_with::<200, Json<Session>, _>(|r| r.description("Research done within the wait"))
                     .response_with::<202, Json<Session>, _>(|r| r.description("Research still running"))
                     .response_with::<502, ApiError, _>(|r| r.description("The model failed"))
                     .response_with::<400, ApiError, _>(|r| r.description("No model configured"))

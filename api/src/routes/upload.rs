@@ -279,6 +279,7 @@ pub fn router() -> ApiRouter<AppState> {
                          is 202 with the jobs to poll. Editors and admins.",
                     )
                     .tag("upload")
+                    .response_with::<200, Json<UploadOut>, _>(|r| r.description("Every file processed within the wait"))
                     .response_with::<202, Json<UploadOut>, _>(|r| r.description("Files still processing"))
                     .response_with::<413, ApiError, _>(|r| r.description("Too many or too large files"))
                     .response_with::<400, ApiError, _>(|r| r.description("Malformed multipart body"))
