@@ -70,7 +70,7 @@ pub fn state_from_parts(
         .jwt_secret
         .clone()
         .unwrap_or_else(|| SecretString::from(uuid::Uuid::new_v4().to_string().repeat(2)));
-    Ok(AppState {
+    Ok(AppState::new(state::Services {
         ai: Arc::new(ai),
         keys: TokenKeys::new(&secret, settings.auth.access_token_ttl_secs),
         login_limiter: WindowLimiter::new(
@@ -100,7 +100,7 @@ pub fn state_from_parts(
         redis,
         settings,
         default_workspace_id,
-    })
+    }))
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests.

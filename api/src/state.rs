@@ -9,8 +9,24 @@ use shared::{
 };
 use uuid::Uuid;
 
+/// Cloned by every extractor and middleware of every request, so it is one pointer.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub db: DatabaseConnection,
     pub redis: ConnectionManager,
     pub queue: JobQueue,

@@ -56,31 +56,40 @@ fn main() {
     let defaults = ClusterParams::default();
     let params = ClusterParams {
         dims: env_or("CLUSTER_DIMS", defaults.dims),
-        min_cluster_size: env_or("CLUSTER_MIN_SIZE", defaults.min_cluster_size),
         min_samples: env_or("CLUSTER_MIN_SAMPLES", defaults.min_samples),
         attach_threshold: env_or("CLUSTER_ATTACH", defaults.attach_threshold),
         max_clustered: env_or("CLUSTER_MAX_ITEMS", defaults.max_clustered),
-        merge_threshold: defaults.merge_threshold,
+        ..defaults
     };
-    // CLUSTER_MERGE=0.8,0.85 tries several merge thresholds on one set of embeddings.
-    let merges: Vec<f32> = std::env::var("CLUSTER_MERGE")
+    // CLUSTER_MERGE=0.8,0.85 and CLUSTER_MIN_SIZE=8,12 try every combination on one set of
+    // embeddings.
+    let merges = env_list("CLUSTER_MERGE", params.merge_threshold);
+    let min_sizes = env_list("CLUSTER_MIN_SIZE", params.min_cluster_size);
+    for &min_cluster_size in &min_sizes {
+        for &merge_threshold in &merges {
+            let params = ClusterParams {
+                min_cluster_size,
+                merge_threshold,
+                ..params
+            };
+            report(
+                &vectors,
+                &params,
+                &truth_ids,
+                &path,
+                categories.len(),
+                embed_secs,
+            );
+        }
+    }
+}
+
+fn env_list<T: std::str::FromStr + Copy>(key: &str, default: T) -> Vec<T> {
+    std::env::var(key)
         .ok()
         .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![params.merge_threshold]);
-    for merge_threshold in merges {
-        let params = ClusterParams {
-            merge_threshold,
-            ..params
-        };
-        report(
-            &vectors,
-            &params,
-            &truth_ids,
-            &path,
-            categories.len(),
-            embed_secs,
-        );
-    }
+        .filter(|v: &Vec<T>| !v.is_empty())
+        .unwrap_or_else(|| vec![default])
 }
 
 fn report(

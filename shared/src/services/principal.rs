@@ -1,13 +1,16 @@
 //! Who is calling: resolves a bearer credential (JWT or API key) to a workspace and role.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
+};
 use uuid::Uuid;
 
 use crate::{
     DomainError,
     auth::{Role, secrets, tokens::TokenKeys},
-    entities::{api_key, membership, user},
+    entities::{api_key, membership},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,21 +75,25 @@ pub async fn authenticate(
         let claims = keys
             .verify(bearer)
             .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
-        let found = membership::Entity::find_by_id((claims.ws, claims.sub))
-            .find_also_related(user::Entity)
-            .one(db)
-            .await?;
-        match found {
-            Some((m, Some(u))) if m.deactivated_at.is_none() => Ok(Principal {
-                workspace_id: m.workspace_id,
-                role: m.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
-                actor: Actor::User {
-                    id: u.id,
-                    email: u.email,
-                },
-            }),
-            _ => Err(DomainError::Unauthorized(BAD_CREDENTIALS.into())),
-        }
+        // One narrow statement: this runs on every request a signed-in member makes.
+        let found = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                 WHERE m.workspace_id = $1 AND m.user_id = $2 AND m.deactivated_at IS NULL",
+                [claims.ws.into(), claims.sub.into()],
+            ))
+            .await?
+            .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
+        let role: String = found.try_get_by_index(0)?;
+        Ok(Principal {
+            workspace_id: claims.ws,
+            role: role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+            actor: Actor::User {
+                id: claims.sub,
+                email: found.try_get_by_index(1)?,
+            },
+        })
     } else {
         let key = find_api_key(db, bearer)
             .await?

@@ -31,9 +31,6 @@ pub async fn search(
     limit: u64,
 ) -> Result<Vec<Hit>, DomainError> {
     // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
-    // very common term the feedback candidates are bounded: every exact phrase match, plus
-    // the first `FEEDBACK_CANDIDATES` term matches, so ranking costs the same at any size.
-    // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
     // very common term the feedback ranked is bounded: the first `FEEDBACK_CANDIDATES` term
     // matches, plus (for several words) every exact phrase match, so an exact phrase still
     // ranks first while the rank work stays the same at any size.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ pub struct MetricsView {
     pub dup_penalty: f32,
 }
 
-#[derive(Debug, Serialize, JsonSchema, Clone)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, Clone)]
 pub struct CustomerRef {
     pub id: Uuid,
     pub name: String,
@@ -94,9 +94,9 @@ pub struct InsightDetail {
 fn base_sql(extra_where: &str) -> String {
     format!(
         "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
-                i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords, \
+                i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords::text AS keywords, \
                 m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
-                i.feedback_count::int8 AS feedback_count, i.customers, i.total_acv \
+                i.feedback_count::int8 AS feedback_count, i.customers::text AS customers, i.total_acv \
          FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
          WHERE i.workspace_id = $1 {extra_where}"
     )
@@ -114,20 +114,10 @@ fn filter_sql(filter: &str) -> &'static str {
 }
 
 fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
-    // Stored in display order (largest ACV first) by `cards`.
+    // Stored in display order (largest ACV first) by `cards`; read as text and parsed
+    // straight into the view (the board's hottest path skips an intermediate JSON tree).
     let customers: Vec<CustomerRef> =
-        serde_json::from_value::<Vec<Value>>(r.try_get("", "customers")?)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|c| {
-                Some(CustomerRef {
-                    id: c["id"].as_str()?.parse().ok()?,
-                    name: c["name"].as_str()?.to_owned(),
-                    segment: c["segment"].as_str()?.to_owned(),
-                    acv: c["acv"].as_f64().unwrap_or(0.0),
-                })
-            })
-            .collect();
+        serde_json::from_str(&r.try_get::<String>("", "customers")?).unwrap_or_default();
     let metrics = match r.try_get::<Option<f32>>("", "score")? {
         Some(score) => Some(MetricsView {
             freq_30d: r.try_get("", "freq_30d")?,
@@ -156,7 +146,7 @@ fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
         customers,
         metrics,
         feedback_count: r.try_get("", "feedback_count")?,
-        keywords: serde_json::from_value(r.try_get("", "keywords")?).unwrap_or_default(),
+        keywords: serde_json::from_str(&r.try_get::<String>("", "keywords")?).unwrap_or_default(),
         generated_by: r.try_get("", "generated_by")?,
     })
 }
