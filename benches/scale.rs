@@ -2,7 +2,7 @@
 //! through the real HTTP API (release build), driven by 32 concurrent connections (`wrk
 //! -t2 -c32` when installed, e.g. `apt-get install wrk`; otherwise a built-in driver that
 //! shares this process's cores and so reads lower):
-//!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5] [--jobs 5000]
+//!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5] [--jobs 5000] [--hold 600]
 //! Per size it generates feedback over 60 topics (a fifth of it mentions "card"), 300
 //! customers, topic-shaped 384-d vectors (so the timing is the product's, not the model's),
 //! clusters it through the production pipeline, then prints req/s, p50, p95 and p99 for
@@ -268,6 +268,16 @@ async fn main() {
             summary.sampled,
             support::rss_kb("VmHWM:") / 1024
         );
+        if arg("--hold").is_some() {
+            // For profiling by hand: the seeded system stays up for the given seconds.
+            let secs: u64 = arg("--hold").and_then(|s| s.parse().ok()).unwrap_or(600);
+            println!(
+                "holding {secs} s: {} with Authorization: Bearer {}",
+                app.url("/"),
+                app.admin_token
+            );
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+        }
         println!(
             "| request | req/s | p50 ms | p95 ms (p90 with wrk) | p99 ms | errors | driver | target |"
         );

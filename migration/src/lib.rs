@@ -57,6 +57,7 @@ mod m20261202_000011_competitive;
 mod m20261202_000012_chat_streaming;
 mod m20261202_000013_integrations;
 mod m20261202_000014_operations;
+mod m20261203_000015_board_text;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_chat_streaming::Migration),
             Box::new(m20261202_000013_integrations::Migration),
             Box::new(m20261202_000014_operations::Migration),
+            Box::new(m20261203_000015_board_text::Migration),
         ]
     }
 }

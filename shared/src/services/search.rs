@@ -1,7 +1,12 @@
 //! Full-text search over feedback, themes and insights (PostgreSQL `websearch_to_tsquery`,
 //! `ts_rank_cd`, highlighted snippets), merged by score.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait};
+use std::sync::Arc;
+
+use sea_orm::{
+    DatabaseConnection, DbErr, RuntimeErr, sqlx,
+    sqlx::{AssertSqlSafe, Row, postgres::PgRow},
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,10 +27,10 @@ pub struct Hit {
 }
 
 /// Feedback rows ranked per query at most (plus exact phrase matches).
-const FEEDBACK_CANDIDATES: i64 = 1000;
+const FEEDBACK_CANDIDATES: i64 = 200;
 
 pub async fn search(
-    db: &(impl ConnectionTrait + TransactionTrait),
+    db: &DatabaseConnection,
     workspace_id: Uuid,
     q: &str,
     limit: u64,
@@ -77,33 +82,31 @@ ORDER BY top.score DESC, top.kind, top.id
     );
     // How often a term occurs decides the plan (stop after the first matches of a common
     // term; use the full-text index for a rare one), so the plan is made for this query's
-    // words rather than reused from another query's.
-    let txn = db.begin().await?;
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-        .await?;
-    let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [
-                workspace_id.into(),
-                q.into(),
-                (limit as i64).into(),
-                FEEDBACK_CANDIDATES.into(),
-            ],
-        ))
-        .await?;
-    txn.commit().await?;
+    // words: an unnamed statement is planned with its values every time, in one round trip.
+    let rows: Vec<PgRow> = sqlx::query(AssertSqlSafe(sql))
+        .bind(workspace_id)
+        .bind(q)
+        .bind(limit as i64)
+        .bind(FEEDBACK_CANDIDATES)
+        .persistent(false)
+        .fetch_all(db.get_postgres_connection_pool())
+        .await
+        .map_err(query_err)?;
     rows.iter()
         .map(|r| {
             Ok(Hit {
-                kind: r.try_get("", "kind")?,
-                id: r.try_get("", "id")?,
-                title: r.try_get("", "title")?,
-                snippet: r.try_get("", "snippet")?,
-                score: r.try_get("", "score")?,
+                kind: r.try_get("kind")?,
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                snippet: r.try_get("snippet")?,
+                score: r.try_get("score")?,
             })
         })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(|e| query_err(e).into())
+}
+
+/// The error sea-orm would give, so outages still answer 503.
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }

@@ -90,13 +90,14 @@ pub struct InsightDetail {
     pub supporting: Vec<(feedback::Model, f32)>,
 }
 
-/// One indexed read of the stored cards (see `cards`); nothing is aggregated per request.
-fn base_sql(extra_where: &str) -> String {
+/// One indexed read of the stored cards (see `cards`); nothing is aggregated per request,
+/// and the JSON columns come pre-rendered as text.
+fn base_sql(extra_columns: &str, extra_where: &str) -> String {
     format!(
         "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
-                i.priority_score, i.created_at, i.updated_at, i.generated_by, i.key_quote_ids, t.keywords::text AS keywords, \
+                i.priority_score, i.created_at, i.updated_at, i.generated_by, t.keywords_text AS keywords, \
                 m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
-                i.feedback_count::int8 AS feedback_count, i.customers::text AS customers, i.total_acv \
+                i.feedback_count::int8 AS feedback_count, i.customers_text AS customers, i.total_acv{extra_columns} \
          FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
          WHERE i.workspace_id = $1 {extra_where}"
     )
@@ -197,7 +198,7 @@ pub async fn list(
     let page = q.page.map_or(String::new(), |p| {
         format!(" LIMIT {} OFFSET {}", p.limit, p.offset)
     });
-    let sql = format!("{} ORDER BY {order}, i.id{page}", base_sql(&clause));
+    let sql = format!("{} ORDER BY {order}, i.id{page}", base_sql("", &clause));
     let rows = db.query_all_raw(raw(&sql, values)).await?;
     Ok(rows.iter().map(to_view).collect::<Result<_, _>>()?)
 }
@@ -257,7 +258,7 @@ pub async fn detail(
 ) -> Result<InsightDetail, DomainError> {
     let row = db
         .query_one_raw(raw(
-            &base_sql(" AND i.id = $2"),
+            &base_sql(", i.key_quote_ids", " AND i.id = $2"),
             vec![workspace_id.into(), insight_id.into()],
         ))
         .await?
