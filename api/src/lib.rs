@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cached_json;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -96,6 +97,7 @@ pub fn state_from_parts(
         ),
         job_events: shared::services::job_events::JobEvents::new(db.clone()),
         job_kinds: Arc::new(worker::JobRegistry::production().kinds()),
+        board_cache: cached_json::RenderCache::new(32 << 20),
         db,
         redis,
         settings,

@@ -44,6 +44,8 @@ pub struct Services {
     pub tokens: shared::services::integrations::crypto::TokenCipher,
     /// The job kinds of this build, reported as queue gauges even while idle.
     pub job_kinds: Arc<Vec<String>>,
+    /// Rendered board pages, valid while the workspace's board version holds.
+    pub board_cache: crate::cached_json::RenderCache,
     /// Wakes progress streams when a job changes.
     pub job_events: shared::services::job_events::JobEvents,
 }

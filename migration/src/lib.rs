@@ -58,6 +58,7 @@ mod m20261202_000012_chat_streaming;
 mod m20261202_000013_integrations;
 mod m20261202_000014_operations;
 mod m20261203_000015_board_text;
+mod m20261203_000016_board_version;
 
 pub struct Migrator;
 
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_integrations::Migration),
             Box::new(m20261202_000014_operations::Migration),
             Box::new(m20261203_000015_board_text::Migration),
+            Box::new(m20261203_000016_board_version::Migration),
         ]
     }
 }

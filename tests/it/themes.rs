@@ -832,6 +832,79 @@ async fn assert_cards_fresh(app: &TestApp, after: &str) {
     .await;
     assert!(!stored.is_empty(), "no insights after {after}");
     assert_eq!(stored, fresh, "stale board cards after {after}");
+    // What the API serves (a rendering reused while the board version holds) equals the
+    // board read afresh.
+    let query = shared::services::themes::board::BoardQuery {
+        sort_by: "priority".into(),
+        page: Some(shared::services::Page {
+            limit: 100,
+            offset: 0,
+        }),
+        ..Default::default()
+    };
+    let direct = shared::services::themes::board::list(app.db(), app.workspace_id, &query)
+        .await
+        .unwrap();
+    assert_eq!(
+        Value::Array(themes(app, "?limit=100").await),
+        // Through text, as served: f32 metrics print in their shortest form.
+        serde_json::from_str::<Value>(&serde_json::to_string(&direct).unwrap()).unwrap(),
+        "the served board is stale after {after}"
+    );
+}
+
+#[tokio::test]
+async fn the_board_answers_304_until_it_changes() {
+    let app = TestApp::demo().await;
+    app.cluster().await;
+    let first = app.get("/themes", &app.admin_token).await;
+    assert_eq!(first.status(), 200);
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = first.json().await.unwrap();
+    let conditional = |tag: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url("/themes"))
+                .bearer_auth(&app.admin_token)
+                .header("if-none-match", tag)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let same = conditional(tag.clone()).await;
+    assert_eq!(same.status(), 304);
+    assert_eq!(same.headers()["etag"].to_str().unwrap(), tag);
+    assert_eq!(
+        conditional(format!("W/{tag}, \"other\"")).await.status(),
+        304
+    );
+    assert_eq!(conditional("\"other\"".into()).await.status(), 200);
+
+    // A change to one insight's card (its customer's ACV) moves the tag.
+    let customer = body[0]["customers"][0]["id"].as_str().unwrap();
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/customers/{customer}"),
+            &app.admin_token,
+            &json!({"acv": 4242.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed = conditional(tag.clone()).await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+    let body: Value = changed.json().await.unwrap();
+    assert!(
+        body.as_array().unwrap().iter().any(|t| t["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == customer && c["acv"] == 4242.0)),
+        "{body}"
+    );
 }
 
 #[tokio::test]

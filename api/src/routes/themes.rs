@@ -1,7 +1,11 @@
 //! `/themes`: insights (one per theme) with their customer evidence, filtered and sorted.
 
 use aide::axum::{ApiRouter, routing::get_with};
-use axum::{Json, extract::State};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{RawQuery, State},
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::services::{
@@ -13,6 +17,7 @@ use validator::{Validate, ValidationError};
 
 use crate::{
     auth::Auth,
+    cached_json::{CachedJson, IfNoneMatch, etag},
     error::ApiError,
     extract::{ValidPath, ValidQuery, one_of},
     routes::feedback::FeedbackOut,
@@ -98,11 +103,15 @@ fn split(v: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
+/// The board page, rendered once per board version and request (the page every user opens
+/// first and the UI polls), or `304` when the client's `ETag` is current.
 async fn list_themes(
     State(state): State<AppState>,
     auth: Auth,
+    if_none_match: IfNoneMatch,
+    RawQuery(raw_query): RawQuery,
     ValidQuery(q): ValidQuery<ThemeQuery>,
-) -> Result<Json<Vec<InsightView>>, ApiError> {
+) -> Result<CachedJson<Vec<InsightView>>, ApiError> {
     if let (Some(lo), Some(hi)) = (q.priority_min, q.priority_max)
         && lo > hi
     {
@@ -125,9 +134,20 @@ async fn list_themes(
             offset: q.offset,
         }),
     };
-    Ok(Json(
-        board::list(&state.db, auth.0.workspace_id, &query).await?,
-    ))
+    let ws = auth.0.workspace_id;
+    let version = board::version(&state.db, ws).await?;
+    let tag = etag(ws, version);
+    if if_none_match.matches(&tag) {
+        return Ok(CachedJson::not_modified(tag));
+    }
+    let key = raw_query.unwrap_or_default();
+    if let Some(body) = state.board_cache.get(ws, &key, version) {
+        return Ok(CachedJson::body(body, tag));
+    }
+    let page = board::list(&state.db, ws, &query).await?;
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(anyhow::Error::from)?);
+    state.board_cache.put(ws, key, version, body.clone());
+    Ok(CachedJson::body(body, tag))
 }
 
 async fn filter_counts(

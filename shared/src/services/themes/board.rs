@@ -203,6 +203,19 @@ pub async fn list(
     Ok(rows.iter().map(to_view).collect::<Result<_, _>>()?)
 }
 
+/// The workspace's board version: it moves with every committed change to what the board
+/// shows (migration `board_version`). Read it before the board to cache a rendering.
+pub async fn version(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<i64, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT board_version FROM workspaces WHERE id = $1",
+            vec![workspace_id.into()],
+        ))
+        .await?
+        .ok_or(DomainError::not_found("workspace"))?;
+    Ok(row.try_get_by_index(0)?)
+}
+
 pub async fn filter_counts(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
