@@ -13,6 +13,10 @@ use crate::{
     jobs::{CancelFlag, Cancelled},
 };
 
+/// Above `min_cluster_size * ITEMS_PER_MINIMUM_MEMBER` items the minimum theme grows with
+/// the data.
+const ITEMS_PER_MINIMUM_MEMBER: usize = 800;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ClusterParams {
     /// Dimensions kept by PCA (at most 50 is plenty for 384-d sentence vectors).
@@ -236,8 +240,14 @@ pub fn cluster_unless_cancelled(
         });
     }
     cancel.check()?;
-    // Small workspaces get smaller minimum themes (n/15, at least 3), capped by the setting.
-    let min_cluster_size = params.min_cluster_size.min((n / 15).max(3));
+    // Small workspaces get smaller minimum themes (n/15, at least 3), capped by the setting;
+    // large ones larger (n/800), so the theme count follows the topics rather than the
+    // item count (Banking77 train, 10 003 items, 77 intents: 136 themes at a fixed 8,
+    // 103 at 12, NMI 0.772 -> 0.768).
+    let min_cluster_size = params
+        .min_cluster_size
+        .min((n / 15).max(3))
+        .max(n / ITEMS_PER_MINIMUM_MEMBER);
     let min_samples = params.min_samples.min(min_cluster_size);
     let dims = params.dims.min(vectors[0].len()).min(n - 1).max(2);
     let mut reduced = pca::project(vectors, dims);
