@@ -50,14 +50,26 @@ impl DomainError {
         matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     }
 
-    /// True when retrying can succeed: the database could not be reached or timed out, or
-    /// the transaction lost a serialization conflict or a deadlock (SQLSTATE 40001, 40P01).
+    /// True when retrying can succeed: the database could not be reached, timed out or is
+    /// restarting, or the transaction lost a serialization conflict or a deadlock.
     pub fn is_transient_db(err: &DbErr) -> bool {
         match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
                 if let Some(code) = e.as_database_error().and_then(|d| d.code()) {
                     return TRANSIENT_SQLSTATES.contains(&code.as_ref());
+                }
+                // A pooled connection the server dropped (a restart) fails its next query
+                // with an I/O error; the pool replaces it, so the retry can succeed.
+                if matches!(
+                    e.as_ref(),
+                    sea_orm::sqlx::Error::Io(_)
+                        | sea_orm::sqlx::Error::Tls(_)
+                        | sea_orm::sqlx::Error::PoolTimedOut
+                        | sea_orm::sqlx::Error::PoolClosed
+                        | sea_orm::sqlx::Error::WorkerCrashed
+                ) {
+                    return true;
                 }
                 let text = e.to_string();
                 text.contains("pool timed out") || text.contains("connection")
@@ -67,8 +79,10 @@ impl DomainError {
     }
 }
 
-/// Serialization failure and deadlock: the transaction can simply run again.
-const TRANSIENT_SQLSTATES: [&str; 2] = ["40001", "40P01"];
+/// Serialization failure and deadlock: the transaction can simply run again; the server
+/// shutting down or starting (a restart ends every pooled connection with 57P01): a new
+/// connection can succeed.
+const TRANSIENT_SQLSTATES: [&str; 5] = ["40001", "40P01", "57P01", "57P02", "57P03"];
 
 impl From<redis::RedisError> for DomainError {
     fn from(e: redis::RedisError) -> Self {
