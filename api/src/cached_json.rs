@@ -32,7 +32,8 @@ pub struct RenderCache {
 
 #[derive(Default)]
 struct Entries {
-    bodies: HashMap<(Uuid, String), (i64, Bytes)>,
+    /// By workspace, then by query string (looked up without allocating).
+    bodies: HashMap<Uuid, HashMap<String, (i64, Bytes)>>,
     bytes: usize,
 }
 
@@ -52,7 +53,7 @@ impl RenderCache {
     /// The body rendered for `key` at exactly `version`.
     pub fn get(&self, workspace: Uuid, key: &str, version: i64) -> Option<Bytes> {
         let entries = self.lock();
-        match entries.bodies.get(&(workspace, key.to_owned())) {
+        match entries.bodies.get(&workspace).and_then(|w| w.get(key)) {
             Some((v, body)) if *v == version => Some(body.clone()),
             _ => None,
         }
@@ -68,7 +69,12 @@ impl RenderCache {
             entries.bytes = 0;
         }
         entries.bytes += body.len();
-        if let Some((_, old)) = entries.bodies.insert((workspace, key), (version, body)) {
+        let replaced = entries
+            .bodies
+            .entry(workspace)
+            .or_default()
+            .insert(key, (version, body));
+        if let Some((_, old)) = replaced {
             entries.bytes -= old.len();
         }
     }
@@ -174,5 +180,36 @@ impl<T: JsonSchema> OperationOutput for CachedJson<T> {
             },
         ));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_serves_only_its_version_and_the_bound_holds() {
+        let cache = RenderCache::new(10);
+        let ws = Uuid::now_v7();
+        cache.put(ws, "limit=20".into(), 1, Bytes::from_static(b"abcd"));
+        assert_eq!(cache.get(ws, "limit=20", 1).as_deref(), Some(&b"abcd"[..]));
+        assert!(cache.get(ws, "limit=20", 2).is_none(), "another version");
+        assert!(cache.get(ws, "limit=50", 1).is_none(), "another query");
+        assert!(
+            cache.get(Uuid::now_v7(), "limit=20", 1).is_none(),
+            "another workspace"
+        );
+
+        // Replacing a body counts its bytes once.
+        cache.put(ws, "limit=20".into(), 2, Bytes::from_static(b"efgh"));
+        cache.put(ws, "limit=50".into(), 2, Bytes::from_static(b"ijkl"));
+        assert!(cache.get(ws, "limit=20", 2).is_some());
+        // Past the bound the cache starts over with the new body.
+        cache.put(ws, "limit=90".into(), 2, Bytes::from_static(b"mnop"));
+        assert!(cache.get(ws, "limit=20", 2).is_none());
+        assert!(cache.get(ws, "limit=90", 2).is_some());
+        // A body larger than the bound is never kept.
+        cache.put(ws, "big".into(), 2, Bytes::from_static(b"0123456789ab"));
+        assert!(cache.get(ws, "big", 2).is_none());
     }
 }

@@ -71,8 +71,7 @@ impl DomainError {
                 ) {
                     return true;
                 }
-                let text = e.to_string();
-                text.contains("pool timed out") || text.contains("connection")
+                e.to_string().contains("connection")
             }
             _ => false,
         }

@@ -158,12 +158,9 @@ async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedb
     assert_eq!(res.status(), 200);
     let connected: Value = res.json().await.unwrap();
     assert_eq!(connected["team_id"], "T0ACME");
-    let trail: Value = app
-        .get("/admin/audit?action=integration.", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let trail = app
+        .get_json("/admin/audit?action=integration.", &app.admin_token)
+        .await;
     assert_eq!(
         trail["total"], 1,
         "only the accepted connection is recorded: {trail}"

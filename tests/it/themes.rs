@@ -10,9 +10,11 @@ use crate::harness::{TestApp, completion, problem};
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
 
 async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
-    let res = app.get(&format!("/themes{query}"), &app.admin_token).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    serde_json::from_value(
+        app.get_json(&format!("/themes{query}"), &app.admin_token)
+            .await,
+    )
+    .expect("a list")
 }
 
 #[tokio::test]

@@ -280,6 +280,13 @@ impl TestApp {
             .expect("GET")
     }
 
+    /// A GET that must answer 200, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("a JSON body")
+    }
+
     pub async fn send_json(
         &self,
         method: reqwest::Method,
