@@ -74,3 +74,28 @@ fn single_sentences_match_too() {
         assert!(cosine(expected, &got) >= 0.9999, "{text:?}");
     }
 }
+
+#[test]
+fn packed_batches_give_each_text_its_own_vector() {
+    // Sequences are packed end to end; a vector must not depend on its neighbours, and a
+    // text past the 256-token window is cut, not refused.
+    let model = model();
+    let long = "The export keeps timing out on our largest reports. ".repeat(60);
+    let texts: Vec<String> = vec![
+        "ok".into(),
+        long,
+        "Why was my card declined at the supermarket?".into(),
+        String::new(),
+        "I still have not received my new card".into(),
+    ];
+    let together = model.embed_blocking(&texts).expect("embedding");
+    assert_eq!(together.len(), texts.len());
+    for (text, packed) in texts.iter().zip(&together) {
+        let alone = model
+            .embed_blocking(std::slice::from_ref(text))
+            .expect("embedding")
+            .remove(0);
+        assert!(cosine(packed, &alone) >= 0.99999, "{text:.40}");
+    }
+    assert!(cosine(&together[2], &together[4]) < 0.99);
+}

