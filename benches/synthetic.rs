@@ -4,7 +4,6 @@
 
 use sea_orm::ConnectionTrait;
 use shared::{
-    ai::embeddings::to_bytes,
     jobs::CancelFlag,
     services::{
         feedback::{self, NewFeedback},
@@ -117,8 +116,7 @@ pub async fn seed(app: &TestApp, n: usize) {
         })
         .collect();
     for chunk in ids.chunks(5000) {
-        use base64::Engine;
-        let rows: Vec<serde_json::Value> = chunk
+        let vectors: Vec<(uuid::Uuid, Vec<f32>)> = chunk
             .iter()
             .map(|(id, source_id)| {
                 let i: usize = source_id.trim_start_matches("scale-").parse().unwrap();
@@ -127,16 +125,14 @@ pub async fn seed(app: &TestApp, n: usize) {
                     .map(|c| c + 0.12 * rng.unit())
                     .collect();
                 shared::ai::embeddings::normalise(&mut v);
-                serde_json::json!({"id": id, "e": base64::engine::general_purpose::STANDARD.encode(to_bytes(&v))})
+                (*id, v)
             })
             .collect();
-        app.db()
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                sea_orm::DbBackend::Postgres,
-                "UPDATE feedback f SET embedding = decode(x.e, 'base64'), embedding_model = $2 \
-                 FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, e text) WHERE f.id = x.id",
-                [serde_json::Value::Array(rows).into(), MODEL.into()],
-            ))
+        let items: Vec<_> = vectors
+            .iter()
+            .map(|(id, v)| (*id, None, v.as_slice()))
+            .collect();
+        shared::services::embedding::store_vectors(app.db(), MODEL, &items)
             .await
             .unwrap();
     }

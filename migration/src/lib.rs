@@ -59,6 +59,7 @@ mod m20261202_000013_integrations;
 mod m20261202_000014_operations;
 mod m20261203_000015_board_text;
 mod m20261203_000016_board_version;
+mod m20261206_000017_feedback_vectors;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_operations::Migration),
             Box::new(m20261203_000015_board_text::Migration),
             Box::new(m20261203_000016_board_version::Migration),
+            Box::new(m20261206_000017_feedback_vectors::Migration),
         ]
     }
 }

@@ -72,12 +72,17 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
     app.upload_ok("notes.txt", "The export times out\n\nDark mode please")
         .await;
     wait_embedded(&app, "text-embedding-3-small").await;
-    use sea_orm::EntityTrait;
-    let rows = shared::entities::feedback::Entity::find()
-        .all(app.db())
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .db()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT embedding FROM feedback_vectors LIMIT 1",
+        ))
         .await
-        .unwrap();
-    let v = from_bytes(rows[0].embedding.as_ref().unwrap());
+        .unwrap()
+        .expect("a stored vector");
+    let v = from_bytes(&row.try_get::<Vec<u8>>("", "embedding").unwrap());
     assert_eq!(v.len(), 3);
     let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-5, "vectors are normalised");

@@ -22,7 +22,7 @@ pub struct Model {
     pub ended_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Float")]
     pub sentiment: f32,
-    pub embedding: Option<Vec<u8>>,
+    /// Model of the item's vector (in `feedback_vectors`); NULL until embedded.
     pub embedding_model: Option<String>,
 }
 

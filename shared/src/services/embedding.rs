@@ -1,4 +1,6 @@
 //! Embeds feedback that has no vector yet, or one made by another model than the current.
+//! Vectors live in `feedback_vectors`; `feedback.embedding_model` names the model of an
+//! item's current vector and is NULL while the item waits.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
@@ -18,7 +20,7 @@ pub async fn pending(
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT count(*) AS n FROM feedback WHERE workspace_id = $1 \
-             AND (embedding IS NULL OR embedding_model IS DISTINCT FROM $2)",
+             AND (embedding_model IS NULL OR embedding_model <> $2)",
             [workspace_id.into(), model.into()],
         ))
         .await?;
@@ -42,11 +44,11 @@ pub async fn embed_next_batch(
             // New rows first, through the partial index, shortest first: a batch of texts of
             // similar length wastes little of the model's work on padding. Then rows of
             // another model.
-            "(SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding IS NULL \
+            "(SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding_model IS NULL \
               ORDER BY length(text), id LIMIT $3) \
              UNION ALL \
-             (SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding IS NOT NULL \
-              AND embedding_model IS DISTINCT FROM $2 LIMIT $3) LIMIT $3",
+             (SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding_model <> $2 \
+              LIMIT $3) LIMIT $3",
             [
                 workspace_id.into(),
                 model.clone().into(),
@@ -65,12 +67,28 @@ pub async fn embed_next_batch(
     }
     let vectors = embedder.embed(&texts).await?;
     metrics::counter!(crate::metrics::EMBEDDED_TEXTS).increment(texts.len() as u64);
-    let payload: Vec<serde_json::Value> = ids
+    // The text guard skips rows edited while we embedded them; they stay pending.
+    let items: Vec<_> = ids
         .iter()
         .zip(&texts)
         .zip(&vectors)
-        .map(|((id, text), v)| {
-            use base64::Engine;
+        .map(|((id, text), v)| (*id, Some(text.as_str()), v.as_slice()))
+        .collect();
+    Ok(store_vectors(db, &model, &items).await? as usize)
+}
+
+/// Stores vectors made by `model` and marks their items as embedded by it, in one statement.
+/// An item given with its text is written only if its text is still that. Returns how many
+/// items were written.
+pub async fn store_vectors(
+    db: &impl ConnectionTrait,
+    model: &str,
+    items: &[(Uuid, Option<&str>, &[f32])],
+) -> Result<u64, DomainError> {
+    use base64::Engine;
+    let payload: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(id, text, v)| {
             serde_json::json!({
                 "id": id,
                 "text": text,
@@ -78,15 +96,17 @@ pub async fn embed_next_batch(
             })
         })
         .collect();
-    // The text guard skips rows edited while we embedded them; they stay pending.
-    let updated = db
+    let written = db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE feedback f SET embedding = decode(x.e, 'base64'), embedding_model = $2 \
-             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, text text, e text) \
-             WHERE f.id = x.id AND f.text = x.text",
+            "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, text text, e text)), \
+             marked AS (UPDATE feedback f SET embedding_model = $2 FROM x \
+                        WHERE f.id = x.id AND (x.text IS NULL OR f.text = x.text) RETURNING f.id) \
+             INSERT INTO feedback_vectors (feedback_id, embedding) \
+             SELECT x.id, decode(x.e, 'base64') FROM x JOIN marked USING (id) \
+             ON CONFLICT (feedback_id) DO UPDATE SET embedding = EXCLUDED.embedding",
             [serde_json::Value::Array(payload).into(), model.into()],
         ))
         .await?;
-    Ok(updated.rows_affected() as usize)
+    Ok(written.rows_affected())
 }

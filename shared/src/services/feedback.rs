@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -244,7 +244,6 @@ upserted AS (
         started_at = EXCLUDED.started_at,
         ended_at = EXCLUDED.ended_at,
         sentiment = EXCLUDED.sentiment,
-        embedding = CASE WHEN f.text = EXCLUDED.text THEN f.embedding ELSE NULL END,
         embedding_model = CASE WHEN f.text = EXCLUDED.text THEN f.embedding_model ELSE NULL END,
         updated_at = now()
     WHERE (f.text, f.account, f.customer_id, f.meta, f.doc_url, f.speaker)
@@ -316,7 +315,7 @@ impl Cursor {
     }
 }
 
-/// A page of feedback, newest first, for display: `embedding` is left empty.
+/// A page of feedback, newest first, for display.
 pub async fn list(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
@@ -335,12 +334,7 @@ pub async fn list(
             ],
         ));
     }
-    // The vector (1.5 kB a row) is never shown: a page does not carry it out of PostgreSQL.
-    let shown = feedback::Column::iter().filter(|c| !matches!(c, feedback::Column::Embedding));
-    Ok(q.select_only()
-        .columns(shown)
-        .expr_as(sea_orm::sea_query::Expr::cust("NULL::bytea"), "embedding")
-        .order_by_desc(feedback::Column::CreatedAt)
+    Ok(q.order_by_desc(feedback::Column::CreatedAt)
         .order_by_desc(feedback::Column::Id)
         .limit(filter.limit)
         .offset(filter.offset)

@@ -578,7 +578,7 @@ pub async fn workspaces_needing_embedding(
     let rows = db
         .query_all_raw(raw(
             "SELECT DISTINCT f.workspace_id FROM \
-                 (SELECT workspace_id FROM feedback WHERE embedding IS NULL \
+                 (SELECT workspace_id FROM feedback WHERE embedding_model IS NULL \
                   UNION SELECT workspace_id FROM jira_tickets WHERE embedding IS NULL) f \
              WHERE NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.workspace_id = f.workspace_id AND j.kind = 'embed' \
                              AND (j.status IN ('queued', 'running') OR j.created_at > now() - make_interval(secs => $1)))",

@@ -33,8 +33,9 @@ pub(super) async fn load_items(
 ) -> Result<Vec<Item>, DomainError> {
     let rows = db
         .query_all_raw(raw(
-            "SELECT id, text, embedding, created_at, account, customer_id, sentiment, speaker FROM feedback \
-             WHERE workspace_id = $1 AND embedding_model = $2 AND embedding IS NOT NULL ORDER BY id",
+            "SELECT f.id, f.text, v.embedding, f.created_at, f.account, f.customer_id, f.sentiment, f.speaker \
+             FROM feedback f JOIN feedback_vectors v ON v.feedback_id = f.id \
+             WHERE f.workspace_id = $1 AND f.embedding_model = $2 ORDER BY f.id",
             vec![ws.into(), model.into()],
         ))
         .await?;

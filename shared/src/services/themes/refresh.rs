@@ -189,7 +189,8 @@ pub(super) async fn attach_in(
         .collect::<Result<_, sea_orm::DbErr>>()?;
     let fresh = db
         .query_all_raw(raw(
-            "SELECT f.id, f.embedding FROM feedback f WHERE f.workspace_id = $1 AND f.embedding_model = $2 \
+            "SELECT f.id, v.embedding FROM feedback f JOIN feedback_vectors v ON v.feedback_id = f.id \
+             WHERE f.workspace_id = $1 AND f.embedding_model = $2 \
              AND NOT EXISTS (SELECT 1 FROM feedback_themes ft WHERE ft.feedback_id = f.id) \
              AND NOT (f.id = ANY (SELECT (jsonb_array_elements_text($3::jsonb))::uuid)) LIMIT 10000",
             vec![workspace_id.into(), model.into(), json!(skip).into()],
