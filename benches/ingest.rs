@@ -1,6 +1,9 @@
 //! Ingestion benchmarks against real PostgreSQL and Redis, printed as throughput:
 //!   cargo bench -p api --bench ingest            (all)
 //!   cargo bench -p api --bench ingest -- csv     (only the CSV throughput run)
+//!   cargo bench -p api --bench ingest -- embedded-upload --file train.csv
+//!                                               (upload that CSV, e.g. Banking77's first 10 000
+//!                                                rows, instead of the generated one)
 //! 1. CSV ingest end to end (HTTP upload -> worker parse -> redact, sentiment, upsert), no embeddings.
 //! 2. A 10 000-row CSV upload with local MiniLM embeddings included.
 //! 3. Local embedding throughput, batched and one text at a time.
@@ -103,8 +106,17 @@ async fn csv_with_embeddings(rows: usize) {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
+    let file = std::env::args()
+        .skip_while(|a| a != "--file")
+        .nth(1)
+        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")));
+    let (name, bytes) = match file {
+        Some(bytes) => ("given.csv", bytes),
+        None => ("bench.csv", csv(rows)),
+    };
     let started = Instant::now();
-    let (parsed, _) = upload_and_wait(&app, "bench.csv", csv(rows)).await;
+    let (parsed, stored) = upload_and_wait(&app, name, bytes).await;
+    let rows = stored["created"].as_u64().map_or(rows, |n| n as usize);
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
         let pending =
@@ -185,9 +197,12 @@ fn embedding_throughput() {
 
 #[tokio::main]
 async fn main() {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filter: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--file"))
+        .map(|(_, a)| a.clone())
         .collect();
     let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     if wants("csv") {
