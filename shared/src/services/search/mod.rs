@@ -1,6 +1,8 @@
 //! Full-text search over feedback, themes and insights (PostgreSQL `websearch_to_tsquery`,
 //! `ts_rank_cd`, highlighted snippets), merged by score.
 
+mod snippet;
+
 use std::sync::Arc;
 
 use sea_orm::{
@@ -35,12 +37,13 @@ pub async fn search(
     q: &str,
     limit: u64,
 ) -> Result<Vec<Hit>, DomainError> {
-    // Rank first and cut to `limit`; snippets are built only for the rows returned. For a
-    // very common term the feedback ranked is bounded: the first `FEEDBACK_CANDIDATES` term
-    // matches, plus (for several words) every exact phrase match, so an exact phrase still
-    // ranks first while the rank work stays the same at any size.
+    // Rank first and cut to `limit`. For a very common term the feedback ranked is bounded:
+    // the first `FEEDBACK_CANDIDATES` term matches, plus (for several words) every exact
+    // phrase match, so an exact phrase still ranks first while the rank work stays the same
+    // at any size. Each candidate carries the text its hit shows, so the cut needs no joins;
+    // snippets are highlighted here for the rows returned (`snippet.rs`).
     let phrase_branch = if q.split_whitespace().count() > 1 {
-        "UNION SELECT f.id, f.search FROM feedback f \
+        "UNION SELECT f.id, f.search, f.text, f.source, f.account FROM feedback f \
          WHERE f.workspace_id = $1 AND f.search @@ phraseto_tsquery('english', $2)"
     } else {
         ""
@@ -49,35 +52,24 @@ pub async fn search(
         r#"
 WITH query AS (SELECT websearch_to_tsquery('english', $2) AS q),
 candidates AS (
-    (SELECT f.id, f.search FROM feedback f
+    (SELECT f.id, f.search, f.text, f.source, f.account FROM feedback f
      WHERE f.workspace_id = $1 AND f.search @@ websearch_to_tsquery('english', $2) LIMIT $4)
     {phrase_branch}
 ),
 ranked AS (
-    SELECT 'feedback' AS kind, c.id, ts_rank_cd(c.search, query.q)::float8 AS score
+    SELECT 'feedback' AS kind, c.id, ts_rank_cd(c.search, query.q)::float8 AS score,
+           c.source || ' feedback' || coalesce(' from ' || c.account, '') AS title, c.text AS body
     FROM candidates c, query
     UNION ALL
-    SELECT 'insight', i.id, ts_rank_cd(i.search, query.q)::float8 * 2
+    SELECT 'insight', i.id, ts_rank_cd(i.search, query.q)::float8 * 2, i.title,
+           i.description || ' ' || i.impact
     FROM insights i, query WHERE i.workspace_id = $1 AND i.search @@ query.q
     UNION ALL
-    SELECT 'theme', t.id, ts_rank_cd(t.search, query.q)::float8 * 2
+    SELECT 'theme', t.id, ts_rank_cd(t.search, query.q)::float8 * 2, t.label, NULL
     FROM themes t, query WHERE t.workspace_id = $1 AND t.search @@ query.q
-),
-top AS (SELECT * FROM ranked ORDER BY score DESC, kind, id LIMIT $3)
-SELECT top.kind, top.id, top.score,
-       CASE top.kind
-           WHEN 'feedback' THEN f.source || ' feedback' || coalesce(' from ' || f.account, '')
-           WHEN 'insight' THEN i.title
-           ELSE t.label END AS title,
-       CASE top.kind
-           WHEN 'feedback' THEN ts_headline('english', f.text, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10')
-           WHEN 'insight' THEN ts_headline('english', i.description || ' ' || i.impact, query.q, 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10')
-           ELSE t.label END AS snippet
-FROM top CROSS JOIN query
-LEFT JOIN feedback f ON top.kind = 'feedback' AND f.id = top.id
-LEFT JOIN insights i ON top.kind = 'insight' AND i.id = top.id
-LEFT JOIN themes t ON top.kind = 'theme' AND t.id = top.id
-ORDER BY top.score DESC, top.kind, top.id
+)
+SELECT ranked.*, query.q::text AS terms FROM ranked, query
+ORDER BY score DESC, kind, id LIMIT $3
 "#
     );
     // How often a term occurs decides the plan (stop after the first matches of a common
@@ -93,13 +85,23 @@ ORDER BY top.score DESC, top.kind, top.id
         .fetch_all(db.get_postgres_connection_pool())
         .await
         .map_err(query_err)?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let terms = snippet::lexemes(&first.try_get::<String, _>("terms").map_err(query_err)?);
     rows.iter()
         .map(|r| {
+            let title: String = r.try_get("title")?;
+            // A theme's label is its own snippet.
+            let snippet = match r.try_get::<Option<String>, _>("body")? {
+                Some(body) => snippet::highlight(&body, &terms),
+                None => title.clone(),
+            };
             Ok(Hit {
                 kind: r.try_get("kind")?,
                 id: r.try_get("id")?,
-                title: r.try_get("title")?,
-                snippet: r.try_get("snippet")?,
+                title,
+                snippet,
                 score: r.try_get("score")?,
             })
         })
