@@ -290,9 +290,7 @@ async fn main() {
             );
             tokio::time::sleep(Duration::from_secs(secs)).await;
         }
-        println!(
-            "| request | req/s | p50 ms | p95 ms | p99 ms | errors | driver | target |"
-        );
+        println!("| request | req/s | p50 ms | p95 ms | p99 ms | errors | driver | target |");
         println!("|---|---|---|---|---|---|---|---|");
         for (path, target) in [
             ("/themes?limit=20", ">= 3000 req/s, p99 < 25 ms"),
