@@ -98,11 +98,11 @@ pub async fn seed(app: &TestApp, n: usize) {
         feedback::ingest(app.db(), &ws, batch).await.unwrap();
     }
     // Topic-shaped vectors written straight to the rows, in id order.
-    let ids: Vec<(uuid::Uuid, String)> = app
+    let ids: Vec<(uuid::Uuid, String, String)> = app
         .db()
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
-            "SELECT id, source_id FROM feedback WHERE workspace_id = $1",
+            "SELECT id, source_id, text FROM feedback WHERE workspace_id = $1",
             [app.workspace_id.into()],
         ))
         .await
@@ -112,25 +112,26 @@ pub async fn seed(app: &TestApp, n: usize) {
             (
                 r.try_get("", "id").unwrap(),
                 r.try_get("", "source_id").unwrap(),
+                r.try_get("", "text").unwrap(),
             )
         })
         .collect();
     for chunk in ids.chunks(5000) {
-        let vectors: Vec<(uuid::Uuid, Vec<f32>)> = chunk
+        let vectors: Vec<(uuid::Uuid, &str, Vec<f32>)> = chunk
             .iter()
-            .map(|(id, source_id)| {
+            .map(|(id, source_id, text)| {
                 let i: usize = source_id.trim_start_matches("scale-").parse().unwrap();
                 let mut v: Vec<f32> = centers[i % TOPICS]
                     .iter()
                     .map(|c| c + 0.12 * rng.unit())
                     .collect();
                 shared::ai::embeddings::normalise(&mut v);
-                (*id, v)
+                (*id, text.as_str(), v)
             })
             .collect();
         let items: Vec<_> = vectors
             .iter()
-            .map(|(id, v)| (*id, None, v.as_slice()))
+            .map(|(id, text, v)| (*id, *text, v.as_slice()))
             .collect();
         shared::services::embedding::store_vectors(app.db(), MODEL, &items)
             .await

@@ -279,7 +279,7 @@ impl Encoder {
         self.embeddings.positions.len() / self.hidden
     }
 
-    /// Mean-pooled, L2-normalised sentence vectors, one per token sequence.
+    /// Mean-pooled sentence vectors, one per token sequence (not normalised).
     pub fn embed(&self, sequences: &[Vec<u32>]) -> candle_core::Result<Vec<Vec<f32>>> {
         let spans = spans(sequences);
         let rows = spans.last().map_or(0, |&(start, len)| start + len);
@@ -400,10 +400,6 @@ impl Encoder {
             }
         }
         v.iter_mut().for_each(|a| *a /= count);
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            v.iter_mut().for_each(|x| *x /= norm);
-        }
         v
     }
 }

@@ -2,7 +2,8 @@
 //! 2.3 kB, so every scan of feedback (search, the list, filters) read four times the pages
 //! it needed, and a workspace of 100 000 items no longer fit PostgreSQL's default cache.
 //! `feedback.embedding_model` stays: it names the model of the item's current vector and is
-//! NULL while the item waits to be embedded. Existing tables keep their old size until
+//! NULL while the item waits to be embedded (an edited item's old vector stays until it is
+//! embedded again; nothing reads it meanwhile). Existing tables keep their old size until
 //! rewritten (`VACUUM FULL feedback` reclaims it).
 
 const UP: &str = r#"

@@ -41,11 +41,11 @@ pub async fn embed_next_batch(
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            // New rows first, through the partial index, shortest first: a batch of texts of
-            // similar length wastes little of the model's work on padding. Then rows of
-            // another model.
+            // New rows first, through the partial index, in no particular order: the model
+            // packs texts without padding, so sorting by length would buy nothing and cost a
+            // sort of every pending row per batch. Then rows of another model.
             "(SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding_model IS NULL \
-              ORDER BY length(text), id LIMIT $3) \
+              LIMIT $3) \
              UNION ALL \
              (SELECT id, text FROM feedback WHERE workspace_id = $1 AND embedding_model <> $2 \
               LIMIT $3) LIMIT $3",
@@ -67,23 +67,22 @@ pub async fn embed_next_batch(
     }
     let vectors = embedder.embed(&texts).await?;
     metrics::counter!(crate::metrics::EMBEDDED_TEXTS).increment(texts.len() as u64);
-    // The text guard skips rows edited while we embedded them; they stay pending.
     let items: Vec<_> = ids
         .iter()
         .zip(&texts)
         .zip(&vectors)
-        .map(|((id, text), v)| (*id, Some(text.as_str()), v.as_slice()))
+        .map(|((id, text), v)| (*id, text.as_str(), v.as_slice()))
         .collect();
     Ok(store_vectors(db, &model, &items).await? as usize)
 }
 
 /// Stores vectors made by `model` and marks their items as embedded by it, in one statement.
-/// An item given with its text is written only if its text is still that. Returns how many
-/// items were written.
+/// Each item comes with the text its vector was made from and is written only if its text is
+/// still that: an item edited meanwhile stays pending. Returns how many items were written.
 pub async fn store_vectors(
     db: &impl ConnectionTrait,
     model: &str,
-    items: &[(Uuid, Option<&str>, &[f32])],
+    items: &[(Uuid, &str, &[f32])],
 ) -> Result<u64, DomainError> {
     use base64::Engine;
     let payload: Vec<serde_json::Value> = items
@@ -101,7 +100,7 @@ pub async fn store_vectors(
             DbBackend::Postgres,
             "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, text text, e text)), \
              marked AS (UPDATE feedback f SET embedding_model = $2 FROM x \
-                        WHERE f.id = x.id AND (x.text IS NULL OR f.text = x.text) RETURNING f.id) \
+                        WHERE f.id = x.id AND f.text = x.text RETURNING f.id) \
              INSERT INTO feedback_vectors (feedback_id, embedding) \
              SELECT x.id, decode(x.e, 'base64') FROM x JOIN marked USING (id) \
              ON CONFLICT (feedback_id) DO UPDATE SET embedding = EXCLUDED.embedding",

