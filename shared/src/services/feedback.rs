@@ -363,6 +363,9 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), DomainError> {
     let txn = db.begin().await?;
+    // The lock before the delete: taken after, it would wait on a clustering swap that in
+    // turn waits on this delete's locked links.
+    crate::services::themes::lock_workspace_themes(&txn, workspace_id).await?;
     let res = feedback::Entity::delete_many()
         .filter(feedback::Column::Id.eq(id))
         .filter(feedback::Column::WorkspaceId.eq(workspace_id))

@@ -313,6 +313,9 @@ async fn replace(
     items: Vec<NewFeedback>,
 ) -> Result<feedback::IngestReport, SyncError> {
     let txn = db.begin().await?;
+    // Before the delete, as in `feedback::delete`: a swap must not wait on links this
+    // transaction has locked while it waits on the swap.
+    crate::services::themes::lock_workspace_themes(&txn, workspace.id).await?;
     let removed = txn
         .execute_raw(raw(
             "DELETE FROM feedback WHERE workspace_id = $1 AND source = 'gdoc' AND meta->>'document_id' = $2 \

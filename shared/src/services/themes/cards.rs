@@ -32,11 +32,14 @@ pub const CARD_AGGREGATE: &str = "
     WHERE i.workspace_id = $1";
 
 /// Recomputes the stored card columns of the workspace's insights; rows already right are
-/// not rewritten.
+/// not rewritten. Takes the workspace's themes lock (held already by the theme writers):
+/// computed beside a concurrent attach, the recomputation would miss that attach's links
+/// and overwrite its cards with a count that never existed.
 pub async fn refresh_cards(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<(), DomainError> {
+    super::lock_workspace_themes(db, workspace_id).await?;
     let sql = format!(
         "UPDATE insights i SET feedback_count = x.feedback_count, customers = x.customers, total_acv = x.total_acv \
          FROM ({CARD_AGGREGATE}) x \

@@ -1,5 +1,6 @@
-//! One lock per workspace for everything that rewrites its themes: the clustering swap,
-//! attaching new feedback and re-scoring take it first, so they never interleave.
+//! One lock per workspace for everything that rewrites its themes or their board cards:
+//! the clustering swap, attaching new feedback, re-scoring, card refreshes (customer edits,
+//! ingests changing an account) and feedback deletions take it, so they never interleave.
 
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
