@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 export PRODUCK_ENV=test
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
 export PRODUCK__SERVER__PORT="$port"
 export PRODUCK__AUTH__BOOTSTRAP_API_KEY="$key"
 export PRODUCK__JOBS__QUEUE_PREFIX="fuzz$$"

@@ -26,7 +26,7 @@ for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sle
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" >/dev/null
 
 export PRODUCK_ENV=development
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
 export REDIS_URL="redis://127.0.0.1:$port"
 export PRODUCK__TELEMETRY__FILTER=warn
 "${CARGO_TARGET_DIR:-target}/release/produck-api" migrate >/dev/null
