@@ -319,5 +319,39 @@ async fn main() {
                 r.rps, r.p50, r.p95, r.p99, r.errors
             );
         }
+        customer_edit_latency(&app).await;
     }
+}
+
+/// An account's ACV edit re-scores the workspace's themes and refreshes the board's cards in
+/// its own transaction, so its latency grows with the themed feedback: timed one at a time.
+async fn customer_edit_latency(app: &TestApp) {
+    let customers: serde_json::Value = app
+        .get("/customers/all?limit=1", &app.admin_token)
+        .await
+        .json()
+        .await
+        .expect("customers");
+    let id = customers[0]["id"].as_str().expect("a customer").to_owned();
+    let mut ms = Vec::new();
+    for i in 0..7 {
+        let t = Instant::now();
+        let res = app
+            .send_json(
+                reqwest::Method::PATCH,
+                &format!("/customers/{id}"),
+                &app.admin_token,
+                &serde_json::json!({ "acv": 100_000.0 + f64::from(i) }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "customer edit");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "`PATCH /customers/{{id}}` with a new ACV (re-scores and refreshes the board): median {:.0} ms, max {:.0} ms over {} edits",
+        ms[ms.len() / 2],
+        ms[ms.len() - 1],
+        ms.len()
+    );
 }

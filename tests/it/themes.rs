@@ -804,10 +804,12 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
 /// re-score at any moment, so each comparison reads its two sides from one snapshot.
 async fn assert_cards_fresh(app: &TestApp, after: &str) {
     use sea_orm::ConnectionTrait;
-    // One statement, one snapshot: stored cards and the recomputation side by side.
+    // One statement, one snapshot: stored cards and the recomputation side by side. The
+    // stored score evidence (the ACV sum it weighed) must agree with the card's total too.
     let sql = format!(
-        "SELECT 'stored' AS side, id, feedback_count, customers, total_acv FROM insights WHERE workspace_id = $1 \
-         UNION ALL SELECT 'fresh', id, feedback_count, customers, total_acv FROM ({}) x",
+        "SELECT 'stored' AS side, i.id, i.feedback_count, i.customers, i.total_acv, coalesce(m.acv_sum, 0)::float8 AS scored_acv \
+         FROM insights i LEFT JOIN theme_metrics m ON m.theme_id = i.theme_id WHERE i.workspace_id = $1 \
+         UNION ALL SELECT 'fresh', id, feedback_count, customers, total_acv, total_acv FROM ({}) x",
         shared::services::themes::cards::CARD_AGGREGATE
     );
     let rows = app
@@ -827,6 +829,7 @@ async fn assert_cards_fresh(app: &TestApp, after: &str) {
             r.try_get::<i32>("", "feedback_count").unwrap(),
             r.try_get::<Value>("", "customers").unwrap(),
             (r.try_get::<f64>("", "total_acv").unwrap() * 100.0).round() as i64,
+            (r.try_get::<f64>("", "scored_acv").unwrap() * 100.0).round() as i64,
         );
         match r.try_get::<String>("", "side").unwrap().as_str() {
             "stored" => stored.push(card),

@@ -296,7 +296,8 @@ pub async fn update(
         am.email_domain = Set(domain);
     }
     am.updated_at = Set(Utc::now());
-    // The board shows customer names, segments and ACV: its cards change with the row.
+    // The board shows customer names, segments and ACV, and scores by them: its cards and
+    // scores change with the row.
     let txn = db.begin().await?;
     let updated = am.update(&txn).await.map_err(|e| {
         if DomainError::is_unique_violation(&e) {
@@ -305,7 +306,7 @@ pub async fn update(
             DomainError::from(e)
         }
     })?;
-    crate::services::themes::cards::refresh_cards(&txn, workspace_id).await?;
+    crate::services::themes::after_evidence_changed(&txn, workspace_id).await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(updated)
 }

@@ -200,9 +200,10 @@ pub async fn ingest(
         report.unchanged += outcome.2;
     }
     // Changed customer facts (an ACV, a segment) and rewritten items (a new account) show
-    // on the board's cards at once; an ingest of only new items changes no card.
+    // on the board's cards and in its scores at once; an ingest of only new items changes
+    // neither (they count once embedded and attached).
     if customers_changed || report.updated > 0 {
-        crate::services::themes::cards::refresh_cards(db, workspace.id).await?;
+        crate::services::themes::after_evidence_changed(db, workspace.id).await?;
     }
     Ok(report)
 }
@@ -374,7 +375,7 @@ pub async fn delete(
     if res.rows_affected == 0 {
         return Err(DomainError::not_found("feedback"));
     }
-    crate::services::themes::after_feedback_removed(&txn, workspace_id).await?;
+    crate::services::themes::after_evidence_changed(&txn, workspace_id).await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(())
 }

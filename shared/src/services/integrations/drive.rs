@@ -329,7 +329,7 @@ async fn replace(
         .await?
         .rows_affected();
     if removed > 0 {
-        crate::services::themes::after_feedback_removed(&txn, workspace.id).await?;
+        crate::services::themes::after_evidence_changed(&txn, workspace.id).await?;
     }
     let report = if items.is_empty() {
         feedback::IngestReport::default()

@@ -25,7 +25,7 @@ pub(crate) use lock::lock_workspace_themes;
 use run::ThemeDraft;
 use store::write;
 
-pub use refresh::{after_feedback_removed, attach_new, refresh_metrics};
+pub use refresh::{after_evidence_changed, attach_new, refresh_metrics};
 pub use run::{ClusterSummary, run_clustering};
 pub use weights::{save_scoring_config, scoring_config};
 

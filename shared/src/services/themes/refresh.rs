@@ -29,8 +29,9 @@ pub async fn refresh_metrics(
 }
 
 /// Inside the caller's transaction: takes the themes lock and recomputes sizes, metrics and
-/// cards after feedback was deleted.
-pub async fn after_feedback_removed(
+/// cards after the evidence behind them changed: feedback deleted, an account's ACV or
+/// segment edited, items moved to another account. Scores and cards then move together.
+pub async fn after_evidence_changed(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<(), DomainError> {
@@ -45,42 +46,54 @@ pub(super) async fn refresh_in(
     workspace_id: Uuid,
 ) -> Result<usize, DomainError> {
     let db = txn;
-    let rows = db
+    // Themes and their members in two statements: joined, each member row would carry its
+    // theme's 1.5 kB centroid (150 MB at 100 000 items). Scores read no member text.
+    let themes = db
         .query_all_raw(raw(
-            "SELECT t.id AS theme_id, t.centroid, i.severity, ft.confidence, f.id, f.text, f.created_at, f.account, \
-                    f.customer_id, f.sentiment, f.speaker \
-             FROM themes t LEFT JOIN insights i ON i.theme_id = t.id \
-             JOIN feedback_themes ft ON ft.theme_id = t.id JOIN feedback f ON f.id = ft.feedback_id \
-             WHERE t.workspace_id = $1 ORDER BY t.id, ft.confidence DESC",
+            "SELECT t.id, t.centroid, i.severity FROM themes t LEFT JOIN insights i ON i.theme_id = t.id \
+             WHERE t.workspace_id = $1",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    let members = db
+        .query_all_raw(raw(
+            "SELECT ft.theme_id, ft.confidence, f.id, f.created_at, f.account, f.customer_id, f.sentiment, f.speaker \
+             FROM feedback_themes ft JOIN themes t ON t.id = ft.theme_id JOIN feedback f ON f.id = ft.feedback_id \
+             WHERE t.workspace_id = $1",
             vec![workspace_id.into()],
         ))
         .await?;
     let customers = load_customers(db, workspace_id).await?;
-    let mut items: Vec<Item> = Vec::with_capacity(rows.len());
-    let mut drafts: Vec<ThemeDraft> = Vec::new();
+    let mut drafts: Vec<ThemeDraft> = Vec::with_capacity(themes.len());
     let mut severities: HashMap<Uuid, String> = HashMap::new();
-    for r in &rows {
-        let theme_id: Uuid = r.try_get("", "theme_id")?;
-        if drafts.last().is_none_or(|d| d.id != theme_id) {
-            severities.insert(
-                theme_id,
-                r.try_get::<Option<String>>("", "severity")?
-                    .unwrap_or_else(|| "medium".into()),
-            );
-            drafts.push(ThemeDraft {
-                id: theme_id,
-                insight_id: theme_id,
-                label: String::new(),
-                keywords: Vec::new(),
-                centroid: from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
-                members: Vec::new(),
-                evidence: Evidence::default(),
-                score: 0.0,
-            });
-        }
+    let mut draft_of: HashMap<Uuid, usize> = HashMap::new();
+    for r in &themes {
+        let id: Uuid = r.try_get("", "id")?;
+        severities.insert(
+            id,
+            r.try_get::<Option<String>>("", "severity")?
+                .unwrap_or_else(|| "medium".into()),
+        );
+        draft_of.insert(id, drafts.len());
+        drafts.push(ThemeDraft {
+            id,
+            insight_id: id,
+            label: String::new(),
+            keywords: Vec::new(),
+            centroid: from_bytes(&r.try_get::<Vec<u8>>("", "centroid")?),
+            members: Vec::new(),
+            evidence: Evidence::default(),
+            score: 0.0,
+        });
+    }
+    let mut items: Vec<Item> = Vec::with_capacity(members.len());
+    for r in &members {
+        let Some(&d) = draft_of.get(&r.try_get::<Uuid>("", "theme_id")?) else {
+            continue;
+        };
         items.push(Item {
             id: r.try_get("", "id")?,
-            text: r.try_get("", "text")?,
+            text: String::new(),
             vector: Vec::new(),
             created_at: r.try_get("", "created_at")?,
             account: r.try_get("", "account")?,
@@ -88,10 +101,9 @@ pub(super) async fn refresh_in(
             sentiment: r.try_get("", "sentiment")?,
             speaker: r.try_get("", "speaker")?,
         });
-        let confidence: f32 = r.try_get("", "confidence")?;
-        if let Some(d) = drafts.last_mut() {
-            d.members.push((items.len() - 1, confidence));
-        }
+        drafts[d]
+            .members
+            .push((items.len() - 1, r.try_get("", "confidence")?));
     }
     let now = Utc::now();
     for d in &mut drafts {
