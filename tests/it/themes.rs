@@ -746,7 +746,18 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
     let threshold = app.settings.clustering.attach_threshold;
     let cancel = CancelFlag::new();
     let busy = std::sync::atomic::AtomicBool::new(true);
-    // Re-scoring and attaching hammer the workspace while it is re-clustered again and again.
+    let accounts = shared::services::customers::list(
+        db,
+        ws,
+        shared::services::Page {
+            limit: 100,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap();
+    // Re-scoring, attaching and account edits hammer the workspace while it is re-clustered
+    // again and again.
     let hammer = async {
         let mut passes = 0;
         while busy.load(std::sync::atomic::Ordering::Relaxed) {
@@ -755,12 +766,19 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
             )
             .await
             .unwrap();
-            let (r, a) = tokio::join!(
+            let account = &accounts[passes % accounts.len()];
+            let edit = shared::services::customers::CustomerPatch {
+                acv: Some(10_000.0 * (passes + 1) as f64),
+                ..Default::default()
+            };
+            let (r, a, e) = tokio::join!(
                 svc::refresh_metrics(db, ws),
-                svc::attach_new(db, ws, model, threshold)
+                svc::attach_new(db, ws, model, threshold),
+                shared::services::customers::update(db, ws, account.id, edit)
             );
             r.expect("re-scoring failed");
             a.expect("attaching failed");
+            e.expect("the account edit failed");
             passes += 1;
         }
         passes
@@ -798,6 +816,59 @@ async fn clustering_attaching_and_rescoring_never_trip_over_each_other() {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(orphans, 0, "theme sizes match their links");
+    // Every pass ended with a refresh under the lock, after its own raw deletes.
+    assert_cards_fresh(&app, "the hammering").await;
+}
+
+#[tokio::test]
+async fn an_account_edit_waits_for_a_theme_writer_instead_of_overwriting_its_cards() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use shared::services::{customers, themes as svc};
+    let app = TestApp::demo().await;
+    app.cluster().await;
+    let (db, ws) = (app.db(), app.workspace_id);
+    // A theme writer mid-transaction: one feedback item leaves its theme, the cards are
+    // refreshed under the workspace's lock, and the commit is still to come.
+    let writer = db.begin().await.unwrap();
+    let unlinked = writer
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "DELETE FROM feedback_themes WHERE feedback_id = (SELECT ft.feedback_id FROM feedback_themes ft \
+             JOIN insights i ON i.theme_id = ft.theme_id WHERE i.workspace_id = $1 ORDER BY ft.feedback_id LIMIT 1)",
+            [ws.into()],
+        ))
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(unlinked, 1);
+    svc::after_evidence_changed(&writer, ws).await.unwrap();
+    // An account edit meanwhile: computed now, its cards would miss the unlinked item and
+    // overwrite the writer's once it commits.
+    let account = customers::list(
+        db,
+        ws,
+        shared::services::Page {
+            limit: 1,
+            offset: 0,
+        },
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    let edit = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let patch = customers::CustomerPatch {
+                acv: Some(31_337.0),
+                ..Default::default()
+            };
+            customers::update(&db, ws, account.id, patch).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    writer.commit().await.unwrap();
+    edit.await.unwrap().expect("the account edit");
+    assert_cards_fresh(&app, "an account edit racing a theme writer").await;
 }
 
 /// The stored board cards equal a from-scratch recomputation. The worker may attach or
