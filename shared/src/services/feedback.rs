@@ -44,6 +44,10 @@ pub struct IngestReport {
     pub updated: usize,
     pub unchanged: usize,
     pub customers_linked: usize,
+    /// The ingest re-scored the workspace's themes (an account's facts changed or items were
+    /// rewritten), so a caller that changed evidence in the same transaction need not again.
+    #[serde(skip)]
+    pub rescored: bool,
 }
 
 impl IngestReport {
@@ -204,6 +208,7 @@ pub async fn ingest(
     // neither (they count once embedded and attached).
     if customers_changed || report.updated > 0 {
         crate::services::themes::after_evidence_changed(db, workspace.id).await?;
+        report.rescored = true;
     }
     Ok(report)
 }

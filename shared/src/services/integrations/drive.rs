@@ -328,14 +328,15 @@ async fn replace(
         ))
         .await?
         .rows_affected();
-    if removed > 0 {
-        crate::services::themes::after_evidence_changed(&txn, workspace.id).await?;
-    }
     let report = if items.is_empty() {
         feedback::IngestReport::default()
     } else {
         feedback::ingest(&txn, workspace, items).await?
     };
+    // Removed chunks change their themes; an ingest that re-scored saw the removal already.
+    if removed > 0 && !report.rescored {
+        crate::services::themes::after_evidence_changed(&txn, workspace.id).await?;
+    }
     txn.commit().await?;
     Ok(report)
 }
