@@ -51,13 +51,13 @@ pub async fn search(
     limit: u64,
 ) -> Result<Vec<Hit>, DomainError> {
     // Rank first and cut to `limit`. For a very common term the feedback ranked is bounded:
-    // the first `FEEDBACK_CANDIDATES` term matches, plus (for several words) every exact
-    // phrase match, so an exact phrase still ranks first while the rank work stays the same
-    // at any size. Each row carries the text its hit shows, so the cut needs no joins;
+    // the first `FEEDBACK_CANDIDATES` term matches, plus (for several words) as many exact
+    // phrase matches, so an exact phrase still ranks first while the rank work stays the
+    // same at any size, however common the phrase. Each row carries the text its hit shows, so the cut needs no joins;
     // snippets are highlighted here for the rows returned (`snippet.rs`).
     let phrase_branch = if q.split_whitespace().count() > 1 {
-        "UNION SELECT f.id, f.search, f.text, f.source, f.account FROM feedback f \
-         WHERE f.workspace_id = $1 AND f.search @@ phraseto_tsquery('english', $2)"
+        "UNION (SELECT f.id, f.search, f.text, f.source, f.account FROM feedback f \
+         WHERE f.workspace_id = $1 AND f.search @@ phraseto_tsquery('english', $2) LIMIT $4)"
     } else {
         ""
     };

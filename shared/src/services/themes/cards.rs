@@ -1,7 +1,7 @@
 //! The board's read model: each insight row carries what the list shows (feedback count,
 //! the customers behind it, their total ACV), so `GET /themes` is one indexed query with
-//! no aggregation. Every transaction that changes links, feedback or customers calls
-//! `refresh_cards` before it commits.
+//! no aggregation. Every transaction that changes links, feedback or customers refreshes
+//! them before it commits, under the workspace's themes lock (`lock.rs`).
 
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -32,14 +32,14 @@ pub const CARD_AGGREGATE: &str = "
     WHERE i.workspace_id = $1";
 
 /// Recomputes the stored card columns of the workspace's insights; rows already right are
-/// not rewritten. Takes the workspace's themes lock (held already by the theme writers):
-/// computed beside a concurrent attach, the recomputation would miss that attach's links
-/// and overwrite its cards with a count that never existed.
+/// not rewritten. The caller holds the workspace's themes lock (every product path comes
+/// through `after_evidence_changed`, re-scoring or the clustering swap): computed beside an
+/// uncommitted attach, the recomputation would miss its links and, committed after it,
+/// overwrite its cards with a count that never existed.
 pub async fn refresh_cards(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<(), DomainError> {
-    super::lock_workspace_themes(db, workspace_id).await?;
     let sql = format!(
         "UPDATE insights i SET feedback_count = x.feedback_count, customers = x.customers, total_acv = x.total_acv \
          FROM ({CARD_AGGREGATE}) x \
