@@ -1,6 +1,8 @@
-//! Request rate limits, applied before any handler runs. The caller is the credential it
-//! presents (hashed), or its client address when it presents none; a credential that fails
-//! authentication is charged to the address too, so minting junk tokens buys nothing.
+//! Request rate limits, applied before any handler runs. The caller is the principal behind
+//! a verified credential (the user an access token names, so refreshing tokens mints no
+//! fresh allowance; an API key by its hash), or its client address when it presents none.
+//! An access token that fails verification is charged to the address up front, and any
+//! credential answered with 401 is charged to it too, so junk tokens buy nothing.
 
 use axum::{
     extract::{Request, State},
@@ -46,13 +48,33 @@ fn fails_closed(path: &str) -> bool {
     matches!(path, "/auth/login" | "/auth/refresh")
 }
 
-fn credential(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.split_once(' ')?.1.trim();
-    (!token.is_empty()).then(|| {
-        let digest = shared::auth::secrets::sha256_hex(token);
-        format!("cred:{}", &digest[..32])
-    })
+/// Whom a request is counted against.
+enum Caller {
+    /// A user (from a verified access token) or an API key (by its hash).
+    Principal(String),
+    /// An access token that fails verification.
+    Junk,
+    Anonymous,
+}
+
+fn caller(headers: &HeaderMap, keys: &shared::auth::tokens::TokenKeys) -> Caller {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+    else {
+        return Caller::Anonymous;
+    };
+    if shared::auth::tokens::looks_like_jwt(token) {
+        return match keys.verify(token) {
+            Some(claims) => Caller::Principal(format!("user:{}", claims.sub)),
+            None => Caller::Junk,
+        };
+    }
+    let digest = shared::auth::secrets::sha256_hex(token);
+    Caller::Principal(format!("cred:{}", &digest[..32]))
 }
 
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -68,10 +90,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let ip = client_ip(&parts, state.settings.server.client_ip_header.as_deref())
         .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let address = format!("ip:{ip}");
-    let credential = credential(&parts.headers);
-    let (subject, guard) = match &credential {
-        Some(c) => (c.as_str(), Some(address.as_str())),
-        None => (address.as_str(), None),
+    let caller = caller(&parts.headers, &state.keys);
+    let (subject, guard) = match &caller {
+        Caller::Principal(p) => (p.as_str(), Some(address.as_str())),
+        Caller::Junk | Caller::Anonymous => (address.as_str(), None),
     };
     let decision = match limiter.check(class, subject, guard).await {
         Ok(decision) => decision,
@@ -106,7 +128,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         return res;
     }
     let mut res = next.run(Request::from_parts(parts, body)).await;
-    if credential.is_some() && res.status() == StatusCode::UNAUTHORIZED {
+    if matches!(caller, Caller::Principal(_)) && res.status() == StatusCode::UNAUTHORIZED {
         limiter.charge(class, &address).await;
     }
     if let Some(d) = &decision {
@@ -161,15 +183,29 @@ mod tests {
     }
 
     #[test]
-    fn credentials_are_keyed_by_digest_never_by_value() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer pk_secret_value"),
-        );
-        let key = credential(&headers).unwrap();
+    fn callers_are_principals_keyed_by_digest_or_by_the_user_a_valid_token_names() {
+        let keys =
+            shared::auth::tokens::TokenKeys::new(&secrecy::SecretString::from("k".repeat(40)), 900);
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            caller(&headers, &keys)
+        };
+        let Caller::Principal(key) = with("Bearer pk_secret_value") else {
+            panic!("an API key is a principal");
+        };
         assert!(key.starts_with("cred:") && !key.contains("secret"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
-        assert_eq!(credential(&headers), None);
+        let user = uuid::Uuid::new_v4();
+        let (a, _) = keys.issue(user, uuid::Uuid::new_v4()).unwrap();
+        let (b, _) = keys.issue(user, uuid::Uuid::new_v4()).unwrap();
+        let (Caller::Principal(pa), Caller::Principal(pb)) =
+            (with(&format!("Bearer {a}")), with(&format!("Bearer {b}")))
+        else {
+            panic!("valid tokens are principals");
+        };
+        assert_eq!(pa, format!("user:{user}"));
+        assert_eq!(pa, pb, "two tokens of one user share one allowance");
+        assert!(matches!(with("Bearer aaa.bbb.ccc"), Caller::Junk));
+        assert!(matches!(with("Bearer "), Caller::Anonymous));
     }
 }

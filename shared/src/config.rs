@@ -185,6 +185,13 @@ pub struct IngestSettings {
     pub embed_batch_size: usize,
     /// Items one `POST /feedback` may push.
     pub max_push_items: usize,
+    /// The child process that parses untrusted files: its address-space limit, CPU time,
+    /// wall-clock deadline, and (optionally) which executable to run in parse mode.
+    pub parser_memory_mb: u64,
+    pub parser_cpu_secs: u64,
+    pub parser_timeout_secs: u64,
+    #[serde(default)]
+    pub parser_binary: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -691,6 +698,18 @@ impl Settings {
             return Err(ConfigError::new(
                 "ingest.max_items_per_file",
                 "max_items_per_file and max_pdf_inflated_bytes must be at least 1",
+            ));
+        }
+        if !(64..=65_536).contains(&s.ingest.parser_memory_mb) {
+            return Err(ConfigError::new(
+                "ingest.parser_memory_mb",
+                "must be between 64 and 65536",
+            ));
+        }
+        if s.ingest.parser_cpu_secs == 0 || s.ingest.parser_timeout_secs == 0 {
+            return Err(ConfigError::new(
+                "ingest.parser_timeout_secs",
+                "parser_cpu_secs and parser_timeout_secs must be at least 1",
             ));
         }
         if !(1..=1024).contains(&s.ingest.embed_batch_size) {

@@ -64,6 +64,38 @@ async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
 }
 
 #[tokio::test]
+async fn guessing_from_one_address_cannot_lock_the_owner_out_from_another() {
+    let app = TestApp::builder()
+        .env("PRODUCK__AUTH__LOGIN_MAX_FAILURES", "3")
+        .env("PRODUCK__SERVER__CLIENT_IP_HEADER", "x-real-ip")
+        .spawn()
+        .await;
+    let login_from = |ip: &'static str, password: &'static str| {
+        app.http
+            .post(app.url("/auth/login"))
+            .header("x-real-ip", ip)
+            .json(&json!({"email": ADMIN_EMAIL, "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            login_from("203.0.113.66", "guess").await.unwrap().status(),
+            401
+        );
+    }
+    let attacker = login_from("203.0.113.66", "guess").await.unwrap();
+    problem(attacker, 429, "rate_limited").await;
+    assert_eq!(
+        login_from("198.51.100.5", ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "the owner signs in from their own address"
+    );
+}
+
+#[tokio::test]
 async fn parallel_guesses_cannot_slip_past_the_limiter() {
     let app = TestApp::spawn().await;
     let limit = app.settings.auth.login_max_failures as usize;

@@ -687,3 +687,59 @@ async fn a_failing_or_slow_provider_gives_the_rule_based_answer() {
         "{runs}"
     );
 }
+
+#[tokio::test]
+async fn suggestions_show_a_member_their_own_questions_and_the_defaults_never_a_colleagues() {
+    let app = TestApp::spawn().await;
+    let ana = app.member_token("ana@example.com", Role::Editor).await;
+    let ben = app.member_token("ben@example.com", Role::Viewer).await;
+    // Ana asks the same confidential question twice and rates an answer up.
+    let mut answer = Value::Null;
+    for _ in 0..2 {
+        let res = chat(
+            &app,
+            &ana,
+            json!({"message": "Is Initech about to churn over pricing?"}),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        answer = res.json().await.unwrap();
+    }
+    let rated = app
+        .post_json(
+            "/conversations/feedback",
+            &ana,
+            &json!({"message_id": answer["message_id"], "rating": "thumbs_up"}),
+        )
+        .await;
+    assert_eq!(rated.status(), 200);
+
+    let texts = |body: Value| -> Vec<(String, String)> {
+        body["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["text"].as_str().unwrap().to_owned(),
+                    s["source"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let for_ana = texts(app.get_json("/suggestions", &ana).await);
+    assert!(
+        for_ana
+            .iter()
+            .any(|(t, s)| t.contains("Initech") && s == "feedback"),
+        "{for_ana:?}"
+    );
+    let for_ben = texts(app.get_json("/suggestions", &ben).await);
+    assert!(
+        for_ben
+            .iter()
+            .all(|(t, s)| !t.contains("Initech") && s == "default"),
+        "a colleague sees only the workspace's defaults: {for_ben:?}"
+    );
+    assert!(!for_ben.is_empty());
+}

@@ -20,11 +20,18 @@ pub fn pdf(lines: &[&str]) -> Vec<u8> {
         format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
     ];
+    pdf_document(objects.into_iter().map(String::into_bytes).collect())
+}
+
+/// A PDF of these objects (numbered from 1, the first the catalog) with a correct xref.
+fn pdf_document(objects: Vec<Vec<u8>>) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     for (i, obj) in objects.iter().enumerate() {
         offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{obj}\nendobj\n", i + 1).as_bytes());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(obj);
+        out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     out.extend_from_slice(
@@ -41,6 +48,116 @@ pub fn pdf(lines: &[&str]) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A stream object: `dict` (without /Length) and its raw data.
+fn stream_object(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\nendstream");
+    out
+}
+
+/// Zlib of `len` spaces (valid, empty page content once inflated).
+fn deflated_spaces(len: usize) -> Vec<u8> {
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let block = vec![b' '; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(block.len());
+        enc.write_all(&block[..n]).unwrap();
+        left -= n;
+    }
+    enc.finish().unwrap()
+}
+
+/// A one-page PDF whose page is `page_extra` (inside the page dictionary) and whose
+/// objects 4.. are `rest`.
+fn one_page_pdf(page_extra: &str, rest: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] {page_extra} >>")
+            .into_bytes(),
+    ];
+    objects.extend(rest);
+    pdf_document(objects)
+}
+
+/// Hostile PDFs from the review of issue 23: each passed the old bomb check and then took
+/// the worker down (stack overflow) or to gigabytes of memory inside the extractor.
+pub mod hostile {
+    use super::*;
+
+    /// A Form XObject whose content draws itself: unbounded recursion (under 1 KB).
+    pub fn self_drawing_form() -> Vec<u8> {
+        one_page_pdf(
+            "/Contents 4 0 R /Resources << /XObject << /X0 5 0 R >> >>",
+            vec![
+                stream_object("", b"/X0 Do"),
+                stream_object(
+                    "/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /XObject << /X0 5 0 R >> >>",
+                    b"/X0 Do",
+                ),
+            ],
+        )
+    }
+
+    /// A page whose `/Contents` names one Flate stream `times` times.
+    pub fn repeated_contents(inflated: usize, times: usize) -> Vec<u8> {
+        let refs = vec!["4 0 R"; times].join(" ");
+        one_page_pdf(
+            &format!("/Contents [{refs}]"),
+            vec![stream_object(
+                "/Filter /FlateDecode",
+                &deflated_spaces(inflated),
+            )],
+        )
+    }
+
+    /// Content compressed twice (`[/FlateDecode /FlateDecode]`): the old check inflated
+    /// one layer only.
+    pub fn double_flate(inflated: usize) -> Vec<u8> {
+        let inner = deflated_spaces(inflated);
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&inner).unwrap();
+        one_page_pdf(
+            "/Contents 4 0 R",
+            vec![stream_object(
+                "/Filter [/FlateDecode /FlateDecode]",
+                &enc.finish().unwrap(),
+            )],
+        )
+    }
+
+    /// The filter's name written with a `#xx` escape, and padding between the dictionary
+    /// and `stream`: the old check looked for the literal bytes shortly before `stream`.
+    pub fn escaped_filter_name(inflated: usize) -> Vec<u8> {
+        let data = deflated_spaces(inflated);
+        let mut object = format!(
+            "<< /Filter /Flate#44ecode /Length {} >>{}\nstream\n",
+            data.len(),
+            " ".repeat(2048)
+        )
+        .into_bytes();
+        object.extend(data);
+        object.extend_from_slice(b"\nendstream");
+        one_page_pdf("/Contents 4 0 R", vec![object])
+    }
+
+    /// A CSV whose every row named every one of a wide header's long columns in its meta.
+    pub fn wide_header_csv(columns: usize, name_len: usize, rows: usize) -> Vec<u8> {
+        let names: Vec<String> = (0..columns)
+            .map(|i| format!("c{i:05}{}", "x".repeat(name_len)))
+            .collect();
+        let mut out = format!("feedback,{}\n", names.join(","));
+        for r in 0..rows {
+            out.push_str(&format!("row {r} says exports time out"));
+            out.push_str(&",v".repeat(columns));
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
 }
 
 fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {

@@ -968,18 +968,15 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     );
 }
 
-#[tokio::test]
-async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let server = MockServer::start().await;
-    let app = app_with_workers(&server).await;
+/// Google connected through the whole OAuth flow, with the token endpoint mounted.
+async fn connect_google(app: &TestApp, server: &MockServer) {
     let challenge = Arc::new(Mutex::new(String::new()));
-    mount_google(&server, challenge.clone()).await;
-    let (url, state) = start(&app, "google").await;
+    mount_google(server, challenge.clone()).await;
+    let (url, state) = start(app, "google").await;
     *challenge.lock().unwrap() = param(&url, "code_challenge");
     assert_eq!(
         callback(
-            &app,
+            app,
             "google",
             &format!("code=4/0AVG7fiQ-google-code&state={state}")
         )
@@ -987,6 +984,96 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
         .status(),
         200
     );
+}
+
+/// Drive parses through the upload's sandbox: a PDF that overflows the parser's stack and
+/// one that needs gigabytes are skipped with their reasons; the test process (which runs
+/// the worker in-process) and the good document are unharmed.
+#[tokio::test]
+async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons() {
+    let server = MockServer::start().await;
+    let app = with_providers(
+        TestApp::builder()
+            .env("PRODUCK__INGEST__PARSER_MEMORY_MB", "512")
+            .workers(1, worker::JobRegistry::production()),
+        &server,
+    )
+    .spawn()
+    .await;
+    connect_google(&app, &server).await;
+    let file = |id: &str, name: &str, mime: &str| {
+        json!({
+            "kind": "drive#file", "id": id, "name": name, "mimeType": mime,
+            "modifiedTime": "2026-11-28T10:00:00.000Z",
+            "webViewLink": format!("https://drive.google.com/file/d/{id}/view"),
+            "owners": [{"kind": "drive#user", "displayName": "Pat PM", "emailAddress": "pm@acme.example"}]
+        })
+    };
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "drive#fileList", "incompleteSearch": false, "files": [
+                file("1GoOd", "Acme Corp - call notes.pdf", "application/pdf"),
+                file("1LoOp", "Initech - notes.pdf", "application/pdf"),
+                file("1BoMb", "Globex - notes.pdf", "application/pdf"),
+            ]
+        })))
+        .mount(&server)
+        .await;
+    let mb = 1 << 20;
+    for (id, body) in [
+        (
+            "1GoOd",
+            crate::files::pdf(&["Acme needs audit logs for every admin action."]),
+        ),
+        ("1LoOp", crate::files::hostile::self_drawing_form()),
+        ("1BoMb", crate::files::hostile::double_flate(1024 * mb)),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/drive/v3/files/{id}")))
+            .and(wiremock::matchers::query_param("alt", "media"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(body))
+            .mount(&server)
+            .await;
+    }
+    let res = app
+        .http
+        .post(app.url("/integrations/google/sync?folder_ids=1FoLdEr-Customers"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let stats = &body["stats"];
+    assert_eq!(stats["documents_fetched"], 1, "{body}");
+    let unreadable = stats["files_unreadable"].as_array().unwrap();
+    let reason = |id: &str| {
+        unreadable
+            .iter()
+            .find(|f| f["id"] == id)
+            .and_then(|f| f["error"].as_str())
+            .unwrap_or_else(|| panic!("{id} is listed as unreadable: {body}"))
+            .to_owned()
+    };
+    assert!(reason("1LoOp").contains("nests too deeply"), "{body}");
+    assert!(reason("1BoMb").contains("needs more than 512 MB"), "{body}");
+    let items: Vec<Value> = app
+        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0]["text"].as_str().unwrap().contains("audit logs"));
+}
+
+#[tokio::test]
+async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = MockServer::start().await;
+    let app = app_with_workers(&server).await;
+    connect_google(&app, &server).await;
 
     // Before the second sync the QBR notes are edited and the onboarding notes trashed.
     let later = Arc::new(AtomicBool::new(false));

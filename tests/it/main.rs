@@ -18,6 +18,7 @@ mod embeddings;
 mod errors;
 mod faults;
 mod health;
+mod hostile;
 mod ingest;
 mod integrations;
 mod jira;

@@ -435,3 +435,63 @@ async fn connected_sources_sync_on_schedule_and_are_reported_stale_when_they_sto
         "a failed sync is tried again next interval"
     );
 }
+
+#[tokio::test]
+async fn an_admin_disconnects_slack_and_the_change_is_audited() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+    assert_eq!(connect(&app).await.status(), 200);
+    let editor = app
+        .member_token("ed@example.com", shared::auth::Role::Editor)
+        .await;
+    let delete = |token: &str| {
+        app.http
+            .delete(app.url("/integrations/slack"))
+            .bearer_auth(token)
+            .send()
+    };
+    problem(delete(&editor).await.unwrap(), 403, "forbidden").await;
+
+    let res = delete(&app.admin_token).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["was_connected"], true, "{body}");
+    let integrations = app.get_json("/integrations", &app.admin_token).await;
+    let slack = integrations
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["provider"] == "slack")
+        .unwrap_or_else(|| panic!("{integrations}"));
+    assert_eq!(slack["connected"], false, "{slack}");
+    // A sync now has nothing to read with.
+    let sync = app
+        .post_json("/integrations/slack/sync", &app.admin_token, &json!({}))
+        .await;
+    problem(sync, 400, "not_connected").await;
+    let audited = |trail: Value| trail["total"].as_i64().unwrap();
+    let trail = app
+        .get_json(
+            "/admin/audit?action=integration.disconnected",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(trail["items"][0]["target_id"], "slack", "{trail}");
+    assert_eq!(audited(trail), 1);
+    // Again: nothing to disconnect, nothing audited twice.
+    let again: Value = delete(&app.admin_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["was_connected"], false);
+    let trail = app
+        .get_json(
+            "/admin/audit?action=integration.disconnected",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(audited(trail), 1);
+}

@@ -17,8 +17,14 @@ struct Cli {
     no_schedule: bool,
 }
 
+fn main() {
+    // Before any runtime or thread starts: the parser child runs nothing else.
+    shared::ingest::sandbox::run_child_if_requested();
+    serve_main();
+}
+
 #[tokio::main]
-async fn main() {
+async fn serve_main() {
     let cli = Cli::parse();
     shared::ai::init_crypto();
     let settings = match Settings::load(&config_dir()) {

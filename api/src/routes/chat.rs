@@ -403,7 +403,8 @@ async fn list_suggestions(
     auth: Auth,
 ) -> Result<Json<SuggestionsOut>, ApiError> {
     Ok(Json(SuggestionsOut {
-        suggestions: suggestions::for_workspace(&state.db, auth.0.workspace_id).await?,
+        suggestions: suggestions::for_member(&state.db, auth.0.workspace_id, &auth.0.label())
+            .await?,
     }))
 }
 

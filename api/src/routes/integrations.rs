@@ -292,6 +292,53 @@ async fn put_slack(
     Ok(Json(connected))
 }
 
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SourceDisconnected {
+    pub message: String,
+    /// False when the source was not connected (nothing changed).
+    pub was_connected: bool,
+}
+
+/// Forgets a token-based source's credentials; audited when something was connected.
+async fn disconnect_source(
+    state: &AppState,
+    auth: &Auth,
+    origin: &audit::Origin,
+    source: &'static str,
+    title: &str,
+) -> Result<Json<SourceDisconnected>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let was_connected = connections::disconnect_source(&state.db, p.workspace_id, source).await?;
+    if was_connected {
+        let event = Event::new("integration.disconnected", "integration", source);
+        audit::record(&state.db, p, origin, event).await?;
+    }
+    Ok(Json(SourceDisconnected {
+        message: if was_connected {
+            format!("{title} disconnected")
+        } else {
+            format!("{title} was not connected")
+        },
+        was_connected,
+    }))
+}
+
+async fn delete_slack(
+    State(state): State<AppState>,
+    auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
+) -> Result<Json<SourceDisconnected>, ApiError> {
+    disconnect_source(&state, &auth, &origin, "slack", "Slack").await
+}
+
+async fn delete_jira(
+    State(state): State<AppState>,
+    auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
+) -> Result<Json<SourceDisconnected>, ApiError> {
+    disconnect_source(&state, &auth, &origin, "jira", "Jira").await
+}
+
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
 #[serde(deny_unknown_fields)]
@@ -521,6 +568,15 @@ pub fn router() -> ApiRouter<AppState> {
                          channels to read, each with the account it is with. The team id routes pushed events.",
                     )
                     .tag("integrations")
+            })
+            .delete_with(delete_slack, |op| {
+                op.summary("Disconnect Slack")
+                    .description(
+                        "Admin, audited. Forgets the bot token: scheduled syncs and pushed events stop. Feedback \
+                         already read stays. Slack keeps the token valid until the app is removed from the workspace \
+                         there.",
+                    )
+                    .tag("integrations")
             }),
         )
         .api_route(
@@ -562,6 +618,14 @@ pub fn router() -> ApiRouter<AppState> {
                          roadmap JQL, after checking them with /rest/api/3/myself. The site must be https and resolve \
                          to public addresses only (integrations.jira.allowed_hosts lists exceptions): 400 \
                          `jira_refused` otherwise, or when Jira refuses the credentials.",
+                    )
+                    .tag("integrations")
+            })
+            .delete_with(delete_jira, |op| {
+                op.summary("Disconnect Jira")
+                    .description(
+                        "Admin, audited. Forgets the site's API token: scheduled syncs stop. Feedback and tickets \
+                         already read stay. Revoke the token in the Atlassian account to end it there.",
                     )
                     .tag("integrations")
             }),

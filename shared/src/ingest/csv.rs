@@ -42,6 +42,17 @@ const CONTACT: &[&str] = &[
 ];
 const DATE: &[&str] = &["date", "created_at", "timestamp", "created", "submitted_at"];
 
+/// What one row keeps of its other columns in `meta.columns`: a wide header of long names
+/// copied into every row once turned a 2 MB file into gigabytes.
+const META_MAX_COLUMNS: usize = 32;
+const META_MAX_NAME_CHARS: usize = 64;
+const META_MAX_VALUE_CHARS: usize = 500;
+const META_MAX_BYTES: usize = 4096;
+
+fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(at, _)| &s[..at])
+}
+
 pub(crate) fn normalise_header(h: &str) -> String {
     h.trim()
         .trim_start_matches('\u{feff}')
@@ -125,6 +136,14 @@ pub fn parse_at_most(
     let segment_col = find(&headers, SEGMENT);
     let contact_col = find(&headers, CONTACT);
     let date_col = find(&headers, DATE);
+    // The columns `meta.columns` may carry, with their names cut once for every row.
+    let meta_columns: Vec<(usize, &str)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![Some(text_col), contact_col].contains(&Some(*i)))
+        .map(|(i, h)| (i, truncate_chars(h, META_MAX_NAME_CHARS)))
+        .take(META_MAX_COLUMNS)
+        .collect();
     let mut out = ParsedFile::default();
     for (row_no, record) in reader.records().enumerate() {
         if row_no % 1024 == 0 && cancel.is_cancelled() {
@@ -147,18 +166,10 @@ pub fn parse_at_most(
         }
         let mut meta = Map::new();
         meta.insert("row".into(), Value::from(row_no + 2));
-        let extra: Map<String, Value> = headers
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| ![Some(text_col), contact_col].contains(&Some(*i)))
-            .filter_map(|(i, h)| {
-                record
-                    .get(i)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (h.clone(), Value::from(v)))
-            })
-            .collect();
-        meta.insert("columns".into(), Value::Object(extra));
+        meta.insert(
+            "columns".into(),
+            Value::Object(row_columns(&record, &meta_columns)),
+        );
         out.items.push(ParsedItem {
             text: body.to_owned(),
             key: format!("row-{}", row_no + 2),
@@ -172,6 +183,24 @@ pub fn parse_at_most(
         });
     }
     Ok(out)
+}
+
+/// A row's other non-empty cells, by column name, within the meta bounds.
+fn row_columns(record: &csv::StringRecord, columns: &[(usize, &str)]) -> Map<String, Value> {
+    let mut extra = Map::new();
+    let mut bytes = 0;
+    for (i, name) in columns {
+        let Some(value) = record.get(*i).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let value = truncate_chars(value, META_MAX_VALUE_CHARS);
+        bytes += name.len() + value.len();
+        if bytes > META_MAX_BYTES {
+            break;
+        }
+        extra.insert((*name).to_owned(), Value::from(value));
+    }
+    extra
 }
 
 #[cfg(test)]
@@ -202,6 +231,35 @@ mod tests {
             first.meta["columns"].get("company contact").is_none(),
             "contacts stay out of meta"
         );
+    }
+
+    #[test]
+    fn a_wide_header_of_long_names_is_bounded_in_every_row() {
+        let names: Vec<String> = (0..2000)
+            .map(|i| format!("{i:04}{}", "n".repeat(500)))
+            .collect();
+        let mut csv = format!("feedback,{}\n", names.join(","));
+        for _ in 0..50 {
+            csv.push_str("row text");
+            csv.push_str(&",v".repeat(names.len()));
+            csv.push('\n');
+        }
+        let parsed = parse(csv.as_bytes()).unwrap();
+        assert_eq!(parsed.items.len(), 50);
+        for item in &parsed.items {
+            let columns = item.meta["columns"].as_object().unwrap();
+            assert!(columns.len() <= META_MAX_COLUMNS, "{}", columns.len());
+            let bytes: usize = columns
+                .iter()
+                .map(|(k, v)| k.len() + v.as_str().unwrap().len())
+                .sum();
+            assert!(bytes <= META_MAX_BYTES, "{bytes}");
+            assert!(
+                columns
+                    .keys()
+                    .all(|k| k.chars().count() <= META_MAX_NAME_CHARS)
+            );
+        }
     }
 
     #[test]

@@ -29,6 +29,35 @@ impl FileKind {
         }
     }
 
+    /// The kind whose `as_str` is `name`.
+    pub fn from_name(name: &str) -> Option<FileKind> {
+        [
+            FileKind::Csv,
+            FileKind::Pdf,
+            FileKind::Docx,
+            FileKind::Text,
+            FileKind::Markdown,
+            FileKind::Vtt,
+            FileKind::Srt,
+            FileKind::Audio,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
+    /// How messages to the uploader name a file of this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            FileKind::Csv => "CSV file",
+            FileKind::Pdf => "PDF",
+            FileKind::Docx => "Word document",
+            FileKind::Text => "text file",
+            FileKind::Markdown => "Markdown file",
+            FileKind::Vtt | FileKind::Srt => "transcript",
+            FileKind::Audio => "recording",
+        }
+    }
+
     pub fn is_audio(self) -> bool {
         self == FileKind::Audio
     }

@@ -1,11 +1,12 @@
 //! What every parser produces: feedback items with whatever customer evidence the file had.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::services::customers::Segment;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParsedItem {
     pub text: String,
     /// Stable position of the item in its file (row, paragraph, chunk), part of its source id.
@@ -24,7 +25,7 @@ pub struct ParsedItem {
 }
 
 /// The result of parsing one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ParsedFile {
     pub items: Vec<ParsedItem>,
     /// Rows or blocks skipped because they had no text.

@@ -8,6 +8,7 @@ pub mod format;
 pub mod item;
 pub mod pdf;
 pub mod pii;
+pub mod sandbox;
 pub mod sentiment;
 pub mod text;
 pub mod transcript;
@@ -140,12 +141,15 @@ fn has_nul(text: &str, meta: &Map<String, Value>) -> bool {
 fn split_long_items(items: Vec<ParsedItem>) -> Vec<ParsedItem> {
     let max = chunk::DEFAULT_MAX_CHARS;
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
+    for mut item in items {
         if item.text.chars().count() <= max {
             out.push(item);
             continue;
         }
-        let parts = chunk::chunk(&item.text, max, chunk::DEFAULT_OVERLAP);
+        // Out of the item before its parts copy it: a long text cloned once per part grows
+        // with the square of its length.
+        let text = std::mem::take(&mut item.text);
+        let parts = chunk::chunk(&text, max, chunk::DEFAULT_OVERLAP);
         let total = parts.len();
         for (n, part) in parts.into_iter().enumerate() {
             let mut piece = item.clone();

@@ -63,35 +63,56 @@ pub struct Decision {
 pub struct Unreachable(pub String);
 
 /// KEYS[1]: the caller's key; KEYS[2]: a key that must not be exhausted (the client
-/// address, for requests that carry a credential), or the same key again. ARGV: emission
-/// interval and allowance period in milliseconds. Returns {allowed, remaining, reset_ms,
-/// retry_ms}.
+/// address, for requests that carry a credential), or the same key again. ARGV: the
+/// emission interval as whole microseconds and a remainder in `limit`ths of a microsecond,
+/// the limit, and the allowance period in microseconds. A state is "<tat µs>:<remainder>",
+/// so the interval (period / limit) is exact at any limit: a whole-millisecond interval
+/// silently capped every limit above 60 000 a minute at 1 000 a second. Times are kept in
+/// integers below 2^53 (exact in Lua's doubles) and written with %.0f, never with Lua's
+/// 14-digit number formatting. Returns {allowed, remaining, reset_us, retry_us}.
 const SCRIPT: &str = r#"
 local now_parts = redis.call('TIME')
-local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
-local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local function tat_of(key)
-  local t = tonumber(redis.call('GET', key))
-  if t == nil or t < now then return now end
-  return t
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local whole = tonumber(ARGV[1])
+local rest = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local period = tonumber(ARGV[4])
+local function state_of(key)
+  local v = redis.call('GET', key)
+  if not v then return now, 0 end
+  local sep = string.find(v, ':', 1, true)
+  if not sep then return now, 0 end
+  local tat = tonumber(string.sub(v, 1, sep - 1))
+  local rem = tonumber(string.sub(v, sep + 1))
+  if tat == nil or rem == nil or tat < now then return now, 0 end
+  return tat, rem
+end
+local function advance(tat, rem)
+  tat = tat + whole
+  rem = rem + rest
+  if rem >= limit then
+    tat = tat + 1
+    rem = rem - limit
+  end
+  return tat, rem
 end
 if KEYS[2] ~= KEYS[1] then
-  local guard = tat_of(KEYS[2])
-  if guard + interval - now > period then
-    return {0, 0, guard - now, guard + interval - period - now}
+  local guard, guard_rem = state_of(KEYS[2])
+  local next_guard = advance(guard, guard_rem)
+  if next_guard - now > period then
+    return {0, 0, guard - now, next_guard - period - now}
   end
 end
-local tat = tat_of(KEYS[1])
-local new_tat = tat + interval
+local tat, rem = state_of(KEYS[1])
+local new_tat, new_rem = advance(tat, rem)
 if new_tat - now > period then
   return {0, 0, tat - now, new_tat - period - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
-return {1, math.floor((period - (new_tat - now)) / interval), new_tat - now, 0}
+redis.call('SET', KEYS[1], string.format('%.0f:%.0f', new_tat, new_rem), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((period - (new_tat - now)) * limit / period), new_tat - now, 0}
 "#;
 
-const PERIOD_MS: u64 = 60_000;
+const PERIOD_US: u64 = 60_000_000;
 /// A check that takes longer than this counts as Redis being unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
 /// After a failure, checks are skipped for this long instead of waiting on a dead Redis.
@@ -145,13 +166,18 @@ impl RequestLimiter {
         }
         let key = self.key(class, subject);
         let guard_key = guard.map_or_else(|| key.clone(), |g| self.key(class, g));
-        let interval = (PERIOD_MS / u64::from(limit)).max(1);
+        let limit_u64 = u64::from(limit);
         let mut conn = self.conn.clone();
         let mut invocation = self.script.key(&key);
-        invocation.key(&guard_key).arg(interval).arg(PERIOD_MS);
+        invocation
+            .key(&guard_key)
+            .arg(PERIOD_US / limit_u64)
+            .arg(PERIOD_US % limit_u64)
+            .arg(limit_u64)
+            .arg(PERIOD_US);
         let reply: Result<redis::RedisResult<(i64, i64, i64, i64)>, _> =
             tokio::time::timeout(CHECK_TIMEOUT, invocation.invoke_async(&mut conn)).await;
-        let (allowed, remaining, reset_ms, retry_ms) = match reply {
+        let (allowed, remaining, reset_us, retry_us) = match reply {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(self.failed(e.to_string())),
             Err(_) => return Err(self.failed("no answer within 250 ms".into())),
@@ -160,11 +186,11 @@ impl RequestLimiter {
             allowed: allowed == 1,
             limit,
             remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
-            reset_secs: ceil_secs(reset_ms),
+            reset_secs: ceil_secs(reset_us),
             retry_after_secs: if allowed == 1 {
                 0
             } else {
-                ceil_secs(retry_ms).max(1)
+                ceil_secs(retry_us).max(1)
             },
         }))
     }
@@ -184,8 +210,8 @@ impl RequestLimiter {
     }
 }
 
-fn ceil_secs(ms: i64) -> u64 {
-    u64::try_from(ms.max(0)).unwrap_or(0).div_ceil(1000)
+fn ceil_secs(us: i64) -> u64 {
+    u64::try_from(us.max(0)).unwrap_or(0).div_ceil(1_000_000)
 }
 
 fn now_ms() -> u64 {

@@ -43,7 +43,14 @@ pub async fn login(
     client_ip: &str,
 ) -> Result<IssuedSession, DomainError> {
     let email = email.trim().to_lowercase();
-    let subjects = [("account", email.as_str()), ("ip", client_ip)];
+    // Failures count per account *and address*: counted per account alone, anyone could
+    // lock a member out by guessing at their address; the address's own allowance still
+    // bounds how many accounts one client may try.
+    let account_at_address = format!("{email}|{client_ip}");
+    let subjects = [
+        ("account_ip", account_at_address.as_str()),
+        ("ip", client_ip),
+    ];
     limiter.attempt(&subjects).await?;
 
     // The slow password check runs before any transaction holds a pooled connection.
@@ -81,7 +88,7 @@ pub async fn login(
     let session = issue(&txn, policy, user.id, &member, Uuid::new_v4()).await?;
     txn.commit().await?;
     limiter
-        .succeeded(("account", &email), &[("ip", client_ip)])
+        .succeeded(("account_ip", &account_at_address), &[("ip", client_ip)])
         .await?;
     Ok(session)
 }

@@ -3,7 +3,10 @@
 use serde_json::Value;
 use shared::{
     entities::{upload, workspace},
-    ingest::{self, ParseError, ParsedFile},
+    ingest::{
+        self, ParseError, ParsedFile,
+        sandbox::{Sandbox, SandboxError},
+    },
     services::{jobs, uploads},
 };
 use uuid::Uuid;
@@ -68,6 +71,23 @@ pub(crate) fn already_done(upload: &upload::Model) -> Option<Result<Value, JobEr
     }
 }
 
+/// Parses in the sandboxed child: a file at fault is an `Err` to record on the upload; the
+/// machine at fault (or a cancelled job) is the job's error, to be retried.
+async fn parse_isolated(
+    ctx: &JobContext,
+    kind: ingest::FileKind,
+    data: Vec<u8>,
+    limits: &ingest::ParseLimits,
+) -> Result<Result<ParsedFile, ParseError>, JobError> {
+    let sandbox = Sandbox::from_settings(&ctx.settings().ingest)
+        .map_err(|e| JobError::transient(e.to_string()))?;
+    match sandbox.parse(kind, data, limits).await {
+        Ok(parsed) => Ok(Ok(parsed)),
+        Err(SandboxError::File(e)) => Ok(Err(e)),
+        Err(e) => Err(JobError::transient(e.to_string())),
+    }
+}
+
 pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let (ws, upload) = load(&ctx).await?;
     if let Some(done) = already_done(&upload) {
@@ -83,9 +103,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     let started = std::time::Instant::now();
     let limits =
         ingest::ParseLimits::from_settings(&ctx.settings().ingest, ctx.cancel_flag().clone());
-    let parsed = tokio::task::spawn_blocking(move || ingest::parse_file(kind, &data, &limits))
-        .await
-        .map_err(|e| JobError::permanent(format!("parser crashed: {e}")))?;
+    let parsed = parse_isolated(&ctx, kind, data, &limits).await?;
     let parse_seconds = started.elapsed().as_secs_f64();
     let mut result = finish(&ctx, &ws, &upload, parsed).await?;
     result["parse_seconds"] = Value::from((parse_seconds * 1000.0).round() / 1000.0);

@@ -234,6 +234,42 @@ pub async fn disconnect(
     workspace_id: Uuid,
     provider: OAuthProvider,
 ) -> Result<bool, DomainError> {
+    let Some(token) = forget_credentials(db, workspace_id, provider.as_str()).await? else {
+        return Ok(false);
+    };
+    match cipher.decrypt(&token) {
+        Ok(token) => revoke(settings, provider, token.expose_secret()).await,
+        Err(e) => {
+            tracing::warn!(provider = provider.as_str(), error = %e, "could not read the token to revoke it; it was forgotten but not revoked")
+        }
+    }
+    tracing::info!(provider = provider.as_str(), workspace = %workspace_id, "account disconnected");
+    Ok(true)
+}
+
+/// Disconnects a token-based source (Slack, Jira): its stored credentials are forgotten and
+/// its syncs and events stop. The vendor keeps the token valid until it is revoked there.
+pub async fn disconnect_source(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    source: &str,
+) -> Result<bool, DomainError> {
+    let forgotten = forget_credentials(db, workspace_id, source)
+        .await?
+        .is_some();
+    if forgotten {
+        tracing::info!(source, workspace = %workspace_id, "source disconnected");
+    }
+    Ok(forgotten)
+}
+
+/// Marks the connection `disconnected` and drops its tokens; returns the stored (encrypted)
+/// token, or None when nothing was connected.
+async fn forget_credentials(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    provider: &str,
+) -> Result<Option<String>, DomainError> {
     let row = db
         .query_one_raw(raw(
             "WITH old AS (SELECT id, coalesce(refresh_token, access_token) AS token FROM integration_connections \
@@ -241,22 +277,10 @@ pub async fn disconnect(
              UPDATE integration_connections c SET status = 'disconnected', access_token = NULL, \
                  refresh_token = NULL, updated_at = now() \
              FROM old WHERE c.id = old.id RETURNING old.token",
-            vec![workspace_id.into(), provider.as_str().into()],
+            vec![workspace_id.into(), provider.into()],
         ))
         .await?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let token: Option<String> = row.try_get("", "token")?;
-    match token.map(|t| cipher.decrypt(&t)) {
-        Some(Ok(token)) => revoke(settings, provider, token.expose_secret()).await,
-        Some(Err(e)) => {
-            tracing::warn!(provider = provider.as_str(), error = %e, "could not read the token to revoke it; it was forgotten but not revoked")
-        }
-        None => {}
-    }
-    tracing::info!(provider = provider.as_str(), workspace = %workspace_id, "account disconnected");
-    Ok(true)
+    Ok(row.map(|r| r.try_get("", "token")).transpose()?)
 }
 
 /// Revoking a refresh token ends the whole grant at both providers.

@@ -22,7 +22,10 @@ use crate::{
     config::Settings,
     db::statement as raw,
     entities::workspace,
-    ingest::{self, ParseLimits, chunk, format},
+    ingest::{
+        ParseLimits, chunk, format,
+        sandbox::{Sandbox, SandboxError},
+    },
     services::{
         feedback::{self, NewFeedback},
         workspaces,
@@ -77,6 +80,24 @@ pub struct DriveSyncStats {
     pub documents_processed: usize,
     pub feedback_created: usize,
     pub feedback_updated: usize,
+    /// Files a parser refused or could not read safely, with the reason; read again when
+    /// they change.
+    pub files_unreadable: Vec<UnreadableFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnreadableFile {
+    pub id: String,
+    pub name: String,
+    pub error: String,
+}
+
+/// What a listed file gave.
+enum Document {
+    Text(String),
+    /// A kind no parser reads (images, sheets...).
+    Unsupported,
+    Unreadable(String),
 }
 
 /// Stores the folders to read with the Google connection (used by scheduled syncs too).
@@ -202,9 +223,22 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
                     stats.documents_unchanged += 1;
                     continue;
                 }
-                let Some(text) = document_text(session, &base, &file, settings).await? else {
-                    stats.files_skipped += 1;
-                    continue;
+                let text = match document_text(session, &base, &file, settings).await? {
+                    Document::Text(text) => text,
+                    Document::Unsupported => {
+                        stats.files_skipped += 1;
+                        continue;
+                    }
+                    Document::Unreadable(error) => {
+                        tracing::warn!(file = %file.name, %error, "a Drive file could not be read; skipped");
+                        stats.files_skipped += 1;
+                        stats.files_unreadable.push(UnreadableFile {
+                            id: file.id.clone(),
+                            name: file.name.clone(),
+                            error,
+                        });
+                        continue;
+                    }
                 };
                 let items = chunks(&file, folder, &modified, &text);
                 let report = replace(db, &workspace, &file.id, items).await?;
@@ -228,14 +262,14 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
     Ok(stats)
 }
 
-/// The document's text: Google Docs exported, other files read like uploads; None for files
-/// no parser reads.
+/// The document's text: Google Docs exported, other files read like uploads, in the same
+/// sandboxed parser child.
 async fn document_text<C: ConnectionTrait>(
     session: &mut Session<'_, C>,
     base: &str,
     file: &DriveFile,
     settings: &Settings,
-) -> Result<Option<String>, SyncError> {
+) -> Result<Document, SyncError> {
     if file.mime_type == GOOGLE_DOC {
         let url = format!(
             "{base}/drive/v3/files/{}/export?mimeType=text/plain",
@@ -247,16 +281,16 @@ async fn document_text<C: ConnectionTrait>(
             .text()
             .await
             .map_err(|e| SyncError::Unavailable(format!("exporting {}: {e}", file.name)))?;
-        return Ok(Some(text));
+        return Ok(Document::Text(text));
     }
     if file.mime_type.starts_with("application/vnd.google-apps.") {
-        return Ok(None);
+        return Ok(Document::Unsupported);
     }
     let Ok(kind) = format::detect(&file.name, &[]) else {
-        return Ok(None);
+        return Ok(Document::Unsupported);
     };
     if matches!(kind, format::FileKind::Audio | format::FileKind::Csv) {
-        return Ok(None);
+        return Ok(Document::Unsupported);
     }
     let url = format!("{base}/drive/v3/files/{}?alt=media", file.id);
     let bytes = session
@@ -266,8 +300,10 @@ async fn document_text<C: ConnectionTrait>(
         .await
         .map_err(|e| SyncError::Unavailable(format!("downloading {}: {e}", file.name)))?;
     let limits = ParseLimits::from_settings(&settings.ingest, crate::jobs::CancelFlag::new());
-    match ingest::parse_file(kind, &bytes, &limits) {
-        Ok(parsed) => Ok(Some(
+    let sandbox = Sandbox::from_settings(&settings.ingest)
+        .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+    match sandbox.parse(kind, bytes.to_vec(), &limits).await {
+        Ok(parsed) => Ok(Document::Text(
             parsed
                 .items
                 .iter()
@@ -275,10 +311,8 @@ async fn document_text<C: ConnectionTrait>(
                 .collect::<Vec<_>>()
                 .join("\n\n"),
         )),
-        Err(e) => {
-            tracing::warn!(file = %file.name, error = %e, "a Drive file could not be read; skipped");
-            Ok(None)
-        }
+        Err(SandboxError::File(e)) => Ok(Document::Unreadable(e.0)),
+        Err(e) => Err(SyncError::Unavailable(e.to_string())),
     }
 }
 
