@@ -60,6 +60,7 @@ mod m20261202_000014_operations;
 mod m20261203_000015_board_text;
 mod m20261203_000016_board_version;
 mod m20261206_000017_feedback_vectors;
+mod m20261206_000018_slack_team_owner;
 
 pub struct Migrator;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_board_text::Migration),
             Box::new(m20261203_000016_board_version::Migration),
             Box::new(m20261206_000017_feedback_vectors::Migration),
+            Box::new(m20261206_000018_slack_team_owner::Migration),
         ]
     }
 }

@@ -77,6 +77,11 @@ pub struct IntegrationsSettings {
     /// Each connected source syncs this often (seconds); one whose last success is older than
     /// three intervals is reported `stale`.
     pub sync_interval_secs: u64,
+    /// One sync run reads at most this many listing pages, and starts no new page after
+    /// this many seconds; the rest continues in the next run (status `partial`), so a
+    /// first sync larger than a job's time limit still completes.
+    pub max_sync_pages: usize,
+    pub max_sync_secs: u64,
     pub google: OAuthProviderSettings,
     pub zoom: OAuthProviderSettings,
     pub slack: SlackSettings,
@@ -698,6 +703,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "ingest.max_items_per_file",
                 "max_items_per_file and max_pdf_inflated_bytes must be at least 1",
+            ));
+        }
+        if s.integrations.max_sync_pages == 0 || s.integrations.max_sync_secs == 0 {
+            return Err(ConfigError::new(
+                "integrations.max_sync_pages",
+                "max_sync_pages and max_sync_secs must be at least 1",
             ));
         }
         if !(64..=65_536).contains(&s.ingest.parser_memory_mb) {

@@ -1433,3 +1433,163 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
         .unwrap();
     assert_eq!(runs["total"], 1, "{runs}");
 }
+
+/// A 403 or 404 on one transcript used to abort the run without moving the cursor, so no
+/// later meeting was ever ingested; a download URL off Zoom's hosts would have received the
+/// access token.
+#[tokio::test]
+async fn zoom_meetings_zoom_refuses_are_skipped_and_recorded_while_the_rest_sync() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = app_with_workers(&server).await;
+    connect_zoom(&app, &server).await;
+    let day = |ago: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(ago))
+            .format("%Y-%m-%dT15:00:00Z")
+            .to_string()
+    };
+    let meeting = |uuid: &str, topic: &str, ago: i64, url: String| {
+        json!({
+            "uuid": uuid, "id": 9100 + ago, "topic": topic, "start_time": day(ago), "duration": 30,
+            "recording_files": [{"file_type": "TRANSCRIPT", "status": "completed", "recording_type": "audio_transcript",
+                                 "download_url": url}]
+        })
+    };
+    // Two 30-day windows: the older holds a transcript Zoom forbids and one it serves; the
+    // newer one a deleted transcript and one whose URL points off Zoom.
+    let meetings = json!([
+        meeting(
+            "dOffHost==",
+            "Initech - Sync",
+            3,
+            "https://files.example.net/rec/steal.vtt".into()
+        ),
+        meeting(
+            "cGone==",
+            "Umbrella - QBR",
+            5,
+            format!("{uri}/zoom/rec/download/gone.vtt")
+        ),
+        meeting(
+            "bServed==",
+            "Acme Corp - Discovery",
+            40,
+            format!("{uri}/zoom/rec/download/served.vtt")
+        ),
+        meeting(
+            "aForbidden==",
+            "Globex - Renewal",
+            50,
+            format!("{uri}/zoom/rec/download/forbidden.vtt")
+        ),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(move |req: &Request| {
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            let page: Vec<Value> = meetings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    let d = &m["start_time"].as_str().unwrap()[..10];
+                    d >= q["from"].as_str() && d <= q["to"].as_str()
+                })
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
+                                                            "next_page_token": "", "meetings": page}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/forbidden.vtt"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"code": 124, "message": "Forbidden: the host disabled downloads of this recording."}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/gone.vtt"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"code": 3301, "message": "This recording does not exist."})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/rec/download/served.vtt"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(zoom_vtt(&[("Jordan Lee", "Exports need a schedule.")])),
+        )
+        .mount(&server)
+        .await;
+
+    let res = app
+        .http
+        .post(app.url("/integrations/zoom/sync?days_back=60"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let synced: Value = res.json().await.unwrap();
+    let stats = &synced["stats"];
+    assert_eq!(stats["recordings_fetched"], 4, "{synced}");
+    assert_eq!(stats["feedback_items_created"], 1);
+    let skipped: std::collections::BTreeMap<String, String> = stats["meetings_skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["meeting"].as_str().unwrap().to_owned(),
+                m["error"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(skipped["aForbidden=="].contains("403"), "{skipped:?}");
+    assert!(skipped["cGone=="].contains("404"), "{skipped:?}");
+    assert!(
+        skipped["dOffHost=="].contains("not on a Zoom host"),
+        "{skipped:?}"
+    );
+    let integrations = app.get_json("/integrations", &app.admin_token).await;
+    let zoom = &integrations[0];
+    assert_eq!(zoom["last_sync_status"], "success", "{zoom}");
+    let recorded: Vec<&str> = zoom["item_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["item"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        recorded,
+        ["aForbidden==", "cGone==", "dOffHost=="],
+        "{zoom}"
+    );
+    // Every window was read through: the next run starts the day before the newest meeting,
+    // not 60 days back.
+    let requests_before = server.received_requests().await.unwrap().len();
+    let again: Value = app
+        .post_json("/integrations/zoom/sync", &app.admin_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let lists: Vec<_> = requests[requests_before..]
+        .iter()
+        .filter(|r| r.url.path() == "/zoom/v2/users/me/recordings")
+        .collect();
+    assert_eq!(lists.len(), 1, "{again}");
+    let from: String = lists[0]
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "from")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(from, day(4)[..10]);
+}

@@ -64,6 +64,30 @@ async fn mount_web_api(server: &MockServer) {
             .mount(server)
             .await;
     }
+    // conversations.info as Slack answers it: a channel the bot can see, with is_member;
+    // C0MISSING does not exist and the app was never invited to C0OUTSIDE.
+    Mock::given(method("GET"))
+        .and(path("/api/conversations.info"))
+        .respond_with(|req: &Request| {
+            let id = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "channel")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            if id == "C0MISSING" {
+                return ok(json!({"ok": false, "error": "channel_not_found"}));
+            }
+            ok(json!({"ok": true, "channel": {
+                "id": id, "name": id.to_lowercase().trim_start_matches("c0").to_owned(),
+                "is_channel": true, "is_private": false, "is_archived": false, "is_general": false,
+                "created": 1700000000, "creator": "U1ANA", "is_member": id != "C0OUTSIDE",
+                "topic": {"value": "", "creator": "", "last_set": 0},
+                "purpose": {"value": "Customer feedback", "creator": "U1ANA", "last_set": 1700000000}
+            }}))
+        })
+        .mount(server)
+        .await;
     let thread_ts = "1764590100.000500";
     Mock::given(method("GET"))
         .and(path("/api/conversations.replies"))
@@ -494,4 +518,221 @@ async fn an_admin_disconnects_slack_and_the_change_is_audited() {
         )
         .await;
     assert_eq!(audited(trail), 1);
+}
+
+async fn connect_channels(app: &TestApp, channels: &[&str]) -> reqwest::Response {
+    let channels: Vec<Value> = channels.iter().map(|c| json!({"id": c})).collect();
+    app.send_json(
+        reqwest::Method::PUT,
+        "/integrations/slack",
+        &app.admin_token,
+        &json!({"bot_token": BOT_TOKEN, "channels": channels}),
+    )
+    .await
+}
+
+async fn slack_sync(app: &TestApp) -> Value {
+    let res = app
+        .http
+        .post(app.url("/integrations/slack/sync"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn slack_view(app: &TestApp) -> Value {
+    let all = app.get_json("/integrations", &app.admin_token).await;
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["provider"] == "slack")
+        .cloned()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn channels_are_checked_when_saved_and_a_team_belongs_to_one_workspace() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+    let missing = problem(
+        connect_channels(&app, &[CHANNEL, "C0MISSING"]).await,
+        400,
+        "slack_refused",
+    )
+    .await;
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no channel C0MISSING"),
+        "{missing}"
+    );
+    let outside = problem(
+        connect_channels(&app, &["C0OUTSIDE"]).await,
+        400,
+        "slack_refused",
+    )
+    .await;
+    assert!(
+        outside["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a member of #outside"),
+        "{outside}"
+    );
+    assert_eq!(connect(&app).await.status(), 200);
+
+    // Another workspace cannot claim the same Slack team: events are routed by team.
+    let (_, other_admin) = app.other_workspace().await;
+    let res = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/integrations/slack",
+            &other_admin,
+            &json!({"bot_token": BOT_TOKEN, "channels": [{"id": CHANNEL}]}),
+        )
+        .await;
+    let taken = problem(res, 400, "slack_refused").await;
+    assert!(
+        taken["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already connected to another"),
+        "{taken}"
+    );
+    // The workspace that holds it may save it again (new channels, a new token).
+    assert_eq!(connect(&app).await.status(), 200);
+}
+
+/// A channel the bot was removed from used to abort the run, and no cursor was saved, so
+/// the channels after it were never read again.
+#[tokio::test]
+async fn a_channel_slack_refuses_is_recorded_and_the_others_sync_on() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/api/conversations.history"))
+        .and(query_param("channel", "C0GONE"))
+        .respond_with(ok(json!({"ok": false, "error": "not_in_channel"})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/conversations.history"))
+        .and(query_param("channel", "C0LATER"))
+        .respond_with(ok(json!({"ok": true, "has_more": false, "response_metadata": {"next_cursor": ""},
+            "messages": [{"type": "message", "user": "U2BEN", "text": "Bulk edit would save us hours", "ts": "1764600000.000100"}]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let app = slack_app(&server).await;
+    assert_eq!(
+        connect_channels(&app, &["C0GONE", "C0LATER"])
+            .await
+            .status(),
+        200
+    );
+
+    let first = slack_sync(&app).await;
+    let stats = &first["stats"];
+    assert_eq!(stats["channels_synced"], 1, "{first}");
+    assert_eq!(stats["channels_failed"][0]["channel"], "C0GONE");
+    assert!(
+        stats["channels_failed"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not_in_channel")
+    );
+    assert_eq!(stats["feedback_created"], 1);
+    let view = slack_view(&app).await;
+    assert_eq!(view["last_sync_status"], "success", "{view}");
+    assert_eq!(view["item_errors"][0]["item"], "C0GONE", "{view}");
+    assert!(
+        view["item_errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not_in_channel")
+    );
+
+    // The channel after the refused one keeps its own cursor.
+    slack_sync(&app).await;
+    let requests = server.received_requests().await.unwrap();
+    let last_later = requests
+        .iter()
+        .rfind(|r| {
+            r.url.path() == "/api/conversations.history"
+                && r.url.query().unwrap_or_default().contains("C0LATER")
+        })
+        .unwrap();
+    assert!(
+        last_later
+            .url
+            .query_pairs()
+            .any(|(k, v)| k == "oldest" && v == "1764600000.000100"),
+        "{}",
+        last_later.url
+    );
+}
+
+/// A first sync larger than one run's budget continues where it stopped instead of
+/// starting over from its old cursor forever.
+#[tokio::test]
+async fn a_sync_that_runs_out_of_budget_is_partial_and_the_next_run_continues() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    let app = TestApp::builder()
+        .env(
+            "PRODUCK__INTEGRATIONS__SLACK__API_BASE_URL",
+            &format!("{}/api", server.uri()),
+        )
+        .env("PRODUCK__INTEGRATIONS__MAX_SYNC_PAGES", "1")
+        .workers(1, worker::JobRegistry::production())
+        .spawn()
+        .await;
+    assert_eq!(connect(&app).await.status(), 200);
+
+    let first = slack_sync(&app).await;
+    assert_eq!(first["stats"]["partial"], true, "{first}");
+    assert_eq!(
+        first["stats"]["feedback_created"], 1,
+        "the first page committed"
+    );
+    assert_eq!(slack_view(&app).await["last_sync_status"], "partial");
+    // The scheduler treats a partial source as due at once.
+    let due = shared::services::integrations::connections::due_syncs(app.db(), 3600)
+        .await
+        .unwrap();
+    assert!(
+        due.iter()
+            .any(|(ws, p)| *ws == app.workspace_id && p == "slack"),
+        "{due:?}"
+    );
+
+    let second = slack_sync(&app).await;
+    assert_eq!(second["stats"]["partial"], false, "{second}");
+    assert_eq!(
+        second["stats"]["feedback_created"], 1,
+        "the thread on the second page"
+    );
+    assert_eq!(slack_view(&app).await["last_sync_status"], "success");
+    let requests = server.received_requests().await.unwrap();
+    let history: Vec<_> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/api/conversations.history")
+        .collect();
+    assert!(
+        history
+            .last()
+            .unwrap()
+            .url
+            .query_pairs()
+            .any(|(k, v)| k == "cursor" && v == "bmV4dF90czoxNzY0NTkwMDAz"),
+        "the second run resumed at Slack's page cursor"
+    );
+    let third = slack_sync(&app).await;
+    assert_eq!(third["stats"]["feedback_created"], 0, "{third}");
 }

@@ -24,6 +24,7 @@ struct Row {
     last_error: Option<String>,
     /// No successful sync for three intervals (false for sources that do not sync).
     stale: bool,
+    item_errors: Option<serde_json::Value>,
 }
 
 impl Row {
@@ -51,7 +52,7 @@ async fn rows(
     let rows = db
         .query_all_raw(raw(
             "SELECT provider, account_email, scopes, expires_at, status, access_token IS NOT NULL AS has_token, \
-                    last_sync_at, last_sync_status, last_error, \
+                    last_sync_at, last_sync_status, last_error, sync_cursor->'item_errors' AS item_errors, \
                     (provider IN ('zoom', 'slack', 'jira') OR (provider = 'google' AND settings ? 'folder_ids')) \
                       AND coalesce(last_success_at, created_at) < now() - make_interval(secs => $2 * 3) AS stale \
              FROM integration_connections WHERE workspace_id = $1 ORDER BY updated_at DESC",
@@ -119,6 +120,33 @@ pub struct IntegrationView {
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_sync_status: Option<String>,
     pub last_error: Option<String>,
+    /// Channels (Slack) or meetings (Zoom) the syncs could not read, with why; the rest of
+    /// the source syncs on. An item leaves the list once it is read.
+    pub item_errors: Vec<ItemError>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ItemError {
+    /// The channel id or meeting id.
+    pub item: String,
+    pub error: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+fn item_errors(stored: Option<serde_json::Value>) -> Vec<ItemError> {
+    let Some(serde_json::Value::Object(errors)) = stored else {
+        return Vec::new();
+    };
+    let mut out: Vec<ItemError> = errors
+        .into_iter()
+        .map(|(item, e)| ItemError {
+            item,
+            error: e["error"].as_str().unwrap_or_default().to_owned(),
+            at: e["at"].as_str().and_then(|s| s.parse().ok()),
+        })
+        .collect();
+    out.sort_by(|a, b| a.item.cmp(&b.item));
+    out
 }
 
 /// Every source, connected or not, in `SOURCES` order.
@@ -144,6 +172,7 @@ pub async fn integrations(
                         last_sync_at: r.last_sync_at,
                         last_sync_status: r.last_sync_status,
                         last_error: r.last_error,
+                        item_errors: item_errors(r.item_errors),
                     }
                 }
                 None => IntegrationView {
@@ -156,6 +185,7 @@ pub async fn integrations(
                     last_sync_at: None,
                     last_sync_status: None,
                     last_error: None,
+                    item_errors: Vec::new(),
                 },
             },
         )
@@ -304,7 +334,8 @@ async fn revoke(settings: &Settings, provider: OAuthProvider, token: &str) {
 }
 
 /// Connections of every workspace whose source syncs and whose last sync (successful or
-/// not) is older than `sync_interval_secs`: (workspace, provider).
+/// not) is older than `sync_interval_secs`, or stopped partway with work left:
+/// (workspace, provider).
 pub async fn due_syncs(
     db: &impl ConnectionTrait,
     sync_interval_secs: u64,
@@ -314,7 +345,8 @@ pub async fn due_syncs(
             "SELECT workspace_id, provider FROM integration_connections \
              WHERE status = 'active' AND access_token IS NOT NULL AND provider IN ('zoom', 'slack', 'jira', 'google') \
              AND (provider <> 'google' OR settings ? 'folder_ids') \
-             AND (last_sync_at IS NULL OR last_sync_at < now() - make_interval(secs => $1)) \
+             AND (last_sync_at IS NULL OR last_sync_status = 'partial' \
+                  OR last_sync_at < now() - make_interval(secs => $1)) \
              ORDER BY last_sync_at NULLS FIRST",
             vec![(sync_interval_secs as f64).into()],
         ))

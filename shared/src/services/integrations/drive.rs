@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     OAuthProvider,
     crypto::TokenCipher,
-    vendor::{Session, SyncError, record_sync},
+    vendor::{self, Session, SyncError, record_sync},
     zoom::account_from_topic,
 };
 use crate::{
@@ -212,9 +212,8 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
             if let Some(p) = page.as_deref() {
                 url.query_pairs_mut().append_pair("pageToken", p);
             }
-            let list: FileList = session.get(url.as_str()).await?.json().await.map_err(|e| {
-                SyncError::Unavailable(format!("Drive's file list is not usable: {e}"))
-            })?;
+            let list: FileList =
+                vendor::read_json("Google Drive", session.get(url.as_str()).await?).await?;
             for file in list.files {
                 stats.files_found += 1;
                 seen.insert(file.id.clone());
@@ -270,18 +269,16 @@ async fn document_text<C: ConnectionTrait>(
     file: &DriveFile,
     settings: &Settings,
 ) -> Result<Document, SyncError> {
+    let cap = settings.ingest.max_file_bytes;
     if file.mime_type == GOOGLE_DOC {
         let url = format!(
             "{base}/drive/v3/files/{}/export?mimeType=text/plain",
             file.id
         );
-        let text = session
-            .get(&url)
-            .await?
-            .text()
-            .await
-            .map_err(|e| SyncError::Unavailable(format!("exporting {}: {e}", file.name)))?;
-        return Ok(Document::Text(text));
+        return Ok(match download(session, &url, cap).await? {
+            Ok(bytes) => Document::Text(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(why) => Document::Unreadable(why),
+        });
     }
     if file.mime_type.starts_with("application/vnd.google-apps.") {
         return Ok(Document::Unsupported);
@@ -293,16 +290,14 @@ async fn document_text<C: ConnectionTrait>(
         return Ok(Document::Unsupported);
     }
     let url = format!("{base}/drive/v3/files/{}?alt=media", file.id);
-    let bytes = session
-        .get(&url)
-        .await?
-        .bytes()
-        .await
-        .map_err(|e| SyncError::Unavailable(format!("downloading {}: {e}", file.name)))?;
+    let bytes = match download(session, &url, cap).await? {
+        Ok(bytes) => bytes,
+        Err(why) => return Ok(Document::Unreadable(why)),
+    };
     let limits = ParseLimits::from_settings(&settings.ingest, crate::jobs::CancelFlag::new());
     let sandbox = Sandbox::from_settings(&settings.ingest)
         .map_err(|e| SyncError::Unavailable(e.to_string()))?;
-    match sandbox.parse(kind, bytes.to_vec(), &limits).await {
+    match sandbox.parse(kind, bytes, &limits).await {
         Ok(parsed) => Ok(Document::Text(
             parsed
                 .items
@@ -313,6 +308,24 @@ async fn document_text<C: ConnectionTrait>(
         )),
         Err(SandboxError::File(e)) => Ok(Document::Unreadable(e.0)),
         Err(e) => Err(SyncError::Unavailable(e.to_string())),
+    }
+}
+
+/// One file's bytes within `cap`; `Ok(Err(why))` when Drive refuses this file alone (gone,
+/// no access, too large), so the others are read on.
+async fn download<C: ConnectionTrait>(
+    session: &mut Session<'_, C>,
+    url: &str,
+    cap: usize,
+) -> Result<Result<Vec<u8>, String>, SyncError> {
+    let fetched = match session.get(url).await {
+        Ok(res) => vendor::read_capped("Google Drive", res, cap).await,
+        Err(e) => Err(e),
+    };
+    match fetched {
+        Ok(bytes) => Ok(Ok(bytes)),
+        Err(SyncError::Refused(why)) => Ok(Err(why)),
+        Err(e) => Err(e),
     }
 }
 

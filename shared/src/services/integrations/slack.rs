@@ -1,8 +1,11 @@
 //! Slack: a bot token and the channels a workspace opts in. The sync reads
 //! `conversations.history` page by page from the newest message already stored, folds each
 //! thread (`conversations.replies`) into one item, names people through `users.info`
-//! (cached), and skips bot, join and emoji-only messages. Pushed events are verified with the
-//! app's signing secret and stored once per event id.
+//! (cached), and skips bot, join and emoji-only messages. Each channel commits with its own
+//! cursor; a channel Slack refuses is recorded and the others go on; a run that spends its
+//! budget resumes at Slack's page cursor next time. Channels are checked when saved, and a
+//! Slack team belongs to one workspace. Pushed events are verified with the app's signing
+//! secret and stored once per event id.
 
 use std::collections::HashMap;
 
@@ -19,7 +22,7 @@ use uuid::Uuid;
 use super::{
     connections::{TokenConnection, store_token_connection},
     crypto::TokenCipher,
-    vendor::{self, Fetched, SyncError, record_sync},
+    vendor::{self, Fetched, SyncError},
 };
 use crate::{
     DomainError,
@@ -65,9 +68,7 @@ async fn call(
             ));
         }
     };
-    let body: Value = res.json().await.map_err(|e| {
-        SyncError::Unavailable(format!("Slack's {method} answer is not usable: {e}"))
-    })?;
+    let body: Value = vendor::read_json("Slack", res).await?;
     if body["ok"].as_bool() == Some(true) {
         return Ok(body);
     }
@@ -104,7 +105,26 @@ pub async fn connect(
     let me = call(settings, bot_token, "auth.test", &[]).await?;
     let team_id = me["team_id"].as_str().unwrap_or_default().to_owned();
     let team = me["team"].as_str().unwrap_or_default().to_owned();
-    store_token_connection(
+    let claimed = db
+        .query_one_raw(raw(
+            "SELECT 1 AS one FROM integration_connections WHERE provider = 'slack' AND status = 'active' \
+             AND external_id = $1 AND workspace_id <> $2",
+            vec![team_id.clone().into(), workspace_id.into()],
+        ))
+        .await?;
+    let team_taken = || {
+        SyncError::Refused(format!(
+            "the Slack team {team} ({team_id}) is already connected to another ProduckAI workspace; \
+             disconnect it there first (pushed events are routed by team)"
+        ))
+    };
+    if claimed.is_some() {
+        return Err(team_taken());
+    }
+    for channel in &channels {
+        check_channel(settings, bot_token, channel).await?;
+    }
+    let stored = store_token_connection(
         db,
         cipher,
         workspace_id,
@@ -117,7 +137,13 @@ pub async fn connect(
             settings: json!({ "channels": channels }),
         },
     )
-    .await?;
+    .await;
+    match stored {
+        Err(DomainError::Db(e)) if DomainError::is_unique_violation(&e) => {
+            return Err(team_taken());
+        }
+        other => other?,
+    }
     Ok(SlackConnected {
         team_id,
         team,
@@ -125,11 +151,47 @@ pub async fn connect(
     })
 }
 
+/// The channel must exist and hold the app, or every sync would fail on it.
+async fn check_channel(
+    settings: &Settings,
+    token: &SecretString,
+    channel: &SlackChannel,
+) -> Result<(), SyncError> {
+    let info = call(settings, token, "conversations.info", &[("channel", &channel.id)])
+        .await
+        .map_err(|e| match e {
+            SyncError::Refused(m) if m.contains("channel_not_found") => SyncError::Refused(format!(
+                "Slack has no channel {} that the app can see; check the id (the channel's details show it)",
+                channel.id
+            )),
+            e => e,
+        })?;
+    if info["channel"]["is_member"].as_bool() == Some(false) {
+        let name = info["channel"]["name"].as_str().unwrap_or(&channel.id);
+        return Err(SyncError::Refused(format!(
+            "the app is not a member of #{name} ({}); invite it there (/invite @your-app) and connect again",
+            channel.id
+        )));
+    }
+    Ok(())
+}
+
 struct Connection {
     id: Uuid,
     token: SecretString,
     channels: Vec<SlackChannel>,
+    /// Channel → the newest message stored.
     cursor: HashMap<String, String>,
+    /// Channel → where a read that ran out of budget stopped.
+    resume: HashMap<String, Resume>,
+}
+
+/// A channel read left partway: Slack's page cursor within the read, and the read's bounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Resume {
+    cursor: String,
+    oldest: Option<String>,
+    newest: Option<String>,
 }
 
 async fn connection(
@@ -158,6 +220,10 @@ async fn connection(
             .decrypt(&row.try_get::<String>("", "access_token")?)
             .map_err(|e| SyncError::NotConnected(e.to_string()))?,
         channels: serde_json::from_value(settings["channels"].clone()).unwrap_or_default(),
+        resume: cursor
+            .as_ref()
+            .and_then(|c| serde_json::from_value(c["resume"].clone()).ok())
+            .unwrap_or_default(),
         cursor: cursor
             .and_then(|c| serde_json::from_value(c["channels"].clone()).ok())
             .unwrap_or_default(),
@@ -221,14 +287,28 @@ impl People<'_> {
     }
 }
 
+/// Pages of one thread's replies read at most.
+const MAX_PAGES: usize = 200;
+
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct SlackSyncStats {
     pub channels_synced: usize,
+    /// Channels Slack refused this time, with why (also in `GET /integrations`).
+    pub channels_failed: Vec<FailedChannel>,
+    /// The run spent its budget (integrations.max_sync_pages / max_sync_secs) with
+    /// messages left: it continues at the next schedule tick.
+    pub partial: bool,
     pub messages_fetched: usize,
     pub threads: usize,
     pub messages_skipped: usize,
     pub feedback_created: usize,
     pub feedback_updated: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedChannel {
+    pub channel: String,
+    pub error: String,
 }
 
 fn item(
@@ -258,19 +338,21 @@ pub async fn sync(
 ) -> Result<SlackSyncStats, SyncError> {
     let conn = connection(db, cipher, workspace_id).await?;
     let outcome = run(db, settings, &conn, workspace_id).await;
-    let cursor = outcome
-        .as_ref()
-        .map(|(_, cursor)| Some(json!({ "channels": cursor })));
-    record_sync(db, conn.id, cursor).await?;
-    outcome.map(|(stats, _)| stats)
+    // Each channel's cursor was saved when that channel committed.
+    let partial = outcome.as_ref().is_ok_and(|s| s.partial);
+    vendor::record_run(db, conn.id, outcome.as_ref().map(|_| None), partial).await?;
+    outcome
 }
 
+/// Every opted-in channel in turn. A channel Slack refuses (the app is not in it, it was
+/// deleted or archived) is recorded with its reason and the others go on; the token, Slack
+/// itself or the database failing ends the run, keeping what earlier channels committed.
 async fn run(
     db: &(impl ConnectionTrait + TransactionTrait),
     settings: &Settings,
     conn: &Connection,
     workspace_id: Uuid,
-) -> Result<(SlackSyncStats, HashMap<String, String>), SyncError> {
+) -> Result<SlackSyncStats, SyncError> {
     let workspace = workspaces::get(db, workspace_id).await?;
     let mut people = People {
         settings,
@@ -278,13 +360,69 @@ async fn run(
         names: HashMap::new(),
     };
     let mut stats = SlackSyncStats::default();
-    let mut cursor = conn.cursor.clone();
+    let mut budget = vendor::RunBudget::new(settings);
     for channel in &conn.channels {
-        let oldest = cursor.get(&channel.id).cloned();
-        let mut newest = oldest.clone();
+        if budget.exhausted {
+            // The channels after it continue in the next run.
+            break;
+        }
+        let read = Channel {
+            db,
+            settings,
+            conn,
+            workspace: &workspace,
+            channel,
+        };
+        match read.sync(&mut people, &mut budget, &mut stats).await {
+            Ok(()) => stats.channels_synced += 1,
+            Err(SyncError::Refused(reason)) => {
+                tracing::warn!(channel = %channel.id, %reason, "a Slack channel could not be read; the others go on");
+                vendor::update_cursor(db, conn.id, |c| {
+                    vendor::set_item_error(c, &channel.id, Some(&reason));
+                })
+                .await?;
+                stats.channels_failed.push(FailedChannel {
+                    channel: channel.id.clone(),
+                    error: reason,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    stats.partial = budget.exhausted;
+    Ok(stats)
+}
+
+/// One channel's sync.
+struct Channel<'a, C> {
+    db: &'a C,
+    settings: &'a Settings,
+    conn: &'a Connection,
+    workspace: &'a crate::entities::workspace::Model,
+    channel: &'a SlackChannel,
+}
+
+impl<C: ConnectionTrait + TransactionTrait> Channel<'_, C> {
+    /// Reads the channel from its cursor (or where a read stopped) while the budget lasts,
+    /// and commits its items with its new cursor or resume point (and its error cleared) in
+    /// one transaction.
+    async fn sync(
+        &self,
+        people: &mut People<'_>,
+        budget: &mut vendor::RunBudget,
+        stats: &mut SlackSyncStats,
+    ) -> Result<(), SyncError> {
+        let (settings, conn, channel) = (self.settings, self.conn, self.channel);
+        let resume = conn.resume.get(&channel.id);
+        let oldest = match resume {
+            Some(r) => r.oldest.clone(),
+            None => conn.cursor.get(&channel.id).cloned(),
+        };
+        let mut newest = resume.map_or_else(|| oldest.clone(), |r| r.newest.clone());
+        let mut page: Option<String> = resume.map(|r| r.cursor.clone());
+        let mut finished = false;
         let mut items = Vec::new();
-        let mut page: Option<String> = None;
-        loop {
+        while budget.take_page() {
             let mut params = vec![("channel", channel.id.as_str()), ("limit", "200")];
             if let Some(o) = oldest.as_deref() {
                 params.push(("oldest", o));
@@ -301,7 +439,7 @@ async fn run(
                 }
                 if m["reply_count"].as_u64().unwrap_or(0) > 0 {
                     let thread =
-                        thread_text(settings, &conn.token, &mut people, &channel.id, &ts).await?;
+                        thread_text(settings, &conn.token, people, &channel.id, &ts).await?;
                     if let Some((text, speakers)) = thread {
                         stats.threads += 1;
                         let meta =
@@ -329,22 +467,52 @@ async fn run(
                 .filter(|c| !c.is_empty() && history["has_more"].as_bool() != Some(false))
                 .map(str::to_owned);
             if page.is_none() {
+                finished = true;
                 break;
             }
         }
+        let txn = self.db.begin().await?;
         if !items.is_empty() {
-            let txn = db.begin().await?;
-            let report = feedback::ingest(&txn, &workspace, items).await?;
-            txn.commit().await?;
+            let report = feedback::ingest(&txn, self.workspace, items).await?;
             stats.feedback_created += report.created;
             stats.feedback_updated += report.updated;
         }
-        if let Some(n) = newest {
-            cursor.insert(channel.id.clone(), n);
-        }
-        stats.channels_synced += 1;
+        vendor::update_cursor(&txn, conn.id, |c| {
+            let stopped = match (finished, page) {
+                (false, Some(cursor)) => Some(Resume {
+                    cursor,
+                    oldest,
+                    newest: newest.clone(),
+                }),
+                _ => None,
+            };
+            if stopped.is_none()
+                && let Some(n) = &newest
+            {
+                object_entry(c, "channels").insert(channel.id.clone(), json!(n));
+            }
+            match stopped {
+                Some(r) => object_entry(c, "resume").insert(channel.id.clone(), json!(r)),
+                None => object_entry(c, "resume").remove(&channel.id),
+            };
+            vendor::set_item_error(c, &channel.id, None);
+        })
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
-    Ok((stats, cursor))
+}
+
+/// The object under `key`, made one if it is missing or not an object.
+fn object_entry<'m>(
+    map: &'m mut serde_json::Map<String, Value>,
+    key: &str,
+) -> &'m mut serde_json::Map<String, Value> {
+    let entry = map.entry(key).or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry.as_object_mut().expect("made an object above")
 }
 
 /// A thread as one conversation: "Name: text" per message, bots and emoji left out.
@@ -358,7 +526,7 @@ async fn thread_text(
     let mut lines = Vec::new();
     let mut speakers: Vec<String> = Vec::new();
     let mut page: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let mut params = vec![("channel", channel), ("ts", ts), ("limit", "200")];
         if let Some(p) = page.as_deref() {
             params.push(("cursor", p));

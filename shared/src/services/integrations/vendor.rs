@@ -152,6 +152,59 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
     }
 }
 
+/// The largest listing or API answer read from a vendor (files are capped by
+/// `ingest.max_file_bytes` instead): a broken or hostile vendor cannot exhaust memory.
+pub const MAX_ANSWER_BYTES: usize = 32 << 20;
+
+/// Reads a vendor's answer, refusing one larger than `cap` bytes as it streams in.
+pub async fn read_capped(
+    vendor: &str,
+    mut res: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, SyncError> {
+    let too_large = || {
+        SyncError::Refused(format!(
+            "{vendor}'s answer is larger than {} MB; it was not read",
+            cap.div_ceil(1 << 20)
+        ))
+    };
+    if res.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
+        .await
+        .map_err(|e| SyncError::Unavailable(format!("reading {vendor}'s answer: {e}")))?
+    {
+        if out.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// A vendor's JSON answer, read within `MAX_ANSWER_BYTES`.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    vendor: &str,
+    res: reqwest::Response,
+) -> Result<T, SyncError> {
+    let body = read_capped(vendor, res, MAX_ANSWER_BYTES).await?;
+    serde_json::from_slice(&body)
+        .map_err(|e| SyncError::Unavailable(format!("{vendor}'s answer is not usable: {e}")))
+}
+
+/// A vendor's text answer (an exported document, a transcript), read within `cap` bytes.
+pub async fn read_text(
+    vendor: &str,
+    res: reqwest::Response,
+    cap: usize,
+) -> Result<String, SyncError> {
+    let body = read_capped(vendor, res, cap).await?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// A vendor's answer to a GET: the 2xx response, or 401 for the caller to handle.
 pub enum Fetched {
     Ok(reqwest::Response),
@@ -230,20 +283,128 @@ fn retry_after(res: &reqwest::Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
+/// Changes the connection's sync cursor in place (inside the caller's transaction, so an
+/// item's progress commits with its feedback and survives a later failure of the run).
+pub async fn update_cursor(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<(), DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT sync_cursor FROM integration_connections WHERE id = $1 FOR UPDATE",
+            vec![connection_id.into()],
+        ))
+        .await?;
+    let mut cursor = row
+        .and_then(|r| {
+            r.try_get::<Option<serde_json::Value>>("", "sync_cursor")
+                .ok()
+                .flatten()
+        })
+        .and_then(|c| match c {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        })
+        .unwrap_or_default();
+    change(&mut cursor);
+    db.execute_raw(raw(
+        "UPDATE integration_connections SET sync_cursor = $2 WHERE id = $1",
+        vec![
+            connection_id.into(),
+            serde_json::Value::Object(cursor).into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// How much one sync run may still read: pages and time. A run that spends it stops at a
+/// page boundary, commits, and reports itself partial; the next run continues.
+pub struct RunBudget {
+    pages_left: usize,
+    deadline: std::time::Instant,
+    /// Set once a page was refused: the run ends partial.
+    pub exhausted: bool,
+}
+
+impl RunBudget {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            pages_left: settings.integrations.max_sync_pages,
+            deadline: std::time::Instant::now()
+                + Duration::from_secs(settings.integrations.max_sync_secs),
+            exhausted: false,
+        }
+    }
+
+    /// Whether another page may be read; counts it.
+    pub fn take_page(&mut self) -> bool {
+        if self.exhausted || self.pages_left == 0 || std::time::Instant::now() >= self.deadline {
+            self.exhausted = true;
+            return false;
+        }
+        self.pages_left -= 1;
+        true
+    }
+}
+
+/// Where a cursor keeps the items (channels, meetings) its last syncs could not read.
+pub const ITEM_ERRORS: &str = "item_errors";
+
+/// Records (`Some`) or clears (`None`) why one item could not be read; `GET /integrations`
+/// shows what is recorded.
+pub fn set_item_error(
+    cursor: &mut serde_json::Map<String, serde_json::Value>,
+    item: &str,
+    error: Option<&str>,
+) {
+    let errors = cursor
+        .entry(ITEM_ERRORS)
+        .or_insert_with(|| serde_json::json!({}));
+    let Some(errors) = errors.as_object_mut() else {
+        *errors = serde_json::json!({});
+        return set_item_error(cursor, item, error);
+    };
+    match error {
+        Some(e) => {
+            errors.insert(
+                item.to_owned(),
+                serde_json::json!({"error": e, "at": chrono::Utc::now()}),
+            );
+        }
+        None => {
+            errors.remove(item);
+        }
+    }
+}
+
 /// Records a sync's outcome on the connection (and its cursor, on success only).
 pub async fn record_sync(
     db: &impl ConnectionTrait,
     connection_id: Uuid,
     outcome: Result<Option<serde_json::Value>, &SyncError>,
 ) -> Result<(), DomainError> {
+    record_run(db, connection_id, outcome, false).await
+}
+
+/// `record_sync`, saying whether the run stopped at its budget with work left (`partial`:
+/// progress was committed, and the next schedule tick continues).
+pub async fn record_run(
+    db: &impl ConnectionTrait,
+    connection_id: Uuid,
+    outcome: Result<Option<serde_json::Value>, &SyncError>,
+    partial: bool,
+) -> Result<(), DomainError> {
     let (status, error, cursor) = match outcome {
+        Ok(cursor) if partial => ("partial", None, cursor),
         Ok(cursor) => ("success", None, cursor),
         Err(e) => ("error", Some(e.to_string()), None),
     };
     db.execute_raw(raw(
         "UPDATE integration_connections SET last_sync_at = now(), last_sync_status = $2, last_error = $3, \
-             sync_cursor = coalesce($4, sync_cursor), \
-             last_success_at = CASE WHEN $2 = 'success' THEN now() ELSE last_success_at END, updated_at = now() \
+             sync_cursor = coalesce(sync_cursor, '{}'::jsonb) || coalesce($4, '{}'::jsonb), \
+             last_success_at = CASE WHEN $2 IN ('success', 'partial') THEN now() ELSE last_success_at END, updated_at = now() \
              WHERE id = $1",
         vec![connection_id.into(), status.into(), error.into(), cursor.into()],
     ))

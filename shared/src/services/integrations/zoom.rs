@@ -2,7 +2,9 @@
 //! `next_page_token`, each meeting's VTT transcript downloaded with the access token and cut
 //! into 90-second chunks with speakers; the meeting topic names the account. Each meeting's
 //! chunks are stored in one transaction, upserted by `<meeting uuid>_chunk_<n>`, so a re-run
-//! stores nothing twice; the cursor (the newest meeting seen) is written after the items.
+//! stores nothing twice. The cursor moves after each window read through; a meeting Zoom
+//! refuses alone (403, 404, too large, a download off Zoom's hosts) is recorded and skipped;
+//! a run stops at its page and time budget and the next one continues (status `partial`).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
@@ -13,7 +15,7 @@ use uuid::Uuid;
 use super::{
     OAuthProvider,
     crypto::TokenCipher,
-    vendor::{Session, SyncError, record_sync},
+    vendor::{self, Session, SyncError},
 };
 use crate::{
     ai::{AiServices, runs::RunContext},
@@ -85,6 +87,18 @@ pub struct ZoomSyncStats {
     pub transcripts_found: usize,
     pub feedback_created: usize,
     pub feedback_updated: usize,
+    /// Meetings whose transcript or recording Zoom refused (also in `GET /integrations`).
+    pub meetings_skipped: Vec<SkippedMeeting>,
+    /// The run spent its budget (integrations.max_sync_pages / max_sync_secs) with windows
+    /// left: it continues at the next schedule tick.
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedMeeting {
+    pub meeting: String,
+    pub topic: String,
+    pub error: String,
 }
 
 /// The account a meeting is with, from topics such as "Acme Corp - Discovery call",
@@ -140,8 +154,9 @@ impl Transcript<'_> {
     }
 }
 
-/// Where this sync starts: `days_back` ago, or the day before the newest meeting already
-/// synced when that is later (transcripts can appear hours after a meeting).
+/// Where this sync starts: where a run that stopped partway left off, else `days_back` ago
+/// or the day before the newest meeting already synced, whichever is later (transcripts
+/// can appear hours after a meeting).
 async fn start_day(
     db: &impl ConnectionTrait,
     connection_id: Uuid,
@@ -151,12 +166,19 @@ async fn start_day(
     let from = today - Duration::days(i64::from(days_back));
     let row = db
         .query_one_raw(raw(
-            "SELECT sync_cursor->>'newest_meeting' AS newest FROM integration_connections WHERE id = $1",
+            "SELECT sync_cursor->>'newest_meeting' AS newest, sync_cursor->>'resume_from' AS resume \
+             FROM integration_connections WHERE id = $1",
             vec![connection_id.into()],
         ))
         .await?;
-    let newest = row
-        .and_then(|r| r.try_get::<Option<String>>("", "newest").ok().flatten())
+    let text = |column: &str| {
+        row.as_ref()
+            .and_then(|r| r.try_get::<Option<String>>("", column).ok().flatten())
+    };
+    if let Some(resume) = text("resume").and_then(|s| s.parse::<NaiveDate>().ok()) {
+        return Ok(resume.min(today));
+    }
+    let newest = text("newest")
         .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
         .map(|d| d.with_timezone(&Utc).date_naive() - Duration::days(1));
     Ok(newest.map_or(from, |n| n.max(from)))
@@ -176,11 +198,7 @@ pub async fn sync(
     let mut session =
         Session::open(db, settings, cipher, workspace_id, OAuthProvider::Zoom).await?;
     let connection = session.connection_id;
-    let transcriber = Transcriber {
-        ai,
-        run: run_ctx,
-        max_bytes: settings.ingest.max_file_bytes,
-    };
+    let transcriber = Transcriber { ai, run: run_ctx };
     let outcome = run(
         db,
         settings,
@@ -190,18 +208,16 @@ pub async fn sync(
         days_back,
     )
     .await;
-    let cursor = outcome
-        .as_ref()
-        .map(|(_, newest)| newest.map(|n| json!({ "newest_meeting": n })));
-    record_sync(db, connection, cursor).await?;
-    outcome.map(|(stats, _)| stats)
+    // The cursor moved with each window read through.
+    let partial = outcome.as_ref().is_ok_and(|s| s.partial);
+    vendor::record_run(db, connection, outcome.as_ref().map(|_| None), partial).await?;
+    outcome
 }
 
 /// Turns audio-only recordings into transcripts.
 struct Transcriber<'a> {
     ai: &'a AiServices,
     run: &'a RunContext,
-    max_bytes: usize,
 }
 
 impl Transcriber<'_> {
@@ -210,30 +226,14 @@ impl Transcriber<'_> {
     }
 
     /// The audio's transcript as VTT; None when it cannot be had (logged).
-    async fn transcribe<C: ConnectionTrait>(
+    async fn transcribe(
         &self,
-        session: &mut Session<'_, C>,
         meeting: &Meeting,
         audio: &RecordingFile,
+        bytes: Vec<u8>,
     ) -> Result<Option<String>, SyncError> {
-        let url = audio.download_url.as_deref().unwrap_or_default();
-        let res = session.get(url).await?;
-        if res
-            .content_length()
-            .is_some_and(|n| n as usize > self.max_bytes)
-        {
-            tracing::warn!(meeting = ?meeting.id, "the recording's audio is too large to transcribe");
-            return Ok(None);
-        }
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| SyncError::Unavailable(format!("downloading a Zoom recording: {e}")))?;
-        if bytes.len() > self.max_bytes {
-            return Ok(None);
-        }
         let name = format!("{}.{}", meeting.uuid, audio.file_type.to_ascii_lowercase());
-        match crate::ai::transcribe::transcribe(self.ai, self.run, &name, bytes.to_vec()).await {
+        match crate::ai::transcribe::transcribe(self.ai, self.run, &name, bytes).await {
             Ok(cues) => Ok(Some(transcript::to_vtt(&cues))),
             Err(crate::ai::AiError::Transient(m)) => Err(SyncError::Unavailable(m)),
             Err(crate::ai::AiError::Permanent(m)) => {
@@ -251,7 +251,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
     transcriber: &Transcriber<'_>,
     workspace_id: Uuid,
     days_back: u32,
-) -> Result<(ZoomSyncStats, Option<DateTime<Utc>>), SyncError> {
+) -> Result<ZoomSyncStats, SyncError> {
     let workspace = workspaces::get(db, workspace_id).await?;
     let base = settings
         .integrations
@@ -259,116 +259,238 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
         .api_base_url
         .trim_end_matches('/')
         .to_owned();
+    let hosts = DownloadHosts::new(&base);
     let today = Utc::now().date_naive();
     let mut from = start_day(db, session.connection_id, today, days_back).await?;
     let mut stats = ZoomSyncStats::default();
     let mut newest: Option<DateTime<Utc>> = None;
-    while from <= today {
+    let mut budget = vendor::RunBudget::new(settings);
+    'windows: while from <= today {
         let to = (from + Duration::days(WINDOW_DAYS - 1)).min(today);
         let mut token: Option<String> = None;
         loop {
+            if !budget.take_page() {
+                // This window is read again from its start next time (stored meetings are
+                // upserted, so nothing is stored twice).
+                break 'windows;
+            }
             let mut url =
                 format!("{base}/users/me/recordings?from={from}&to={to}&page_size={PAGE_SIZE}");
             if let Some(t) = token.as_deref().filter(|t| !t.is_empty()) {
                 url.push_str(&format!("&next_page_token={}", urlencode(t)));
             }
-            let page: RecordingsPage = session.get(&url).await?.json().await.map_err(|e| {
-                SyncError::Unavailable(format!("Zoom's recordings list is not usable: {e}"))
-            })?;
+            let page: RecordingsPage = vendor::read_json("Zoom", session.get(&url).await?).await?;
             for meeting in &page.meetings {
                 stats.recordings_fetched += 1;
                 newest = newest.max(Some(meeting.start_time));
-                let report =
-                    store_meeting(db, session, transcriber, &workspace, meeting, &mut stats)
-                        .await?;
-                stats.feedback_items_created += report.created;
-                stats.feedback_items_updated += report.updated;
+                let stored = Meeting::store(
+                    meeting,
+                    MeetingStore {
+                        db,
+                        transcriber,
+                        workspace: &workspace,
+                        hosts: &hosts,
+                        max_bytes: settings.ingest.max_file_bytes,
+                    },
+                    session,
+                    &mut stats,
+                )
+                .await?;
+                stats.feedback_items_created += stored.created;
+                stats.feedback_items_updated += stored.updated;
             }
             token = page.next_page_token.filter(|t| !t.is_empty());
             if token.is_none() {
                 break;
             }
         }
-        from = to + Duration::days(1);
+        // The window is read through: a run that fails or stops partway after it continues
+        // with the next window; a run that reaches today starts from the newest meeting.
+        let next = to + Duration::days(1);
+        vendor::update_cursor(db, session.connection_id, |c| {
+            if let Some(n) = newest {
+                let newer = c
+                    .get("newest_meeting")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .is_none_or(|stored| stored.with_timezone(&Utc) < n);
+                if newer {
+                    c.insert("newest_meeting".into(), json!(n));
+                }
+            }
+            if next > today {
+                c.remove("resume_from");
+            } else {
+                c.insert("resume_from".into(), json!(next.to_string()));
+            }
+        })
+        .await?;
+        from = next;
     }
+    stats.partial = budget.exhausted;
     stats.recordings_found = stats.recordings_fetched;
     stats.transcripts_found = stats.transcripts_processed;
     stats.feedback_created = stats.feedback_items_created;
     stats.feedback_updated = stats.feedback_items_updated;
-    Ok((stats, newest))
+    Ok(stats)
 }
 
-async fn store_meeting<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    session: &mut Session<'_, C>,
-    transcriber: &Transcriber<'_>,
-    workspace: &crate::entities::workspace::Model,
-    meeting: &Meeting,
-    stats: &mut ZoomSyncStats,
-) -> Result<IngestReport, SyncError> {
-    let transcript_file = meeting
-        .recording_files
-        .iter()
-        .find(|f| f.file_type.eq_ignore_ascii_case("TRANSCRIPT") && f.ready());
-    let vtt = match transcript_file {
-        Some(file) => {
-            let url = file.download_url.as_deref().unwrap_or_default();
-            session.get(url).await?.text().await.map_err(|e| {
-                SyncError::Unavailable(format!("downloading a Zoom transcript: {e}"))
-            })?
+/// The hosts a recording's download URL may name to receive the access token: Zoom's own
+/// (and the configured API host, which is Zoom's in production and a stand-in in tests).
+struct DownloadHosts {
+    api_host: Option<String>,
+}
+
+impl DownloadHosts {
+    fn new(api_base: &str) -> Self {
+        Self {
+            api_host: url::Url::parse(api_base)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned)),
         }
-        None => {
-            // The audio alone: M4A (audio_only) preferred, else the MP4.
-            let audio = ["M4A", "MP4"].iter().find_map(|kind| {
-                meeting
-                    .recording_files
-                    .iter()
-                    .find(|f| f.file_type.eq_ignore_ascii_case(kind) && f.ready())
-            });
-            let Some(audio) = audio else {
-                return Ok(IngestReport::default());
-            };
-            let vtt = if transcriber.available() {
-                transcriber.transcribe(session, meeting, audio).await?
-            } else {
-                None
-            };
-            match vtt {
-                Some(vtt) => {
-                    stats.recordings_transcribed += 1;
-                    vtt
-                }
-                None => {
-                    stats.recordings_without_transcript += 1;
+    }
+
+    fn allows(&self, download_url: &str) -> bool {
+        let Ok(url) = url::Url::parse(download_url) else {
+            return false;
+        };
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let zoom = ["zoom.us", "zoomgov.com"]
+            .iter()
+            .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+        let https_zoom = zoom && url.scheme() == "https";
+        https_zoom || self.api_host.as_deref() == Some(host)
+    }
+}
+
+/// What storing a meeting needs besides the session.
+struct MeetingStore<'a, C> {
+    db: &'a C,
+    transcriber: &'a Transcriber<'a>,
+    workspace: &'a crate::entities::workspace::Model,
+    hosts: &'a DownloadHosts,
+    max_bytes: usize,
+}
+
+impl Meeting {
+    /// Stores the meeting's transcript chunks in one transaction. A transcript or recording
+    /// Zoom refuses for this meeting alone (403, 404, too large, a download URL off Zoom's
+    /// hosts) is recorded against the meeting and skipped; the sync goes on.
+    async fn store<C: ConnectionTrait + TransactionTrait>(
+        &self,
+        with: MeetingStore<'_, C>,
+        session: &mut Session<'_, C>,
+        stats: &mut ZoomSyncStats,
+    ) -> Result<IngestReport, SyncError> {
+        match self.read(&with, session, stats).await {
+            Ok(report) => Ok(report),
+            Err(SyncError::Refused(reason)) => {
+                tracing::warn!(meeting = %self.uuid, %reason, "a Zoom meeting could not be read; skipped");
+                vendor::update_cursor(with.db, session.connection_id, |c| {
+                    vendor::set_item_error(c, &self.uuid, Some(&reason));
+                })
+                .await?;
+                stats.meetings_skipped.push(SkippedMeeting {
+                    meeting: self.uuid.clone(),
+                    topic: self.topic.clone(),
+                    error: reason,
+                });
+                Ok(IngestReport::default())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A download of this meeting's, with the token only where Zoom serves it.
+    async fn download<C: ConnectionTrait>(
+        &self,
+        with: &MeetingStore<'_, C>,
+        session: &mut Session<'_, C>,
+        file: &RecordingFile,
+    ) -> Result<Vec<u8>, SyncError> {
+        let url = file.download_url.as_deref().unwrap_or_default();
+        if !with.hosts.allows(url) {
+            return Err(SyncError::Refused(format!(
+                "the {} download is not on a Zoom host; it was not fetched",
+                file.file_type
+            )));
+        }
+        vendor::read_capped("Zoom", session.get(url).await?, with.max_bytes).await
+    }
+
+    async fn read<C: ConnectionTrait + TransactionTrait>(
+        &self,
+        with: &MeetingStore<'_, C>,
+        session: &mut Session<'_, C>,
+        stats: &mut ZoomSyncStats,
+    ) -> Result<IngestReport, SyncError> {
+        let transcript_file = self
+            .recording_files
+            .iter()
+            .find(|f| f.file_type.eq_ignore_ascii_case("TRANSCRIPT") && f.ready());
+        let vtt = match transcript_file {
+            Some(file) => {
+                String::from_utf8_lossy(&self.download(with, session, file).await?).into_owned()
+            }
+            None => {
+                // The audio alone: M4A (audio_only) preferred, else the MP4.
+                let audio = ["M4A", "MP4"].iter().find_map(|kind| {
+                    self.recording_files
+                        .iter()
+                        .find(|f| f.file_type.eq_ignore_ascii_case(kind) && f.ready())
+                });
+                let Some(audio) = audio else {
                     return Ok(IngestReport::default());
+                };
+                let vtt = if with.transcriber.available() {
+                    let bytes = self.download(with, session, audio).await?;
+                    with.transcriber.transcribe(self, audio, bytes).await?
+                } else {
+                    None
+                };
+                match vtt {
+                    Some(vtt) => {
+                        stats.recordings_transcribed += 1;
+                        vtt
+                    }
+                    None => {
+                        stats.recordings_without_transcript += 1;
+                        return Ok(IngestReport::default());
+                    }
                 }
             }
+        };
+        let items = Transcript {
+            meeting_id: &self.uuid,
+            topic: &self.topic,
+            account: account_from_topic(&self.topic),
+            started: self.start_time,
+            doc_url: self.share_url.clone(),
+            vtt: &vtt,
         }
-    };
-    let items = Transcript {
-        meeting_id: &meeting.uuid,
-        topic: &meeting.topic,
-        account: account_from_topic(&meeting.topic),
-        started: meeting.start_time,
-        doc_url: meeting.share_url.clone(),
-        vtt: &vtt,
-    }
-    .items();
-    let items = match items {
-        Ok(items) if !items.is_empty() => items,
-        Ok(_) => return Ok(IngestReport::default()),
-        Err(e) => {
-            tracing::warn!(meeting = ?meeting.id, error = %e, "a Zoom transcript could not be read; skipped");
-            return Ok(IngestReport::default());
+        .items();
+        let items = match items {
+            Ok(items) if !items.is_empty() => items,
+            Ok(_) => return Ok(IngestReport::default()),
+            Err(e) => {
+                tracing::warn!(meeting = ?self.id, error = %e, "a Zoom transcript could not be read; skipped");
+                return Ok(IngestReport::default());
+            }
+        };
+        if transcript_file.is_some() {
+            stats.transcripts_processed += 1;
         }
-    };
-    if transcript_file.is_some() {
-        stats.transcripts_processed += 1;
+        let txn = with.db.begin().await?;
+        let report = feedback::ingest(&txn, with.workspace, items).await?;
+        vendor::update_cursor(&txn, session.connection_id, |c| {
+            vendor::set_item_error(c, &self.uuid, None);
+        })
+        .await?;
+        txn.commit().await?;
+        Ok(report)
     }
-    let txn = db.begin().await?;
-    let report = feedback::ingest(&txn, workspace, items).await?;
-    txn.commit().await?;
-    Ok(report)
 }
 
 fn urlencode(s: &str) -> String {
