@@ -599,3 +599,70 @@ async fn a_timeout_stops_blocking_work_through_the_cancel_flag() {
     );
     assert!(after_stop < 1000, "the loop ran to its end: {after_stop}");
 }
+
+/// After a Redis flush, the sweeper used to check only the oldest 500 due runs each time:
+/// once those were re-pushed and alive (a kind nobody consumes), it checked the same 500
+/// forever and the runs behind them never reached a queue again.
+#[tokio::test]
+async fn after_a_redis_flush_every_lost_run_is_pushed_again_behind_a_backlog_nobody_consumes() {
+    let runs = Runs::default();
+    let mut app = impatient_app().spawn().await;
+    // The oldest 600 belong to a kind no worker consumes; 1 400 consumed runs wait behind.
+    let unconsumed = start_many(&app, "test_bystander", 600, json!({})).await;
+    let consumed = start_many(&app, "test_counted", 1400, json!({})).await;
+    // Redis loses every queue entry of this app (its prefix), as a restart without
+    // persistence does.
+    let mut redis = app.state.redis.clone();
+    let pattern = format!("{}:*", app.settings.jobs.queue_prefix);
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(&pattern)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty(), "the runs were enqueued under {pattern}");
+    for chunk in keys.chunks(500) {
+        let _: () = redis::cmd("DEL")
+            .arg(chunk)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+    }
+    let flushed = Instant::now();
+    app.workers.push(TestWorker::start(
+        app.settings.clone(),
+        counting_registry(runs.clone()),
+    ));
+    let done = || async {
+        use sea_orm::ConnectionTrait;
+        app.db()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT count(*) FROM job_runs WHERE kind = 'test_counted' AND status = 'completed'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+    };
+    while done().await < consumed.len() as i64 {
+        assert!(
+            flushed.elapsed() < Duration::from_secs(90),
+            "{} of {} consumed runs completed within 90 s of the flush",
+            done().await,
+            consumed.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "2 000-run backlog (600 unconsumed first): all 1 400 consumed runs completed {:.1} s after the Redis flush",
+        flushed.elapsed().as_secs_f64()
+    );
+    for id in &consumed {
+        assert_eq!(runs.of(*id), 1, "job {id} ran {} times", runs.of(*id));
+    }
+    for id in unconsumed.iter().take(5) {
+        let job = jobs::get(app.db(), app.workspace_id, *id).await.unwrap();
+        assert_eq!(job.status, "queued", "they wait for their worker: {job:?}");
+    }
+}

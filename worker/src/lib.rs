@@ -30,6 +30,8 @@ pub struct Runtime {
     pub ai: Arc<shared::ai::AiServices>,
     /// Unique per process (host + pid + random): apalis keeps in-flight sets per name.
     pub name: String,
+    /// Where this process's sweeps go on scanning for lost queue entries.
+    pub sweep_position: shared::services::jobs::SweepPosition,
 }
 
 /// Host, pid and a random suffix, so a restarted worker never collides with its old name.
@@ -165,6 +167,7 @@ pub async fn connect(
         settings,
         registry,
         name: unique_worker_name(),
+        sweep_position: Default::default(),
     }))
 }
 

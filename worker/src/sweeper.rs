@@ -28,7 +28,7 @@ pub async fn sweep_once(rt: &Runtime) {
         queued_timeout: Duration::from_secs(rt.settings.jobs.queued_timeout_secs),
         no_worker_timeout: Duration::from_secs(rt.settings.jobs.no_worker_timeout_secs),
     };
-    match jobs::sweep(&rt.db, &rt.queue, limits).await {
+    match jobs::sweep(&rt.db, &rt.queue, limits, &rt.sweep_position).await {
         Ok(report) => {
             if !report.failed.is_empty() {
                 tracing::warn!(

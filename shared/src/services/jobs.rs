@@ -385,6 +385,7 @@ pub async fn sweep(
     db: &impl ConnectionTrait,
     queue: &JobQueue,
     limits: SweepLimits,
+    position: &SweepPosition,
 ) -> Result<SweepReport, DomainError> {
     let no_worker = limits.no_worker_timeout.as_secs_f64();
     let fail_sql = "UPDATE job_runs j SET status = 'failed', message = 'failed', lease_until = NULL, \
@@ -425,7 +426,7 @@ pub async fn sweep(
             row.try_get::<String>("", "queue_task")?,
         ));
     }
-    to_push.extend(lost_entries(db, queue, limits.queued_timeout).await?);
+    to_push.extend(lost_entries(db, queue, limits.queued_timeout, position).await?);
     let mut requeued = Vec::with_capacity(to_push.len());
     for (id, kind, task) in to_push {
         if let Err(e) = queue.enqueue(&kind, id, &task, Duration::ZERO).await {
@@ -436,32 +437,70 @@ pub async fn sweep(
     Ok(SweepReport { requeued, failed })
 }
 
+/// Where a sweep's scan for lost queue entries stopped, so the next one goes on from there:
+/// (enqueued_at, id) of the last run it checked, or None to start from the oldest.
+pub type SweepPosition = std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, Uuid)>>;
+
+/// Pages of `SWEEP_CHECK_BATCH` runs one sweep checks at most; the next sweep continues.
+const SWEEP_MAX_PAGES: usize = 40;
+
 /// Queued runs, due for at least `queued_timeout`, whose queue entry is gone; each gets a
-/// new entry id (returned for pushing) and its re-push counted.
+/// new entry id (returned for pushing) and its re-push counted. The scan pages through every
+/// due run by (enqueued_at, id) from where the last sweep stopped: scanning only the oldest
+/// page each time pinned recovery on runs whose entries were alive (a kind nobody consumes),
+/// so after a Redis restart the runs behind them were never re-pushed.
 async fn lost_entries(
     db: &impl ConnectionTrait,
     queue: &JobQueue,
     queued_timeout: Duration,
+    position: &SweepPosition,
 ) -> Result<Vec<(Uuid, String, String)>, DomainError> {
-    let rows = db
-        .query_all_raw(raw(
-            "SELECT id, kind, queue_task FROM job_runs WHERE status = 'queued' \
-             AND GREATEST(enqueued_at, updated_at) < now() - make_interval(secs => $1) \
-             ORDER BY enqueued_at LIMIT $2",
-            vec![
-                queued_timeout.as_secs_f64().into(),
-                (SWEEP_CHECK_BATCH as i64).into(),
-            ],
-        ))
-        .await?;
-    let mut waiting = Vec::with_capacity(rows.len());
-    for row in rows {
-        waiting.push((
-            row.try_get::<Uuid>("", "id")?,
-            row.try_get::<String>("", "kind")?,
-            row.try_get::<Option<String>>("", "queue_task")?,
-        ));
+    let mut after = position.lock().map(|mut p| p.take()).unwrap_or(None);
+    let mut lost = Vec::new();
+    for _ in 0..SWEEP_MAX_PAGES {
+        let rows = db
+            .query_all_raw(raw(
+                "SELECT id, kind, queue_task, enqueued_at FROM job_runs WHERE status = 'queued' \
+                 AND GREATEST(enqueued_at, updated_at) < now() - make_interval(secs => $1) \
+                 AND ($2::timestamptz IS NULL OR (enqueued_at, id) > ($2, $3::uuid)) \
+                 ORDER BY enqueued_at, id LIMIT $4",
+                vec![
+                    queued_timeout.as_secs_f64().into(),
+                    after.map(|(at, _)| at).into(),
+                    after.map(|(_, id)| id).into(),
+                    (SWEEP_CHECK_BATCH as i64).into(),
+                ],
+            ))
+            .await?;
+        let mut waiting = Vec::with_capacity(rows.len());
+        for row in &rows {
+            waiting.push((
+                row.try_get::<Uuid>("", "id")?,
+                row.try_get::<String>("", "kind")?,
+                row.try_get::<Option<String>>("", "queue_task")?,
+            ));
+            after = Some((row.try_get("", "enqueued_at")?, row.try_get("", "id")?));
+        }
+        lost.extend(repush_lost(db, queue, waiting).await?);
+        if (rows.len() as u64) < SWEEP_CHECK_BATCH {
+            // The end: the next sweep starts from the oldest again.
+            after = None;
+            break;
+        }
     }
+    if let Ok(mut p) = position.lock() {
+        *p = after;
+    }
+    Ok(lost)
+}
+
+/// Of `waiting` (id, kind, entry id), the runs whose queue entry is gone, each given a new
+/// entry id.
+async fn repush_lost(
+    db: &impl ConnectionTrait,
+    queue: &JobQueue,
+    waiting: Vec<(Uuid, String, Option<String>)>,
+) -> Result<Vec<(Uuid, String, String)>, DomainError> {
     let entries: Vec<(String, String)> = waiting
         .iter()
         .map(|(_, kind, task)| (kind.clone(), task.clone().unwrap_or_default()))

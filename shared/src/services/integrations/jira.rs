@@ -173,10 +173,7 @@ impl Client {
         })
         .await?;
         match fetched {
-            Fetched::Ok(res) => res
-                .json()
-                .await
-                .map_err(|e| SyncError::Unavailable(format!("Jira's answer is not usable: {e}"))),
+            Fetched::Ok(res) => vendor::read_json("Jira", res).await,
             Fetched::Unauthorized => Err(SyncError::NotConnected(
                 "Jira refused the email and API token; store new ones with PUT /integrations/jira"
                     .into(),
