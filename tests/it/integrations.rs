@@ -1593,3 +1593,74 @@ async fn zoom_meetings_zoom_refuses_are_skipped_and_recorded_while_the_rest_sync
         .into_owned();
     assert_eq!(from, day(4)[..10]);
 }
+
+/// Zoom rotates the refresh token on every use: two refreshes at once (the refresh job and a
+/// sync) sent the same one, and the loser's `invalid_grant` marked a healthy connection
+/// expired.
+#[tokio::test]
+async fn two_refreshes_at_once_use_the_rotating_refresh_token_once_and_keep_the_connection() {
+    use sea_orm::ConnectionTrait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = MockServer::start().await;
+    let app = app_with_workers(&server).await;
+    connect_zoom(&app, &server).await;
+    let uses = Arc::new(AtomicUsize::new(0));
+    let counted = uses.clone();
+    Mock::given(method("POST"))
+        .and(path("/zoom/oauth/token"))
+        .and(wiremock::matchers::body_string_contains(
+            "grant_type=refresh_token",
+        ))
+        .respond_with(move |req: &Request| {
+            let f = form(req);
+            let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+            if f.get("refresh_token").map(String::as_str) == Some(ZOOM_REFRESH) && first {
+                return ResponseTemplate::new(200)
+                    .set_delay(std::time::Duration::from_millis(300))
+                    .set_body_json(json!({
+                        "access_token": "eyJ-rotated-zoom-access", "token_type": "bearer",
+                        "refresh_token": "eyJ-rotated-zoom-refresh", "expires_in": 3599,
+                        "scope": "cloud_recording:read:list_user_recordings user:read:user"
+                    }));
+            }
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"reason": "Invalid Token!", "error": "invalid_request"}))
+        })
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let row = app
+        .db()
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT id, access_token FROM integration_connections WHERE workspace_id = $1 AND provider = 'zoom'",
+            [app.workspace_id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let id: uuid::Uuid = row.try_get("", "id").unwrap();
+    let held: String = row.try_get("", "access_token").unwrap();
+    let refresh = || {
+        shared::services::integrations::refresh::refresh_connection(
+            app.db(),
+            &app.settings,
+            &app.state.tokens,
+            id,
+            Some(held.as_str()),
+        )
+    };
+    let (a, b) = tokio::join!(refresh(), refresh());
+    assert!(
+        a.unwrap() && b.unwrap(),
+        "both callers end with a usable token"
+    );
+    assert_eq!(
+        uses.load(Ordering::SeqCst),
+        1,
+        "the refresh token was spent once"
+    );
+    let zoom = &app.get_json("/integrations", &app.admin_token).await[0];
+    assert_eq!(zoom["status"], "active", "{zoom}");
+    assert!(zoom["last_error"].is_null(), "{zoom}");
+}

@@ -263,7 +263,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
 
 /// The document's text: Google Docs exported, other files read like uploads, in the same
 /// sandboxed parser child.
-async fn document_text<C: ConnectionTrait>(
+async fn document_text<C: ConnectionTrait + TransactionTrait>(
     session: &mut Session<'_, C>,
     base: &str,
     file: &DriveFile,
@@ -313,7 +313,7 @@ async fn document_text<C: ConnectionTrait>(
 
 /// One file's bytes within `cap`; `Ok(Err(why))` when Drive refuses this file alone (gone,
 /// no access, too large), so the others are read on.
-async fn download<C: ConnectionTrait>(
+async fn download<C: ConnectionTrait + TransactionTrait>(
     session: &mut Session<'_, C>,
     url: &str,
     cap: usize,

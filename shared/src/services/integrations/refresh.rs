@@ -4,7 +4,7 @@
 //! `/integrations` shows; an unreachable provider is tried again by the job's retries.
 
 use chrono::{Duration, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use uuid::Uuid;
@@ -29,20 +29,41 @@ pub struct RefreshReport {
 }
 
 /// Refreshes one connection's tokens; `Ok(false)` when the provider refused the grant (the
-/// connection is then marked expired).
+/// connection is then marked expired). `held` is the access token (as stored, encrypted)
+/// the caller found wanting: refreshes of one connection are serialised, and one that finds
+/// the token already replaced by another refresher uses that instead of spending the
+/// refresh token again. Zoom rotates refresh tokens on every use, so two refreshes with the
+/// same one used to make the loser mark a healthy connection expired.
 pub async fn refresh_connection(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     settings: &Settings,
     cipher: &TokenCipher,
     id: Uuid,
+    held: Option<&str>,
 ) -> Result<bool, OAuthError> {
-    let row = db
+    let txn = db.begin().await.map_err(DomainError::from)?;
+    // Held until commit: the next refresher of this connection waits for this one's result.
+    txn.execute_raw(raw(
+        "SELECT pg_advisory_xact_lock(hashtextextended('oauth-refresh:' || $1::text, 0))",
+        vec![id.into()],
+    ))
+    .await?;
+    let row = txn
         .query_one_raw(raw(
-            "SELECT provider, refresh_token FROM integration_connections WHERE id = $1 AND refresh_token IS NOT NULL",
+            "SELECT provider, refresh_token, access_token FROM integration_connections \
+             WHERE id = $1 AND refresh_token IS NOT NULL",
             vec![id.into()],
         ))
         .await?
         .ok_or(DomainError::not_found("connection"))?;
+    let current: Option<String> = row.try_get("", "access_token")?;
+    if let Some(held) = held
+        && current.as_deref() != Some(held)
+    {
+        // Another refresher got here first; its token is the one to use.
+        txn.commit().await.map_err(DomainError::from)?;
+        return Ok(current.is_some());
+    }
     let provider = match row.try_get::<String>("", "provider")?.as_str() {
         "google" => OAuthProvider::Google,
         "zoom" => OAuthProvider::Zoom,
@@ -52,7 +73,8 @@ pub async fn refresh_connection(
             )));
         }
     };
-    let refresh = cipher.decrypt(&row.try_get::<String>("", "refresh_token")?)?;
+    let sealed_refresh: String = row.try_get("", "refresh_token")?;
+    let refresh = cipher.decrypt(&sealed_refresh)?;
     let (client_id, secret) = client_credentials(settings, cipher, provider)?;
     let outcome = token_request(
         settings,
@@ -65,7 +87,7 @@ pub async fn refresh_connection(
         ],
     )
     .await;
-    match outcome {
+    let renewed = match outcome {
         Ok(tokens) => {
             let expires_at = Utc::now() + Duration::seconds(tokens.expires_in.unwrap_or(3600));
             // Zoom rotates the refresh token on every use; Google keeps the old one.
@@ -74,7 +96,7 @@ pub async fn refresh_connection(
                 .as_ref()
                 .map(|t| cipher.encrypt(t.expose_secret()))
                 .transpose()?;
-            db.execute_raw(raw(
+            txn.execute_raw(raw(
                 "UPDATE integration_connections SET access_token = $2, \
                      refresh_token = coalesce($3, refresh_token), expires_at = $4, status = 'active', \
                      last_error = NULL, updated_at = now() WHERE id = $1",
@@ -86,35 +108,39 @@ pub async fn refresh_connection(
                 ],
             ))
             .await?;
-            Ok(true)
+            true
         }
         Err(e @ OAuthError::Denied { .. }) => {
-            db.execute_raw(raw(
+            // Only the refresh token that was refused condemns the connection.
+            txn.execute_raw(raw(
                 "UPDATE integration_connections SET status = 'expired', last_error = $2, updated_at = now() \
-                 WHERE id = $1",
+                 WHERE id = $1 AND refresh_token = $3",
                 vec![
                     id.into(),
                     format!("{e}; connect the account again").into(),
+                    sealed_refresh.into(),
                 ],
             ))
             .await?;
             tracing::warn!(provider = provider.as_str(), connection = %id, error = %e, "refresh refused; connection expired");
-            Ok(false)
+            false
         }
-        Err(e) => Err(e),
-    }
+        Err(e) => return Err(e),
+    };
+    txn.commit().await.map_err(DomainError::from)?;
+    Ok(renewed)
 }
 
 /// Refreshes every active connection, of every workspace, whose access token lapses within
 /// `REFRESH_AHEAD`.
 pub async fn refresh_due(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     settings: &Settings,
     cipher: &TokenCipher,
 ) -> Result<RefreshReport, DomainError> {
     let due = db
         .query_all_raw(raw(
-            "SELECT id FROM integration_connections WHERE status = 'active' AND refresh_token IS NOT NULL \
+            "SELECT id, access_token FROM integration_connections WHERE status = 'active' AND refresh_token IS NOT NULL \
              AND provider IN ('google', 'zoom') AND expires_at < now() + make_interval(secs => $1) ORDER BY expires_at",
             vec![(REFRESH_AHEAD.num_seconds() as f64).into()],
         ))
@@ -122,7 +148,8 @@ pub async fn refresh_due(
     let mut report = RefreshReport::default();
     for r in due {
         let id: Uuid = r.try_get("", "id")?;
-        match refresh_connection(db, settings, cipher, id).await {
+        let held: Option<String> = r.try_get("", "access_token")?;
+        match refresh_connection(db, settings, cipher, id, held.as_deref()).await {
             Ok(true) => report.refreshed += 1,
             Ok(false) => report.expired += 1,
             Err(OAuthError::Domain(d)) => return Err(d),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
@@ -56,16 +56,18 @@ impl From<OAuthError> for SyncError {
 }
 
 /// A workspace's live connection to one OAuth vendor.
-pub struct Session<'a, C: ConnectionTrait> {
+pub struct Session<'a, C: ConnectionTrait + TransactionTrait> {
     db: &'a C,
     settings: &'a Settings,
     cipher: &'a TokenCipher,
     provider: OAuthProvider,
     pub connection_id: Uuid,
     token: SecretString,
+    /// The token as stored (encrypted): tells a refresh whether another got there first.
+    sealed: String,
 }
 
-impl<'a, C: ConnectionTrait> Session<'a, C> {
+impl<'a, C: ConnectionTrait + TransactionTrait> Session<'a, C> {
     /// The connection's current token, renewed first when it lapses soon.
     pub async fn open(
         db: &'a C,
@@ -96,6 +98,7 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
             .await?
             .ok_or_else(not_connected)?;
         let connection_id: Uuid = row.try_get("", "id")?;
+        let sealed: String = row.try_get("", "access_token")?;
         let mut session = Self {
             db,
             settings,
@@ -103,8 +106,9 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
             provider,
             connection_id,
             token: cipher
-                .decrypt(&row.try_get::<String>("", "access_token")?)
+                .decrypt(&sealed)
                 .map_err(|e| SyncError::NotConnected(e.to_string()))?,
+            sealed,
         };
         if row.try_get::<bool>("", "due")? && row.try_get::<bool>("", "refreshable")? {
             session.refresh().await?;
@@ -113,7 +117,15 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
     }
 
     async fn refresh(&mut self) -> Result<(), SyncError> {
-        if !refresh_connection(self.db, self.settings, self.cipher, self.connection_id).await? {
+        let renewed = refresh_connection(
+            self.db,
+            self.settings,
+            self.cipher,
+            self.connection_id,
+            Some(&self.sealed),
+        )
+        .await?;
+        if !renewed {
             return Err(SyncError::NotConnected(format!(
                 "{} refused to renew the connection; connect the account again",
                 self.provider.title()
@@ -127,9 +139,10 @@ impl<'a, C: ConnectionTrait> Session<'a, C> {
             ))
             .await?
             .ok_or(DomainError::not_found("connection"))?;
+        self.sealed = row.try_get::<String>("", "access_token")?;
         self.token = self
             .cipher
-            .decrypt(&row.try_get::<String>("", "access_token")?)
+            .decrypt(&self.sealed)
             .map_err(|e| SyncError::NotConnected(e.to_string()))?;
         Ok(())
     }

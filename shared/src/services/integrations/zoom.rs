@@ -404,7 +404,7 @@ impl Meeting {
     }
 
     /// A download of this meeting's, with the token only where Zoom serves it.
-    async fn download<C: ConnectionTrait>(
+    async fn download<C: ConnectionTrait + TransactionTrait>(
         &self,
         with: &MeetingStore<'_, C>,
         session: &mut Session<'_, C>,
