@@ -361,8 +361,34 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
         .unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["source_id"], "C0FEEDBACK:1764600000.000900");
-    assert_eq!(items[0]["speaker"], "Ana");
     assert_eq!(items[0]["account"], "Acme Corp");
+    // The webhook answered without asking Slack anything; a job names the sender.
+    let users_info_calls = |requests: Vec<Request>| {
+        requests
+            .iter()
+            .filter(|r| r.url.path() == "/api/users.info")
+            .count()
+    };
+    let mut named = Value::Null;
+    for _ in 0..200 {
+        let items: Vec<Value> = app
+            .get("/feedback?source=slack", &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        named = items[0].clone();
+        if named["speaker"] == "Ana" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(named["speaker"], "Ana", "{named}");
+    assert!(named["meta"].get("speaker_pending").is_none(), "{named}");
+    assert_eq!(
+        users_info_calls(server.received_requests().await.unwrap()),
+        1
+    );
 
     // A bot's message, another channel, another team: acknowledged, not stored.
     for (i, ev) in [
@@ -735,4 +761,50 @@ async fn a_sync_that_runs_out_of_budget_is_partial_and_the_next_run_continues() 
     );
     let third = slack_sync(&app).await;
     assert_eq!(third["stats"]["feedback_created"], 0, "{third}");
+}
+
+/// The webhook used to call users.info (with retries) before answering, past Slack's 3 s
+/// budget whenever Slack was slow; Slack then retried and disabled the subscription.
+#[tokio::test]
+async fn a_pushed_event_is_answered_without_waiting_on_a_slow_slack() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/users.info"))
+        .respond_with(
+            ok(json!({"ok": true, "user": {"id": "U9SLOW", "real_name": "Sam Slow", "profile": {"display_name": "Sam"}}}))
+                .set_delay(std::time::Duration::from_secs(4)),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_web_api(&server).await;
+    let app = slack_app(&server).await;
+    assert_eq!(connect(&app).await.status(), 200);
+    let now = chrono::Utc::now().timestamp();
+    let event = json!({
+        "team_id": "T0ACME", "type": "event_callback", "event_id": "Ev-slow", "event_time": now,
+        "event": {"type": "message", "channel": CHANNEL, "user": "U9SLOW", "text": "Search misses obvious matches",
+                  "ts": "1764600100.000100", "channel_type": "channel"}
+    });
+    let started = std::time::Instant::now();
+    let res = signed(&app, &event, now, SIGNING_SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    let items: Vec<Value> = app
+        .get("/feedback?source=slack", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        items[0]["speaker"], "U9SLOW",
+        "stored at once with the user id"
+    );
 }

@@ -50,6 +50,7 @@ impl JobRegistry {
             .register(kinds::TOKEN_REFRESH, handlers::token_refresh::run)
             .register(kinds::SYNC_ZOOM, handlers::live_sync::zoom)
             .register(kinds::SYNC_SLACK, handlers::live_sync::slack)
+            .register(kinds::SLACK_NAMES, handlers::live_sync::slack_names)
             .register(kinds::SYNC_JIRA, handlers::live_sync::jira)
             .register(kinds::SYNC_DRIVE, handlers::live_sync::drive)
             .register(kinds::SYNC_SCHEDULE, handlers::sync_schedule::run)

@@ -510,7 +510,6 @@ async fn slack_events(
     let outcome = slack::handle_event(
         &state.db,
         &state.settings,
-        &state.tokens,
         &header_str("x-slack-request-timestamp"),
         &header_str("x-slack-signature"),
         &body,
@@ -528,8 +527,7 @@ async fn slack_events(
     let (challenge, ignored) = match outcome {
         EventOutcome::Challenge(challenge) => (Some(challenge), None),
         EventOutcome::Stored(ws) => {
-            shared::services::jobs::request_embedding(&state.db, &state.queue, &state.settings, ws)
-                .await?;
+            slack::after_event_stored(&state.db, &state.queue, &state.settings, ws).await?;
             (None, None)
         }
         EventOutcome::Ignored(reason) => (None, Some(reason)),
@@ -652,7 +650,8 @@ pub fn router() -> ApiRouter<AppState> {
                         "Unauthenticated: every request must carry Slack's v0 signature (HMAC-SHA256 of \
                          `v0:<timestamp>:<body>` with integrations.slack.signing_secret, within 5 minutes), else 401 \
                          and nothing is stored. Answers url_verification; stores each message event of an opted-in \
-                         channel once (by event_id) in the workspace connected to its team_id.",
+                         channel once (by event_id) in the workspace connected to its team_id, with the sender's user id as \
+                         speaker; a job names the sender afterwards (users.info), so the answer never waits on Slack.",
                     )
                     .tag("integrations")
             }),

@@ -36,6 +36,9 @@ pub mod kinds {
     pub const SYNC_SLACK: &str = "sync:slack";
     /// Pulls a workspace's Jira feedback and roadmap issues (one at a time per workspace).
     pub const SYNC_JIRA: &str = "sync:jira";
+    /// Names the people behind Slack messages pushed by events (stored with their user id
+    /// so the webhook answers within Slack's 3 s), through users.info.
+    pub const SLACK_NAMES: &str = "slack:names";
     /// Reads a workspace's configured Google Drive folders (one at a time per workspace).
     pub const SYNC_DRIVE: &str = "sync:gdrive";
     /// Starts the syncs of every workspace's connected sources that are due. Every 5 minutes.

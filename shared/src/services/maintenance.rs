@@ -16,6 +16,8 @@ pub struct MaintenanceReport {
     pub job_runs_deleted: u64,
     pub uploads_deleted: u64,
     pub worker_heartbeats_deleted: u64,
+    /// Handled Slack event ids past Slack's retry horizon.
+    pub slack_events_deleted: u64,
 }
 
 /// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
@@ -46,10 +48,12 @@ pub async fn prune(
     let uploads_deleted = crate::services::uploads::prune(db, retention_days).await?;
     let worker_heartbeats_deleted =
         crate::services::jobs::prune_heartbeats(db, retention_days).await?;
+    let slack_events_deleted = crate::services::integrations::slack::prune_events(db).await?;
     Ok(MaintenanceReport {
         refresh_tokens_deleted: tokens.rows_affected,
         job_runs_deleted: jobs.rows_affected,
         uploads_deleted,
         worker_heartbeats_deleted,
+        slack_events_deleted,
     })
 }

@@ -82,3 +82,13 @@ pub(crate) fn sync_error(e: SyncError) -> JobError {
         e => JobError::permanent(e.to_string()),
     }
 }
+
+/// Names the speakers of Slack messages pushed by events.
+pub async fn slack_names(ctx: JobContext) -> Result<Value, JobError> {
+    let ws = ctx.workspace_id()?;
+    let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
+    let named = slack::name_pending_speakers(ctx.db(), ctx.settings(), &cipher, ws)
+        .await
+        .map_err(sync_error)?;
+    Ok(json!({ "named": named }))
+}

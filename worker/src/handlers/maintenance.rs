@@ -24,6 +24,7 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     Ok(json!({
         "refresh_tokens_deleted": report.refresh_tokens_deleted,
         "job_runs_deleted": report.job_runs_deleted,
+        "slack_events_deleted": report.slack_events_deleted,
         "queue_entries_vacuumed": vacuumed,
     }))
 }

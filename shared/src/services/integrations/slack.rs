@@ -618,7 +618,6 @@ pub fn verify(
 pub async fn handle_event(
     db: &(impl ConnectionTrait + TransactionTrait),
     settings: &Settings,
-    cipher: &TokenCipher,
     timestamp: &str,
     signature: &str,
     body: &[u8],
@@ -651,13 +650,15 @@ pub async fn handle_event(
     let event = &envelope["event"];
     let Some(row) = db
         .query_one_raw(raw(
-            "SELECT workspace_id, access_token, settings FROM integration_connections \
-             WHERE provider = 'slack' AND external_id = $1 AND status = 'active' ORDER BY updated_at DESC LIMIT 1",
+            "SELECT workspace_id, settings FROM integration_connections \
+             WHERE provider = 'slack' AND external_id = $1 AND status = 'active'",
             vec![team.into()],
         ))
         .await?
     else {
-        return Ok(EventOutcome::Ignored("no workspace is connected to this Slack team"));
+        return Ok(EventOutcome::Ignored(
+            "no workspace is connected to this Slack team",
+        ));
     };
     let workspace_id: Uuid = row.try_get("", "workspace_id")?;
     let channels: Vec<SlackChannel> =
@@ -671,30 +672,17 @@ pub async fn handle_event(
         return Ok(EventOutcome::Ignored("not a customer message"));
     }
     let ts = event["ts"].as_str().unwrap_or_default();
+    // Slack wants an answer within 3 s: the name is looked up by a job afterwards
+    // (`name_pending_speakers`), never here.
     let user = event["user"].as_str().unwrap_or("unknown");
-    let speaker = match row
-        .try_get::<Option<String>>("", "access_token")?
-        .and_then(|t| cipher.decrypt(&t).ok())
-    {
-        Some(token) => {
-            People {
-                settings,
-                token: &token,
-                names: HashMap::new(),
-            }
-            .name(user)
-            .await
-        }
-        None => user.to_owned(),
-    };
     let workspace = workspaces::get(db, workspace_id).await?;
     let meta = json!({"channel": channel.id, "ts": ts, "event_id": event_id,
-                      "thread_ts": event["thread_ts"]});
+                      "thread_ts": event["thread_ts"], "user": user, PENDING_NAME: true});
     let new = item(
         channel,
         ts,
         event["text"].as_str().unwrap_or_default().to_owned(),
-        Some(speaker),
+        Some(user.to_owned()),
         meta,
     );
     // The event is marked handled in the same transaction that stores it: a failure leaves
@@ -714,6 +702,84 @@ pub async fn handle_event(
     feedback::ingest(&txn, &workspace, vec![new]).await?;
     txn.commit().await?;
     Ok(EventOutcome::Stored(workspace_id))
+}
+
+/// Marks a pushed message whose speaker is still a user id.
+const PENDING_NAME: &str = "speaker_pending";
+/// Messages named per pass of the naming job.
+const NAMES_PER_PASS: u64 = 500;
+
+/// Replaces the user ids that pushed messages were stored with by people's names
+/// (users.info, once per person); returns how many messages were named. Runs until none is
+/// left, so messages pushed while it runs are named too.
+pub async fn name_pending_speakers(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    settings: &Settings,
+    cipher: &TokenCipher,
+    workspace_id: Uuid,
+) -> Result<usize, SyncError> {
+    let conn = connection(db, cipher, workspace_id).await?;
+    let mut people = People {
+        settings,
+        token: &conn.token,
+        names: HashMap::new(),
+    };
+    let mut named = 0;
+    loop {
+        let rows = db
+            .query_all_raw(raw(
+                "SELECT id, meta->>'user' AS user FROM feedback WHERE workspace_id = $1 AND source = 'slack' \
+                 AND meta ? $2 ORDER BY id LIMIT $3",
+                vec![workspace_id.into(), PENDING_NAME.into(), (NAMES_PER_PASS as i64).into()],
+            ))
+            .await?;
+        if rows.is_empty() {
+            return Ok(named);
+        }
+        for row in &rows {
+            let id: Uuid = row.try_get("", "id")?;
+            let user: Option<String> = row.try_get("", "user")?;
+            let name = people.name(user.as_deref().unwrap_or("unknown")).await;
+            db.execute_raw(raw(
+                "UPDATE feedback SET speaker = $2, meta = meta - $3 WHERE id = $1",
+                vec![id.into(), name.into(), PENDING_NAME.into()],
+            ))
+            .await?;
+            named += 1;
+        }
+    }
+}
+
+/// What a stored event asks for next: its embedding and its sender's name, both as jobs.
+pub async fn after_event_stored(
+    db: &impl ConnectionTrait,
+    queue: &crate::jobs::JobQueue,
+    settings: &Settings,
+    workspace_id: Uuid,
+) -> Result<(), DomainError> {
+    use crate::services::jobs;
+    jobs::request_embedding(db, queue, settings, workspace_id).await?;
+    let naming = jobs::NewJob::for_workspace(
+        settings,
+        workspace_id,
+        crate::jobs::kinds::SLACK_NAMES,
+        json!({}),
+    )
+    .singleton();
+    jobs::start(db, queue, naming).await?;
+    Ok(())
+}
+
+/// Forgets handled event ids older than Slack's retry horizon (it retries for about an
+/// hour); returns how many were removed.
+pub async fn prune_events(db: &impl ConnectionTrait) -> Result<u64, DomainError> {
+    let res = db
+        .execute_raw(raw(
+            "DELETE FROM slack_events WHERE received_at < now() - interval '3 days'",
+            vec![],
+        ))
+        .await?;
+    Ok(res.rows_affected())
 }
 
 #[cfg(test)]
