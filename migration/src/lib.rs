@@ -61,6 +61,7 @@ mod m20261203_000015_board_text;
 mod m20261203_000016_board_version;
 mod m20261206_000017_feedback_vectors;
 mod m20261206_000018_slack_team_owner;
+mod m20261206_000019_generated_documents;
 
 pub struct Migrator;
 
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_board_version::Migration),
             Box::new(m20261206_000017_feedback_vectors::Migration),
             Box::new(m20261206_000018_slack_team_owner::Migration),
+            Box::new(m20261206_000019_generated_documents::Migration),
         ]
     }
 }

@@ -142,7 +142,9 @@ pub struct ChatSettings {
     pub max_messages_per_conversation: usize,
     pub max_active_conversations: usize,
     pub questions_per_minute: u32,
-    pub daily_token_budget: u64,
+    /// The older name of `ai.daily_token_budget`; when set it wins.
+    #[serde(default)]
+    pub daily_token_budget: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -305,6 +307,10 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 pub struct AiSettings {
     pub config_path: PathBuf,
+    /// LLM tokens a workspace may spend per UTC day, every agent together (0: no budget).
+    pub daily_token_budget: u64,
+    /// LLM tokens one member (or API key) may spend per UTC day (0: no budget).
+    pub member_daily_token_budget: u64,
 }
 
 /// A setting that failed to load or validate. The message names the key and why.

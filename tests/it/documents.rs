@@ -7,6 +7,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use worker::JobRegistry;
 
+use shared::auth::Role;
+
 use crate::harness::{TestApp, completion, problem};
 
 const SECTIONS: [&str; 13] = [
@@ -256,22 +258,6 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     let insight = mixed_segment_insight(&app).await;
     let id = insight["id"].as_str().unwrap();
 
-    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
-    assert_eq!(prd["generated_by"], "llm", "{prd}");
-    let md = prd["prd_markdown"].as_str().unwrap();
-    assert!(
-        md.starts_with("# Better PRD") && !md.contains("```"),
-        "{md}"
-    );
-    assert!(prd.get("fallback_reason").is_none());
-    // The model was given the evidence and the template to keep.
-    let requests = server.received_requests().await.unwrap();
-    let sent: Value = serde_json::from_slice(&requests.last().unwrap().body).unwrap();
-    let user = sent["messages"][1]["content"].as_str().unwrap();
-    assert!(
-        user.contains("## Voice of Customer") && user.contains(insight["title"].as_str().unwrap())
-    );
-
     // A reply that drops sections is not used.
     server.reset().await;
     Mock::given(method("POST"))
@@ -302,4 +288,126 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
     assert_eq!(prd["generated_by"], "fallback");
     assert!(!prd["fallback_reason"].as_str().unwrap().contains("sk-boom"));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
+        .mount(&server)
+        .await;
+    // A viewer reads the template: the model is not called on a viewer's behalf.
+    let viewer = app.member_token("vic@example.com", Role::Viewer).await;
+    let res = app
+        .get(&format!("/themes/{id}/generate-prd"), &viewer)
+        .await;
+    assert_eq!(res.status(), 200);
+    let for_viewer: Value = res.json().await.unwrap();
+    assert_eq!(for_viewer["generated_by"], "fallback");
+    assert!(
+        for_viewer["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("editors"),
+        "{for_viewer}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(prd["generated_by"], "llm", "{prd}");
+    assert_eq!(prd["cached"], false);
+    let md = prd["prd_markdown"].as_str().unwrap();
+    assert!(
+        md.starts_with("# Better PRD") && !md.contains("```"),
+        "{md}"
+    );
+    assert!(prd.get("fallback_reason").is_none());
+    // The model was given the evidence and the template to keep.
+    let requests = server.received_requests().await.unwrap();
+    let sent: Value = serde_json::from_slice(&requests.last().unwrap().body).unwrap();
+    let user = sent["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("## Voice of Customer") && user.contains(insight["title"].as_str().unwrap())
+    );
+    // Asked again while the evidence is unchanged: the same PRD, no second call.
+    let again = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    assert_eq!(again["cached"], true, "{again}");
+    assert_eq!(again["prd_markdown"], prd["prd_markdown"]);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// Every agent draws on one daily budget per workspace and per member: the copilot's
+/// budget used to cover the copilot alone, so PRDs spent without limit.
+#[tokio::test]
+async fn prd_drafts_count_against_the_members_daily_token_budget() {
+    use wiremock::{
+        Mock, MockServer, ResponseTemplate,
+        matchers::{method, path},
+    };
+    let server = MockServer::start().await;
+    let full = format!(
+        "# Better PRD\n\n{}",
+        SECTIONS
+            .iter()
+            .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
+            .collect::<String>()
+    );
+    // completion() reports 160 tokens: past a budget of 1 after one draft.
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
+        .mount(&server)
+        .await;
+    let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
+        .env("PRODUCK__AI__MEMBER_DAILY_TOKEN_BUDGET", "1")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    clustered(&app).await;
+    let insights: Vec<Value> = app
+        .get("/themes?limit=2", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first = json_ok(
+        &app,
+        &format!(
+            "/themes/{}/generate-prd",
+            insights[0]["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(first["generated_by"], "llm", "{first}");
+    let second = json_ok(
+        &app,
+        &format!(
+            "/themes/{}/generate-prd",
+            insights[1]["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(second["generated_by"], "fallback", "{second}");
+    assert!(
+        second["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("your daily LLM token budget"),
+        "{second}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // Another member still has their own allowance.
+    let editor = app.member_token("eve@example.com", Role::Editor).await;
+    let res = app
+        .get(
+            &format!(
+                "/themes/{}/generate-prd",
+                insights[1]["id"].as_str().unwrap()
+            ),
+            &editor,
+        )
+        .await;
+    let theirs: Value = res.json().await.unwrap();
+    assert_eq!(theirs["generated_by"], "llm", "{theirs}");
 }

@@ -158,7 +158,7 @@ async fn chat_handler(
             .collect(),
     };
     let slot = Slot::new(body.conversation_id);
-    let budget = state.settings.chat.daily_token_budget;
+    let budgets = shared::ai::budget::TokenBudgets::from_settings(&state.settings);
     if wants_stream(&headers, &body) {
         let req = StreamRequest {
             workspace_id: ws,
@@ -168,7 +168,7 @@ async fn chat_handler(
             message: body.message,
             selected_insight: body.selected_insight_id,
             history,
-            daily_token_budget: budget,
+            budgets,
         };
         return Ok(event_stream(&state, req));
     }
@@ -178,7 +178,7 @@ async fn chat_handler(
         history,
     };
     let run = slot.run_context(ws, &owner);
-    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, &run, budget).await?;
+    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, &run, &budgets).await?;
     conversations::record(&state.db, ws, &owner, slot, limits, &body.message, &answer)
         .await
         .map_err(refused)?;

@@ -4,10 +4,13 @@ use aide::axum::{ApiRouter, routing::get_with};
 use axum::{Json, extract::State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use shared::ai::runs::RunContext;
 use shared::services::documents::{
     self, prd,
     prototype::{self, PromptMetadata},
+};
+use shared::{
+    ai::{budget::TokenBudgets, runs::RunContext},
+    auth::Role,
 };
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -26,9 +29,12 @@ pub struct PrdOut {
     pub insight_id: Uuid,
     /// `llm` (the prd_writer agent) or `fallback` (the deterministic template).
     pub generated_by: &'static str,
-    /// Why the template was used although an LLM is configured.
+    /// Why the template was used although an LLM is configured (a viewer asked, a token
+    /// budget is spent, the model failed or dropped sections).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback_reason: Option<String>,
+    /// The model's PRD for the same evidence, written earlier and served without a new call.
+    pub cached: bool,
 }
 
 async fn generate_prd(
@@ -37,19 +43,25 @@ async fn generate_prd(
     ValidPath(path): ValidPath<InsightPath>,
 ) -> Result<Json<PrdOut>, ApiError> {
     let insight = documents::load(&state.db, auth.0.workspace_id, path.insight_id).await?;
-    let run = RunContext::for_workspace(auth.0.workspace_id, auth.0.label());
-    let doc = prd::generate(
+    let requester = prd::Requester {
+        run: RunContext::for_workspace(auth.0.workspace_id, auth.0.label()),
+        may_use_model: auth.0.role >= Role::Editor,
+        budgets: TokenBudgets::from_settings(&state.settings),
+    };
+    let doc = prd::draft(
+        &state.db,
         &insight,
         &state.ai,
-        &run,
+        &requester,
         &state.settings.server.web_ui_base_url,
     )
-    .await;
+    .await?;
     Ok(Json(PrdOut {
         prd_markdown: doc.markdown,
         insight_id: insight.id,
         generated_by: doc.generated_by,
         fallback_reason: doc.fallback_reason,
+        cached: doc.cached,
     }))
 }
 

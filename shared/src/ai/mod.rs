@@ -1,6 +1,7 @@
 //! AI services configured by `ai_config.yaml`: embeddings (local MiniLM, an OpenAI-compatible
 //! endpoint, or a deterministic lexical fallback) and audio transcription.
 
+pub mod budget;
 pub mod chat;
 pub mod embeddings;
 pub mod openai;

@@ -13,7 +13,11 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     // started right after an ingest clusters everything instead of nothing.
     let pass = embed_pending(&ctx, embedder.as_ref(), (1, 4)).await?;
     let params = ctx.settings().clustering.params();
-    let ai = Some(ctx.ai());
+    let ai = Some(themes::InsightWriter {
+        services: ctx.ai(),
+        run: ctx.run_context()?,
+        budgets: shared::ai::budget::TokenBudgets::from_settings(ctx.settings()),
+    });
     let summary = themes::run_clustering(
         ctx.db(),
         ws,

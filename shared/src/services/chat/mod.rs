@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     DomainError,
-    ai::{AiServices, chat::Turn},
+    ai::{AiServices, budget::TokenBudgets, chat::Turn},
 };
 
 pub use citations::{Citation, InlineCitation};
@@ -84,26 +84,6 @@ pub const AGENT: &str = "chat_copilot";
 /// Turns kept from the conversation for the model.
 pub const HISTORY_TURNS: usize = 4;
 
-/// LLM tokens the workspace's copilot answers used since midnight UTC.
-pub async fn tokens_today(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-) -> Result<u64, DomainError> {
-    let row = db
-        .query_one_raw(crate::db::statement(
-            "SELECT coalesce(sum(m.tokens_used), 0)::int8 AS n FROM chat_messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE c.workspace_id = $1 AND m.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-            vec![workspace_id.into()],
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
-        .max(0) as u64)
-}
-
 /// Who writes an answer.
 enum Writer {
     Model,
@@ -111,21 +91,19 @@ enum Writer {
     Rules(Option<String>),
 }
 
-/// The agent when one is configured and the workspace's daily token budget (0: none) is not
-/// spent, else the rules.
+/// The agent when one is configured and neither the workspace's nor the caller's daily
+/// token budget is spent, else the rules.
 async fn writer(
     db: &impl ConnectionTrait,
     ai: &AiServices,
-    workspace_id: Uuid,
-    daily_token_budget: u64,
+    run: &crate::ai::runs::RunContext,
+    budgets: &TokenBudgets,
 ) -> Result<Writer, DomainError> {
     if crate::ai::chat::configured(&ai.config, AGENT).is_none() {
         return Ok(Writer::Rules(None));
     }
-    if daily_token_budget > 0 && tokens_today(db, workspace_id).await? >= daily_token_budget {
-        return Ok(Writer::Rules(Some(format!(
-            "the workspace's daily LLM token budget ({daily_token_budget}) is spent; it renews at midnight UTC"
-        ))));
+    if let Some(why) = budgets.exhausted(db, run).await? {
+        return Ok(Writer::Rules(Some(why)));
     }
     Ok(Writer::Model)
 }
@@ -137,17 +115,15 @@ pub async fn answer(
     workspace_id: Uuid,
     q: &Question<'_>,
     run: &crate::ai::runs::RunContext,
-    daily_token_budget: u64,
+    budgets: &TokenBudgets,
 ) -> Result<Answer, DomainError> {
     let context =
         retrieval::gather(db, ai, run, workspace_id, q.message, q.selected_insight).await?;
-    Ok(
-        match writer(db, ai, workspace_id, daily_token_budget).await? {
-            Writer::Model => match llm::answer(ai, run, &context, q).await {
-                Ok(answer) => answer,
-                Err(reason) => Answer::fallback(&context, q, Some(reason)),
-            },
-            Writer::Rules(reason) => Answer::fallback(&context, q, reason),
+    Ok(match writer(db, ai, run, budgets).await? {
+        Writer::Model => match llm::answer(ai, run, &context, q).await {
+            Ok(answer) => answer,
+            Err(reason) => Answer::fallback(&context, q, Some(reason)),
         },
-    )
+        Writer::Rules(reason) => Answer::fallback(&context, q, reason),
+    })
 }

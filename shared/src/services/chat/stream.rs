@@ -74,7 +74,7 @@ pub struct StreamRequest {
     pub message: String,
     pub selected_insight: Option<Uuid>,
     pub history: Vec<(Turn, String)>,
-    pub daily_token_budget: u64,
+    pub budgets: crate::ai::budget::TokenBudgets,
 }
 
 const TOOL: &str = "feedback_search";
@@ -154,7 +154,7 @@ async fn drive(
         })
         .await;
 
-    let answer = match writer(db, ai, req.workspace_id, req.daily_token_budget).await? {
+    let answer = match writer(db, ai, &run, &req.budgets).await? {
         Writer::Model => match from_model(ai, &run, &context, &q, tx).await {
             Ok(answer) => answer,
             Err(reason) => rules(&context, &q, Some(reason), tx).await,

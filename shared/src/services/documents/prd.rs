@@ -1,15 +1,22 @@
 //! The PRD for an insight: a thirteen-section Markdown document built from its evidence,
 //! or the `prd_writer` agent's version of it when an LLM is configured and its reply keeps
-//! every section heading.
+//! every section heading. The model writes for editors only, within the daily token
+//! budgets, and what it wrote is kept until the insight's evidence changes.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{
     DocInsight,
     format::{acv, has_enterprise, long_date, segment_mix, segments, short_date, timeline},
 };
-use crate::ai::{AiServices, chat, runs::RunContext};
+use crate::{
+    DomainError,
+    ai::{AiServices, budget::TokenBudgets, chat, runs::RunContext},
+    db::statement as raw,
+};
 
 pub const AGENT: &str = "prd_writer";
 
@@ -36,6 +43,117 @@ pub struct Prd {
     pub generated_by: &'static str,
     /// Why the template was used although an LLM is configured.
     pub fallback_reason: Option<String>,
+    /// The model's earlier PRD for the same evidence, served again without a model call.
+    pub cached: bool,
+}
+
+impl Prd {
+    fn template(markdown: String, reason: Option<String>) -> Self {
+        crate::metrics::fallback_answers(AGENT, 1);
+        Self {
+            markdown,
+            generated_by: "fallback",
+            fallback_reason: reason,
+            cached: false,
+        }
+    }
+}
+
+/// Who asks for a PRD, and what they may spend.
+pub struct Requester {
+    pub run: RunContext,
+    /// Editors and admins; a viewer reads the template.
+    pub may_use_model: bool,
+    pub budgets: TokenBudgets,
+}
+
+/// The PRD `requester` may have: the template when no model is configured, the caller is a
+/// viewer or a budget is spent (saying why), the model's earlier PRD while the evidence is
+/// unchanged, else a fresh one from the model (kept for next time).
+pub async fn draft(
+    db: &impl ConnectionTrait,
+    insight: &DocInsight,
+    services: &AiServices,
+    requester: &Requester,
+    web_ui_base_url: &str,
+) -> Result<Prd, DomainError> {
+    if chat::configured(&services.config, AGENT).is_none() {
+        return Ok(Prd::template(
+            template(insight, web_ui_base_url, Utc::now()),
+            None,
+        ));
+    }
+    if !requester.may_use_model {
+        return Ok(Prd::template(
+            template(insight, web_ui_base_url, Utc::now()),
+            Some("the language model drafts PRDs for editors; viewers get the template".into()),
+        ));
+    }
+    let key = evidence_key(insight);
+    if let Some(markdown) = cached(db, insight.id, &key).await? {
+        return Ok(Prd {
+            markdown,
+            generated_by: "llm",
+            fallback_reason: None,
+            cached: true,
+        });
+    }
+    if let Some(why) = requester.budgets.exhausted(db, &requester.run).await? {
+        return Ok(Prd::template(
+            template(insight, web_ui_base_url, Utc::now()),
+            Some(why),
+        ));
+    }
+    let prd = generate(insight, services, &requester.run, web_ui_base_url).await;
+    if prd.generated_by == "llm" {
+        keep(
+            db,
+            insight,
+            &key,
+            &prd.markdown,
+            requester.run.owner.as_deref(),
+        )
+        .await?;
+    }
+    Ok(prd)
+}
+
+/// A digest of everything the model is given about the insight.
+fn evidence_key(insight: &DocInsight) -> String {
+    let evidence = serde_json::to_vec(insight).unwrap_or_default();
+    hex::encode(Sha256::digest(&evidence))
+}
+
+async fn cached(
+    db: &impl ConnectionTrait,
+    insight_id: uuid::Uuid,
+    key: &str,
+) -> Result<Option<String>, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT content FROM generated_documents WHERE insight_id = $1 AND kind = 'prd' AND evidence_key = $2",
+            vec![insight_id.into(), key.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get("", "content")).transpose()?)
+}
+
+async fn keep(
+    db: &impl ConnectionTrait,
+    insight: &DocInsight,
+    key: &str,
+    markdown: &str,
+    owner: Option<&str>,
+) -> Result<(), DomainError> {
+    db.execute_raw(raw(
+        "INSERT INTO generated_documents (insight_id, kind, workspace_id, evidence_key, content, created_by) \
+         SELECT $1, 'prd', workspace_id, $2, $3, $4 FROM insights WHERE id = $1 \
+         ON CONFLICT (insight_id, kind) DO UPDATE SET evidence_key = EXCLUDED.evidence_key, \
+             content = EXCLUDED.content, created_by = EXCLUDED.created_by, created_at = now()",
+        vec![insight.id.into(), key.into(), markdown.into(), owner.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 fn or_stock<'a>(text: &'a str, stock: &'a str) -> &'a str {
@@ -305,22 +423,13 @@ pub fn validate_reply(reply: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-pub async fn generate(
+async fn generate(
     insight: &DocInsight,
     services: &AiServices,
     run: &RunContext,
     web_ui_base_url: &str,
 ) -> Prd {
-    let ai = &services.config;
     let template = template(insight, web_ui_base_url, Utc::now());
-    if chat::configured(ai, AGENT).is_none() {
-        crate::metrics::fallback_answers(AGENT, 1);
-        return Prd {
-            markdown: template,
-            generated_by: "fallback",
-            fallback_reason: None,
-        };
-    }
     let reason = match chat::complete(services, run, AGENT, &llm_request(insight, &template)).await
     {
         Ok(reply) => match validate_reply(&reply) {
@@ -329,6 +438,7 @@ pub async fn generate(
                     markdown,
                     generated_by: "llm",
                     fallback_reason: None,
+                    cached: false,
                 };
             }
             Err(why) => why,
@@ -339,12 +449,7 @@ pub async fn generate(
         }
     };
     tracing::warn!(insight = %insight.id, reason = %reason, "PRD written from the template");
-    crate::metrics::fallback_answers(AGENT, 1);
-    Prd {
-        markdown: template,
-        generated_by: "fallback",
-        fallback_reason: Some(reason),
-    }
+    Prd::template(template, Some(reason))
 }
 
 #[cfg(test)]

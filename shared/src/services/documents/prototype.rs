@@ -211,6 +211,7 @@ mod tests {
     fn insight(quotes: &[&str], customers: &[(&str, f64)], severity: &str) -> DocInsight {
         DocInsight {
             id: uuid::Uuid::nil(),
+            updated_at: chrono::Utc::now(),
             category: "customer_feedback".into(),
             title: "T".into(),
             description: String::new(),

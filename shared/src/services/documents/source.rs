@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::{DomainError, db::statement as raw, services::themes::board::CustomerRef};
 
+#[derive(serde::Serialize)]
 pub struct DocQuote {
     pub feedback_id: Uuid,
     pub text: String,
@@ -16,8 +17,11 @@ pub struct DocQuote {
     pub customer: Option<CustomerRef>,
 }
 
+#[derive(serde::Serialize)]
 pub struct DocInsight {
     pub id: Uuid,
+    /// When the insight's text or score last changed.
+    pub updated_at: DateTime<Utc>,
     pub category: String,
     pub title: String,
     pub description: String,
@@ -52,7 +56,7 @@ pub async fn load(
 ) -> Result<DocInsight, DomainError> {
     let row = db
         .query_one_raw(raw(
-            "SELECT i.id, i.category, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
+            "SELECT i.id, i.updated_at, i.category, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
                     i.priority_score, i.feedback_count, i.customers, i.total_acv, i.key_quote_ids, \
                     t.label AS theme_label, coalesce(m.freq_30d, 0) AS freq_30d \
              FROM insights i LEFT JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
@@ -98,6 +102,7 @@ pub async fn load(
     }
     Ok(DocInsight {
         id: row.try_get("", "id")?,
+        updated_at: row.try_get("", "updated_at")?,
         category: row.try_get("", "category")?,
         title: row.try_get("", "title")?,
         description: row.try_get("", "description")?,

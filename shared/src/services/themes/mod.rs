@@ -26,7 +26,7 @@ use run::ThemeDraft;
 use store::write;
 
 pub use refresh::{after_evidence_changed, attach_new, refresh_metrics};
-pub use run::{ClusterSummary, run_clustering};
+pub use run::{ClusterSummary, InsightWriter, run_clustering};
 pub use weights::{save_scoring_config, scoring_config};
 
 /// Cosine similarity at which a new cluster inherits an old theme's id.

@@ -30,10 +30,21 @@ pub struct ClusterSummary {
     pub message: String,
     /// Insights written by the language model (the rest used the deterministic fallback).
     pub insights_by_llm: usize,
+    /// Why the model wrote fewer insights than it could have (a spent token budget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
     /// Items HDBSCAN clustered when the workspace was larger than
     /// `clustering.max_items_clustered` (the rest joined their nearest theme); null when
     /// every item was clustered directly.
     pub sampled: Option<usize>,
+}
+
+/// The language model that may improve labels and insights, who its calls are for, and the
+/// token budgets they count against.
+pub struct InsightWriter<'a> {
+    pub services: &'a crate::ai::AiServices,
+    pub run: crate::ai::runs::RunContext,
+    pub budgets: crate::ai::budget::TokenBudgets,
 }
 
 pub(super) struct ThemeDraft {
@@ -53,7 +64,7 @@ pub async fn run_clustering<F, Fut>(
     workspace_id: Uuid,
     model: &str,
     params: ClusterParams,
-    ai: Option<&crate::ai::AiServices>,
+    ai: Option<InsightWriter<'_>>,
     cancel: &CancelFlag,
     mut progress: F,
 ) -> Result<ClusterSummary, DomainError>
@@ -81,6 +92,7 @@ where
                 items.len()
             ),
             insights_by_llm: 0,
+            fallback_reason: None,
             sampled: None,
         });
     }
@@ -193,12 +205,18 @@ where
 
     let mut texts: Vec<InsightText> = fallback_insights(&drafts, &items, &customers);
     let mut llm_written = 0;
-    if let Some(ai) = ai {
-        let run = crate::ai::runs::RunContext::for_workspace(workspace_id, "job:cluster");
+    let mut fallback_reason = None;
+    if let Some(writer) = ai {
         progress(70, "writing insights with the language model".into()).await;
         for (d, text) in drafts.iter_mut().zip(texts.iter_mut()) {
             cancel.check().map_err(cancelled)?;
-            if improve_with_llm(ai, &run, d, &items, text).await {
+            // Checked per theme: a large board can spend the budget part way.
+            if let Some(why) = writer.budgets.exhausted(db, &writer.run).await? {
+                tracing::info!(workspace = %workspace_id, reason = %why, "insights left to the fallback writer");
+                fallback_reason = Some(why);
+                break;
+            }
+            if improve_with_llm(writer.services, &writer.run, d, &items, text).await {
                 llm_written += 1;
             }
         }
@@ -243,6 +261,7 @@ where
             ),
         },
         insights_by_llm: llm_written,
+        fallback_reason,
         sampled,
     })
 }
