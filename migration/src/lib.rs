@@ -62,6 +62,7 @@ mod m20261203_000016_board_version;
 mod m20261206_000017_feedback_vectors;
 mod m20261206_000018_slack_team_owner;
 mod m20261206_000019_generated_documents;
+mod m20261206_000020_api_key_lineage;
 
 pub struct Migrator;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_feedback_vectors::Migration),
             Box::new(m20261206_000018_slack_team_owner::Migration),
             Box::new(m20261206_000019_generated_documents::Migration),
+            Box::new(m20261206_000020_api_key_lineage::Migration),
         ]
     }
 }

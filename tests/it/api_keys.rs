@@ -207,3 +207,94 @@ async fn admin_lists_are_paginated() {
         .await;
     }
 }
+
+/// A key minted with a key used to record no human, so nothing capped it; a key kept its
+/// role after its creator was demoted.
+#[tokio::test]
+async fn keys_act_for_the_human_behind_the_chain_and_never_above_their_current_role() {
+    let app = TestApp::spawn().await;
+    let pat = app
+        .member_token("pat-admin@example.com", shared::auth::Role::Admin)
+        .await;
+    let me: Value = app.get("/auth/me", &pat).await.json().await.unwrap();
+    let pat_id = me["user"]["id"].as_str().unwrap().to_owned();
+    let mint = |token: String, name: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .post_json("/api-keys", &token, &json!({"name": name, "role": "admin"}))
+                .await;
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = mint(pat.clone(), "pat's script").await;
+    let second = mint(first["key"].as_str().unwrap().to_owned(), "minted by a key").await;
+    assert_eq!(second["created_by"], pat_id.as_str(), "{second}");
+    assert_eq!(second["created_by_key"], first["id"]);
+    let chained = second["key"].as_str().unwrap().to_owned();
+    let role = |token: String| {
+        let app = &app;
+        async move { app.get_json("/auth/me", &token).await["role"].clone() }
+    };
+    assert_eq!(role(chained.clone()).await, "admin");
+
+    // Pat is demoted to viewer: every key in the chain drops to viewer at once.
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/users/{pat_id}"),
+            &app.admin_token,
+            &json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(role(chained.clone()).await, "viewer");
+    problem(
+        app.post_json("/cluster/run", &chained, &json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.post_json("/api-keys", &chained, &json!({"name": "escape"}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // Deactivated: the chain stops working.
+    let res = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/users/{pat_id}"),
+            &app.admin_token,
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    problem(app.get("/auth/me", &chained).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn rotating_the_bootstrap_key_revokes_the_old_one() {
+    let old = "bootstrap-key-0123456789abcdef";
+    let app = TestApp::builder()
+        .env("PRODUCK__AUTH__BOOTSTRAP_API_KEY", old)
+        .spawn()
+        .await;
+    assert_eq!(app.get("/auth/me", old).await.status(), 200);
+    let new = "bootstrap-key-rotated-9876543210";
+    let mut rotated = (*app.settings).clone();
+    rotated.auth.bootstrap_api_key = Some(secrecy::SecretString::from(new));
+    shared::services::bootstrap::on_start(app.db(), &rotated)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/auth/me", new).await.status(), 200);
+    problem(app.get("/auth/me", old).await, 401, "unauthorized").await;
+    // Starting again with the new value changes nothing.
+    shared::services::bootstrap::on_start(app.db(), &rotated)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/auth/me", new).await.status(), 200);
+}

@@ -40,6 +40,11 @@ pub struct ApiKeyOut {
     pub revoked_at: Option<DateTime<Utc>>,
     /// When the key stops working; null when it does not expire.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The member the key acts for (its role never exceeds theirs); null for keys an
+    /// operator provisioned and keys those minted.
+    pub created_by: Option<Uuid>,
+    /// The key that minted this one, when a key did.
+    pub created_by_key: Option<Uuid>,
 }
 
 impl From<api_key::Model> for ApiKeyOut {
@@ -53,6 +58,8 @@ impl From<api_key::Model> for ApiKeyOut {
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
             expires_at: k.expires_at,
+            created_by: k.created_by,
+            created_by_key: k.created_by_key,
         }
     }
 }
@@ -115,7 +122,7 @@ async fn create_key(
         p.workspace_id,
         &body.name,
         body.role,
-        p.user_id(),
+        api_keys::Minter::of(&txn, p).await?,
         body.expires_in_days
             .map(|d| Utc::now() + chrono::Duration::days(i64::from(d))),
     )

@@ -15,6 +15,10 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub expires_at: Option<DateTimeUtc>,
+    /// The key that minted this one (`created_by` is then that key's human).
+    pub created_by_key: Option<Uuid>,
+    /// Set through `auth.bootstrap_api_key`; replaced (revoked) when that value changes.
+    pub provisioned: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -101,35 +101,41 @@ pub async fn authenticate(
         if key.expires_at.is_some_and(|t| t <= Utc::now()) {
             return Err(DomainError::Unauthorized("this API key has expired".into()));
         }
-        if let Some(creator) = key.created_by
-            && !creator_is_active(db, key.workspace_id, creator).await?
-        {
-            return Err(DomainError::Unauthorized(
-                "the member who created this API key is no longer active in the workspace".into(),
-            ));
+        let mut role: Role = key.role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+        if let Some(creator) = key.created_by {
+            // A key never acts above its human's current role: a demotion or a
+            // deactivation takes effect on the member's keys at once.
+            let Some(creator_role) = creator_role(db, key.workspace_id, creator).await? else {
+                return Err(DomainError::Unauthorized(
+                    "the member who created this API key is no longer active in the workspace"
+                        .into(),
+                ));
+            };
+            role = role.min(creator_role);
         }
         touch_api_key(db, &key).await;
         Ok(Principal {
             workspace_id: key.workspace_id,
-            role: key.role.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+            role,
             actor: Actor::ApiKey { id: key.id },
         })
     }
 }
 
-/// A key acts for its creator's workspace only while that membership is active.
-async fn creator_is_active(
+/// The creator's current role in the key's workspace, or None once the membership is gone
+/// or deactivated.
+async fn creator_role(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     user_id: Uuid,
-) -> Result<bool, DomainError> {
-    Ok(membership::Entity::find()
+) -> Result<Option<Role>, DomainError> {
+    let member = membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(workspace_id))
         .filter(membership::Column::UserId.eq(user_id))
         .filter(membership::Column::DeactivatedAt.is_null())
         .one(db)
-        .await?
-        .is_some())
+        .await?;
+    Ok(member.and_then(|m| m.role.parse().ok()))
 }
 
 /// Finds a live key by its clear prefix, then compares the full secret's hash in constant time.
