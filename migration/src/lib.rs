@@ -63,6 +63,7 @@ mod m20261206_000017_feedback_vectors;
 mod m20261206_000018_slack_team_owner;
 mod m20261206_000019_generated_documents;
 mod m20261206_000020_api_key_lineage;
+mod m20261206_000021_oauth_binding;
 
 pub struct Migrator;
 
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_slack_team_owner::Migration),
             Box::new(m20261206_000019_generated_documents::Migration),
             Box::new(m20261206_000020_api_key_lineage::Migration),
+            Box::new(m20261206_000021_oauth_binding::Migration),
         ]
     }
 }

@@ -184,14 +184,42 @@ async fn connect_zoom(app: &TestApp, server: &MockServer) {
     assert_eq!(res.status(), 200);
 }
 
+/// The browser of these tests: the binding cookie each started flow set, by state.
+static BROWSER: std::sync::LazyLock<Mutex<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// `name=value` of the binding cookie `/start` set for `state`, as the browser sends it.
+fn cookie_for(state: &str) -> String {
+    BROWSER
+        .lock()
+        .unwrap()
+        .get(state)
+        .cloned()
+        .unwrap_or_default()
+}
+
 async fn start(app: &TestApp, provider: &str) -> (url::Url, String) {
     let res = app
         .get(&format!("/auth/{provider}/start"), &app.admin_token)
         .await;
     assert_eq!(res.status(), 200);
+    let set_cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("/start binds the flow to this browser")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let body: Value = res.json().await.unwrap();
     let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
-    (url, body["state"].as_str().unwrap().to_owned())
+    let state = body["state"].as_str().unwrap().to_owned();
+    let pair = set_cookie.split(';').next().unwrap().to_owned();
+    BROWSER.lock().unwrap().insert(state.clone(), pair);
+    (url, state)
 }
 
 fn param(url: &url::Url, name: &str) -> String {
@@ -201,10 +229,16 @@ fn param(url: &url::Url, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The callback as the provider's redirect reaches it: no credentials.
+/// The callback as the provider's redirect reaches it in the browser that started the flow:
+/// no credentials, the binding cookie.
 async fn callback(app: &TestApp, provider: &str, query: &str) -> reqwest::Response {
+    let state = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
     app.http
         .get(app.url(&format!("/auth/{provider}/callback?{query}")))
+        .header("cookie", cookie_for(&state))
         .send()
         .await
         .unwrap()
@@ -281,6 +315,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
             "/auth/zoom/callback?code=zoom-auth-code&state={state}"
         )))
         .header("accept", "text/html,application/xhtml+xml")
+        .header("cookie", cookie_for(&state))
         .send()
         .await
         .unwrap();
@@ -552,12 +587,21 @@ async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
     let theirs: Value = app.get("/integrations", &other).await.json().await.unwrap();
     assert_eq!(theirs.as_array().unwrap().len(), 4);
 
-    // A flow started in another workspace connects that workspace, whoever completes it.
+    // A flow started in another workspace connects that workspace (in the browser that
+    // started it), never the one whose API the browser happens to reach.
     let res = app.get("/auth/google/start", &other).await;
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let body: Value = res.json().await.unwrap();
     let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
     *challenge.lock().unwrap() = param(&url, "code_challenge");
     let state = body["state"].as_str().unwrap().to_owned();
+    BROWSER.lock().unwrap().insert(state.clone(), cookie);
     assert_eq!(
         callback(
             &app,
@@ -1663,4 +1707,68 @@ async fn two_refreshes_at_once_use_the_rotating_refresh_token_once_and_keep_the_
     let zoom = &app.get_json("/integrations", &app.admin_token).await[0];
     assert_eq!(zoom["status"], "active", "{zoom}");
     assert!(zoom["last_error"].is_null(), "{zoom}");
+}
+
+/// An admin's authorization link forwarded to someone else used to connect that person's
+/// account into our workspace: the callback trusted the state alone.
+#[tokio::test]
+async fn a_forwarded_authorization_link_connects_nothing() {
+    let server = MockServer::start().await;
+    let app = app_with_workers(&server).await;
+    let challenge = Arc::new(Mutex::new(String::new()));
+    mount_google(&server, challenge.clone()).await;
+    let (url, state) = start(&app, "google").await;
+    *challenge.lock().unwrap() = param(&url, "code_challenge");
+    // Another browser (no binding cookie) follows the link and authorizes.
+    let forwarded = app
+        .http
+        .get(app.url(&format!(
+            "/auth/google/callback?code=4/0AVG7fiQ-google-code&state={state}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(forwarded, 400, "oauth_unbound").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("another browser"),
+        "{body}"
+    );
+    let wrong_cookie = app
+        .http
+        .get(app.url(&format!(
+            "/auth/google/callback?code=4/0AVG7fiQ-google-code&state={state}"
+        )))
+        .header("cookie", "produck_oauth_google=guessed-value")
+        .send()
+        .await
+        .unwrap();
+    problem(wrong_cookie, 400, "oauth_unbound").await;
+    assert_eq!(
+        app.get_json("/integrations", &app.admin_token).await[1]["connected"],
+        false
+    );
+    // Another admin of the workspace cannot finish it through the API either.
+    let other_admin = app.member_token("ola@example.com", Role::Admin).await;
+    let complete = |token: String| {
+        let app = &app;
+        let state = state.clone();
+        async move {
+            app.post_json(
+                "/auth/google/complete",
+                &token,
+                &json!({"code": "4/0AVG7fiQ-google-code", "state": state}),
+            )
+            .await
+        }
+    };
+    problem(complete(other_admin).await, 400, "oauth_unbound").await;
+    // The member who started it may: the state was not used up by the refusals.
+    let res = complete(app.admin_token.clone()).await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["status"], "success", "{done}");
+    assert_eq!(
+        app.get_json("/integrations", &app.admin_token).await[1]["connected"],
+        true
+    );
 }

@@ -22,7 +22,7 @@ use shared::{
         integrations::{
             OAuthProvider,
             connections::{self, ConnectionView, IntegrationView},
-            oauth::{self, Callback, OAuthError},
+            oauth::{self, Callback, Finisher, OAuthError},
         },
     },
 };
@@ -72,12 +72,50 @@ pub struct StartOut {
     pub state: String,
 }
 
+/// The cookie that binds a flow to the browser that started it.
+fn binding_cookie(provider: OAuthProvider) -> String {
+    format!("produck_oauth_{}", provider.as_str())
+}
+
+fn cookie_header(state: &AppState, provider: OAuthProvider, value: &str, max_age: u64) -> String {
+    let secure = if state
+        .settings
+        .integrations
+        .public_url
+        .starts_with("https://")
+    {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={value}; Path=/auth/{}/callback; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
+        binding_cookie(provider),
+        provider.as_str()
+    )
+}
+
+fn presented_binding(headers: &HeaderMap, provider: OAuthProvider) -> Option<String> {
+    let name = binding_cookie(provider);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
 async fn start(
     State(state): State<AppState>,
     auth: Auth,
     ValidPath(path): ValidPath<ProviderPath>,
-) -> Result<Json<StartOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = auth.require(Role::Admin)?;
+    // Under auth.disabled one local admin exists and the original web UI starts flows
+    // cross-origin, where its browser would not keep the cookie.
+    let binding = (!state.settings.auth.disabled).then(|| shared::auth::secrets::random_token(32));
     let started = oauth::start(
         &state.db,
         &state.settings,
@@ -85,13 +123,27 @@ async fn start(
         p.workspace_id,
         &p.label(),
         path.provider,
+        binding.as_deref(),
     )
     .await
     .map_err(oauth_error)?;
-    Ok(Json(StartOut {
+    let mut res = Json(StartOut {
         authorization_url: started.authorization_url,
         state: started.state,
-    }))
+    })
+    .into_response();
+    if let Some(binding) = binding {
+        let cookie = cookie_header(
+            &state,
+            path.provider,
+            &binding,
+            state.settings.integrations.state_ttl_secs,
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -144,13 +196,37 @@ async fn callback(
         state: q.state,
         error: q.error,
         error_description: q.error_description,
+        finisher: Finisher {
+            binding: presented_binding(&headers, provider),
+            caller: None,
+        },
     };
+    let connected = finish(&state, &origin, provider, &callback).await?;
+    let out = connected_out(&state, provider, connected);
+    if wants_html(&headers) {
+        let mut res = Redirect::to(&out.redirect_url).into_response();
+        // The flow is done: the browser forgets its binding.
+        if let Ok(value) = header::HeaderValue::from_str(&cookie_header(&state, provider, "", 0)) {
+            res.headers_mut().append(header::SET_COOKIE, value);
+        }
+        return Ok(res);
+    }
+    Ok(Json(out).into_response())
+}
+
+/// Exchanges the code and records the connection in the audit trail.
+async fn finish(
+    state: &AppState,
+    origin: &audit::Origin,
+    provider: OAuthProvider,
+    callback: &Callback,
+) -> Result<oauth::Connected, ApiError> {
     let connected = oauth::complete(
         &state.db,
         &state.settings,
         &state.tokens,
         provider,
-        &callback,
+        callback,
     )
     .await
     .map_err(oauth_error)?;
@@ -160,30 +236,73 @@ async fn callback(
         &state.db,
         connected.workspace_id,
         &connected.connected_by,
-        &origin,
+        origin,
         event,
     )
     .await?;
+    Ok(connected)
+}
+
+fn connected_out(
+    state: &AppState,
+    provider: OAuthProvider,
+    connected: oauth::Connected,
+) -> CallbackOut {
     let ui = state
         .settings
         .integrations
         .web_ui_url(&state.settings.server);
-    let redirect_url = format!(
-        "{ui}/integrations?status=success&provider={}",
-        provider.as_str()
-    );
-    if wants_html(&headers) {
-        return Ok(Redirect::to(&redirect_url).into_response());
-    }
-    Ok(Json(CallbackOut {
+    CallbackOut {
         status: "success",
         provider,
         account_email: connected.account_email,
         expires_at: connected.expires_at,
-        redirect_url,
+        redirect_url: format!(
+            "{ui}/integrations?status=success&provider={}",
+            provider.as_str()
+        ),
         message: format!("{} account connected successfully!", provider.title()),
-    })
-    .into_response())
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteIn {
+    /// The authorization code the provider's redirect carried.
+    #[validate(length(max = 4096))]
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 256))]
+    pub state: String,
+    /// The provider's error, e.g. access_denied.
+    #[validate(length(max = 256))]
+    pub error: Option<String>,
+    #[validate(length(max = 2048))]
+    pub error_description: Option<String>,
+}
+
+/// Finishing a flow as the signed-in member who started it (a client that handles the
+/// provider's redirect itself, or a browser other than the one that started).
+async fn complete(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    AuditOrigin(origin): AuditOrigin,
+    ValidPath(path): ValidPath<ProviderPath>,
+    crate::extract::ValidJson(body): crate::extract::ValidJson<CompleteIn>,
+) -> Result<Json<CallbackOut>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let callback = Callback {
+        code: body.code,
+        state: body.state,
+        error: body.error,
+        error_description: body.error_description,
+        finisher: Finisher {
+            binding: presented_binding(&headers, path.provider),
+            caller: Some(p.label()),
+        },
+    };
+    let connected = finish(&state, &origin, path.provider, &callback).await?;
+    Ok(Json(connected_out(&state, path.provider, connected)))
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -282,7 +401,9 @@ async fn list_integrations(
 }
 
 const START: &str = "Admin. Starts an authorization-code flow with PKCE (S256): a single-use state bound to the \
-workspace and caller, valid for integrations.state_ttl_secs. 400 `not_configured` naming the config keys to set \
+workspace and caller, valid for integrations.state_ttl_secs, and to this browser through an HttpOnly SameSite cookie \
+(not under auth.disabled): the callback connects only in the browser that started, so a forwarded link connects \
+nothing. 400 `not_configured` naming the config keys to set \
 when the client id, secret or token key is missing.";
 
 pub fn router() -> ApiRouter<AppState> {
@@ -293,6 +414,7 @@ pub fn router() -> ApiRouter<AppState> {
                 op.summary("Start connecting Google or Zoom")
                     .description(START)
                     .tag("integrations")
+                    .response::<200, Json<StartOut>>()
             }),
         )
         .api_route(
@@ -300,6 +422,19 @@ pub fn router() -> ApiRouter<AppState> {
             get_with(start, |op| {
                 op.summary("Start connecting Google or Zoom (integrations page)")
                     .description(START)
+                    .tag("integrations")
+                    .response::<200, Json<StartOut>>()
+            }),
+        )
+        .api_route(
+            "/auth/{provider}/complete",
+            post_with(complete, |op| {
+                op.summary("Finish connecting as the member who started")
+                    .description(
+                        "Admin. Exchanges the code and state the provider's redirect carried, for a flow this \
+                         caller started (a client handling the redirect itself, or another browser than the one \
+                         that started). 400 `oauth_unbound` for someone else's flow, else as the callback.",
+                    )
                     .tag("integrations")
             }),
         )

@@ -113,6 +113,8 @@ pub(crate) fn client_credentials(
     }
 }
 
+/// `binding`: a secret the starting browser keeps (an HttpOnly cookie) and the callback must
+/// present; None leaves the flow unbound (`auth.disabled`, where one local admin exists).
 pub async fn start(
     db: &impl ConnectionTrait,
     settings: &Settings,
@@ -120,6 +122,7 @@ pub async fn start(
     workspace_id: Uuid,
     owner: &str,
     provider: OAuthProvider,
+    binding: Option<&str>,
 ) -> Result<Started, OAuthError> {
     let (client_id, _) = client_credentials(settings, cipher, provider)?;
     let ps = provider.settings(&settings.integrations);
@@ -135,8 +138,9 @@ pub async fn start(
     ))
     .await?;
     db.execute_raw(raw(
-        "INSERT INTO oauth_states (state_hash, provider, workspace_id, owner, code_verifier, redirect_uri, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
+        "INSERT INTO oauth_states (state_hash, provider, workspace_id, owner, code_verifier, redirect_uri, expires_at, \
+                                   binding_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)",
         vec![
             sha256_hex(&state).into(),
             provider.as_str().into(),
@@ -145,6 +149,7 @@ pub async fn start(
             cipher.encrypt(&verifier)?.into(),
             redirect.clone().into(),
             (ttl as f64).into(),
+            binding.map(sha256_hex).into(),
         ],
     ))
     .await?;
@@ -180,6 +185,17 @@ pub struct Callback {
     pub state: String,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// Who finishes the flow: the browser's binding cookie, or the signed-in caller.
+    pub finisher: Finisher,
+}
+
+/// Proof that the one finishing a bound flow is the one who started it.
+#[derive(Debug, Clone, Default)]
+pub struct Finisher {
+    /// The value of the binding cookie the browser presented.
+    pub binding: Option<String>,
+    /// The authenticated caller (`user:<id>`, ...), when the flow is finished through the API.
+    pub caller: Option<String>,
 }
 
 /// A connection just made.
@@ -205,14 +221,23 @@ async fn consume(
     cipher: &TokenCipher,
     provider: OAuthProvider,
     state: &str,
+    finisher: &Finisher,
 ) -> Result<Flow, OAuthError> {
     let hash = sha256_hex(state);
+    // A bound flow is finished only by its browser or by the member who started it; a
+    // wrong finisher uses nothing up.
     let row = db
         .query_one_raw(raw(
             "UPDATE oauth_states SET used_at = now() \
              WHERE state_hash = $1 AND used_at IS NULL AND provider = $2 AND expires_at > now() \
+             AND (binding_hash IS NULL OR binding_hash = $3 OR owner = $4) \
              RETURNING workspace_id, owner, code_verifier, redirect_uri",
-            vec![hash.clone().into(), provider.as_str().into()],
+            vec![
+                hash.clone().into(),
+                provider.as_str().into(),
+                finisher.binding.as_deref().map(sha256_hex).into(),
+                finisher.caller.clone().into(),
+            ],
         ))
         .await?;
     if let Some(r) = row {
@@ -248,6 +273,13 @@ async fn consume(
         Some(r) if r.try_get::<bool>("", "used")? => invalid(
             "state_used",
             "this OAuth state was already used; start the connection again".into(),
+        ),
+        Some(r) if !r.try_get::<bool>("", "expired")? => invalid(
+            "oauth_unbound",
+            "this connection was started in another browser or by another member; start connecting \
+             again from ProduckAI in the browser you sign in with (or finish it with POST \
+             /auth/{provider}/complete as the member who started it)"
+                .into(),
         ),
         Some(_) => invalid(
             "state_expired",
@@ -375,7 +407,7 @@ pub async fn complete(
     provider: OAuthProvider,
     callback: &Callback,
 ) -> Result<Connected, OAuthError> {
-    let flow = consume(db, cipher, provider, &callback.state).await?;
+    let flow = consume(db, cipher, provider, &callback.state, &callback.finisher).await?;
     if let Some(error) = &callback.error {
         return Err(OAuthError::Denied {
             provider: provider.title(),
