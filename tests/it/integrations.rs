@@ -1772,3 +1772,125 @@ async fn a_forwarded_authorization_link_connects_nothing() {
         true
     );
 }
+
+/// Any editor could point Drive syncs at any folder (even `root`, a whole drive) and the
+/// change was neither audited nor told what it removed.
+#[tokio::test]
+async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it_removes() {
+    let server = MockServer::start().await;
+    let app = app_with_workers(&server).await;
+    connect_google(&app, &server).await;
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "drive#fileList", "incompleteSearch": false, "files": [{
+                "kind": "drive#file", "id": "1NoTes", "name": "Acme Corp - notes.txt", "mimeType": "text/plain",
+                "modifiedTime": "2026-11-28T10:00:00.000Z",
+                "owners": [{"kind": "drive#user", "displayName": "Pat PM", "emailAddress": "pm@acme.example"}]
+            }]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/drive/v3/files/1NoTes"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("Acme wants audit logs."))
+        .mount(&server)
+        .await;
+    let sync = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url(&format!("/integrations/google/sync{query}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        sync(app.admin_token.clone(), "?folder_ids=1FoLdErA")
+            .await
+            .status(),
+        200
+    );
+    let editor = app.member_token("ed@acme.example", Role::Editor).await;
+    // An editor syncs the chosen folders, but cannot choose others.
+    assert_eq!(sync(editor.clone(), "").await.status(), 200);
+    assert_eq!(
+        sync(editor.clone(), "?folder_ids=1FoLdErA").await.status(),
+        200
+    );
+    problem(
+        sync(editor.clone(), "?folder_ids=1FoLdErB").await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // `root` is a whole drive: refused unless an admin means it.
+    let root = problem(
+        sync(app.admin_token.clone(), "?folder_ids=root").await,
+        400,
+        "drive_refused",
+    )
+    .await;
+    assert!(
+        root["detail"].as_str().unwrap().contains("allow_root"),
+        "{root}"
+    );
+    let put = |body: Value| {
+        let app = &app;
+        async move {
+            app.send_json(
+                reqwest::Method::PUT,
+                "/integrations/google/folders",
+                &app.admin_token,
+                &body,
+            )
+            .await
+        }
+    };
+    problem(
+        put(json!({"folder_ids": ["root"]})).await,
+        400,
+        "drive_refused",
+    )
+    .await;
+    problem(
+        app.send_json(
+            reqwest::Method::PUT,
+            "/integrations/google/folders",
+            &editor,
+            &json!({"folder_ids": ["1FoLdErB"]}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let res = put(json!({"folder_ids": ["1FoLdErB"]})).await;
+    assert_eq!(res.status(), 200);
+    let change: Value = res.json().await.unwrap();
+    assert_eq!(change["previous"], json!(["1FoLdErA"]), "{change}");
+    assert_eq!(change["documents_to_remove"], 1, "{change}");
+    let trail = app
+        .get_json(
+            "/admin/audit?action=integration.drive_folders_changed",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(
+        trail["total"], 2,
+        "the first choice and this change: {trail}"
+    );
+    assert_eq!(trail["items"][0]["details"]["documents_to_remove"], 1);
+    assert_eq!(
+        trail["items"][0]["details"]["folder_ids"],
+        json!(["1FoLdErB"])
+    );
+    assert_eq!(
+        put(json!({"folder_ids": ["root"], "allow_root": true}))
+            .await
+            .status(),
+        200
+    );
+}

@@ -233,6 +233,7 @@ async fn ingest_jira(
 async fn ingest_gdocs(
     State(state): State<AppState>,
     auth: Auth,
+    crate::extract::AuditOrigin(origin): crate::extract::AuditOrigin,
     PreferAsync(a): PreferAsync,
     OptionalJson(body): OptionalJson<GdocsIngestIn>,
 ) -> Result<Response, ApiError> {
@@ -240,7 +241,8 @@ async fn ingest_gdocs(
         let p = auth.require(Role::Editor)?;
         let folders =
             super::integrations::folder_list(&body.folder_ids.unwrap_or_default().join(","))?;
-        let job = super::integrations::drive_sync_job(&state, p, &folders, a).await?;
+        let job =
+            super::integrations::drive_sync_job(&state, p, &origin, &folders, false, a).await?;
         return ingest_answer(DemoSource::Gdocs, job, live_counts);
     }
     ingest(&state, &auth, DemoSource::Gdocs, body.mode, a).await

@@ -19,7 +19,7 @@ use shared::{
     services::{
         audit::{self, Event},
         integrations::{
-            connections,
+            connections, drive,
             jira::{self, JiraSite},
             slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
         },
@@ -348,6 +348,9 @@ pub struct DriveSyncQuery {
     #[validate(length(max = 4000))]
     #[serde(default)]
     pub folder_ids: String,
+    /// Let `root` (a whole drive) be read; admins only, and only when meant.
+    #[serde(default)]
+    pub allow_root: bool,
 }
 
 /// Folder ids from `a,b , c`; each must look like a Drive id.
@@ -373,21 +376,18 @@ pub(crate) fn folder_list(raw: &str) -> Result<Vec<String>, ApiError> {
     Ok(ids)
 }
 
-/// Starts the Drive sync, storing `folder_ids` first when given.
+/// Starts the Drive sync, storing `folder_ids` first when they change the list (admins
+/// only, audited).
 pub(crate) async fn drive_sync_job(
     state: &AppState,
     principal: &shared::services::principal::Principal,
+    origin: &audit::Origin,
     folder_ids: &[String],
+    allow_root: bool,
     prefer_async: bool,
 ) -> Result<shared::entities::job_run::Model, ApiError> {
     if !folder_ids.is_empty() {
-        shared::services::integrations::drive::set_folders(
-            &state.db,
-            principal.workspace_id,
-            folder_ids,
-        )
-        .await
-        .map_err(|e| sync_error("drive_refused", e))?;
+        choose_drive_folders(state, principal, origin, folder_ids, allow_root).await?;
     }
     live_sync_job(
         state,
@@ -399,16 +399,73 @@ pub(crate) async fn drive_sync_job(
     .await
 }
 
+/// Stores the folders Drive syncs read: admins only, audited with what the change removes.
+async fn choose_drive_folders(
+    state: &AppState,
+    principal: &shared::services::principal::Principal,
+    origin: &audit::Origin,
+    folder_ids: &[String],
+    allow_root: bool,
+) -> Result<drive::FolderChange, ApiError> {
+    use sea_orm::TransactionTrait;
+    let txn = state.db.begin().await?;
+    let stored = drive::stored_folders(&txn, principal.workspace_id).await?;
+    if stored.as_deref() == Some(folder_ids) {
+        txn.commit().await?;
+        return Ok(drive::FolderChange {
+            previous: folder_ids.to_vec(),
+            folder_ids: folder_ids.to_vec(),
+            documents_to_remove: 0,
+        });
+    }
+    principal.require(Role::Admin).map_err(|_| {
+        ApiError::forbidden("only admins choose which Drive folders are read; sync without folder_ids to read the chosen ones")
+    })?;
+    let change = drive::change_folders(&txn, principal.workspace_id, folder_ids, allow_root)
+        .await
+        .map_err(|e| sync_error("drive_refused", e))?;
+    let event = Event::new("integration.drive_folders_changed", "integration", "google")
+        .details(serde_json::to_value(&change).unwrap_or_default());
+    audit::record(&txn, principal, origin, event).await?;
+    txn.commit().await?;
+    Ok(change)
+}
+
 async fn drive_sync(
     State(state): State<AppState>,
     auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
     crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
     ValidQuery(q): ValidQuery<DriveSyncQuery>,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
     let folders = folder_list(&q.folder_ids)?;
-    let job = drive_sync_job(&state, p, &folders, prefer_async).await?;
+    let job = drive_sync_job(&state, p, &origin, &folders, q.allow_root, prefer_async).await?;
     sync_answer(LiveSource::Drive, job)
+}
+
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriveFoldersIn {
+    /// Drive folder ids to read from now on.
+    #[validate(length(min = 1, max = 50))]
+    pub folder_ids: Vec<String>,
+    /// Let `root` (a whole drive) be read.
+    #[serde(default)]
+    pub allow_root: bool,
+}
+
+async fn put_drive_folders(
+    State(state): State<AppState>,
+    auth: Auth,
+    AuditOrigin(origin): AuditOrigin,
+    crate::extract::ValidJson(body): crate::extract::ValidJson<DriveFoldersIn>,
+) -> Result<Json<drive::FolderChange>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let folders = folder_list(&body.folder_ids.join(","))?;
+    Ok(Json(
+        choose_drive_folders(&state, p, &origin, &folders, body.allow_root).await?,
+    ))
 }
 
 async fn jira_sync(
@@ -592,11 +649,24 @@ pub fn router() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
+            "/integrations/google/folders",
+            put_with(put_drive_folders, |op| {
+                op.summary("Choose the Drive folders to read")
+                    .description(
+                        "Admin, audited. Stores the folders scheduled and manual Drive syncs read and answers how many \
+                         stored documents the next sync removes (those from folders no longer listed). `root` (a \
+                         whole drive) is refused unless `allow_root` is true. 400 `drive_refused`, `not_connected`.",
+                    )
+                    .tag("integrations")
+            }),
+        )
+        .api_route(
             "/integrations/google/sync",
             post_with(drive_sync, |op| {
                 op.summary("Sync Google Drive folders now")
                     .description(
-                        "Editors. Lists the folders (`folder_ids`, kept for scheduled syncs) following \
+                        "Editors; choosing other `folder_ids` (kept for scheduled syncs, audited) is for admins, and \
+                         `root` needs `allow_root=true`. Lists the folders following \
                          nextPageToken; Google Docs are exported as text, DOCX/PDF/TXT/Markdown files read like \
                          uploads, each cut into chunks (the account from the title's head). Only documents whose \
                          modifiedTime changed are read again, their chunks replaced; trashed or moved documents lose \

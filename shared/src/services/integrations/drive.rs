@@ -19,6 +19,7 @@ use super::{
     zoom::account_from_topic,
 };
 use crate::{
+    DomainError,
     config::Settings,
     db::statement as raw,
     entities::workspace,
@@ -100,26 +101,85 @@ enum Document {
     Unreadable(String),
 }
 
-/// Stores the folders to read with the Google connection (used by scheduled syncs too).
-pub async fn set_folders(
+/// Drive's names for folders that are not one folder: an alias reads a whole drive.
+const ALIASES: [&str; 1] = ["root"];
+
+/// A change of the folders Drive syncs read.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct FolderChange {
+    pub previous: Vec<String>,
+    pub folder_ids: Vec<String>,
+    /// Documents stored from folders no longer listed: the next sync removes them.
+    pub documents_to_remove: i64,
+}
+
+/// Stores the folders to read with the Google connection (used by scheduled syncs too) and
+/// says what the change removes. `root` (a whole drive) is refused unless `allow_alias`.
+pub async fn change_folders(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     folder_ids: &[String],
-) -> Result<(), SyncError> {
-    db.execute_raw(raw(
-        "UPDATE integration_connections SET settings = settings || jsonb_build_object('folder_ids', $2::jsonb) \
-         WHERE workspace_id = $1 AND provider = 'google'",
-        vec![workspace_id.into(), json!(folder_ids).into()],
-    ))
-    .await?;
-    Ok(())
-}
-
-async fn folders(db: &impl ConnectionTrait, connection: Uuid) -> Result<Vec<String>, SyncError> {
+    allow_alias: bool,
+) -> Result<FolderChange, SyncError> {
+    if let Some(alias) = folder_ids
+        .iter()
+        .find(|id| ALIASES.iter().any(|a| id.eq_ignore_ascii_case(a)))
+        .filter(|_| !allow_alias)
+    {
+        return Err(SyncError::Refused(format!(
+            "{alias:?} is not one folder but a whole drive; an admin who means it passes allow_root=true"
+        )));
+    }
     let row = db
         .query_one_raw(raw(
-            "SELECT settings->'folder_ids' AS f FROM integration_connections WHERE id = $1",
-            vec![connection.into()],
+            "SELECT id, settings->'folder_ids' AS f FROM integration_connections \
+             WHERE workspace_id = $1 AND provider = 'google' FOR UPDATE",
+            vec![workspace_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| {
+            SyncError::NotConnected(
+                "no Google connection for this workspace; connect it through GET /auth/google/start".into(),
+            )
+        })?;
+    let previous: Vec<String> = row
+        .try_get::<Option<serde_json::Value>>("", "f")?
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let removed = db
+        .query_one_raw(raw(
+            "SELECT count(DISTINCT meta->>'document_id')::int8 AS n FROM feedback \
+             WHERE workspace_id = $1 AND source = 'gdoc' AND meta ? 'drive_file' \
+             AND NOT (meta->>'drive_folder' = ANY($2))",
+            vec![workspace_id.into(), folder_ids.to_vec().into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    db.execute_raw(raw(
+        "UPDATE integration_connections SET settings = settings || jsonb_build_object('folder_ids', $2::jsonb) \
+         WHERE id = $1",
+        vec![row.try_get::<Uuid>("", "id")?.into(), json!(folder_ids).into()],
+    ))
+    .await?;
+    Ok(FolderChange {
+        previous,
+        folder_ids: folder_ids.to_vec(),
+        documents_to_remove: removed,
+    })
+}
+
+/// The folders stored with the workspace's Google connection, if it has a list.
+pub async fn stored_folders(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Option<Vec<String>>, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT settings->'folder_ids' AS f FROM integration_connections \
+             WHERE workspace_id = $1 AND provider = 'google'",
+            vec![workspace_id.into()],
         ))
         .await?;
     Ok(row
@@ -128,8 +188,7 @@ async fn folders(db: &impl ConnectionTrait, connection: Uuid) -> Result<Vec<Stri
                 .ok()
                 .flatten()
         })
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default())
+        .and_then(|v| serde_json::from_value(v).ok()))
 }
 
 /// The Drive documents already stored: file id → the `modifiedTime` they were read at.
@@ -175,7 +234,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
     session: &mut Session<'_, C>,
     workspace_id: Uuid,
 ) -> Result<DriveSyncStats, SyncError> {
-    let folder_ids = folders(db, session.connection_id).await?;
+    let folder_ids = stored_folders(db, workspace_id).await?.unwrap_or_default();
     if folder_ids.is_empty() {
         return Err(SyncError::Refused(
             "no Drive folders are configured: POST /integrations/google/sync?folder_ids=<id>,<id>"
