@@ -586,7 +586,10 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         .await
         .unwrap();
     assert_eq!(status["status"], "completed");
-    // The clustering job's model calls are in the run log.
+    // The clustering job's model calls are in the run log, charged to the member who asked
+    // for the run (their daily token budget applies).
+    let me = app.get_json("/auth/me", &app.admin_token).await;
+    let requester = format!("user:{}", me["user"]["id"].as_str().unwrap());
     for agent in ["theme_labeller", "insight_writer"] {
         let runs: Value = app
             .get(&format!("/admin/runs?agent={agent}"), &app.admin_token)
@@ -595,7 +598,7 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
             .await
             .unwrap();
         assert!(runs["total"].as_i64().unwrap() > 0, "{agent}: {runs}");
-        assert_eq!(runs["items"][0]["owner"], "job:cluster");
+        assert_eq!(runs["items"][0]["owner"], requester.as_str());
     }
 }
 

@@ -115,6 +115,9 @@ pub(super) fn fallback_insights(
     let ordered: Vec<Vec<title::Candidate>> =
         order.iter().map(|i| candidates[*i].clone()).collect();
     let labels: Vec<String> = order.iter().map(|i| drafts[*i].label.clone()).collect();
+    let mut sizes: Vec<usize> = drafts.iter().map(|d| d.members.len()).collect();
+    sizes.sort_unstable();
+    let median_items = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
     let mut titles = vec![String::new(); drafts.len()];
     for (title, i) in title::unique_titles(&ordered, &labels)
         .into_iter()
@@ -126,7 +129,7 @@ pub(super) fn fallback_insights(
         .iter()
         .zip(candidates)
         .zip(titles)
-        .map(|((d, c), t)| fallback_insight(d, items, customers, &c, t))
+        .map(|((d, c), t)| fallback_insight(d, items, customers, &c, t, median_items))
         .collect()
 }
 
@@ -136,6 +139,7 @@ fn fallback_insight(
     customers: &HashMap<Uuid, Customer>,
     candidates: &[title::Candidate],
     title: String,
+    board_median_items: usize,
 ) -> InsightText {
     let distinct: HashSet<Uuid> = d
         .members
@@ -156,7 +160,35 @@ fn fallback_insight(
             .count()
     };
     let (ent, mm, smb) = (segment_of("ENT"), segment_of("MM"), segment_of("SMB"));
-    let recommendation = recommend(d, &title, accounts, ent);
+    let mut by_acv: Vec<&Customer> = distinct.iter().filter_map(|c| customers.get(c)).collect();
+    by_acv.sort_by(|a, b| b.acv.total_cmp(&a.acv).then(a.name.cmp(&b.name)));
+    let mut top_accounts: Vec<&str> = by_acv.iter().map(|c| c.name.as_str()).collect();
+    if top_accounts.is_empty() {
+        let mut names: Vec<&str> = named.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        top_accounts = names;
+    }
+    let momentum = crate::services::scoring::trend_momentum(&d.evidence.weekly_counts);
+    let standing = super::recommend::Standing {
+        items: d.members.len(),
+        accounts,
+        enterprise: ent,
+        top_accounts,
+        acv: d.evidence.acv_sum,
+        direction: if momentum > 0.05 {
+            1
+        } else if momentum < -0.05 {
+            -1
+        } else {
+            0
+        },
+        board_median_items,
+    };
+    let recommendation = super::recommend::recommend(
+        &topic(d, &title),
+        candidates.first().map(|c| c.sentence.as_str()),
+        &standing,
+    );
     InsightText {
         title,
         description: describe(d, accounts, candidates),
@@ -253,9 +285,9 @@ fn impact(d: &ThemeDraft, accounts: usize, (ent, mm, smb): (usize, usize, usize)
     )
 }
 
-/// A concrete next step chosen from what the title and keywords say the theme is about,
-/// naming the keyword the title itself uses.
-fn recommend(d: &ThemeDraft, title: &str, accounts: usize, ent: usize) -> String {
+/// The theme's topic in a sentence: the keyword its title uses (the longest), as a label,
+/// "CSV export" kept, "Dashboard" lowered.
+fn topic(d: &ThemeDraft, title: &str) -> String {
     let lower_title = title.to_lowercase();
     let keyword = d
         .keywords
@@ -266,85 +298,13 @@ fn recommend(d: &ThemeDraft, title: &str, accounts: usize, ent: usize) -> String
     let topic = keyword
         .map(|k| labels::label_from(std::slice::from_ref(k)))
         .unwrap_or_else(|| d.label.clone());
-    let topic = lowercase_first(&topic);
-    let about = format!("{lower_title} {}", d.keywords.join(" "));
-    let affected = plural(accounts, "affected account", "affected accounts");
-    if has_word(&about, FAILURE) {
-        format!(
-            "Reproduce the {topic} problem from the key quotes, fix it, and tell the {affected} when the fix ships."
-        )
-    } else if has_word(&about, PERFORMANCE) {
-        format!(
-            "Profile {topic}, set a speed target, and confirm the improvement with the {affected}."
-        )
-    } else if has_word(&about, REQUEST) || ent > 0 {
-        let first = if ent > 0 {
-            plural(ent, "enterprise account", "enterprise accounts")
-        } else {
-            affected.clone()
-        };
-        format!(
-            "Scope {topic} as a roadmap item and validate the requirements with the {first} first."
-        )
-    } else {
-        format!(
-            "Interview the {affected} about {topic} and turn what they describe into a scoped fix."
-        )
-    }
-}
-
-/// "CSV export" stays, "Dashboard" becomes "dashboard".
-fn lowercase_first(s: &str) -> String {
-    let first_word = s.split(' ').next().unwrap_or_default();
+    let first_word = topic.split(' ').next().unwrap_or_default();
     if first_word.chars().skip(1).any(char::is_uppercase) {
-        return s.to_owned();
+        return topic;
     }
-    let mut chars = s.chars();
+    let mut chars = topic.chars();
     match chars.next() {
         Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
         None => String::new(),
     }
 }
-
-const PERFORMANCE: &[&str] = &[
-    "slow",
-    "slower",
-    "load",
-    "loading",
-    "latency",
-    "seconds",
-    "timeout",
-    "times out",
-    "timed out",
-    "spin",
-    "lag",
-    "performance",
-    "speed",
-    "fast",
-    "faster",
-];
-const FAILURE: &[&str] = &[
-    "crash", "crashes", "error", "errors", "bug", "broken", "break", "breaks", "fails", "failing",
-    "fail", "lost", "missing", "wrong",
-];
-const REQUEST: &[&str] = &[
-    "add",
-    "support",
-    "integration",
-    "want",
-    "need",
-    "wish",
-    "request",
-    "ability",
-    "allow",
-    "option",
-    "export",
-    "sso",
-    "saml",
-    "api",
-    "mode",
-    "requests",
-    "asked",
-    "wants",
-    "needs",
-];

@@ -9,10 +9,11 @@ pub(crate) mod fallback;
 mod llm;
 mod load;
 mod lock;
+mod recommend;
 mod refresh;
 mod run;
 mod store;
-mod title;
+pub mod title;
 mod weights;
 
 use sea_orm::{DbBackend, Statement};

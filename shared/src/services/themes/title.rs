@@ -9,8 +9,10 @@ use uuid::Uuid;
 
 use super::*;
 
-/// Longest title shown on the board.
+/// Longest title shown on the board when a sentence must be shortened.
 pub(super) const MAX_TITLE_CHARS: usize = 60;
+/// Longest title at all: a whole clause a little past `MAX_TITLE_CHARS` beats a cut one.
+const HARD_MAX_TITLE_CHARS: usize = 90;
 /// Longest quote inside a description.
 const MAX_QUOTE_CHARS: usize = 220;
 /// Members (nearest the centroid first) whose sentences are considered.
@@ -55,29 +57,37 @@ pub(super) fn names_to_avoid<'a>(
     names
 }
 
-/// The theme's sentences, best first. Sentences naming a customer or a person, carrying a
-/// redaction placeholder, or sharing no keyword with the theme are left out.
+/// The theme's sentences, best first. A sentence naming a customer or a person loses a
+/// leading "<Name> note:" and is left out when a name remains; sentences with a redaction
+/// placeholder are left out. Sentences sharing no keyword with the theme come last, so a
+/// theme whose keywords are phrases its members split ("change pin" in "change my PIN")
+/// still gets a member's words, never a keyword list.
 pub(super) fn candidates(d: &ThemeDraft, items: &[Item], avoid: &[String]) -> Vec<Candidate> {
     let keywords: Vec<&str> = d.keywords.iter().map(String::as_str).take(5).collect();
     let mut out = Vec::new();
     for (rank, (i, _)) in d.members.iter().take(MEMBERS_CONSIDERED).enumerate() {
         let item = &items[*i];
         for sentence in sentences(&item.text) {
-            let lower = sentence.to_lowercase();
-            if sentence.contains('[') || avoid.iter().any(|n| contains_word(&lower, n)) {
+            if sentence.contains('[') {
                 continue;
             }
+            let Some(sentence) = without_names(&sentence, avoid) else {
+                continue;
+            };
+            let lower = sentence.to_lowercase();
             let hits: f64 = keywords
                 .iter()
                 .enumerate()
-                .filter(|(_, k)| contains_word(&lower, k))
-                .map(|(r, _)| (keywords.len() - r) as f64)
+                .map(|(r, k)| (keywords.len() - r) as f64 * keyword_presence(&lower, k))
                 .sum();
-            if hits == 0.0 {
-                continue;
-            }
             let len = sentence.chars().count();
-            let length_fit = if (20..=140).contains(&len) { 1.0 } else { 0.4 };
+            let length_fit = if (20..=MAX_TITLE_CHARS).contains(&len) {
+                1.0
+            } else if (20..=140).contains(&len) {
+                0.7
+            } else {
+                0.4
+            };
             let nearness = 1.0 - rank as f64 / MEMBERS_CONSIDERED as f64;
             out.push(Candidate {
                 score: hits * length_fit + nearness,
@@ -94,18 +104,100 @@ pub(super) fn candidates(d: &ThemeDraft, items: &[Item], avoid: &[String]) -> Ve
     out
 }
 
+/// 1 when the keyword stands in the sentence as written, 0.7 when all its words do but
+/// apart ("change pin" in "change my pin"), else 0.
+fn keyword_presence(lower: &str, keyword: &str) -> f64 {
+    if contains_word(lower, keyword) {
+        1.0
+    } else if keyword.contains(' ') && keyword.split(' ').all(|w| contains_word(lower, w)) {
+        0.7
+    } else {
+        0.0
+    }
+}
+
+/// Words that join a leading name to what was said: "Zephyr Dynamics note: ...".
+const REPORTING: &[&str] = &[
+    "note",
+    "notes",
+    "noted",
+    "says",
+    "said",
+    "reports",
+    "reported",
+    "mentions",
+    "mentioned",
+    "asks",
+    "asked",
+    "writes",
+    "wrote",
+    "team",
+    "here",
+    "feedback",
+];
+
+/// The sentence without the names it must not show: a leading "<Name> [note|says...]:"
+/// is removed; a name anywhere else leaves None.
+fn without_names(sentence: &str, avoid: &[String]) -> Option<String> {
+    let lower = sentence.to_lowercase();
+    if !avoid.iter().any(|n| contains_word(&lower, n)) {
+        return Some(sentence.to_owned());
+    }
+    let words: Vec<&str> = sentence.split_whitespace().collect();
+    // The leading run of name words, then reporting words, up to a colon or comma.
+    let mut cut = 0;
+    let mut named = false;
+    for w in &words {
+        let bare = w
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        let bare = bare.trim_end_matches("'s");
+        let is_name = avoid.iter().any(|n| n.split_whitespace().any(|p| p == bare))
+            || (named && COMPANY_WORDS.contains(&bare));
+        if is_name || (named && REPORTING.contains(&bare)) {
+            named |= is_name;
+            cut += 1;
+        } else {
+            break;
+        }
+        if w.ends_with([':', ',', '-']) {
+            break;
+        }
+    }
+    if !named {
+        return None;
+    }
+    let rest = words[cut..]
+        .iter()
+        .copied()
+        .skip_while(|w| matches!(*w, ":" | "-" | "–" | "—" | ","))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let rest_lower = rest.to_lowercase();
+    (rest.split_whitespace().count() >= 3 && !avoid.iter().any(|n| contains_word(&rest_lower, n)))
+        .then(|| capitalise(&rest))
+}
+
 /// Picks each theme's title from its candidates, best-scored themes first, so no two
-/// themes share a title. A theme without candidates keeps its keyword label.
+/// themes share a title: the first candidate whose headline fits, else the first whose
+/// opening clause does. A theme without a usable sentence keeps its keyword label.
 pub(super) fn unique_titles(per_theme: &[Vec<Candidate>], labels: &[String]) -> Vec<String> {
     let mut taken: HashSet<String> = HashSet::new();
     per_theme
         .iter()
         .zip(labels)
         .map(|(cands, label)| {
+            let free = |t: &String| !taken.contains(&t.to_lowercase());
             let pick = cands
                 .iter()
-                .map(|c| headline(&c.sentence))
-                .find(|t| !taken.contains(&t.to_lowercase()))
+                .filter_map(|c| headline(&c.sentence))
+                .find(free)
+                .or_else(|| {
+                    cands
+                        .iter()
+                        .filter_map(|c| opening_clause(&c.sentence))
+                        .find(free)
+                })
                 .unwrap_or_else(|| label.clone());
             let mut title = pick;
             if taken.contains(&title.to_lowercase()) {
@@ -117,9 +209,42 @@ pub(super) fn unique_titles(per_theme: &[Vec<Candidate>], labels: &[String]) -> 
         .collect()
 }
 
-/// A sentence shortened to a board title: leading fillers dropped, cut at a word boundary
-/// within `MAX_TITLE_CHARS`, no dangling joiners or final punctuation, capitalised.
-pub(super) fn headline(sentence: &str) -> String {
+/// Words that open a new clause: a title may end just before one.
+const CLAUSE_STARTERS: &[&str] = &[
+    "and", "but", "because", "so", "which", "when", "while", "since", "although", "though",
+    "or", "as", "until", "after", "before", "whereas", "unless", "if", "yet", "whenever",
+    "wherever", "where", "then",
+];
+
+/// The sentence as a board title: leading fillers dropped, final punctuation removed,
+/// capitalised; whole when it fits `MAX_TITLE_CHARS`, else cut at the last clause boundary
+/// (a comma, semicolon, colon or dash, or before "and", "because", "when"...) that fits,
+/// never mid-clause. None when no boundary makes it fit.
+pub(super) fn headline(sentence: &str) -> Option<String> {
+    let words = title_words(sentence);
+    let whole = finish(&words.join(" "));
+    if whole.chars().count() <= MAX_TITLE_CHARS {
+        return (!whole.is_empty()).then_some(whole);
+    }
+    clause_cuts(&words)
+        .into_iter()
+        .rev()
+        .map(|n| finish(&words[..n].join(" ")))
+        .find(|t| t.chars().count() <= MAX_TITLE_CHARS)
+}
+
+/// The sentence's first clause (or all of it), when that stays within the hard maximum.
+fn opening_clause(sentence: &str) -> Option<String> {
+    let words = title_words(sentence);
+    let first = clause_cuts(&words)
+        .into_iter()
+        .next()
+        .unwrap_or(words.len());
+    let title = finish(&words[..first].join(" "));
+    (!title.is_empty() && title.chars().count() <= HARD_MAX_TITLE_CHARS).then_some(title)
+}
+
+fn title_words(sentence: &str) -> Vec<&str> {
     let mut words: Vec<&str> = sentence.split_whitespace().collect();
     while words
         .first()
@@ -127,35 +252,58 @@ pub(super) fn headline(sentence: &str) -> String {
     {
         words.remove(0);
     }
-    let mut title = String::new();
-    for w in &words {
-        let next = if title.is_empty() {
-            w.to_string()
-        } else {
-            format!("{title} {w}")
-        };
-        if next.chars().count() > MAX_TITLE_CHARS {
-            break;
-        }
-        title = next;
-    }
-    let mut kept: Vec<&str> = title.split(' ').collect();
-    while kept.len() > 2
-        && kept.last().is_some_and(|w| {
-            JOINERS.contains(
-                &w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-                    .as_str(),
-            )
+    words
+}
+
+/// Word counts after which a clause ends (at least three words in).
+fn clause_cuts(words: &[&str]) -> Vec<usize> {
+    (3..words.len())
+        .filter(|&n| {
+            let next = words[n]
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            words[n - 1].ends_with([',', ';', ':'])
+                || matches!(words[n], "-" | "–" | "—")
+                || CLAUSE_STARTERS.contains(&next.as_str())
         })
-    {
-        kept.pop();
+        .collect()
+}
+
+/// Trailing punctuation removed (a closing parenthesis kept), first letter capitalised.
+fn finish(title: &str) -> String {
+    capitalise(title.trim_end_matches(|c: char| !c.is_alphanumeric() && c != ')'))
+}
+
+/// Whether `title` was cut from `sentence` in the middle of a clause: the words after it
+/// in the sentence neither end the sentence nor open a new clause.
+pub fn cut_mid_clause(title: &str, sentence: &str) -> bool {
+    let bare = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let t: Vec<String> = title
+        .split_whitespace()
+        .map(bare)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let raw: Vec<&str> = sentence.split_whitespace().collect();
+    let s: Vec<String> = raw.iter().map(|w| bare(w)).collect();
+    if t.is_empty() || t.len() > s.len() {
+        return false;
     }
-    let title = kept
-        .join(" ")
-        .trim_end_matches(|c: char| !c.is_alphanumeric() && c != ')')
-        .to_owned();
-    capitalise(&title)
+    (0..=(s.len() - t.len()))
+        .find(|&start| s[start..start + t.len()] == t[..])
+        .is_some_and(|start| {
+            let end = start + t.len();
+            match s.get(end) {
+                None => false,
+                Some(next) => {
+                    !(raw[end - 1].ends_with([',', ';', ':', '.', '!', '?'])
+                        || matches!(raw[end], "-" | "–" | "—")
+                        || CLAUSE_STARTERS.contains(&next.as_str()))
+                }
+            }
+        })
 }
 
 /// A sentence as a quote inside a description, cut at a word boundary when long.
@@ -217,12 +365,6 @@ const FILLERS: &[&str] = &[
     "anyway",
 ];
 
-const JOINERS: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "so", "to", "of", "for", "with", "in", "on", "at", "by",
-    "from", "that", "which", "when", "because", "as", "if", "than", "then", "our", "their", "is",
-    "are", "was", "were", "be", "it", "this", "we", "they", "i", "you", "mostly", "very", "just",
-    "really", "still", "again", "also", "even",
-];
 
 /// Sentences of a feedback text, with list markers, quote marks and emphasis removed.
 fn sentences(text: &str) -> Vec<String> {
@@ -295,19 +437,73 @@ mod tests {
     fn headlines_are_short_whole_word_phrases() {
         assert_eq!(
             headline(
-                "Honestly, dashboards take 30 seconds to load every single morning for our whole team."
-            ),
-            "Dashboards take 30 seconds to load every single morning"
+                "Honestly, dashboards take 30 seconds to load every morning, for our whole team."
+            )
+            .unwrap(),
+            "Dashboards take 30 seconds to load every morning"
         );
-        let long = headline(
-            "The export of shipment reports times out whenever it covers more than a few weeks of data",
-        );
-        assert!(long.chars().count() <= MAX_TITLE_CHARS, "{long}");
-        assert!(!long.ends_with(" of") && !long.ends_with(" a"), "{long}");
         assert_eq!(
-            headline("SAML login is required."),
+            headline(
+                "The export of shipment reports times out whenever it covers more than a few weeks of data",
+            )
+            .unwrap(),
+            "The export of shipment reports times out"
+        );
+        assert_eq!(
+            headline("There has been a transfer pending in my account and I wanted to know why.")
+                .unwrap(),
+            "There has been a transfer pending in my account"
+        );
+        assert_eq!(
+            headline("SAML login is required.").unwrap(),
             "SAML login is required"
         );
+        // No boundary within reach: not a headline (the opening clause is tried instead).
+        assert_eq!(
+            headline(
+                "Please make the quarterly revenue reconciliation report exportable to spreadsheets"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_leading_customer_name_is_removed_and_a_name_inside_drops_the_sentence() {
+        let avoid = vec![
+            "zephyr dynamics".to_owned(),
+            "zephyr".to_owned(),
+            "dynamics".to_owned(),
+        ];
+        assert_eq!(
+            without_names(
+                "Zephyr Dynamics note: the export keeps failing for our team",
+                &avoid
+            )
+            .as_deref(),
+            Some("The export keeps failing for our team")
+        );
+        assert_eq!(
+            without_names("The export for Zephyr keeps failing", &avoid),
+            None
+        );
+        assert_eq!(
+            without_names("The export keeps failing", &avoid).as_deref(),
+            Some("The export keeps failing")
+        );
+    }
+
+    #[test]
+    fn mid_clause_cuts_are_recognised() {
+        let s = "There has been a transfer pending in my account and I wanted to know why.";
+        assert!(cut_mid_clause(
+            "There has been a transfer pending in my account and I wanted",
+            s
+        ));
+        assert!(!cut_mid_clause(
+            "There has been a transfer pending in my account",
+            s
+        ));
+        assert!(!cut_mid_clause(s, s));
     }
 
     #[test]
