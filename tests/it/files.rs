@@ -145,6 +145,35 @@ pub mod hostile {
         one_page_pdf("/Contents 4 0 R", vec![object])
     }
 
+    /// Flate wrapped in ASCII85 (`[/ASCII85Decode /FlateDecode]`): a chain the size check
+    /// cannot inflate, left to the parser child's memory limit.
+    pub fn ascii85_then_flate(inflated: usize) -> Vec<u8> {
+        let mut encoded = Vec::new();
+        for chunk in deflated_spaces(inflated).chunks(4) {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let mut n = u32::from_be_bytes(word);
+            if n == 0 && chunk.len() == 4 {
+                encoded.push(b'z');
+                continue;
+            }
+            let mut digits = [0u8; 5];
+            for d in digits.iter_mut().rev() {
+                *d = (n % 85) as u8 + b'!';
+                n /= 85;
+            }
+            encoded.extend_from_slice(&digits[..chunk.len() + 1]);
+        }
+        encoded.extend_from_slice(b"~>");
+        one_page_pdf(
+            "/Contents 4 0 R",
+            vec![stream_object(
+                "/Filter [/ASCII85Decode /FlateDecode]",
+                &encoded,
+            )],
+        )
+    }
+
     /// A CSV whose every row named every one of a wide header's long columns in its meta.
     pub fn wide_header_csv(columns: usize, name_len: usize, rows: usize) -> Vec<u8> {
         let names: Vec<String> = (0..columns)

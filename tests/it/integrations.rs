@@ -1071,7 +1071,10 @@ async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons(
             crate::files::pdf(&["Acme needs audit logs for every admin action."]),
         ),
         ("1LoOp", crate::files::hostile::self_drawing_form()),
-        ("1BoMb", crate::files::hostile::double_flate(1024 * mb)),
+        (
+            "1BoMb",
+            crate::files::hostile::ascii85_then_flate(1024 * mb),
+        ),
     ] {
         Mock::given(method("GET"))
             .and(path(format!("/drive/v3/files/{id}")))
@@ -1892,5 +1895,97 @@ async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it
             .await
             .status(),
         200
+    );
+}
+
+/// A first Zoom sync longer than one run's budget used to restart from its old cursor at
+/// every run; it now stops at a window boundary and the next run goes on from there.
+#[tokio::test]
+async fn a_zoom_sync_past_its_budget_is_partial_and_the_next_run_continues_with_the_next_window() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let app = with_providers(
+        TestApp::builder()
+            .env("PRODUCK__INTEGRATIONS__MAX_SYNC_PAGES", "1")
+            .workers(1, worker::JobRegistry::production()),
+        &server,
+    )
+    .spawn()
+    .await;
+    connect_zoom(&app, &server).await;
+    let day = |ago: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(ago))
+            .format("%Y-%m-%dT15:00:00Z")
+            .to_string()
+    };
+    let meetings = json!([
+        {"uuid": "bRecent==", "id": 9201, "topic": "Acme Corp - Check-in", "start_time": day(3), "duration": 30,
+         "recording_files": [{"file_type": "TRANSCRIPT", "status": "completed", "recording_type": "audio_transcript",
+                              "download_url": format!("{uri}/zoom/rec/download/recent.vtt")}]},
+        {"uuid": "aEarly==", "id": 9202, "topic": "Globex - Renewal", "start_time": day(50), "duration": 30,
+         "recording_files": [{"file_type": "TRANSCRIPT", "status": "completed", "recording_type": "audio_transcript",
+                              "download_url": format!("{uri}/zoom/rec/download/early.vtt")}]},
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(move |req: &Request| {
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            let page: Vec<Value> = meetings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    let d = &m["start_time"].as_str().unwrap()[..10];
+                    d >= q["from"].as_str() && d <= q["to"].as_str()
+                })
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
+                                                            "next_page_token": "", "meetings": page}))
+        })
+        .mount(&server)
+        .await;
+    for (file, said) in [
+        ("recent.vtt", "SSO is still the blocker."),
+        ("early.vtt", "Renewal needs audit logs."),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/zoom/rec/download/{file}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(zoom_vtt(&[("Jordan Lee", said)])),
+            )
+            .mount(&server)
+            .await;
+    }
+    let sync = || async {
+        let res = app
+            .http
+            .post(app.url("/integrations/zoom/sync?days_back=60"))
+            .bearer_auth(&app.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()
+    };
+    let first = sync().await;
+    assert_eq!(first["stats"]["partial"], true, "{first}");
+    assert_eq!(
+        first["stats"]["feedback_items_created"], 1,
+        "the first window: {first}"
+    );
+    assert_eq!(
+        app.get_json("/integrations", &app.admin_token).await[0]["last_sync_status"],
+        "partial"
+    );
+    let second = sync().await;
+    assert_eq!(second["stats"]["partial"], false, "{second}");
+    assert_eq!(
+        second["stats"]["feedback_items_created"], 1,
+        "the second window: {second}"
+    );
+    assert_eq!(
+        app.get_json("/integrations", &app.admin_token).await[0]["last_sync_status"],
+        "success"
     );
 }

@@ -183,6 +183,7 @@ fn fallback_insight(
             0
         },
         board_median_items,
+        sentiment: d.evidence.avg_sentiment,
     };
     let recommendation = super::recommend::recommend(
         &topic(d, &title),

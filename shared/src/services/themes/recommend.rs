@@ -34,13 +34,25 @@ pub(super) struct Standing<'a> {
     pub(super) direction: i8,
     /// Items of the board's median theme.
     pub(super) board_median_items: usize,
+    /// Mean sentiment of the theme's feedback, -1 to 1.
+    pub(super) sentiment: f64,
 }
 
 pub(super) fn recommend(topic: &str, best_sentence: Option<&str>, s: &Standing<'_>) -> String {
     let ask = best_sentence.map_or_else(|| Ask::Report(String::new()), classify);
-    format!("{} {} {}", summary(&ask, topic), action(&ask, topic), check_first(s))
-        .trim()
-        .to_owned()
+    let mood = if s.sentiment < -0.25 {
+        " Most of these messages are negative: reply to the people who wrote once it is fixed."
+    } else {
+        ""
+    };
+    format!(
+        "{} {} {}{mood}",
+        summary(&ask, topic),
+        action(&ask, topic),
+        check_first(s)
+    )
+    .trim()
+    .to_owned()
 }
 
 fn classify(sentence: &str) -> Ask {
@@ -118,12 +130,12 @@ fn summary(ask: &Ask, topic: &str) -> String {
     match ask {
         Ask::HowTo(rest) => format!("Customers ask how to {rest}."),
         Ask::Can(rest) => format!("Customers ask whether they can {rest}."),
-        Ask::Why(q) | Ask::Question(q) => format!("Customers ask: \"{q}?\""),
-        Ask::Failure(s) => format!("Customers report a failure: \"{s}.\""),
+        Ask::Why(q) | Ask::Question(q) => format!("Customers ask: \"{}?\"", capitalised(q)),
+        Ask::Failure(s) => format!("Customers report a failure: \"{}.\"", capitalised(s)),
         Ask::Slow(_) => format!("Customers find {topic} too slow."),
-        Ask::Request(s) => format!("Customers ask for {topic}: \"{s}.\""),
+        Ask::Request(s) => format!("Customers want a change: \"{}.\"", capitalised(s)),
         Ask::Report(s) if s.is_empty() => format!("Customers raise {topic}."),
-        Ask::Report(s) => format!("Customers describe {topic}: \"{s}.\""),
+        Ask::Report(s) => format!("Customers describe it this way: \"{}.\"", capitalised(s)),
     }
 }
 
@@ -138,9 +150,9 @@ fn action(ask: &Ask, topic: &str) -> String {
         Ask::Why(_) => format!(
             "Show the reason and what happens next wherever {topic} appears, so the answer does not need a support ticket."
         ),
-        Ask::Question(_) => format!(
-            "Answer it where the question comes up and in the help centre, then check whether {topic} itself can make the answer obvious."
-        ),
+        Ask::Question(_) => {
+            "Answer it where the question comes up and in the help centre, then check whether the product itself can make the answer obvious.".to_owned()
+        }
         Ask::Failure(_) => {
             "Reproduce it from the key quotes, fix it, and tell the people who reported it when the fix ships.".to_owned()
         }
@@ -178,7 +190,9 @@ fn check_first(s: &Standing<'_>) -> String {
     if s.accounts == 1
         && let Some(name) = names.first()
     {
-        return format!("It comes from {name} alone: confirm it covers their case before widening it.");
+        return format!(
+            "It comes from {name} alone: confirm it covers their case before widening it."
+        );
     }
     let median = s.board_median_items.max(1);
     let size = if s.items * 2 > median * 3 {
@@ -190,14 +204,18 @@ fn check_first(s: &Standing<'_>) -> String {
     };
     let n = s.items;
     match (s.direction, size) {
-        (1, 1) => format!("It is among the larger themes ({n} items) and still rising: take it first."),
+        (1, 1) => {
+            format!("It is among the larger themes ({n} items) and still rising: take it first.")
+        }
         (1, 0) => format!("It is rising ({n} items): act before it grows."),
         (1, _) => format!("Still small ({n} items) but rising: watch it and act before it grows."),
         (-1, 1) => format!(
             "It is large ({n} items) but easing: check whether a recent change already helps before building more."
         ),
         (-1, 0) => format!("It is easing ({n} items): confirm the cause is gone before investing."),
-        (-1, _) => format!("It is small ({n} items) and easing: a help-centre answer may be enough."),
+        (-1, _) => {
+            format!("It is small ({n} items) and easing: a help-centre answer may be enough.")
+        }
         (_, 1) => format!(
             "It is among the larger themes ({n} items) and steady: measure how many people hit it before and after the change."
         ),
@@ -205,6 +223,14 @@ fn check_first(s: &Standing<'_>) -> String {
         (_, _) => format!(
             "It is small and steady ({n} items): bundle it with related work rather than scheduling it alone."
         ),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
     }
 }
 
@@ -268,17 +294,31 @@ mod tests {
             acv: 0.0,
             direction: 0,
             board_median_items: 30,
+            sentiment: 0.0,
         }
     }
 
     #[test]
     fn questions_are_told_in_the_third_person() {
         let r = recommend("card pin", Some("How do I change my PIN?"), &standing());
-        assert!(r.starts_with("Customers ask how to change their PIN."), "{r}");
+        assert!(
+            r.starts_with("Customers ask how to change their PIN."),
+            "{r}"
+        );
         let r = recommend("top up", Some("Can I top up with a cheque?"), &standing());
-        assert!(r.starts_with("Customers ask whether they can top up with a cheque."), "{r}");
-        let r = recommend("transfer", Some("Why is my transfer still pending?"), &standing());
-        assert!(r.starts_with("Customers ask: \"Why is my transfer still pending?\""), "{r}");
+        assert!(
+            r.starts_with("Customers ask whether they can top up with a cheque."),
+            "{r}"
+        );
+        let r = recommend(
+            "transfer",
+            Some("Why is my transfer still pending?"),
+            &standing(),
+        );
+        assert!(
+            r.starts_with("Customers ask: \"Why is my transfer still pending?\""),
+            "{r}"
+        );
     }
 
     #[test]
@@ -289,7 +329,10 @@ mod tests {
         s.top_accounts = vec!["Acme Corp", "Globex"];
         s.acv = 450_000.0;
         let r = recommend("exports", Some("Exports time out on big reports."), &s);
-        assert!(r.contains("Start with the enterprise accounts (Acme Corp, Globex)"), "{r}");
+        assert!(
+            r.contains("Start with the enterprise accounts (Acme Corp, Globex)"),
+            "{r}"
+        );
         let mut quiet = standing();
         quiet.items = 5;
         quiet.direction = -1;

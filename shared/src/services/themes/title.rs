@@ -152,7 +152,9 @@ fn without_names(sentence: &str, avoid: &[String]) -> Option<String> {
             .trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase();
         let bare = bare.trim_end_matches("'s");
-        let is_name = avoid.iter().any(|n| n.split_whitespace().any(|p| p == bare))
+        let is_name = avoid
+            .iter()
+            .any(|n| n.split_whitespace().any(|p| p == bare))
             || (named && COMPANY_WORDS.contains(&bare));
         if is_name || (named && REPORTING.contains(&bare)) {
             named |= is_name;
@@ -211,9 +213,9 @@ pub(super) fn unique_titles(per_theme: &[Vec<Candidate>], labels: &[String]) -> 
 
 /// Words that open a new clause: a title may end just before one.
 const CLAUSE_STARTERS: &[&str] = &[
-    "and", "but", "because", "so", "which", "when", "while", "since", "although", "though",
-    "or", "as", "until", "after", "before", "whereas", "unless", "if", "yet", "whenever",
-    "wherever", "where", "then",
+    "and", "but", "because", "so", "which", "when", "while", "since", "although", "though", "or",
+    "as", "until", "after", "before", "whereas", "unless", "if", "yet", "whenever", "wherever",
+    "where", "then",
 ];
 
 /// The sentence as a board title: leading fillers dropped, final punctuation removed,
@@ -364,7 +366,6 @@ const FILLERS: &[&str] = &[
     "btw",
     "anyway",
 ];
-
 
 /// Sentences of a feedback text, with list markers, quote marks and emphasis removed.
 fn sentences(text: &str) -> Vec<String> {
