@@ -4,13 +4,12 @@
 //!   - keyword-list titles: a title that is not a run of words from one of its members;
 //!   - mid-clause cuts: a title cut from a member's sentence where the clause goes on;
 //!   - repeated templates: the largest share of recommendations with the same wording once
-//!     the theme's own words (title, keywords, members, accounts) and numbers are blanked.
+//!     quotations, the theme's own words and numbers are blanked.
+//!
 //! Prints the three figures for the top 25 insights and the whole board, with examples, and
-//! exits non-zero when a target (0, 0, at most 10 %) is missed.
-//!   cargo bench -p api --bench insight_text -- path/to/train.csv [--accounts]
-//! `--accounts` spreads the rows over 40 synthetic accounts with ACV and segments.
-
-mod support;
+//! exits non-zero when a target (0, 0, at most 10 %) is missed:
+//! `cargo bench -p api --bench insight_text -- path/to/train.csv [--accounts]`
+//! (`--accounts` spreads the rows over 40 synthetic accounts with ACV and segments).
 
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
@@ -243,7 +242,7 @@ async fn main() {
             text: t.clone(),
             account: with_accounts.then(|| format!("Account {:02}", i % 40)),
             customer_facts: CustomerFacts {
-                acv: with_accounts.then(|| 20_000.0 + 15_000.0 * (i % 40) as f64),
+                acv: with_accounts.then_some(20_000.0 + 15_000.0 * (i % 40) as f64),
                 segment: with_accounts
                     .then(|| SEGMENTS[i % 40 % 3].parse().ok())
                     .flatten(),
