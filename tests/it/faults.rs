@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::Value;
 use shared::{entities::job_run, jobs::kinds};
 use uuid::Uuid;
 
@@ -24,26 +23,7 @@ fn csv(rows: usize, tag: &str) -> Vec<u8> {
 
 /// Uploads without waiting for processing; returns the file's job id.
 async fn upload_async(app: &TestApp, name: &str, bytes: Vec<u8>) -> Uuid {
-    let form = reqwest::multipart::Form::new().part(
-        "files",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .header("Prefer", "respond-async")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let body: Value = res.json().await.unwrap();
-    body["files"][0]["job_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    app.upload_async(vec![(name, bytes)]).await[0].1
 }
 
 async fn job(app: &TestApp, id: Uuid) -> job_run::Model {

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
 use shared::jobs::kinds;
 
 use crate::{
@@ -16,39 +15,6 @@ use crate::{
 const PARSER_MEMORY_MB: &str = "512";
 /// The worker's own peak, parsing nothing itself (the debug binary idles near 40 MB).
 const WORKER_PEAK_RSS_MB: u64 = 300;
-
-/// Uploads `files` in one request without waiting; returns each file's name and job id.
-async fn upload_async(app: &TestApp, files: Vec<(&str, Vec<u8>)>) -> Vec<(String, uuid::Uuid)> {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, bytes) in files {
-        form = form.part(
-            "files",
-            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-        );
-    }
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .header("Prefer", "respond-async")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let body: Value = res.json().await.unwrap();
-    body["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["filename"].as_str().unwrap().to_owned(),
-                f["job_id"].as_str().unwrap().parse().unwrap(),
-            )
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn hostile_files_fail_alone_and_never_take_the_worker_down() {
@@ -63,9 +29,8 @@ async fn hostile_files_fail_alone_and_never_take_the_worker_down() {
     let pid = worker.pid();
 
     let mb = 1 << 20;
-    let uploads = upload_async(
-        &app,
-        vec![
+    let uploads = app
+        .upload_async(vec![
             (
                 "good.pdf",
                 files::pdf(&["The export to spreadsheet times out on large reports."]),
@@ -82,9 +47,8 @@ async fn hostile_files_fail_alone_and_never_take_the_worker_down() {
                 hostile::escaped_filter_name(1024 * mb),
             ),
             ("wide-header.csv", hostile::wide_header_csv(1000, 1000, 600)),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let mut outcomes = std::collections::BTreeMap::new();
     for (name, job) in &uploads {
         let done = app.wait_job(*job, Duration::from_secs(240)).await;

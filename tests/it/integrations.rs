@@ -162,6 +162,30 @@ async fn mount_zoom(server: &MockServer) {
         .await;
 }
 
+/// Zoom's recordings list answering each window (`from`..`to`) with the meetings it holds,
+/// as one page.
+async fn mount_recordings(server: &MockServer, meetings: Value) {
+    Mock::given(method("GET"))
+        .and(path("/zoom/v2/users/me/recordings"))
+        .respond_with(move |req: &Request| {
+            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+            let page: Vec<Value> = meetings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    let d = &m["start_time"].as_str().unwrap()[..10];
+                    d >= q["from"].as_str() && d <= q["to"].as_str()
+                })
+                .cloned()
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
+                                                            "next_page_token": "", "meetings": page}))
+        })
+        .mount(server)
+        .await;
+}
+
 /// A writer for the test's log subscriber that keeps everything written.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -1280,25 +1304,7 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
         meeting("bNewer+Uuid==", "Acme Corp - Check-in", 2, "newer.vtt"),
         meeting("aOlder+Uuid==", "Globex - Renewal", 10, "older.vtt"),
     ]);
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(move |req: &Request| {
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-            let page: Vec<Value> = meetings
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| {
-                    let d = &m["start_time"].as_str().unwrap()[..10];
-                    d >= q["from"].as_str() && d <= q["to"].as_str()
-                })
-                .cloned()
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
-                                                            "next_page_token": "", "meetings": page}))
-        })
-        .mount(&server)
-        .await;
+    mount_recordings(&server, meetings).await;
     let bearer = format!("Bearer {ZOOM_ACCESS}");
     Mock::given(method("GET"))
         .and(path("/zoom/rec/download/newer.vtt"))
@@ -1530,25 +1536,7 @@ async fn zoom_meetings_zoom_refuses_are_skipped_and_recorded_while_the_rest_sync
             format!("{uri}/zoom/rec/download/forbidden.vtt")
         ),
     ]);
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(move |req: &Request| {
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-            let page: Vec<Value> = meetings
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| {
-                    let d = &m["start_time"].as_str().unwrap()[..10];
-                    d >= q["from"].as_str() && d <= q["to"].as_str()
-                })
-                .cloned()
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
-                                                            "next_page_token": "", "meetings": page}))
-        })
-        .mount(&server)
-        .await;
+    mount_recordings(&server, meetings).await;
     Mock::given(method("GET"))
         .and(path("/zoom/rec/download/forbidden.vtt"))
         .respond_with(ResponseTemplate::new(403).set_body_json(
@@ -1926,25 +1914,7 @@ async fn a_zoom_sync_past_its_budget_is_partial_and_the_next_run_continues_with_
          "recording_files": [{"file_type": "TRANSCRIPT", "status": "completed", "recording_type": "audio_transcript",
                               "download_url": format!("{uri}/zoom/rec/download/early.vtt")}]},
     ]);
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(move |req: &Request| {
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-            let page: Vec<Value> = meetings
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| {
-                    let d = &m["start_time"].as_str().unwrap()[..10];
-                    d >= q["from"].as_str() && d <= q["to"].as_str()
-                })
-                .cloned()
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
-                                                            "next_page_token": "", "meetings": page}))
-        })
-        .mount(&server)
-        .await;
+    mount_recordings(&server, meetings).await;
     for (file, said) in [
         ("recent.vtt", "SSO is still the blocker."),
         ("early.vtt", "Renewal needs audit logs."),
@@ -1978,12 +1948,16 @@ async fn a_zoom_sync_past_its_budget_is_partial_and_the_next_run_continues_with_
         app.get_json("/integrations", &app.admin_token).await[0]["last_sync_status"],
         "partial"
     );
+    // 60 days are three windows (30, 30 and today): one page each, one window per run.
     let second = sync().await;
-    assert_eq!(second["stats"]["partial"], false, "{second}");
+    assert_eq!(second["stats"]["partial"], true, "{second}");
     assert_eq!(
         second["stats"]["feedback_items_created"], 1,
         "the second window: {second}"
     );
+    let third = sync().await;
+    assert_eq!(third["stats"]["partial"], false, "{third}");
+    assert_eq!(third["stats"]["feedback_items_created"], 0, "{third}");
     assert_eq!(
         app.get_json("/integrations", &app.admin_token).await[0]["last_sync_status"],
         "success"

@@ -396,6 +396,36 @@ impl TestApp {
 
     /// Uploads files as the web UI does (multipart field `files`).
     pub async fn upload(&self, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
+        self.upload_with(files, false).await
+    }
+
+    /// Uploads without waiting for processing (`Prefer: respond-async`); each file's name
+    /// and job id.
+    pub async fn upload_async(&self, files: Vec<(&str, Vec<u8>)>) -> Vec<(String, Uuid)> {
+        let res = self.upload_with(files, true).await;
+        assert_eq!(res.status(), 202);
+        let body: Value = res.json().await.expect("upload answer");
+        body["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| {
+                (
+                    f["filename"].as_str().unwrap_or_default().to_owned(),
+                    f["job_id"]
+                        .as_str()
+                        .and_then(|id| id.parse().ok())
+                        .expect("job id"),
+                )
+            })
+            .collect()
+    }
+
+    async fn upload_with(
+        &self,
+        files: Vec<(&str, Vec<u8>)>,
+        respond_async: bool,
+    ) -> reqwest::Response {
         let form = files
             .into_iter()
             .fold(reqwest::multipart::Form::new(), |f, (name, bytes)| {
@@ -404,13 +434,15 @@ impl TestApp {
                     reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
                 )
             });
-        self.http
+        let mut req = self
+            .http
             .post(self.url("/upload/upload-feedback"))
             .bearer_auth(&self.admin_token)
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload request")
+            .multipart(form);
+        if respond_async {
+            req = req.header("Prefer", "respond-async");
+        }
+        req.send().await.expect("upload request")
     }
 
     /// Uploads one file and expects it processed within the request.

@@ -162,6 +162,9 @@ fn fallback_insight(
     let (ent, mm, smb) = (segment_of("ENT"), segment_of("MM"), segment_of("SMB"));
     let mut by_acv: Vec<&Customer> = distinct.iter().filter_map(|c| customers.get(c)).collect();
     by_acv.sort_by(|a, b| b.acv.total_cmp(&a.acv).then(a.name.cmp(&b.name)));
+    let enterprise: Vec<&&Customer> = by_acv.iter().filter(|c| c.segment == "ENT").collect();
+    let enterprise_accounts: Vec<&str> = enterprise.iter().map(|c| c.name.as_str()).collect();
+    let enterprise_acv: f64 = enterprise.iter().map(|c| c.acv).sum();
     let mut top_accounts: Vec<&str> = by_acv.iter().map(|c| c.name.as_str()).collect();
     if top_accounts.is_empty() {
         let mut names: Vec<&str> = named.iter().map(String::as_str).collect();
@@ -172,8 +175,9 @@ fn fallback_insight(
     let standing = super::recommend::Standing {
         items: d.members.len(),
         accounts,
-        enterprise: ent,
         top_accounts,
+        enterprise_accounts,
+        enterprise_acv,
         acv: d.evidence.acv_sum,
         direction: if momentum > 0.05 {
             1

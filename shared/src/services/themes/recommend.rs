@@ -26,9 +26,11 @@ enum Ask {
 pub(super) struct Standing<'a> {
     pub(super) items: usize,
     pub(super) accounts: usize,
-    pub(super) enterprise: usize,
     /// Largest ACV first.
     pub(super) top_accounts: Vec<&'a str>,
+    /// The enterprise accounts, largest ACV first, and their ACV together.
+    pub(super) enterprise_accounts: Vec<&'a str>,
+    pub(super) enterprise_acv: f64,
     pub(super) acv: f64,
     /// -1 easing, 0 steady, 1 rising.
     pub(super) direction: i8,
@@ -41,7 +43,7 @@ pub(super) struct Standing<'a> {
 pub(super) fn recommend(topic: &str, best_sentence: Option<&str>, s: &Standing<'_>) -> String {
     let ask = best_sentence.map_or_else(|| Ask::Report(String::new()), classify);
     let mood = if s.sentiment < -0.25 {
-        " Most of these messages are negative: reply to the people who wrote once it is fixed."
+        " Most of these messages are negative: tell the people who wrote when it changes."
     } else {
         ""
     };
@@ -96,7 +98,10 @@ fn classify(sentence: &str) -> Ask {
     {
         return Ask::Question(text.to_owned());
     }
-    if has_word(&lower, FAILURE) {
+    // "They want X, and the beta fails at Y" asks for X first.
+    if has_word(&lower, WANTS) {
+        Ask::Request(text.to_owned())
+    } else if has_word(&lower, FAILURE) {
         Ask::Failure(text.to_owned())
     } else if has_word(&lower, PERFORMANCE) {
         Ask::Slow(text.to_owned())
@@ -171,11 +176,17 @@ fn action(ask: &Ask, topic: &str) -> String {
 /// Who to start with and why now, from the evidence.
 fn check_first(s: &Standing<'_>) -> String {
     let names = s.top_accounts.iter().take(2).copied().collect::<Vec<_>>();
-    if s.enterprise > 0 && !names.is_empty() {
+    if !s.enterprise_accounts.is_empty() {
+        let shown = &s.enterprise_accounts[..s.enterprise_accounts.len().min(2)];
+        let more = s.enterprise_accounts.len() - shown.len();
+        let who = match (shown, more) {
+            ([one], _) => format!("the enterprise account {one}"),
+            (two, 0) => format!("the enterprise accounts {}", two.join(" and ")),
+            (two, n) => format!("the enterprise accounts {} ({} more)", two.join(", "), n),
+        };
         return format!(
-            "Start with the enterprise accounts ({}): {} of {} in ACV rides on it.",
-            names.join(", "),
-            plural(s.enterprise, "account", "accounts"),
+            "Start with {who}: {} of the {} in ACV behind it.",
+            money(s.enterprise_acv),
             money(s.acv)
         );
     }
@@ -238,6 +249,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+const WANTS: &[&str] = &[
+    "want",
+    "wants",
+    "would like",
+    "wish",
+    "asked for",
+    "asks for",
+    "requests",
+    "requested",
+];
 const PERFORMANCE: &[&str] = &[
     "slow",
     "slower",
@@ -246,6 +267,7 @@ const PERFORMANCE: &[&str] = &[
     "latency",
     "seconds",
     "timeout",
+    "time out",
     "times out",
     "timed out",
     "spin",
@@ -289,8 +311,9 @@ mod tests {
         Standing {
             items: 40,
             accounts: 0,
-            enterprise: 0,
             top_accounts: Vec::new(),
+            enterprise_accounts: Vec::new(),
+            enterprise_acv: 0.0,
             acv: 0.0,
             direction: 0,
             board_median_items: 30,
@@ -325,14 +348,18 @@ mod tests {
     fn the_check_names_the_accounts_and_follows_the_evidence() {
         let mut s = standing();
         s.accounts = 3;
-        s.enterprise = 1;
-        s.top_accounts = vec!["Acme Corp", "Globex"];
+        s.top_accounts = vec!["Globex", "Acme Corp"];
+        s.enterprise_accounts = vec!["Acme Corp"];
+        s.enterprise_acv = 300_000.0;
         s.acv = 450_000.0;
         let r = recommend("exports", Some("Exports time out on big reports."), &s);
         assert!(
-            r.contains("Start with the enterprise accounts (Acme Corp, Globex)"),
+            r.contains(
+                "Start with the enterprise account Acme Corp: $300k of the $450k in ACV behind it."
+            ),
             "{r}"
         );
+        assert!(r.starts_with("Customers find exports too slow."), "{r}");
         let mut quiet = standing();
         quiet.items = 5;
         quiet.direction = -1;

@@ -147,6 +147,7 @@ fn without_names(sentence: &str, avoid: &[String]) -> Option<String> {
     // The leading run of name words, then reporting words, up to a colon or comma.
     let mut cut = 0;
     let mut named = false;
+    let mut closed = false;
     for w in &words {
         let bare = w
             .trim_matches(|c: char| !c.is_alphanumeric())
@@ -162,17 +163,23 @@ fn without_names(sentence: &str, avoid: &[String]) -> Option<String> {
         } else {
             break;
         }
-        if w.ends_with([':', ',', '-']) {
+        if w.ends_with(':') {
+            closed = true;
             break;
         }
     }
-    if !named {
+    // Only an attribution ("Acme note:", "Acme -") is removed: "Acme asked for a dark
+    // mode" without its subject is no sentence.
+    let dash = words
+        .get(cut)
+        .is_some_and(|w| matches!(*w, ":" | "-" | "–" | "—"));
+    if !named || !(closed || dash) {
         return None;
     }
     let rest = words[cut..]
         .iter()
         .copied()
-        .skip_while(|w| matches!(*w, ":" | "-" | "–" | "—" | ","))
+        .skip_while(|w| matches!(*w, ":" | "-" | "–" | "—"))
         .collect::<Vec<_>>()
         .join(" ");
     let rest_lower = rest.to_lowercase();
@@ -490,6 +497,14 @@ mod tests {
         assert_eq!(
             without_names("The export keeps failing", &avoid).as_deref(),
             Some("The export keeps failing")
+        );
+        assert_eq!(
+            without_names(
+                "Zephyr asked for a dark mode, their staff work nights",
+                &avoid
+            ),
+            None,
+            "no attribution to remove: the sentence needs its subject"
         );
     }
 
