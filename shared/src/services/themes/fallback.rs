@@ -115,6 +115,15 @@ pub(super) fn fallback_insights(
     let ordered: Vec<Vec<title::Candidate>> =
         order.iter().map(|i| candidates[*i].clone()).collect();
     let labels: Vec<String> = order.iter().map(|i| drafts[*i].label.clone()).collect();
+    let board_accounts = items
+        .iter()
+        .filter_map(|i| {
+            i.customer_id
+                .map(|c| c.to_string())
+                .or_else(|| i.account.clone())
+        })
+        .collect::<HashSet<_>>()
+        .len();
     let mut sizes: Vec<usize> = drafts.iter().map(|d| d.members.len()).collect();
     sizes.sort_unstable();
     let median_items = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
@@ -129,8 +138,20 @@ pub(super) fn fallback_insights(
         .iter()
         .zip(candidates)
         .zip(titles)
-        .map(|((d, c), t)| fallback_insight(d, items, customers, &c, t, median_items))
+        .map(|((d, c), t)| {
+            let board = Board {
+                median_items,
+                accounts: board_accounts,
+            };
+            fallback_insight(d, items, customers, &c, t, &board)
+        })
         .collect()
+}
+
+/// What a theme is measured against: the board's median theme size and its accounts.
+struct Board {
+    median_items: usize,
+    accounts: usize,
 }
 
 fn fallback_insight(
@@ -139,7 +160,7 @@ fn fallback_insight(
     customers: &HashMap<Uuid, Customer>,
     candidates: &[title::Candidate],
     title: String,
-    board_median_items: usize,
+    board: &Board,
 ) -> InsightText {
     let distinct: HashSet<Uuid> = d
         .members
@@ -186,7 +207,8 @@ fn fallback_insight(
         } else {
             0
         },
-        board_median_items,
+        board_median_items: board.median_items,
+        board_accounts: board.accounts,
         sentiment: d.evidence.avg_sentiment,
     };
     let recommendation = super::recommend::recommend(

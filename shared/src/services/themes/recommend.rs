@@ -28,6 +28,8 @@ pub(super) struct Standing<'a> {
     pub(super) accounts: usize,
     /// Largest ACV first.
     pub(super) top_accounts: Vec<&'a str>,
+    /// Accounts with feedback anywhere on the board.
+    pub(super) board_accounts: usize,
     /// The enterprise accounts, largest ACV first, and their ACV together.
     pub(super) enterprise_accounts: Vec<&'a str>,
     pub(super) enterprise_acv: f64,
@@ -59,6 +61,19 @@ pub(super) fn recommend(topic: &str, best_sentence: Option<&str>, s: &Standing<'
 
 fn classify(sentence: &str) -> Ask {
     let text = sentence.trim().trim_end_matches(['?', '.', '!']).trim();
+    // "My card arrived, how can I activate it": the question after the comma is the ask,
+    // asked in the customer's own words.
+    if let Some((_, clause)) = text.rsplit_once(", ")
+        && QUESTION_WORDS
+            .iter()
+            .any(|q| clause.to_lowercase().starts_with(q))
+    {
+        return if clause.to_lowercase().starts_with("why") {
+            Ask::Why(text.to_owned())
+        } else {
+            Ask::Question(text.to_owned())
+        };
+    }
     let lower = text.to_lowercase();
     // The rest after an ASCII prefix, in the asker's own capitalisation.
     let after = |prefixes: &[&str]| {
@@ -176,6 +191,15 @@ fn action(ask: &Ask, topic: &str) -> String {
 /// Who to start with and why now, from the evidence.
 fn check_first(s: &Standing<'_>) -> String {
     let names = s.top_accounts.iter().take(2).copied().collect::<Vec<_>>();
+    // A theme most accounts raise is told apart by its size and direction, not by who.
+    if s.accounts * 2 > s.board_accounts && s.board_accounts > 2 {
+        return format!(
+            "Most accounts raise it ({} of {}). {}",
+            s.accounts,
+            s.board_accounts,
+            by_volume(s)
+        );
+    }
     if !s.enterprise_accounts.is_empty() {
         let shown = &s.enterprise_accounts[..s.enterprise_accounts.len().min(2)];
         let more = s.enterprise_accounts.len() - shown.len();
@@ -205,6 +229,11 @@ fn check_first(s: &Standing<'_>) -> String {
             "It comes from {name} alone: confirm it covers their case before widening it."
         );
     }
+    by_volume(s)
+}
+
+/// What to do given the theme's size against the board and its direction.
+fn by_volume(s: &Standing<'_>) -> String {
     let median = s.board_median_items.max(1);
     let size = if s.items * 2 > median * 3 {
         1
@@ -249,6 +278,20 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+const QUESTION_WORDS: &[&str] = &[
+    "how ",
+    "why ",
+    "what ",
+    "where ",
+    "when ",
+    "which ",
+    "can i ",
+    "is it ",
+    "is there ",
+    "is that",
+    "do i ",
+    "does ",
+];
 const WANTS: &[&str] = &[
     "want",
     "wants",
@@ -312,6 +355,7 @@ mod tests {
             items: 40,
             accounts: 0,
             top_accounts: Vec::new(),
+            board_accounts: 0,
             enterprise_accounts: Vec::new(),
             enterprise_acv: 0.0,
             acv: 0.0,
@@ -319,6 +363,19 @@ mod tests {
             board_median_items: 30,
             sentiment: 0.0,
         }
+    }
+
+    #[test]
+    fn a_question_after_a_comma_is_the_ask() {
+        let r = recommend(
+            "card",
+            Some("My new card arrived, how can I activate it?"),
+            &standing(),
+        );
+        assert!(
+            r.starts_with("Customers ask: \"My new card arrived, how can I activate it?\""),
+            "{r}"
+        );
     }
 
     #[test]
