@@ -164,6 +164,19 @@ pub struct CallbackQuery {
     pub scope: Option<String>,
 }
 
+impl CallbackQuery {
+    /// What the provider's redirect carried, with who is finishing the flow.
+    fn into_callback(self, finisher: Finisher) -> Callback {
+        Callback {
+            code: self.code,
+            state: self.state,
+            error: self.error,
+            error_description: self.error_description,
+            finisher,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CallbackOut {
     pub status: &'static str,
@@ -191,16 +204,10 @@ async fn callback(
     ValidQuery(q): ValidQuery<CallbackQuery>,
 ) -> Result<Response, ApiError> {
     let provider = path.provider;
-    let callback = Callback {
-        code: q.code,
-        state: q.state,
-        error: q.error,
-        error_description: q.error_description,
-        finisher: Finisher {
-            binding: presented_binding(&headers, provider),
-            caller: None,
-        },
-    };
+    let callback = q.into_callback(Finisher {
+        binding: presented_binding(&headers, provider),
+        caller: None,
+    });
     let connected = finish(&state, &origin, provider, &callback).await?;
     let out = connected_out(&state, provider, connected);
     if wants_html(&headers) {
@@ -265,21 +272,6 @@ fn connected_out(
     }
 }
 
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteIn {
-    /// The authorization code the provider's redirect carried.
-    #[validate(length(max = 4096))]
-    pub code: Option<String>,
-    #[validate(length(min = 1, max = 256))]
-    pub state: String,
-    /// The provider's error, e.g. access_denied.
-    #[validate(length(max = 256))]
-    pub error: Option<String>,
-    #[validate(length(max = 2048))]
-    pub error_description: Option<String>,
-}
-
 /// Finishing a flow as the signed-in member who started it (a client that handles the
 /// provider's redirect itself, or a browser other than the one that started).
 async fn complete(
@@ -288,19 +280,13 @@ async fn complete(
     headers: HeaderMap,
     AuditOrigin(origin): AuditOrigin,
     ValidPath(path): ValidPath<ProviderPath>,
-    crate::extract::ValidJson(body): crate::extract::ValidJson<CompleteIn>,
+    crate::extract::ValidJson(body): crate::extract::ValidJson<CallbackQuery>,
 ) -> Result<Json<CallbackOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let callback = Callback {
-        code: body.code,
-        state: body.state,
-        error: body.error,
-        error_description: body.error_description,
-        finisher: Finisher {
-            binding: presented_binding(&headers, path.provider),
-            caller: Some(p.label()),
-        },
-    };
+    let callback = body.into_callback(Finisher {
+        binding: presented_binding(&headers, path.provider),
+        caller: Some(p.label()),
+    });
     let connected = finish(&state, &origin, path.provider, &callback).await?;
     Ok(Json(connected_out(&state, path.provider, connected)))
 }

@@ -93,7 +93,9 @@ impl Sandbox {
                     self.program.display()
                 ))
             })?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
+        let mut stdin = child.stdin.take().ok_or_else(|| {
+            SandboxError::Unavailable("the file parser's input could not be opened".into())
+        })?;
         // A child that dies early closes its end; the write error that follows says nothing
         // the exit status does not.
         let feeder = tokio::spawn(async move {

@@ -512,7 +512,10 @@ fn object_entry<'m>(
     if !entry.is_object() {
         *entry = json!({});
     }
-    entry.as_object_mut().expect("made an object above")
+    match entry {
+        Value::Object(object) => object,
+        _ => unreachable!("replaced by an object above"),
+    }
 }
 
 /// A thread as one conversation: "Name: text" per message, bots and emoji left out.
