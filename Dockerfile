@@ -1,7 +1,17 @@
-# Two-stage build of both binaries; used by compose.yaml.
+# Three-stage build: the console's bundle, then both binaries (the API embeds the bundle);
+# used by compose.yaml.
+FROM node:22-bookworm-slim AS console
+WORKDIR /src
+COPY openapi ./openapi
+COPY console/package.json console/package-lock.json ./console/
+RUN cd console && npm ci --no-audit --no-fund --loglevel=error
+COPY console ./console
+RUN cd console && node_modules/.bin/tsc --noEmit && node build.mjs
+
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
+COPY --from=console /src/console/dist ./console/dist
 RUN cargo build --release --locked -p api -p worker
 
 FROM debian:bookworm-slim

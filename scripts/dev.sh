@@ -13,6 +13,8 @@ export PRODUCK_ADMIN_PASSWORD="${PRODUCK_ADMIN_PASSWORD:-produck-admin}"
 # A fixed local key so scripts and curl work right away (development only).
 export PRODUCK__AUTH__BOOTSTRAP_API_KEY="${PRODUCK__AUTH__BOOTSTRAP_API_KEY:-pk_local_development_key}"
 
+# The PM console is built first so the API binary embeds it.
+bash scripts/console.sh
 cargo build -p api --bin produck-api
 bin="${CARGO_TARGET_DIR:-target}/debug/produck-api"
 "$bin" bootstrap --email "$PRODUCK_ADMIN_EMAIL" --password-env PRODUCK_ADMIN_PASSWORD
@@ -22,8 +24,9 @@ bin="${CARGO_TARGET_DIR:-target}/debug/produck-api"
 cat <<MSG
 
   ProduckAI is starting on http://127.0.0.1:8000
+    Console:        open http://127.0.0.1:8000 and sign in as $PRODUCK_ADMIN_EMAIL / $PRODUCK_ADMIN_PASSWORD
     API reference:  http://127.0.0.1:8000/docs
-    Sign in:        POST /auth/login {"email":"$PRODUCK_ADMIN_EMAIL","password":"$PRODUCK_ADMIN_PASSWORD"}
+    API sign-in:    POST /auth/login {"email":"$PRODUCK_ADMIN_EMAIL","password":"$PRODUCK_ADMIN_PASSWORD"}
     Or use the key: curl -H 'Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY' http://127.0.0.1:8000/feedback
 
 MSG

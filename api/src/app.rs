@@ -17,8 +17,8 @@ use tower_http::{
 };
 
 use crate::{
-    docs, error::ApiError, http_metrics, openapi, rate_limit, request_id, routes, state::AppState,
-    timeout,
+    console, docs, error::ApiError, http_metrics, openapi, rate_limit, request_id, routes,
+    state::AppState, timeout,
 };
 
 fn documented_routes() -> ApiRouter<AppState> {
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let app: Router<AppState> = documented_routes().into();
     app.route("/openapi.json", axum::routing::get(serve_spec))
         .merge(docs::routes())
+        .merge(console::routes())
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),

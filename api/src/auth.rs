@@ -1,5 +1,7 @@
 //! The `Auth` extractor: every protected handler takes it, so no route can forget to
-//! authenticate. It yields the caller's workspace and role.
+//! authenticate. It yields the caller's workspace and role. A bearer credential (access
+//! token or API key) wins; without one, the console's session cookie is accepted, and then
+//! every state-changing request must also carry the session's CSRF token.
 
 use aide::{
     OperationInput,
@@ -8,12 +10,15 @@ use aide::{
 };
 use axum::{
     extract::FromRequestParts,
-    http::{Method, header, request::Parts},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header, request::Parts},
 };
 use indexmap::IndexMap;
 use shared::{
     auth::Role,
-    services::principal::{self, Actor, Principal},
+    services::{
+        browser_sessions,
+        principal::{self, Actor, Principal},
+    },
 };
 
 use crate::{
@@ -46,24 +51,86 @@ impl FromRequestParts<AppState> for Auth {
                 actor: Actor::Local,
             }));
         }
-        let header_value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing Authorization: Bearer <token> header")
-        })?;
-        let token = header_value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
+        if let Some(header_value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = bearer_token(header_value).ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be: Bearer <token>")
             })?;
-        let principal = principal::authenticate(&state.db, &state.keys, token).await?;
+            let principal = principal::authenticate(&state.db, &state.keys, token).await?;
+            return Ok(Self(principal));
+        }
+        let Some(secret) = session_cookie(&parts.headers) else {
+            return Err(ApiError::unauthorized(
+                "missing Authorization: Bearer <token> header (or a console session)",
+            ));
+        };
+        let principal = browser_sessions::authenticate(&state.db, &secret).await?;
+        if !is_safe(&parts.method) {
+            let presented = parts
+                .headers
+                .get(&CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !browser_sessions::csrf_matches(&secret, presented) {
+                return Err(ApiError {
+                    code: "csrf_failed",
+                    ..ApiError::forbidden(
+                        "this change was sent with the session cookie but without its X-CSRF-Token header; reload the page and try again",
+                    )
+                });
+            }
+        }
         Ok(Self(principal))
     }
+}
+
+/// The header a cookie-authenticated change must carry (bearer clients never need it).
+pub static CSRF_HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
+
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "produck_session";
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The value of a named cookie, if the request carries it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The console session secret, when the request carries the session cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// Whether cookies set for this request should be `Secure`: the request came over https,
+/// directly or (as the proxy in front of us says) to the proxy, or the public URL is https.
+pub fn wants_secure_cookie(headers: &HeaderMap, public_url: &str) -> bool {
+    public_url.starts_with("https://")
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// With auth disabled anyone who can reach the port is an admin, so the request must really
@@ -83,7 +150,7 @@ fn local_only(parts: &Parts, allowed_origins: &[String]) -> Result<(), ApiError>
             "authentication is disabled, so only requests to a loopback address are served (Host: {host})"
         )));
     }
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = is_safe(&parts.method);
     let origin = parts
         .headers
         .get(header::ORIGIN)

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod auth;
 pub mod cached_json;
+pub mod console;
 pub mod docs;
 pub mod error;
 pub mod extract;

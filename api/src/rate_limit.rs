@@ -17,14 +17,16 @@ use crate::{error::ApiError, extract::client_ip, state::AppState};
 pub static RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
 pub static RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
-/// Probes, scrapes, docs and the signed Slack webhook are never limited: orchestrators and
-/// Slack retry on their own schedule, and a dropped event would be lost data.
+/// Probes, scrapes, docs, the console's static files and the signed Slack webhook are never
+/// limited: orchestrators and Slack retry on their own schedule, and a dropped event would be
+/// lost data.
 fn exempt(path: &str) -> bool {
     matches!(
         path,
         "/healthz" | "/readyz" | "/metrics" | "/openapi.json" | "/integrations/slack/events"
     ) || path == "/docs"
         || path.starts_with("/docs/")
+        || crate::console::serves(path)
 }
 
 pub fn class_of(method: &Method, path: &str) -> Option<Class> {
@@ -65,7 +67,12 @@ fn caller(headers: &HeaderMap, keys: &shared::auth::tokens::TokenKeys) -> Caller
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
     else {
-        return Caller::Anonymous;
+        // A console session is its member's until it is checked; a forged cookie costs
+        // its sender the 401 charged below.
+        return crate::auth::session_cookie(headers).map_or(Caller::Anonymous, |secret| {
+            let digest = shared::auth::secrets::sha256_hex(&secret);
+            Caller::Principal(format!("session:{}", &digest[..32]))
+        });
     };
     if shared::auth::tokens::looks_like_jwt(token) {
         return match keys.verify(token) {

@@ -64,6 +64,7 @@ mod m20261206_000018_slack_team_owner;
 mod m20261206_000019_generated_documents;
 mod m20261206_000020_api_key_lineage;
 mod m20261206_000021_oauth_binding;
+mod m20261206_000022_browser_sessions;
 
 pub struct Migrator;
 
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_generated_documents::Migration),
             Box::new(m20261206_000020_api_key_lineage::Migration),
             Box::new(m20261206_000021_oauth_binding::Migration),
+            Box::new(m20261206_000022_browser_sessions::Migration),
         ]
     }
 }

@@ -241,6 +241,7 @@ pub struct AuthSettings {
     pub jwt_secret: Option<SecretString>,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
+    pub session_ttl_secs: u64,
     pub bootstrap_api_key: Option<SecretString>,
     pub default_workspace: String,
     pub login_max_failures: u32,
@@ -589,6 +590,12 @@ impl Settings {
             return Err(ConfigError::new(
                 "auth.refresh_token_ttl_secs",
                 "must not be shorter than auth.access_token_ttl_secs",
+            ));
+        }
+        if !(300..=31_536_000).contains(&s.auth.session_ttl_secs) {
+            return Err(ConfigError::new(
+                "auth.session_ttl_secs",
+                "must be between 300 and 31536000",
             ));
         }
         if let Some(key) = &s.auth.bootstrap_api_key

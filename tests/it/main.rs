@@ -13,6 +13,7 @@ mod chat;
 mod chat_stream;
 mod competitive;
 mod config;
+mod console;
 mod documents;
 mod embeddings;
 mod errors;

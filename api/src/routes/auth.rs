@@ -1,16 +1,23 @@
-//! `/auth/*`: login, refresh-token rotation, logout, and who am I.
+//! `/auth/*`: login, refresh-token rotation, logout, the console's cookie session, and who
+//! am I.
 
 use aide::axum::{
     ApiRouter,
     routing::{get_with, post_with},
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     services::{
+        browser_sessions,
         principal::Actor,
         sessions::{self, IssuedSession, SessionPolicy},
         users, workspaces,
@@ -20,7 +27,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::Auth,
+    auth::{Auth, SESSION_COOKIE, session_cookie, wants_secure_cookie},
     error::ApiError,
     extract::{ClientIp, ValidJson},
     routes::users::UserOut,
@@ -90,7 +97,8 @@ impl From<shared::entities::workspace::Model> for WorkspaceOut {
 /// The caller: which workspace it acts in, with which role, through which credential.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct MeOut {
-    /// `jwt`, `api_key` or `disabled` (auth.disabled local mode).
+    /// `jwt`, `session` (the console's cookie), `api_key` or `disabled` (auth.disabled
+    /// local mode).
     pub auth: &'static str,
     pub role: Role,
     pub workspace: WorkspaceOut,
@@ -98,6 +106,20 @@ pub struct MeOut {
     pub user: Option<UserOut>,
     /// The API key id, when authenticated by key.
     pub api_key_id: Option<Uuid>,
+    /// With a console session: the token to send as `X-CSRF-Token` on every change.
+    pub csrf_token: Option<String>,
+}
+
+/// A console session was started; the cookie carries it, this body tells the page who
+/// signed in and the CSRF token its changes must carry.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionOut {
+    /// Send as `X-CSRF-Token` on every POST, PUT, PATCH and DELETE made with the cookie.
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub role: Role,
+    pub user: UserOut,
+    pub workspace: WorkspaceOut,
 }
 
 fn policy(state: &AppState) -> SessionPolicy<'_> {
@@ -155,25 +177,105 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<MeOut>, ApiError> {
+async fn me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Auth,
+) -> Result<Json<MeOut>, ApiError> {
     let p = auth.0;
     let ws = workspaces::get(&state.db, p.workspace_id).await?;
+    // The cookie counts only when no bearer credential was presented (that one wins).
+    let session = (!headers.contains_key(header::AUTHORIZATION))
+        .then(|| session_cookie(&headers))
+        .flatten();
     let (kind, user, api_key_id) = match &p.actor {
         Actor::User { id, .. } => (
-            "jwt",
+            if session.is_some() { "session" } else { "jwt" },
             Some(users::get(&state.db, p.workspace_id, *id).await?.into()),
             None,
         ),
         Actor::ApiKey { id } => ("api_key", None, Some(*id)),
         Actor::Local => ("disabled", None, None),
     };
+    let csrf_token = session
+        .filter(|_| kind == "session")
+        .map(|secret| browser_sessions::csrf_token(&secret));
     Ok(Json(MeOut {
         auth: kind,
         role: p.role,
         workspace: ws.into(),
         user,
         api_key_id,
+        csrf_token,
     }))
+}
+
+fn session_cookie_header(
+    headers: &HeaderMap,
+    state: &AppState,
+    value: &str,
+    max_age: i64,
+) -> HeaderValue {
+    let secure = if wants_secure_cookie(headers, &state.settings.integrations.public_url) {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("produck_session=; Path=/; Max-Age=0"))
+}
+
+async fn start_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    ValidJson(body): ValidJson<LoginIn>,
+) -> Result<Response, ApiError> {
+    let ttl = state.settings.auth.session_ttl_secs;
+    let session = browser_sessions::sign_in(
+        &state.db,
+        &state.login_limiter,
+        &body.email,
+        &body.password,
+        body.workspace_id,
+        &ip,
+        ttl,
+    )
+    .await?;
+    let member = users::get(&state.db, session.workspace_id, session.user_id).await?;
+    let ws = workspaces::get(&state.db, session.workspace_id).await?;
+    let role = member.role();
+    let cookie = session_cookie_header(&headers, &state, &session.secret, ttl as i64);
+    let mut res = Json(SessionOut {
+        csrf_token: session.csrf_token,
+        expires_at: session.expires_at,
+        role,
+        user: member.into(),
+        workspace: ws.into(),
+    })
+    .into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _auth: Auth,
+) -> Result<Response, ApiError> {
+    if let Some(secret) = session_cookie(&headers) {
+        browser_sessions::sign_out(&state.db, &secret).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie_header(&headers, &state, "", 0),
+    );
+    Ok(res)
 }
 
 pub fn router() -> ApiRouter<AppState> {
@@ -213,6 +315,37 @@ pub fn router() -> ApiRouter<AppState> {
                     .description("Revokes the session the refresh token belongs to. Always 204.")
                     .tag("auth")
                     .security_requirement_multi(std::iter::empty())
+                    .response::<204, ()>()
+            }),
+        )
+        .api_route(
+            "/auth/session",
+            post_with(start_session, |op| {
+                op.summary("Sign in to the console")
+                    .description(
+                        "Checks email and password like `POST /auth/login` (same limits), then sets an \
+                         HttpOnly, SameSite=Lax session cookie (`Secure` over https) valid for \
+                         auth.session_ttl_secs. No token readable by scripts is returned: requests \
+                         made with the cookie are authenticated by it, and every POST, PUT, PATCH \
+                         and DELETE among them must carry `X-CSRF-Token` with the `csrf_token` \
+                         returned here (also in `GET /auth/me`), else 403 `csrf_failed`. A request \
+                         with an `Authorization` header is authenticated by that header alone.",
+                    )
+                    .tag("auth")
+                    .security_requirement_multi(std::iter::empty())
+                    .response_with::<200, Json<SessionOut>, _>(|r| {
+                        r.description("Signed in; the session cookie is set")
+                    })
+                    .response_with::<401, ApiError, _>(|r| r.description("Wrong email or password"))
+                    .response_with::<429, ApiError, _>(|r| r.description("Too many failed attempts"))
+            })
+            .delete_with(end_session, |op| {
+                op.summary("Sign out of the console")
+                    .description(
+                        "Ends the console session the cookie carries (at once, for every later \
+                         request) and clears the cookie. Needs `X-CSRF-Token`.",
+                    )
+                    .tag("auth")
                     .response::<204, ()>()
             }),
         )

@@ -203,6 +203,37 @@ async fn list_documents(
     ))
 }
 
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[schemars(inline)]
+#[serde(deny_unknown_fields)]
+pub struct ChunksQuery {
+    /// A `document_id` from `GET /feedback/documents`.
+    #[validate(length(min = 1, max = 2048))]
+    pub document_id: String,
+}
+
+/// A document read back whole: its chunks in reading order.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DocumentChunksOut {
+    pub document_id: String,
+    pub chunks: Vec<FeedbackOut>,
+    /// True when the document has more chunks than one answer carries (2 000).
+    pub truncated: bool,
+}
+
+async fn document_chunks(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidQuery(q): ValidQuery<ChunksQuery>,
+) -> Result<Json<DocumentChunksOut>, ApiError> {
+    let chunks = service::document_chunks(&state.db, auth.0.workspace_id, &q.document_id).await?;
+    Ok(Json(DocumentChunksOut {
+        document_id: q.document_id,
+        truncated: chunks.len() as u64 >= service::MAX_DOCUMENT_CHUNKS,
+        chunks: chunks.into_iter().map(FeedbackOut::from).collect(),
+    }))
+}
+
 async fn get_feedback(
     State(state): State<AppState>,
     auth: Auth,
@@ -369,6 +400,17 @@ pub fn router() -> ApiRouter<AppState> {
             get_with(list_documents, |op| {
                 op.summary("List documents")
                     .description("Chunked sources (docs, transcripts, uploaded files) grouped back into documents, newest first.")
+                    .tag("feedback")
+            }),
+        )
+        .api_route(
+            "/feedback/documents/chunks",
+            get_with(document_chunks, |op| {
+                op.summary("Read a document")
+                    .description(
+                        "One document of `GET /feedback/documents` whole: its chunks (feedback items) in \
+                         reading order, by chunk index then time. 404 when the workspace has no such document.",
+                    )
                     .tag("feedback")
             }),
         )

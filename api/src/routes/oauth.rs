@@ -96,15 +96,7 @@ fn cookie_header(state: &AppState, provider: OAuthProvider, value: &str, max_age
 }
 
 fn presented_binding(headers: &HeaderMap, provider: OAuthProvider) -> Option<String> {
-    let name = binding_cookie(provider);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    crate::auth::cookie(headers, &binding_cookie(provider))
 }
 
 async fn start(

@@ -10,7 +10,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::services::{
     Page,
-    themes::board::{self, BoardQuery, FilterCounts, InsightView},
+    themes::{
+        board::{self, BoardQuery, FilterCounts, InsightView},
+        timeline::{self, Timeline},
+    },
 };
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -223,6 +226,29 @@ async fn get_theme(
     }))
 }
 
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineQuery {
+    /// How many weeks to list, ending with the current one.
+    #[serde(default = "default_weeks")]
+    #[validate(range(min = 1, max = 104))]
+    pub weeks: u32,
+}
+
+fn default_weeks() -> u32 {
+    12
+}
+
+async fn get_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidPath(path): ValidPath<InsightPath>,
+    ValidQuery(q): ValidQuery<TimelineQuery>,
+) -> Result<Json<Timeline>, ApiError> {
+    let t = timeline::timeline(&state.db, auth.0.workspace_id, path.insight_id, q.weeks).await?;
+    Ok(Json(t))
+}
+
 pub fn router() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
@@ -248,6 +274,19 @@ pub fn router() -> ApiRouter<AppState> {
             get_with(get_theme, |op| {
                 op.summary("Get an insight")
                     .description("The insight with its key quotes and paginated supporting feedback.")
+                    .tag("themes")
+            }),
+        )
+        .api_route(
+            "/themes/{insight_id}/timeline",
+            get_with(get_timeline, |op| {
+                op.summary("An insight's mentions over time")
+                    .description(
+                        "Per week (Monday 00:00 UTC), ending with the current week: the theme's feedback \
+                         items, distinct accounts, their ACV (each account once a week) and mean \
+                         sentiment. Weeks without mentions are listed with zeros; `earlier_mentions` \
+                         counts what falls before the first week.",
+                    )
                     .tag("themes")
             }),
         )

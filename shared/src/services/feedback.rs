@@ -441,6 +441,43 @@ pub struct Document {
     pub owner: Option<String>,
 }
 
+/// Which document a chunk belongs to: the source's document id, else its URL, else its
+/// title, else the item itself.
+const DOC_KEY: &str = "coalesce(nullif(f.meta->>'document_id', ''), nullif(f.meta->>'url', ''), f.doc_url, \
+                       nullif(f.meta->>'title', ''), f.source_id)";
+
+/// At most this many chunks are returned for one document.
+pub const MAX_DOCUMENT_CHUNKS: u64 = 2000;
+
+/// One document's chunks in reading order (by chunk index, then time); 404 when the
+/// workspace has no such document.
+pub async fn document_chunks(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    document_id: &str,
+) -> Result<Vec<feedback::Model>, DomainError> {
+    let sql = format!(
+        "SELECT f.* FROM feedback f WHERE f.workspace_id = $1 AND {DOC_KEY} = $2 \
+         ORDER BY (f.meta->>'chunk_idx')::int NULLS LAST, f.created_at, f.id LIMIT $3"
+    );
+    let chunks = feedback::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            &sql,
+            [
+                workspace_id.into(),
+                document_id.into(),
+                (MAX_DOCUMENT_CHUNKS as i64).into(),
+            ],
+        ))
+        .all(db)
+        .await?;
+    if chunks.is_empty() {
+        return Err(DomainError::not_found("document"));
+    }
+    Ok(chunks)
+}
+
 /// Documents (chunks grouped by their document key), newest first, paginated in SQL.
 pub async fn documents(
     db: &impl ConnectionTrait,
@@ -451,8 +488,7 @@ pub async fn documents(
 ) -> Result<Vec<Document>, DomainError> {
     let sql = r#"
 WITH chunks AS (
-    SELECT f.*, coalesce(nullif(f.meta->>'document_id', ''), nullif(f.meta->>'url', ''), f.doc_url,
-                         nullif(f.meta->>'title', ''), f.source_id) AS doc_key
+    SELECT f.*, {DOC_KEY} AS doc_key
     FROM feedback f WHERE f.workspace_id = $1 AND ($2::text IS NULL OR f.source = $2)
 ),
 docs AS (
@@ -466,11 +502,12 @@ docs AS (
     FROM chunks GROUP BY doc_key
 )
 SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
-"#;
+"#
+    .replace("{DOC_KEY}", DOC_KEY);
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            sql,
+            &sql,
             [
                 workspace_id.into(),
                 source.map(str::to_owned).into(),

@@ -18,6 +18,8 @@ pub struct MaintenanceReport {
     pub worker_heartbeats_deleted: u64,
     /// Handled Slack event ids past Slack's retry horizon.
     pub slack_events_deleted: u64,
+    /// Console sessions that ended a day ago or more.
+    pub browser_sessions_deleted: u64,
 }
 
 /// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
@@ -49,11 +51,13 @@ pub async fn prune(
     let worker_heartbeats_deleted =
         crate::services::jobs::prune_heartbeats(db, retention_days).await?;
     let slack_events_deleted = crate::services::integrations::slack::prune_events(db).await?;
+    let browser_sessions_deleted = crate::services::browser_sessions::prune(db).await?;
     Ok(MaintenanceReport {
         refresh_tokens_deleted: tokens.rows_affected,
         job_runs_deleted: jobs.rows_affected,
         uploads_deleted,
         worker_heartbeats_deleted,
         slack_events_deleted,
+        browser_sessions_deleted,
     })
 }

@@ -5,6 +5,7 @@ pub mod ai_runs;
 pub mod api_keys;
 pub mod audit;
 pub mod bootstrap;
+pub mod browser_sessions;
 pub mod chat;
 pub mod competitive;
 pub mod customers;

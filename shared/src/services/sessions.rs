@@ -42,6 +42,29 @@ pub async fn login(
     workspace_id: Option<Uuid>,
     client_ip: &str,
 ) -> Result<IssuedSession, DomainError> {
+    let member = check_password(
+        db,
+        limiter,
+        email,
+        password_attempt,
+        workspace_id,
+        client_ip,
+    )
+    .await?;
+    issue(db, policy, member.user_id, &member, Uuid::new_v4()).await
+}
+
+/// Checks an email and password under the login limiter and returns the active membership
+/// signed in to (the requested workspace, else the user's first). Every kind of sign-in, a
+/// token pair or a console session, goes through here.
+pub async fn check_password(
+    db: &impl ConnectionTrait,
+    limiter: &WindowLimiter,
+    email: &str,
+    password_attempt: &str,
+    workspace_id: Option<Uuid>,
+    client_ip: &str,
+) -> Result<membership::Model, DomainError> {
     let email = email.trim().to_lowercase();
     // Failures count per account *and address*: counted per account alone, anyone could
     // lock a member out by guessing at their address; the address's own allowance still
@@ -66,7 +89,6 @@ pub async fn login(
     let Some(user) = found.filter(|_| ok) else {
         return Err(DomainError::Unauthorized(LOGIN_FAILED.into()));
     };
-    let txn = db.begin().await?;
     let mut memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user.id))
         .filter(membership::Column::DeactivatedAt.is_null())
@@ -74,8 +96,7 @@ pub async fn login(
     if let Some(ws) = workspace_id {
         memberships = memberships.filter(membership::Column::WorkspaceId.eq(ws));
     }
-    let Some(member) = memberships.one(&txn).await? else {
-        txn.rollback().await?;
+    let Some(member) = memberships.one(db).await? else {
         return Err(DomainError::Unauthorized(LOGIN_FAILED.into()));
     };
     user::ActiveModel {
@@ -83,14 +104,12 @@ pub async fn login(
         last_login_at: Set(Some(Utc::now())),
         ..Default::default()
     }
-    .update(&txn)
+    .update(db)
     .await?;
-    let session = issue(&txn, policy, user.id, &member, Uuid::new_v4()).await?;
-    txn.commit().await?;
     limiter
         .succeeded(("account_ip", &account_at_address), &[("ip", client_ip)])
         .await?;
-    Ok(session)
+    Ok(member)
 }
 
 async fn issue(

@@ -27,6 +27,9 @@ pub struct MetricsView {
     /// ThemeScore, 0..1.
     pub score: f32,
     pub dup_penalty: f32,
+    /// Mentions per week over the 12 weeks before the metrics were computed, oldest first
+    /// (for sparklines; `GET /themes/{id}/timeline` has the full weekly detail).
+    pub weekly_counts: Vec<f64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema, Clone)]
@@ -97,6 +100,7 @@ fn base_sql(extra_columns: &str, extra_where: &str) -> String {
         "SELECT i.id, i.theme_id, i.title, i.description, i.impact, i.recommendation, i.severity, i.effort, \
                 i.priority_score, i.created_at, i.updated_at, i.generated_by, t.keywords_text AS keywords, \
                 m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
+                m.weekly_counts::text AS weekly_counts, \
                 i.feedback_count::int8 AS feedback_count, i.customers_text AS customers, i.total_acv{extra_columns} \
          FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
          WHERE i.workspace_id = $1 {extra_where}"
@@ -128,6 +132,11 @@ fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
             trend: r.try_get("", "trend")?,
             score,
             dup_penalty: r.try_get("", "dup_penalty")?,
+            weekly_counts: serde_json::from_str(
+                &r.try_get::<Option<String>>("", "weekly_counts")?
+                    .unwrap_or_default(),
+            )
+            .unwrap_or_default(),
         }),
         None => None,
     };

@@ -13,6 +13,7 @@ mod recommend;
 mod refresh;
 mod run;
 mod store;
+pub mod timeline;
 pub mod title;
 mod weights;
 

@@ -1,0 +1,323 @@
+// One insight and the evidence behind it: what customers say, who they are, how often,
+// and what to do next (a PRD, a prototype prompt, a question to the copilot).
+import { useEffect, useState } from "preact/hooks";
+import { api, ok, type ApiProblem, type Schemas } from "../api/client";
+import { copilotInsight, copilotOpen } from "../copilot/Copilot";
+import { Link } from "../router";
+import { useLoad } from "../ui/async";
+import { Quote } from "../ui/evidence";
+import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format";
+import { Button, copyText, download, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner } from "../ui/kit";
+import { Markdown } from "../ui/markdown";
+
+const SUPPORTING = 10;
+
+export function InsightPage({ id }: { id: string }) {
+  const [supportingOffset, setSupportingOffset] = useState(0);
+  const page = useLoad(
+    (signal) =>
+      Promise.all([
+        ok(api.GET("/themes/{insight_id}", { params: { path: { insight_id: id }, query: { supporting_limit: SUPPORTING, supporting_offset: supportingOffset } }, signal })),
+        ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: id }, query: { weeks: 12 } }, signal })),
+      ]),
+    [id, supportingOffset],
+  );
+  useEffect(() => {
+    copilotInsight.set(page.data ? { id, title: page.data[0].title } : null);
+  }, [id, page.data?.[0]?.title]);
+
+  if (page.error && !page.data) {
+    return (
+      <section class="page">
+        <p>
+          <Link to="/">← All insights</Link>
+        </p>
+        <ProblemNote problem={page.error} onRetry={page.reload} />
+      </section>
+    );
+  }
+  if (!page.data) {
+    return (
+      <section class="page">
+        <Spinner label="Loading the insight" />
+      </section>
+    );
+  }
+  const [insight, timeline] = page.data;
+  const m = insight.metrics;
+  return (
+    <section class="page insight">
+      <p class="crumbs">
+        <Link to="/">← All insights</Link>
+      </p>
+      <header class="insight-head">
+        <h1>{insight.title}</h1>
+        <div class="row-meta">
+          <SeverityBadge severity={insight.severity} />
+          <span class="chip">Priority {insight.priority_score}</span>
+          <span class="chip">{insight.effort} effort</span>
+          <GeneratedBy by={insight.generated_by} />
+          <span class="muted small">Updated {date(insight.updated_at)}</span>
+        </div>
+        <div class="insight-actions">
+          <Button
+            onClick={() => {
+              copilotInsight.set({ id, title: insight.title });
+              copilotOpen.set(true);
+            }}
+          >
+            Ask the copilot about this
+          </Button>
+        </div>
+      </header>
+
+      <dl class="metrics">
+        <Metric label="Feedback items" value={count(insight.feedback_count)} />
+        <Metric label="Accounts, last 30 days" value={count(m?.freq_30d)} />
+        <Metric label="Accounts, last 90 days" value={count(m?.freq_90d)} />
+        <Metric label="ACV behind it" value={acv(insight.total_acv)} />
+        <Metric label="Sentiment" value={m ? sentimentWord(m.sentiment) : "—"} />
+        <Metric label="Trend" value={m ? trendWord(m.trend) : "—"} />
+      </dl>
+
+      <div class="two-col">
+        <div class="stack-lg">
+          <section class="card">
+            <h2>What customers say</h2>
+            <p>{insight.description}</p>
+            <h3>Impact</h3>
+            <p>{insight.impact}</p>
+            <h3>Recommendation</h3>
+            <p>{insight.recommendation}</p>
+          </section>
+          <section class="card">
+            <h2>Mentions over time</h2>
+            <TimelineChart timeline={timeline} />
+          </section>
+          <section class="card">
+            <h2>Key quotes</h2>
+            {insight.key_quotes.length === 0 && <p class="muted">No quotes yet.</p>}
+            {insight.key_quotes.map((q) => (
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} />
+            ))}
+          </section>
+          <section class="card">
+            <h2>Supporting feedback</h2>
+            {insight.supporting_feedback.map((q) => (
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} />
+            ))}
+            {insight.supporting_feedback.length === 0 && <p class="muted">Nothing beyond the key quotes.</p>}
+            {(supportingOffset > 0 || insight.supporting_feedback.length === SUPPORTING) && (
+              <nav class="pager" aria-label="Supporting feedback pages">
+                <Button disabled={supportingOffset === 0} onClick={() => setSupportingOffset(Math.max(0, supportingOffset - SUPPORTING))}>
+                  Previous
+                </Button>
+                <span class="muted small">
+                  {supportingOffset + 1}–{supportingOffset + insight.supporting_feedback.length}
+                </span>
+                <Button disabled={insight.supporting_feedback.length < SUPPORTING} onClick={() => setSupportingOffset(supportingOffset + SUPPORTING)}>
+                  Next
+                </Button>
+              </nav>
+            )}
+          </section>
+        </div>
+        <aside class="stack-lg">
+          <section class="card">
+            <h2>Customers</h2>
+            {insight.customers.length === 0 && <p class="muted">No named accounts.</p>}
+            <ul class="customers">
+              {insight.customers.map((c) => (
+                <li key={c.id}>
+                  <span>{c.name}</span>
+                  <SegmentChip segment={c.segment} />
+                  <span class="num">{acv(c.acv)}</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <PrdCard id={id} title={insight.title} />
+          <PromptCard id={id} />
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+function Metric({ label, value }: { label: string; value: string }) {
+  return (
+    <div class="metric">
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
+  const weeks = timeline.weeks;
+  const max = Math.max(1, ...weeks.map((w) => w.mentions));
+  const total = weeks.reduce((n, w) => n + w.mentions, 0);
+  if (total === 0) return <Empty title="No mentions in the last 12 weeks">{timeline.earlier_mentions > 0 && <p>{plural(timeline.earlier_mentions, "mention")} before that.</p>}</Empty>;
+  const w = 600;
+  const h = 160;
+  const bar = w / weeks.length;
+  return (
+    <figure class="chart">
+      <svg viewBox={`0 0 ${w} ${h + 22}`} role="img" aria-labelledby="timeline-caption" class="timeline">
+        {weeks.map((wk, i) => {
+          const bh = (wk.mentions / max) * (h - 16);
+          return (
+            <g key={wk.week_start}>
+              <rect x={i * bar + 4} y={h - bh} width={bar - 8} height={bh} rx="3" class="bar">
+                <title>{`Week of ${date(wk.week_start)}: ${plural(wk.mentions, "mention")}, ${plural(wk.accounts, "account")}, ${acv(wk.acv)}`}</title>
+              </rect>
+              {wk.mentions > 0 && (
+                <text x={i * bar + bar / 2} y={h - bh - 4} text-anchor="middle" class="bar-label">
+                  {wk.mentions}
+                </text>
+              )}
+              {i % 2 === 0 && (
+                <text x={i * bar + bar / 2} y={h + 16} text-anchor="middle" class="axis-label">
+                  {new Date(wk.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })}
+                </text>
+              )}
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption id="timeline-caption" class="muted small">
+        Mentions per week over 12 weeks ({plural(total, "mention")}
+        {timeline.earlier_mentions ? `, ${count(timeline.earlier_mentions)} earlier` : ""}). Hover a bar for its accounts and ACV.
+      </figcaption>
+      <table class="sr-only">
+        <caption>Weekly mentions and ACV</caption>
+        <thead>
+          <tr>
+            <th>Week of</th>
+            <th>Mentions</th>
+            <th>Accounts</th>
+            <th>ACV</th>
+          </tr>
+        </thead>
+        <tbody>
+          {weeks.map((wk) => (
+            <tr key={wk.week_start}>
+              <td>{date(wk.week_start)}</td>
+              <td>{wk.mentions}</td>
+              <td>{wk.accounts}</td>
+              <td>{acv(wk.acv)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </figure>
+  );
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "insight";
+}
+
+function PrdCard({ id, title }: { id: string; title: string }) {
+  const [prd, setPrd] = useState<Schemas["PrdOut"] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => setPrd(null), [id]);
+  async function draft() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      setPrd(await ok(api.GET("/themes/{insight_id}/generate-prd", { params: { path: { insight_id: id } } })));
+    } catch (e) {
+      setProblem(e as ApiProblem);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="card">
+      <h2>Draft PRD</h2>
+      {!prd && <p class="muted small">A thirteen-section PRD from this insight's customers, metrics and quotes.</p>}
+      <div class="button-row">
+        <Button variant="primary" onClick={draft} busy={busy}>
+          {prd ? "Draft again" : "Draft PRD"}
+        </Button>
+        {prd && (
+          <>
+            <Button onClick={async () => setCopied(await copyText(prd.prd_markdown))}>{copied ? "Copied" : "Copy"}</Button>
+            <Button onClick={() => download(`prd-${slug(title)}.md`, prd.prd_markdown)}>Download .md</Button>
+          </>
+        )}
+      </div>
+      <ProblemNote problem={problem} />
+      {prd && (
+        <>
+          <p>
+            <GeneratedBy by={prd.generated_by} reason={prd.fallback_reason} />
+            {prd.cached && <span class="muted small"> · from the cache</span>}
+          </p>
+          <div class="prd" tabIndex={0} role="region" aria-label="Drafted PRD">
+            <Markdown source={prd.prd_markdown} />
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+const PROTOTYPES: [string, string][] = [
+  ["mvp", "MVP"],
+  ["ui_component", "UI component"],
+  ["feature_flow", "Feature flow"],
+  ["technical_poc", "Technical proof of concept"],
+];
+
+function PromptCard({ id }: { id: string }) {
+  const [type, setType] = useState("mvp");
+  const [prompt, setPrompt] = useState<Schemas["PromptOut"] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [copied, setCopied] = useState(false);
+  useEffect(() => setPrompt(null), [id]);
+  async function generate() {
+    setBusy(true);
+    setProblem(null);
+    setCopied(false);
+    try {
+      setPrompt(await ok(api.GET("/themes/{insight_id}/generate-ai-prompt", { params: { path: { insight_id: id }, query: { prototype_type: type } } })));
+    } catch (e) {
+      setProblem(e as ApiProblem);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="card">
+      <h2>AI prototype prompt</h2>
+      <div class="select">
+        <label for="prototype-type">Prototype</label>
+        <select id="prototype-type" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+          {PROTOTYPES.map(([v, l]) => (
+            <option value={v}>{l}</option>
+          ))}
+        </select>
+      </div>
+      <div class="button-row">
+        <Button onClick={generate} busy={busy}>
+          Write prompt
+        </Button>
+        {prompt && <Button onClick={async () => setCopied(await copyText(prompt.prompt))}>{copied ? "Copied" : "Copy prompt"}</Button>}
+      </div>
+      <ProblemNote problem={problem} />
+      {prompt && (
+        <>
+          <p class="small">
+            <GeneratedBy by={prompt.generated_by} /> · Suggested tool: <strong>{prompt.recommended_tool}</strong>
+          </p>
+          <pre class="prompt">{prompt.prompt}</pre>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+// "Last clustered … ago" and the Run clustering button with live progress.
+import { useEffect, useState } from "preact/hooks";
+import { api, ok, type ApiProblem, type Schemas } from "../api/client";
+import { follow } from "../api/sse";
+import { can, me } from "../session";
+import { useStore } from "../store";
+import { ago } from "../ui/format";
+import { Button, ProblemNote } from "../ui/kit";
+
+type Status = Schemas["ClusterStatusOut"];
+
+export function ClusterControl({ status, onDone }: { status: Status | undefined; onDone: () => void }) {
+  const who = useStore(me);
+  const [live, setLive] = useState<Status | undefined>(undefined);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const current = live ?? status;
+  const running = !!current?.is_running;
+
+  useEffect(() => {
+    if (!status?.is_running) return;
+    return watch();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [status?.is_running]);
+
+  function watch() {
+    return follow("/cluster/events", {
+      status: (s: Status) => setLive(s),
+      end: (s: Status) => {
+        setLive(s);
+        onDone();
+      },
+    });
+  }
+
+  async function run() {
+    setProblem(null);
+    try {
+      await ok(api.POST("/cluster/run"));
+      setLive({ is_running: true, status: "queued", progress: 0, message: "Queued" } as Status);
+      watch();
+    } catch (e) {
+      setProblem(e as ApiProblem);
+    }
+  }
+
+  const last = current?.completed_at;
+  return (
+    <div class="cluster-control">
+      <div class="cluster-line">
+        {running ? (
+          <div class="progress" role="status" aria-live="polite">
+            <div class="progress-bar" style={{ width: `${Math.max(3, current?.progress ?? 0)}%` }} />
+            <span>
+              Clustering… {current?.progress ?? 0}% {current?.message ? `· ${current.message}` : ""}
+            </span>
+          </div>
+        ) : (
+          <span class="muted small" title={last ?? undefined}>
+            {current?.status === "failed" ? `Last clustering failed: ${current.error ?? "see the job log"}` : `Last clustered ${ago(last)}`}
+            {current?.status === "completed" && current.themes_created != null ? ` · ${current.themes_created} themes` : ""}
+          </span>
+        )}
+        {can(who, "editor") && (
+          <Button variant="primary" onClick={run} busy={running} disabled={running}>
+            {running ? "Clustering" : "Run clustering"}
+          </Button>
+        )}
+      </div>
+      <ProblemNote problem={problem} />
+    </div>
+  );
+}

@@ -1,0 +1,157 @@
+// The console's building blocks: one look for buttons, notes, badges and empty states.
+import type { ComponentChildren, JSX } from "preact";
+import type { ApiProblem } from "../api/client";
+
+type ButtonProps = JSX.HTMLAttributes<HTMLButtonElement> & {
+  variant?: "primary" | "secondary" | "ghost" | "danger";
+  busy?: boolean;
+  type?: "button" | "submit";
+  disabled?: boolean;
+};
+
+export function Button({ variant = "secondary", busy, children, class: cls, type = "button", disabled, ...rest }: ButtonProps) {
+  return (
+    <button
+      {...rest}
+      type={type}
+      class={`btn btn-${variant} ${cls ?? ""}`}
+      disabled={disabled || busy}
+      aria-busy={busy ? "true" : undefined}
+    >
+      {busy && <span class="spinner" aria-hidden="true" />}
+      {children}
+    </button>
+  );
+}
+
+export function Spinner({ label = "Loading" }: { label?: string }) {
+  return (
+    <span class="loading" role="status">
+      <span class="spinner" aria-hidden="true" />
+      {label}
+    </span>
+  );
+}
+
+/** A message as a sentence: capitalised, ending with a full stop. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** An API error, said plainly next to what caused it. */
+export function ProblemNote({ problem, onRetry }: { problem: ApiProblem | undefined | null; onRetry?: () => void }) {
+  if (!problem) return null;
+  return (
+    <div class="note note-error" role="alert">
+      <span>{sentence(problem.message)}</span>
+      {onRetry && (
+        <Button variant="ghost" onClick={onRetry}>
+          Try again
+        </Button>
+      )}
+    </div>
+  );
+}
+
+export function Note({ kind = "info", children }: { kind?: "info" | "success" | "warn"; children: ComponentChildren }) {
+  return <div class={`note note-${kind}`}>{children}</div>;
+}
+
+export function Empty({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="empty">
+      <h2>{title}</h2>
+      {children}
+    </div>
+  );
+}
+
+export function SeverityBadge({ severity }: { severity: string }) {
+  return <span class={`badge sev-${severity}`}>{severity}</span>;
+}
+
+export function SegmentChip({ segment }: { segment: string }) {
+  const names: Record<string, string> = { ENT: "Enterprise", MM: "Mid-market", SMB: "SMB" };
+  return (
+    <span class={`chip seg-${segment}`} title={names[segment] ?? segment}>
+      {segment}
+    </span>
+  );
+}
+
+export function GeneratedBy({ by, reason }: { by: string; reason?: string | null }) {
+  const llm = by === "llm";
+  return (
+    <span class={`chip ${llm ? "chip-llm" : "chip-template"}`} title={reason ?? undefined}>
+      {llm ? "Written by the LLM" : "Written by the template"}
+      {reason ? ` (${reason})` : ""}
+    </span>
+  );
+}
+
+/** Weekly mentions as a small line; the numbers are in its label for screen readers. */
+export function Sparkline({ values, label }: { values: number[]; label: string }) {
+  const w = 72;
+  const h = 22;
+  if (!values.length) return <span class="sparkline-empty" aria-label={`${label}: no data`} />;
+  const max = Math.max(1, ...values);
+  const step = values.length > 1 ? w / (values.length - 1) : w;
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(" ");
+  return (
+    <svg class="sparkline" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${label}: ${values.join(", ")}`}>
+      <polyline points={points} fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round" stroke-linecap="round" />
+    </svg>
+  );
+}
+
+/** Text with **bold** runs (search snippets mark matches so) as <mark>. */
+export function Highlighted({ text }: { text: string }) {
+  const parts = text.split("**");
+  return (
+    <>
+      {parts.map((p, i) => (i % 2 === 1 ? <mark key={i}>{p}</mark> : p))}
+    </>
+  );
+}
+
+export function Field({ label, hint, error, children, id }: { label: string; hint?: string; error?: string; children: ComponentChildren; id: string }) {
+  return (
+    <div class={`field ${error ? "field-invalid" : ""}`}>
+      <label for={id}>{label}</label>
+      {children}
+      {hint && !error && <p class="hint">{hint}</p>}
+      {error && (
+        <p class="field-error" id={`${id}-error`} role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function download(filename: string, text: string, type = "text/markdown") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function EvidenceList({ children }: { children: ComponentChildren }) {
+  return <ul class="evidence-list">{children}</ul>;
+}

@@ -1,0 +1,258 @@
+// The console in a real browser (Debian's Chromium), against a real API, worker and the
+// demo data: what a PM does on each page, and what a viewer may not.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, test } from "node:test";
+import { accessible, BASE, context, launch, member, pdf, screenshots, signIn } from "./helpers.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function signedIn(role = "admin", opts) {
+  const ctx = await context(browser, opts);
+  const page = await ctx.newPage();
+  await signIn(page, await member(role));
+  return { ctx, page };
+}
+
+describe("signing in", () => {
+  test("a member signs in with email and password and signs out", async () => {
+    const ctx = await context(browser);
+    const page = await ctx.newPage();
+    await page.goto(`${BASE}/`);
+    assert.equal(new URL(page.url()).pathname, "/app/");
+    await page.getByRole("heading", { name: "Sign in to ProduckAI" }).waitFor();
+    await accessible(page, "sign-in");
+    await screenshots(page, "sign-in");
+
+    await page.getByLabel("Email").fill("admin@console.test");
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "incorrect" }).waitFor();
+
+    await signIn(page, await member("admin"));
+    const cookies = await ctx.cookies();
+    const session = cookies.find((c) => c.name === "produck_session");
+    assert.ok(session, "session cookie set");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, "Lax");
+    assert.equal(await page.evaluate(() => document.cookie.includes("produck_session")), false, "scripts cannot read the session");
+
+    await page.getByRole("group").first().waitFor();
+    await page.locator("summary[aria-label^='Account']").click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to ProduckAI" }).waitFor();
+    // The old cookie no longer works even if replayed.
+    const replay = await fetch(`${BASE}/auth/me`, { headers: { Cookie: `produck_session=${session.value}` } });
+    assert.equal(replay.status, 401);
+    assert.deepEqual(ctx.foreignRequests, []);
+    await ctx.close();
+  });
+
+  test("a state-changing request with the cookie but without the CSRF token is refused", async () => {
+    const { ctx, page } = await signedIn("admin");
+    const result = await page.evaluate(async () => {
+      const res = await fetch("/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ items: [{ source_id: "csrf-probe", text: "should never be stored" }] }),
+      });
+      return { status: res.status, body: await res.json() };
+    });
+    assert.equal(result.status, 403);
+    assert.equal(result.body.code, "csrf_failed");
+    await ctx.close();
+  });
+});
+
+describe("roles", () => {
+  test("a viewer has no upload, delete or clustering controls, and the API refuses them anyway", async () => {
+    const { ctx, page } = await signedIn("viewer");
+    await page.locator(".board-row .row-link").first().waitFor();
+    assert.equal(await page.getByRole("link", { name: "Upload", exact: true }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Run clustering" }).count(), 0);
+    await page.getByRole("link", { name: "Feedback" }).click();
+    await page.locator(".evidence-row").first().waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Delete/ }).count(), 0);
+    await page.goto(`${BASE}/app/upload`);
+    await page.getByText("Uploading needs the editor role").waitFor();
+    const refused = await page.evaluate(async () => {
+      const me = await (await fetch("/auth/me")).json();
+      const form = new FormData();
+      form.append("files", new Blob(["text\nhello"], { type: "text/csv" }), "x.csv");
+      const res = await fetch("/upload/upload-feedback", { method: "POST", body: form, headers: { "X-CSRF-Token": me.csrf_token } });
+      return res.status;
+    });
+    assert.equal(refused, 403);
+    await ctx.close();
+  });
+});
+
+describe("the board", () => {
+  test("lists the demo insights; filters change the list and the address; search highlights", async () => {
+    const { ctx, page } = await signedIn("admin");
+    const started = Date.now();
+    await page.goto(`${BASE}/app/`);
+    await page.locator(".board-row .row-link").first().waitFor();
+    console.log(`  board interactive ${Date.now() - started} ms after navigation (demo data, ${process.env.CONSOLE_PROFILE ?? "debug"} build)`);
+    const all = await page.locator(".board-row .row-link").allTextContents();
+    assert.ok(all.length >= 5, `demo insights listed: ${all.length}`);
+    await accessible(page, "board");
+    await screenshots(page, "board");
+
+    await page.getByRole("button", { name: /High priority/ }).click();
+    await page.waitForURL(/filter=high_priority/);
+    const expected = (await page.getByRole("button", { name: /High priority/ }).textContent()).match(/\d+/)[0];
+    await page.waitForFunction((n) => document.querySelectorAll(".board-row .row-link").length === Number(n), expected);
+    await page.getByRole("button", { name: "All insights" }).click();
+    await page.getByLabel("Severity").selectOption("high");
+    await page.waitForURL((url) => url.searchParams.get("severity") === "high" && !url.searchParams.has("filter"));
+    await page.waitForFunction(() => {
+      const badges = [...document.querySelectorAll(".board-row .badge")].map((b) => b.textContent);
+      return badges.length > 0 && badges.every((b) => b === "high");
+    });
+    assert.notDeepEqual(await page.locator(".board-row .row-link").allTextContents(), all);
+    await page.goto(`${BASE}/app/`);
+
+    await page.getByLabel("Search feedback and insights").fill("export");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.locator(".search-results mark").first().waitFor();
+    const marked = await page.locator(".search-results mark").first().textContent();
+    assert.match(marked.toLowerCase(), /export/);
+    assert.deepEqual(ctx.foreignRequests, []);
+    await ctx.close();
+  });
+});
+
+describe("an insight", () => {
+  test("shows quotes and the timeline, and drafts a PRD that downloads as Markdown", async () => {
+    const { ctx, page } = await signedIn("admin");
+    await page.locator(".board-row .row-link").first().click();
+    await page.locator(".quote").first().waitFor();
+    await page.locator("svg.timeline").waitFor();
+    const heights = await page.locator("svg.timeline rect.bar").evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("height"))));
+    assert.equal(heights.length, 12);
+    assert.ok(heights.some((h) => h > 0), "some week has mentions");
+    assert.ok((await page.locator(".customers li").count()) > 0);
+    await page.getByRole("button", { name: "Draft PRD" }).click();
+    await page.locator(".prd h2, .prd h3").first().waitFor();
+    await accessible(page, "insight");
+    await screenshots(page, "insight");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download .md" }).click()]);
+    assert.match(download.suggestedFilename(), /^prd-.*\.md$/);
+    const text = await readFile(await download.path(), "utf8");
+    const sections = text.split("\n").filter((l) => /^## /.test(l));
+    assert.equal(sections.length, 13, sections.join("\n"));
+    await page.getByLabel("Prototype").selectOption("ui_component");
+    await page.getByRole("button", { name: "Write prompt" }).click();
+    await page.locator("pre.prompt").waitFor();
+    await ctx.close();
+  });
+});
+
+describe("feedback", () => {
+  test("lists items by source, opens a document whole, and an editor deletes an item", async () => {
+    const { ctx, page } = await signedIn("editor");
+    await page.getByRole("link", { name: "Feedback" }).click();
+    await page.locator(".evidence-row").first().waitFor();
+    await page.getByLabel("Source").selectOption("slack");
+    await page.waitForURL(/source=slack/);
+    await page.waitForFunction(() => [...document.querySelectorAll(".evidence-row .chip")].every((c) => c.textContent === "Slack"));
+    await accessible(page, "feedback");
+    await screenshots(page, "feedback");
+    const before = await page.locator(".evidence-row").count();
+    await page.getByRole("button", { name: /^Delete feedback/ }).first().click();
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.waitForFunction((n) => document.querySelectorAll(".evidence-row").length === n - 1, before);
+
+    await page.getByRole("tab", { name: "Documents" }).click();
+    await page.locator(".documents .row-link").first().click();
+    await page.locator(".document .chunk").first().waitFor();
+    await accessible(page, "document");
+    await screenshots(page, "document");
+    await ctx.close();
+  });
+});
+
+describe("upload", () => {
+  test("a CSV and a PDF show their own progress to completion, then clustering changes the board", async () => {
+    const { ctx, page } = await signedIn("editor");
+    const boardBefore = await page.locator(".board-row .row-link").allTextContents();
+    await page.getByRole("link", { name: "Upload", exact: true }).click();
+    await page.getByText("Drop files here").waitFor();
+    await page.locator(".formats").waitFor();
+    await accessible(page, "upload");
+    const rows = ["text,account", ...Array.from({ length: 12 }, (_, i) => `"The mobile app logs me out every few minutes on Android ${i}",Umbrella Corp`)];
+    await page.setInputFiles("#files", [
+      { name: "survey.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\n")) },
+      { name: "interview.pdf", mimeType: "application/pdf", buffer: pdf(["The Android app keeps signing us out and we lose our work.", "Staying signed in on mobile matters most to our field team."]) },
+    ]);
+    await page.getByRole("button", { name: "Upload 2 files" }).click();
+    for (const name of ["survey.csv", "interview.pdf"]) {
+      await page.locator(".upload", { hasText: name }).locator("[data-stage='embedded']").waitFor({ timeout: 90_000 });
+    }
+    await screenshots(page, "upload");
+    await page.getByRole("button", { name: "Run clustering" }).click();
+    await page.locator(".progress").waitFor();
+    await page.getByText(/Last clustered/).waitFor({ timeout: 90_000 });
+    await page.getByRole("link", { name: "board" }).click();
+    await page.locator(".board-row .row-link").first().waitFor();
+    const boardAfter = await page.locator(".board-row .row-link").allTextContents();
+    assert.notDeepEqual(boardAfter, boardBefore, "the board changed after clustering the uploads");
+    await ctx.close();
+  });
+});
+
+describe("the copilot", () => {
+  test("streams an answer whose citation opens its quote; conversations can be renamed and archived", async () => {
+    const { ctx, page } = await signedIn("admin");
+    await page.getByRole("button", { name: "Ask copilot" }).click();
+    await page.getByLabel("Ask a question").fill("What are the top enterprise blockers?");
+    await page.getByRole("button", { name: "Ask", exact: true }).click();
+    const chip = page.locator(".turn-assistant button.cite").first();
+    await chip.waitFor({ timeout: 60_000 });
+    await page.locator(".turn-foot").waitFor({ timeout: 60_000 });
+    await chip.click();
+    await page.locator(".citation-card blockquote").waitFor();
+    assert.ok((await page.locator(".citation-card blockquote").textContent()).length > 10);
+    await page.getByRole("button", { name: "Helpful" }).first().click();
+    await accessible(page, "copilot");
+    await screenshots(page, "copilot");
+
+    await page.getByRole("button", { name: "Conversations" }).click();
+    await page.getByRole("button", { name: /^Rename/ }).first().click();
+    await page.getByLabel("New title").fill("Blockers for Q3");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Blockers for Q3").waitFor();
+    await page.getByRole("button", { name: "Archive Blockers for Q3" }).click();
+    await page.getByRole("button", { name: "Archive Blockers for Q3" }).waitFor({ state: "detached" });
+    await page.getByLabel("Show archived").check();
+    await page.getByRole("button", { name: "Restore Blockers for Q3" }).waitFor();
+    await ctx.close();
+  });
+
+  test("on an insight page the copilot asks about that insight", async () => {
+    const { ctx, page } = await signedIn("admin");
+    await page.locator(".board-row .row-link").first().click();
+    await page.locator(".quote").first().waitFor();
+    const title = await page.locator("h1").textContent();
+    await page.getByRole("button", { name: "Ask the copilot about this" }).click();
+    await page.locator(".copilot-context").filter({ hasText: title }).waitFor();
+    await ctx.close();
+  });
+});
+
+describe("a phone", () => {
+  test("the board reads at 390 px", async () => {
+    const { ctx, page } = await signedIn("admin", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await page.locator(".board-row .row-link").first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+    await ctx.close();
+  });
+});
