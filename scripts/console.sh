@@ -7,7 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../console"
 
-command -v npm >/dev/null || { echo "console: node and npm are required (apt-get install nodejs npm)" >&2; exit 1; }
+if ! command -v npm >/dev/null 2>&1; then
+  echo "[console] installing Node.js and npm from Debian's packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[console] installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error

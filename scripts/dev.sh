@@ -30,4 +30,13 @@ cat <<MSG
     Or use the key: curl -H 'Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY' http://127.0.0.1:8000/feedback
 
 MSG
-exec "$bin" serve --migrate --with-worker
+"$bin" serve --migrate --with-worker &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server"' INT TERM EXIT
+# The first start clusters the demo data, so the console opens on a board.
+for _ in $(seq 1 150); do curl -fsS http://127.0.0.1:8000/readyz >/dev/null 2>&1 && break; sleep 0.2; done
+key="Authorization: Bearer $PRODUCK__AUTH__BOOTSTRAP_API_KEY"
+if [ "$(curl -fsS -H "$key" 'http://127.0.0.1:8000/themes?limit=1' 2>/dev/null)" = "[]" ]; then
+  curl -fsS -X POST -H "$key" http://127.0.0.1:8000/cluster/run >/dev/null && echo "  Clustering the demo data; the board fills in a few seconds."
+fi
+wait "$server"

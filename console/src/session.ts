@@ -10,6 +10,9 @@ export type Role = Me["role"];
 export const me = store<Me | null | false>(null);
 /** True when a signed-in session ended under a page (shown as a sign-in dialog over it). */
 export const sessionEnded = store(false);
+/** Counts sign-ins: pages reload their data when it changes, so a page whose requests were
+ * refused while the session had ended fills in again once the member is back. */
+export const signIns = store(0);
 
 const RANK: Record<string, number> = { viewer: 0, editor: 1, admin: 2 };
 export function can(who: Me | null | false, role: "viewer" | "editor" | "admin"): boolean {
@@ -30,8 +33,9 @@ export async function loadMe(): Promise<void> {
 export async function signIn(email: string, password: string): Promise<void> {
   const res = await ok(api.POST("/auth/session", { body: { email, password } }));
   setCsrfToken(res.csrf_token);
-  sessionEnded.set(false);
   await loadMe();
+  sessionEnded.set(false);
+  signIns.set(signIns.get() + 1);
 }
 
 export async function signOut(): Promise<void> {

@@ -70,6 +70,40 @@ describe("signing in", () => {
   });
 });
 
+describe("interruptions", () => {
+  test("a lost connection and an ended session are said plainly, and what was typed survives", async () => {
+    const { ctx, page } = await signedIn("admin");
+    await page.getByRole("button", { name: "Ask copilot" }).click();
+    const question = "Which accounts are blocked by SSO?";
+    await page.getByLabel("Ask a question").fill(question);
+
+    await ctx.setOffline(true);
+    await page.getByRole("button", { name: /High priority/ }).click();
+    await page.locator(".banner-warn").filter({ hasText: "Can't reach ProduckAI" }).waitFor();
+    await ctx.setOffline(false);
+    await page.getByRole("button", { name: "All insights" }).click();
+    await page.locator(".banner-warn").waitFor({ state: "detached" });
+
+    // The session ends under the page (signed out elsewhere): the next request says so,
+    // and signing in again keeps the page as it was.
+    await page.evaluate(async () => {
+      const me = await (await fetch("/auth/me")).json();
+      await fetch("/auth/session", { method: "DELETE", headers: { "X-CSRF-Token": me.csrf_token } });
+    });
+    await page.getByRole("button", { name: /Trending/ }).click();
+    const dialog = page.getByRole("dialog", { name: "Your session has ended" });
+    await dialog.waitFor();
+    await screenshots(page, "session-ended");
+    await dialog.getByLabel("Password").fill((await member("admin")).password);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await page.getByLabel("Ask a question").inputValue(), question);
+    await page.getByRole("button", { name: "Ask", exact: true }).click();
+    await page.locator(".turn-foot").waitFor({ timeout: 60_000 });
+    await ctx.close();
+  });
+});
+
 describe("roles", () => {
   test("a viewer has no upload, delete or clustering controls, and the API refuses them anyway", async () => {
     const { ctx, page } = await signedIn("viewer");
@@ -226,13 +260,14 @@ describe("the copilot", () => {
 
     await page.getByRole("button", { name: "Conversations" }).click();
     await page.getByRole("button", { name: /^Rename/ }).first().click();
-    await page.getByLabel("New title").fill("Blockers for Q3");
+    const title = `Blockers for Q3 (${Date.now()})`;
+    await page.getByLabel("New title").fill(title);
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByText("Blockers for Q3").waitFor();
-    await page.getByRole("button", { name: "Archive Blockers for Q3" }).click();
-    await page.getByRole("button", { name: "Archive Blockers for Q3" }).waitFor({ state: "detached" });
+    await page.getByText(title).waitFor();
+    await page.getByRole("button", { name: `Archive ${title}` }).click();
+    await page.getByRole("button", { name: `Archive ${title}` }).waitFor({ state: "detached" });
     await page.getByLabel("Show archived").check();
-    await page.getByRole("button", { name: "Restore Blockers for Q3" }).waitFor();
+    await page.getByRole("button", { name: `Restore ${title}` }).waitFor();
     await ctx.close();
   });
 

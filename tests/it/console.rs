@@ -59,6 +59,58 @@ async fn the_root_answers_api_clients_with_json_and_browsers_with_the_console() 
         .await
         .unwrap();
     problem(missing, 404, "not_found").await;
+
+    let html = json_client
+        .get(app.url("/app/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    if !api::console::is_built() {
+        // Compiled without console/dist: the page says how to build it.
+        assert!(html.contains("npm ci &amp;&amp; npm run build"), "{html}");
+        return;
+    }
+    // Built: the page names content-hashed assets, served compressed and cached for a year.
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a script in the page")
+        .to_owned();
+    assert!(script.starts_with("/app/assets/app."), "{script}");
+    for (accept, encoding) in [
+        ("br, gzip", Some("br")),
+        ("gzip", Some("gzip")),
+        ("identity", None),
+    ] {
+        let res = json_client
+            .get(app.url(&script))
+            .header(header::ACCEPT_ENCODING, accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(
+            res.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+    }
 }
 
 /// Signs in through the console endpoint; returns the session cookie pair and CSRF token.

@@ -106,7 +106,7 @@ export function BoardPage() {
         {insights?.map((i) => <BoardRow key={i.id} insight={i} />)}
         {insights && insights.length === 0 && (filtered || offset ? <Empty title="No insights match these filters">
           <button type="button" class="linklike" onClick={() => navigate("/")}>Clear the filters</button>
-        </Empty> : <EmptyWorkspace />)}
+        </Empty> : <EmptyWorkspace onClustered={board.reload} />)}
       </div>
       {insights && (offset > 0 || insights.length === PAGE) && (
         <nav class="pager" aria-label="Pages">
@@ -166,15 +166,27 @@ function BoardRow({ insight: i }: { insight: Insight }) {
   );
 }
 
-function EmptyWorkspace() {
+function EmptyWorkspace({ onClustered }: { onClustered: () => void }) {
   const who = useStore(me);
+  const sources = useLoad((signal) => ok(api.GET("/ingest/sources/summary", { signal })), []);
+  const items = sources.data?.sources.reduce((n, s) => n + s.count, 0) ?? 0;
+  if (items > 0) {
+    return (
+      <Empty title="Your feedback is waiting to be clustered">
+        <p>
+          {plural(items, "feedback item")} {items === 1 ? "is" : "are"} in. Run clustering to group {items === 1 ? "it" : "them"} into themes with an insight each.
+        </p>
+        {can(who, "editor") ? <ClusterControl onDone={onClustered} /> : <p>Ask an editor to run clustering.</p>}
+      </Empty>
+    );
+  }
   return (
     <Empty title="No insights yet">
       <p>ProduckAI builds insights from customer feedback. Load some, then run clustering.</p>
       <ul class="steps">
         {can(who, "editor") && (
           <li>
-            <Link to="/upload">Upload feedback files</Link> (CSV, Excel, PDF, Word, text or transcripts).
+            <Link to="/upload">Upload feedback files</Link> (CSV, PDF, Word, text, Markdown, subtitles or audio).
           </li>
         )}
         <li>

@@ -1,11 +1,11 @@
 // Everything customers said, newest first: filter by source, search, page by cursor,
 // delete (editors); chunked documents read back whole.
 import { useState } from "preact/hooks";
-import { api, ok, type ApiProblem, type Feedback } from "../api/client";
+import { api, ok, type Feedback } from "../api/client";
 import { Link, setQuery, useLocation } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
-import { useLoad } from "../ui/async";
+import { useAction, useLoad } from "../ui/async";
 import { Quote, webLink } from "../ui/evidence";
 import { count, date, plural, SOURCE_NAMES, sourceName } from "../ui/format";
 import { Button, Empty, EvidenceList, Highlighted, ProblemNote, Spinner } from "../ui/kit";
@@ -112,19 +112,12 @@ function Items() {
 function FeedbackRow({ f, onDeleted }: { f: Feedback; onDeleted: () => void }) {
   const who = useStore(me);
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  async function remove() {
-    setBusy(true);
-    setProblem(null);
-    try {
+  const { busy, problem, run } = useAction();
+  const remove = () =>
+    run(async () => {
       await ok(api.DELETE("/feedback/{id}", { params: { path: { id: f.id } } }));
       onDeleted();
-    } catch (e) {
-      setProblem(e as ApiProblem);
-      setBusy(false);
-    }
-  }
+    });
   return (
     <li class="evidence-row">
       <Quote f={f} />

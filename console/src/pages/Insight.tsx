@@ -1,10 +1,10 @@
 // One insight and the evidence behind it: what customers say, who they are, how often,
 // and what to do next (a PRD, a prototype prompt, a question to the copilot).
 import { useEffect, useState } from "preact/hooks";
-import { api, ok, type ApiProblem, type Schemas } from "../api/client";
+import { api, ok, type Schemas } from "../api/client";
 import { copilotInsight, copilotOpen } from "../copilot/Copilot";
 import { Link } from "../router";
-import { useLoad } from "../ui/async";
+import { useAction, useLoad } from "../ui/async";
 import { Quote } from "../ui/evidence";
 import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format";
 import { Button, copyText, download, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner } from "../ui/kit";
@@ -220,21 +220,11 @@ function slug(text: string): string {
 
 function PrdCard({ id, title }: { id: string; title: string }) {
   const [prd, setPrd] = useState<Schemas["PrdOut"] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const { busy, problem, run } = useAction();
   const [copied, setCopied] = useState(false);
   useEffect(() => setPrd(null), [id]);
-  async function draft() {
-    setBusy(true);
-    setProblem(null);
-    try {
-      setPrd(await ok(api.GET("/themes/{insight_id}/generate-prd", { params: { path: { insight_id: id } } })));
-    } catch (e) {
-      setProblem(e as ApiProblem);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const draft = () =>
+    run(async () => setPrd(await ok(api.GET("/themes/{insight_id}/generate-prd", { params: { path: { insight_id: id } } }))));
   return (
     <section class="card">
       <h2>Draft PRD</h2>
@@ -276,22 +266,14 @@ const PROTOTYPES: [string, string][] = [
 function PromptCard({ id }: { id: string }) {
   const [type, setType] = useState("mvp");
   const [prompt, setPrompt] = useState<Schemas["PromptOut"] | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const { busy, problem, run } = useAction();
   const [copied, setCopied] = useState(false);
   useEffect(() => setPrompt(null), [id]);
-  async function generate() {
-    setBusy(true);
-    setProblem(null);
-    setCopied(false);
-    try {
+  const generate = () =>
+    run(async () => {
+      setCopied(false);
       setPrompt(await ok(api.GET("/themes/{insight_id}/generate-ai-prompt", { params: { path: { insight_id: id }, query: { prototype_type: type } } })));
-    } catch (e) {
-      setProblem(e as ApiProblem);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
   return (
     <section class="card">
       <h2>AI prototype prompt</h2>

@@ -1,27 +1,18 @@
 import { useState } from "preact/hooks";
-import { ApiProblem } from "../api/client";
 import { signIn } from "../session";
+import { useAction } from "../ui/async";
 import { Button, Field, ProblemNote } from "../ui/kit";
 
 export function SignInForm({ email: initial = "" }: { email?: string }) {
   const [email, setEmail] = useState(initial);
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const { busy, problem, run } = useAction();
   return (
     <form
       class="stack"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
-        setBusy(true);
-        setProblem(null);
-        try {
-          await signIn(email, password);
-        } catch (err) {
-          setProblem(err as ApiProblem);
-        } finally {
-          setBusy(false);
-        }
+        run(() => signIn(email, password));
       }}
     >
       <Field id="email" label="Email" error={problem?.fieldMessage("email")}>

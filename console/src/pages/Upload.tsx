@@ -218,7 +218,7 @@ export function UploadPage() {
         <div class="card next-step">
           <h2>All files are in</h2>
           <p>Run clustering to turn the new feedback into insights, then look at the <Link to="/">board</Link>.</p>
-          <ClusterControl status={undefined} onDone={() => {}} />
+          <ClusterControl onDone={() => {}} />
         </div>
       )}
     </section>

@@ -1,35 +1,46 @@
 // "Last clustered … ago" and the Run clustering button with live progress.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type ApiProblem, type Schemas } from "../api/client";
 import { follow } from "../api/sse";
 import { can, me } from "../session";
 import { useStore } from "../store";
+import { useLoad } from "../ui/async";
 import { ago } from "../ui/format";
 import { Button, ProblemNote } from "../ui/kit";
 
 type Status = Schemas["ClusterStatusOut"];
 
-export function ClusterControl({ status, onDone }: { status: Status | undefined; onDone: () => void }) {
+/** `status` when the page already loaded it; otherwise the control loads it itself. */
+export function ClusterControl({ status, onDone }: { status?: Status; onDone: () => void }) {
   const who = useStore(me);
   const [live, setLive] = useState<Status | undefined>(undefined);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const current = live ?? status;
+  const own = useLoad((signal) => (status ? Promise.resolve(undefined) : ok(api.GET("/cluster/status", { signal }))), [!!status]);
+  const current = live ?? status ?? own.data;
   const running = !!current?.is_running;
 
+  const runningAtLoad = !!(status ?? own.data)?.is_running;
   useEffect(() => {
-    if (!status?.is_running) return;
+    if (!runningAtLoad || live) return;
     return watch();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [status?.is_running]);
+  }, [runningAtLoad]);
+
+  const stop = useRef<(() => void) | null>(null);
+  useEffect(() => () => stop.current?.(), []);
 
   function watch() {
-    return follow("/cluster/events", {
+    stop.current?.();
+    stop.current = follow("/cluster/events", {
       status: (s: Status) => setLive(s),
       end: (s: Status) => {
         setLive(s);
+        stop.current?.();
+        stop.current = null;
         onDone();
       },
     });
+    return () => stop.current?.();
   }
 
   async function run() {

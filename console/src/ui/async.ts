@@ -1,6 +1,8 @@
 // Loads data for a page and re-loads when its inputs change; stale answers are dropped.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiProblem } from "../api/client";
+import { signIns } from "../session";
+import { useStore } from "../store";
 
 export interface Loaded<T> {
   data?: T;
@@ -12,6 +14,7 @@ export interface Loaded<T> {
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: ApiProblem; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
+  const epoch = useStore(signIns);
   const latest = useRef(0);
   useEffect(() => {
     const id = ++latest.current;
@@ -26,7 +29,26 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     );
     return () => controller.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
+  }, [...deps, tick, epoch]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+/** A button's action: busy while it runs, its failure kept to show next to it. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const run = useCallback(async <T,>(action: () => Promise<T>): Promise<T | undefined> => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      return await action();
+    } catch (e) {
+      setProblem(e instanceof ApiProblem ? e : new ApiProblem(0, "error", String(e)));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, problem, run };
 }

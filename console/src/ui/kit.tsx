@@ -1,6 +1,8 @@
 // The console's building blocks: one look for buttons, notes, badges and empty states.
 import type { ComponentChildren, JSX } from "preact";
 import type { ApiProblem } from "../api/client";
+import { sessionEnded } from "../session";
+import { useStore } from "../store";
 
 type ButtonProps = JSX.HTMLAttributes<HTMLButtonElement> & {
   variant?: "primary" | "secondary" | "ghost" | "danger";
@@ -43,10 +45,13 @@ export function sentence(text: string): string {
 
 /** An API error, said plainly next to what caused it. */
 export function ProblemNote({ problem, onRetry }: { problem: ApiProblem | undefined | null; onRetry?: () => void }) {
+  const ended = useStore(sessionEnded);
   if (!problem) return null;
+  // A refused session is handled by the sign-in dialog; the page only says why it is empty.
+  const text = ended && problem.status === 401 ? "Sign in again to see this." : sentence(problem.message);
   return (
     <div class="note note-error" role="alert">
-      <span>{sentence(problem.message)}</span>
+      <span>{text}</span>
       {onRetry && (
         <Button variant="ghost" onClick={onRetry}>
           Try again

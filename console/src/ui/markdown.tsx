@@ -29,6 +29,11 @@ export function Markdown({ source }: { source: string }) {
       i++;
       continue;
     }
+    if (/^\s*(-{3,}|\*{3,}|_{3,})\s*$/.test(line)) {
+      blocks.push(<hr />);
+      i++;
+      continue;
+    }
     if (line.startsWith("```")) {
       const body: string[] = [];
       i++;

@@ -44,7 +44,6 @@ pub fn csrf_matches(secret: &str, presented: &str) -> bool {
             == 0
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn sign_in(
     db: &impl ConnectionTrait,
     limiter: &WindowLimiter,
