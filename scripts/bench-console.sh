@@ -32,6 +32,9 @@ if [ -n "$file" ]; then
 fi
 cluster_and_wait
 items=$(curl -fsS -H "$auth" "$url/ingest/sources/summary" | python3 -c 'import json,sys; print(sum(s["count"] for s in json.load(sys.stdin)["sources"]))')
-themes=$(curl -fsS -H "$auth" "$url/themes?limit=500" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+themes=0
+while page=$(curl -fsS -H "$auth" "$url/themes?limit=100&offset=$themes" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') && [ "$page" -gt 0 ]; do
+  themes=$((themes + page))
+done
 echo "[bench] $items feedback items, $themes insights (release build)"
 (cd console && CONSOLE_URL="$url" CONSOLE_EMAIL=admin@bench.test CONSOLE_PASSWORD="$PRODUCK_ADMIN_PASSWORD" node bench/board.mjs 7)

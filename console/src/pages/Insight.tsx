@@ -72,6 +72,7 @@ export function InsightPage({ id }: { id: string }) {
       </header>
 
       <dl class="metrics">
+        <Metric label="Evidence score" value={m ? m.score.toFixed(2) : "—"} />
         <Metric label="Feedback items" value={count(insight.feedback_count)} />
         <Metric label="Accounts, last 30 days" value={count(m?.freq_30d)} />
         <Metric label="Accounts, last 90 days" value={count(m?.freq_90d)} />
@@ -98,13 +99,13 @@ export function InsightPage({ id }: { id: string }) {
             <h2>Key quotes</h2>
             {insight.key_quotes.length === 0 && <p class="muted">No quotes yet.</p>}
             {insight.key_quotes.map((q) => (
-              <Quote key={q.id} f={q} id={`quote-${q.id}`} />
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} />
             ))}
           </section>
           <section class="card">
             <h2>Supporting feedback</h2>
             {insight.supporting_feedback.map((q) => (
-              <Quote key={q.id} f={q} id={`quote-${q.id}`} />
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} />
             ))}
             {insight.supporting_feedback.length === 0 && <p class="muted">Nothing beyond the key quotes.</p>}
             {(supportingOffset > 0 || insight.supporting_feedback.length === SUPPORTING) && (

@@ -23,7 +23,7 @@ function timeOfDay(iso: string): string {
   return new Date(iso).toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" });
 }
 
-export function EvidenceMeta({ f }: { f: Feedback }) {
+export function EvidenceMeta({ f, confidence }: { f: Feedback; confidence?: number }) {
   const meta = (f.meta ?? {}) as Record<string, unknown>;
   const link = originalLink(f);
   const where = typeof meta.channel === "string" ? meta.channel : typeof meta.key === "string" ? meta.key : null;
@@ -35,6 +35,7 @@ export function EvidenceMeta({ f }: { f: Feedback }) {
       {where && <span>{where}</span>}
       <span>{date(f.created_at)}</span>
       {f.source === "zoom" && f.started_at && <span>at {timeOfDay(f.started_at)}</span>}
+      {confidence !== undefined && <span title="Similarity to the theme">{Math.round(confidence * 100)}% match</span>}
       {link && (
         <a href={link} target="_blank" rel="noopener noreferrer">
           Open original<span class="sr-only"> (opens in a new tab)</span>
@@ -44,11 +45,11 @@ export function EvidenceMeta({ f }: { f: Feedback }) {
   );
 }
 
-export function Quote({ f, id }: { f: Feedback; id?: string }) {
+export function Quote({ f, id, confidence }: { f: Feedback; id?: string; confidence?: number }) {
   return (
     <blockquote class="quote" id={id}>
       <p>{f.text}</p>
-      <EvidenceMeta f={f} />
+      <EvidenceMeta f={f} confidence={confidence} />
     </blockquote>
   );
 }
