@@ -4,6 +4,12 @@
 //! the browser) and `/app/assets/...` its content-hashed files, cached for a year and served
 //! precompressed. Nothing here talks to another host: the page's policy forbids it.
 
+use std::{
+    borrow::Cow,
+    path::{Component, Path as FsPath, PathBuf},
+    sync::LazyLock,
+};
+
 use axum::{
     Json, Router,
     extract::Path,
@@ -31,11 +37,25 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
-fn file(path: &str) -> Option<&'static [u8]> {
+/// For working on the console: `PRODUCK_CONSOLE_DIR=console/dist` serves the files from
+/// disk, so a rebuilt bundle shows on reload without compiling the API again.
+static DEV_DIR: LazyLock<Option<PathBuf>> =
+    LazyLock::new(|| std::env::var_os("PRODUCK_CONSOLE_DIR").map(PathBuf::from));
+
+fn file(path: &str) -> Option<Cow<'static, [u8]>> {
+    if let Some(dir) = DEV_DIR.as_ref() {
+        let plain = FsPath::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)));
+        return plain
+            .then(|| std::fs::read(dir.join(path)).ok())
+            .flatten()
+            .map(Cow::Owned);
+    }
     files::FILES
         .iter()
         .find(|(p, _)| *p == path)
-        .map(|(_, bytes)| *bytes)
+        .map(|(_, bytes)| Cow::Borrowed(*bytes))
 }
 
 pub fn is_built() -> bool {
@@ -61,7 +81,7 @@ async fn root(headers: HeaderMap) -> Response {
 }
 
 async fn page() -> Response {
-    let body = file("index.html").map_or_else(|| NOT_BUILT.as_bytes().to_vec(), <[u8]>::to_vec);
+    let body = file("index.html").map_or_else(|| NOT_BUILT.as_bytes().to_vec(), Cow::into_owned);
     (
         [
             (
@@ -124,12 +144,12 @@ fn asset(name: &str, headers: &HeaderMap) -> Response {
         .find_map(|(coding, ext)| file(&format!("{path}.{ext}")).map(|bytes| (coding, bytes)));
     let mut res = match encoded {
         Some((coding, bytes)) => {
-            let mut res = bytes.into_response();
+            let mut res = bytes.into_owned().into_response();
             res.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
             res
         }
-        None => plain.into_response(),
+        None => plain.into_owned().into_response(),
     };
     let h = res.headers_mut();
     h.insert(
