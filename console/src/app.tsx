@@ -8,6 +8,8 @@ import { BoardPage } from "./pages/Board";
 import { FeedbackPage } from "./pages/Feedback";
 import { InsightPage } from "./pages/Insight";
 import { SignInForm } from "./pages/SignIn";
+import { TicketPage } from "./pages/Ticket";
+import { TicketsPage } from "./pages/Tickets";
 import { UploadPage } from "./pages/Upload";
 import { Link, match, useLocation } from "./router";
 import { can, loadMe, me, sessionEnded, signOut } from "./session";
@@ -92,7 +94,7 @@ function Header() {
   const who = useStore(me);
   const { path } = useLocation();
   const open = useStore(copilotOpen);
-  const section = path.startsWith("/feedback") ? "feedback" : path.startsWith("/upload") ? "upload" : "board";
+  const section = ["feedback", "tickets", "upload"].find((s) => path.startsWith(`/${s}`)) ?? "board";
   const name = who ? (who.user?.display_name || who.user?.email || (who.auth === "disabled" ? "Local admin" : "API key")) : "";
   return (
     <header class="topbar">
@@ -103,6 +105,9 @@ function Header() {
       <nav aria-label="Main">
         <Link to="/" aria-current={section === "board" ? "page" : undefined}>
           Insights
+        </Link>
+        <Link to="/tickets" aria-current={section === "tickets" ? "page" : undefined}>
+          Tickets
         </Link>
         <Link to="/feedback" aria-current={section === "feedback" ? "page" : undefined}>
           Feedback
@@ -153,6 +158,8 @@ function Routes() {
   if (path === "/feedback") return <FeedbackPage />;
   if ((params = match("/feedback/documents/:id", path))) return <FeedbackPage documentId={params.id} />;
   if (path === "/upload") return <UploadPage />;
+  if (path === "/tickets") return <TicketsPage />;
+  if ((params = match("/tickets/:key", path))) return <TicketPage ticketKey={params.key} />;
   return (
     <section class="page">
       <h1>Page not found</h1>

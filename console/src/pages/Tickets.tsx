@@ -1,0 +1,229 @@
+// Jira tickets scored by the customer evidence behind them: which to do first, and which
+// are prioritised against what customers say.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, ok, rawFetch, type Schemas } from "../api/client";
+import { Link, setQuery, useLocation } from "../router";
+import { can, me } from "../session";
+import { useStore } from "../store";
+import { useAction, useLoad } from "../ui/async";
+import { plural } from "../ui/format";
+import { Button, Empty, ProblemNote } from "../ui/kit";
+import { followJob, type Job } from "./jobProgress";
+
+type Item = Schemas["TicketItemOut"];
+
+export function bandOf(score: number): string {
+  return score >= 80 ? "CRITICAL" : score >= 60 ? "HIGH" : score >= 40 ? "MEDIUM" : "LOW";
+}
+
+export function BandChip({ band }: { band: string }) {
+  return <span class={`badge sev-${band.toLowerCase() === "critical" ? "critical" : band.toLowerCase()}`}>{band.toLowerCase()}</span>;
+}
+
+export function GapFlag({ gap }: { gap: Schemas["PriorityGap"] | null | undefined }) {
+  if (!gap) return null;
+  const under = gap.levels > 0;
+  return (
+    <span class={`gap ${under ? "gap-under" : "gap-over"}`} title={gap.message}>
+      {under ? "Under-prioritised" : "Over-prioritised"}: {gap.ticket_priority.toLowerCase()} → {gap.recommended_priority.toLowerCase()}
+    </span>
+  );
+}
+
+export function TicketsPage() {
+  const who = useStore(me);
+  const { query } = useLocation();
+  const sort = query.get("sort") ?? "voc_score";
+  const status = query.get("status") ?? "";
+  const list = useLoad(
+    (signal) => ok(api.GET("/jira/tickets", { params: { query: { sort_by: sort, status: status || undefined, limit: 500 } }, signal })),
+    [sort, status],
+  );
+  const gaps = list.data?.filter((t) => t.priority_gap).length ?? 0;
+  return (
+    <section class="page">
+      <div class="page-head">
+        <div>
+          <h1>Tickets</h1>
+          <p class="muted">Jira tickets scored by the customer evidence behind them.</p>
+        </div>
+        {can(who, "editor") && <Recalculate onDone={list.reload} />}
+      </div>
+      {can(who, "editor") && <ImportTickets onDone={list.reload} />}
+      <div class="filters">
+        <div class="select">
+          <label for="ticket-status">Status</label>
+          <select id="ticket-status" value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
+            <option value="">Any</option>
+            {["OPEN", "IN_PROGRESS", "BACKLOG", "DONE", "CLOSED"].map((s) => (
+              <option value={s}>{s.replace("_", " ").toLowerCase()}</option>
+            ))}
+          </select>
+        </div>
+        <div class="select">
+          <label for="ticket-sort">Sort by</label>
+          <select id="ticket-sort" value={sort} onChange={(e) => setQuery({ sort: e.currentTarget.value === "voc_score" ? null : e.currentTarget.value })}>
+            <option value="voc_score">VOC score</option>
+            <option value="priority">Priority</option>
+            <option value="created_at">Newest</option>
+          </select>
+        </div>
+      </div>
+      <ProblemNote problem={list.error} onRetry={list.reload} />
+      {gaps > 0 && (
+        <p class="note note-warn">
+          {plural(gaps, "ticket")} {gaps === 1 ? "is" : "are"} prioritised against what customers say.
+        </p>
+      )}
+      {list.data?.length === 0 && <Empty title="No tickets yet">Import a Jira CSV export above, or connect Jira on the integrations page.</Empty>}
+      {list.data && list.data.length > 0 && (
+        <div class="table-card">
+          <table class="data">
+            <thead>
+              <tr>
+                <th scope="col">Ticket</th>
+                <th scope="col">Status</th>
+                <th scope="col">Priority</th>
+                <th scope="col">VOC score</th>
+                <th scope="col">Matches</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((t) => (
+                <TicketRow key={t.ticket.id} t={t} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function TicketRow({ t }: { t: Item }) {
+  const score = t.voc_score;
+  return (
+    <tr>
+      <td>
+        <Link to={`/tickets/${encodeURIComponent(t.ticket.jira_key)}`} class="row-link">
+          <span class="mono">{t.ticket.jira_key}</span> {t.ticket.title}
+        </Link>
+        {t.priority_gap && (
+          <div>
+            <GapFlag gap={t.priority_gap} />
+          </div>
+        )}
+      </td>
+      <td>{t.ticket.status.replace("_", " ").toLowerCase()}</td>
+      <td>{t.ticket.priority.toLowerCase()}</td>
+      <td class="num">
+        {score ? (
+          <>
+            <strong>{Math.round(score.voc_score)}</strong> <BandChip band={score.recommended_priority} />
+          </>
+        ) : (
+          <span class="muted small">not scored</span>
+        )}
+      </td>
+      <td class="num">{t.matched_insights.filter((m) => m.included).length}</td>
+    </tr>
+  );
+}
+
+function Recalculate({ onDone }: { onDone: () => void }) {
+  const [job, setJob] = useState<Job | null>(null);
+  const { busy, problem, run } = useAction();
+  const stop = useRef<() => void>();
+  useEffect(() => () => stop.current?.(), []);
+  const start = () =>
+    run(async () => {
+      const res = await rawFetch("/jira/calculate-all-voc", { method: "POST", headers: { Prefer: "respond-async" } });
+      const out = (await res.json()) as Schemas["CalculateAllOut"];
+      if (res.status === 200) return onDone();
+      setJob({ status: "queued", progress: 0 } as Job);
+      stop.current = followJob(out.task_id, setJob, (j) => {
+        setJob(j);
+        onDone();
+      });
+    });
+  const running = job && (job.status === "queued" || job.status === "running");
+  return (
+    <div class="cluster-control">
+      <div class="cluster-line">
+        {running && (
+          <div class="progress" role="status" aria-live="polite">
+            <div class="progress-bar" style={{ width: `${Math.max(3, job.progress)}%` }} />
+            <span>Scoring… {job.progress}% {job.message ? `· ${job.message}` : ""}</span>
+          </div>
+        )}
+        {job?.status === "completed" && <span class="muted small">Scores recalculated</span>}
+        <Button variant="primary" onClick={start} busy={busy || !!running}>
+          Recalculate all
+        </Button>
+      </div>
+      <ProblemNote problem={problem} />
+    </div>
+  );
+}
+
+function ImportTickets({ onDone }: { onDone: () => void }) {
+  const [result, setResult] = useState<Schemas["ImportOut"] | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const { busy, problem, run } = useAction();
+  const picker = useRef<HTMLInputElement>(null);
+  const send = (file: File | undefined) =>
+    file &&
+    run(async () => {
+      const res = await rawFetch("/jira/tickets/import", { method: "POST", body: file, headers: { "Content-Type": "text/csv" } });
+      setResult((await res.json()) as Schemas["ImportOut"]);
+      onDone();
+    });
+  return (
+    <div
+      class={`dropzone dropzone-small ${dragging ? "dropzone-on" : ""}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        send(e.dataTransfer?.files[0]);
+      }}
+    >
+      <p>
+        <strong>Import a Jira CSV export</strong> — drop it here or{" "}
+        <Button variant="secondary" busy={busy} onClick={() => picker.current?.click()}>
+          choose a file
+        </Button>
+      </p>
+      <label for="jira-csv" class="sr-only">
+        Jira CSV export
+      </label>
+      <input id="jira-csv" ref={picker} type="file" accept=".csv,text/csv" class="sr-only" onChange={(e) => { send(e.currentTarget.files?.[0]); e.currentTarget.value = ""; }} />
+      <ProblemNote problem={problem} />
+      {result && (
+        <div class="import-result" role="status">
+          <p>
+            {plural(result.tickets, "ticket")} read: {result.created} new, {result.updated} updated, {result.unchanged} unchanged.
+            {result.created + result.updated > 0 && " Recalculate to score them."}
+          </p>
+          {result.skipped.length > 0 && (
+            <>
+              <p class="small">{plural(result.skipped.length, "row")} skipped:</p>
+              <ul class="skipped">
+                {result.skipped.map((s) => (
+                  <li key={s.row}>
+                    Row {s.row}
+                    {s.jira_key ? ` (${s.jira_key})` : ""}: {s.reason}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
