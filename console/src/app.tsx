@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { onSignal } from "./api/client";
 import { Copilot, copilotOpen, copilotInsight } from "./copilot/Copilot";
+import { AdminPage } from "./pages/admin/Admin";
 import { BoardPage } from "./pages/Board";
 import { FeedbackPage } from "./pages/Feedback";
 import { InsightPage } from "./pages/Insight";
@@ -94,7 +95,7 @@ function Header() {
   const who = useStore(me);
   const { path } = useLocation();
   const open = useStore(copilotOpen);
-  const section = ["feedback", "tickets", "upload"].find((s) => path.startsWith(`/${s}`)) ?? "board";
+  const section = ["feedback", "tickets", "upload", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
   const name = who ? (who.user?.display_name || who.user?.email || (who.auth === "disabled" ? "Local admin" : "API key")) : "";
   return (
     <header class="topbar">
@@ -115,6 +116,11 @@ function Header() {
         {can(who, "editor") && (
           <Link to="/upload" aria-current={section === "upload" ? "page" : undefined}>
             Upload
+          </Link>
+        )}
+        {can(who, "admin") && (
+          <Link to="/admin/members" aria-current={section === "admin" ? "page" : undefined}>
+            Admin
           </Link>
         )}
       </nav>
@@ -159,6 +165,8 @@ function Routes() {
   if ((params = match("/feedback/documents/:id", path))) return <FeedbackPage documentId={params.id} />;
   if (path === "/upload") return <UploadPage />;
   if (path === "/tickets") return <TicketsPage />;
+  if (path === "/admin") return <AdminPage section="members" />;
+  if ((params = match("/admin/:section", path))) return <AdminPage section={params.section} />;
   if ((params = match("/tickets/:key", path))) return <TicketPage ticketKey={params.key} />;
   return (
     <section class="page">

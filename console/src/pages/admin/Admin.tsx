@@ -1,0 +1,42 @@
+// Administration, for admins only: members and API keys. Other roles are told so (and the
+// API refuses them anyway).
+import { Link } from "../../router";
+import { can, me } from "../../session";
+import { useStore } from "../../store";
+import { Empty } from "../../ui/kit";
+import { ApiKeys } from "./ApiKeys";
+import { Members } from "./Members";
+
+const SECTIONS: [string, string][] = [
+  ["members", "Members"],
+  ["api-keys", "API keys"],
+];
+
+export function AdminPage({ section }: { section: string }) {
+  const who = useStore(me);
+  if (!can(who, "admin")) {
+    return (
+      <section class="page">
+        <Empty title="Administration is for admins">Ask an admin of your workspace if you need a change here.</Empty>
+      </section>
+    );
+  }
+  return (
+    <section class="page">
+      <div class="page-head">
+        <div>
+          <h1>Administration</h1>
+          <p class="muted">{who && who.workspace.name}</p>
+        </div>
+      </div>
+      <nav class="tabs" aria-label="Administration">
+        {SECTIONS.map(([key, label]) => (
+          <Link key={key} to={`/admin/${key}`} class={`tab ${section === key ? "tab-on" : ""}`} aria-current={section === key ? "page" : undefined}>
+            {label}
+          </Link>
+        ))}
+      </nav>
+      {section === "api-keys" ? <ApiKeys /> : <Members />}
+    </section>
+  );
+}

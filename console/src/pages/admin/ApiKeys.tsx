@@ -1,0 +1,146 @@
+// API keys: create one with a role and an expiry (its secret is shown once), revoke one.
+import { useState } from "preact/hooks";
+import { api, ok, type Schemas } from "../../api/client";
+import { useAction, useLoad } from "../../ui/async";
+import { date } from "../../ui/format";
+import { Button, copyText, Field, Note, ProblemNote } from "../../ui/kit";
+
+type Role = Schemas["Role"];
+
+export function ApiKeys() {
+  const list = useLoad((signal) => ok(api.GET("/api-keys", { signal })), []);
+  const [created, setCreated] = useState<Schemas["CreatedApiKeyOut"] | null>(null);
+  const revoke = useAction();
+  return (
+    <section class="stack-lg">
+      <CreateKey
+        onCreated={(k) => {
+          setCreated(k);
+          list.reload();
+        }}
+      />
+      {created && <NewSecret created={created} onDone={() => setCreated(null)} />}
+      <ProblemNote problem={revoke.problem ?? list.error} />
+      {list.data && (
+        <div class="table-card">
+          <table class="data">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Role</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((k) => (
+                <tr key={k.id} class={k.revoked_at ? "inactive" : ""}>
+                  <td>
+                    <strong>{k.name}</strong>
+                    <div class="mono">{k.prefix}…</div>
+                  </td>
+                  <td>{k.role}</td>
+                  <td class="small">{date(k.created_at)}</td>
+                  <td class="small">{k.last_used_at ? date(k.last_used_at) : "never"}</td>
+                  <td class="small">{k.revoked_at ? `revoked ${date(k.revoked_at)}` : k.expires_at ? date(k.expires_at) : "never"}</td>
+                  <td>
+                    {!k.revoked_at && (
+                      <Button
+                        variant="ghost"
+                        aria-label={`Revoke ${k.name}`}
+                        onClick={() =>
+                          revoke.run(async () => {
+                            await ok(api.DELETE("/api-keys/{id}", { params: { path: { id: k.id } } }));
+                            list.reload();
+                          })
+                        }
+                      >
+                        Revoke
+                      </Button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CreateKey({ onCreated }: { onCreated: (k: Schemas["CreatedApiKeyOut"]) => void }) {
+  const [name, setName] = useState("");
+  const [role, setRole] = useState<Role>("viewer");
+  const [days, setDays] = useState("90");
+  const { busy, problem, run } = useAction();
+  return (
+    <form
+      class="card form-grid"
+      onSubmit={(e) => {
+        e.preventDefault();
+        run(async () => {
+          const key = await ok(api.POST("/api-keys", { body: { name, role, expires_in_days: days ? Number(days) : null } }));
+          setName("");
+          onCreated(key);
+        });
+      }}
+    >
+      <h2>Create an API key</h2>
+      <Field id="key-name" label="Name" hint="What uses it, e.g. “Zapier export”." error={problem?.fieldMessage("name")}>
+        <input id="key-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </Field>
+      <div class="select">
+        <label for="key-role">Role</label>
+        <select id="key-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+          {(["viewer", "editor", "admin"] as Role[]).map((r) => (
+            <option value={r}>{r}</option>
+          ))}
+        </select>
+      </div>
+      <div class="select">
+        <label for="key-expiry">Expires</label>
+        <select id="key-expiry" value={days} onChange={(e) => setDays(e.currentTarget.value)}>
+          <option value="30">in 30 days</option>
+          <option value="90">in 90 days</option>
+          <option value="365">in a year</option>
+          <option value="">never</option>
+        </select>
+      </div>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Create key
+        </Button>
+      </div>
+      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+    </form>
+  );
+}
+
+function NewSecret({ created, onDone }: { created: Schemas["CreatedApiKeyOut"]; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Note kind="success">
+      <div class="secret">
+        <p>
+          <strong>{created.name}</strong> was created. Copy its secret now: it is shown only once.
+        </p>
+        <code class="secret-value" data-testid="new-key">
+          {created.key}
+        </code>
+        <div class="button-row">
+          <Button variant="primary" onClick={async () => setCopied(await copyText(created.key))}>
+            {copied ? "Copied" : "Copy the secret"}
+          </Button>
+          <Button variant="ghost" onClick={onDone}>
+            I have stored it
+          </Button>
+        </div>
+      </div>
+    </Note>
+  );
+}
