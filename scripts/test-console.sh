@@ -25,9 +25,25 @@ bin="${CARGO_TARGET_DIR:-target}/$profile/produck-api"
 log=$(mktemp)
 source scripts/throwaway-api.sh
 throwaway_env console
-trap 'throwaway_stop; rm -f "$log"' EXIT
 export PRODUCK__TELEMETRY__FILTER="warn"
 export PRODUCK_ADMIN_PASSWORD="console-admin-password"
+# Slack and Google are fakes answering in the vendors' shapes (console/tests/fake-vendors.mjs).
+vendors_out=$(mktemp)
+node console/tests/fake-vendors.mjs >"$vendors_out" &
+vendors=$!
+trap 'throwaway_stop; kill "$vendors" 2>/dev/null; rm -f "$log" "$vendors_out"' EXIT
+for _ in $(seq 1 50); do [ -s "$vendors_out" ] && break; sleep 0.1; done
+fake=$(head -n 1 "$vendors_out")
+export PRODUCK__INTEGRATIONS__PUBLIC_URL="$url"
+export PRODUCK__INTEGRATIONS__TOKEN_KEYS="{\"k1\":\"$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')\"}"
+export PRODUCK__INTEGRATIONS__CURRENT_TOKEN_KEY=k1
+export PRODUCK__INTEGRATIONS__SLACK__API_BASE_URL="$fake/slack/api"
+export PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_ID="console-test.apps.googleusercontent.com"
+export PRODUCK__INTEGRATIONS__GOOGLE__CLIENT_SECRET="GOCSPX-console-test"
+export PRODUCK__INTEGRATIONS__GOOGLE__AUTH_URL="$fake/google/o/oauth2/v2/auth"
+export PRODUCK__INTEGRATIONS__GOOGLE__TOKEN_URL="$fake/google/token"
+export PRODUCK__INTEGRATIONS__GOOGLE__REVOKE_URL="$fake/google/revoke"
+export PRODUCK__INTEGRATIONS__GOOGLE__API_BASE_URL="$fake/google"
 "$bin" bootstrap --email admin@console.test --password-env PRODUCK_ADMIN_PASSWORD >/dev/null
 "$bin" seed-demo >/dev/null
 throwaway_start "$bin" "$log"

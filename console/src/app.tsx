@@ -8,6 +8,7 @@ import { AdminPage } from "./pages/admin/Admin";
 import { BoardPage } from "./pages/Board";
 import { FeedbackPage } from "./pages/Feedback";
 import { InsightPage } from "./pages/Insight";
+import { IntegrationsPage } from "./pages/Integrations";
 import { SignInForm } from "./pages/SignIn";
 import { TicketPage } from "./pages/Ticket";
 import { TicketsPage } from "./pages/Tickets";
@@ -95,7 +96,7 @@ function Header() {
   const who = useStore(me);
   const { path } = useLocation();
   const open = useStore(copilotOpen);
-  const section = ["feedback", "tickets", "upload", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
+  const section = ["feedback", "tickets", "upload", "integrations", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
   const name = who ? (who.user?.display_name || who.user?.email || (who.auth === "disabled" ? "Local admin" : "API key")) : "";
   return (
     <header class="topbar">
@@ -118,6 +119,9 @@ function Header() {
             Upload
           </Link>
         )}
+        <Link to="/integrations" aria-current={section === "integrations" ? "page" : undefined}>
+          Integrations
+        </Link>
         {can(who, "admin") && (
           <Link to="/admin/members" aria-current={section === "admin" ? "page" : undefined}>
             Admin
@@ -165,6 +169,7 @@ function Routes() {
   if ((params = match("/feedback/documents/:id", path))) return <FeedbackPage documentId={params.id} />;
   if (path === "/upload") return <UploadPage />;
   if (path === "/tickets") return <TicketsPage />;
+  if (path === "/integrations") return <IntegrationsPage />;
   if (path === "/admin") return <AdminPage section="members" />;
   if ((params = match("/admin/:section", path))) return <AdminPage section={params.section} />;
   if ((params = match("/tickets/:key", path))) return <TicketPage ticketKey={params.key} />;

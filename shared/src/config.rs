@@ -106,11 +106,13 @@ pub struct SlackSettings {
 }
 
 impl IntegrationsSettings {
-    pub fn web_ui_url<'a>(&'a self, server: &'a ServerSettings) -> &'a str {
-        self.web_ui_url
-            .as_deref()
-            .unwrap_or(&server.web_ui_base_url)
-            .trim_end_matches('/')
+    /// Where a browser lands after connecting an account: `integrations.web_ui_url` when set
+    /// (e.g. the original web UI), else this API's own console.
+    pub fn web_ui_url(&self) -> String {
+        match self.web_ui_url.as_deref() {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("{}/app", self.public_url.trim_end_matches('/')),
+        }
     }
 }
 

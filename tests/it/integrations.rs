@@ -315,7 +315,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
     assert_eq!(connected["account_email"], "pm@acme.example");
     assert_eq!(
         connected["redirect_url"],
-        "http://localhost:3000/integrations?status=success&provider=google"
+        "http://localhost:8000/app/integrations?status=success&provider=google"
     );
     // The state was used up.
     let replay = callback(
@@ -326,7 +326,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
     .await;
     problem(replay, 400, "state_used").await;
 
-    // Zoom: a browser is sent back to the web UI.
+    // Zoom: a browser is sent back to the console's integrations page.
     let (url, state) = start(&app, "zoom").await;
     assert_eq!(url.path(), "/zoom/oauth/authorize");
     assert!(param(&url, "access_type").is_empty());
@@ -346,7 +346,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
     assert_eq!(res.status(), 303);
     assert_eq!(
         res.headers()["location"],
-        "http://localhost:3000/integrations?status=success&provider=zoom"
+        "http://localhost:8000/app/integrations?status=success&provider=zoom"
     );
 
     // What the workspace sees: accounts, scopes and expiry, never a token.

@@ -247,10 +247,7 @@ fn connected_out(
     provider: OAuthProvider,
     connected: oauth::Connected,
 ) -> CallbackOut {
-    let ui = state
-        .settings
-        .integrations
-        .web_ui_url(&state.settings.server);
+    let ui = state.settings.integrations.web_ui_url();
     CallbackOut {
         status: "success",
         provider,
