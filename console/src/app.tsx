@@ -6,6 +6,7 @@ import { onSignal } from "./api/client";
 import { Copilot, copilotOpen, copilotInsight } from "./copilot/Copilot";
 import { AdminPage } from "./pages/admin/Admin";
 import { BoardPage } from "./pages/Board";
+import { CompetitivePage } from "./pages/Competitive";
 import { FeedbackPage } from "./pages/Feedback";
 import { InsightPage } from "./pages/Insight";
 import { IntegrationsPage } from "./pages/Integrations";
@@ -96,7 +97,7 @@ function Header() {
   const who = useStore(me);
   const { path } = useLocation();
   const open = useStore(copilotOpen);
-  const section = ["feedback", "tickets", "upload", "integrations", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
+  const section = ["feedback", "tickets", "competitive", "upload", "integrations", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
   const name = who ? (who.user?.display_name || who.user?.email || (who.auth === "disabled" ? "Local admin" : "API key")) : "";
   return (
     <header class="topbar">
@@ -110,6 +111,9 @@ function Header() {
         </Link>
         <Link to="/tickets" aria-current={section === "tickets" ? "page" : undefined}>
           Tickets
+        </Link>
+        <Link to="/competitive" aria-current={section === "competitive" ? "page" : undefined}>
+          Competitors
         </Link>
         <Link to="/feedback" aria-current={section === "feedback" ? "page" : undefined}>
           Feedback
@@ -170,6 +174,7 @@ function Routes() {
   if (path === "/upload") return <UploadPage />;
   if (path === "/tickets") return <TicketsPage />;
   if (path === "/integrations") return <IntegrationsPage />;
+  if (path === "/competitive") return <CompetitivePage />;
   if (path === "/admin") return <AdminPage section="members" />;
   if ((params = match("/admin/:section", path))) return <AdminPage section={params.section} />;
   if ((params = match("/tickets/:key", path))) return <TicketPage ticketKey={params.key} />;
