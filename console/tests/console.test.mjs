@@ -168,10 +168,12 @@ describe("an insight", () => {
     const { ctx, page } = await signedIn("admin");
     await page.locator(".board-row .row-link").first().click();
     await page.locator(".quote").first().waitFor();
-    await page.locator("svg.timeline").waitFor();
-    const heights = await page.locator("svg.timeline rect.bar").evaluateAll((bars) => bars.map((b) => Number(b.getAttribute("height"))));
-    assert.equal(heights.length, 12);
-    assert.ok(heights.some((h) => h > 0), "some week has mentions");
+    await page.locator("figure.chart canvas").first().waitFor();
+    const mentions = await page.locator("figure.chart table tbody tr td:nth-child(2)").allTextContents();
+    assert.equal(mentions.length, 12);
+    assert.ok(mentions.some((m) => Number(m) > 0), "some week has mentions");
+    // The chart is drawn (Chart.js sizes the canvas once it has rendered).
+    await page.waitForFunction(() => (document.querySelector("figure.chart canvas")?.width ?? 0) > 0);
     assert.ok((await page.locator(".customers li").count()) > 0);
     await page.getByRole("button", { name: "Draft PRD" }).click();
     await page.locator(".prd h2, .prd h3").first().waitFor();

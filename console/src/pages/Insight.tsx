@@ -1,6 +1,7 @@
 // One insight and the evidence behind it: what customers say, who they are, how often,
 // and what to do next (a PRD, a prototype prompt, a question to the copilot).
-import { useEffect, useState } from "preact/hooks";
+import type { ChartConfiguration } from "chart.js";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
 import { copilotInsight, copilotOpen } from "../copilot/Copilot";
 import { Link } from "../router";
@@ -8,6 +9,7 @@ import { useAction, useLoad } from "../ui/async";
 import { Quote } from "../ui/evidence";
 import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format";
 import { Button, copyText, download, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner } from "../ui/kit";
+import { ChartView } from "../ui/Chart";
 import { Markdown } from "../ui/markdown";
 
 const SUPPORTING = 10;
@@ -156,39 +158,33 @@ function Metric({ label, value }: { label: string; value: string }) {
 
 function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
   const weeks = timeline.weeks;
-  const max = Math.max(1, ...weeks.map((w) => w.mentions));
   const total = weeks.reduce((n, w) => n + w.mentions, 0);
+  const config = useMemo<ChartConfiguration>(
+    () => ({
+      type: "bar",
+      data: {
+        labels: weeks.map((w) => new Date(w.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })),
+        datasets: [
+          { type: "bar", label: "Mentions", data: weeks.map((w) => w.mentions), backgroundColor: "#818cf8", borderRadius: 3, yAxisID: "y" },
+          { type: "line", label: "ACV of the accounts", data: weeks.map((w) => w.acv), borderColor: "#b45309", backgroundColor: "#b45309", pointRadius: 2, yAxisID: "acv" },
+        ],
+      },
+      options: {
+        plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => (c.datasetIndex === 1 ? `ACV ${acv(Number(c.raw))}` : `${c.raw} mentions`) } } },
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "mentions" } },
+          acv: { position: "right", beginAtZero: true, grid: { display: false }, ticks: { callback: (v) => acv(Number(v)) } },
+        },
+      },
+    }),
+    [timeline],
+  );
   if (total === 0) return <Empty title="No mentions in the last 12 weeks">{timeline.earlier_mentions > 0 && <p>{plural(timeline.earlier_mentions, "mention")} before that.</p>}</Empty>;
-  const w = 600;
-  const h = 160;
-  const bar = w / weeks.length;
   return (
-    <figure class="chart">
-      <svg viewBox={`0 0 ${w} ${h + 22}`} role="img" aria-labelledby="timeline-caption" class="timeline">
-        {weeks.map((wk, i) => {
-          const bh = (wk.mentions / max) * (h - 16);
-          return (
-            <g key={wk.week_start}>
-              <rect x={i * bar + 4} y={h - bh} width={bar - 8} height={bh} rx="3" class="bar">
-                <title>{`Week of ${date(wk.week_start)}: ${plural(wk.mentions, "mention")}, ${plural(wk.accounts, "account")}, ${acv(wk.acv)}`}</title>
-              </rect>
-              {wk.mentions > 0 && (
-                <text x={i * bar + bar / 2} y={h - bh - 4} text-anchor="middle" class="bar-label">
-                  {wk.mentions}
-                </text>
-              )}
-              {i % 2 === 0 && (
-                <text x={i * bar + bar / 2} y={h + 16} text-anchor="middle" class="axis-label">
-                  {new Date(wk.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
+    <ChartView config={config} height={220} label={`Mentions per week over 12 weeks: ${total} in all`}>
       <figcaption id="timeline-caption" class="muted small">
         Mentions per week over 12 weeks ({plural(total, "mention")}
-        {timeline.earlier_mentions ? `, ${count(timeline.earlier_mentions)} earlier` : ""}). Hover a bar for its accounts and ACV.
+        {timeline.earlier_mentions ? `, ${count(timeline.earlier_mentions)} earlier` : ""}) and the ACV of the accounts behind them.
       </figcaption>
       <table class="sr-only">
         <caption>Weekly mentions and ACV</caption>
@@ -211,7 +207,7 @@ function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
           ))}
         </tbody>
       </table>
-    </figure>
+    </ChartView>
   );
 }
 

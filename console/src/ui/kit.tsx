@@ -1,8 +1,11 @@
 // The console's building blocks: one look for buttons, notes, badges and empty states.
+import type { ChartConfiguration } from "chart.js";
 import type { ComponentChildren, JSX } from "preact";
+import { useMemo } from "preact/hooks";
 import type { ApiProblem } from "../api/client";
 import { sessionEnded } from "../session";
 import { useStore } from "../store";
+import { ChartView } from "./Chart";
 
 type ButtonProps = JSX.HTMLAttributes<HTMLButtonElement> & {
   variant?: "primary" | "secondary" | "ghost" | "danger";
@@ -99,17 +102,23 @@ export function GeneratedBy({ by, reason }: { by: string; reason?: string | null
 
 /** Weekly mentions as a small line; the numbers are in its label for screen readers. */
 export function Sparkline({ values, label }: { values: number[]; label: string }) {
-  const w = 72;
-  const h = 22;
-  if (!values.length) return <span class="sparkline-empty" aria-label={`${label}: no data`} />;
-  const max = Math.max(1, ...values);
-  const step = values.length > 1 ? w / (values.length - 1) : w;
-  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`).join(" ");
-  return (
-    <svg class="sparkline" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`${label}: ${values.join(", ")}`}>
-      <polyline points={points} fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round" stroke-linecap="round" />
-    </svg>
+  const config = useMemo<ChartConfiguration>(
+    () => ({
+      type: "line",
+      data: {
+        labels: values.map((_, i) => String(i)),
+        datasets: [{ data: values, borderColor: "#4338ca", borderWidth: 1.6, pointRadius: 0, tension: 0.3, fill: false }],
+      },
+      options: {
+        plugins: { legend: { display: false }, tooltip: { enabled: false } },
+        scales: { x: { display: false }, y: { display: false, beginAtZero: true } },
+        events: [],
+      },
+    }),
+    [values.join(",")],
   );
+  if (!values.length) return <span class="sparkline-empty" aria-label={`${label}: no data`} />;
+  return <ChartView config={config} height={22} label={`${label}: ${values.join(", ")}`} class="sparkline" />;
 }
 
 /** Text with **bold** runs (search snippets mark matches so) as <mark>. */

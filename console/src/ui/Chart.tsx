@@ -1,0 +1,44 @@
+// A chart drawn by Chart.js into a box of fixed height (so nothing moves when it appears),
+// with a text alternative for screen readers and for anyone who prefers numbers.
+import type { ChartConfiguration } from "chart.js";
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+let loading: Promise<typeof import("./chartjs")> | null = null;
+const chartjs = () => (loading ??= import("./chartjs"));
+
+export function ChartView({
+  config,
+  height,
+  label,
+  children,
+  class: cls,
+}: {
+  config: ChartConfiguration;
+  height: number;
+  label: string;
+  children?: ComponentChildren;
+  class?: string;
+}) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    let chart: { destroy(): void } | null = null;
+    let cancelled = false;
+    chartjs().then(({ Chart }) => {
+      if (cancelled || !canvas.current) return;
+      chart = new Chart(canvas.current, { ...config, options: { maintainAspectRatio: false, responsive: true, ...config.options } });
+    });
+    return () => {
+      cancelled = true;
+      chart?.destroy();
+    };
+  }, [config]);
+  return (
+    <figure class={`chart ${cls ?? ""}`}>
+      <div class="chart-box" style={{ height: `${height}px` }}>
+        <canvas ref={canvas} role="img" aria-label={label} />
+      </div>
+      {children}
+    </figure>
+  );
+}
