@@ -163,6 +163,33 @@ describe("the board", () => {
   });
 });
 
+describe("pictures", () => {
+  test("the theme map draws one bubble per insight and a click opens it; trends show the top insights", async () => {
+    const { ctx, page } = await signedIn("admin");
+    await page.getByRole("tab", { name: "Theme map" }).click();
+    await page.waitForURL(/view=map/);
+    const canvas = page.locator(".theme-map canvas");
+    await canvas.waitFor();
+    await page.waitForFunction(() => document.querySelector(".theme-map canvas")?.chart);
+    const map = await (await fetch(`${BASE}/themes/map`, { headers: { Cookie: (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join("; ") } })).json();
+    const bubbles = await canvas.evaluate((c) => c.chart.getDatasetMeta(0).data.map((e) => ({ x: e.x, y: e.y })));
+    assert.equal(bubbles.length, map.length, "one bubble per insight");
+    assert.equal(await page.locator(".theme-map table tbody tr").count(), map.length, "and one row of the text alternative");
+    await accessible(page, "theme-map");
+    await screenshots(page, "theme-map");
+    await canvas.click({ position: bubbles[0] });
+    await page.waitForURL(new RegExp(`/app/insights/${map[0].insight_id}$`));
+    await page.locator(".quote").first().waitFor();
+
+    await page.goto(`${BASE}/app/?view=trends`);
+    await page.locator(".pictures canvas").waitFor();
+    await page.waitForFunction(() => document.querySelector(".pictures canvas")?.chart);
+    assert.ok((await page.locator(".pictures table tbody tr").count()) > 0);
+    await screenshots(page, "trends");
+    await ctx.close();
+  });
+});
+
 describe("an insight", () => {
   test("shows quotes and the timeline, and drafts a PRD that downloads as Markdown", async () => {
     const { ctx, page } = await signedIn("admin");

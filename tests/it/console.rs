@@ -419,6 +419,25 @@ async fn an_insights_timeline_counts_each_week_and_its_accounts_acv() {
         "not_found",
     )
     .await;
+
+    // The theme map places every insight of the workspace, and only those.
+    let map = app.get_json("/themes/map", &app.admin_token).await;
+    let points = map.as_array().unwrap();
+    assert_eq!(points.len(), board.as_array().unwrap().len());
+    for p in points {
+        let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
+        assert!(x.abs() <= 1.0 + 1e-9 && y.abs() <= 1.0 + 1e-9, "{p}");
+    }
+    assert!(
+        points.iter().any(|p| p["x"].as_f64().unwrap().abs() > 0.99),
+        "scaled to the edge"
+    );
+    assert_eq!(
+        app.get_json("/themes/map", &app.admin_token).await,
+        map,
+        "the same board draws the same map"
+    );
+    assert_eq!(app.get_json("/themes/map", &other).await, json!([]));
 }
 
 #[tokio::test]

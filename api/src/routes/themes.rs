@@ -12,6 +12,7 @@ use shared::services::{
     Page,
     themes::{
         board::{self, BoardQuery, FilterCounts, InsightView},
+        map::{self, MapPoint},
         timeline::{self, Timeline},
     },
 };
@@ -249,6 +250,13 @@ async fn get_timeline(
     Ok(Json(t))
 }
 
+async fn get_map(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<MapPoint>>, ApiError> {
+    Ok(Json(map::theme_map(&state.db, auth.0.workspace_id).await?))
+}
+
 pub fn router() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
@@ -267,6 +275,18 @@ pub fn router() -> ApiRouter<AppState> {
             "/themes/filter-counts",
             get_with(filter_counts, |op| {
                 op.summary("Quick filter counts").description("How many insights each quick filter would show.").tag("themes")
+            }),
+        )
+        .api_route(
+            "/themes/map",
+            get_with(get_map, |op| {
+                op.summary("The theme map")
+                    .description(
+                        "Every insight with a position on a plane (x, y in -1..1): the first two principal \
+                         components of the theme centroids, so insights whose feedback is worded alike sit \
+                         close together. Only distances mean something; the same board gives the same map.",
+                    )
+                    .tag("themes")
             }),
         )
         .api_route(

@@ -728,6 +728,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/themes/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The theme map
+         * @description Every insight with a position on a plane (x, y in -1..1): the first two principal components of the theme centroids, so insights whose feedback is worded alike sit close together. Only distances mean something; the same board gives the same map.
+         */
+        get: operations["get_themes_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/themes/{insight_id}": {
         parameters: {
             query?: never;
@@ -2618,6 +2638,25 @@ export interface components {
             target_personas: string[];
             /** @default 12 */
             time_window_months?: components["schemas"]["Months"];
+        };
+        MapPoint: {
+            /** Format: int64 */
+            feedback_count: number;
+            /** Format: uuid */
+            insight_id: string;
+            /** Format: int32 */
+            priority_score: number;
+            severity: string;
+            title: string;
+            /** Format: double */
+            total_acv: number;
+            /**
+             * Format: double
+             * @description Position on the map, each in -1..1; only distances between points mean something.
+             */
+            x: number;
+            /** Format: double */
+            y: number;
         };
         MatchView: {
             /** @description high (>= 0.8), medium (>= 0.6) or low. */
@@ -7025,6 +7064,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FilterCounts"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_themes_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapPoint"][];
                 };
             };
             /** @description Missing, invalid or expired credentials */

@@ -8,6 +8,7 @@ import { useStore } from "../store";
 import { useLoad } from "../ui/async";
 import { acv, count, plural } from "../ui/format";
 import { Empty, Highlighted, ProblemNote, SegmentChip, SeverityBadge, Sparkline } from "../ui/kit";
+import { ThemeMap, Trends } from "./BoardPictures";
 import { ClusterControl } from "./clustering";
 
 const PAGE = 20;
@@ -59,6 +60,7 @@ export function BoardPage() {
   );
   const [insights, counts, status] = board.data ?? [];
   const filtered = !!(filter || severity || segment || effort);
+  const view = query.get("view") ?? "list";
 
   return (
     <section class="page">
@@ -92,7 +94,20 @@ export function BoardPage() {
         <Select id="effort" label="Effort" value={effort} options={[["", "Any"], ["low", "Low"], ["medium", "Medium"], ["high", "High"]]} onChange={(v) => setQuery({ effort: v, offset: null })} />
         <Select id="sort" label="Sort by" value={sort} options={SORTS} onChange={(v) => setQuery({ sort: v === "priority" ? null : v, offset: null })} />
       </div>
+      <div class="tabs" role="tablist" aria-label="Board views">
+        {[
+          ["list", "List"],
+          ["map", "Theme map"],
+          ["trends", "Trends"],
+        ].map(([key, label]) => (
+          <button key={key} type="button" role="tab" aria-selected={view === key} class={`tab ${view === key ? "tab-on" : ""}`} onClick={() => setQuery({ view: key === "list" ? null : key })}>
+            {label}
+          </button>
+        ))}
+      </div>
       <ProblemNote problem={board.error} onRetry={board.reload} />
+      {view === "map" && <ThemeMap />}
+      {view === "trends" && insights && <Trends insights={insights} />}
       <div class={`board ${board.loading ? "is-loading" : ""}`} aria-busy={board.loading}>
         <div class="board-head" aria-hidden="true">
           <span>Insight</span>

@@ -27,6 +27,8 @@ export function ChartView({
     chartjs().then(({ Chart }) => {
       if (cancelled || !canvas.current) return;
       chart = new Chart(canvas.current, { ...config, options: { maintainAspectRatio: false, responsive: true, ...config.options } });
+      // Browser tests find points on the canvas through the chart it carries.
+      Object.defineProperty(canvas.current, "chart", { value: chart, configurable: true });
     });
     return () => {
       cancelled = true;

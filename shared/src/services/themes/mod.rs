@@ -9,6 +9,7 @@ pub(crate) mod fallback;
 mod llm;
 mod load;
 mod lock;
+pub mod map;
 mod recommend;
 mod refresh;
 mod run;
