@@ -429,7 +429,12 @@ async fn an_insights_timeline_counts_each_week_and_its_accounts_acv() {
         assert!(x.abs() <= 1.0 + 1e-9 && y.abs() <= 1.0 + 1e-9, "{p}");
     }
     assert!(
-        points.iter().any(|p| p["x"].as_f64().unwrap().abs() > 0.99),
+        points.iter().any(|p| p["x"]
+            .as_f64()
+            .unwrap()
+            .abs()
+            .max(p["y"].as_f64().unwrap().abs())
+            > 0.99),
         "scaled to the edge"
     );
     assert_eq!(
@@ -471,4 +476,66 @@ async fn a_chunked_document_reads_back_whole_in_order() {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_weights_preview_reranks_the_top_ten_without_saving() {
+    let app = TestApp::demo().await;
+    app.cluster().await;
+    let config = app.get_json("/admin/config", &app.admin_token).await;
+    let board = app.get_json("/themes?limit=100", &app.admin_token).await;
+
+    let same = app
+        .post_json(
+            "/admin/weights/preview",
+            &app.admin_token,
+            &json!({"weights": {}}),
+        )
+        .await;
+    assert_eq!(same.status(), 200);
+    let same: Value = same.json().await.unwrap();
+    let rows = same["top"].as_array().unwrap();
+    assert_eq!(rows.len(), board.as_array().unwrap().len().min(10));
+    for r in rows {
+        assert_eq!(r["proposed_priority"], r["current_priority"], "{r}");
+    }
+
+    // Only the trend counts: the order changes, and nothing is saved.
+    let trend_only = json!({"weights": {"freq_30d": 0, "acv_sum": 0, "sentiment": 0, "segment": 0, "trend": 1, "duplicate": 0}});
+    let moved: Value = app
+        .post_json("/admin/weights/preview", &app.admin_token, &trend_only)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["weights"]["trend"], 1.0);
+    let ranks: Vec<(i64, i64)> = moved["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["current_rank"].as_i64().unwrap(),
+                r["proposed_rank"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(ranks.iter().any(|(a, b)| a != b), "{ranks:?}");
+    assert_eq!(
+        app.get_json("/admin/config", &app.admin_token).await,
+        config
+    );
+    assert_eq!(
+        app.get_json("/themes?limit=100", &app.admin_token).await,
+        board
+    );
+
+    let viewer = app.member_token("viewer@example.com", Role::Viewer).await;
+    problem(
+        app.post_json("/admin/weights/preview", &viewer, &trend_only)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
 }

@@ -94,6 +94,84 @@ pub struct WeightsIn {
     pub segment_priorities: Option<SegmentPatch>,
 }
 
+impl WeightsIn {
+    /// The saved configuration with this request's changes.
+    fn applied_to(
+        self,
+        (mut w, mut sp): (Weights, SegmentPriorities),
+    ) -> (Weights, SegmentPriorities) {
+        let b = self.weights;
+        w.frequency = b.freq_30d.unwrap_or(w.frequency);
+        w.acv = b.acv_sum.unwrap_or(w.acv);
+        w.sentiment = b.sentiment.unwrap_or(w.sentiment);
+        w.segment = b.segment.unwrap_or(w.segment);
+        w.trend = b.trend.unwrap_or(w.trend);
+        w.duplicate = b.duplicate.unwrap_or(w.duplicate);
+        if let Some(s) = self.segment_priorities {
+            sp.ent = s.ent.unwrap_or(sp.ent);
+            sp.mm = s.mm.unwrap_or(sp.mm);
+            sp.smb = s.smb.unwrap_or(sp.smb);
+        }
+        (w, sp)
+    }
+}
+
+/// One insight in a weights preview: where it stands now and where it would stand.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PreviewRow {
+    pub insight_id: Uuid,
+    pub title: String,
+    pub current_priority: i32,
+    /// 1 is the top of the board.
+    pub current_rank: usize,
+    pub proposed_priority: i32,
+    pub proposed_rank: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PreviewOut {
+    /// The top ten under the proposed weights.
+    pub top: Vec<PreviewRow>,
+    pub weights: Weights,
+    pub segment_priorities: SegmentPriorities,
+}
+
+async fn preview_weights(
+    State(state): State<AppState>,
+    auth: Auth,
+    ValidJson(body): ValidJson<WeightsIn>,
+) -> Result<Json<PreviewOut>, ApiError> {
+    let p = auth.require(Role::Admin)?;
+    let (w, sp) = body.applied_to(themes::scoring_config(&state.db, p.workspace_id).await?);
+    let proposed =
+        themes::preview_scoring(&state.db, p.workspace_id, (w.clone(), sp.clone())).await?;
+    let current = themes::board::current_ranking(&state.db, p.workspace_id).await?;
+    let top = proposed
+        .iter()
+        .enumerate()
+        .take(10)
+        .filter_map(|(rank, (theme_id, priority))| {
+            let (now_rank, now) = current
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.theme_id == *theme_id)?;
+            Some(PreviewRow {
+                insight_id: now.insight_id,
+                title: now.title.clone(),
+                current_priority: now.priority,
+                current_rank: now_rank + 1,
+                proposed_priority: *priority,
+                proposed_rank: rank + 1,
+            })
+        })
+        .collect();
+    Ok(Json(PreviewOut {
+        top,
+        weights: w,
+        segment_priorities: sp,
+    }))
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WeightsOut {
     pub status: &'static str,
@@ -129,19 +207,7 @@ async fn update_weights(
     ValidJson(body): ValidJson<WeightsIn>,
 ) -> Result<Json<WeightsOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    let (mut w, mut sp) = themes::scoring_config(&state.db, p.workspace_id).await?;
-    let b = body.weights;
-    w.frequency = b.freq_30d.unwrap_or(w.frequency);
-    w.acv = b.acv_sum.unwrap_or(w.acv);
-    w.sentiment = b.sentiment.unwrap_or(w.sentiment);
-    w.segment = b.segment.unwrap_or(w.segment);
-    w.trend = b.trend.unwrap_or(w.trend);
-    w.duplicate = b.duplicate.unwrap_or(w.duplicate);
-    if let Some(s) = body.segment_priorities {
-        sp.ent = s.ent.unwrap_or(sp.ent);
-        sp.mm = s.mm.unwrap_or(sp.mm);
-        sp.smb = s.smb.unwrap_or(sp.smb);
-    }
+    let (w, sp) = body.applied_to(themes::scoring_config(&state.db, p.workspace_id).await?);
     let txn = state.db.begin().await?;
     themes::save_scoring_config(&txn, p.workspace_id, &w, &sp).await?;
     let event = Event::new("scoring.weights_changed", "workspace", p.workspace_id)
@@ -174,6 +240,17 @@ pub fn router() -> ApiRouter<AppState> {
             "/admin/config",
             get_with(get_config, |op| {
                 op.summary("Scoring configuration").description("The workspace's weights, segment priorities and priority formula.").tag("admin")
+            }),
+        )
+        .api_route(
+            "/admin/weights/preview",
+            post_with(preview_weights, |op| {
+                op.summary("Preview scoring weights")
+                    .description(
+                        "The same body as `POST /admin/weights`, saved nowhere: the top ten insights as they \
+                         would rank under those weights, each with its rank and priority now. Admins only.",
+                    )
+                    .tag("admin")
             }),
         )
         .api_route(

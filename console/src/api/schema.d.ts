@@ -808,6 +808,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/weights/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview scoring weights
+         * @description The same body as `POST /admin/weights`, saved nowhere: the top ten insights as they would rank under those weights, each with its rank and priority now. Admins only.
+         */
+        post: operations["post_admin_weights_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/weights": {
         parameters: {
             query?: never;
@@ -2652,7 +2672,8 @@ export interface components {
             total_acv: number;
             /**
              * Format: double
-             * @description Position on the map, each in -1..1; only distances between points mean something.
+             * @description Position on the map, in -1..1 (the wider spread reaches the edge); only distances
+             *     between points mean something.
              */
             x: number;
             /** Format: double */
@@ -2797,6 +2818,29 @@ export interface components {
             /** Format: uuid */
             insight_id: string;
             prd_markdown: string;
+        };
+        PreviewOut: {
+            segment_priorities: components["schemas"]["SegmentPriorities"];
+            /** @description The top ten under the proposed weights. */
+            top: components["schemas"]["PreviewRow"][];
+            weights: components["schemas"]["Weights"];
+        };
+        /** @description One insight in a weights preview: where it stands now and where it would stand. */
+        PreviewRow: {
+            /** Format: int32 */
+            current_priority: number;
+            /**
+             * Format: uint
+             * @description 1 is the top of the board.
+             */
+            current_rank: number;
+            /** Format: uuid */
+            insight_id: string;
+            /** Format: int32 */
+            proposed_priority: number;
+            /** Format: uint */
+            proposed_rank: number;
+            title: string;
         };
         /**
          * @description The roadmap and the customers disagree: the ticket's priority is two or more levels
@@ -7442,6 +7486,92 @@ export interface operations {
                 };
                 content: {
                     "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_admin_weights_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeightsIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid request body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Internal error (no details are exposed) */

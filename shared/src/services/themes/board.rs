@@ -319,3 +319,36 @@ pub async fn detail(
         supporting,
     })
 }
+
+/// An insight's place on the board as it stands.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub theme_id: Uuid,
+    pub insight_id: Uuid,
+    pub title: String,
+    pub priority: i32,
+}
+
+/// Every customer insight in board order (priority, then id), for comparing a re-ranking.
+pub async fn current_ranking(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<Vec<Ranked>, DomainError> {
+    let rows = db
+        .query_all_raw(raw(
+            "SELECT theme_id, id, title, priority_score FROM insights \
+             WHERE workspace_id = $1 AND theme_id IS NOT NULL ORDER BY priority_score DESC, id",
+            vec![workspace_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Ranked {
+                theme_id: r.try_get_by_index(0)?,
+                insight_id: r.try_get_by_index(1)?,
+                title: r.try_get_by_index(2)?,
+                priority: r.try_get_by_index(3)?,
+            })
+        })
+        .collect()
+}

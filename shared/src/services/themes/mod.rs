@@ -28,7 +28,7 @@ pub(crate) use lock::lock_workspace_themes;
 use run::ThemeDraft;
 use store::write;
 
-pub use refresh::{after_evidence_changed, attach_new, refresh_metrics};
+pub use refresh::{after_evidence_changed, attach_new, preview_scoring, refresh_metrics};
 pub use run::{ClusterSummary, InsightWriter, run_clustering};
 pub use weights::{save_scoring_config, scoring_config};
 

@@ -11,7 +11,7 @@ use super::*;
 use crate::{
     DomainError,
     ai::embeddings::{cosine, from_bytes},
-    services::scoring::{self, Evidence},
+    services::scoring::{self, Evidence, SegmentPriorities, Weights},
 };
 
 /// Recomputes every theme's metrics and score from its current feedback links and the
@@ -40,11 +40,13 @@ pub async fn after_evidence_changed(
     Ok(())
 }
 
-/// `refresh_metrics` inside a transaction that already holds the workspace's themes lock.
-pub(super) async fn refresh_in(
+/// The workspace's themes with their evidence scored under `config` (the saved scoring
+/// configuration when None), and each theme's severity.
+async fn scored_drafts(
     txn: &impl ConnectionTrait,
     workspace_id: Uuid,
-) -> Result<usize, DomainError> {
+    config: Option<(Weights, SegmentPriorities)>,
+) -> Result<(Vec<ThemeDraft>, HashMap<Uuid, String>), DomainError> {
     let db = txn;
     // Themes and their members in two statements: joined, each member row would carry its
     // theme's 1.5 kB centroid (150 MB at 100 000 items). Scores read no member text.
@@ -110,8 +112,42 @@ pub(super) async fn refresh_in(
         let members: Vec<&Item> = d.members.iter().map(|(i, _)| &items[*i]).collect();
         d.evidence = evidence(&members, &customers, now);
     }
-    let (weights, priorities) = scoring_config(db, workspace_id).await?;
+    let (weights, priorities) = match config {
+        Some(c) => c,
+        None => scoring_config(db, workspace_id).await?,
+    };
     score_drafts(&mut drafts, &weights, &priorities);
+    Ok((drafts, severities))
+}
+
+/// How the board would rank under other weights, without saving anything: each insight's
+/// priority now and under `config`, best first under `config`.
+pub async fn preview_scoring(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    config: (Weights, SegmentPriorities),
+) -> Result<Vec<(Uuid, i32)>, DomainError> {
+    let (drafts, severities) = scored_drafts(db, workspace_id, Some(config)).await?;
+    let mut ranked: Vec<(Uuid, i32, f64)> = drafts
+        .iter()
+        .map(|d| {
+            let severity = severities
+                .get(&d.id)
+                .map(String::as_str)
+                .unwrap_or("medium");
+            (d.id, scoring::priority_score(d.score, severity), d.score)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
+    Ok(ranked.into_iter().map(|(id, p, _)| (id, p)).collect())
+}
+
+/// `refresh_metrics` inside a transaction that already holds the workspace's themes lock.
+pub(super) async fn refresh_in(
+    txn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+) -> Result<usize, DomainError> {
+    let (drafts, severities) = scored_drafts(txn, workspace_id, None).await?;
     let updates: Vec<Value> = drafts
         .iter()
         .map(|d| {
