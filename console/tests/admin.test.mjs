@@ -86,3 +86,50 @@ describe("administration", () => {
     }
   });
 });
+
+describe("administration, continued", () => {
+  test("scoring weights preview the top ten before saving; customers, audit trail and AI usage show", async () => {
+    const ctx = await context(browser);
+    const page = await ctx.newPage();
+    await signIn(page, await member("admin"));
+    await page.goto(`${BASE}/app/admin/scoring`);
+    const trend = page.getByLabel("Rising trend");
+    await trend.waitFor();
+    const saved = (await apiCall("GET", "/admin/config")).body.weights;
+    for (const label of ["Accounts in the last 30 days", "ACV behind it", "Segment mix", "Negative sentiment"]) await page.getByLabel(label).fill("0");
+    await trend.fill("1");
+    await page.getByRole("button", { name: "Preview the top ten" }).click();
+    await page.locator("table.preview tbody tr").first().waitFor();
+    assert.ok((await page.locator("table.preview .move.up, table.preview .move.down").count()) > 0, "the order changes");
+    assert.deepEqual((await apiCall("GET", "/admin/config")).body.weights, saved, "a preview saves nothing");
+    await accessible(page, "admin-scoring");
+    await screenshots(page, "admin-scoring");
+
+    await page.getByRole("link", { name: "Customers", exact: true }).click();
+    await page.locator("table.data tbody tr").first().waitFor();
+    const first = page.locator("table.data tbody tr").first();
+    const name = (await first.locator("strong").textContent()).trim();
+    await first.getByLabel(`ACV of ${name} in USD`).fill("777000");
+    await first.getByRole("button", { name: `Save ${name}` }).click();
+    await page.waitForFunction(async (n) => {
+      const res = await fetch("/customers/all?limit=500");
+      return (await res.json()).some((c) => c.name === n && c.acv === 777000);
+    }, name);
+    await accessible(page, "admin-customers");
+    await screenshots(page, "admin-customers");
+
+    await page.getByRole("link", { name: "Audit trail", exact: true }).click();
+    await page.getByLabel("Action").selectOption("member.");
+    await page.locator("table.data tbody tr").first().waitFor();
+    assert.ok((await page.locator("table.data tbody td:nth-child(2) .mono").allTextContents()).every((a) => a.startsWith("member.")));
+    await accessible(page, "admin-audit");
+    await screenshots(page, "admin-audit");
+
+    await page.getByRole("link", { name: "AI usage", exact: true }).click();
+    await page.getByText("Budget left today").waitFor();
+    await page.locator(".card canvas").first().waitFor();
+    await accessible(page, "admin-ai");
+    await screenshots(page, "admin-ai");
+    await ctx.close();
+  });
+});

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
+    ai::budget::TokenBudgets,
     auth::Role,
     services::{
         Page,
@@ -102,15 +103,44 @@ fn default_days() -> u32 {
     30
 }
 
+/// Today's LLM token budgets (`ai.daily_token_budget`, `ai.member_daily_token_budget`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BudgetOut {
+    /// Tokens a day for the workspace; 0 means no budget.
+    pub workspace_daily_tokens: u64,
+    /// Tokens a day for each member or key; 0 means no budget.
+    pub member_daily_tokens: u64,
+    /// Tokens the workspace spent today (UTC).
+    pub workspace_used_today: u64,
+    /// What is left of the workspace's budget today; null without a budget.
+    pub workspace_left_today: Option<u64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AnalyticsOut {
+    #[serde(flatten)]
+    pub analytics: Analytics,
+    pub budget: BudgetOut,
+}
+
 async fn analytics(
     State(state): State<AppState>,
     auth: Auth,
     ValidQuery(q): ValidQuery<AnalyticsQuery>,
-) -> Result<Json<Analytics>, ApiError> {
+) -> Result<Json<AnalyticsOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
-    Ok(Json(
-        ai_runs::analytics(&state.db, p.workspace_id, q.days).await?,
-    ))
+    let budgets = TokenBudgets::from_settings(&state.settings);
+    let (used, _) = shared::ai::budget::spent_today(&state.db, p.workspace_id, None).await?;
+    Ok(Json(AnalyticsOut {
+        analytics: ai_runs::analytics(&state.db, p.workspace_id, q.days).await?,
+        budget: BudgetOut {
+            workspace_daily_tokens: budgets.workspace,
+            member_daily_tokens: budgets.member,
+            workspace_used_today: used,
+            workspace_left_today: (budgets.workspace > 0)
+                .then(|| budgets.workspace.saturating_sub(used)),
+        },
+    }))
 }
 
 async fn delete_conversation(

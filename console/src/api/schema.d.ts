@@ -1737,7 +1737,8 @@ export interface components {
             voc_formula: unknown;
             weights: components["schemas"]["Weights"];
         };
-        Analytics: {
+        AnalyticsOut: {
+            budget: components["schemas"]["BudgetOut"];
             /** @description One entry per day of the period, oldest first (days without activity are zero). */
             daily_stats: components["schemas"]["DailyStats"][];
             /** Format: uint32 */
@@ -1845,6 +1846,29 @@ export interface components {
             target_personas?: string[] | null;
             /** @default 12 */
             time_window_months?: components["schemas"]["Months"];
+        };
+        /** @description Today's LLM token budgets (`ai.daily_token_budget`, `ai.member_daily_token_budget`). */
+        BudgetOut: {
+            /**
+             * Format: uint64
+             * @description Tokens a day for each member or key; 0 means no budget.
+             */
+            member_daily_tokens: number;
+            /**
+             * Format: uint64
+             * @description Tokens a day for the workspace; 0 means no budget.
+             */
+            workspace_daily_tokens: number;
+            /**
+             * Format: uint64
+             * @description What is left of the workspace's budget today; null without a budget.
+             */
+            workspace_left_today?: number | null;
+            /**
+             * Format: uint64
+             * @description Tokens the workspace spent today (UTC).
+             */
+            workspace_used_today: number;
         };
         CalculateAllOut: {
             /** @description "VOC scoring completed", or "VOC scoring is running" with 202. */
@@ -10377,7 +10401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Analytics"];
+                    "application/json": components["schemas"]["AnalyticsOut"];
                 };
             };
             /** @description Missing, invalid or expired credentials */

@@ -38,30 +38,14 @@ impl TokenBudgets {
         if self.workspace == 0 && self.member == 0 {
             return Ok(None);
         }
-        let row = db
-            .query_one_raw(raw(
-                "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::int8 AS workspace, \
-                        coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE owner = $2), 0)::int8 AS member \
-                 FROM ai_runs WHERE workspace_id = $1 \
-                 AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-                vec![workspace_id.into(), run.owner.clone().into()],
-            ))
-            .await?;
-        let spent = |column: &str| -> Result<u64, DomainError> {
-            Ok(row
-                .as_ref()
-                .map(|r| r.try_get::<i64>("", column))
-                .transpose()?
-                .unwrap_or(0)
-                .max(0) as u64)
-        };
-        if self.workspace > 0 && spent("workspace")? >= self.workspace {
+        let (workspace, member) = spent_today(db, workspace_id, run.owner.as_deref()).await?;
+        if self.workspace > 0 && workspace >= self.workspace {
             return Ok(Some(format!(
                 "the workspace's daily LLM token budget ({}) is spent; it renews at midnight UTC",
                 self.workspace
             )));
         }
-        if self.member > 0 && run.owner.is_some() && spent("member")? >= self.member {
+        if self.member > 0 && run.owner.is_some() && member >= self.member {
             return Ok(Some(format!(
                 "your daily LLM token budget ({}) is spent; it renews at midnight UTC",
                 self.member
@@ -69,4 +53,30 @@ impl TokenBudgets {
         }
         Ok(None)
     }
+}
+
+/// Tokens spent today (UTC) by the workspace, and by `owner` within it.
+pub async fn spent_today(
+    db: &impl ConnectionTrait,
+    workspace_id: uuid::Uuid,
+    owner: Option<&str>,
+) -> Result<(u64, u64), DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::int8 AS workspace, \
+                    coalesce(sum(prompt_tokens + completion_tokens) FILTER (WHERE owner = $2), 0)::int8 AS member \
+             FROM ai_runs WHERE workspace_id = $1 \
+             AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+            vec![workspace_id.into(), owner.map(str::to_owned).into()],
+        ))
+        .await?;
+    let spent = |column: &str| -> Result<u64, DomainError> {
+        Ok(row
+            .as_ref()
+            .map(|r| r.try_get::<i64>("", column))
+            .transpose()?
+            .unwrap_or(0)
+            .max(0) as u64)
+    };
+    Ok((spent("workspace")?, spent("member")?))
 }

@@ -4,12 +4,20 @@ import { Link } from "../../router";
 import { can, me } from "../../session";
 import { useStore } from "../../store";
 import { Empty } from "../../ui/kit";
+import { AiUsage } from "./AiUsage";
 import { ApiKeys } from "./ApiKeys";
+import { Audit } from "./Audit";
+import { Customers } from "./Customers";
 import { Members } from "./Members";
+import { Scoring } from "./Scoring";
 
 const SECTIONS: [string, string][] = [
   ["members", "Members"],
   ["api-keys", "API keys"],
+  ["scoring", "Scoring"],
+  ["customers", "Customers"],
+  ["audit", "Audit trail"],
+  ["ai", "AI usage"],
 ];
 
 export function AdminPage({ section }: { section: string }) {
@@ -36,7 +44,19 @@ export function AdminPage({ section }: { section: string }) {
           </Link>
         ))}
       </nav>
-      {section === "api-keys" ? <ApiKeys /> : <Members />}
+      {section === "api-keys" ? (
+        <ApiKeys />
+      ) : section === "scoring" ? (
+        <Scoring />
+      ) : section === "customers" ? (
+        <Customers />
+      ) : section === "audit" ? (
+        <Audit />
+      ) : section === "ai" ? (
+        <AiUsage />
+      ) : (
+        <Members />
+      )}
     </section>
   );
 }
