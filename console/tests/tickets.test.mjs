@@ -44,6 +44,8 @@ describe("tickets", () => {
     const score = page.getByTestId("voc-score");
     await score.waitFor();
     const before = Number(await score.textContent());
+    await page.getByRole("heading", { name: "Evidence over time" }).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll("figure.chart canvas")].some((c) => c.chart));
     assert.ok(before > 0, `PROD-3 is scored (${before})`);
     await page.getByRole("button", { name: /^Reject / }).first().click();
     await page.waitForFunction((b) => {

@@ -1,6 +1,7 @@
 // One Jira ticket: how its VOC score is made, the insights behind it (confirm or reject a
 // match and the score moves at once), the themes and quotes, and a PRD outline.
-import { useState } from "preact/hooks";
+import type { ChartConfiguration } from "chart.js";
+import { useMemo, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
 import { Link } from "../router";
 import { can, me } from "../session";
@@ -8,6 +9,7 @@ import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { acv, count, date, pct, sourceName } from "../ui/format";
 import { Button, copyText, download, ProblemNote, Spinner } from "../ui/kit";
+import { ChartView } from "../ui/Chart";
 import { Markdown } from "../ui/markdown";
 import { BandChip, GapFlag } from "./Tickets";
 
@@ -122,6 +124,7 @@ export function TicketPage({ ticketKey }: { ticketKey: string }) {
               })}
             </ul>
           </section>
+          <EvidenceOverTime matches={item.matched_insights.filter((m) => m.included || (decisions[m.insight_id] ?? m.is_confirmed) === 1)} />
           <section class="card">
             <h2>What customers say</h2>
             {artifacts.top_quotes.length === 0 && <p class="muted">No quotes yet.</p>}
@@ -157,6 +160,59 @@ export function TicketPage({ ticketKey }: { ticketKey: string }) {
           </section>
         </aside>
       </div>
+    </section>
+  );
+}
+
+const COLOURS = ["#4338ca", "#b45309", "#047857", "#be185d", "#0369a1"];
+
+/** The weekly mentions of the insights counted in the score, one line each. */
+function EvidenceOverTime({ matches }: { matches: Schemas["MatchView"][] }) {
+  const shown = matches.slice(0, 5);
+  const timelines = useLoad(
+    (signal) =>
+      Promise.all(shown.map((m) => ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: m.insight_id }, query: { weeks: 12 } }, signal })))),
+    [shown.map((m) => m.insight_id).join()],
+  );
+  const config = useMemo<ChartConfiguration | null>(() => {
+    const data = timelines.data;
+    if (!data?.length) return null;
+    return {
+      type: "line",
+      data: {
+        labels: data[0].weeks.map((w) => new Date(w.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })),
+        datasets: data.map((t, i) => ({
+          label: shown[i].insight_title.length > 40 ? `${shown[i].insight_title.slice(0, 38)}…` : shown[i].insight_title,
+          data: t.weeks.map((w) => w.mentions),
+          borderColor: COLOURS[i],
+          backgroundColor: COLOURS[i],
+          tension: 0.3,
+          pointRadius: 2,
+        })),
+      },
+      options: { plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "mentions" } } } },
+    };
+  }, [timelines.data]);
+  if (!shown.length) return null;
+  return (
+    <section class="card">
+      <h2>Evidence over time</h2>
+      <ProblemNote problem={timelines.error} />
+      {config && timelines.data && (
+        <ChartView config={config} height={220} label={`Weekly mentions of the ${shown.length} insights behind this ticket`}>
+          <table class="sr-only">
+            <caption>Weekly mentions, oldest first</caption>
+            <tbody>
+              {timelines.data.map((t, i) => (
+                <tr key={t.insight_id}>
+                  <th scope="row">{shown[i].insight_title}</th>
+                  <td>{t.weeks.map((w) => w.mentions).join(", ")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </ChartView>
+      )}
     </section>
   );
 }
