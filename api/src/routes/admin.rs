@@ -143,8 +143,7 @@ async fn preview_weights(
 ) -> Result<Json<PreviewOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
     let (w, sp) = body.applied_to(themes::scoring_config(&state.db, p.workspace_id).await?);
-    let proposed =
-        themes::preview_scoring(&state.db, p.workspace_id, (w.clone(), sp.clone())).await?;
+    let proposed = themes::preview_scoring(&state.db, p.workspace_id, (w, sp)).await?;
     let current = themes::board::current_ranking(&state.db, p.workspace_id).await?;
     let top = proposed
         .iter()
