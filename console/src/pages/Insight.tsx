@@ -8,9 +8,9 @@ import { Link } from "../router";
 import { useAction, useLoad } from "../ui/async";
 import { Quote } from "../ui/evidence";
 import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format";
-import { Button, copyText, download, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner } from "../ui/kit";
+import { Button, copyText, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner, Metric } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
-import { Markdown } from "../ui/markdown";
+import { DraftPanel } from "../ui/DraftPanel";
 
 const SUPPORTING = 10;
 
@@ -147,14 +147,6 @@ export function InsightPage({ id }: { id: string }) {
   );
 }
 
-function Metric({ label, value }: { label: string; value: string }) {
-  return (
-    <div class="metric">
-      <dt>{label}</dt>
-      <dd>{value}</dd>
-    </div>
-  );
-}
 
 function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
   const weeks = timeline.weeks;
@@ -216,40 +208,17 @@ function slug(text: string): string {
 }
 
 function PrdCard({ id, title }: { id: string; title: string }) {
-  const [prd, setPrd] = useState<Schemas["PrdOut"] | null>(null);
-  const { busy, problem, run } = useAction();
-  const [copied, setCopied] = useState(false);
-  useEffect(() => setPrd(null), [id]);
-  const draft = () =>
-    run(async () => setPrd(await ok(api.GET("/themes/{insight_id}/generate-prd", { params: { path: { insight_id: id } } }))));
   return (
-    <section class="card">
-      <h2>Draft PRD</h2>
-      {!prd && <p class="muted small">A thirteen-section PRD from this insight's customers, metrics and quotes.</p>}
-      <div class="button-row">
-        <Button variant="primary" onClick={draft} busy={busy}>
-          {prd ? "Draft again" : "Draft PRD"}
-        </Button>
-        {prd && (
-          <>
-            <Button onClick={async () => setCopied(await copyText(prd.prd_markdown))}>{copied ? "Copied" : "Copy"}</Button>
-            <Button onClick={() => download(`prd-${slug(title)}.md`, prd.prd_markdown)}>Download .md</Button>
-          </>
-        )}
-      </div>
-      <ProblemNote problem={problem} />
-      {prd && (
-        <>
-          <p>
-            <GeneratedBy by={prd.generated_by} reason={prd.fallback_reason} />
-            {prd.cached && <span class="muted small"> · from the cache</span>}
-          </p>
-          <div class="prd" tabIndex={0} role="region" aria-label="Drafted PRD">
-            <Markdown source={prd.prd_markdown} />
-          </div>
-        </>
-      )}
-    </section>
+    <DraftPanel
+      key={id}
+      heading="Draft PRD"
+      intro="A thirteen-section PRD from this insight's customers, metrics and quotes."
+      filename={`prd-${slug(title)}.md`}
+      draft={async () => {
+        const prd = await ok(api.GET("/themes/{insight_id}/generate-prd", { params: { path: { insight_id: id } } }));
+        return { markdown: prd.prd_markdown, generatedBy: prd.generated_by, reason: prd.fallback_reason, cached: prd.cached };
+      }}
+    />
   );
 }
 

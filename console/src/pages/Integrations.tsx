@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
-import { Button, Field, Note, ProblemNote } from "../ui/kit";
+import { Button, Field, Note, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type View = Schemas["IntegrationView"];
@@ -171,10 +171,7 @@ function SyncNow({ provider, onDone }: { provider: Provider; onDone: () => void 
         Sync now
       </Button>
       {running && (
-        <span class="progress" role="status" aria-live="polite">
-          <span class="progress-bar" style={{ width: `${Math.max(3, job.progress)}%` }} />
-          <span>Syncing… {job.progress}% {job.message ? `· ${job.message}` : ""}</span>
-        </span>
+        <Progress doing="Syncing" progress={job.progress} message={job.message} />
       )}
       {job?.status === "completed" && <span class="muted small" role="status">Synced</span>}
       {job?.status === "failed" && <span class="field-error" role="alert">Sync failed: {job.error}</span>}

@@ -8,9 +8,9 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { acv, count, date, pct, sourceName } from "../ui/format";
-import { Button, copyText, download, ProblemNote, Spinner } from "../ui/kit";
+import { Button, ProblemNote, Spinner, Metric } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
-import { Markdown } from "../ui/markdown";
+import { DraftPanel } from "../ui/DraftPanel";
 import { BandChip, GapFlag } from "./Tickets";
 
 type Voc = Schemas["VocView"];
@@ -217,44 +217,16 @@ function EvidenceOverTime({ matches }: { matches: Schemas["MatchView"][] }) {
   );
 }
 
-function Metric({ label, value }: { label: string; value: string }) {
-  return (
-    <div class="metric">
-      <dt>{label}</dt>
-      <dd>{value}</dd>
-    </div>
-  );
-}
 
 function TicketPrd({ ticketKey }: { ticketKey: string }) {
-  const [prd, setPrd] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
-  const { busy, problem, run } = useAction();
-  const draft = () =>
-    run(async () => {
-      const out = await ok(api.POST("/tickets/{ticket_key}/draft_prd", { params: { path: { ticket_key: ticketKey } } }));
-      setPrd(out.prd_markdown);
-    });
   return (
-    <section class="card">
-      <h2>PRD outline</h2>
-      <div class="button-row">
-        <Button variant="primary" busy={busy} onClick={draft}>
-          {prd ? "Draft again" : "Draft PRD"}
-        </Button>
-        {prd && (
-          <>
-            <Button onClick={async () => setCopied(await copyText(prd))}>{copied ? "Copied" : "Copy"}</Button>
-            <Button onClick={() => download(`prd-${ticketKey.toLowerCase()}.md`, prd)}>Download .md</Button>
-          </>
-        )}
-      </div>
-      <ProblemNote problem={problem} />
-      {prd && (
-        <div class="prd" tabIndex={0} role="region" aria-label="Drafted PRD outline">
-          <Markdown source={prd} />
-        </div>
-      )}
-    </section>
+    <DraftPanel
+      heading="PRD outline"
+      filename={`prd-${ticketKey.toLowerCase()}.md`}
+      draft={async () => {
+        const out = await ok(api.POST("/tickets/{ticket_key}/draft_prd", { params: { path: { ticket_key: ticketKey } } }));
+        return { markdown: out.prd_markdown };
+      }}
+    />
   );
 }

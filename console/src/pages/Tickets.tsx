@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { plural } from "../ui/format";
-import { Button, Empty, ProblemNote } from "../ui/kit";
+import { Button, Empty, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type Item = Schemas["TicketItemOut"];
@@ -151,10 +151,7 @@ function Recalculate({ onDone }: { onDone: () => void }) {
     <div class="cluster-control">
       <div class="cluster-line">
         {running && (
-          <div class="progress" role="status" aria-live="polite">
-            <div class="progress-bar" style={{ width: `${Math.max(3, job.progress)}%` }} />
-            <span>Scoring… {job.progress}% {job.message ? `· ${job.message}` : ""}</span>
-          </div>
+          <Progress doing="Scoring" progress={job.progress} message={job.message} />
         )}
         {job?.status === "completed" && <span class="muted small">Scores recalculated</span>}
         <Button variant="primary" onClick={start} busy={busy || !!running}>

@@ -6,7 +6,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useLoad } from "../ui/async";
 import { ago } from "../ui/format";
-import { Button, ProblemNote } from "../ui/kit";
+import { Button, ProblemNote, Progress } from "../ui/kit";
 
 type Status = Schemas["ClusterStatusOut"];
 
@@ -59,12 +59,7 @@ export function ClusterControl({ status, onDone }: { status?: Status; onDone: ()
     <div class="cluster-control">
       <div class="cluster-line">
         {running ? (
-          <div class="progress" role="status" aria-live="polite">
-            <div class="progress-bar" style={{ width: `${Math.max(3, current?.progress ?? 0)}%` }} />
-            <span>
-              Clustering… {current?.progress ?? 0}% {current?.message ? `· ${current.message}` : ""}
-            </span>
-          </div>
+          <Progress doing="Clustering" progress={current?.progress ?? 0} message={current?.message} />
         ) : (
           <span class="muted small" title={last ?? undefined}>
             {current?.status === "failed" ? `Last clustering failed: ${current.error ?? "see the job log"}` : `Last clustered ${ago(last)}`}

@@ -169,3 +169,25 @@ export function download(filename: string, text: string, type = "text/markdown")
 export function EvidenceList({ children }: { children: ComponentChildren }) {
   return <ul class="evidence-list">{children}</ul>;
 }
+
+/** A running job's progress: a bar and what it is doing. */
+export function Progress({ doing, progress, message }: { doing: string; progress: number; message?: string | null }) {
+  return (
+    <span class="progress" role="status" aria-live="polite">
+      <span class="progress-bar" style={{ width: `${Math.max(3, progress)}%` }} />
+      <span>
+        {doing}… {progress}% {message ? `· ${message}` : ""}
+      </span>
+    </span>
+  );
+}
+
+/** One figure in a row of metrics. */
+export function Metric({ label, value, children }: { label: string; value?: string; children?: ComponentChildren }) {
+  return (
+    <div class="metric">
+      <dt>{label}</dt>
+      <dd>{children ?? value}</dd>
+    </div>
+  );
+}

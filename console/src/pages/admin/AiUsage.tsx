@@ -6,7 +6,7 @@ import { api, ok } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { ChartView } from "../../ui/Chart";
 import { count, date, pct } from "../../ui/format";
-import { ProblemNote } from "../../ui/kit";
+import { ProblemNote, Metric } from "../../ui/kit";
 
 export function AiUsage() {
   const stats = useLoad((signal) => ok(api.GET("/admin/analytics", { params: { query: { days: 30 } }, signal })), []);
@@ -132,11 +132,3 @@ export function AiUsage() {
   );
 }
 
-function Metric({ label, value }: { label: string; value: string }) {
-  return (
-    <div class="metric">
-      <dt>{label}</dt>
-      <dd>{value}</dd>
-    </div>
-  );
-}
