@@ -106,6 +106,10 @@ describe("administration, continued", () => {
     await screenshots(page, "admin-scoring");
 
     await page.getByRole("link", { name: "Customers", exact: true }).click();
+    await page.getByLabel("Account name").fill("Wayne Enterprises");
+    await page.getByLabel("ACV (USD)").fill("350000");
+    await page.getByRole("button", { name: "Add account" }).click();
+    await page.locator("table.data tbody tr", { hasText: "Wayne Enterprises" }).waitFor();
     await page.locator("table.data tbody tr").first().waitFor();
     const first = page.locator("table.data tbody tr").first();
     const name = (await first.locator("strong").textContent()).trim();

@@ -58,6 +58,19 @@ describe("tickets", () => {
     await page.locator(".prd h2, .prd h3").first().waitFor();
     await accessible(page, "ticket");
     await screenshots(page, "ticket");
+
+    // Edit, delete, and add one by hand.
+    await page.getByLabel("Priority", { exact: true }).selectOption("HIGH");
+    await page.getByText("priority high").waitFor();
+    await page.getByRole("button", { name: "Delete ticket" }).click();
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.waitForURL(/\/app\/tickets$/);
+    await page.waitForFunction(() => document.querySelectorAll("table.data tbody tr").length === 2);
+    await page.getByRole("button", { name: "+ Add a ticket by hand" }).click();
+    await page.getByLabel("Jira key").fill("PROD-9");
+    await page.getByLabel("Title").fill("Nightly audit log export to the SIEM");
+    await page.getByRole("button", { name: "Add ticket" }).click();
+    await page.getByRole("link", { name: /PROD-9/ }).waitFor();
     await ctx.close();
   });
 });

@@ -3,7 +3,7 @@
 import type { ChartConfiguration } from "chart.js";
 import { useMemo, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
@@ -11,7 +11,7 @@ import { acv, count, date, pct, sourceName } from "../ui/format";
 import { Button, ProblemNote, Spinner, Metric } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
 import { DraftPanel } from "../ui/DraftPanel";
-import { BandChip, GapFlag } from "./Tickets";
+import { BandChip, GapFlag, PRIORITIES, STATUSES } from "./Tickets";
 
 type Voc = Schemas["VocView"];
 
@@ -70,6 +70,7 @@ export function TicketPage({ ticketKey }: { ticketKey: string }) {
           {t.jira_updated_at && <span class="muted small">Updated in Jira {date(t.jira_updated_at)}</span>}
         </div>
       </header>
+      {can(who, "editor") && <TicketControls ticketKey={t.jira_key} status={t.status} priority={t.priority} onChanged={page.reload} />}
       {item.priority_gap && (
         <p class="note note-warn">
           <GapFlag gap={item.priority_gap} /> {item.priority_gap.message}
@@ -228,5 +229,58 @@ function TicketPrd({ ticketKey }: { ticketKey: string }) {
         return { markdown: out.prd_markdown };
       }}
     />
+  );
+}
+
+function TicketControls({ ticketKey, status, priority, onChanged }: { ticketKey: string; status: string; priority: string; onChanged: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const change = useAction();
+  const patch = (body: Schemas["TicketPatchIn"]) =>
+    change.run(async () => {
+      await ok(api.PATCH("/jira/tickets/{ticket_key}", { params: { path: { ticket_key: ticketKey } }, body }));
+      onChanged();
+    });
+  const remove = () =>
+    change.run(async () => {
+      await ok(api.DELETE("/jira/tickets/{ticket_key}", { params: { path: { ticket_key: ticketKey } } }));
+      navigate("/tickets");
+    });
+  return (
+    <div class="filters ticket-controls">
+      <div class="select">
+        <label for="ticket-edit-status">Status</label>
+        <select id="ticket-edit-status" value={status} onChange={(e) => patch({ status: e.currentTarget.value })}>
+          {STATUSES.map((s) => (
+            <option value={s}>{s.replace("_", " ").toLowerCase()}</option>
+          ))}
+        </select>
+      </div>
+      <div class="select">
+        <label for="ticket-edit-priority">Priority</label>
+        <select id="ticket-edit-priority" value={priority} onChange={(e) => patch({ priority: e.currentTarget.value })}>
+          {PRIORITIES.map((p) => (
+            <option value={p}>{p.toLowerCase()}</option>
+          ))}
+        </select>
+      </div>
+      <div class="confirm">
+        {confirming ? (
+          <>
+            <span class="small">Delete this ticket and its score?</span>
+            <Button variant="danger" busy={change.busy} onClick={remove}>
+              Delete
+            </Button>
+            <Button variant="ghost" onClick={() => setConfirming(false)}>
+              Cancel
+            </Button>
+          </>
+        ) : (
+          <Button variant="ghost" onClick={() => setConfirming(true)}>
+            Delete ticket
+          </Button>
+        )}
+      </div>
+      <ProblemNote problem={change.problem} />
+    </div>
   );
 }

@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { plural } from "../ui/format";
-import { Button, Empty, ProblemNote, Progress } from "../ui/kit";
+import { Button, Empty, Field, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type Item = Schemas["TicketItemOut"];
@@ -50,12 +50,13 @@ export function TicketsPage() {
         {can(who, "editor") && <Recalculate onDone={list.reload} />}
       </div>
       {can(who, "editor") && <ImportTickets onDone={list.reload} />}
+      {can(who, "editor") && <NewTicket onCreated={list.reload} />}
       <div class="filters">
         <div class="select">
           <label for="ticket-status">Status</label>
           <select id="ticket-status" value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
             <option value="">Any</option>
-            {["OPEN", "IN_PROGRESS", "BACKLOG", "DONE", "CLOSED"].map((s) => (
+            {STATUSES.map((s) => (
               <option value={s}>{s.replace("_", " ").toLowerCase()}</option>
             ))}
           </select>
@@ -222,5 +223,70 @@ function ImportTickets({ onDone }: { onDone: () => void }) {
         </div>
       )}
     </div>
+  );
+}
+
+export const PRIORITIES = ["HIGHEST", "HIGH", "MEDIUM", "LOW", "LOWEST"];
+export const STATUSES = ["OPEN", "IN_PROGRESS", "BACKLOG", "DONE", "CLOSED"];
+
+function NewTicket({ onCreated }: { onCreated: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [key, setKey] = useState("");
+  const [title, setTitle] = useState("");
+  const [description, setDescription] = useState("");
+  const [priority, setPriority] = useState("MEDIUM");
+  const { busy, problem, run } = useAction();
+  if (!open) {
+    return (
+      <p>
+        <Button variant="ghost" onClick={() => setOpen(true)}>
+          + Add a ticket by hand
+        </Button>
+      </p>
+    );
+  }
+  return (
+    <form
+      class="card form-grid"
+      onSubmit={(e) => {
+        e.preventDefault();
+        run(async () => {
+          await ok(api.POST("/jira/tickets", { body: { jira_key: key, title, description: description || null, priority } }));
+          setOpen(false);
+          setKey("");
+          setTitle("");
+          setDescription("");
+          onCreated();
+        });
+      }}
+    >
+      <h2>Add a ticket</h2>
+      <Field id="t-key" label="Jira key" hint="e.g. PROD-42" error={problem?.fieldMessage("jira_key")}>
+        <input id="t-key" required value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+      </Field>
+      <Field id="t-title" label="Title" error={problem?.fieldMessage("title")}>
+        <input id="t-title" required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+      </Field>
+      <Field id="t-description" label="Description (optional)">
+        <input id="t-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+      </Field>
+      <div class="select">
+        <label for="t-priority">Priority</label>
+        <select id="t-priority" value={priority} onChange={(e) => setPriority(e.currentTarget.value)}>
+          {PRIORITIES.map((p) => (
+            <option value={p}>{p.toLowerCase()}</option>
+          ))}
+        </select>
+      </div>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Add ticket
+        </Button>
+        <Button variant="ghost" onClick={() => setOpen(false)}>
+          Cancel
+        </Button>
+      </div>
+      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+    </form>
   );
 }

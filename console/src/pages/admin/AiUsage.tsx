@@ -3,10 +3,10 @@
 import type { ChartConfiguration } from "chart.js";
 import { useMemo, useState } from "preact/hooks";
 import { api, ok } from "../../api/client";
-import { useLoad } from "../../ui/async";
+import { useAction, useLoad } from "../../ui/async";
 import { ChartView } from "../../ui/Chart";
 import { count, date, pct } from "../../ui/format";
-import { ProblemNote, Metric } from "../../ui/kit";
+import { Button, Metric, ProblemNote } from "../../ui/kit";
 
 export function AiUsage() {
   const stats = useLoad((signal) => ok(api.GET("/admin/analytics", { params: { query: { days: 30 } }, signal })), []);
@@ -111,6 +111,9 @@ export function AiUsage() {
                   <th scope="col">Status</th>
                   <th scope="col">Tokens</th>
                   <th scope="col">Latency</th>
+                  <th scope="col">
+                    <span class="sr-only">Conversation</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -121,6 +124,7 @@ export function AiUsage() {
                     <td>{r.status}{r.error_code ? ` (${r.error_code})` : ""}</td>
                     <td class="num">{count(r.tokens_used)}</td>
                     <td class="num">{r.latency_ms} ms</td>
+                    <td>{r.conversation_id && <DeleteConversation id={r.conversation_id} onDone={runs.reload} />}</td>
                   </tr>
                 ))}
               </tbody>
@@ -132,3 +136,27 @@ export function AiUsage() {
   );
 }
 
+
+/** Admins may delete a conversation (its messages and ratings; the run log keeps its runs). */
+function DeleteConversation({ id, onDone }: { id: string; onDone: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const { busy, problem, run } = useAction();
+  if (!confirming) {
+    return (
+      <Button variant="ghost" onClick={() => setConfirming(true)} aria-label={`Delete conversation ${id.slice(0, 8)}`}>
+        Delete conversation
+      </Button>
+    );
+  }
+  return (
+    <span class="confirm">
+      <Button variant="danger" busy={busy} onClick={() => run(async () => { await ok(api.DELETE("/admin/conversations/{id}", { params: { path: { id } } })); onDone(); })}>
+        Delete
+      </Button>
+      <Button variant="ghost" onClick={() => setConfirming(false)}>
+        Cancel
+      </Button>
+      <ProblemNote problem={problem} />
+    </span>
+  );
+}

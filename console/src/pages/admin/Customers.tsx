@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { acv } from "../../ui/format";
-import { Button, ProblemNote } from "../../ui/kit";
+import { Button, Field, ProblemNote } from "../../ui/kit";
 
 type Customer = Schemas["CustomerOut"];
 
@@ -12,6 +12,7 @@ export function Customers() {
   const list = useLoad((signal) => ok(api.GET("/customers/all", { params: { query: { limit: 500 } }, signal })), []);
   return (
     <section class="stack-lg">
+      <AddCustomer onAdded={list.reload} />
       <ProblemNote problem={list.error} onRetry={list.reload} />
       {list.data && (
         <div class="table-card">
@@ -82,5 +83,44 @@ function CustomerRow({ customer: c, onSaved }: { customer: Customer; onSaved: ()
         </Button>
       </td>
     </tr>
+  );
+}
+
+function AddCustomer({ onAdded }: { onAdded: () => void }) {
+  const [name, setName] = useState("");
+  const [value, setValue] = useState("");
+  const [domain, setDomain] = useState("");
+  const { busy, problem, run } = useAction();
+  return (
+    <form
+      class="card form-grid"
+      onSubmit={(e) => {
+        e.preventDefault();
+        run(async () => {
+          await ok(api.POST("/customers", { body: { name, acv: value ? Number(value) : null, email_domain: domain || null } }));
+          setName("");
+          setValue("");
+          setDomain("");
+          onAdded();
+        });
+      }}
+    >
+      <h2>Add an account</h2>
+      <Field id="c-name" label="Account name" error={problem?.fieldMessage("name")}>
+        <input id="c-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </Field>
+      <Field id="c-acv" label="ACV (USD)" hint="The segment follows from it unless you set one." error={problem?.fieldMessage("acv")}>
+        <input id="c-acv" type="number" min="0" step="1000" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      </Field>
+      <Field id="c-domain" label="Email domain (optional)" hint="Feedback from this domain is linked to the account." error={problem?.fieldMessage("email_domain")}>
+        <input id="c-domain" value={domain} onInput={(e) => setDomain(e.currentTarget.value)} />
+      </Field>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Add account
+        </Button>
+      </div>
+      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+    </form>
   );
 }
