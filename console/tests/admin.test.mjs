@@ -110,6 +110,9 @@ describe("administration, continued", () => {
     await page.getByLabel("ACV (USD)").fill("350000");
     await page.getByRole("button", { name: "Add account" }).click();
     await page.locator("table.data tbody tr", { hasText: "Wayne Enterprises" }).waitFor();
+    const northwind = page.locator("table.data tbody tr", { hasText: "Northwind Logistics" });
+    await northwind.getByText("Insights", { exact: true }).click();
+    await northwind.locator("details li a").first().waitFor();
     await page.locator("table.data tbody tr").first().waitFor();
     const first = page.locator("table.data tbody tr").first();
     const name = (await first.locator("strong").textContent()).trim();
@@ -134,6 +137,10 @@ describe("administration, continued", () => {
     await page.locator(".card canvas").first().waitFor();
     await accessible(page, "admin-ai");
     await screenshots(page, "admin-ai");
+
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.locator("table.data tbody tr", { hasText: "cluster" }).first().waitFor();
+    await accessible(page, "admin-jobs");
     await ctx.close();
   });
 });

@@ -8,6 +8,7 @@ import { AiUsage } from "./AiUsage";
 import { ApiKeys } from "./ApiKeys";
 import { Audit } from "./Audit";
 import { Customers } from "./Customers";
+import { Jobs } from "./Jobs";
 import { Members } from "./Members";
 import { Scoring } from "./Scoring";
 
@@ -18,6 +19,7 @@ const SECTIONS: [string, string][] = [
   ["customers", "Customers"],
   ["audit", "Audit trail"],
   ["ai", "AI usage"],
+  ["jobs", "Jobs"],
 ];
 
 export function AdminPage({ section }: { section: string }) {
@@ -54,6 +56,8 @@ export function AdminPage({ section }: { section: string }) {
         <Audit />
       ) : section === "ai" ? (
         <AiUsage />
+      ) : section === "jobs" ? (
+        <Jobs />
       ) : (
         <Members />
       )}

@@ -2,6 +2,7 @@
 // segment unless it was set by hand).
 import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
+import { Link } from "../../router";
 import { useAction, useLoad } from "../../ui/async";
 import { acv } from "../../ui/format";
 import { Button, Field, ProblemNote } from "../../ui/kit";
@@ -57,6 +58,7 @@ function CustomerRow({ customer: c, onSaved }: { customer: Customer; onSaved: ()
       <td>
         <strong>{c.name}</strong>
         <div class="muted small">{c.email_domain ?? ""}</div>
+        <AccountInsights name={c.name} />
         <ProblemNote problem={problem} />
       </td>
       <td>
@@ -122,5 +124,27 @@ function AddCustomer({ onAdded }: { onAdded: () => void }) {
       </div>
       {problem && !problem.fields.length && <ProblemNote problem={problem} />}
     </form>
+  );
+}
+
+/** The insights an account's feedback supports, on demand. */
+function AccountInsights({ name }: { name: string }) {
+  const [open, setOpen] = useState(false);
+  const list = useLoad(
+    (signal) => (open ? ok(api.GET("/customers/{customer}/insights", { params: { path: { customer: name } }, signal })) : Promise.resolve(undefined)),
+    [open, name],
+  );
+  return (
+    <details class="small" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>Insights</summary>
+      {list.data && list.data.insights.length === 0 && <p class="muted">None yet.</p>}
+      <ul>
+        {list.data?.insights.map((i) => (
+          <li key={i.id}>
+            <Link to={`/insights/${i.id}`}>{i.title}</Link> <span class="muted">P{i.priority_score}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

@@ -1,0 +1,72 @@
+// Background work of the workspace: uploads, syncs, clustering, scoring; each with its
+// status, progress and error, newest first.
+import { useState } from "preact/hooks";
+import { api, ok } from "../../api/client";
+import { useLoad } from "../../ui/async";
+import { ago } from "../../ui/format";
+import { Button, ProblemNote } from "../../ui/kit";
+
+const PAGE = 50;
+
+export function Jobs() {
+  const [status, setStatus] = useState("");
+  const [offset, setOffset] = useState(0);
+  const list = useLoad((signal) => ok(api.GET("/jobs", { params: { query: { status: status || undefined, limit: PAGE, offset } }, signal })), [status, offset]);
+  return (
+    <section class="stack-lg">
+      <div class="filters">
+        <div class="select">
+          <label for="job-status">Status</label>
+          <select id="job-status" value={status} onChange={(e) => { setStatus(e.currentTarget.value); setOffset(0); }}>
+            <option value="">Any</option>
+            {["queued", "running", "completed", "failed", "cancelled"].map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <Button variant="ghost" onClick={list.reload}>
+          Refresh
+        </Button>
+      </div>
+      <ProblemNote problem={list.error} onRetry={list.reload} />
+      {list.data && (
+        <>
+          <div class="table-card">
+            <table class="data">
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.jobs.map((j) => (
+                  <tr key={j.id}>
+                    <td>
+                      <span class="mono">{j.kind}</span>
+                      <div class="muted small">{j.requested_by ?? "schedule"}</div>
+                    </td>
+                    <td>
+                      {j.status}
+                      {j.status === "running" ? ` ${j.progress}%` : ""}
+                      {j.attempts > 1 ? <div class="muted small">attempt {j.attempts} of {j.max_attempts}</div> : null}
+                    </td>
+                    <td class="small">{ago(j.started_at ?? j.created_at)}</td>
+                    <td class="small">{j.error ? <span class="field-error">{j.error}</span> : j.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav class="pager" aria-label="Pages">
+            <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Newer</Button>
+            <span class="muted small">{list.data.total} jobs</span>
+            <Button disabled={offset + PAGE >= list.data.total} onClick={() => setOffset(offset + PAGE)}>Older</Button>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}
