@@ -133,8 +133,9 @@ function Header() {
         )}
       </nav>
       <div class="topbar-right">
-        <Button variant={open ? "primary" : "secondary"} onClick={() => copilotOpen.set(!open)} aria-expanded={open} aria-controls="copilot">
-          Ask copilot
+        <Button variant={open ? "primary" : "secondary"} onClick={() => copilotOpen.set(!open)} aria-expanded={open} aria-controls="copilot" aria-label="Ask copilot">
+          <span class="wide-only">Ask copilot</span>
+          <span class="narrow-only">Copilot</span>
         </Button>
         {who && (
           <details class="menu">

@@ -79,7 +79,7 @@ export function TicketsPage() {
       {list.data?.length === 0 && <Empty title="No tickets yet">Import a Jira CSV export above, or connect Jira on the integrations page.</Empty>}
       {list.data && list.data.length > 0 && (
         <div class="table-card">
-          <table class="data">
+          <table class="data tickets-table">
             <thead>
               <tr>
                 <th scope="col">Ticket</th>
