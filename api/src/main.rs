@@ -10,7 +10,7 @@ use shared::{
 };
 
 #[derive(Parser)]
-#[command(name = "produck-api", about = "ProduckAI HTTP API")]
+#[command(name = "produck-api", about = "ProduckAI HTTP API", version)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

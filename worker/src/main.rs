@@ -7,7 +7,11 @@ use shared::config::{Settings, config_dir};
 use worker::{JobRegistry, connect, run, select_kinds, shutdown_signal};
 
 #[derive(Parser)]
-#[command(name = "produck-worker", about = "Runs ProduckAI background jobs")]
+#[command(
+    name = "produck-worker",
+    about = "Runs ProduckAI background jobs",
+    version
+)]
 struct Cli {
     /// Consume only these queues (comma-separated job kinds).
     #[arg(long, value_delimiter = ',')]
