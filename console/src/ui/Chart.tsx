@@ -24,12 +24,15 @@ export function ChartView({
   useEffect(() => {
     let chart: { destroy(): void } | null = null;
     let cancelled = false;
-    chartjs().then(({ Chart }) => {
+    // Charts are drawn when the browser is idle, so a page answers clicks before its charts
+    // (and the charting code) are ready; the box keeps its size meanwhile.
+    const idle = window.requestIdleCallback ?? ((run: () => void) => window.setTimeout(run, 1));
+    idle(() => chartjs().then(({ Chart }) => {
       if (cancelled || !canvas.current) return;
       chart = new Chart(canvas.current, { ...config, options: { maintainAspectRatio: false, responsive: true, ...config.options } });
       // Browser tests find points on the canvas through the chart it carries.
       Object.defineProperty(canvas.current, "chart", { value: chart, configurable: true });
-    });
+    }));
     return () => {
       cancelled = true;
       chart?.destroy();
