@@ -172,13 +172,16 @@ describe("pictures", () => {
     await canvas.waitFor();
     await page.waitForFunction(() => document.querySelector(".theme-map canvas")?.chart);
     const map = await (await fetch(`${BASE}/themes/map`, { headers: { Cookie: (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join("; ") } })).json();
-    const bubbles = await canvas.evaluate((c) => c.chart.getDatasetMeta(0).data.map((e) => ({ x: e.x, y: e.y })));
+    const bubbles = await canvas.evaluate((c) => c.chart.getDatasetMeta(0).data.map((e) => ({ x: e.x, y: e.y, r: e.options.radius })));
     assert.equal(bubbles.length, map.length, "one bubble per insight");
+    // Click a bubble whose centre no other bubble covers, so the click can only mean it.
+    const free = bubbles.findIndex((b, i) => bubbles.every((o, j) => j === i || Math.hypot(b.x - o.x, b.y - o.y) > o.r + 2));
+    assert.ok(free >= 0, "some bubble stands clear of the others");
     assert.equal(await page.locator(".theme-map table tbody tr").count(), map.length, "and one row of the text alternative");
     await accessible(page, "theme-map");
     await screenshots(page, "theme-map");
-    await canvas.click({ position: bubbles[0] });
-    await page.waitForURL(new RegExp(`/app/insights/${map[0].insight_id}$`));
+    await canvas.click({ position: { x: bubbles[free].x, y: bubbles[free].y } });
+    await page.waitForURL(new RegExp(`/app/insights/${map[free].insight_id}$`));
     await page.locator(".quote").first().waitFor();
 
     await page.goto(`${BASE}/app/?view=trends`);
