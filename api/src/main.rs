@@ -109,6 +109,9 @@ async fn rotate_keys(settings: Arc<Settings>) -> anyhow::Result<()> {
 async fn serve(settings: Arc<Settings>, migrate: bool, with_worker: bool) -> anyhow::Result<()> {
     shared::ai_config::AiConfig::load(&settings.ai.config_path)?;
     let state = api::prepare(settings.clone(), migrate).await?;
+    if let Some(why) = state.ai.start_refusal(&settings.environment) {
+        anyhow::bail!(why);
+    }
     let addr = SocketAddr::new(settings.server.host, settings.server.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

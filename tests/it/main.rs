@@ -30,6 +30,7 @@ mod metrics;
 mod openapi;
 mod rate_limits;
 mod slack;
+mod startup;
 mod themes;
 mod transcription;
 mod users;

@@ -48,6 +48,10 @@ async fn serve_main() {
 
 async fn start(cli: Cli, settings: Arc<Settings>) -> anyhow::Result<()> {
     shared::ai_config::AiConfig::load(&settings.ai.config_path)?;
+    if let Some(why) = shared::ai::AiServices::load(&settings)?.start_refusal(&settings.environment)
+    {
+        anyhow::bail!(why);
+    }
     let registry = JobRegistry::production();
     let kinds = select_kinds(&registry, cli.queues.as_deref())?;
     let runtime = connect(settings.clone(), registry).await?;

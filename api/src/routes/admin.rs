@@ -38,6 +38,8 @@ pub struct AdminConfigOut {
     pub voc_formula: serde_json::Value,
     /// How a competitive insight's 0-100 P-score is computed from its sub-scores.
     pub competitive_formula: &'static str,
+    /// The embedder new feedback is embedded with.
+    pub embedder: shared::ai::embeddings::EmbedderStatus,
 }
 
 fn unit(v: f64) -> Result<(), ValidationError> {
@@ -196,6 +198,7 @@ async fn get_config(
             state.settings.jira.max_matches_per_ticket,
         ),
         competitive_formula: shared::services::competitive::rubric::formula(),
+        embedder: state.ai.embedder_status(),
     }))
 }
 

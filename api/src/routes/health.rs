@@ -65,6 +65,8 @@ pub struct ReadyOut {
     pub expected_migration: String,
     /// Migrations of this build not yet applied to the database (null when it cannot be read).
     pub pending_migrations: Option<usize>,
+    /// The embedder new feedback is embedded with.
+    pub embedder: shared::ai::embeddings::EmbedderStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -105,6 +107,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadyOut>) {
         redis: health.redis,
         expected_migration: expected,
         pending_migrations: pending,
+        embedder: state.ai.embedder_status(),
         error: (!ready).then(|| errors.join("; ")),
     };
     let status = if ready {

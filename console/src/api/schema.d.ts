@@ -1730,6 +1730,8 @@ export interface components {
         AdminConfigOut: {
             /** @description How a competitive insight's 0-100 P-score is computed from its sub-scores. */
             competitive_formula: string;
+            /** @description The embedder new feedback is embedded with. */
+            embedder: components["schemas"]["EmbedderStatus"];
             /** @description How an insight's 0-100 priority is computed. */
             priority_formula: string;
             segment_priorities: components["schemas"]["SegmentPriorities"];
@@ -2293,6 +2295,21 @@ export interface components {
             allow_root?: boolean;
             /** @description Drive folder ids to read from now on. */
             folder_ids: string[];
+        };
+        /**
+         * @description Which embedder a process will use, told without loading it (readiness and the admin
+         *     configuration report it; production refuses to start on the silent fallback).
+         */
+        EmbedderStatus: {
+            /**
+             * @description True when the configured local model's files are missing, so the lexical embedder
+             *     stands in (development only; production refuses to start so).
+             */
+            fallback: boolean;
+            /** @description The model stored with every vector. */
+            model: string;
+            /** @description `local`, `openai` or `lexical`: what embeds new feedback. */
+            provider: string;
         };
         /** @description The customer insight a move matches. */
         Evidence: {
@@ -3071,6 +3088,8 @@ export interface components {
         ReadyOut: {
             /** @description `connected` or `disconnected`. */
             database: string;
+            /** @description The embedder new feedback is embedded with. */
+            embedder: components["schemas"]["EmbedderStatus"];
             error?: string | null;
             /** @description The newest migration this build knows. */
             expected_migration: string;

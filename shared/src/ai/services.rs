@@ -59,6 +59,21 @@ impl AiServices {
         })
     }
 
+    /// Which embedder this process will use, without loading it.
+    pub fn embedder_status(&self) -> super::embeddings::EmbedderStatus {
+        super::embeddings::status(&self.config, &self.base_dir)
+    }
+
+    /// Why a process of `environment` must not start with its embedder, if it must not:
+    /// production refuses the silent lexical fallback (development keeps it, with a warning).
+    pub fn start_refusal(&self, environment: &str) -> Option<String> {
+        if environment != "production" {
+            return None;
+        }
+        let dir = self.base_dir.join(&self.config.embeddings.model_dir);
+        super::embeddings::production_refusal(&self.embedder_status(), &dir)
+    }
+
     /// The configured embedder, loaded on first use (the local model reads ~90 MB).
     pub async fn embedder(&self) -> Result<Arc<dyn Embedder>, AiError> {
         self.embedder

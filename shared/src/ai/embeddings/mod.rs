@@ -67,6 +67,67 @@ impl Embedder for Logged {
     }
 }
 
+/// Which embedder a process will use, told without loading it (readiness and the admin
+/// configuration report it; production refuses to start on the silent fallback).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct EmbedderStatus {
+    /// `local`, `openai` or `lexical`: what embeds new feedback.
+    pub provider: String,
+    /// The model stored with every vector.
+    pub model: String,
+    /// True when the configured local model's files are missing, so the lexical embedder
+    /// stands in (development only; production refuses to start so).
+    pub fallback: bool,
+}
+
+/// The files a local model needs, all three.
+const LOCAL_MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+pub fn status(ai: &AiConfig, base_dir: &Path) -> EmbedderStatus {
+    match ai.embeddings.provider {
+        EmbeddingProvider::Local => {
+            let dir = base_dir.join(&ai.embeddings.model_dir);
+            let present = LOCAL_MODEL_FILES.iter().all(|f| dir.join(f).is_file());
+            if present {
+                EmbedderStatus {
+                    provider: "local".into(),
+                    model: ai.embeddings.model.clone(),
+                    fallback: false,
+                }
+            } else {
+                EmbedderStatus {
+                    provider: "lexical".into(),
+                    model: lexical::MODEL.into(),
+                    fallback: true,
+                }
+            }
+        }
+        EmbeddingProvider::Openai => EmbedderStatus {
+            provider: "openai".into(),
+            model: ai.embeddings.model.clone(),
+            fallback: false,
+        },
+        EmbeddingProvider::Lexical => EmbedderStatus {
+            provider: "lexical".into(),
+            model: lexical::MODEL.into(),
+            fallback: false,
+        },
+    }
+}
+
+/// Why a production process must not start with this embedder, if it must not: the silent
+/// fallback would embed every item with the lexical hashing and cluster it badly.
+pub fn production_refusal(status: &EmbedderStatus, model_dir: &Path) -> Option<String> {
+    status.fallback.then(|| {
+        format!(
+            "the local embedding model is missing from {} (config.json, tokenizer.json and \
+             model.safetensors); put it there (scripts/fetch-model.sh) or choose the lexical \
+             embedder on purpose with `embeddings.provider: lexical` in ai_config.yaml",
+            model_dir.display()
+        )
+    })
+}
+
 /// The embedder `ai_config.yaml` asks for. A missing local model falls back to the lexical
 /// embedder with a warning, so a fresh checkout still works (vectors then carry its name).
 pub fn from_config(ai: &AiConfig, base_dir: &Path) -> Result<Arc<dyn Embedder>, AiError> {
@@ -135,5 +196,54 @@ mod tests {
         let v = vec![0.25f32, -1.5, 3.0e-7];
         assert_eq!(from_bytes(&to_bytes(&v)), v);
         assert!((cosine(&v, &v) - 1.0).abs() < 1e-6);
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    fn config(provider: EmbeddingProvider, dir: &Path) -> AiConfig {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ai_config.yaml");
+        let mut ai = AiConfig::load(&shipped).expect("the shipped ai_config.yaml");
+        ai.embeddings.provider = provider;
+        ai.embeddings.model_dir = dir.display().to_string();
+        ai
+    }
+
+    #[test]
+    fn a_missing_local_model_is_a_fallback_that_production_refuses() {
+        let empty = std::env::temp_dir().join(format!("produck-no-model-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let missing = status(&config(EmbeddingProvider::Local, &empty), Path::new("/"));
+        assert_eq!(missing.provider, "lexical");
+        assert!(missing.fallback);
+        assert!(
+            production_refusal(&missing, &empty)
+                .unwrap()
+                .contains("embeddings.provider: lexical")
+        );
+
+        // Chosen on purpose, the lexical embedder is not a fallback.
+        let chosen = status(&config(EmbeddingProvider::Lexical, &empty), Path::new("/"));
+        assert_eq!(
+            (chosen.provider.as_str(), chosen.fallback),
+            ("lexical", false)
+        );
+        assert_eq!(production_refusal(&chosen, &empty), None);
+
+        for f in LOCAL_MODEL_FILES {
+            std::fs::write(empty.join(f), b"x").unwrap();
+        }
+        let present = status(&config(EmbeddingProvider::Local, &empty), Path::new("/"));
+        assert_eq!(
+            (
+                present.provider.as_str(),
+                present.model.as_str(),
+                present.fallback
+            ),
+            ("local", "all-MiniLM-L6-v2", false)
+        );
+        std::fs::remove_dir_all(&empty).unwrap();
     }
 }
