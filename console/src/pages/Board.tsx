@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useLoad } from "../ui/async";
 import { acv, count, plural } from "../ui/format";
-import { Empty, Highlighted, ProblemNote, SegmentChip, SeverityBadge, Sparkline } from "../ui/kit";
+import { Empty, Highlighted, ProblemNote, SegmentChip, SeverityBadge, Sparkline, OffsetPager } from "../ui/kit";
 import { ThemeMap, Trends } from "./BoardPictures";
 import { ClusterControl } from "./clustering";
 
@@ -123,19 +123,7 @@ export function BoardPage() {
           <button type="button" class="linklike" onClick={() => navigate("/")}>Clear the filters</button>
         </Empty> : <EmptyWorkspace onClustered={board.reload} />)}
       </div>
-      {insights && (offset > 0 || insights.length === PAGE) && (
-        <nav class="pager" aria-label="Pages">
-          <button type="button" class="btn btn-secondary" disabled={offset === 0} onClick={() => setQuery({ offset: String(Math.max(0, offset - PAGE)) || null })}>
-            Previous
-          </button>
-          <span class="muted small">
-            {offset + 1}–{offset + insights.length}
-          </span>
-          <button type="button" class="btn btn-secondary" disabled={insights.length < PAGE} onClick={() => setQuery({ offset: String(offset + PAGE) })}>
-            Next
-          </button>
-        </nav>
-      )}
+      {insights && <OffsetPager offset={offset} page={PAGE} shown={insights.length} onChange={(o) => setQuery({ offset: o ? String(o) : null })} />}
     </section>
   );
 }

@@ -8,7 +8,7 @@ import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { Quote, webLink } from "../ui/evidence";
 import { count, date, plural, SOURCE_NAMES, sourceName } from "../ui/format";
-import { Button, Empty, EvidenceList, Highlighted, ProblemNote, Spinner } from "../ui/kit";
+import { Button, Empty, EvidenceList, Highlighted, ProblemNote, Spinner, OffsetPager } from "../ui/kit";
 
 const PAGE = 25;
 
@@ -204,12 +204,7 @@ function Documents() {
           </li>
         ))}
       </ul>
-      {docs.data && (offset > 0 || docs.data.length === PAGE) && (
-        <nav class="pager" aria-label="Pages">
-          <Button disabled={offset === 0} onClick={() => setQuery({ offset: String(Math.max(0, offset - PAGE)) })}>Previous</Button>
-          <Button disabled={docs.data.length < PAGE} onClick={() => setQuery({ offset: String(offset + PAGE) })}>Next</Button>
-        </nav>
-      )}
+      {docs.data && <OffsetPager offset={offset} page={PAGE} shown={docs.data.length} onChange={(o) => setQuery({ offset: o ? String(o) : null })} />}
     </>
   );
 }

@@ -8,7 +8,7 @@ import { Link } from "../router";
 import { useAction, useLoad } from "../ui/async";
 import { Quote } from "../ui/evidence";
 import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format";
-import { Button, copyText, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner, Metric } from "../ui/kit";
+import { Button, copyText, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner, Metric, OffsetPager } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
 import { DraftPanel } from "../ui/DraftPanel";
 
@@ -110,19 +110,7 @@ export function InsightPage({ id }: { id: string }) {
               <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} />
             ))}
             {insight.supporting_feedback.length === 0 && <p class="muted">Nothing beyond the key quotes.</p>}
-            {(supportingOffset > 0 || insight.supporting_feedback.length === SUPPORTING) && (
-              <nav class="pager" aria-label="Supporting feedback pages">
-                <Button disabled={supportingOffset === 0} onClick={() => setSupportingOffset(Math.max(0, supportingOffset - SUPPORTING))}>
-                  Previous
-                </Button>
-                <span class="muted small">
-                  {supportingOffset + 1}–{supportingOffset + insight.supporting_feedback.length}
-                </span>
-                <Button disabled={insight.supporting_feedback.length < SUPPORTING} onClick={() => setSupportingOffset(supportingOffset + SUPPORTING)}>
-                  Next
-                </Button>
-              </nav>
-            )}
+            <OffsetPager offset={supportingOffset} page={SUPPORTING} shown={insight.supporting_feedback.length} onChange={setSupportingOffset} label="Supporting feedback pages" />
           </section>
         </div>
         <aside class="stack-lg">

@@ -191,3 +191,24 @@ export function Metric({ label, value, children }: { label: string; value?: stri
     </div>
   );
 }
+
+/** Previous/next over an offset-paged list. Without a `total`, a full page means there may
+ * be more. Hidden while everything fits on the first page. */
+export function OffsetPager({ offset, page, shown, total, onChange, label = "Pages" }: { offset: number; page: number; shown: number; total?: number; onChange: (offset: number) => void; label?: string }) {
+  const more = total === undefined ? shown === page : offset + page < total;
+  if (offset === 0 && !more) return null;
+  return (
+    <nav class="pager" aria-label={label}>
+      <Button disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - page))}>
+        Previous
+      </Button>
+      <span class="muted small">
+        {shown ? `${offset + 1}–${offset + shown}` : "none"}
+        {total !== undefined ? ` of ${total}` : ""}
+      </span>
+      <Button disabled={!more} onClick={() => onChange(offset + page)}>
+        Next
+      </Button>
+    </nav>
+  );
+}

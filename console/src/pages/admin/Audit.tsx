@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ok } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { Button, ProblemNote } from "../../ui/kit";
+import { OffsetPager, ProblemNote } from "../../ui/kit";
 
 const PAGE = 50;
 const FAMILIES: [string, string][] = [
@@ -77,10 +77,7 @@ export function Audit() {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages">
-            <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Newer</Button>
-            <Button disabled={offset + PAGE >= list.data.total} onClick={() => setOffset(offset + PAGE)}>Older</Button>
-          </nav>
+          <OffsetPager offset={offset} page={PAGE} shown={list.data.items.length} total={list.data.total} onChange={setOffset} />
         </>
       )}
     </section>

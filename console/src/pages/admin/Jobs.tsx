@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ok } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { ago } from "../../ui/format";
-import { Button, ProblemNote } from "../../ui/kit";
+import { Button, OffsetPager, ProblemNote } from "../../ui/kit";
 
 const PAGE = 50;
 
@@ -60,11 +60,7 @@ export function Jobs() {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages">
-            <Button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Newer</Button>
-            <span class="muted small">{list.data.total} jobs</span>
-            <Button disabled={offset + PAGE >= list.data.total} onClick={() => setOffset(offset + PAGE)}>Older</Button>
-          </nav>
+          <OffsetPager offset={offset} page={PAGE} shown={list.data.jobs.length} total={list.data.total} onChange={setOffset} />
         </>
       )}
     </section>
