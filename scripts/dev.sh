@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bash scripts/preflight.sh dev
 bash scripts/services.sh
 bash scripts/fetch-model.sh
 

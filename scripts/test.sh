@@ -3,6 +3,7 @@
 # Chromium, then every crate's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/preflight.sh test
 bash scripts/services.sh
 bash scripts/fetch-model.sh
 # A fresh machine with Rust has no nextest; install it once (as .ci/run does).

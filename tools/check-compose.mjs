@@ -36,6 +36,18 @@ for (const name of ["postgres", "redis"]) {
   if (!doc.services?.[name]?.healthcheck) problems.push(`service ${name} has no healthcheck`);
 }
 if ((doc.services?.worker?.deploy?.replicas ?? 1) < 2) problems.push("worker should run 2 replicas");
+for (const name of ["migrate", "api", "worker"]) {
+  const svc = doc.services?.[name] ?? {};
+  if (svc.env_file !== ".env") problems.push(`service ${name} should read .env (env_file)`);
+  // The image carries the embedding model; a bind mount over /app/models would hide it.
+  for (const v of svc.volumes ?? []) if (String(v).includes("/app/models")) problems.push(`service ${name} mounts over the image's model`);
+}
+// Every variable the file interpolates is documented in .env.example.
+const example = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+const documented = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+for (const m of readFileSync(file, "utf8").matchAll(/\$\{([A-Z0-9_]+)/g)) {
+  if (!documented.has(m[1])) problems.push(`\${${m[1]}} is not listed in .env.example`);
+}
 
 if (problems.length) {
   console.error(`${file}: invalid\n  ${problems.join("\n  ")}`);

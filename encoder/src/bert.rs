@@ -11,10 +11,12 @@
 
 use candle_core::{DType, Device, Storage, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::Config;
 use rayon::prelude::*;
 
-use crate::fastmath::{erf, exp};
+use crate::{
+    config::Config,
+    fastmath::{erf, exp},
+};
 
 /// Rows (tokens) handled per task in the elementwise passes.
 const ROWS_PER_TASK: usize = 16;
@@ -205,8 +207,7 @@ impl Norm {
 impl Encoder {
     /// From a Hugging Face checkpoint: its `config.json` and `model.safetensors` bytes.
     pub fn from_checkpoint(config: &[u8], weights: Vec<u8>) -> Result<Self, String> {
-        let config: Config =
-            serde_json::from_slice(config).map_err(|e| format!("config.json: {e}"))?;
+        let config = Config::parse(config)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
             .map_err(|e| format!("model.safetensors: {e}"))?;
         Self::load(vb, &config).map_err(|e| format!("loading BERT weights: {e}"))

@@ -3,6 +3,8 @@
 //! tests run the model, and unoptimised it is unusably slow.
 
 mod bert;
+mod config;
 mod fastmath;
 
 pub use bert::Encoder;
+pub use config::Config;

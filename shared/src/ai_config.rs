@@ -98,7 +98,7 @@ impl AiConfig {
     /// Parses and validates YAML text; the error is `(key, reason)`.
     pub fn parse(text: &str) -> Result<Self, (String, String)> {
         use figment::providers::Format;
-        let figment = figment::Figment::from(figment::providers::Yaml::string(text));
+        let figment = figment::Figment::from(serde_saphyr::figment::Yaml::string(text));
         let cfg: AiConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             (

@@ -10,10 +10,11 @@ use std::{
 
 use figment::{
     Figment,
-    providers::{Format, Serialized, Yaml},
+    providers::{Format, Serialized},
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_saphyr::figment::Yaml;
 
 /// Every setting of the system. Field names mirror the keys of `config/default.yaml`.
 #[derive(Debug, Clone, Deserialize)]
