@@ -15,7 +15,6 @@ if [ ! -f .env ]; then
   # A throwaway .env with fresh secrets; removed again at the end.
   sed -e "s|^PRODUCK__AUTH__JWT_SECRET=.*|PRODUCK__AUTH__JWT_SECRET=$(openssl rand -hex 32)|" \
       -e "s|^PRODUCK_ADMIN_PASSWORD=.*|PRODUCK_ADMIN_PASSWORD=smoke-admin-password|" \
-      -e "s|^PRODUCK__INTEGRATIONS__TOKEN_KEYS__K1=.*|PRODUCK__INTEGRATIONS__TOKEN_KEYS__K1=$(openssl rand -base64 32)|" \
       .env.example > .env
   created_env=1
 fi

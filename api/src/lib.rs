@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod http_metrics;
 pub mod openapi;
+pub mod operator;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

@@ -38,12 +38,40 @@ enum Command {
         password_env: String,
     },
     /// Run pending migrations and exit.
-    Migrate,
+    Migrate {
+        /// Then make sure the admin named by PRODUCK_ADMIN_EMAIL exists (created with
+        /// PRODUCK_ADMIN_PASSWORD when absent; an existing account is left alone).
+        #[arg(long)]
+        admin_from_env: bool,
+    },
+    /// Validate the configuration, check the database, Redis and the embedding model, and
+    /// print the effective configuration with secrets masked (exit 1 when a check fails).
+    CheckConfig,
+    /// Print the configuration reference (docs/configuration.md) generated from the settings.
+    ConfigReference,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Load the demo data set (every source) into the default workspace and embed it.
     SeedDemo,
     /// Re-encrypt every stored OAuth token with integrations.current_token_key (after adding
     /// a new key; old keys can be removed once this has run).
     RotateKeys,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Set a new password (from --password-env, else generated and printed once) and end
+    /// every sign-in of the account.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// Name of the environment variable holding the new password.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
 }
 
 fn main() {
@@ -64,6 +92,16 @@ async fn serve_main() {
         print!("{}", api::openapi::to_pretty_json(&api::app::spec()));
         return;
     }
+    if let Command::ConfigReference = command {
+        match shared::config_reference::markdown(&config_dir()) {
+            Ok(md) => print!("{md}"),
+            Err(e) => {
+                eprintln!("produck-api: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let settings = match Settings::load(&config_dir()) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -81,18 +119,33 @@ async fn serve_main() {
             email,
             password_env,
         } => run_bootstrap(settings, &email, &password_env).await,
-        Command::Migrate => api::prepare(settings, true)
-            .await
-            .map(|_| println!("migrations applied")),
+        Command::Migrate { admin_from_env } => migrate(settings, admin_from_env).await,
+        Command::CheckConfig => api::operator::check_config(settings).await,
+        Command::User {
+            command:
+                UserCommand::ResetPassword {
+                    email,
+                    password_env,
+                },
+        } => api::operator::reset_password(settings, &email, password_env.as_deref()).await,
         Command::SeedDemo => seed_demo(settings).await,
         Command::RotateKeys => rotate_keys(settings).await,
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::ConfigReference => Ok(()),
     };
     if let Err(e) = outcome {
         tracing::error!(error = %format!("{e:#}"), "produck-api failed");
         eprintln!("produck-api: {e:#}");
         std::process::exit(1);
     }
+}
+
+async fn migrate(settings: Arc<Settings>, admin_from_env: bool) -> anyhow::Result<()> {
+    let state = api::prepare(settings, true).await?;
+    println!("migrations applied");
+    if admin_from_env {
+        api::operator::admin_from_env(&state).await?;
+    }
+    Ok(())
 }
 
 async fn rotate_keys(settings: Arc<Settings>) -> anyhow::Result<()> {

@@ -32,6 +32,41 @@ pub struct Provider {
     pub api_key_env: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// A key given by the settings (`ai.llm_api_key`) rather than named by `api_key_env`.
+    #[serde(skip)]
+    pub api_key: Option<secrecy::SecretString>,
+}
+
+/// The name `ai.llm_base_url`'s provider is registered under.
+pub const SETTINGS_PROVIDER: &str = "settings";
+
+impl AiConfig {
+    /// Points every writing agent at `ai.llm_base_url` (with `ai.llm_model`) when the settings
+    /// name one, so an operator picks the LLM from the environment. Transcription keeps its
+    /// own provider: chat endpoints such as Ollama's do not transcribe.
+    pub fn apply_llm_settings(&mut self, ai: &crate::config::AiSettings) {
+        let Some(base_url) = &ai.llm_base_url else {
+            return;
+        };
+        self.providers.insert(
+            SETTINGS_PROVIDER.to_owned(),
+            Provider {
+                base_url: base_url.clone(),
+                api_key_env: None,
+                timeout_secs: 120,
+                api_key: ai.llm_api_key.clone(),
+            },
+        );
+        for (name, agent) in &mut self.agents {
+            if name == "transcriber" {
+                continue;
+            }
+            agent.provider = Some(SETTINGS_PROVIDER.to_owned());
+            if let Some(model) = &ai.llm_model {
+                agent.model = model.clone();
+            }
+        }
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -185,6 +220,54 @@ mod tests {
         let text = include_str!("../../ai_config.yaml");
         let cfg = AiConfig::parse(text).expect("shipped ai_config.yaml must validate");
         assert!(cfg.agents.contains_key("insight_writer"));
+    }
+
+    #[test]
+    fn the_llm_settings_route_every_writing_agent_but_not_transcription() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        let vars = [
+            ("PRODUCK__AI__LLM_BASE_URL", "http://127.0.0.1:11434/v1"),
+            ("PRODUCK__AI__LLM_MODEL", "llama3.2"),
+            ("PRODUCK__AI__LLM_API_KEY", "not-needed-by-ollama"),
+        ];
+        let settings = crate::config::Settings::load_for(
+            &dir,
+            "test",
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .unwrap();
+        let mut cfg = AiConfig::parse(include_str!("../../ai_config.yaml")).unwrap();
+        let transcriber_before = cfg.agents["transcriber"].provider.clone();
+        cfg.apply_llm_settings(&settings.ai);
+        let provider = &cfg.providers[SETTINGS_PROVIDER];
+        assert_eq!(provider.base_url, "http://127.0.0.1:11434/v1");
+        assert!(provider.api_key.is_some());
+        for name in [
+            "insight_writer",
+            "theme_labeller",
+            "prd_writer",
+            "chat_copilot",
+            "competitive_analyst",
+        ] {
+            assert_eq!(
+                cfg.agents[name].provider.as_deref(),
+                Some(SETTINGS_PROVIDER),
+                "{name}"
+            );
+            assert_eq!(cfg.agents[name].model, "llama3.2", "{name}");
+        }
+        assert_eq!(cfg.agents["transcriber"].provider, transcriber_before);
+
+        let bad = crate::config::Settings::load_for(
+            &dir,
+            "test",
+            [(
+                "PRODUCK__AI__LLM_BASE_URL".to_owned(),
+                "ollama:11434".to_owned(),
+            )],
+        )
+        .unwrap_err();
+        assert_eq!(bad.key, "ai.llm_base_url", "{bad}");
     }
 
     #[test]

@@ -12,55 +12,81 @@ use figment::{
     Figment,
     providers::{Format, Serialized},
 };
+use schemars::JsonSchema;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_saphyr::figment::Yaml;
 
 /// Every setting of the system. Field names mirror the keys of `config/default.yaml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// `development`, `test` or `production`, from `PRODUCK_ENV` (not settable here).
+    /// Production refuses committed secrets and the lexical embedding fallback.
     pub environment: String,
+    /// The HTTP listener.
     pub server: ServerSettings,
+    /// PostgreSQL, where everything that matters is kept.
     pub database: DatabaseSettings,
+    /// Redis: job queues, wake-ups and rate-limit windows (nothing that is not re-created).
     pub redis: RedisSettings,
+    /// Sign-in, tokens, sessions and the first workspace.
     pub auth: AuthSettings,
+    /// Background jobs: attempts, backoff, time limits and concurrency.
     pub jobs: JobSettings,
+    /// The worker process: polling, heartbeats, shutdown and schedules.
     pub worker: WorkerSettings,
+    /// Logs.
     pub telemetry: TelemetrySettings,
+    /// AI providers and budgets (the providers themselves are declared in `ai_config.yaml`).
     pub ai: AiSettings,
+    /// Uploads, pushes and the parser process.
     pub ingest: IngestSettings,
+    /// How feedback is grouped into themes.
     pub clustering: ClusteringSettings,
+    /// Matching Jira tickets to customer insights.
     pub jira: JiraSettings,
+    /// The copilot's limits.
     pub chat: ChatSettings,
+    /// Competitive intelligence.
     pub competitive: CompetitiveSettings,
+    /// Connected accounts (Google, Zoom, Slack, Jira) and their syncs.
     pub integrations: IntegrationsSettings,
+    /// Who may read `/metrics`.
     pub metrics: MetricsSettings,
+    /// Requests per minute per caller (API key or session; the client address when
+    /// unauthenticated), shared by every API replica. Past a limit: 429 with `Retry-After`. 0
+    /// turns a class off.
     pub rate_limits: RateLimitSettings,
 }
 
 /// Requests per minute per caller (API key or session; the client address when
 /// unauthenticated), by class. 0 turns a class off.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
+    /// GET and HEAD requests.
     pub reads_per_minute: u32,
+    /// POST, PUT, PATCH and DELETE, other than uploads and chat.
     pub writes_per_minute: u32,
+    /// File uploads and imports (`/upload/*`, `/jira/tickets/import`).
     pub uploads_per_minute: u32,
+    /// Changes under `/chat` (questions also count against `chat.questions_per_minute`).
     pub chat_per_minute: u32,
 }
 
 /// Who may read `/metrics` (the API's and the worker's listener alike).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Bearer token a scraper sends; without one, only loopback clients are answered.
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
     pub token: Option<SecretString>,
 }
 
 /// Connections to Google, Zoom and the other sources. Every vendor URL can be overridden so
 /// tests (and proxies) can stand in for the vendor.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationsSettings {
     /// Where the browser goes back to after connecting; `server.web_ui_base_url` when unset.
@@ -70,6 +96,7 @@ pub struct IntegrationsSettings {
     pub public_url: String,
     /// Keys (id → base64 of 32 bytes) that encrypt stored tokens; old ones stay for
     /// decryption until `produck-api rotate-keys` has re-encrypted everything.
+    #[schemars(with = "BTreeMap<String, String>", extend("x-secret" = true))]
     pub token_keys: BTreeMap<String, SecretString>,
     /// The id in `token_keys` new tokens are encrypted with.
     pub current_token_key: Option<String>,
@@ -82,14 +109,19 @@ pub struct IntegrationsSettings {
     /// this many seconds; the rest continues in the next run (status `partial`), so a
     /// first sync larger than a job's time limit still completes.
     pub max_sync_pages: usize,
+    /// A sync run starts no new page after this many seconds (see `max_sync_pages`).
     pub max_sync_secs: u64,
+    /// Google Drive and Docs (an OAuth client of type "Web application").
     pub google: OAuthProviderSettings,
+    /// Zoom cloud recordings (a "General app" with user-managed OAuth).
     pub zoom: OAuthProviderSettings,
+    /// Slack events and history.
     pub slack: SlackSettings,
+    /// Jira sites.
     pub jira: JiraSiteSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JiraSiteSettings {
     /// Hosts a Jira site URL may name although they are not public https addresses (a
@@ -98,11 +130,13 @@ pub struct JiraSiteSettings {
     pub allowed_hosts: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlackSettings {
     /// The Slack app's signing secret; pushed events are refused without it.
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
     pub signing_secret: Option<SecretString>,
+    /// Slack's Web API (overridable for tests and proxies).
     pub api_base_url: String,
 }
 
@@ -117,55 +151,81 @@ impl IntegrationsSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthProviderSettings {
+    /// The OAuth client id registered with the vendor.
     pub client_id: Option<String>,
+    /// The OAuth client secret.
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
     pub client_secret: Option<SecretString>,
     /// Exactly as registered with the provider; `<public_url>/auth/<provider>/callback` when
     /// unset.
     pub redirect_uri: Option<String>,
+    /// The vendor's authorization endpoint.
     pub auth_url: String,
+    /// The vendor's token endpoint.
     pub token_url: String,
+    /// The vendor's token revocation endpoint (called on disconnect).
     pub revoke_url: String,
     /// Where the account's email is read (Google's userinfo, Zoom's REST API).
     pub api_base_url: String,
+    /// Scopes requested when connecting.
     pub scopes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompetitiveSettings {
+    /// Cosine similarity at which a competitor's move counts as something our customers already
+    /// ask for.
     pub evidence_threshold: f32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatSettings {
+    /// Messages (questions and answers) one conversation may hold; then start a new one.
     pub max_messages_per_conversation: usize,
+    /// Active (not archived) conversations per caller.
     pub max_active_conversations: usize,
+    /// Copilot questions per caller per minute, across API replicas.
     pub questions_per_minute: u32,
     /// The older name of `ai.daily_token_budget`; when set it wins.
     #[serde(default)]
     pub daily_token_budget: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JiraSettings {
+    /// Cosine similarity at which a ticket matches a customer insight (overridable per VOC
+    /// run).
     pub similarity_threshold: f32,
+    /// Proposed matches kept per ticket (confirmed matches come on top).
     pub max_matches_per_ticket: usize,
+    /// Largest ticket import (JSON array or Jira CSV export), in tickets.
     pub max_import_rows: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusteringSettings {
+    /// PCA dimensions before HDBSCAN (2 to 50). Defaults are tuned on Banking77 (`cargo bench
+    /// -p shared --bench cluster_quality`).
     pub dims: usize,
+    /// HDBSCAN's smallest theme; grows to items/800 in large workspaces so the theme count
+    /// follows the topics.
     pub min_cluster_size: usize,
+    /// HDBSCAN's `min_samples` (how conservative the density estimate is).
     pub min_samples: usize,
+    /// Cosine similarity above which an unclustered item joins its nearest theme.
     pub attach_threshold: f32,
+    /// Above this many items an evenly spread sample is clustered and the rest join their
+    /// nearest theme.
     pub max_items_clustered: usize,
+    /// Clusters whose centroids are at least this similar (cosine) become one theme; 1.0 never
+    /// merges.
     pub merge_threshold: f32,
 }
 
@@ -182,35 +242,55 @@ impl ClusteringSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngestSettings {
+    /// Files one upload request may carry.
     pub max_files_per_upload: usize,
+    /// Largest single uploaded file, in bytes (413 while it streams in).
     pub max_file_bytes: usize,
+    /// Largest whole upload request, all files together, in bytes.
     pub max_upload_bytes: usize,
+    /// Time limit of one upload request, streaming included (seconds); must exceed
+    /// `jobs.sync_wait_secs` by 5.
     pub upload_timeout_secs: u64,
+    /// Feedback items one file may hold; a larger file fails with a clear message.
     pub max_items_per_file: usize,
+    /// Bytes a PDF's compressed streams may inflate to before the file is refused.
     pub max_pdf_inflated_bytes: usize,
+    /// Keep uploaded files in the database after processing.
     pub keep_uploaded_files: bool,
+    /// Feedback items embedded per model call (1 to 1 024).
     pub embed_batch_size: usize,
     /// Items one `POST /feedback` may push.
     pub max_push_items: usize,
     /// The child process that parses untrusted files: its address-space limit, CPU time,
     /// wall-clock deadline, and (optionally) which executable to run in parse mode.
     pub parser_memory_mb: u64,
+    /// CPU time the parser child may use per file (seconds).
     pub parser_cpu_secs: u64,
+    /// Wall-clock deadline of the parser child per file (seconds).
     pub parser_timeout_secs: u64,
+    /// The executable run in parse mode; unset: the running binary, or a `produck-worker`
+    /// beside it.
     #[serde(default)]
     pub parser_binary: Option<std::path::PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
+    /// Address the API binds (`0.0.0.0` in production). `auth.disabled` is refused unless this
+    /// is a loopback address.
     pub host: IpAddr,
+    /// TCP port of the API (`PORT` also sets it).
     pub port: u16,
+    /// Browser origins of other web UIs allowed to call the API with credentials (never `*`);
+    /// the built-in console needs none. From the environment as a JSON list.
     pub cors_origins: Vec<String>,
+    /// Requests running longer answer 503 (seconds; uploads have their own limit).
     pub request_timeout_secs: u64,
+    /// Largest JSON request body, in bytes (uploads set their own limits).
     pub body_limit_bytes: usize,
     /// Where the web UI lives; documents link to its insight pages.
     pub web_ui_base_url: String,
@@ -220,101 +300,184 @@ pub struct ServerSettings {
     pub client_ip_header: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// PostgreSQL connection URL (`DATABASE_URL` also sets it). For a database on another host
+    /// add `?sslmode=require` (or `verify-full`).
+    #[schemars(with = "String", extend("x-secret" = true))]
     pub url: SecretString,
+    /// Connection pool size per process.
     pub max_connections: u32,
+    /// Connections kept open per process when idle.
     pub min_connections: u32,
+    /// Give up connecting (and report the database down) after this many seconds.
     pub connect_timeout_secs: u64,
+    /// PostgreSQL cancels any single statement running longer (seconds), so no request or job
+    /// holds a connection for minutes.
     pub statement_timeout_secs: u64,
+    /// Create the database named in `url` when it does not exist (development convenience).
     pub create_if_missing: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
+    /// Redis URL (`REDIS_URL` also sets it).
+    #[schemars(with = "String", extend("x-secret" = true))]
     pub url: SecretString,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
+    /// Every request acts as the default workspace's admin, without credentials (for the
+    /// original web UI on a single-user machine). Refused unless `server.host` is a loopback
+    /// address.
     pub disabled: bool,
+    /// HMAC key of access tokens, 32+ characters (`openssl rand -hex 32`). Required unless
+    /// `auth.disabled`.
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
     pub jwt_secret: Option<SecretString>,
+    /// Lifetime of an access token (seconds, 60 to 86 400).
     pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token (seconds); each use rotates it.
     pub refresh_token_ttl_secs: u64,
+    /// Lifetime of a console sign-in (the HttpOnly session cookie), from sign-in (seconds).
     pub session_ttl_secs: u64,
+    /// When set, an admin API key with exactly this value is ensured in the default workspace
+    /// at every start (16+ characters), for scripts and CI.
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
     pub bootstrap_api_key: Option<SecretString>,
+    /// Name of the workspace created at first start, where the first admin and `auth.disabled`
+    /// act.
     pub default_workspace: String,
+    /// Failed sign-ins allowed per account and client address (and per address) within the
+    /// window before 429.
     pub login_max_failures: u32,
+    /// The window of `login_max_failures` (seconds).
     pub login_window_secs: u64,
+    /// Password hashes computed at once per process (each ~50 ms of a core); more sign-ins wait
+    /// their turn.
     pub max_concurrent_hashes: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
+    /// Namespace of every Redis key of the job queues (letters, digits, `-`, `_`).
     pub queue_prefix: String,
+    /// Attempts per job before it fails (transient errors only; at most 25).
     pub max_attempts: u32,
+    /// Backoff between attempts: `backoff_base_ms * 2^(attempt-1)`, capped at
+    /// `backoff_max_secs`.
     pub backoff_base_ms: u64,
+    /// Upper bound of the backoff (seconds).
     pub backoff_max_secs: u64,
+    /// Time limit of one attempt (seconds), unless the kind sets its own.
     pub default_timeout_secs: u64,
+    /// Jobs of one kind run at once per worker process, unless the kind sets its own.
     pub default_concurrency: usize,
+    /// Per job kind (`embed`, `cluster`, `upload`, `sync`, `maintenance`, ...): `timeout_secs`,
+    /// `concurrency`, `max_attempts`.
     pub kinds: BTreeMap<String, JobKindSettings>,
+    /// A queued job whose queue entry is gone (lost enqueue, Redis restarted) is enqueued again
+    /// once it has waited this long (seconds).
     pub queued_timeout_secs: u64,
+    /// A queued job fails only when no worker consuming its kind has been alive for this long
+    /// (seconds); a backlog or a short outage never fails jobs.
     pub no_worker_timeout_secs: u64,
+    /// A running job's lease, renewed by its worker; a dead worker's job is retried once it
+    /// lapses (seconds).
     pub lease_secs: u64,
+    /// Finished job runs, upload records and old heartbeats are deleted after this many days.
     pub retention_days: u32,
+    /// How long endpoints that answer synchronously wait for their job before answering 202
+    /// (seconds).
     pub sync_wait_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobKindSettings {
+    /// Time limit of one attempt of this kind (seconds).
     pub timeout_secs: Option<u64>,
+    /// Jobs of this kind at once per worker process.
     pub concurrency: Option<usize>,
+    /// Attempts of this kind before it fails.
     pub max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
+    /// Safety poll for work a wake-up message missed (milliseconds); idle workers are otherwise
+    /// woken on enqueue.
     pub poll_interval_ms: u64,
+    /// Heartbeat interval; a worker silent for `heartbeat_secs * missed_heartbeats` is dead and
+    /// its tasks are handed to others.
     pub heartbeat_secs: u64,
+    /// Heartbeats a worker may miss before it counts as dead.
     pub missed_heartbeats: usize,
+    /// On SIGTERM or ctrl-c: stop fetching, let in-flight jobs finish within this many seconds.
     pub shutdown_grace_secs: u64,
+    /// How often each worker looks for lost jobs (stuck queued, or with a lapsed lease), in
+    /// seconds.
     pub sweep_interval_secs: u64,
+    /// Cron expression (seconds first) of the maintenance job; fires once per tick cluster-
+    /// wide.
     pub maintenance_schedule: String,
+    /// Cron expression of the OAuth token refresh (tokens lapsing within 30 minutes are
+    /// renewed).
     pub token_refresh_schedule: String,
+    /// Cron expression of the check that starts the syncs that are due
+    /// (`integrations.sync_interval_secs`).
     pub sync_schedule: String,
+    /// Finished queue data older than this is removed from Redis (seconds).
     pub apalis_retention_secs: u64,
     /// Address of the worker's own `/metrics` and `/healthz` listener; none when unset.
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
+    /// `pretty` (for people) or `json` (one object per line, for log shippers).
     pub format: LogFormat,
+    /// tracing filter directives; `RUST_LOG` overrides it.
     pub filter: String,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     Pretty,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AiSettings {
+    /// The `ai_config.yaml` that declares providers, the embedder and the agents; relative
+    /// paths inside it are relative to its folder.
     pub config_path: PathBuf,
     /// LLM tokens a workspace may spend per UTC day, every agent together (0: no budget).
     pub daily_token_budget: u64,
     /// LLM tokens one member (or API key) may spend per UTC day (0: no budget).
     pub member_daily_token_budget: u64,
+    /// An OpenAI-compatible endpoint (`https://api.openai.com/v1`, Ollama's
+    /// `http://ollama:11434/v1`) every writing agent uses instead of what `ai_config.yaml`
+    /// names: insights, labels, PRDs, the copilot, competitive analysis (not transcription).
+    #[serde(default)]
+    pub llm_base_url: Option<String>,
+    /// The model those agents ask `llm_base_url` for (`gpt-4o-mini`, `llama3.2`); unset keeps
+    /// each agent's model from `ai_config.yaml`.
+    #[serde(default)]
+    pub llm_model: Option<String>,
+    /// The key sent to `llm_base_url` (none for a local server).
+    #[serde(default)]
+    #[schemars(with = "Option<String>", extend("x-secret" = true))]
+    pub llm_api_key: Option<SecretString>,
 }
 
 /// A setting that failed to load or validate. The message names the key and why.
@@ -391,32 +554,7 @@ impl Settings {
                 ),
             ));
         }
-        // An empty variable means "unset": compose files pass `KEY=""` for every optional
-        // setting they do not fill.
-        let vars: Vec<(String, String)> = vars
-            .into_iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect();
-        let mut figment = Figment::new()
-            .merge(Yaml::file(default_file))
-            .merge(Yaml::file(config_dir.join(format!("{env}.yaml"))))
-            .merge(Serialized::default("environment", env));
-        // The conventional variables first, so the namespaced ones win when both are set.
-        for (key, dotted) in [
-            ("DATABASE_URL", "database.url"),
-            ("REDIS_URL", "redis.url"),
-            ("PORT", "server.port"),
-        ] {
-            if let Some((_, value)) = vars.iter().rfind(|(k, _)| k == key) {
-                figment = figment.merge(Serialized::default(dotted, parse_env_value(value)));
-            }
-        }
-        for (key, value) in &vars {
-            if let Some(path) = key.strip_prefix("PRODUCK__") {
-                let dotted = path.to_lowercase().replace("__", ".");
-                figment = figment.merge(Serialized::default(&dotted, parse_env_value(value)));
-            }
-        }
+        let figment = layered(config_dir, env, vars);
         // Lossy: values from the environment are strings; let "3" fill a number, "true" a bool.
         let settings: Settings = figment.extract_lossy().map_err(|e| {
             let key = e.path.join(".");
@@ -458,6 +596,16 @@ impl Settings {
                 "server.web_ui_base_url",
                 "must be an http(s) URL",
             ));
+        }
+        if let Some(url) = &s.ai.llm_base_url {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| ConfigError::new("ai.llm_base_url", e.to_string()))?;
+            if !["http", "https"].contains(&parsed.scheme()) {
+                return Err(ConfigError::new(
+                    "ai.llm_base_url",
+                    "must be an http(s) URL",
+                ));
+            }
         }
         if let Some(current) = &s.integrations.current_token_key
             && !s.integrations.token_keys.contains_key(current)
@@ -789,6 +937,42 @@ impl Settings {
             .map(|u| u.path().trim_start_matches('/').to_owned())
             .filter(|n| !n.is_empty())
     }
+}
+
+/// The configuration files and variables layered in order, before extraction: what
+/// `Settings::load_for` validates and `produck-api check-config` prints.
+pub fn layered(
+    config_dir: &Path,
+    env: &str,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Figment {
+    // An empty variable means "unset": compose files pass `KEY=""` for every optional
+    // setting they do not fill.
+    let vars: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+    let mut figment = Figment::new()
+        .merge(Yaml::file(config_dir.join("default.yaml")))
+        .merge(Yaml::file(config_dir.join(format!("{env}.yaml"))))
+        .merge(Serialized::default("environment", env));
+    // The conventional variables first, so the namespaced ones win when both are set.
+    for (key, dotted) in [
+        ("DATABASE_URL", "database.url"),
+        ("REDIS_URL", "redis.url"),
+        ("PORT", "server.port"),
+    ] {
+        if let Some((_, value)) = vars.iter().rfind(|(k, _)| k == key) {
+            figment = figment.merge(Serialized::default(dotted, parse_env_value(value)));
+        }
+    }
+    for (key, value) in &vars {
+        if let Some(path) = key.strip_prefix("PRODUCK__") {
+            let dotted = path.to_lowercase().replace("__", ".");
+            figment = figment.merge(Serialized::default(&dotted, parse_env_value(value)));
+        }
+    }
+    figment
 }
 
 /// Validates the field count of a cron expression (seconds first, 6 or 7 fields); the

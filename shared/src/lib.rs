@@ -6,6 +6,7 @@ pub mod ai_config;
 pub mod auth;
 pub mod cluster;
 pub mod config;
+pub mod config_reference;
 pub mod db;
 pub mod entities;
 pub mod error;

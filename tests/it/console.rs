@@ -114,7 +114,11 @@ async fn the_root_answers_api_clients_with_json_and_browsers_with_the_console() 
 }
 
 /// Signs in through the console endpoint; returns the session cookie pair and CSRF token.
-async fn console_sign_in(app: &TestApp, email: &str, password: &str) -> (String, String, Value) {
+pub(crate) async fn console_sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> (String, String, Value) {
     let res = app
         .http
         .post(app.url("/auth/session"))

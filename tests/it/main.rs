@@ -6,6 +6,7 @@ mod harness;
 #[allow(dead_code)]
 mod synthetic;
 
+mod account;
 mod api_keys;
 mod audit;
 mod auth;

@@ -122,14 +122,17 @@ pub struct SessionOut {
     pub workspace: WorkspaceOut,
 }
 
-fn policy(state: &AppState) -> SessionPolicy<'_> {
+pub(crate) fn policy(state: &AppState) -> SessionPolicy<'_> {
     SessionPolicy {
         keys: &state.keys,
         refresh_ttl_secs: state.settings.auth.refresh_token_ttl_secs,
     }
 }
 
-async fn token_out(state: &AppState, s: IssuedSession) -> Result<Json<TokenOut>, ApiError> {
+pub(crate) async fn token_out(
+    state: &AppState,
+    s: IssuedSession,
+) -> Result<Json<TokenOut>, ApiError> {
     let member = users::get(&state.db, s.workspace_id, s.user_id).await?;
     let ws = workspaces::get(&state.db, s.workspace_id).await?;
     Ok(Json(TokenOut {

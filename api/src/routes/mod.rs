@@ -1,5 +1,6 @@
 //! Every route of the API. Each resource module exposes `router()`.
 
+pub mod account;
 pub mod admin;
 pub mod ai_admin;
 pub mod api_keys;
@@ -33,6 +34,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(health::router())
         .merge(metrics::router())
         .merge(auth::router())
+        .merge(account::router())
         .merge(users::router())
         .merge(api_keys::router())
         .merge(jobs::router())

@@ -7,11 +7,14 @@ use crate::ai_config::{AiConfig, Provider};
 
 pub fn client(provider: &Provider) -> Client<OpenAIConfig> {
     super::init_crypto();
-    let key = provider
-        .api_key_env
-        .as_deref()
-        .and_then(|var| std::env::var(var).ok())
-        .unwrap_or_default();
+    let key = match &provider.api_key {
+        Some(key) => secrecy::ExposeSecret::expose_secret(key).to_owned(),
+        None => provider
+            .api_key_env
+            .as_deref()
+            .and_then(|var| std::env::var(var).ok())
+            .unwrap_or_default(),
+    };
     let config = OpenAIConfig::new()
         .with_api_base(provider.base_url.trim_end_matches('/'))
         .with_api_key(key);

@@ -22,7 +22,8 @@ pub struct AiServices {
 impl AiServices {
     pub fn load(settings: &Settings) -> Result<Self, AiConfigError> {
         let path = &settings.ai.config_path;
-        let config = AiConfig::load(path)?;
+        let mut config = AiConfig::load(path)?;
+        config.apply_llm_settings(&settings.ai);
         let base_dir = path.parent().map(PathBuf::from).unwrap_or_default();
         Ok(Self::new(config, base_dir))
     }

@@ -111,6 +111,22 @@ pub async fn authenticate(
     })
 }
 
+/// When the live session behind `secret` ends.
+pub async fn expires_at(
+    db: &impl ConnectionTrait,
+    secret: &str,
+) -> Result<chrono::DateTime<Utc>, DomainError> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT expires_at FROM browser_sessions              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
+            [secrets::sha256_hex(secret).into()],
+        ))
+        .await?
+        .ok_or_else(|| DomainError::Unauthorized(SESSION_INVALID.into()))?;
+    Ok(row.try_get_by_index(0)?)
+}
+
 /// Ends a session. Idempotent: an unknown or already ended session is not an error.
 pub async fn sign_out(db: &impl ConnectionTrait, secret: &str) -> Result<(), DomainError> {
     db.execute_raw(Statement::from_sql_and_values(

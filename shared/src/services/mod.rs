@@ -1,6 +1,7 @@
 //! Domain operations. Plain async functions over a sea-orm connection; they own their
 //! transactions and return `DomainError`. The API and the worker both call them.
 
+pub mod account;
 pub mod ai_runs;
 pub mod api_keys;
 pub mod audit;

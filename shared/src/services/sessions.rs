@@ -112,6 +112,15 @@ pub async fn check_password(
     Ok(member)
 }
 
+/// A new session (a fresh refresh-token family) for an active membership.
+pub async fn issue_new(
+    db: &impl ConnectionTrait,
+    policy: &SessionPolicy<'_>,
+    member: &membership::Model,
+) -> Result<IssuedSession, DomainError> {
+    issue(db, policy, member.user_id, member, Uuid::new_v4()).await
+}
+
 async fn issue(
     db: &impl ConnectionTrait,
     policy: &SessionPolicy<'_>,

@@ -1,0 +1,268 @@
+//! A member's own account: changing their password, the workspaces they belong to, creating
+//! another workspace, and moving a sign-in to another of their workspaces. An operator's
+//! password reset (`produck-api user reset-password`) goes through here too.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, TransactionSession, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    DomainError,
+    auth::{Role, password, secrets},
+    entities::{membership, refresh_token, user, workspace},
+    services::{
+        rate_limit::WindowLimiter,
+        sessions::{self, IssuedSession, SessionPolicy},
+        workspaces,
+    },
+};
+
+/// The shortest password accepted anywhere.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// One workspace the user is an active member of, with their role there.
+#[derive(Debug, Clone)]
+pub struct WorkspaceMembership {
+    pub workspace: workspace::Model,
+    pub role: Role,
+}
+
+fn check_new_password(new: &str) -> Result<(), DomainError> {
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(DomainError::invalid(
+            "new_password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Changes the caller's password after checking the current one (under the sign-in limiter,
+/// so a borrowed session cannot guess it). Every other sign-in of the user ends: refresh
+/// tokens are revoked and console sessions other than `keep_session` (the caller's own
+/// cookie, if any) are signed out.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_password(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    limiter: &WindowLimiter,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    current: &str,
+    new: &str,
+    client_ip: &str,
+    keep_session: Option<&str>,
+) -> Result<(), DomainError> {
+    check_new_password(new)?;
+    if current == new {
+        return Err(DomainError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    let found = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("user"))?;
+    match sessions::check_password(
+        db,
+        limiter,
+        &found.email,
+        current,
+        Some(workspace_id),
+        client_ip,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(DomainError::Unauthorized(_)) => {
+            return Err(DomainError::invalid(
+                "current_password",
+                "is not your current password",
+            ));
+        }
+        Err(e) => return Err(e),
+    }
+    set_password(db, user_id, new, keep_session).await
+}
+
+/// Sets a new password for the account with this email (an operator's reset) and ends all
+/// of its sign-ins.
+pub async fn reset_password(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    email: &str,
+    new: &str,
+) -> Result<user::Model, DomainError> {
+    check_new_password(new)?;
+    let found = user::Entity::find()
+        .filter(Expr::cust_with_values(
+            "lower(email) = $1",
+            [email.trim().to_lowercase()],
+        ))
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("user"))?;
+    set_password(db, found.id, new, None).await?;
+    Ok(found)
+}
+
+async fn set_password(
+    db: &impl TransactionTrait,
+    user_id: Uuid,
+    new: &str,
+    keep_session: Option<&str>,
+) -> Result<(), DomainError> {
+    let hash = password::hash(new.to_owned()).await?;
+    let txn = db.begin().await?;
+    user::ActiveModel {
+        id: Set(user_id),
+        password_hash: Set(hash),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    let keep = keep_session.map(secrets::sha256_hex).unwrap_or_default();
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE browser_sessions SET revoked_at = now() \
+         WHERE user_id = $1 AND revoked_at IS NULL AND token_hash <> $2",
+        [user_id.into(), keep.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The workspaces the user is an active member of, by name.
+pub async fn workspaces_of(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<WorkspaceMembership>, DomainError> {
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::DeactivatedAt.is_null())
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = memberships.iter().map(|m| m.workspace_id).collect();
+    let spaces = workspace::Entity::find()
+        .filter(workspace::Column::Id.is_in(ids))
+        .order_by_asc(workspace::Column::Name)
+        .all(db)
+        .await?;
+    Ok(spaces
+        .into_iter()
+        .filter_map(|ws| {
+            let m = memberships.iter().find(|m| m.workspace_id == ws.id)?;
+            Some(WorkspaceMembership {
+                role: m.role.parse().unwrap_or(Role::Viewer),
+                workspace: ws,
+            })
+        })
+        .collect())
+}
+
+/// Creates a workspace with `creator` as its first admin. A name whose slug is taken is a
+/// conflict (never a way into someone else's workspace).
+pub async fn create_workspace(
+    db: &impl TransactionTrait,
+    creator: Uuid,
+    name: &str,
+) -> Result<workspace::Model, DomainError> {
+    let slug = workspaces::slugify(name);
+    if slug.is_empty() {
+        return Err(DomainError::invalid(
+            "name",
+            "a workspace name needs a letter or digit",
+        ));
+    }
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let ws = workspace::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name.trim().to_owned()),
+        slug: Set(slug),
+        pii_redaction: Set(true),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if DomainError::is_unique_violation(&e) {
+            DomainError::Conflict("a workspace with this name already exists".into())
+        } else {
+            e.into()
+        }
+    })?;
+    membership::ActiveModel {
+        workspace_id: Set(ws.id),
+        user_id: Set(creator),
+        role: Set(Role::Admin.as_str().to_owned()),
+        deactivated_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(ws)
+}
+
+async fn active_membership(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<membership::Model, DomainError> {
+    membership::Entity::find_by_id((workspace_id, user_id))
+        .filter(membership::Column::DeactivatedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(DomainError::not_found("workspace"))
+}
+
+/// A new token pair naming another workspace of the user.
+pub async fn switch_tokens(
+    db: &impl ConnectionTrait,
+    policy: &SessionPolicy<'_>,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<IssuedSession, DomainError> {
+    let member = active_membership(db, user_id, workspace_id).await?;
+    sessions::issue_new(db, policy, &member).await
+}
+
+/// Moves the console session behind `secret` to another workspace of its user; the cookie
+/// and its CSRF token stay as they are.
+pub async fn switch_browser_session(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> Result<membership::Model, DomainError> {
+    let member = active_membership(db, user_id, workspace_id).await?;
+    let moved = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE browser_sessions SET workspace_id = $1 \
+             WHERE token_hash = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > now()",
+            [
+                workspace_id.into(),
+                secrets::sha256_hex(secret).into(),
+                user_id.into(),
+            ],
+        ))
+        .await?;
+    if moved.rows_affected() == 0 {
+        return Err(DomainError::Unauthorized(
+            "your session has ended; sign in again".into(),
+        ));
+    }
+    Ok(member)
+}
