@@ -32,7 +32,9 @@ snapshot() { # $1: output folder; what a PM sees, read through the API
   curl -fsS -H "$auth" "$url/customers?limit=100" > "$1/customers.json"
 }
 
-echo "[drill] a workspace with data: the demo set, embedded and clustered"
+echo "[drill] a workspace with data: an admin, the demo set, embedded and clustered"
+export DRILL_PASSWORD="drill-admin-password"
+"$bin" bootstrap --email drill@example.com --password-env DRILL_PASSWORD > /dev/null
 "$bin" seed-demo > /dev/null
 throwaway_start "$bin" "$work/api-source.log"
 cluster_and_wait
@@ -58,5 +60,8 @@ for f in board filter-counts feedback sources customers; do
     exit 1
   fi
 done
+login=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"drill@example.com\",\"password\":\"$DRILL_PASSWORD\"}")
+[ "$login" = 200 ] || { echo "[drill] the admin cannot sign in to the restored copy ($login)" >&2; exit 1; }
 items=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["items"] if isinstance(d, dict) else d))' "$work/after/feedback.json")
-echo "[drill] restored: $themes themes and $items feedback items, board, counts and customers equal"
+echo "[drill] restored: $themes themes and $items feedback items, board, counts and customers equal, the admin signs in"
