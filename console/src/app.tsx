@@ -1,9 +1,10 @@
 // The shell: who is signed in, the navigation, the page for the address, the copilot
 // panel, and the notices for a lost connection or an ended session (shown over the page,
 // so nothing typed on it is lost).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { onSignal } from "./api/client";
 import { Copilot, copilotOpen, copilotInsight } from "./copilot/Copilot";
+import { AccountPage } from "./pages/Account";
 import { AdminPage } from "./pages/admin/Admin";
 import { BoardPage } from "./pages/Board";
 import { CompetitivePage } from "./pages/Competitive";
@@ -97,7 +98,10 @@ function Header() {
   const who = useStore(me);
   const { path } = useLocation();
   const open = useStore(copilotOpen);
-  const section = ["feedback", "tickets", "competitive", "upload", "integrations", "admin"].find((s) => path.startsWith(`/${s}`)) ?? "board";
+  const section = ["feedback", "tickets", "competitive", "upload", "integrations", "admin", "account"].find((s) => path.startsWith(`/${s}`)) ?? "board";
+  const menu = useRef<HTMLDetailsElement>(null);
+  // The account menu closes when its link (or any other) changes the page.
+  useEffect(() => menu.current?.removeAttribute("open"), [path]);
   const name = who ? (who.user?.display_name || who.user?.email || (who.auth === "disabled" ? "Local admin" : "API key")) : "";
   return (
     <header class="topbar">
@@ -138,7 +142,7 @@ function Header() {
           <span class="narrow-only">Copilot</span>
         </Button>
         {who && (
-          <details class="menu">
+          <details class="menu" ref={menu}>
             <summary aria-label={`Account: ${name}`}>
               <span class="avatar" aria-hidden="true">
                 {name.slice(0, 1).toUpperCase()}
@@ -149,6 +153,9 @@ function Header() {
               <p class="muted small">
                 {who.role} · {who.workspace.name}
               </p>
+              <Link to="/account" class="menu-link">
+                Account and workspaces
+              </Link>
               {who.auth === "session" && (
                 <Button variant="ghost" onClick={() => signOut()}>
                   Sign out
@@ -176,6 +183,7 @@ function Routes() {
   if (path === "/tickets") return <TicketsPage />;
   if (path === "/integrations") return <IntegrationsPage />;
   if (path === "/competitive") return <CompetitivePage />;
+  if (path === "/account") return <AccountPage />;
   if (path === "/admin") return <AdminPage section="members" />;
   if ((params = match("/admin/:section", path))) return <AdminPage section={params.section} />;
   if ((params = match("/tickets/:key", path))) return <TicketPage ticketKey={params.key} />;
