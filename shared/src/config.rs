@@ -21,7 +21,8 @@ use serde_saphyr::figment::Yaml;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// `development`, `test` or `production`, from `PRODUCK_ENV` (not settable here).
+    /// `development`, `test` or `production`: set by `PRODUCK_ENV`, which also picks
+    /// `config/{PRODUCK_ENV}.yaml`.
     /// Production refuses committed secrets and the lexical embedding fallback.
     pub environment: String,
     /// The HTTP listener.

@@ -137,12 +137,22 @@ fn entries(config_dir: &Path) -> Result<Vec<Entry>, String> {
     Ok(out)
 }
 
-/// The dotted keys whose values are secrets (masked wherever configuration is printed).
-pub fn secret_keys() -> Vec<String> {
+fn leaves() -> Vec<Entry> {
     let root = schema();
     let mut out = Vec::new();
     walk(&root, &root, "", &Value::Null, &mut out);
-    out.into_iter()
+    out
+}
+
+/// Every setting's dotted key (a map setting such as `jobs.kinds` takes keys below it).
+pub fn setting_keys() -> Vec<String> {
+    leaves().into_iter().map(|e| e.key).collect()
+}
+
+/// The dotted keys whose values are secrets (masked wherever configuration is printed).
+pub fn secret_keys() -> Vec<String> {
+    leaves()
+        .into_iter()
         .filter(|e| e.secret)
         .map(|e| e.key)
         .collect()
@@ -193,7 +203,11 @@ fn render_default(v: &Value) -> String {
 }
 
 fn env_name(key: &str) -> String {
-    format!("PRODUCK__{}", key.to_uppercase().replace('.', "__"))
+    match key {
+        // Chosen before any file is read: it picks config/{PRODUCK_ENV}.yaml.
+        "environment" => "PRODUCK_ENV".to_owned(),
+        _ => format!("PRODUCK__{}", key.to_uppercase().replace('.', "__")),
+    }
 }
 
 /// The Markdown reference of every setting.

@@ -11,6 +11,36 @@ use crate::{
     harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, problem, repo_path},
 };
 
+/// A change made by the console: the session cookie plus its CSRF token.
+async fn console_post(
+    app: &TestApp,
+    path: &str,
+    session: &(String, String),
+    body: Value,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .header(header::COOKIE, &session.0)
+        .header("x-csrf-token", &session.1)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Runs `produck-api user reset-password --email <email>` against the test database.
+fn reset_password(app: &TestApp, email: &str) -> std::process::Output {
+    use secrecy::ExposeSecret;
+    std::process::Command::new(env!("CARGO_BIN_EXE_produck-api"))
+        .args(["user", "reset-password", "--email", email])
+        .current_dir(repo_path(""))
+        .env("PRODUCK_ENV", "test")
+        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
+        .env("DATABASE_URL", app.settings.database.url.expose_secret())
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn changing_the_password_checks_the_current_one_and_ends_other_sign_ins() {
     let app = TestApp::spawn().await;
@@ -46,17 +76,14 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sign_ins() 
     problem(short, 422, "validation_failed").await;
 
     // Changed from the console session: that session stays, every other sign-in ends.
-    let changed = app
-        .http
-        .post(app.url("/auth/password"))
-        .header(header::COOKIE, &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(
-            &json!({"current_password": "member-password-1", "new_password": "a-better-password"}),
-        )
-        .send()
-        .await
-        .unwrap();
+    let session = (cookie.clone(), csrf);
+    let changed = console_post(
+        &app,
+        "/auth/password",
+        &session,
+        json!({"current_password": "member-password-1", "new_password": "a-better-password"}),
+    )
+    .await;
     assert_eq!(changed.status(), 204);
     let me = |cookie: String| {
         let app = &app;
@@ -215,15 +242,14 @@ async fn admins_create_workspaces_and_members_switch_between_theirs() {
 
     // The console's session moves with its cookie and CSRF token unchanged.
     let (cookie, csrf, _) = console_sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let moved = app
-        .http
-        .post(app.url("/auth/session/switch"))
-        .header(header::COOKIE, &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"workspace_id": second_id}))
-        .send()
-        .await
-        .unwrap();
+    let session = (cookie.clone(), csrf.clone());
+    let moved = console_post(
+        &app,
+        "/auth/session/switch",
+        &session,
+        json!({"workspace_id": second_id}),
+    )
+    .await;
     assert_eq!(moved.status(), 200);
     let moved: Value = moved.json().await.unwrap();
     assert_eq!(moved["csrf_token"], csrf.as_str());
@@ -262,20 +288,7 @@ async fn an_operator_resets_a_password_from_the_command_line() {
         .json()
         .await
         .unwrap();
-    use secrecy::ExposeSecret;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_produck-api"))
-        .args([
-            "user",
-            "reset-password",
-            "--email",
-            "Locked-Out@example.com",
-        ])
-        .current_dir(repo_path(""))
-        .env("PRODUCK_ENV", "test")
-        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
-        .env("DATABASE_URL", app.settings.database.url.expose_secret())
-        .output()
-        .unwrap();
+    let out = reset_password(&app, "Locked-Out@example.com");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
@@ -311,14 +324,7 @@ async fn an_operator_resets_a_password_from_the_command_line() {
     assert_eq!(old_refresh.status(), 401);
     drop(token);
 
-    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_produck-api"))
-        .args(["user", "reset-password", "--email", "nobody@example.com"])
-        .current_dir(repo_path(""))
-        .env("PRODUCK_ENV", "test")
-        .env("PRODUCK_CONFIG_DIR", repo_path("config"))
-        .env("DATABASE_URL", app.settings.database.url.expose_secret())
-        .output()
-        .unwrap();
+    let unknown = reset_password(&app, "nobody@example.com");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));
 }

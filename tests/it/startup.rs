@@ -315,6 +315,30 @@ async fn the_compose_services_migrate_create_the_admin_and_serve_the_signed_in_c
 }
 
 #[test]
+fn env_example_names_only_real_settings() {
+    let known = shared::config_reference::setting_keys();
+    let example = std::fs::read_to_string(repo_path(".env.example")).unwrap();
+    let mut checked = 0;
+    for line in example.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let Some(path) = name.strip_prefix("PRODUCK__") else {
+            continue;
+        };
+        let dotted = path.to_lowercase().replace("__", ".");
+        assert!(
+            known
+                .iter()
+                .any(|k| dotted == *k || dotted.starts_with(&format!("{k}."))),
+            "{name} in .env.example is not a setting"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} settings in .env.example");
+}
+
+#[test]
 fn check_config_reports_each_check_and_masks_secrets() {
     let dir = std::env::temp_dir();
     let out = Command::new(bin_dir().join("produck-api"))
