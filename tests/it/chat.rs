@@ -743,3 +743,43 @@ async fn suggestions_show_a_member_their_own_questions_and_the_defaults_never_a_
     );
     assert!(!for_ben.is_empty());
 }
+
+/// `ai.llm_base_url` and friends (what compose's `.env` sets) route the copilot to that
+/// endpoint, with that model and key, without touching ai_config.yaml.
+#[tokio::test]
+async fn the_llm_named_by_the_environment_answers_the_copilot() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/v1/chat/completions"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(completion("Customers ask for faster exports [1].")),
+        )
+        .mount(&server)
+        .await;
+    let app = TestApp::builder()
+        .env("PRODUCK__AI__LLM_BASE_URL", &format!("{}/v1", server.uri()))
+        .env("PRODUCK__AI__LLM_MODEL", "llama3.2")
+        .env("PRODUCK__AI__LLM_API_KEY", "sk-from-the-environment")
+        .workers(1, JobRegistry::production())
+        .spawn()
+        .await;
+    app.load_demo().await;
+    app.wait_all_embedded(std::time::Duration::from_secs(60))
+        .await;
+
+    let answer = chat_ok(
+        &app,
+        json!({"message": "What do customers say about exports?"}),
+    )
+    .await;
+    assert_eq!(answer["generated_by"], "llm", "{answer}");
+    let requests = server.received_requests().await.unwrap();
+    let last = requests.last().expect("the endpoint was called");
+    let sent: Value = serde_json::from_slice(&last.body).unwrap();
+    assert_eq!(sent["model"], "llama3.2");
+    assert_eq!(
+        last.headers["authorization"].to_str().unwrap(),
+        "Bearer sk-from-the-environment"
+    );
+}
