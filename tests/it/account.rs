@@ -220,6 +220,11 @@ async fn admins_create_workspaces_and_members_switch_between_theirs() {
     assert_eq!(switched["workspace"]["id"], second_id.as_str());
     let second_token = switched["access_token"].as_str().unwrap().to_owned();
     let me = app.get_json("/auth/me", &second_token).await;
+    let audit = app.get_json("/admin/audit?limit=20", &second_token).await;
+    assert!(
+        audit.to_string().contains("workspace.created"),
+        "audited in the new workspace: {audit}"
+    );
     assert_eq!(me["workspace"]["name"], "Second Product");
     assert_eq!(me["role"], "admin");
     let feedback = app.get_json("/feedback", &second_token).await;
@@ -324,6 +329,13 @@ async fn an_operator_resets_a_password_from_the_command_line() {
     assert_eq!(old_refresh.status(), 401);
     drop(token);
 
+    let audit = app
+        .get_json("/admin/audit?limit=20", &app.admin_token)
+        .await;
+    assert!(
+        audit.to_string().contains("member.password_reset"),
+        "{audit}"
+    );
     let unknown = reset_password(&app, "nobody@example.com");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));

@@ -15,10 +15,8 @@ use serde::{Deserialize, Serialize};
 use shared::{
     DomainError,
     auth::Role,
-    entities::workspace,
     services::{
         account,
-        audit::{self, Event},
         principal::{Actor, Principal},
         users, workspaces,
     },
@@ -29,7 +27,7 @@ use validator::Validate;
 use crate::{
     auth::{Auth, session_cookie},
     error::ApiError,
-    extract::{AuditOrigin, ClientIp, ValidJson},
+    extract::{AuditOrigin, ValidJson},
     routes::auth::{SessionOut, TokenOut, WorkspaceOut, policy, token_out},
     state::AppState,
 };
@@ -92,7 +90,6 @@ async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,
     auth: Auth,
-    ClientIp(ip): ClientIp,
     AuditOrigin(origin): AuditOrigin,
     ValidJson(body): ValidJson<PasswordIn>,
 ) -> Result<StatusCode, ApiError> {
@@ -102,19 +99,12 @@ async fn change_password(
     account::change_password(
         &state.db,
         &state.login_limiter,
+        &p,
         user_id,
-        p.workspace_id,
         &body.current_password,
         &body.new_password,
-        &ip,
-        keep.as_deref(),
-    )
-    .await?;
-    audit::record(
-        &state.db,
-        &p,
         &origin,
-        Event::new("member.password_changed", "user", user_id),
+        keep.as_deref(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -154,11 +144,8 @@ async fn create_workspace(
     ValidJson(body): ValidJson<WorkspaceIn>,
 ) -> Result<(StatusCode, Json<WorkspaceOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
-    let user_id = user_of(p)?;
-    let ws: workspace::Model = account::create_workspace(&state.db, user_id, &body.name).await?;
-    let event = Event::new("workspace.created", "workspace", ws.id)
-        .details(serde_json::json!({ "name": ws.name, "from_workspace": p.workspace_id }));
-    audit::record_for(&state.db, ws.id, &p.label(), &origin, event).await?;
+    user_of(p)?;
+    let ws = account::create_workspace(&state.db, p, &origin, &body.name).await?;
     Ok((StatusCode::CREATED, Json(ws.into())))
 }
 

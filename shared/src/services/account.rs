@@ -14,11 +14,22 @@ use crate::{
     auth::{Role, password, secrets},
     entities::{membership, refresh_token, user, workspace},
     services::{
+        audit::{self, Event, Origin},
+        principal::Principal,
         rate_limit::WindowLimiter,
         sessions::{self, IssuedSession, SessionPolicy},
         workspaces,
     },
 };
+
+/// Who set a password, for the audit trail (written in the same transaction as the change).
+pub enum ChangedBy<'a> {
+    /// The member themself, through the API.
+    Member(&'a Principal, &'a Origin),
+    /// An operator on the server (`produck-api user reset-password`): recorded in every
+    /// workspace the account belongs to.
+    Operator,
+}
 
 /// The shortest password accepted anywhere.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -48,13 +59,14 @@ fn check_new_password(new: &str) -> Result<(), DomainError> {
 pub async fn change_password(
     db: &(impl ConnectionTrait + TransactionTrait),
     limiter: &WindowLimiter,
+    who: &Principal,
     user_id: Uuid,
-    workspace_id: Uuid,
     current: &str,
     new: &str,
-    client_ip: &str,
+    origin: &Origin,
     keep_session: Option<&str>,
 ) -> Result<(), DomainError> {
+    let client_ip = origin.ip.as_deref().unwrap_or("unknown");
     check_new_password(new)?;
     if current == new {
         return Err(DomainError::invalid(
@@ -71,7 +83,7 @@ pub async fn change_password(
         limiter,
         &found.email,
         current,
-        Some(workspace_id),
+        Some(who.workspace_id),
         client_ip,
     )
     .await
@@ -85,7 +97,14 @@ pub async fn change_password(
         }
         Err(e) => return Err(e),
     }
-    set_password(db, user_id, new, keep_session).await
+    set_password(
+        db,
+        user_id,
+        new,
+        keep_session,
+        ChangedBy::Member(who, origin),
+    )
+    .await
 }
 
 /// Sets a new password for the account with this email (an operator's reset) and ends all
@@ -104,7 +123,7 @@ pub async fn reset_password(
         .one(db)
         .await?
         .ok_or(DomainError::not_found("user"))?;
-    set_password(db, found.id, new, None).await?;
+    set_password(db, found.id, new, None, ChangedBy::Operator).await?;
     Ok(found)
 }
 
@@ -113,6 +132,7 @@ async fn set_password(
     user_id: Uuid,
     new: &str,
     keep_session: Option<&str>,
+    by: ChangedBy<'_>,
 ) -> Result<(), DomainError> {
     let hash = password::hash(new.to_owned()).await?;
     let txn = db.begin().await?;
@@ -138,6 +158,23 @@ async fn set_password(
         [user_id.into(), keep.into()],
     ))
     .await?;
+    match by {
+        ChangedBy::Member(who, origin) => {
+            let event = Event::new("member.password_changed", "user", user_id);
+            audit::record(&txn, who, origin, event).await?;
+        }
+        ChangedBy::Operator => {
+            for m in membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user_id))
+                .all(&txn)
+                .await?
+            {
+                let event = Event::new("member.password_reset", "user", user_id);
+                let actor = "operator (produck-api user reset-password)";
+                audit::record_for(&txn, m.workspace_id, actor, &Origin::default(), event).await?;
+            }
+        }
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -170,13 +207,20 @@ pub async fn workspaces_of(
         .collect())
 }
 
-/// Creates a workspace with `creator` as its first admin. A name whose slug is taken is a
-/// conflict (never a way into someone else's workspace).
+/// Creates a workspace with `creator` (a signed-in member) as its first admin, audited in
+/// the new workspace. A name whose slug is taken is a conflict (never a way into someone
+/// else's workspace).
 pub async fn create_workspace(
     db: &impl TransactionTrait,
-    creator: Uuid,
+    creator: &Principal,
+    origin: &Origin,
     name: &str,
 ) -> Result<workspace::Model, DomainError> {
+    let Some(creator_id) = creator.user_id() else {
+        return Err(DomainError::Forbidden(
+            "only a signed-in member can create a workspace".into(),
+        ));
+    };
     let slug = workspaces::slugify(name);
     if slug.is_empty() {
         return Err(DomainError::invalid(
@@ -204,13 +248,16 @@ pub async fn create_workspace(
     })?;
     membership::ActiveModel {
         workspace_id: Set(ws.id),
-        user_id: Set(creator),
+        user_id: Set(creator_id),
         role: Set(Role::Admin.as_str().to_owned()),
         deactivated_at: Set(None),
         created_at: Set(now),
     }
     .insert(&txn)
     .await?;
+    let event = Event::new("workspace.created", "workspace", ws.id)
+        .details(serde_json::json!({ "name": ws.name, "from_workspace": creator.workspace_id }));
+    audit::record_for(&txn, ws.id, &creator.label(), origin, event).await?;
     txn.commit().await?;
     Ok(ws)
 }
