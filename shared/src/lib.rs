@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod redis_conn;
+pub mod segment;
 pub mod services;
 pub mod telemetry;
 

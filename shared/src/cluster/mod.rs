@@ -32,6 +32,20 @@ pub struct ClusterParams {
     pub merge_threshold: f32,
 }
 
+/// The clustering settings as the pipeline takes them.
+impl crate::config::ClusteringSettings {
+    pub fn params(&self) -> ClusterParams {
+        ClusterParams {
+            dims: self.dims,
+            min_cluster_size: self.min_cluster_size,
+            min_samples: self.min_samples,
+            attach_threshold: self.attach_threshold,
+            max_clustered: self.max_items_clustered,
+            merge_threshold: self.merge_threshold,
+        }
+    }
+}
+
 impl Default for ClusterParams {
     fn default() -> Self {
         // Tuned on Banking77's train.csv (cargo bench -p shared --bench cluster_quality).

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::item::{ParseError, ParsedFile, ParsedItem, decode_text};
-use crate::services::customers::{Segment, parse_acv};
+use crate::segment::{Segment, parse_acv};
 
 const TEXT: &[&str] = &[
     "feedback",

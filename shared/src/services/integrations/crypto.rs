@@ -8,23 +8,14 @@ use aes_gcm::{
     Aes256Gcm, Key, Nonce,
     aead::{Aead, KeyInit},
 };
-use base64::{
-    Engine,
-    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
-};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::config::IntegrationsSettings;
 
 const VERSION: &str = "v1";
 const NONCE_BYTES: usize = 12;
-
-/// A configured key's bytes, if it is the base64 of exactly 32 bytes.
-pub fn decode_key(key: &SecretString) -> Option<[u8; 32]> {
-    let bytes = STANDARD.decode(key.expose_secret().trim()).ok()?;
-    bytes.try_into().ok()
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -60,7 +51,7 @@ impl TokenCipher {
             .token_keys
             .iter()
             .filter_map(|(id, k)| {
-                let bytes = decode_key(k)?;
+                let bytes = crate::config::decode_token_key(k)?;
                 Some((id.clone(), Aes256Gcm::new(&Key::<Aes256Gcm>::from(bytes))))
             })
             .collect();
@@ -118,6 +109,9 @@ impl TokenCipher {
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use secrecy::ExposeSecret;
+
     use super::*;
 
     fn cipher(keys: &[(&str, [u8; 32])], current: &str) -> TokenCipher {
