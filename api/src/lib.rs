@@ -98,7 +98,12 @@ pub fn state_from_parts(
             &settings.integrations,
         ),
         job_events: shared::services::job_events::JobEvents::new(db.clone()),
-        job_kinds: Arc::new(worker::JobRegistry::production().kinds()),
+        job_kinds: Arc::new(
+            shared::jobs::kinds::ALL
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect(),
+        ),
         board_cache: cached_json::RenderCache::new(32 << 20),
         db,
         redis,

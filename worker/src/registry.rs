@@ -69,3 +69,21 @@ impl JobRegistry {
         self.handlers.keys().cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_worker_runs_exactly_the_kinds_the_domain_declares() {
+        let registered: BTreeSet<String> = super::JobRegistry::production()
+            .kinds()
+            .into_iter()
+            .collect();
+        let declared: BTreeSet<String> = shared::jobs::kinds::ALL
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        assert_eq!(registered, declared);
+    }
+}

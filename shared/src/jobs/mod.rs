@@ -45,6 +45,27 @@ pub mod kinds {
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
     pub const TOKEN_REFRESH: &str = "token_refresh";
+
+    /// Every kind the system runs: the worker registers a handler for each (a test holds
+    /// them equal), and the API reports queue metrics for each without knowing the worker.
+    pub const ALL: &[&str] = &[
+        MAINTENANCE,
+        PROCESS_FILE,
+        TRANSCRIBE,
+        EMBED,
+        SYNC,
+        CLUSTER,
+        RESCORE,
+        VOC,
+        COMPETITIVE,
+        SYNC_ZOOM,
+        SYNC_SLACK,
+        SYNC_JIRA,
+        SLACK_NAMES,
+        SYNC_DRIVE,
+        SYNC_SCHEDULE,
+        TOKEN_REFRESH,
+    ];
 }
 
 /// Status values of `job_runs.status`.
