@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{ConfigError, fail_if};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,54 +49,48 @@ pub struct CompetitiveSettings {
 impl ClusteringSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let c = self;
-        if !(2..=50).contains(&c.dims) {
-            return Err(ConfigError::new(
-                "clustering.dims",
-                "must be between 2 and 50",
-            ));
-        }
-        if c.min_cluster_size < 2 || c.min_samples == 0 {
-            return Err(ConfigError::new(
-                "clustering.min_cluster_size",
-                "min_cluster_size must be at least 2 and min_samples at least 1",
-            ));
-        }
-        if !(0.0..=1.0).contains(&c.attach_threshold) {
-            return Err(ConfigError::new(
-                "clustering.attach_threshold",
-                "must be between 0 and 1",
-            ));
-        }
+        fail_if(
+            !(2..=50).contains(&c.dims),
+            "clustering.dims",
+            "must be between 2 and 50",
+        )?;
+        fail_if(
+            c.min_cluster_size < 2 || c.min_samples == 0,
+            "clustering.min_cluster_size",
+            "min_cluster_size must be at least 2 and min_samples at least 1",
+        )?;
+        fail_if(
+            !(0.0..=1.0).contains(&c.attach_threshold),
+            "clustering.attach_threshold",
+            "must be between 0 and 1",
+        )?;
         Ok(())
     }
 }
 
 impl JiraSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if !(0.0..=1.0).contains(&self.similarity_threshold) {
-            return Err(ConfigError::new(
-                "jira.similarity_threshold",
-                "must be between 0 and 1",
-            ));
-        }
-        if self.max_matches_per_ticket == 0 || self.max_import_rows == 0 {
-            return Err(ConfigError::new(
-                "jira.max_matches_per_ticket",
-                "jira.max_matches_per_ticket and jira.max_import_rows must be at least 1",
-            ));
-        }
+        fail_if(
+            !(0.0..=1.0).contains(&self.similarity_threshold),
+            "jira.similarity_threshold",
+            "must be between 0 and 1",
+        )?;
+        fail_if(
+            self.max_matches_per_ticket == 0 || self.max_import_rows == 0,
+            "jira.max_matches_per_ticket",
+            "jira.max_matches_per_ticket and jira.max_import_rows must be at least 1",
+        )?;
         Ok(())
     }
 }
 
 impl CompetitiveSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if !(0.0..=1.0).contains(&self.evidence_threshold) {
-            return Err(ConfigError::new(
-                "competitive.evidence_threshold",
-                "must be between 0 and 1",
-            ));
-        }
+        fail_if(
+            !(0.0..=1.0).contains(&self.evidence_threshold),
+            "competitive.evidence_threshold",
+            "must be between 0 and 1",
+        )?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{ConfigError, fail_if};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -59,24 +59,21 @@ impl AuthSettings {
                 }
             }
         }
-        if self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 86_400 {
-            return Err(ConfigError::new(
-                "auth.access_token_ttl_secs",
-                "must be between 60 and 86400",
-            ));
-        }
-        if self.refresh_token_ttl_secs < self.access_token_ttl_secs {
-            return Err(ConfigError::new(
-                "auth.refresh_token_ttl_secs",
-                "must not be shorter than auth.access_token_ttl_secs",
-            ));
-        }
-        if !(300..=31_536_000).contains(&self.session_ttl_secs) {
-            return Err(ConfigError::new(
-                "auth.session_ttl_secs",
-                "must be between 300 and 31536000",
-            ));
-        }
+        fail_if(
+            self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 86_400,
+            "auth.access_token_ttl_secs",
+            "must be between 60 and 86400",
+        )?;
+        fail_if(
+            self.refresh_token_ttl_secs < self.access_token_ttl_secs,
+            "auth.refresh_token_ttl_secs",
+            "must not be shorter than auth.access_token_ttl_secs",
+        )?;
+        fail_if(
+            !(300..=31_536_000).contains(&self.session_ttl_secs),
+            "auth.session_ttl_secs",
+            "must be between 300 and 31536000",
+        )?;
         if let Some(key) = &self.bootstrap_api_key
             && key.expose_secret().len() < 16
         {
@@ -85,24 +82,21 @@ impl AuthSettings {
                 "must be at least 16 characters",
             ));
         }
-        if self.default_workspace.trim().is_empty() {
-            return Err(ConfigError::new(
-                "auth.default_workspace",
-                "must not be empty",
-            ));
-        }
-        if self.login_max_failures == 0 {
-            return Err(ConfigError::new(
-                "auth.login_max_failures",
-                "must be at least 1",
-            ));
-        }
-        if !(1..=64).contains(&self.max_concurrent_hashes) {
-            return Err(ConfigError::new(
-                "auth.max_concurrent_hashes",
-                "must be between 1 and 64",
-            ));
-        }
+        fail_if(
+            self.default_workspace.trim().is_empty(),
+            "auth.default_workspace",
+            "must not be empty",
+        )?;
+        fail_if(
+            self.login_max_failures == 0,
+            "auth.login_max_failures",
+            "must be at least 1",
+        )?;
+        fail_if(
+            !(1..=64).contains(&self.max_concurrent_hashes),
+            "auth.max_concurrent_hashes",
+            "must be between 1 and 64",
+        )?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{ConfigError, fail_if};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,42 +42,36 @@ pub struct IngestSettings {
 
 impl IngestSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_files_per_upload == 0 || self.max_file_bytes == 0 {
-            return Err(ConfigError::new(
-                "ingest.max_files_per_upload",
-                "max_files_per_upload and max_file_bytes must be at least 1",
-            ));
-        }
-        if self.max_upload_bytes < self.max_file_bytes {
-            return Err(ConfigError::new(
-                "ingest.max_upload_bytes",
-                "must be at least ingest.max_file_bytes",
-            ));
-        }
-        if self.max_items_per_file == 0 || self.max_pdf_inflated_bytes == 0 {
-            return Err(ConfigError::new(
-                "ingest.max_items_per_file",
-                "max_items_per_file and max_pdf_inflated_bytes must be at least 1",
-            ));
-        }
-        if !(64..=65_536).contains(&self.parser_memory_mb) {
-            return Err(ConfigError::new(
-                "ingest.parser_memory_mb",
-                "must be between 64 and 65536",
-            ));
-        }
-        if self.parser_cpu_secs == 0 || self.parser_timeout_secs == 0 {
-            return Err(ConfigError::new(
-                "ingest.parser_timeout_secs",
-                "parser_cpu_secs and parser_timeout_secs must be at least 1",
-            ));
-        }
-        if !(1..=1024).contains(&self.embed_batch_size) {
-            return Err(ConfigError::new(
-                "ingest.embed_batch_size",
-                "must be between 1 and 1024",
-            ));
-        }
+        fail_if(
+            self.max_files_per_upload == 0 || self.max_file_bytes == 0,
+            "ingest.max_files_per_upload",
+            "max_files_per_upload and max_file_bytes must be at least 1",
+        )?;
+        fail_if(
+            self.max_upload_bytes < self.max_file_bytes,
+            "ingest.max_upload_bytes",
+            "must be at least ingest.max_file_bytes",
+        )?;
+        fail_if(
+            self.max_items_per_file == 0 || self.max_pdf_inflated_bytes == 0,
+            "ingest.max_items_per_file",
+            "max_items_per_file and max_pdf_inflated_bytes must be at least 1",
+        )?;
+        fail_if(
+            !(64..=65_536).contains(&self.parser_memory_mb),
+            "ingest.parser_memory_mb",
+            "must be between 64 and 65536",
+        )?;
+        fail_if(
+            self.parser_cpu_secs == 0 || self.parser_timeout_secs == 0,
+            "ingest.parser_timeout_secs",
+            "parser_cpu_secs and parser_timeout_secs must be at least 1",
+        )?;
+        fail_if(
+            !(1..=1024).contains(&self.embed_batch_size),
+            "ingest.embed_batch_size",
+            "must be between 1 and 1024",
+        )?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::ConfigError;
+use super::{ConfigError, fail_if};
 
 /// Connections to Google, Zoom and the other sources. Every vendor URL can be overridden so
 /// tests (and proxies) can stand in for the vendor.
@@ -117,18 +117,16 @@ impl IntegrationsSettings {
                 ));
             }
         }
-        if self.max_sync_pages == 0 || self.max_sync_secs == 0 {
-            return Err(ConfigError::new(
-                "integrations.max_sync_pages",
-                "max_sync_pages and max_sync_secs must be at least 1",
-            ));
-        }
-        if self.sync_interval_secs < 60 {
-            return Err(ConfigError::new(
-                "integrations.sync_interval_secs",
-                "must be at least 60",
-            ));
-        }
+        fail_if(
+            self.max_sync_pages == 0 || self.max_sync_secs == 0,
+            "integrations.max_sync_pages",
+            "max_sync_pages and max_sync_secs must be at least 1",
+        )?;
+        fail_if(
+            self.sync_interval_secs < 60,
+            "integrations.sync_interval_secs",
+            "must be at least 60",
+        )?;
         Ok(())
     }
 }

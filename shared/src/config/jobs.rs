@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Duration};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{ConfigError, CronCheck};
+use super::{ConfigError, CronCheck, fail_if};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,28 +114,24 @@ pub struct JobKindLimits {
 impl JobSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         let prefix = &self.queue_prefix;
-        if prefix.is_empty()
-            || !prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ConfigError::new(
-                "jobs.queue_prefix",
-                "must be non-empty and use only letters, digits, '-' and '_'",
-            ));
-        }
-        if self.max_attempts == 0 || self.max_attempts > 25 {
-            return Err(ConfigError::new(
-                "jobs.max_attempts",
-                "must be between 1 and 25",
-            ));
-        }
-        if self.default_concurrency == 0 {
-            return Err(ConfigError::new(
-                "jobs.default_concurrency",
-                "must be at least 1",
-            ));
-        }
+        fail_if(
+            prefix.is_empty()
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "jobs.queue_prefix",
+            "must be non-empty and use only letters, digits, '-' and '_'",
+        )?;
+        fail_if(
+            self.max_attempts == 0 || self.max_attempts > 25,
+            "jobs.max_attempts",
+            "must be between 1 and 25",
+        )?;
+        fail_if(
+            self.default_concurrency == 0,
+            "jobs.default_concurrency",
+            "must be at least 1",
+        )?;
         for (kind, k) in &self.kinds {
             if k.concurrency == Some(0) {
                 return Err(ConfigError::new(
@@ -150,12 +146,11 @@ impl JobSettings {
                 ));
             }
         }
-        if self.no_worker_timeout_secs < self.queued_timeout_secs {
-            return Err(ConfigError::new(
-                "jobs.no_worker_timeout_secs",
-                "must be at least jobs.queued_timeout_secs",
-            ));
-        }
+        fail_if(
+            self.no_worker_timeout_secs < self.queued_timeout_secs,
+            "jobs.no_worker_timeout_secs",
+            "must be at least jobs.queued_timeout_secs",
+        )?;
         if self.lease_secs < 2 {
             return Err(ConfigError::new("jobs.lease_secs", "must be at least 2"));
         }
@@ -165,24 +160,21 @@ impl JobSettings {
 
 impl WorkerSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if self.poll_interval_ms == 0 || self.poll_interval_ms > 60_000 {
-            return Err(ConfigError::new(
-                "worker.poll_interval_ms",
-                "must be between 1 and 60000",
-            ));
-        }
-        if self.heartbeat_secs == 0 || self.missed_heartbeats == 0 {
-            return Err(ConfigError::new(
-                "worker.heartbeat_secs",
-                "heartbeat_secs and missed_heartbeats must be at least 1",
-            ));
-        }
-        if self.sweep_interval_secs == 0 {
-            return Err(ConfigError::new(
-                "worker.sweep_interval_secs",
-                "must be at least 1",
-            ));
-        }
+        fail_if(
+            self.poll_interval_ms == 0 || self.poll_interval_ms > 60_000,
+            "worker.poll_interval_ms",
+            "must be between 1 and 60000",
+        )?;
+        fail_if(
+            self.heartbeat_secs == 0 || self.missed_heartbeats == 0,
+            "worker.heartbeat_secs",
+            "heartbeat_secs and missed_heartbeats must be at least 1",
+        )?;
+        fail_if(
+            self.sweep_interval_secs == 0,
+            "worker.sweep_interval_secs",
+            "must be at least 1",
+        )?;
         if let Err(e) = self.sync_schedule.parse::<CronCheck>() {
             return Err(ConfigError::new("worker.sync_schedule", e));
         }

@@ -86,6 +86,20 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// `Err` naming `key` and `reason` when `broken` holds: one line per rule in the sections'
+/// `validate()`.
+fn fail_if(
+    broken: bool,
+    key: impl Into<String>,
+    reason: impl Into<String>,
+) -> Result<(), ConfigError> {
+    if broken {
+        Err(ConfigError::new(key, reason))
+    } else {
+        Ok(())
+    }
+}
+
 impl ConfigError {
     fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
@@ -109,22 +123,20 @@ impl Settings {
         env: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        if !matches!(env, "development" | "test" | "production") {
-            return Err(ConfigError::new(
-                "PRODUCK_ENV",
-                format!("must be development, test or production, got {env:?}"),
-            ));
-        }
+        fail_if(
+            !matches!(env, "development" | "test" | "production"),
+            "PRODUCK_ENV",
+            format!("must be development, test or production, got {env:?}"),
+        )?;
         let default_file = config_dir.join("default.yaml");
-        if !default_file.exists() {
-            return Err(ConfigError::new(
-                "config_dir",
-                format!(
-                    "{} not found (set PRODUCK_CONFIG_DIR)",
-                    default_file.display()
-                ),
-            ));
-        }
+        fail_if(
+            !default_file.exists(),
+            "config_dir",
+            format!(
+                "{} not found (set PRODUCK_CONFIG_DIR)",
+                default_file.display()
+            ),
+        )?;
         let figment = layered(config_dir, env, vars);
         // Lossy: values from the environment are strings; let "3" fill a number, "true" a bool.
         let settings: Settings = figment.extract_lossy().map_err(|e| {
@@ -163,28 +175,25 @@ impl Settings {
             v.as_ref()
                 .is_some_and(|v| COMMITTED_SECRETS.contains(&v.expose_secret()))
         };
-        if exposed && !s.auth.disabled && committed_secret(&s.auth.jwt_secret) {
-            return Err(ConfigError::new(
-                "auth.jwt_secret",
-                "is the committed development/test value; set a secret of your own (PRODUCK__AUTH__JWT_SECRET) \
-                 before binding a non-loopback address or running in production",
-            ));
-        }
-        if exposed && committed_secret(&s.auth.bootstrap_api_key) {
-            return Err(ConfigError::new(
-                "auth.bootstrap_api_key",
-                "is the published development key; choose another before binding a non-loopback address",
-            ));
-        }
-        if s.auth.disabled && !s.server.host.is_loopback() {
-            return Err(ConfigError::new(
-                "auth.disabled",
-                format!(
-                    "is only allowed with a loopback server.host (127.0.0.1 or ::1), not {}",
-                    s.server.host
-                ),
-            ));
-        }
+        fail_if(
+            exposed && !s.auth.disabled && committed_secret(&s.auth.jwt_secret),
+            "auth.jwt_secret",
+            "is the committed development/test value; set a secret of your own (PRODUCK__AUTH__JWT_SECRET) \
+             before binding a non-loopback address or running in production",
+        )?;
+        fail_if(
+            exposed && committed_secret(&s.auth.bootstrap_api_key),
+            "auth.bootstrap_api_key",
+            "is the published development key; choose another before binding a non-loopback address",
+        )?;
+        fail_if(
+            s.auth.disabled && !s.server.host.is_loopback(),
+            "auth.disabled",
+            format!(
+                "is only allowed with a loopback server.host (127.0.0.1 or ::1), not {}",
+                s.server.host
+            ),
+        )?;
         if exposed
             && let Some(id) = s
                 .integrations
@@ -199,12 +208,11 @@ impl Settings {
                  a non-loopback address or running in production",
             ));
         }
-        if s.ingest.upload_timeout_secs < s.jobs.sync_wait_secs + 5 {
-            return Err(ConfigError::new(
-                "ingest.upload_timeout_secs",
-                "must exceed jobs.sync_wait_secs by at least 5 seconds",
-            ));
-        }
+        fail_if(
+            s.ingest.upload_timeout_secs < s.jobs.sync_wait_secs + 5,
+            "ingest.upload_timeout_secs",
+            "must exceed jobs.sync_wait_secs by at least 5 seconds",
+        )?;
         Ok(())
     }
 
@@ -415,6 +423,71 @@ mod tests {
         assert!(ok.is_ok(), "{:?}", ok.err());
         // On loopback the committed test secret is fine.
         assert!(load(&[]).is_ok());
+    }
+
+    #[test]
+    fn each_section_refuses_its_out_of_range_values_by_key() {
+        for (var, value, key) in [
+            (
+                "PRODUCK__DATABASE__MAX_CONNECTIONS",
+                "0",
+                "database.max_connections",
+            ),
+            ("PRODUCK__REDIS__URL", "http://127.0.0.1:6379", "redis.url"),
+            (
+                "PRODUCK__SERVER__REQUEST_TIMEOUT_SECS",
+                "0",
+                "server.request_timeout_secs",
+            ),
+            (
+                "PRODUCK__AUTH__SESSION_TTL_SECS",
+                "10",
+                "auth.session_ttl_secs",
+            ),
+            ("PRODUCK__JOBS__MAX_ATTEMPTS", "26", "jobs.max_attempts"),
+            (
+                "PRODUCK__WORKER__POLL_INTERVAL_MS",
+                "0",
+                "worker.poll_interval_ms",
+            ),
+            (
+                "PRODUCK__INGEST__MAX_UPLOAD_BYTES",
+                "1",
+                "ingest.max_upload_bytes",
+            ),
+            (
+                "PRODUCK__INTEGRATIONS__SYNC_INTERVAL_SECS",
+                "59",
+                "integrations.sync_interval_secs",
+            ),
+            ("PRODUCK__METRICS__TOKEN", "short", "metrics.token"),
+            ("PRODUCK__CLUSTERING__DIMS", "1", "clustering.dims"),
+            (
+                "PRODUCK__JIRA__SIMILARITY_THRESHOLD",
+                "1.5",
+                "jira.similarity_threshold",
+            ),
+            (
+                "PRODUCK__COMPETITIVE__EVIDENCE_THRESHOLD",
+                "-0.1",
+                "competitive.evidence_threshold",
+            ),
+            (
+                "PRODUCK__INGEST__UPLOAD_TIMEOUT_SECS",
+                "6",
+                "ingest.upload_timeout_secs",
+            ),
+        ] {
+            let e = load(&[(var, value)]).unwrap_err();
+            assert_eq!(e.key, key, "{var}={value}: {e}");
+        }
+        // In range, the same keys load.
+        let ok = load(&[
+            ("PRODUCK__JOBS__MAX_ATTEMPTS", "25"),
+            ("PRODUCK__CLUSTERING__DIMS", "50"),
+            ("PRODUCK__INTEGRATIONS__SYNC_INTERVAL_SECS", "60"),
+        ]);
+        assert!(ok.is_ok(), "{:?}", ok.err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{ConfigError, is_header_name};
+use super::{ConfigError, fail_if, is_header_name};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,20 +57,18 @@ pub struct MetricsSettings {
 
 impl ServerSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if self.request_timeout_secs == 0 {
-            return Err(ConfigError::new(
-                "server.request_timeout_secs",
-                "must be at least 1",
-            ));
-        }
+        fail_if(
+            self.request_timeout_secs == 0,
+            "server.request_timeout_secs",
+            "must be at least 1",
+        )?;
         let ui = url::Url::parse(&self.web_ui_base_url)
             .map_err(|e| ConfigError::new("server.web_ui_base_url", e.to_string()))?;
-        if !["http", "https"].contains(&ui.scheme()) {
-            return Err(ConfigError::new(
-                "server.web_ui_base_url",
-                "must be an http(s) URL",
-            ));
-        }
+        fail_if(
+            !["http", "https"].contains(&ui.scheme()),
+            "server.web_ui_base_url",
+            "must be an http(s) URL",
+        )?;
         for origin in &self.cors_origins {
             if origin == "*" {
                 return Err(ConfigError::new(

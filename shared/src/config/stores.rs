@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{ConfigError, check_url};
+use super::{ConfigError, check_url, fail_if};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,18 +37,16 @@ pub struct RedisSettings {
 impl DatabaseSettings {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         check_url(&self.url, "database.url", &["postgres", "postgresql"])?;
-        if self.max_connections == 0 || self.min_connections > self.max_connections {
-            return Err(ConfigError::new(
-                "database.max_connections",
-                "must be at least 1 and not below database.min_connections",
-            ));
-        }
-        if self.statement_timeout_secs == 0 {
-            return Err(ConfigError::new(
-                "database.statement_timeout_secs",
-                "must be at least 1",
-            ));
-        }
+        fail_if(
+            self.max_connections == 0 || self.min_connections > self.max_connections,
+            "database.max_connections",
+            "must be at least 1 and not below database.min_connections",
+        )?;
+        fail_if(
+            self.statement_timeout_secs == 0,
+            "database.statement_timeout_secs",
+            "must be at least 1",
+        )?;
         Ok(())
     }
 }
