@@ -24,8 +24,10 @@ describe("administration", () => {
     await page.getByLabel("Role", { exact: true }).selectOption("viewer");
     await page.getByRole("button", { name: "Add member" }).click();
     await page.getByText(`${email} was added.`).waitFor();
-    const reloaded = () => page.waitForResponse((r) => new URL(r.url()).pathname === "/users" && r.request().method() === "GET");
-    await Promise.all([reloaded(), page.getByLabel(`Role of ${email}`).selectOption("editor")]);
+    // Wait for the change itself: the list's reload after "Add member" may still be in
+    // flight, so a GET of /users alone does not mean the role was saved.
+    const patched = () => page.waitForResponse((r) => /^\/users\/[^/]+$/.test(new URL(r.url()).pathname) && r.request().method() === "PATCH");
+    await Promise.all([patched(), page.getByLabel(`Role of ${email}`).selectOption("editor")]);
     const users = await apiCall("GET", "/users");
     assert.equal(users.body.find((u) => u.email === email).role, "editor");
     assert.equal(await page.getByLabel(`Role of ${email}`).inputValue(), "editor");
