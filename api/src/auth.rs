@@ -123,6 +123,16 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
 }
 
+/// The console session that authenticates this request: its cookie counts only when no
+/// `Authorization` header was presented (that one wins).
+pub fn authenticating_session(headers: &HeaderMap) -> Option<String> {
+    if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        None
+    } else {
+        session_cookie(headers)
+    }
+}
+
 /// Whether cookies set for this request should be `Secure`: the request came over https,
 /// directly or (as the proxy in front of us says) to the proxy, or the public URL is https.
 pub fn wants_secure_cookie(headers: &HeaderMap, public_url: &str) -> bool {

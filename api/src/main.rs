@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use shared::{
     config::{Settings, config_dir},
-    services::bootstrap::{self, AdminOutcome},
+    services::bootstrap,
 };
 
 #[derive(Parser)]
@@ -260,17 +260,6 @@ async fn run_bootstrap(
     let password = std::env::var(password_env).with_context(|| {
         format!("environment variable {password_env} (named by --password-env) is not set")
     })?;
-    let state = api::prepare(settings.clone(), true).await?;
-    let (ws, outcome) = bootstrap::create_admin(&state.db, &settings, email, &password).await?;
-    match outcome {
-        AdminOutcome::Created(m) => println!(
-            "created admin {} in workspace {:?} ({})",
-            m.user.email, ws.name, ws.id
-        ),
-        AdminOutcome::AlreadyMember => println!(
-            "{email} is already a member of workspace {:?}; nothing to do",
-            ws.name
-        ),
-    }
-    Ok(())
+    let state = api::prepare(settings, true).await?;
+    api::operator::ensure_admin(&state, email, &password).await
 }

@@ -30,8 +30,18 @@ pub async fn admin_from_env(state: &crate::state::AppState) -> anyhow::Result<()
             "--admin-from-env needs {ADMIN_EMAIL_VAR} and {ADMIN_PASSWORD_VAR} (set them in .env)"
         );
     };
+    ensure_admin(state, &email, &password).await
+}
+
+/// The default workspace has an admin with this email: created with `password` when absent
+/// (`bootstrap` and `migrate --admin-from-env`), an existing account left as it is.
+pub async fn ensure_admin(
+    state: &crate::state::AppState,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let (ws, outcome) =
-        bootstrap::create_admin(&state.db, &state.settings, &email, &password).await?;
+        bootstrap::create_admin(&state.db, &state.settings, email, password).await?;
     match outcome {
         AdminOutcome::Created(m) => println!(
             "created admin {} in workspace {:?}; sign in at {}/app/",
@@ -39,7 +49,12 @@ pub async fn admin_from_env(state: &crate::state::AppState) -> anyhow::Result<()
             ws.name,
             state.settings.integrations.public_url.trim_end_matches('/')
         ),
-        AdminOutcome::AlreadyMember => println!("admin {email} exists; left as it is"),
+        AdminOutcome::AlreadyMember => {
+            println!(
+                "admin {email} exists in workspace {:?}; left as it is",
+                ws.name
+            )
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use aide::axum::{
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::{Auth, session_cookie},
+    auth::{Auth, authenticating_session},
     error::ApiError,
     extract::{AuditOrigin, ValidJson},
     routes::auth::{SessionOut, TokenOut, WorkspaceOut, policy, token_out},
@@ -79,13 +79,6 @@ fn user_of(p: &Principal) -> Result<Uuid, ApiError> {
     }
 }
 
-/// The console cookie, when the request is authenticated by it (no `Authorization` header).
-fn cookie_session(headers: &HeaderMap) -> Option<String> {
-    (!headers.contains_key(header::AUTHORIZATION))
-        .then(|| session_cookie(headers))
-        .flatten()
-}
-
 async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -95,7 +88,7 @@ async fn change_password(
 ) -> Result<StatusCode, ApiError> {
     let p = auth.0;
     let user_id = user_of(&p)?;
-    let keep = cookie_session(&headers);
+    let keep = authenticating_session(&headers);
     account::change_password(
         &state.db,
         &state.login_limiter,
@@ -167,7 +160,7 @@ async fn switch_session(
     ValidJson(body): ValidJson<SwitchIn>,
 ) -> Result<Json<SessionOut>, ApiError> {
     let user_id = user_of(&auth.0)?;
-    let secret = cookie_session(&headers).ok_or_else(|| {
+    let secret = authenticating_session(&headers).ok_or_else(|| {
         DomainError::invalid(
             "cookie",
             "this moves a console session; with a bearer token use POST /auth/switch",

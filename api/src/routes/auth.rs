@@ -27,7 +27,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::{Auth, SESSION_COOKIE, session_cookie, wants_secure_cookie},
+    auth::{Auth, SESSION_COOKIE, authenticating_session, session_cookie, wants_secure_cookie},
     error::ApiError,
     extract::{ClientIp, ValidJson},
     routes::users::UserOut,
@@ -187,10 +187,7 @@ async fn me(
 ) -> Result<Json<MeOut>, ApiError> {
     let p = auth.0;
     let ws = workspaces::get(&state.db, p.workspace_id).await?;
-    // The cookie counts only when no bearer credential was presented (that one wins).
-    let session = (!headers.contains_key(header::AUTHORIZATION))
-        .then(|| session_cookie(&headers))
-        .flatten();
+    let session = authenticating_session(&headers);
     let (kind, user, api_key_id) = match &p.actor {
         Actor::User { id, .. } => (
             if session.is_some() { "session" } else { "jwt" },

@@ -221,37 +221,14 @@ pub async fn create_workspace(
             "only a signed-in member can create a workspace".into(),
         ));
     };
-    let slug = workspaces::slugify(name);
-    if slug.is_empty() {
-        return Err(DomainError::invalid(
-            "name",
-            "a workspace name needs a letter or digit",
-        ));
-    }
     let txn = db.begin().await?;
-    let now = Utc::now();
-    let ws = workspace::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(name.trim().to_owned()),
-        slug: Set(slug),
-        pii_redaction: Set(true),
-        created_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        if DomainError::is_unique_violation(&e) {
-            DomainError::Conflict("a workspace with this name already exists".into())
-        } else {
-            e.into()
-        }
-    })?;
+    let ws = workspaces::create(&txn, name).await?;
     membership::ActiveModel {
         workspace_id: Set(ws.id),
         user_id: Set(creator_id),
         role: Set(Role::Admin.as_str().to_owned()),
         deactivated_at: Set(None),
-        created_at: Set(now),
+        created_at: Set(ws.created_at),
     }
     .insert(&txn)
     .await?;

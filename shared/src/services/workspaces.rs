@@ -24,33 +24,46 @@ pub async fn ensure(
     db: &impl ConnectionTrait,
     name: &str,
 ) -> Result<workspace::Model, DomainError> {
+    if let Some(found) = find_by_slug(db, &slugify(name)).await? {
+        return Ok(found);
+    }
+    match create(db, name).await {
+        // Another process created it concurrently: use theirs.
+        Err(DomainError::Conflict(_)) => find_by_slug(db, &slugify(name))
+            .await?
+            .ok_or(DomainError::not_found("workspace")),
+        other => other,
+    }
+}
+
+/// Creates a workspace; a name whose slug is taken is a conflict.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<workspace::Model, DomainError> {
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(DomainError::invalid(
             "name",
-            "workspace name needs a letter or digit",
+            "a workspace name needs a letter or digit",
         ));
     }
-    if let Some(found) = find_by_slug(db, &slug).await? {
-        return Ok(found);
-    }
-    let created = workspace::ActiveModel {
+    workspace::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name.trim().to_owned()),
-        slug: Set(slug.clone()),
+        slug: Set(slug),
         pii_redaction: Set(true),
         created_at: Set(Utc::now()),
     }
     .insert(db)
-    .await;
-    match created {
-        Ok(ws) => Ok(ws),
-        // Another process created it concurrently: use theirs.
-        Err(e) if DomainError::is_unique_violation(&e) => find_by_slug(db, &slug)
-            .await?
-            .ok_or(DomainError::not_found("workspace")),
-        Err(e) => Err(e.into()),
-    }
+    .await
+    .map_err(|e| {
+        if DomainError::is_unique_violation(&e) {
+            DomainError::Conflict("a workspace with this name already exists".into())
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// A workspace by id.
