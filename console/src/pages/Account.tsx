@@ -6,7 +6,7 @@ import { navigate } from "../router";
 import { can, loadMe, me, signIns } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
-import { Button, Field, ProblemNote } from "../ui/kit";
+import { Button, Field, FormEnd, ProblemNote } from "../ui/kit";
 
 export function AccountPage() {
   const who = useStore(me);
@@ -87,20 +87,21 @@ function CreateWorkspace({ onCreated }: { onCreated: () => void }) {
       <Field id="workspace-name" label="New workspace" hint="You become its first admin; add members after switching to it." error={problem?.fieldMessage("name")}>
         <input id="workspace-name" required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </Field>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Create workspace
-        </Button>
-        {created && !problem && (
-          <span class="muted small" role="status">
-            {created.name} was created.{" "}
-            <Button variant="ghost" onClick={() => run(() => switchWorkspace(created.id))}>
-              Switch to it
-            </Button>
-          </span>
-        )}
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd
+        label="Create workspace"
+        busy={busy}
+        problem={problem}
+        status={
+          created && (
+            <>
+              {created.name} was created.{" "}
+              <Button variant="ghost" onClick={() => run(() => switchWorkspace(created.id))}>
+                Switch to it
+              </Button>
+            </>
+          )
+        }
+      />
     </form>
   );
 }
@@ -138,17 +139,13 @@ function ChangePassword() {
       <Field id="again-password" label="New password again" error={mismatch ? "The two new passwords differ." : undefined}>
         <input id="again-password" type="password" autoComplete="new-password" required value={again} onInput={(e) => setAgain(e.currentTarget.value)} />
       </Field>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy} disabled={mismatch}>
-          Change password
-        </Button>
-        {done && !problem && (
-          <span class="muted small" role="status">
-            Password changed. You stay signed in here; every other sign-in has ended.
-          </span>
-        )}
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd
+        label="Change password"
+        busy={busy}
+        disabled={mismatch}
+        problem={problem}
+        status={done && "Password changed. You stay signed in here; every other sign-in has ended."}
+      />
     </form>
   );
 }

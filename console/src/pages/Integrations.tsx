@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
-import { Button, Field, Note, ProblemNote, Progress } from "../ui/kit";
+import { Button, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type View = Schemas["IntegrationView"];
@@ -234,12 +234,7 @@ function SlackForm({ onSaved }: { onSaved: () => void }) {
       <Field id="slack-channels" label="Channels" hint="One per line: channel id, then the account it is with (optional), e.g. C0123ABCD Acme Corp" error={problem?.fieldMessage("channels")}>
         <textarea id="slack-channels" rows={3} required value={channels} onInput={(e) => setChannels(e.currentTarget.value)} />
       </Field>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Save and check
-        </Button>
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Save and check" busy={busy} problem={problem} />
     </form>
   );
 }
@@ -281,12 +276,7 @@ function JiraForm({ onSaved }: { onSaved: () => void }) {
       <Field id="jira-roadmap-jql" label="Roadmap tickets (JQL, optional)" error={problem?.fieldMessage("roadmap_jql")}>
         <input id="jira-roadmap-jql" value={roadmapJql} onInput={(e) => setRoadmapJql(e.currentTarget.value)} />
       </Field>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Save and check
-        </Button>
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Save and check" busy={busy} problem={problem} />
     </form>
   );
 }
@@ -315,13 +305,7 @@ function DriveFolders({ onSaved }: { onSaved: () => void }) {
       <label class="check small">
         <input type="checkbox" checked={allowRoot} onChange={(e) => setAllowRoot(e.currentTarget.checked)} /> Allow reading the whole drive (root)
       </label>
-      <div class="form-actions">
-        <Button type="submit" busy={busy}>
-          Save folders
-        </Button>
-        {result && <span class="muted small" role="status">Saved: {result}</span>}
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Save folders" variant="secondary" busy={busy} problem={problem} status={result && `Saved: ${result}`} />
     </form>
   );
 }

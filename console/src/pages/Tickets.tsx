@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { plural } from "../ui/format";
-import { Button, Empty, Field, ProblemNote, Progress } from "../ui/kit";
+import { Button, Empty, Field, FormEnd, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type Item = Schemas["TicketItemOut"];
@@ -278,15 +278,11 @@ function NewTicket({ onCreated }: { onCreated: () => void }) {
           ))}
         </select>
       </div>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Add ticket
-        </Button>
+      <FormEnd label="Add ticket" busy={busy} problem={problem}>
         <Button variant="ghost" onClick={() => setOpen(false)}>
           Cancel
         </Button>
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      </FormEnd>
     </form>
   );
 }

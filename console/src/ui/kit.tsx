@@ -47,6 +47,43 @@ export function sentence(text: string): string {
 }
 
 /** An API error, said plainly next to what caused it. */
+/** A form's last row: its submit button (with any others), what succeeded, and the problem
+ * no field of the form shows. */
+export function FormEnd({
+  label,
+  busy,
+  problem,
+  status,
+  disabled,
+  variant = "primary",
+  children,
+}: {
+  label: string;
+  busy: boolean;
+  problem: ApiProblem | undefined | null;
+  status?: ComponentChildren;
+  disabled?: boolean;
+  variant?: ButtonProps["variant"];
+  children?: ComponentChildren;
+}) {
+  return (
+    <>
+      <div class="form-actions">
+        <Button type="submit" variant={variant} busy={busy} disabled={disabled}>
+          {label}
+        </Button>
+        {children}
+        {status && !problem && (
+          <span class="muted small" role="status">
+            {status}
+          </span>
+        )}
+      </div>
+      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+    </>
+  );
+}
+
 export function ProblemNote({ problem, onRetry }: { problem: ApiProblem | undefined | null; onRetry?: () => void }) {
   const ended = useStore(sessionEnded);
   if (!problem) return null;

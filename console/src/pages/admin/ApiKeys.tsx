@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { Button, copyText, Field, Note, ProblemNote } from "../../ui/kit";
+import { Button, copyText, Field, FormEnd, Note, ProblemNote } from "../../ui/kit";
 
 type Role = Schemas["Role"];
 
@@ -111,12 +111,7 @@ function CreateKey({ onCreated }: { onCreated: (k: Schemas["CreatedApiKeyOut"]) 
           <option value="">never</option>
         </select>
       </div>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Create key
-        </Button>
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Create key" busy={busy} problem={problem} />
     </form>
   );
 }

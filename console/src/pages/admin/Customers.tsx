@@ -5,7 +5,7 @@ import { api, ok, type Schemas } from "../../api/client";
 import { Link } from "../../router";
 import { useAction, useLoad } from "../../ui/async";
 import { acv } from "../../ui/format";
-import { Button, Field, ProblemNote } from "../../ui/kit";
+import { Button, Field, FormEnd, ProblemNote } from "../../ui/kit";
 
 type Customer = Schemas["CustomerOut"];
 
@@ -117,12 +117,7 @@ function AddCustomer({ onAdded }: { onAdded: () => void }) {
       <Field id="c-domain" label="Email domain (optional)" hint="Feedback from this domain is linked to the account." error={problem?.fieldMessage("email_domain")}>
         <input id="c-domain" value={domain} onInput={(e) => setDomain(e.currentTarget.value)} />
       </Field>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Add account
-        </Button>
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Add account" busy={busy} problem={problem} />
     </form>
   );
 }

@@ -5,7 +5,7 @@ import { me } from "../../session";
 import { useStore } from "../../store";
 import { useAction, useLoad } from "../../ui/async";
 import { ago } from "../../ui/format";
-import { Button, Field, ProblemNote } from "../../ui/kit";
+import { Button, Field, FormEnd, ProblemNote } from "../../ui/kit";
 
 type Role = Schemas["Role"];
 const ROLES: Role[] = ["viewer", "editor", "admin"];
@@ -118,13 +118,7 @@ function AddMember({ onAdded }: { onAdded: () => void }) {
           ))}
         </select>
       </div>
-      <div class="form-actions">
-        <Button type="submit" variant="primary" busy={busy}>
-          Add member
-        </Button>
-        {added && !problem && <span class="muted small" role="status">{added} was added.</span>}
-      </div>
-      {problem && !problem.fields.length && <ProblemNote problem={problem} />}
+      <FormEnd label="Add member" busy={busy} problem={problem} status={added && `${added} was added.`} />
     </form>
   );
 }
