@@ -8,6 +8,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod http_metrics;
+pub mod job_wait;
 pub mod openapi;
 pub mod operator;
 pub mod rate_limit;

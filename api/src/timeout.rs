@@ -44,24 +44,3 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         .into_response(),
     }
 }
-
-/// Time an answer may still spend waiting for its jobs: the configured wait, cut short so
-/// the route's own timeout never fires after the work was committed (a client told to try
-/// again would repeat it). Zero when the client asked for `Prefer: respond-async`.
-pub fn sync_wait(
-    state: &crate::AppState,
-    deadline: Option<&RequestDeadline>,
-    prefer_async: bool,
-) -> std::time::Duration {
-    if prefer_async {
-        return std::time::Duration::ZERO;
-    }
-    let wanted = std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs);
-    match deadline {
-        Some(d) => wanted.min(d.remaining().saturating_sub(ANSWER_MARGIN)),
-        None => wanted,
-    }
-}
-
-/// Left for building and sending the answer after the wait.
-const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_secs(2);

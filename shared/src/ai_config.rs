@@ -5,6 +5,11 @@ use std::{collections::BTreeMap, path::Path};
 
 use serde::Deserialize;
 
+/// The agent if it has a provider; `None` means "use the deterministic fallback".
+pub fn configured<'a>(ai: &'a AiConfig, agent: &str) -> Option<&'a Agent> {
+    ai.agents.get(agent).filter(|a| a.provider.is_some())
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AiConfig {

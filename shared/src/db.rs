@@ -78,6 +78,13 @@ pub async fn create_if_missing(settings: &DatabaseSettings) -> Result<(), DbErr>
 }
 
 /// A PostgreSQL statement with positional (`$1`) parameters.
-pub fn statement(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
-    sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+pub fn statement(
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values.into_iter().collect::<Vec<_>>(),
+    )
 }

@@ -639,11 +639,11 @@ async fn new_feedback_joins_its_theme_between_runs() {
 
 #[tokio::test]
 async fn a_run_right_after_an_ingest_embeds_first_and_clusters_everything() {
-    use shared::jobs::kinds;
+    use shared::services::jobs::contract::{Cluster, DemoLoad};
     // No embed worker: only the cluster run itself can embed the new feedback.
     let registry = JobRegistry::empty()
-        .register(kinds::SYNC, worker::handlers::sync::run)
-        .register(kinds::CLUSTER, worker::handlers::cluster::run);
+        .handle::<DemoLoad, _, _>(worker::handlers::demo_load::run)
+        .handle::<Cluster, _, _>(worker::handlers::cluster::run);
     let app = TestApp::builder().workers(1, registry).spawn().await;
     app.load_demo().await;
     let pending =

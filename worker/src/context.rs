@@ -7,7 +7,6 @@ use shared::{
     config::Settings,
     entities::job_run,
     jobs::{CancelFlag, JobQueue},
-    services::jobs,
 };
 
 use crate::{JobError, Runtime};
@@ -87,7 +86,14 @@ impl JobContext {
 
     /// Records progress (0-100) and a human message, visible through `GET /jobs/{id}`.
     pub async fn progress(&self, percent: u8, message: &str) -> Result<(), JobError> {
-        jobs::set_progress(self.db(), self.job.id, &self.runtime.name, percent, message).await?;
+        crate::lifecycle::set_progress(
+            self.db(),
+            self.job.id,
+            &self.runtime.name,
+            percent,
+            message,
+        )
+        .await?;
         Ok(())
     }
 }

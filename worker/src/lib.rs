@@ -4,8 +4,10 @@
 pub mod context;
 pub mod error;
 pub mod handlers;
+pub mod lifecycle;
 pub mod listener;
 pub mod poll;
+pub mod recovery;
 pub mod registry;
 pub mod runner;
 pub mod schedule;
@@ -31,7 +33,7 @@ pub struct Runtime {
     /// Unique per process (host + pid + random): apalis keeps in-flight sets per name.
     pub name: String,
     /// Where this process's sweeps go on scanning for lost queue entries.
-    pub sweep_position: shared::services::jobs::SweepPosition,
+    pub sweep_position: recovery::SweepPosition,
 }
 
 /// Host, pid and a random suffix, so a restarted worker never collides with its old name.

@@ -5,6 +5,10 @@ use std::{collections::BTreeMap, future::Future, sync::Arc};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
+use shared::services::jobs::{
+    JobSpec,
+    contract::{params_of, to_column},
+};
 
 use crate::{JobContext, JobError, handlers};
 
@@ -36,26 +40,46 @@ impl JobRegistry {
 
     /// Every kind the product defines.
     pub fn production() -> Self {
-        use shared::jobs::kinds;
+        use shared::services::jobs::contract as spec;
         Self::empty()
-            .register(kinds::MAINTENANCE, handlers::maintenance::run)
-            .register(kinds::PROCESS_FILE, handlers::process_file::run)
-            .register(kinds::TRANSCRIBE, handlers::transcribe::run)
-            .register(kinds::EMBED, handlers::embed::run)
-            .register(kinds::SYNC, handlers::sync::run)
-            .register(kinds::CLUSTER, handlers::cluster::run)
-            .register(kinds::RESCORE, handlers::cluster::rescore)
-            .register(kinds::VOC, handlers::voc::run)
-            .register(kinds::COMPETITIVE, handlers::competitive::run)
-            .register(kinds::TOKEN_REFRESH, handlers::token_refresh::run)
-            .register(kinds::SYNC_ZOOM, handlers::live_sync::zoom)
-            .register(kinds::SYNC_SLACK, handlers::live_sync::slack)
-            .register(kinds::SLACK_NAMES, handlers::live_sync::slack_names)
-            .register(kinds::SYNC_JIRA, handlers::live_sync::jira)
-            .register(kinds::SYNC_DRIVE, handlers::live_sync::drive)
-            .register(kinds::SYNC_SCHEDULE, handlers::sync_schedule::run)
+            .handle::<spec::Maintenance, _, _>(handlers::maintenance::run)
+            .handle::<spec::ProcessFile, _, _>(handlers::process_file::run)
+            .handle::<spec::Transcribe, _, _>(handlers::transcribe::run)
+            .handle::<spec::Embed, _, _>(handlers::embed::run)
+            .handle::<spec::DemoLoad, _, _>(handlers::demo_load::run)
+            .handle::<spec::Cluster, _, _>(handlers::cluster::run)
+            .handle::<spec::ThemeRescore, _, _>(handlers::cluster::rescore)
+            .handle::<spec::VocScoring, _, _>(handlers::voc::run)
+            .handle::<spec::Research, _, _>(handlers::competitive::run)
+            .handle::<spec::TokenRefresh, _, _>(handlers::token_refresh::run)
+            .handle::<spec::ZoomSync, _, _>(handlers::live_sync::zoom)
+            .handle::<spec::SlackSync, _, _>(handlers::live_sync::slack)
+            .handle::<spec::SlackNames, _, _>(handlers::live_sync::slack_names)
+            .handle::<spec::JiraSync, _, _>(handlers::live_sync::jira)
+            .handle::<spec::DriveSync, _, _>(handlers::live_sync::drive)
+            .handle::<spec::SyncSchedule, _, _>(handlers::sync_schedule::run)
     }
 
+    /// Registers the handler of kind `S`: it gets the run's params as `S::Params` (params
+    /// that do not read as such fail the run for good) and its `S::Output` is the result.
+    pub fn handle<S, F, Fut>(self, handler: F) -> Self
+    where
+        S: JobSpec,
+        F: Fn(JobContext, S::Params) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<S::Output, JobError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.register(S::KIND, move |ctx: JobContext| {
+            let handler = handler.clone();
+            async move {
+                let params = params_of::<S>(&ctx.job).map_err(JobError::permanent)?;
+                let output = handler(ctx, params).await?;
+                Ok(to_column(&output))
+            }
+        })
+    }
+
+    /// Registers an untyped handler (test harnesses define kinds of their own this way).
     pub fn register(mut self, kind: &str, handler: impl JobHandler) -> Self {
         self.handlers.insert(kind.to_owned(), Arc::new(handler));
         self

@@ -9,10 +9,9 @@ use futures::FutureExt;
 use shared::{
     entities::job_run,
     jobs::{CancelFlag, JobMessage, new_task_id},
-    services::jobs,
 };
 
-use crate::{JobContext, JobError, Runtime};
+use crate::{JobContext, JobError, Runtime, lifecycle};
 
 /// Longer waits go back to the queue instead of holding a concurrency slot.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
@@ -21,9 +20,9 @@ pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxD
     let rt: Arc<Runtime> = (*rt).clone();
     let lease = Duration::from_secs(rt.settings.jobs.lease_secs);
     // apalis schedules with whole-second precision; honour the exact backoff here.
-    if let Some((kind, wait)) = jobs::not_due_for(&rt.db, msg.job_id).await? {
+    if let Some((kind, wait)) = lifecycle::not_due_for(&rt.db, msg.job_id).await? {
         if wait > MAX_INLINE_WAIT {
-            if let Some(task) = jobs::renew_queue_task(&rt.db, msg.job_id).await? {
+            if let Some(task) = lifecycle::renew_queue_task(&rt.db, msg.job_id).await? {
                 rt.queue.enqueue(&kind, msg.job_id, &task, wait).await?;
             }
             return Ok(());
@@ -31,7 +30,7 @@ pub async fn execute(msg: JobMessage, rt: Data<Arc<Runtime>>) -> Result<(), BoxD
         tokio::time::sleep(wait).await;
     }
     // A database error here is transient: returning it lets apalis redeliver the message.
-    let Some(job) = jobs::claim(&rt.db, msg.job_id, &rt.name, lease).await? else {
+    let Some(job) = lifecycle::claim(&rt.db, msg.job_id, &rt.name, lease).await? else {
         tracing::debug!(job = %msg.job_id, "duplicate delivery or finished job; skipped");
         return Ok(());
     };
@@ -135,7 +134,7 @@ async fn hold_lease(rt: Arc<Runtime>, id: uuid::Uuid) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        match jobs::renew_lease(&rt.db, id, &rt.name, lease).await {
+        match lifecycle::renew_lease(&rt.db, id, &rt.name, lease).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => tracing::warn!(error = %e, "could not renew job lease"),
@@ -164,20 +163,20 @@ async fn record(
     let written = match result {
         Ok(value) => {
             label = "completed";
-            jobs::complete(&rt.db, job.id, &rt.name, value).await
+            lifecycle::complete(&rt.db, job.id, &rt.name, value).await
         }
         Err(e @ JobError::Permanent(_)) => {
             tracing::warn!(error = %e.log_detail(), "job failed permanently");
             let msg = e.public_message();
             terminal_error = Some(msg.clone());
-            jobs::fail(&rt.db, job.id, &rt.name, &msg).await
+            lifecycle::fail(&rt.db, job.id, &rt.name, &msg).await
         }
         Err(e @ JobError::Transient(_)) if job.attempts < job.max_attempts => {
             label = "retried";
             let delay = backoff(rt, job.attempts as u32);
             tracing::info!(error = %e.log_detail(), ?delay, "job failed; will retry");
             let task = new_task_id();
-            let res = jobs::requeue_for_retry(
+            let res = lifecycle::requeue_for_retry(
                 &rt.db,
                 job.id,
                 &rt.name,
@@ -201,7 +200,7 @@ async fn record(
                 e.public_message()
             );
             terminal_error = Some(msg.clone());
-            jobs::fail(&rt.db, job.id, &rt.name, &msg).await
+            lifecycle::fail(&rt.db, job.id, &rt.name, &msg).await
         }
     };
     if let (Ok(true), Some(msg)) = (&written, terminal_error) {

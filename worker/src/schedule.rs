@@ -8,39 +8,54 @@ use anyhow::Context as _;
 use apalis::prelude::{Data, Monitor, WorkerBuilder};
 use apalis_cron::{CronScheduler, Tick};
 use shared::{
-    jobs::kinds,
-    services::jobs::{self, NewJob, StartOutcome},
+    config::JobSettings,
+    services::jobs::{
+        self, JobSpec, NewJob, StartOutcome,
+        contract::{Maintenance, SyncSchedule, TokenRefresh},
+    },
 };
 
 use crate::Runtime;
 
-/// A job kind fired on a cron schedule.
+/// A job kind fired on a cron schedule, and how a tick's run of it is made.
 #[derive(Clone, Copy)]
 struct Scheduled {
     kind: &'static str,
+    new_job: fn(&JobSettings, u64) -> NewJob,
 }
 
 pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
     let w = &rt.settings.worker;
     let mut monitor = monitor;
-    for (kind, expr, key) in [
+    let schedules: [(Scheduled, &String, &str); 3] = [
         (
-            kinds::MAINTENANCE,
-            w.maintenance_schedule.clone(),
+            Scheduled {
+                kind: Maintenance::KIND,
+                new_job: NewJob::for_tick::<Maintenance>,
+            },
+            &w.maintenance_schedule,
             "worker.maintenance_schedule",
         ),
         (
-            kinds::TOKEN_REFRESH,
-            w.token_refresh_schedule.clone(),
+            Scheduled {
+                kind: TokenRefresh::KIND,
+                new_job: NewJob::for_tick::<TokenRefresh>,
+            },
+            &w.token_refresh_schedule,
             "worker.token_refresh_schedule",
         ),
         (
-            kinds::SYNC_SCHEDULE,
-            w.sync_schedule.clone(),
+            Scheduled {
+                kind: SyncSchedule::KIND,
+                new_job: NewJob::for_tick::<SyncSchedule>,
+            },
+            &w.sync_schedule,
             "worker.sync_schedule",
         ),
-    ] {
-        let schedule = cron::Schedule::from_str(&expr)
+    ];
+    for (scheduled, expr, key) in schedules {
+        let kind = scheduled.kind;
+        let schedule = cron::Schedule::from_str(expr)
             .with_context(|| format!("{key} {expr:?} is not a valid cron expression"))?;
         let name = format!("{}-cron-{kind}", rt.name);
         let rt = rt.clone();
@@ -48,7 +63,7 @@ pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
             WorkerBuilder::new(format!("{name}-{restarts}"))
                 .backend(CronScheduler::new(schedule.clone()))
                 .data(rt.clone())
-                .data(Scheduled { kind })
+                .data(scheduled)
                 .build(tick)
         });
     }
@@ -61,16 +76,7 @@ async fn tick(
     scheduled: Data<Scheduled>,
 ) -> Result<(), apalis::prelude::BoxDynError> {
     let kind = scheduled.kind;
-    let limits = rt.settings.jobs.limits_for(kind);
-    let new = NewJob {
-        workspace_id: None,
-        kind: kind.to_owned(),
-        params: serde_json::json!({ "tick": tick.get_timestamp() }),
-        requested_by: Some("schedule".to_owned()),
-        singleton: false,
-        dedupe_key: Some(format!("tick:{}", tick.get_timestamp())),
-        max_attempts: limits.max_attempts,
-    };
+    let new = (scheduled.new_job)(&rt.settings.jobs, tick.get_timestamp());
     match jobs::start(&rt.db, &rt.queue, new).await {
         Ok(StartOutcome::Started(job)) => {
             tracing::info!(job = %job.id, kind, "scheduled job enqueued")

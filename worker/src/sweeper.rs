@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use shared::services::jobs;
 
-use crate::Runtime;
+use crate::{Runtime, recovery};
 
 /// Every tick: tell the others this worker (and the kinds it consumes) is alive, then sweep.
 pub async fn run(rt: Arc<Runtime>, kinds: Vec<String>) {
@@ -13,7 +13,7 @@ pub async fn run(rt: Arc<Runtime>, kinds: Vec<String>) {
         tokio::time::interval(Duration::from_secs(rt.settings.worker.sweep_interval_secs));
     loop {
         tick.tick().await;
-        if let Err(e) = jobs::heartbeat(&rt.db, &rt.name, &kinds).await {
+        if let Err(e) = recovery::heartbeat(&rt.db, &rt.name, &kinds).await {
             tracing::warn!(error = %e, "could not record the worker heartbeat");
         }
         sweep_once(&rt).await;
@@ -24,11 +24,11 @@ pub async fn run(rt: Arc<Runtime>, kinds: Vec<String>) {
 }
 
 pub async fn sweep_once(rt: &Runtime) {
-    let limits = jobs::SweepLimits {
+    let limits = recovery::SweepLimits {
         queued_timeout: Duration::from_secs(rt.settings.jobs.queued_timeout_secs),
         no_worker_timeout: Duration::from_secs(rt.settings.jobs.no_worker_timeout_secs),
     };
-    match jobs::sweep(&rt.db, &rt.queue, limits, &rt.sweep_position).await {
+    match recovery::sweep(&rt.db, &rt.queue, limits, &rt.sweep_position).await {
         Ok(report) => {
             if !report.failed.is_empty() {
                 tracing::warn!(
@@ -48,10 +48,12 @@ pub async fn sweep_once(rt: &Runtime) {
 /// Starts embed jobs for feedback that was stored just as a previous embed job finished.
 pub async fn embed_stragglers(rt: &Runtime) {
     let quiet = Duration::from_secs(rt.settings.jobs.queued_timeout_secs.max(10));
-    match jobs::workspaces_needing_embedding(&rt.db, quiet).await {
+    match recovery::workspaces_needing_embedding(&rt.db, quiet).await {
         Ok(workspaces) => {
             for ws in workspaces {
-                if let Err(e) = jobs::request_embedding(&rt.db, &rt.queue, &rt.settings, ws).await {
+                if let Err(e) =
+                    jobs::request_embedding(&rt.db, &rt.queue, &rt.settings.jobs, ws).await
+                {
                     tracing::warn!(workspace = %ws, error = %e, "could not start embedding");
                 }
             }

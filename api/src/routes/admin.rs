@@ -10,10 +10,12 @@ use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    jobs::kinds,
     services::{
         audit::{self, Event},
-        jobs::{self, NewJob},
+        jobs::{
+            self, NewJob,
+            contract::{NoParams, ThemeRescore},
+        },
         scoring::{PRIORITY_FORMULA, SegmentPriorities, Weights},
         themes,
     },
@@ -214,19 +216,11 @@ async fn update_weights(
     themes::save_scoring_config(&txn, p.workspace_id, &w, &sp).await?;
     let event = Event::new("scoring.weights_changed", "workspace", p.workspace_id)
         .details(serde_json::json!({ "weights": w, "segment_priorities": sp }));
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
-    let new = NewJob::for_workspace(
-        &state.settings,
-        p.workspace_id,
-        kinds::RESCORE,
-        serde_json::json!({}),
-    )
-    .requested_by(p.label());
-    let task_id = match jobs::start(&state.db, &state.queue, new).await? {
-        jobs::StartOutcome::Started(j) | jobs::StartOutcome::AlreadyRunning(j) => Some(j.id),
-        jobs::StartOutcome::Duplicate => None,
-    };
+    audit::commit(txn, p, &origin, event).await?;
+    let new = NewJob::of::<ThemeRescore>(&state.settings.jobs, p.workspace_id, &NoParams {})
+        .requested_by(p.label());
+    let started = jobs::start(&state.db, &state.queue, new).await?;
+    let task_id = started.into_job().map(|j| j.id);
     Ok(Json(WeightsOut {
         status: "success",
         message: "Weights saved for this workspace; existing themes are being re-scored.".into(),

@@ -153,8 +153,7 @@ async fn delete_conversation(
     let txn = state.db.begin().await?;
     ai_runs::delete_conversation(&txn, p.workspace_id, path.id).await?;
     let event = Event::new("conversation.deleted", "conversation", path.id);
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, p, &origin, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -130,8 +130,7 @@ async fn create_key(
     let event = Event::new("api_key.created", "api_key", created.key.id).details(
         serde_json::json!({ "name": created.key.name, "role": created.key.role, "expires_at": created.key.expires_at }),
     );
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, p, &origin, event).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKeyOut {
@@ -152,8 +151,7 @@ async fn revoke_key(
     let key = api_keys::revoke(&txn, p.workspace_id, path.id).await?;
     let event = Event::new("api_key.revoked", "api_key", key.id)
         .details(serde_json::json!({ "name": key.name, "role": key.role }));
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, p, &origin, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,8 +10,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use shared::{
     auth::Role,
-    jobs::{kinds, status},
-    services::jobs::{self, NewJob, StartOutcome},
+    jobs::status,
+    services::jobs::{
+        self, JobSpec, NewJob, StartOutcome,
+        contract::{Cluster, NoParams},
+    },
 };
 use uuid::Uuid;
 
@@ -49,14 +52,9 @@ async fn run_clustering(
     auth: Auth,
 ) -> Result<Json<ClusterRunOut>, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let new = NewJob::for_workspace(
-        &state.settings,
-        p.workspace_id,
-        kinds::CLUSTER,
-        serde_json::json!({}),
-    )
-    .requested_by(p.label())
-    .singleton();
+    let new = NewJob::of::<Cluster>(&state.settings.jobs, p.workspace_id, &NoParams {})
+        .requested_by(p.label())
+        .singleton();
     Ok(Json(
         match jobs::start(&state.db, &state.queue, new).await? {
             StartOutcome::Started(job) => ClusterRunOut {
@@ -98,7 +96,7 @@ async fn cluster_events(
     let db = state.db.clone();
     Ok(crate::sse::watch(
         rx,
-        move |change| change.workspace_id == Some(ws) && change.kind == kinds::CLUSTER,
+        move |change| change.workspace_id == Some(ws) && change.kind == Cluster::KIND,
         move || {
             let db = db.clone();
             async move {
@@ -117,7 +115,7 @@ async fn status_of(
     db: &sea_orm::DatabaseConnection,
     workspace_id: Uuid,
 ) -> Result<ClusterStatusOut, shared::DomainError> {
-    let latest = jobs::latest_of_kind(db, workspace_id, kinds::CLUSTER).await?;
+    let latest = jobs::latest_of_kind(db, workspace_id, Cluster::KIND).await?;
     let Some(job) = latest else {
         return Ok(ClusterStatusOut {
             is_running: false,
@@ -133,21 +131,21 @@ async fn status_of(
             task_id: None,
         });
     };
-    let result = job.result.clone().unwrap_or_default();
+    let summary = jobs::result_of::<Cluster>(&job).map(|r| r.summary);
     Ok(ClusterStatusOut {
         is_running: [status::QUEUED, status::RUNNING].contains(&job.status.as_str()),
         status: job.status.clone(),
         started_at: job.started_at,
         completed_at: job.finished_at,
-        themes_created: result["themes"].as_u64(),
-        insights_created: result["insights"].as_u64(),
+        themes_created: summary.as_ref().map(|s| s.themes as u64),
+        insights_created: summary.as_ref().map(|s| s.insights as u64),
         error: job.error.clone(),
         progress: job.progress,
         message: job
             .message
             .clone()
-            .or_else(|| result["message"].as_str().map(str::to_owned)),
-        coverage: result["coverage"].as_f64(),
+            .or_else(|| summary.as_ref().map(|s| s.message.clone())),
+        coverage: summary.map(|s| s.coverage),
         task_id: Some(job.id),
     })
 }

@@ -5,12 +5,7 @@ use aide::axum::{
     ApiRouter,
     routing::{get_with, post_with},
 };
-use axum::{
-    Extension, Json,
-    extract::State,
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, http::StatusCode, response::Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use shared::{
@@ -31,9 +26,9 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PreferAsync, ValidJson, ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery},
+    job_wait::{Answer, Standing, WaitBound},
     state::AppState,
-    timeout::{RequestDeadline, sync_wait},
 };
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -84,20 +79,17 @@ pub struct InsightPath {
 async fn process_manual(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(prefer_async): PreferAsync,
-    deadline: Option<Extension<RequestDeadline>>,
+    bound: WaitBound,
     ValidJson(body): ValidJson<ManualRequest>,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let wait = sync_wait(&state, deadline.as_deref(), prefer_async);
-    research(&state, p.workspace_id, &p.label(), body.into(), wait).await
+    research(&state, p.workspace_id, &p.label(), body.into(), bound).await
 }
 
 async fn process_auto(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(prefer_async): PreferAsync,
-    deadline: Option<Extension<RequestDeadline>>,
+    bound: WaitBound,
     ValidJson(body): ValidJson<AutoRequest>,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
@@ -114,8 +106,7 @@ async fn process_auto(
             )
         });
     }
-    let wait = sync_wait(&state, deadline.as_deref(), prefer_async);
-    research(&state, p.workspace_id, &p.label(), body.into(), wait).await
+    research(&state, p.workspace_id, &p.label(), body.into(), bound).await
 }
 
 /// Starts the session's job and answers with the session once it is done, or 202 while it
@@ -125,7 +116,7 @@ async fn research(
     workspace_id: Uuid,
     requested_by: &str,
     research: Research,
-    wait: std::time::Duration,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
     let session = sessions::start(
         &state.db,
@@ -137,32 +128,25 @@ async fn research(
     )
     .await?;
     if let Some(job) = session.job_id {
-        jobs::wait_for(&state.db, workspace_id, &[job], wait).await?;
+        jobs::wait_for(&state.db, workspace_id, &[job], bound.from_now()).await?;
     }
+    // The session mirrors its job, and is what the answer carries.
     let session = sessions::get(&state.db, workspace_id, session.id).await?;
-    match session.status.as_str() {
-        status::COMPLETED => Ok(Json(session).into_response()),
-        status::FAILED => Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "competitive research {} failed: {}",
-                session.id,
-                session
-                    .error_message
-                    .as_deref()
-                    .unwrap_or("no reason recorded")
-            ),
-        )),
-        _ => Ok((
-            StatusCode::ACCEPTED,
-            [(
-                header::LOCATION,
-                format!("/competitive/sessions/{}", session.id),
-            )],
-            Json(session),
-        )
-            .into_response()),
-    }
+    let what = format!("competitive research {}", session.id);
+    let answer = Answer {
+        what: &what,
+        failure_code: "job_failed",
+        poll: format!("/competitive/sessions/{}", session.id),
+    };
+    answer.respond(match session.status.as_str() {
+        status::COMPLETED => Standing::Done(session),
+        status::FAILED => Standing::Failed(
+            session
+                .error_message
+                .unwrap_or_else(|| "no reason recorded".into()),
+        ),
+        _ => Standing::Running(session),
+    })
 }
 
 async fn list_sessions(

@@ -256,8 +256,7 @@ async fn delete_feedback(
     let txn = state.db.begin().await?;
     service::delete(&txn, principal.workspace_id, p.id).await?;
     let event = Event::new("feedback.deleted", "feedback", p.id);
-    audit::record(&txn, principal, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, principal, &origin, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -356,7 +355,7 @@ async fn push_feedback(
     shared::services::jobs::request_embedding(
         &state.db,
         &state.queue,
-        &state.settings,
+        &state.settings.jobs,
         p.workspace_id,
     )
     .await?;

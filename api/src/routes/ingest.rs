@@ -5,22 +5,20 @@ use aide::axum::{
     ApiRouter,
     routing::{get_with, post_with},
 };
-use axum::{
-    Json,
-    extract::State,
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, http::StatusCode, response::Response};
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    jobs::{kinds, status},
+    entities::job_run,
     services::{
-        demo::{self, DemoSource},
+        demo::DemoSource,
         feedback,
-        jobs::{self, NewJob, StartOutcome},
+        jobs::{
+            self, NewJob, StartOutcome,
+            contract::{self, DemoLoad, DemoLoadParams, FeedbackCounts, ZoomSyncParams},
+        },
     },
 };
 use uuid::Uuid;
@@ -29,7 +27,8 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{OptionalJson, PreferAsync},
+    extract::OptionalJson,
+    job_wait::{Answer, Standing, WaitBound, settle},
     state::AppState,
 };
 
@@ -96,21 +95,14 @@ async fn ingest(
     auth: &Auth,
     source: DemoSource,
     mode: Mode,
-    prefer_async: bool,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Role::Editor)?;
     if mode == Mode::Live {
-        return live(
-            state,
-            principal,
-            source,
-            serde_json::json!({}),
-            prefer_async,
-        )
-        .await;
+        return live(state, principal, source, ZoomSyncParams::default(), bound).await;
     }
-    let params = demo::job_params(source, "demo");
-    let new = NewJob::for_workspace(&state.settings, principal.workspace_id, kinds::SYNC, params)
+    let params = DemoLoadParams { source };
+    let new = NewJob::of::<DemoLoad>(&state.settings.jobs, principal.workspace_id, &params)
         .requested_by(principal.label());
     let outcome = jobs::start(&state.db, &state.queue, new).await?;
     let StartOutcome::Started(job) = outcome else {
@@ -119,21 +111,13 @@ async fn ingest(
             "an ingestion job could not be started",
         ));
     };
-    let wait = if prefer_async {
-        std::time::Duration::ZERO
-    } else {
-        std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs)
-    };
-    let job = jobs::wait_for(&state.db, principal.workspace_id, &[job.id], wait)
-        .await?
-        .pop()
-        .unwrap_or(job);
-    ingest_answer(source, job, |r| {
-        (
-            r["count"].as_u64().unwrap_or(0),
-            r["created"].as_u64(),
-            r["updated"].as_u64(),
-        )
+    let job = settle(state, principal.workspace_id, job, bound).await?;
+    ingest_answer(source, &job, |job| {
+        jobs::result_of::<DemoLoad>(job).map(|r| Counts {
+            count: r.count as u64,
+            created: Some(r.created as u64),
+            updated: Some(r.updated as u64),
+        })
     })
 }
 
@@ -142,8 +126,8 @@ async fn live(
     state: &AppState,
     principal: &shared::services::principal::Principal,
     source: DemoSource,
-    params: serde_json::Value,
-    prefer_async: bool,
+    zoom: ZoomSyncParams,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
     use super::integrations::{LiveSource, live_sync_job};
     let live_source = match source {
@@ -152,89 +136,88 @@ async fn live(
         DemoSource::Gdocs => LiveSource::Drive,
         DemoSource::Zoom => LiveSource::Zoom,
     };
-    let job = live_sync_job(state, principal, live_source, params, prefer_async).await?;
-    ingest_answer(source, job, live_counts)
+    let job = live_sync_job(state, principal, live_source, zoom, bound).await?;
+    ingest_answer(source, &job, live_counts)
 }
 
-/// (count, created, updated) of a live sync's stats (both syncs report `feedback_created`
-/// and `feedback_updated`).
-fn live_counts(r: &serde_json::Value) -> (u64, Option<u64>, Option<u64>) {
-    let s = &r["stats"];
-    let created = s["feedback_created"].as_u64().unwrap_or(0);
-    let updated = s["feedback_updated"].as_u64().unwrap_or(0);
-    (created + updated, Some(created), Some(updated))
+/// What an ingestion added.
+struct Counts {
+    count: u64,
+    created: Option<u64>,
+    updated: Option<u64>,
+}
+
+/// A live sync's counts: every vendor reports `feedback_created` and `feedback_updated`.
+fn live_counts(job: &job_run::Model) -> Option<Counts> {
+    let outcome = contract::vendor_sync_result(job)?;
+    let c: FeedbackCounts = serde_json::from_value(outcome.stats).unwrap_or_default();
+    let (created, updated) = (c.feedback_created as u64, c.feedback_updated as u64);
+    Some(Counts {
+        count: created + updated,
+        created: Some(created),
+        updated: Some(updated),
+    })
 }
 
 /// The ingestion job's outcome as `IngestOut`: 200 when done, 202 while it runs, 502 when it
-/// failed. `counts` reads (count, created, updated) from the job's result.
+/// failed. `counts` reads what the job added from its result.
 fn ingest_answer(
     source: DemoSource,
-    job: shared::entities::job_run::Model,
-    counts: impl Fn(&serde_json::Value) -> (u64, Option<u64>, Option<u64>),
+    job: &job_run::Model,
+    counts: impl FnOnce(&job_run::Model) -> Option<Counts>,
 ) -> Result<Response, ApiError> {
-    match job.status.as_str() {
-        status::COMPLETED => {
-            let r = job.result.unwrap_or_default();
-            let (count, created, updated) = counts(&r);
-            Ok(Json(IngestOut {
-                status: "completed",
-                message: format!("Ingested {count} {}", source.noun()),
-                count,
-                task_id: job.id,
-                created,
-                updated,
-            })
-            .into_response())
-        }
-        status::FAILED | status::CANCELLED => {
-            tracing::warn!(job = %job.id, error = ?job.error, "ingestion failed");
-            Err(ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                format!("ingestion failed: {}", job.error.unwrap_or_default()),
-            ))
-        }
-        _ => {
-            let body = IngestOut {
-                status: "accepted",
-                message: format!("Ingesting {}; poll /jobs/{}", source.noun(), job.id),
+    let standing = Standing::of_job(
+        job,
+        |job| {
+            let c = counts(job).unwrap_or(Counts {
                 count: 0,
-                task_id: job.id,
                 created: None,
                 updated: None,
-            };
-            Ok((
-                StatusCode::ACCEPTED,
-                [(header::LOCATION, format!("/jobs/{}", job.id))],
-                Json(body),
-            )
-                .into_response())
-        }
-    }
+            });
+            IngestOut {
+                status: "completed",
+                message: format!("Ingested {} {}", c.count, source.noun()),
+                count: c.count,
+                task_id: job.id,
+                created: c.created,
+                updated: c.updated,
+            }
+        },
+        |job| IngestOut {
+            status: "accepted",
+            message: format!("Ingesting {}; poll /jobs/{}", source.noun(), job.id),
+            count: 0,
+            task_id: job.id,
+            created: None,
+            updated: None,
+        },
+    );
+    Answer::poll_job("ingestion", "job_failed", job).respond(standing)
 }
 
 async fn ingest_slack(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(a): PreferAsync,
+    bound: WaitBound,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    ingest(&state, &auth, DemoSource::Slack, body.mode, a).await
+    ingest(&state, &auth, DemoSource::Slack, body.mode, bound).await
 }
 
 async fn ingest_jira(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(a): PreferAsync,
+    bound: WaitBound,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    ingest(&state, &auth, DemoSource::Jira, body.mode, a).await
+    ingest(&state, &auth, DemoSource::Jira, body.mode, bound).await
 }
 
 async fn ingest_gdocs(
     State(state): State<AppState>,
     auth: Auth,
     crate::extract::AuditOrigin(origin): crate::extract::AuditOrigin,
-    PreferAsync(a): PreferAsync,
+    bound: WaitBound,
     OptionalJson(body): OptionalJson<GdocsIngestIn>,
 ) -> Result<Response, ApiError> {
     if body.mode == Mode::Live {
@@ -242,16 +225,16 @@ async fn ingest_gdocs(
         let folders =
             super::integrations::folder_list(&body.folder_ids.unwrap_or_default().join(","))?;
         let job =
-            super::integrations::drive_sync_job(&state, p, &origin, &folders, false, a).await?;
-        return ingest_answer(DemoSource::Gdocs, job, live_counts);
+            super::integrations::drive_sync_job(&state, p, &origin, &folders, false, bound).await?;
+        return ingest_answer(DemoSource::Gdocs, &job, live_counts);
     }
-    ingest(&state, &auth, DemoSource::Gdocs, body.mode, a).await
+    ingest(&state, &auth, DemoSource::Gdocs, body.mode, bound).await
 }
 
 async fn ingest_zoom(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(a): PreferAsync,
+    bound: WaitBound,
     OptionalJson(body): OptionalJson<ZoomIngestIn>,
 ) -> Result<Response, ApiError> {
     if let (Some(start), Some(end)) = (body.start_date, body.end_date)
@@ -269,10 +252,12 @@ async fn ingest_zoom(
         let days_back = body
             .start_date
             .map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
-        let params = serde_json::json!({ "days_back": days_back });
-        return live(&state, p, DemoSource::Zoom, params, a).await;
+        let zoom = ZoomSyncParams {
+            days_back: Some(days_back),
+        };
+        return live(&state, p, DemoSource::Zoom, zoom, bound).await;
     }
-    ingest(&state, &auth, DemoSource::Zoom, body.mode, a).await
+    ingest(&state, &auth, DemoSource::Zoom, body.mode, bound).await
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

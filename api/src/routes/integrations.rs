@@ -1,28 +1,20 @@
-//! Live syncs of the connected sources and the connections made with a token: Zoom, Slack,
-//! Jira and Google Drive syncs on demand (`/integrations/{source}/sync`, also behind
-//! `/ingest/{source}` live mode), `PUT /integrations/slack|jira`, and Slack's Events API.
+//! Live syncs of the connected sources: Zoom, Slack, Jira and Google Drive syncs on demand
+//! (`/integrations/{source}/sync`, also behind `/ingest/{source}` live mode) and the Drive
+//! folders they read. Connecting Slack and Jira with a token is `connections`.
 
 use aide::axum::{
     ApiRouter,
     routing::{post_with, put_with},
 };
-use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::{Json, extract::State, http::StatusCode, response::Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     services::{
         audit::{self, Event},
-        integrations::{
-            connections, drive,
-            jira::{self, JiraSite},
-            slack::{self, EventError, EventOutcome, SlackChannel, SlackConnected},
-        },
+        integrations::{connections, drive},
+        jobs::contract::{ZoomSyncParams, vendor_sync_result},
     },
 };
 use validator::Validate;
@@ -31,6 +23,7 @@ use crate::{
     auth::Auth,
     error::ApiError,
     extract::{AuditOrigin, ValidQuery},
+    job_wait::{Answer, Standing, WaitBound, settle},
     state::AppState,
 };
 
@@ -77,10 +70,6 @@ impl LiveSource {
         }
     }
 
-    fn kind(self) -> &'static str {
-        shared::services::integrations::sync_kind(self.provider()).unwrap_or_default()
-    }
-
     fn how_to_connect(self) -> &'static str {
         match self {
             Self::Zoom => "an admin connects it through GET /auth/zoom/start",
@@ -93,16 +82,17 @@ impl LiveSource {
     }
 }
 
-/// Starts (or joins) the workspace's sync of `source` and waits for it within the sync bound.
+/// Starts (or joins) the workspace's sync of `source` and waits for it within the bound.
 pub(crate) async fn live_sync_job(
     state: &AppState,
     principal: &shared::services::principal::Principal,
     source: LiveSource,
-    params: serde_json::Value,
-    prefer_async: bool,
+    zoom: ZoomSyncParams,
+    bound: WaitBound,
 ) -> Result<shared::entities::job_run::Model, ApiError> {
-    use shared::services::jobs::{self, NewJob, StartOutcome};
-    if !connections::is_connected(&state.db, principal.workspace_id, source.provider()).await? {
+    use shared::services::jobs;
+    let ws = principal.workspace_id;
+    if !connections::is_connected(&state.db, ws, source.provider()).await? {
         return Err(ApiError {
             code: "not_connected",
             ..ApiError::bad_request(format!(
@@ -113,34 +103,14 @@ pub(crate) async fn live_sync_job(
             ))
         });
     }
-    let new = NewJob::for_workspace(
-        &state.settings,
-        principal.workspace_id,
-        source.kind(),
-        params,
-    )
-    .singleton()
-    .requested_by(principal.label());
-    let job = match jobs::start(&state.db, &state.queue, new).await? {
-        StartOutcome::Started(job) | StartOutcome::AlreadyRunning(job) => job,
-        StartOutcome::Duplicate => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "the sync could not be started",
-            ));
-        }
-    };
-    let wait = if prefer_async {
-        std::time::Duration::ZERO
-    } else {
-        std::time::Duration::from_secs(state.settings.jobs.sync_wait_secs)
-    };
-    Ok(
-        jobs::wait_for(&state.db, principal.workspace_id, &[job.id], wait)
-            .await?
-            .pop()
-            .unwrap_or(job),
-    )
+    let new = jobs::vendor_sync(&state.settings.jobs, ws, source.provider(), zoom)
+        .ok_or_else(|| ApiError::bad_request(format!("{} does not sync", source.title())))?
+        .requested_by(principal.label());
+    let job = jobs::start(&state.db, &state.queue, new)
+        .await?
+        .into_job()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "the sync could not be started"))?;
+    settle(state, ws, job, bound).await
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -159,56 +129,48 @@ fn sync_answer(
     job: shared::entities::job_run::Model,
 ) -> Result<Response, ApiError> {
     let title = source.title();
-    match job.status.as_str() {
-        "completed" => {
-            let r = job.result.unwrap_or_default();
-            Ok(Json(SyncOut {
-                message: r["message"]
-                    .as_str()
-                    .map_or_else(|| format!("{title} sync completed"), str::to_owned),
-                stats: r["stats"].clone(),
+    let standing = Standing::of_job(
+        &job,
+        |job| {
+            let outcome = vendor_sync_result(job);
+            SyncOut {
+                message: outcome
+                    .as_ref()
+                    .map_or_else(|| format!("{title} sync completed"), |o| o.message.clone()),
+                stats: outcome.map(|o| o.stats).unwrap_or_default(),
                 task_id: job.id,
-            })
-            .into_response())
-        }
-        "failed" | "cancelled" => Err(ApiError {
-            code: "sync_failed",
-            ..ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                format!("the {title} sync failed: {}", job.error.unwrap_or_default()),
-            )
-        }),
-        _ => Ok((
-            StatusCode::ACCEPTED,
-            [(header::LOCATION, format!("/jobs/{}", job.id))],
-            Json(SyncOut {
-                message: format!("{title} sync running; poll /jobs/{}", job.id),
-                stats: serde_json::json!({}),
-                task_id: job.id,
-            }),
-        )
-            .into_response()),
-    }
+            }
+        },
+        |job| SyncOut {
+            message: format!("{title} sync running; poll /jobs/{}", job.id),
+            stats: serde_json::json!({}),
+            task_id: job.id,
+        },
+    );
+    let what = format!("the {title} sync");
+    Answer::poll_job(&what, "sync_failed", &job).respond(standing)
 }
 
 async fn zoom_sync(
     State(state): State<AppState>,
     auth: Auth,
-    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    bound: WaitBound,
     ValidQuery(q): ValidQuery<ZoomSyncQuery>,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let params = serde_json::json!({ "days_back": q.days_back });
-    let job = live_sync_job(&state, p, LiveSource::Zoom, params, prefer_async).await?;
+    let zoom = ZoomSyncParams {
+        days_back: Some(q.days_back),
+    };
+    let job = live_sync_job(&state, p, LiveSource::Zoom, zoom, bound).await?;
     sync_answer(LiveSource::Zoom, job)
 }
 
 async fn slack_sync(
     State(state): State<AppState>,
     auth: Auth,
-    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
-    sync_now(&state, &auth, LiveSource::Slack, prefer_async).await
+    sync_now(&state, &auth, LiveSource::Slack, bound).await
 }
 
 /// Starts a source's sync for an editor and answers with its outcome.
@@ -216,15 +178,15 @@ async fn sync_now(
     state: &AppState,
     auth: &Auth,
     source: LiveSource,
-    prefer_async: bool,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let job = live_sync_job(state, p, source, serde_json::json!({}), prefer_async).await?;
+    let job = live_sync_job(state, p, source, ZoomSyncParams::default(), bound).await?;
     sync_answer(source, job)
 }
 
 /// A vendor refusing a connection's settings is the caller's to fix (400 `code`).
-fn sync_error(
+pub(crate) fn sync_error(
     code: &'static str,
     e: shared::services::integrations::vendor::SyncError,
 ) -> ApiError {
@@ -240,103 +202,6 @@ fn sync_error(
         },
         SyncError::Domain(d) => d.into(),
     }
-}
-
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SlackIn {
-    /// The app's bot token (xoxb-...); checked with auth.test, stored encrypted.
-    #[validate(
-        length(min = 10, max = 512),
-        custom(function = "crate::extract::token_chars")
-    )]
-    pub bot_token: String,
-    /// The channels to read, each with the account it is with (shared channels).
-    #[validate(length(min = 1, max = 200))]
-    pub channels: Vec<SlackChannel>,
-}
-
-async fn put_slack(
-    State(state): State<AppState>,
-    auth: Auth,
-    AuditOrigin(origin): AuditOrigin,
-    crate::extract::ValidJson(body): crate::extract::ValidJson<SlackIn>,
-) -> Result<Json<SlackConnected>, ApiError> {
-    let p = auth.require(Role::Admin)?;
-    if let Some(bad) = body
-        .channels
-        .iter()
-        .position(|c| c.id.trim().is_empty() || c.id.len() > 64)
-    {
-        return Err(ApiError::field(
-            &["body", "channels", &bad.to_string(), "id"],
-            "a Slack channel id such as C0123456789",
-            "value_error",
-        ));
-    }
-    let token = secrecy::SecretString::from(body.bot_token);
-    let connected = slack::connect(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        p.workspace_id,
-        &p.label(),
-        &token,
-        body.channels,
-    )
-    .await
-    .map_err(|e| sync_error("slack_refused", e))?;
-    let event = Event::new("integration.connected", "integration", "slack")
-        .details(serde_json::to_value(&connected).unwrap_or_default());
-    audit::record(&state.db, p, &origin, event).await?;
-    Ok(Json(connected))
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SourceDisconnected {
-    pub message: String,
-    /// False when the source was not connected (nothing changed).
-    pub was_connected: bool,
-}
-
-/// Forgets a token-based source's credentials; audited when something was connected.
-async fn disconnect_source(
-    state: &AppState,
-    auth: &Auth,
-    origin: &audit::Origin,
-    source: &'static str,
-    title: &str,
-) -> Result<Json<SourceDisconnected>, ApiError> {
-    let p = auth.require(Role::Admin)?;
-    let was_connected = connections::disconnect_source(&state.db, p.workspace_id, source).await?;
-    if was_connected {
-        let event = Event::new("integration.disconnected", "integration", source);
-        audit::record(&state.db, p, origin, event).await?;
-    }
-    Ok(Json(SourceDisconnected {
-        message: if was_connected {
-            format!("{title} disconnected")
-        } else {
-            format!("{title} was not connected")
-        },
-        was_connected,
-    }))
-}
-
-async fn delete_slack(
-    State(state): State<AppState>,
-    auth: Auth,
-    AuditOrigin(origin): AuditOrigin,
-) -> Result<Json<SourceDisconnected>, ApiError> {
-    disconnect_source(&state, &auth, &origin, "slack", "Slack").await
-}
-
-async fn delete_jira(
-    State(state): State<AppState>,
-    auth: Auth,
-    AuditOrigin(origin): AuditOrigin,
-) -> Result<Json<SourceDisconnected>, ApiError> {
-    disconnect_source(&state, &auth, &origin, "jira", "Jira").await
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -384,7 +249,7 @@ pub(crate) async fn drive_sync_job(
     origin: &audit::Origin,
     folder_ids: &[String],
     allow_root: bool,
-    prefer_async: bool,
+    bound: WaitBound,
 ) -> Result<shared::entities::job_run::Model, ApiError> {
     if !folder_ids.is_empty() {
         choose_drive_folders(state, principal, origin, folder_ids, allow_root).await?;
@@ -393,8 +258,8 @@ pub(crate) async fn drive_sync_job(
         state,
         principal,
         LiveSource::Drive,
-        serde_json::json!({}),
-        prefer_async,
+        ZoomSyncParams::default(),
+        bound,
     )
     .await
 }
@@ -426,8 +291,7 @@ async fn choose_drive_folders(
         .map_err(|e| sync_error("drive_refused", e))?;
     let event = Event::new("integration.drive_folders_changed", "integration", "google")
         .details(serde_json::to_value(&change).unwrap_or_default());
-    audit::record(&txn, principal, origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, principal, origin, event).await?;
     Ok(change)
 }
 
@@ -435,12 +299,12 @@ async fn drive_sync(
     State(state): State<AppState>,
     auth: Auth,
     AuditOrigin(origin): AuditOrigin,
-    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    bound: WaitBound,
     ValidQuery(q): ValidQuery<DriveSyncQuery>,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
     let folders = folder_list(&q.folder_ids)?;
-    let job = drive_sync_job(&state, p, &origin, &folders, q.allow_root, prefer_async).await?;
+    let job = drive_sync_job(&state, p, &origin, &folders, q.allow_root, bound).await?;
     sync_answer(LiveSource::Drive, job)
 }
 
@@ -471,129 +335,9 @@ async fn put_drive_folders(
 async fn jira_sync(
     State(state): State<AppState>,
     auth: Auth,
-    crate::extract::PreferAsync(prefer_async): crate::extract::PreferAsync,
+    bound: WaitBound,
 ) -> Result<Response, ApiError> {
-    sync_now(&state, &auth, LiveSource::Jira, prefer_async).await
-}
-
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct JiraIn {
-    /// https://<site>.atlassian.net (must be https and public).
-    #[validate(length(min = 8, max = 300))]
-    pub site_url: String,
-    #[validate(email)]
-    pub email: String,
-    /// An Atlassian API token of that account; stored encrypted.
-    #[validate(
-        length(min = 8, max = 512),
-        custom(function = "crate::extract::token_chars")
-    )]
-    pub api_token: String,
-    /// Issues that are customer feedback (they become feedback items).
-    #[validate(length(min = 1, max = 2000))]
-    #[serde(default)]
-    pub feedback_jql: Option<String>,
-    /// Roadmap tickets to score by customer evidence (they become /jira/tickets).
-    #[validate(length(min = 1, max = 2000))]
-    #[serde(default)]
-    pub roadmap_jql: Option<String>,
-}
-
-async fn put_jira(
-    State(state): State<AppState>,
-    auth: Auth,
-    AuditOrigin(origin): AuditOrigin,
-    crate::extract::ValidJson(body): crate::extract::ValidJson<JiraIn>,
-) -> Result<Json<JiraSite>, ApiError> {
-    let p = auth.require(Role::Admin)?;
-    if body.feedback_jql.is_none() && body.roadmap_jql.is_none() {
-        return Err(ApiError::field(
-            &["body", "feedback_jql"],
-            "give feedback_jql, roadmap_jql or both",
-            "value_error",
-        ));
-    }
-    let site = JiraSite {
-        site_url: body.site_url,
-        email: body.email,
-        feedback_jql: body.feedback_jql,
-        roadmap_jql: body.roadmap_jql,
-    };
-    let token = secrecy::SecretString::from(body.api_token);
-    let connected = jira::connect(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        p.workspace_id,
-        &p.label(),
-        site,
-        token,
-    )
-    .await
-    .map_err(|e| sync_error("jira_refused", e))?;
-    let event = Event::new("integration.connected", "integration", "jira")
-        .details(serde_json::to_value(&connected).unwrap_or_default());
-    audit::record(&state.db, p, &origin, event).await?;
-    Ok(Json(connected))
-}
-
-/// What Slack is told about a pushed event.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SlackEventOut {
-    /// Echoed for url_verification.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub challenge: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ok: Option<bool>,
-    /// Why the event was acknowledged without storing anything.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ignored: Option<&'static str>,
-}
-
-/// Slack's Events API: verified by signature, not by a caller.
-async fn slack_events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Json<SlackEventOut>, ApiError> {
-    let header_str = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let outcome = slack::handle_event(
-        &state.db,
-        &state.settings,
-        &header_str("x-slack-request-timestamp"),
-        &header_str("x-slack-signature"),
-        &body,
-    )
-    .await
-    .map_err(|e| match e {
-        EventError::BadSignature => ApiError::unauthorized(e.to_string()),
-        EventError::NotConfigured => ApiError {
-            code: "not_configured",
-            ..ApiError::bad_request(e.to_string())
-        },
-        EventError::BadBody(_) => ApiError::bad_request(e.to_string()),
-        EventError::Domain(d) => d.into(),
-    })?;
-    let (challenge, ignored) = match outcome {
-        EventOutcome::Challenge(challenge) => (Some(challenge), None),
-        EventOutcome::Stored(ws) => {
-            slack::after_event_stored(&state.db, &state.queue, &state.settings, ws).await?;
-            (None, None)
-        }
-        EventOutcome::Ignored(reason) => (None, Some(reason)),
-    };
-    Ok(Json(SlackEventOut {
-        ok: challenge.is_none().then_some(true),
-        challenge,
-        ignored,
-    }))
+    sync_now(&state, &auth, LiveSource::Jira, bound).await
 }
 
 pub fn router() -> ApiRouter<AppState> {
@@ -612,26 +356,6 @@ pub fn router() -> ApiRouter<AppState> {
                     .tag("integrations")
                     .response::<200, Json<SyncOut>>()
                     .response_with::<202, Json<SyncOut>, _>(|r| r.description("Still running"))
-            }),
-        )
-        .api_route(
-            "/integrations/slack",
-            put_with(put_slack, |op| {
-                op.summary("Connect Slack")
-                    .description(
-                        "Admin. Stores the app's bot token (checked with auth.test, encrypted at rest) and the \
-                         channels to read, each with the account it is with. The team id routes pushed events.",
-                    )
-                    .tag("integrations")
-            })
-            .delete_with(delete_slack, |op| {
-                op.summary("Disconnect Slack")
-                    .description(
-                        "Admin, audited. Forgets the bot token: scheduled syncs and pushed events stop. Feedback \
-                         already read stays. Slack keeps the token valid until the app is removed from the workspace \
-                         there.",
-                    )
-                    .tag("integrations")
             }),
         )
         .api_route(
@@ -678,27 +402,6 @@ pub fn router() -> ApiRouter<AppState> {
             }),
         )
         .api_route(
-            "/integrations/jira",
-            put_with(put_jira, |op| {
-                op.summary("Connect Jira")
-                    .description(
-                        "Admin. Stores the site URL, account email, API token (encrypted) and the feedback and/or \
-                         roadmap JQL, after checking them with /rest/api/3/myself. The site must be https and resolve \
-                         to public addresses only (integrations.jira.allowed_hosts lists exceptions): 400 \
-                         `jira_refused` otherwise, or when Jira refuses the credentials.",
-                    )
-                    .tag("integrations")
-            })
-            .delete_with(delete_jira, |op| {
-                op.summary("Disconnect Jira")
-                    .description(
-                        "Admin, audited. Forgets the site's API token: scheduled syncs stop. Feedback and tickets \
-                         already read stay. Revoke the token in the Atlassian account to end it there.",
-                    )
-                    .tag("integrations")
-            }),
-        )
-        .api_route(
             "/integrations/jira/sync",
             post_with(jira_sync, |op| {
                 op.summary("Sync Jira now")
@@ -710,20 +413,6 @@ pub fn router() -> ApiRouter<AppState> {
                     )
                     .tag("integrations")
                     .response::<200, Json<SyncOut>>()
-            }),
-        )
-        .api_route(
-            "/integrations/slack/events",
-            post_with(slack_events, |op| {
-                op.summary("Slack Events API endpoint")
-                    .description(
-                        "Unauthenticated: every request must carry Slack's v0 signature (HMAC-SHA256 of \
-                         `v0:<timestamp>:<body>` with integrations.slack.signing_secret, within 5 minutes), else 401 \
-                         and nothing is stored. Answers url_verification; stores each message event of an opted-in \
-                         channel once (by event_id) in the workspace connected to its team_id, with the sender's user id as \
-                         speaker; a job names the sender afterwards (users.info), so the answer never waits on Slack.",
-                    )
-                    .tag("integrations")
             }),
         )
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod chat;
 pub mod cluster;
 pub mod competitive;
+pub mod connections;
 pub mod customers;
 pub mod documents;
 pub mod feedback;
@@ -21,9 +22,11 @@ pub mod metrics;
 pub mod oauth;
 pub mod search;
 pub mod themes;
+pub mod ticket_import;
 pub mod tickets;
 pub mod upload;
 pub mod users;
+pub mod voc;
 
 use aide::axum::ApiRouter;
 
@@ -48,6 +51,8 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(audit::router())
         .merge(search::router())
         .merge(jira::router())
+        .merge(ticket_import::router())
+        .merge(voc::router())
         .merge(competitive::router())
         .merge(tickets::router())
         .merge(documents::router())
@@ -55,4 +60,5 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(ai_admin::router())
         .merge(oauth::router())
         .merge(integrations::router())
+        .merge(connections::router())
 }

@@ -299,26 +299,23 @@ async fn list_connections(
     }))
 }
 
-/// The provider's revocation cannot be rolled back, so the entry follows the change.
+/// The connection is forgotten and its entry written in one transaction; the provider's
+/// revocation, which cannot be rolled back, follows the commit.
 async fn disconnect(
     state: &AppState,
     auth: &Auth,
     origin: &audit::Origin,
     provider: OAuthProvider,
 ) -> Result<(), ApiError> {
+    use sea_orm::TransactionTrait;
     let p = auth.require(Role::Admin)?;
-    let was_connected = connections::disconnect(
-        &state.db,
-        &state.settings,
-        &state.tokens,
-        p.workspace_id,
-        provider,
-    )
-    .await?;
-    if was_connected {
-        let event = Event::new("integration.disconnected", "integration", provider.as_str());
-        audit::record(&state.db, p, origin, event).await?;
-    }
+    let txn = state.db.begin().await?;
+    let Some(token) = connections::forget(&txn, p.workspace_id, provider).await? else {
+        return Ok(());
+    };
+    let event = Event::new("integration.disconnected", "integration", provider.as_str());
+    audit::commit(txn, p, origin, event).await?;
+    connections::revoke_forgotten(&state.settings, &state.tokens, provider, token).await;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use aide::axum::{
 };
 
 use axum::{
-    Extension, Json,
+    Json,
     extract::{DefaultBodyLimit, Multipart, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
@@ -23,13 +23,7 @@ use shared::{
 };
 use uuid::Uuid;
 
-use crate::{
-    auth::Auth,
-    error::ApiError,
-    extract::PreferAsync,
-    state::AppState,
-    timeout::{RequestDeadline, sync_wait},
-};
+use crate::{auth::Auth, error::ApiError, job_wait::WaitBound, state::AppState};
 
 /// A file that could not be processed.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -139,8 +133,7 @@ fn summary_message(ok: usize, total: usize) -> String {
 async fn upload_feedback(
     State(state): State<AppState>,
     auth: Auth,
-    PreferAsync(prefer_async): PreferAsync,
-    deadline: Option<Extension<RequestDeadline>>,
+    bound: WaitBound,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let principal = auth.require(Role::Editor)?;
@@ -155,7 +148,7 @@ async fn upload_feedback(
         files,
     )
     .await?;
-    let wait = sync_wait(&state, deadline.as_deref(), prefer_async);
+    let wait = bound.from_now();
     let states =
         upload_intake::wait(&state.db, principal.workspace_id, &accepted.stored, wait).await?;
 

@@ -112,8 +112,7 @@ async fn create_user(
     let member = users::add(&txn, p.workspace_id, new).await?;
     let event = Event::new("member.added", "user", member.user.id)
         .details(serde_json::json!({ "email": member.user.email, "role": member.role() }));
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, p, &origin, event).await?;
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
@@ -137,8 +136,7 @@ async fn update_user(
         "active": member.membership.deactivated_at.is_none(),
         "changed": { "role": body.role, "active": body.active },
     }));
-    audit::record(&txn, p, &origin, event).await?;
-    txn.commit().await?;
+    audit::commit(txn, p, &origin, event).await?;
     Ok(Json(member.into()))
 }
 

@@ -16,10 +16,7 @@ use super::{
 };
 use crate::ai_config::{Agent, AiConfig};
 
-/// The agent if it has a provider; `None` means "use the deterministic fallback".
-pub fn configured<'a>(ai: &'a AiConfig, agent: &str) -> Option<&'a Agent> {
-    ai.agents.get(agent).filter(|a| a.provider.is_some())
-}
+pub use crate::ai_config::configured;
 
 /// Sends the agent's prompt and `user` text; returns the reply text.
 pub async fn complete(

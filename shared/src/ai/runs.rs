@@ -5,7 +5,8 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
-use super::{AiError, AiServices, chat::configured};
+use super::{AiError, AiServices};
+use crate::ai_config::configured;
 use crate::{
     ai_config::{AiConfig, Price},
     db::statement as raw,

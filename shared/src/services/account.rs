@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionSession, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -151,8 +151,7 @@ async fn set_password(
         .exec(&txn)
         .await?;
     let keep = keep_session.map(secrets::sha256_hex).unwrap_or_default();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    txn.execute_raw(crate::db::statement(
         "UPDATE browser_sessions SET revoked_at = now() \
          WHERE user_id = $1 AND revoked_at IS NULL AND token_hash <> $2",
         [user_id.into(), keep.into()],
@@ -272,8 +271,7 @@ pub async fn switch_browser_session(
 ) -> Result<membership::Model, DomainError> {
     let member = active_membership(db, user_id, workspace_id).await?;
     let moved = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .execute_raw(crate::db::statement(
             "UPDATE browser_sessions SET workspace_id = $1 \
              WHERE token_hash = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > now()",
             [

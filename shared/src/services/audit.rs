@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -41,6 +41,19 @@ impl Event {
         self.details = details;
         self
     }
+}
+
+/// Finishes an audited change: records `event` by `who` in the change's transaction, then
+/// commits both. Every audited route ends this way.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    who: &Principal,
+    from: &Origin,
+    event: Event,
+) -> Result<(), DomainError> {
+    record(&txn, who, from, event).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Records `event` by `who` in `who`'s workspace. Pass the transaction of the change.

@@ -5,7 +5,7 @@
 //! but cannot read anything) cannot produce it.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
@@ -57,8 +57,7 @@ pub async fn sign_in(
         sessions::check_password(db, limiter, email, password, workspace_id, client_ip).await?;
     let secret = secrets::random_token(32);
     let expires_at = Utc::now() + Duration::seconds(ttl_secs as i64);
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(crate::db::statement(
         "INSERT INTO browser_sessions (id, user_id, workspace_id, token_hash, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
         [
@@ -88,8 +87,7 @@ pub async fn authenticate(
     secret: &str,
 ) -> Result<Principal, DomainError> {
     let found = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(crate::db::statement(
             "SELECT m.role, u.email, s.user_id, s.workspace_id FROM browser_sessions s \
              JOIN memberships m ON m.workspace_id = s.workspace_id AND m.user_id = s.user_id \
              JOIN users u ON u.id = s.user_id \
@@ -117,9 +115,7 @@ pub async fn expires_at(
     secret: &str,
 ) -> Result<chrono::DateTime<Utc>, DomainError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT expires_at FROM browser_sessions              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
+        .query_one_raw(crate::db::statement("SELECT expires_at FROM browser_sessions              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
             [secrets::sha256_hex(secret).into()],
         ))
         .await?
@@ -129,8 +125,7 @@ pub async fn expires_at(
 
 /// Ends a session. Idempotent: an unknown or already ended session is not an error.
 pub async fn sign_out(db: &impl ConnectionTrait, secret: &str) -> Result<(), DomainError> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db.execute_raw(crate::db::statement(
         "UPDATE browser_sessions SET revoked_at = now() \
          WHERE token_hash = $1 AND revoked_at IS NULL",
         [secrets::sha256_hex(secret).into()],
@@ -142,9 +137,7 @@ pub async fn sign_out(db: &impl ConnectionTrait, secret: &str) -> Result<(), Dom
 /// Removes sessions that ended more than a day ago (maintenance).
 pub async fn prune(db: &impl ConnectionTrait) -> Result<u64, DomainError> {
     let done = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "DELETE FROM browser_sessions WHERE coalesce(revoked_at, expires_at) < now() - interval '1 day'",
+        .execute_raw(crate::db::statement("DELETE FROM browser_sessions WHERE coalesce(revoked_at, expires_at) < now() - interval '1 day'",
             [],
         ))
         .await?;

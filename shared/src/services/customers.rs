@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -91,9 +91,7 @@ pub async fn upsert_noting_change(
     // One statement whether or not a concurrent creator got there first: a failed plain
     // INSERT would abort the caller's whole transaction.
     let row = customer::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO customers (id, workspace_id, name, name_key, email_domain, acv, segment, segment_locked) \
+        .from_raw_sql(crate::db::statement("INSERT INTO customers (id, workspace_id, name, name_key, email_domain, acv, segment, segment_locked) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (workspace_id, name_key) DO UPDATE SET name_key = EXCLUDED.name_key \
              RETURNING *",
@@ -302,11 +300,8 @@ pub async fn with_insights(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
 ) -> Result<Vec<CustomerEvidence>, DomainError> {
-    use sea_orm::{DbBackend, Statement};
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT c.name, count(DISTINCT i.id) AS insights, count(DISTINCT f.id) AS feedback \
+        .query_all_raw(crate::db::statement("SELECT c.name, count(DISTINCT i.id) AS insights, count(DISTINCT f.id) AS feedback \
              FROM customers c JOIN feedback f ON f.customer_id = c.id JOIN feedback_themes ft ON ft.feedback_id = f.id \
              JOIN insights i ON i.theme_id = ft.theme_id \
              WHERE c.workspace_id = $1 GROUP BY c.id, c.name ORDER BY insights DESC, feedback DESC, c.name",
@@ -346,11 +341,8 @@ pub async fn insights_of(
     workspace_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Vec<CustomerInsight>, DomainError> {
-    use sea_orm::{DbBackend, Statement};
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT i.id, i.title, i.description, i.severity, i.priority_score, i.effort, i.impact, i.recommendation, \
+        .query_all_raw(crate::db::statement("SELECT i.id, i.title, i.description, i.severity, i.priority_score, i.effort, i.impact, i.recommendation, \
                     count(DISTINCT f.id) AS n \
              FROM insights i JOIN feedback_themes ft ON ft.theme_id = i.theme_id JOIN feedback f ON f.id = ft.feedback_id \
              WHERE i.workspace_id = $1 AND f.customer_id = $2 \

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{TransactionSession, TransactionTrait};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     DomainError,
@@ -18,7 +18,8 @@ use crate::{
 };
 
 /// A demo-capable source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DemoSource {
     Slack,
     Jira,
@@ -254,10 +255,6 @@ pub async fn load_all(
 /// The number of demo items per source (for documentation and tests).
 pub fn size(source: DemoSource) -> usize {
     items(source).map(|v| v.len()).unwrap_or(0)
-}
-
-pub fn job_params(source: DemoSource, mode: &str) -> Value {
-    json!({"source": source.as_str(), "mode": mode})
 }
 
 #[cfg(test)]

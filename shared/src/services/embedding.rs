@@ -2,7 +2,7 @@
 //! Vectors live in `feedback_vectors`; `feedback.embedding_model` names the model of an
 //! item's current vector and is NULL while the item waits.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
@@ -17,8 +17,7 @@ pub async fn pending(
     model: &str,
 ) -> Result<i64, DomainError> {
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(crate::db::statement(
             "SELECT count(*) AS n FROM feedback WHERE workspace_id = $1 \
              AND (embedding_model IS NULL OR embedding_model <> $2)",
             [workspace_id.into(), model.into()],
@@ -39,8 +38,7 @@ pub async fn embed_next_batch(
 ) -> Result<usize, DomainError> {
     let model = embedder.model().to_owned();
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(crate::db::statement(
             // New rows first, through the partial index, in no particular order: the model
             // packs texts without padding, so sorting by length would buy nothing and cost a
             // sort of every pending row per batch. Then rows of another model.
@@ -96,9 +94,7 @@ pub async fn store_vectors(
         })
         .collect();
     let written = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, text text, e text)), \
+        .execute_raw(crate::db::statement("WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, text text, e text)), \
              marked AS (UPDATE feedback f SET embedding_model = $2 FROM x \
                         WHERE f.id = x.id AND f.text = x.text RETURNING f.id) \
              INSERT INTO feedback_vectors (feedback_id, embedding) \

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -264,8 +263,7 @@ FROM upserted
 "#;
     let payload = serde_json::to_value(rows).map_err(|e| DomainError::Other(e.into()))?;
     let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(crate::db::statement(
             sql,
             [workspace_id.into(), payload.into()],
         ))
@@ -407,9 +405,7 @@ pub async fn sources_summary(
     workspace_id: Uuid,
 ) -> Result<Vec<SourceSummary>, DomainError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT source, count(*) AS n, max(ingested_at) AS last FROM feedback WHERE workspace_id = $1 \
+        .query_all_raw(crate::db::statement("SELECT source, count(*) AS n, max(ingested_at) AS last FROM feedback WHERE workspace_id = $1 \
              GROUP BY source ORDER BY count(*) DESC, source",
             [workspace_id.into()],
         ))
@@ -461,8 +457,7 @@ pub async fn document_chunks(
          ORDER BY (f.meta->>'chunk_idx')::int NULLS LAST, f.created_at, f.id LIMIT $3"
     );
     let chunks = feedback::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .from_raw_sql(crate::db::statement(
             &sql,
             [
                 workspace_id.into(),
@@ -505,8 +500,7 @@ SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
 "#
     .replace("{DOC_KEY}", DOC_KEY);
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(crate::db::statement(
             &sql,
             [
                 workspace_id.into(),

@@ -2,25 +2,13 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Condition};
-use serde::Serialize;
 
 use crate::{
     DomainError,
     entities::{job_run, refresh_token},
     jobs::status,
+    services::jobs::contract::MaintenanceReport,
 };
-
-#[derive(Debug, Default, Serialize)]
-pub struct MaintenanceReport {
-    pub refresh_tokens_deleted: u64,
-    pub job_runs_deleted: u64,
-    pub uploads_deleted: u64,
-    pub worker_heartbeats_deleted: u64,
-    /// Handled Slack event ids past Slack's retry horizon.
-    pub slack_events_deleted: u64,
-    /// Console sessions that ended a day ago or more.
-    pub browser_sessions_deleted: u64,
-}
 
 /// Deletes refresh tokens that expired (or were revoked) a day ago or more, and finished
 /// job runs, upload records and silent workers' heartbeats older than the retention.
@@ -48,9 +36,8 @@ pub async fn prune(
         .exec(db)
         .await?;
     let uploads_deleted = crate::services::uploads::prune(db, retention_days).await?;
-    let worker_heartbeats_deleted =
-        crate::services::jobs::prune_heartbeats(db, retention_days).await?;
-    let slack_events_deleted = crate::services::integrations::slack::prune_events(db).await?;
+    let worker_heartbeats_deleted = prune_heartbeats(db, retention_days).await?;
+    let slack_events_deleted = prune_slack_events(db).await?;
     let browser_sessions_deleted = crate::services::browser_sessions::prune(db).await?;
     Ok(MaintenanceReport {
         refresh_tokens_deleted: tokens.rows_affected,
@@ -60,4 +47,30 @@ pub async fn prune(
         slack_events_deleted,
         browser_sessions_deleted,
     })
+}
+
+/// Forgets workers silent for longer than `retention_days`.
+async fn prune_heartbeats(
+    db: &impl ConnectionTrait,
+    retention_days: u32,
+) -> Result<u64, DomainError> {
+    let res = db
+        .execute_raw(crate::db::statement(
+            "DELETE FROM worker_heartbeats WHERE seen_at < now() - make_interval(days => $1)",
+            vec![(retention_days as i32).into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Forgets handled event ids older than Slack's retry horizon (it retries for about an
+/// hour); returns how many were removed.
+async fn prune_slack_events(db: &impl ConnectionTrait) -> Result<u64, DomainError> {
+    let res = db
+        .execute_raw(crate::db::statement(
+            "DELETE FROM slack_events WHERE received_at < now() - interval '3 days'",
+            vec![],
+        ))
+        .await?;
+    Ok(res.rows_affected())
 }

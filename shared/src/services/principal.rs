@@ -1,10 +1,7 @@
 //! Who is calling: resolves a bearer credential (JWT or API key) to a workspace and role.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -77,8 +74,7 @@ pub async fn authenticate(
             .ok_or_else(|| DomainError::Unauthorized(BAD_CREDENTIALS.into()))?;
         // One narrow statement: this runs on every request a signed-in member makes.
         let found = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .query_one_raw(crate::db::statement(
                 "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
                  WHERE m.workspace_id = $1 AND m.user_id = $2 AND m.deactivated_at IS NULL",
                 [claims.ws.into(), claims.sub.into()],

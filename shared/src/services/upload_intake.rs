@@ -12,9 +12,12 @@ use crate::{
     config::Settings,
     entities::job_run,
     ingest::{self, FileKind},
-    jobs::{JobQueue, kinds, status},
+    jobs::{JobQueue, status},
     services::{
-        jobs::{self, NewJob, StartOutcome},
+        jobs::{
+            self, NewJob, StartOutcome,
+            contract::{ProcessFile, Transcribe, UploadJob},
+        },
         uploads::{self, NewUpload},
     },
 };
@@ -84,14 +87,16 @@ pub async fn accept(
             },
         )
         .await?;
-        let job_kind = if kind == FileKind::Audio {
-            kinds::TRANSCRIBE
-        } else {
-            kinds::PROCESS_FILE
+        let params = UploadJob {
+            upload_id: upload.id,
+            filename: upload.filename.clone(),
         };
-        let params = serde_json::json!({"upload_id": upload.id, "filename": upload.filename});
-        let new = NewJob::for_workspace(settings, workspace_id, job_kind, params)
-            .requested_by(requested_by);
+        let new = if kind == FileKind::Audio {
+            NewJob::of::<Transcribe>(&settings.jobs, workspace_id, &params)
+        } else {
+            NewJob::of::<ProcessFile>(&settings.jobs, workspace_id, &params)
+        }
+        .requested_by(requested_by);
         if let StartOutcome::Started(job) = jobs::create(&txn, new).await? {
             uploads::attach_job(&txn, upload.id, job.id).await?;
             accepted.stored.push(StoredFile {
@@ -144,7 +149,8 @@ pub async fn wait(
             Some(FileState {
                 file: file.clone(),
                 status: job.status.clone(),
-                items: job.result.as_ref().and_then(|r| r["items"].as_u64()),
+                // Either kind's outcome: both are `FileOutcome`.
+                items: jobs::result_of::<ProcessFile>(job).map(|o| o.items),
                 error: job.error.clone(),
             })
         })

@@ -203,8 +203,7 @@ pub async fn mark_failed_for_jobs(
         .map(|(job, error)| json!({"job_id": job, "error": error}))
         .collect();
     let res = db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
+        .execute_raw(crate::db::statement(
             "UPDATE uploads u SET status = 'failed', error = x.error, processed_at = now(), \
                  data = CASE WHEN $2 THEN u.data ELSE NULL END \
              FROM jsonb_to_recordset($1::jsonb) AS x(job_id uuid, error text) \
@@ -218,8 +217,7 @@ pub async fn mark_failed_for_jobs(
 /// Deletes upload records (and any kept bytes) finished more than `retention_days` ago.
 pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64, DomainError> {
     let res = db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
+        .execute_raw(crate::db::statement(
             "DELETE FROM uploads WHERE status IN ('processed', 'failed') \
              AND coalesce(processed_at, created_at) < now() - make_interval(days => $1)",
             [(retention_days as i32).into()],
@@ -229,14 +227,30 @@ pub async fn prune(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64
 }
 
 /// The job result recorded for a processed file.
-pub fn result_json(upload: &upload::Model, report: &IngestReport, skipped: usize) -> Value {
-    json!({
-        "upload_id": upload.id,
-        "filename": upload.filename,
-        "items": report.total(),
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "skipped": skipped,
-    })
+pub fn outcome(
+    upload: &upload::Model,
+    report: &IngestReport,
+    skipped: usize,
+) -> crate::services::jobs::contract::FileOutcome {
+    crate::services::jobs::contract::FileOutcome {
+        upload_id: upload.id,
+        filename: upload.filename.clone(),
+        items: report.total() as u64,
+        created: Some(report.created as u64),
+        updated: Some(report.updated as u64),
+        unchanged: Some(report.unchanged as u64),
+        skipped: skipped as u64,
+        ..Default::default()
+    }
+}
+
+/// What a file already processed added, for a redelivered job.
+pub fn earlier_outcome(upload: &upload::Model) -> crate::services::jobs::contract::FileOutcome {
+    crate::services::jobs::contract::FileOutcome {
+        upload_id: upload.id,
+        filename: upload.filename.clone(),
+        items: upload.items.max(0) as u64,
+        skipped: upload.skipped.max(0) as u64,
+        ..Default::default()
+    }
 }

@@ -1,12 +1,14 @@
 //! Clustering a workspace's feedback into themes and insights, and re-scoring them.
 
-use serde_json::{Value, json};
-use shared::services::themes;
+use shared::services::{
+    jobs::contract::{ClusterOutcome, NoParams, ThemeRescoreOutcome},
+    themes,
+};
 
 use super::embed::embed_pending;
 use crate::{JobContext, JobError};
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn run(ctx: JobContext, _: NoParams) -> Result<ClusterOutcome, JobError> {
     let ws = ctx.workspace_id()?;
     let embedder = ctx.ai().embedder().await?;
     // Feedback ingested a moment ago may not be embedded yet: embed it first, so a run
@@ -33,15 +35,16 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         },
     )
     .await?;
-    let mut result = serde_json::to_value(summary).unwrap_or_default();
-    result["embedded_before_clustering"] = json!(pass.embedded);
-    // Tickets were matched against the themes this run replaced.
-    result["voc_rescore_job"] = json!(super::voc::request_rescore(&ctx, "after clustering").await?);
-    Ok(result)
+    Ok(ClusterOutcome {
+        summary,
+        embedded_before_clustering: pass.embedded,
+        // Tickets were matched against the themes this run replaced.
+        voc_rescore_job: super::voc::request_rescore(&ctx, "after clustering").await?,
+    })
 }
 
-pub async fn rescore(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn rescore(ctx: JobContext, _: NoParams) -> Result<ThemeRescoreOutcome, JobError> {
     let ws = ctx.workspace_id()?;
-    let n = themes::refresh_metrics(ctx.db(), ws).await?;
-    Ok(json!({"themes_rescored": n}))
+    let themes_rescored = themes::refresh_metrics(ctx.db(), ws).await?;
+    Ok(ThemeRescoreOutcome { themes_rescored })
 }

@@ -1,7 +1,7 @@
 //! A research session: competitor moves in, scored competitive insights out, written with
 //! the session's completion in one transaction. A finished session is never run twice.
 
-use serde_json::{Value, json};
+use crate::{JobContext, JobError};
 use shared::{
     ai::AiError,
     services::competitive::{
@@ -10,17 +10,12 @@ use shared::{
         research,
         sessions::{self, status},
     },
+    services::jobs::contract::{ResearchOutcome, ResearchParams},
 };
-use uuid::Uuid;
 
-use crate::{JobContext, JobError};
-
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn run(ctx: JobContext, params: ResearchParams) -> Result<ResearchOutcome, JobError> {
     let ws = ctx.workspace_id()?;
-    let id: Uuid = ctx.job.params["session_id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobError::permanent("params.session_id is missing"))?;
+    let id = params.session_id;
     let session = sessions::get(ctx.db(), ws, id).await?;
     if session.status != status::RUNNING {
         return Ok(summary(&session));
@@ -68,12 +63,12 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
     }
 }
 
-fn summary(session: &sessions::Session) -> Value {
-    json!({
-        "session_id": session.id,
-        "status": session.status,
-        "insights": session.insights_generated.len(),
-        "cards_dropped": session.cards_dropped,
-        "generated_by": session.generated_by,
-    })
+fn summary(session: &sessions::Session) -> ResearchOutcome {
+    ResearchOutcome {
+        session_id: session.id,
+        status: session.status.clone(),
+        insights: session.insights_generated.len(),
+        cards_dropped: session.cards_dropped,
+        generated_by: session.generated_by.clone(),
+    }
 }

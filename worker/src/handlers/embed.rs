@@ -1,7 +1,12 @@
 //! Embeds the workspace's feedback that has no vector from the current model.
 
-use serde_json::{Value, json};
-use shared::{ai::embeddings::Embedder, services::embedding};
+use shared::{
+    ai::embeddings::Embedder,
+    services::{
+        embedding,
+        jobs::contract::{EmbedOutcome, NoParams},
+    },
+};
 
 use crate::{JobContext, JobError};
 
@@ -50,7 +55,7 @@ pub(crate) async fn embed_pending(
     }
 }
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn run(ctx: JobContext, _: NoParams) -> Result<EmbedOutcome, JobError> {
     let ws = ctx.workspace_id()?;
     let embedder = ctx.embedder().await?;
     let started = std::time::Instant::now();
@@ -86,15 +91,15 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
             &opts,
         )
         .await?;
-        Some(super::voc::stats_json(&stats))
+        Some(stats)
     };
-    Ok(json!({
-        "model": embedder.model(),
-        "embedded": pass.embedded,
-        "tickets_embedded": tickets.len(),
-        "tickets_scored": ticket_stats,
-        "attached_to_themes": attached,
-        "batches": pass.batches,
-        "seconds": started.elapsed().as_secs_f64(),
-    }))
+    Ok(EmbedOutcome {
+        model: embedder.model().to_owned(),
+        embedded: pass.embedded,
+        tickets_embedded: tickets.len(),
+        tickets_scored: ticket_stats,
+        attached_to_themes: attached,
+        batches: pass.batches,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

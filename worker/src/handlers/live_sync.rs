@@ -3,23 +3,33 @@
 //! (`services::integrations`), then have the new feedback embedded and attached to themes
 //! like an upload's.
 
-use serde_json::{Value, json};
 use shared::services::{
-    integrations::{crypto::TokenCipher, drive, jira, slack, vendor::SyncError, zoom},
-    jobs,
+    integrations::{
+        crypto::TokenCipher,
+        drive::{self, DriveSyncStats},
+        jira::{self, JiraSyncStats},
+        slack::{self, SlackSyncStats},
+        slack_events,
+        vendor::SyncError,
+        zoom::{self, ZoomSyncStats},
+    },
+    jobs::{
+        self,
+        contract::{NoParams, SlackNamesOutcome, VendorSyncOutcome, ZoomSyncParams},
+    },
 };
 
 use crate::{JobContext, JobError};
 
 /// Upper bound of `days_back` (a year of recordings).
-const MAX_DAYS_BACK: u64 = 365;
+const MAX_DAYS_BACK: u32 = 365;
 
-pub async fn zoom(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn zoom(
+    ctx: JobContext,
+    params: ZoomSyncParams,
+) -> Result<VendorSyncOutcome<ZoomSyncStats>, JobError> {
     let ws = ctx.workspace_id()?;
-    let days_back = ctx.job.params["days_back"]
-        .as_u64()
-        .unwrap_or(30)
-        .clamp(1, MAX_DAYS_BACK) as u32;
+    let days_back = params.days_back.unwrap_or(30).clamp(1, MAX_DAYS_BACK);
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, &format!("listing {days_back} days of Zoom recordings"))
         .await?;
@@ -35,11 +45,13 @@ pub async fn zoom(ctx: JobContext) -> Result<Value, JobError> {
     )
     .await
     .map_err(sync_error)?;
-    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
-    Ok(json!({ "message": "Zoom sync completed", "stats": stats }))
+    landed(&ctx, "Zoom", stats).await
 }
 
-pub async fn slack(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn slack(
+    ctx: JobContext,
+    _: NoParams,
+) -> Result<VendorSyncOutcome<SlackSyncStats>, JobError> {
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "reading the opted-in Slack channels")
@@ -47,31 +59,53 @@ pub async fn slack(ctx: JobContext) -> Result<Value, JobError> {
     let stats = slack::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
-    Ok(json!({ "message": "Slack sync completed", "stats": stats }))
+    landed(&ctx, "Slack", stats).await
 }
 
-pub async fn jira(ctx: JobContext) -> Result<Value, JobError> {
+/// Feedback and tickets alike are embedded next; tickets are scored as they are.
+pub async fn jira(
+    ctx: JobContext,
+    _: NoParams,
+) -> Result<VendorSyncOutcome<JiraSyncStats>, JobError> {
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "searching Jira").await?;
     let stats = jira::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    // Feedback and tickets alike are embedded next; tickets are scored as they are.
-    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
-    Ok(json!({ "message": "Jira sync completed", "stats": stats }))
+    landed(&ctx, "Jira", stats).await
 }
 
-pub async fn drive(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn drive(
+    ctx: JobContext,
+    _: NoParams,
+) -> Result<VendorSyncOutcome<DriveSyncStats>, JobError> {
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "listing the Drive folders").await?;
     let stats = drive::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws).await?;
-    Ok(json!({ "message": "Google Drive sync completed", "stats": stats }))
+    landed(&ctx, "Google Drive", stats).await
+}
+
+/// The synced text is embedded next (and joins its themes); the sync's outcome.
+async fn landed<S>(
+    ctx: &JobContext,
+    title: &str,
+    stats: S,
+) -> Result<VendorSyncOutcome<S>, JobError> {
+    jobs::request_embedding(
+        ctx.db(),
+        ctx.queue(),
+        &ctx.settings().jobs,
+        ctx.workspace_id()?,
+    )
+    .await?;
+    Ok(VendorSyncOutcome {
+        message: format!("{title} sync completed"),
+        stats,
+    })
 }
 
 /// An unreachable vendor is tried again by the job's retries; the rest will not get better.
@@ -84,11 +118,11 @@ pub(crate) fn sync_error(e: SyncError) -> JobError {
 }
 
 /// Names the speakers of Slack messages pushed by events.
-pub async fn slack_names(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn slack_names(ctx: JobContext, _: NoParams) -> Result<SlackNamesOutcome, JobError> {
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
-    let named = slack::name_pending_speakers(ctx.db(), ctx.settings(), &cipher, ws)
+    let named = slack_events::name_pending_speakers(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    Ok(json!({ "named": named }))
+    Ok(SlackNamesOutcome { named })
 }

@@ -2,11 +2,12 @@
 
 pub mod cluster;
 pub mod competitive;
+pub mod demo_load;
 pub mod embed;
 pub mod live_sync;
 pub mod maintenance;
 pub mod process_file;
-pub mod sync;
+
 pub mod sync_schedule;
 pub mod token_refresh;
 pub mod transcribe;

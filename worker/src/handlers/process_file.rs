@@ -1,26 +1,29 @@
 //! Parses one uploaded file and stores its feedback in one transaction.
 
-use serde_json::Value;
 use shared::{
     entities::{upload, workspace},
     ingest::{
         self, ParseError, ParsedFile,
         sandbox::{Sandbox, SandboxError},
     },
-    services::{jobs, uploads},
+    services::{
+        jobs::{
+            self,
+            contract::{FileOutcome, UploadJob},
+        },
+        uploads,
+    },
 };
-use uuid::Uuid;
 
 use crate::{JobContext, JobError};
 
-pub(crate) async fn load(ctx: &JobContext) -> Result<(workspace::Model, upload::Model), JobError> {
+pub(crate) async fn load(
+    ctx: &JobContext,
+    params: &UploadJob,
+) -> Result<(workspace::Model, upload::Model), JobError> {
     use sea_orm::EntityTrait;
     let ws_id = ctx.workspace_id()?;
-    let upload_id: Uuid = ctx.job.params["upload_id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| JobError::permanent("the job has no upload_id"))?;
-    let upload = uploads::load(ctx.db(), ws_id, upload_id).await?;
+    let upload = uploads::load(ctx.db(), ws_id, params.upload_id).await?;
     let ws = workspace::Entity::find_by_id(ws_id)
         .one(ctx.db())
         .await
@@ -36,7 +39,7 @@ pub(crate) async fn finish(
     ws: &workspace::Model,
     upload: &upload::Model,
     parsed: Result<ParsedFile, ParseError>,
-) -> Result<Value, JobError> {
+) -> Result<FileOutcome, JobError> {
     let keep = ctx.settings().ingest.keep_uploaded_files;
     let parsed = match parsed {
         Ok(p) => p,
@@ -50,17 +53,21 @@ pub(crate) async fn finish(
     let started = std::time::Instant::now();
     let report = uploads::ingest_parsed(ctx.db(), ws, upload, &parsed, keep).await?;
     let store_seconds = started.elapsed().as_secs_f64();
-    jobs::request_embedding(ctx.db(), ctx.queue(), ctx.settings(), ws.id).await?;
-    let mut result = uploads::result_json(upload, &report, parsed.skipped);
-    result["store_seconds"] = Value::from((store_seconds * 1000.0).round() / 1000.0);
-    Ok(result)
+    jobs::request_embedding(ctx.db(), ctx.queue(), &ctx.settings().jobs, ws.id).await?;
+    Ok(FileOutcome {
+        store_seconds: Some(millis(store_seconds)),
+        ..uploads::outcome(upload, &report, parsed.skipped)
+    })
 }
 
-pub(crate) fn already_done(upload: &upload::Model) -> Option<Result<Value, JobError>> {
+/// Seconds to the millisecond, as results report them.
+fn millis(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+pub(crate) fn already_done(upload: &upload::Model) -> Option<Result<FileOutcome, JobError>> {
     match upload.status.as_str() {
-        "processed" => Some(Ok(serde_json::json!({
-            "upload_id": upload.id, "filename": upload.filename, "items": upload.items, "skipped": upload.skipped,
-        }))),
+        "processed" => Some(Ok(uploads::earlier_outcome(upload))),
         "failed" => Some(Err(JobError::permanent(
             upload
                 .error
@@ -88,8 +95,8 @@ async fn parse_isolated(
     }
 }
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
-    let (ws, upload) = load(&ctx).await?;
+pub async fn run(ctx: JobContext, params: UploadJob) -> Result<FileOutcome, JobError> {
+    let (ws, upload) = load(&ctx, &params).await?;
     if let Some(done) = already_done(&upload) {
         return done;
     }
@@ -105,7 +112,9 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
         ingest::ParseLimits::from_settings(&ctx.settings().ingest, ctx.cancel_flag().clone());
     let parsed = parse_isolated(&ctx, kind, data, &limits).await?;
     let parse_seconds = started.elapsed().as_secs_f64();
-    let mut result = finish(&ctx, &ws, &upload, parsed).await?;
-    result["parse_seconds"] = Value::from((parse_seconds * 1000.0).round() / 1000.0);
-    Ok(result)
+    let outcome = finish(&ctx, &ws, &upload, parsed).await?;
+    Ok(FileOutcome {
+        parse_seconds: Some(millis(parse_seconds)),
+        ..outcome
+    })
 }

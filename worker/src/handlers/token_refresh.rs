@@ -3,12 +3,17 @@
 //! reached the job fails transiently and its retry tries those again (the ones already
 //! renewed are no longer due, so a retry repeats nothing).
 
-use serde_json::{Value, json};
-use shared::services::integrations::{crypto::TokenCipher, refresh};
+use shared::services::{
+    integrations::{
+        crypto::TokenCipher,
+        refresh::{self, RefreshReport},
+    },
+    jobs::contract::Tick,
+};
 
 use crate::{JobContext, JobError};
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
+pub async fn run(ctx: JobContext, _: Tick) -> Result<RefreshReport, JobError> {
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "renewing tokens that lapse within 30 minutes")
         .await?;
@@ -19,5 +24,5 @@ pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
             report.failed, report.refreshed, report.expired
         )));
     }
-    Ok(json!(report))
+    Ok(report)
 }

@@ -1,16 +1,16 @@
 //! Transcribes an uploaded recording with the configured provider, then stores it like a
 //! call transcript (90-second chunks).
 
-use serde_json::Value;
 use shared::{
     ai::transcribe,
     ingest::{self, ParseError, ParsedFile, transcript},
+    services::jobs::contract::{FileOutcome, UploadJob},
 };
 
 use crate::{JobContext, JobError, handlers::process_file};
 
-pub async fn run(ctx: JobContext) -> Result<Value, JobError> {
-    let (ws, upload) = process_file::load(&ctx).await?;
+pub async fn run(ctx: JobContext, params: UploadJob) -> Result<FileOutcome, JobError> {
+    let (ws, upload) = process_file::load(&ctx, &params).await?;
     if let Some(done) = process_file::already_done(&upload) {
         return done;
     }

@@ -22,7 +22,7 @@ use super::{
     request::move_date,
     rubric::{Level, SubScores},
 };
-use crate::services::{documents::format::acv, themes::fallback::has_word};
+use crate::services::{documents::format::acv, themes::wording::has_word};
 
 const WIDE_REACH_SHARE: f64 = 0.10;
 

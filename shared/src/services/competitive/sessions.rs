@@ -14,10 +14,13 @@ use crate::{
     DomainError,
     config::Settings,
     db::statement as raw,
-    jobs::{JobQueue, kinds},
+    jobs::JobQueue,
     services::{
         Page,
-        jobs::{self, NewJob, StartOutcome},
+        jobs::{
+            self, NewJob, StartOutcome,
+            contract::{Research as ResearchJob, ResearchParams},
+        },
     },
 };
 
@@ -116,13 +119,9 @@ pub async fn start(
 ) -> Result<Session, DomainError> {
     let id = Uuid::now_v7();
     let txn = db.begin().await?;
-    let new = NewJob::for_workspace(
-        settings,
-        workspace_id,
-        kinds::COMPETITIVE,
-        json!({"session_id": id}),
-    )
-    .requested_by(requested_by);
+    let params = ResearchParams { session_id: id };
+    let new =
+        NewJob::of::<ResearchJob>(&settings.jobs, workspace_id, &params).requested_by(requested_by);
     let StartOutcome::Started(job) = jobs::create(&txn, new).await? else {
         return Err(DomainError::Conflict(
             "the research job could not be created".into(),

@@ -255,26 +255,37 @@ pub async fn is_connected(
         .is_some())
 }
 
-/// Forgets the provider's tokens (revoking them at the provider first, best effort); false
-/// when nothing was connected.
-pub async fn disconnect(
+/// Forgets an OAuth connection's tokens inside the caller's transaction; the token to revoke
+/// once that commits (`revoke_forgotten`), or None when nothing was connected.
+pub async fn forget(
     db: &impl ConnectionTrait,
-    settings: &Settings,
-    cipher: &TokenCipher,
     workspace_id: Uuid,
     provider: OAuthProvider,
-) -> Result<bool, DomainError> {
-    let Some(token) = forget_credentials(db, workspace_id, provider.as_str()).await? else {
-        return Ok(false);
-    };
+) -> Result<Option<ForgottenToken>, DomainError> {
+    let token = forget_credentials(db, workspace_id, provider.as_str()).await?;
+    if token.is_some() {
+        tracing::info!(provider = provider.as_str(), workspace = %workspace_id, "account disconnected");
+    }
+    Ok(token.map(ForgottenToken))
+}
+
+/// A forgotten connection's stored (encrypted) token, still valid at its provider.
+pub struct ForgottenToken(String);
+
+/// Revokes a forgotten token at its provider. Best effort: ProduckAI no longer holds it, and
+/// a revocation cannot be rolled back, so it runs after the forgetting committed.
+pub async fn revoke_forgotten(
+    settings: &Settings,
+    cipher: &TokenCipher,
+    provider: OAuthProvider,
+    ForgottenToken(token): ForgottenToken,
+) {
     match cipher.decrypt(&token) {
         Ok(token) => revoke(settings, provider, token.expose_secret()).await,
         Err(e) => {
             tracing::warn!(provider = provider.as_str(), error = %e, "could not read the token to revoke it; it was forgotten but not revoked")
         }
     }
-    tracing::info!(provider = provider.as_str(), workspace = %workspace_id, "account disconnected");
-    Ok(true)
 }
 
 /// Disconnects a token-based source (Slack, Jira): its stored credentials are forgotten and

@@ -66,7 +66,7 @@ struct Owner {
     email_address: Option<String>,
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct DriveSyncStats {
     pub folders_scanned: usize,
     pub documents_fetched: usize,
@@ -86,7 +86,7 @@ pub struct DriveSyncStats {
     pub files_unreadable: Vec<UnreadableFile>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct UnreadableFile {
     pub id: String,
     pub name: String,

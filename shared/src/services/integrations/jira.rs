@@ -369,7 +369,7 @@ pub async fn connect(
     Ok(site)
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct JiraSyncStats {
     pub feedback_issues: usize,
     pub feedback_created: usize,

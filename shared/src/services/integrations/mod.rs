@@ -9,6 +9,7 @@ pub mod jira;
 pub mod oauth;
 pub mod refresh;
 pub mod slack;
+pub mod slack_events;
 pub mod vendor;
 pub mod zoom;
 
@@ -52,18 +53,6 @@ impl OAuthProvider {
 
 /// Every source `/integrations` reports on, in the order the original web UI lists them.
 pub const SOURCES: [&str; 4] = ["zoom", "google", "slack", "jira"];
-
-/// The job kind that syncs a provider's connection, for those that sync.
-pub fn sync_kind(provider: &str) -> Option<&'static str> {
-    use crate::jobs::kinds;
-    match provider {
-        "zoom" => Some(kinds::SYNC_ZOOM),
-        "slack" => Some(kinds::SYNC_SLACK),
-        "jira" => Some(kinds::SYNC_JIRA),
-        "google" => Some(kinds::SYNC_DRIVE),
-        _ => None,
-    }
-}
 
 /// One HTTP client for the vendors (connection reuse, bounded time per call).
 pub fn http() -> &'static reqwest::Client {

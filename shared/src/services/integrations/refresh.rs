@@ -19,7 +19,7 @@ use crate::{DomainError, config::Settings, db::statement as raw};
 /// Tokens lapsing sooner than this are refreshed.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(30);
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct RefreshReport {
     pub refreshed: usize,
     /// Refused by the provider: the connection is now `expired`.

@@ -71,7 +71,7 @@ impl RecordingFile {
 }
 
 /// What a sync did, under the seed's names and the original web UI's.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct ZoomSyncStats {
     pub recordings_fetched: usize,
     pub transcripts_processed: usize,
@@ -94,7 +94,7 @@ pub struct ZoomSyncStats {
     pub partial: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SkippedMeeting {
     pub meeting: String,
     pub topic: String,

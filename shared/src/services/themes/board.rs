@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::raw;
+use crate::db::statement as raw;
 use crate::{DomainError, entities::feedback, services::Page};
 
 /// Evidence behind a theme.

@@ -6,8 +6,8 @@
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::raw;
 use crate::DomainError;
+use crate::db::statement as raw;
 
 /// The aggregate the cards store, per insight of the workspace (also the from-scratch
 /// recomputation the consistency tests compare against).

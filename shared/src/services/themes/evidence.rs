@@ -5,7 +5,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::*;
+use super::{
+    draft::ThemeDraft,
+    load::{Customer, Item},
+};
 use crate::{
     ai::embeddings::cosine,
     services::scoring::{self, Evidence, Maxima, SegmentPriorities, Weights},

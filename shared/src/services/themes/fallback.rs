@@ -4,19 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use super::*;
+use super::wording::{has_word, money};
+use super::{
+    draft::{InsightText, ThemeDraft},
+    load::{Customer, Item},
+    title,
+};
 use crate::cluster::labels;
-
-pub(crate) fn has_word(haystack: &str, words: &[&str]) -> bool {
-    let tokens: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).collect();
-    words.iter().any(|w| {
-        if w.contains(' ') {
-            haystack.contains(w)
-        } else {
-            tokens.contains(w)
-        }
-    })
-}
 
 /// Severity and effort when no language model writes the insight (reference 3.4, with
 /// whole-word matching).
@@ -46,16 +40,6 @@ pub(super) fn fallback_severity_effort(
     (severity, effort)
 }
 
-pub(super) fn money(v: f64) -> String {
-    if v >= 1_000_000.0 {
-        format!("${:.1}M", v / 1_000_000.0)
-    } else if v >= 1_000.0 {
-        format!("${:.0}k", v / 1_000.0)
-    } else {
-        format!("${v:.0}")
-    }
-}
-
 /// The representative members, spread across customers: nearest the centroid first,
 /// preferring accounts not yet quoted.
 pub(super) fn key_quotes(d: &ThemeDraft, items: &[Item], n: usize) -> Vec<Uuid> {
@@ -83,19 +67,6 @@ pub(super) fn key_quotes(d: &ThemeDraft, items: &[Item], n: usize) -> Vec<Uuid> 
         }
     }
     chosen
-}
-
-/// The text of an insight, from the language model or the deterministic fallback.
-#[derive(Debug, Clone)]
-pub(super) struct InsightText {
-    pub(super) title: String,
-    pub(super) description: String,
-    pub(super) impact: String,
-    pub(super) recommendation: String,
-    pub(super) severity: String,
-    pub(super) effort: String,
-    pub(super) key_quote_ids: Vec<Uuid>,
-    pub(super) generated_by: &'static str,
 }
 
 /// Offline insight texts for every theme: titles from representative sentences (unique

@@ -2,10 +2,12 @@
 
 use std::collections::HashSet;
 
+use super::{
+    draft::{InsightText, ThemeDraft},
+    load::Item,
+};
 use serde_json::json;
 use uuid::Uuid;
-
-use super::*;
 
 /// Asks the theme labeller and the insight writer (when configured) to improve a theme's
 /// label and insight. Replies are validated; anything off keeps the fallback. True when the

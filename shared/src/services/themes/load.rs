@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::*;
+use crate::db::statement as raw;
 use crate::{DomainError, ai::embeddings::from_bytes};
 
 pub(super) struct Item {

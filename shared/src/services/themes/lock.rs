@@ -5,8 +5,8 @@
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::raw;
 use crate::DomainError;
+use crate::db::statement as raw;
 
 /// Distinguishes this lock from other advisory locks a future feature may take.
 const THEMES_LOCK_CLASS: i32 = 0x7468_656d; // "them"

@@ -2,7 +2,7 @@
 //! similar words sit close together. The plane is the first two principal components of the
 //! theme centroids (computed by power iteration; a board has at most a few hundred themes).
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -28,8 +28,7 @@ pub async fn theme_map(
     workspace_id: Uuid,
 ) -> Result<Vec<MapPoint>, DomainError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_all_raw(crate::db::statement(
             "SELECT i.id, i.title, i.severity, i.priority_score, i.feedback_count::int8, \
                     i.total_acv::float8, t.centroid \
              FROM insights i JOIN themes t ON t.id = i.theme_id \

@@ -3,7 +3,7 @@
 //! evidence (which accounts, how big the theme is against the board, where it is heading).
 //! Each part follows the theme, so boards do not fill with one sentence and a keyword.
 
-use super::fallback::{has_word, money};
+use super::wording::{has_word, money};
 
 /// What a theme's best sentence asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

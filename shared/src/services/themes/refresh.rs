@@ -7,7 +7,14 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::*;
+use super::{
+    draft::ThemeDraft,
+    evidence::{evidence, score_drafts},
+    load::{Item, load_customers},
+    lock::lock_workspace_themes,
+    weights::scoring_config,
+};
+use crate::db::statement as raw;
 use crate::{
     DomainError,
     ai::embeddings::{cosine, from_bytes},

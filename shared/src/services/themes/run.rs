@@ -7,18 +7,27 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::*;
+use super::{
+    STABLE_ID_THRESHOLD,
+    draft::{InsightText, ThemeDraft},
+    evidence::{evidence, score_drafts},
+    fallback::fallback_insights,
+    llm::improve_with_llm,
+    load::{Item, load_customers, load_items},
+    store::write,
+    weights::scoring_config,
+};
+use crate::db::statement as raw;
 use crate::jobs::{CancelFlag, Cancelled};
 use crate::{
     DomainError,
     ai::embeddings::{cosine, from_bytes},
     cluster::{self, ClusterParams, labels},
-    services::scoring::Evidence,
 };
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ClusterSummary {
-    pub status: &'static str,
+    pub status: String,
     pub items: usize,
     pub themes: usize,
     pub insights: usize,
@@ -47,17 +56,6 @@ pub struct InsightWriter<'a> {
     pub budgets: crate::ai::budget::TokenBudgets,
 }
 
-pub(super) struct ThemeDraft {
-    pub(super) id: Uuid,
-    pub(super) insight_id: Uuid,
-    pub(super) label: String,
-    pub(super) keywords: Vec<String>,
-    pub(super) centroid: Vec<f32>,
-    pub(super) members: Vec<(usize, f32)>,
-    pub(super) evidence: Evidence,
-    pub(super) score: f64,
-}
-
 /// Runs the whole pipeline for one workspace. `progress(percent, message)` reports stages.
 pub async fn run_clustering<F, Fut>(
     db: &(impl ConnectionTrait + TransactionTrait),
@@ -78,7 +76,7 @@ where
     let minimum = cluster::minimum_items(&params);
     if items.len() < minimum {
         return Ok(ClusterSummary {
-            status: "not_enough_feedback",
+            status: "not_enough_feedback".into(),
             items: items.len(),
             themes: 0,
             insights: 0,
@@ -237,7 +235,7 @@ where
     .await?;
     let clustered = result.labels.iter().filter(|l| l.is_some()).count();
     Ok(ClusterSummary {
-        status: "completed",
+        status: "completed".into(),
         items: items.len(),
         themes: drafts.len(),
         insights: summary_counts,

@@ -4,7 +4,9 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::*;
+use super::refresh;
+use super::{draft::InsightText, draft::ThemeDraft, load::Item, lock::lock_workspace_themes};
+use crate::db::statement as raw;
 use crate::{
     DomainError,
     ai::embeddings::to_bytes,

@@ -3,7 +3,7 @@
 //! with zeros so a chart's x-axis is continuous.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -40,8 +40,7 @@ pub async fn timeline(
     weeks: u32,
 ) -> Result<Timeline, DomainError> {
     let theme: Option<Option<Uuid>> = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(crate::db::statement(
             "SELECT theme_id FROM insights WHERE id = $1 AND workspace_id = $2",
             [insight_id.into(), workspace_id.into()],
         ))
@@ -52,9 +51,7 @@ pub async fn timeline(
         return Err(DomainError::not_found("insight"));
     };
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            r#"
+        .query_all_raw(crate::db::statement(r#"
             WITH span AS (
                 SELECT generate_series(
                     date_trunc('week', now() AT TIME ZONE 'UTC') - ($2::int - 1) * interval '1 week',

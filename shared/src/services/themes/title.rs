@@ -5,9 +5,8 @@
 
 use std::collections::HashSet;
 
+use super::{draft::ThemeDraft, load::Item};
 use uuid::Uuid;
-
-use super::*;
 
 /// Longest title shown on the board when a sentence must be shortened.
 pub(super) const MAX_TITLE_CHARS: usize = 60;

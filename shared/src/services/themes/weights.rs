@@ -4,7 +4,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::*;
+use crate::db::statement as raw;
 use crate::{
     DomainError,
     services::scoring::{SegmentPriorities, Weights},
