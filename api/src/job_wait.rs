@@ -15,7 +15,55 @@ use serde::Serialize;
 use shared::{entities::job_run, jobs::status, services::jobs};
 use uuid::Uuid;
 
-use crate::{error::ApiError, extract::PreferAsync, state::AppState, timeout::RequestDeadline};
+use crate::{error::ApiError, state::AppState, timeout::RequestDeadline};
+
+/// `Prefer: respond-async` asks for 202 and a job to poll instead of waiting.
+pub struct PreferAsync(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for PreferAsync {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let wants = parts
+            .headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("respond-async"));
+        Ok(Self(wants))
+    }
+}
+
+impl OperationInput for PreferAsync {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        let param = aide::openapi::Parameter::Header {
+            parameter_data: aide::openapi::ParameterData {
+                name: "Prefer".into(),
+                description: Some(
+                    "`respond-async`: answer 202 with the job at once instead of waiting".into(),
+                ),
+                required: false,
+                deprecated: None,
+                format: aide::openapi::ParameterSchemaOrContent::Schema(
+                    aide::openapi::SchemaObject {
+                        json_schema: schemars::json_schema!({"type": "string", "enum": ["respond-async"]}),
+                        external_docs: None,
+                        example: None,
+                    },
+                ),
+                example: None,
+                examples: Default::default(),
+                explode: None,
+                extensions: Default::default(),
+            },
+            style: aide::openapi::HeaderStyle::Simple,
+        };
+        operation
+            .parameters
+            .push(aide::openapi::ReferenceOr::Item(param));
+    }
+}
 
 /// How long this request may wait for its jobs: `jobs.sync_wait_secs`, cut short so the
 /// route's own timeout never fires after the work was committed (a client told to try

@@ -11,6 +11,7 @@ pub mod http_metrics;
 pub mod job_wait;
 pub mod openapi;
 pub mod operator;
+pub mod origin;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

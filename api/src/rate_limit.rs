@@ -12,7 +12,7 @@ use axum::{
 };
 use shared::services::request_limits::{Class, Decision};
 
-use crate::{error::ApiError, extract::client_ip, state::AppState};
+use crate::{error::ApiError, origin::client_ip, state::AppState};
 
 pub static RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
 pub static RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");

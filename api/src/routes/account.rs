@@ -27,7 +27,8 @@ use validator::Validate;
 use crate::{
     auth::{Auth, authenticating_session},
     error::ApiError,
-    extract::{AuditOrigin, ValidJson},
+    extract::ValidJson,
+    origin::AuditOrigin,
     routes::auth::{SessionOut, TokenOut, WorkspaceOut, policy, token_out},
     state::AppState,
 };

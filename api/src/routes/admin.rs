@@ -24,10 +24,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::{
-    auth::Auth,
-    error::ApiError,
-    extract::{AuditOrigin, ValidJson},
-    state::AppState,
+    auth::Auth, error::ApiError, extract::ValidJson, origin::AuditOrigin, state::AppState,
 };
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -24,7 +24,8 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, ValidPath, ValidQuery, one_of},
+    extract::{ValidPath, ValidQuery, one_of},
+    origin::AuditOrigin,
     routes::chat::ConversationPath,
     state::AppState,
 };

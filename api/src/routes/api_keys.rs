@@ -23,7 +23,8 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    origin::AuditOrigin,
     state::AppState,
 };
 

@@ -29,7 +29,8 @@ use validator::Validate;
 use crate::{
     auth::{Auth, SESSION_COOKIE, authenticating_session, session_cookie, wants_secure_cookie},
     error::ApiError,
-    extract::{ClientIp, ValidJson},
+    extract::ValidJson,
+    origin::ClientIp,
     routes::users::UserOut,
     state::AppState,
 };

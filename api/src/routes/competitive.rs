@@ -121,7 +121,7 @@ async fn research(
     let session = sessions::start(
         &state.db,
         &state.queue,
-        &state.settings,
+        &state.settings.jobs,
         workspace_id,
         &research,
         requested_by,

@@ -17,15 +17,16 @@ use shared::{
         integrations::{
             connections,
             jira::{self, JiraSite},
-            slack::{self, SlackChannel, SlackConnected},
+            slack::SlackChannel,
             slack_events::{self, EventError, EventOutcome},
+            slack_setup::{self, SlackConnected},
         },
     },
 };
 use validator::Validate;
 
 use super::integrations::sync_error;
-use crate::{auth::Auth, error::ApiError, extract::AuditOrigin, state::AppState};
+use crate::{auth::Auth, error::ApiError, origin::AuditOrigin, state::AppState};
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +62,7 @@ async fn put_slack(
     }
     let token = secrecy::SecretString::from(body.bot_token);
     let txn = state.db.begin().await?;
-    let connected = slack::connect(
+    let connected = slack_setup::connect(
         &txn,
         &state.settings,
         &state.tokens,

@@ -26,7 +26,8 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, ValidJson, ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery},
+    origin::AuditOrigin,
     state::AppState,
 };
 

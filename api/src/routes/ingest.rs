@@ -216,7 +216,7 @@ async fn ingest_jira(
 async fn ingest_gdocs(
     State(state): State<AppState>,
     auth: Auth,
-    crate::extract::AuditOrigin(origin): crate::extract::AuditOrigin,
+    crate::origin::AuditOrigin(origin): crate::origin::AuditOrigin,
     bound: WaitBound,
     OptionalJson(body): OptionalJson<GdocsIngestIn>,
 ) -> Result<Response, ApiError> {

@@ -22,8 +22,9 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, ValidQuery},
+    extract::ValidQuery,
     job_wait::{Answer, Standing, WaitBound, settle},
+    origin::AuditOrigin,
     state::AppState,
 };
 

@@ -30,7 +30,8 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, ValidJson, ValidPath, ValidQuery, double_option, one_of},
+    extract::{ValidJson, ValidPath, ValidQuery, double_option, one_of},
+    origin::AuditOrigin,
     state::AppState,
 };
 

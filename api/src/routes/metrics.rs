@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{error::ApiError, extract::PeerIp, state::AppState};
+use crate::{error::ApiError, origin::PeerIp, state::AppState};
 
 async fn metrics(
     State(state): State<AppState>,

@@ -31,7 +31,8 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{AuditOrigin, ValidPath, ValidQuery},
+    extract::{ValidPath, ValidQuery},
+    origin::AuditOrigin,
     state::AppState,
 };
 

@@ -142,7 +142,7 @@ async fn upload_feedback(
     let accepted = upload_intake::accept(
         &state.db,
         &state.queue,
-        &state.settings,
+        &state.settings.jobs,
         principal.workspace_id,
         &principal.label(),
         files,

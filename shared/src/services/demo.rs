@@ -13,7 +13,7 @@ use crate::{
     services::{
         customers::{self, CustomerFacts},
         feedback::{self, IngestReport, NewFeedback},
-        integrations::zoom::Transcript,
+        integrations::meeting_transcript::Transcript,
     },
 };
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::{
     DomainError,
-    config::Settings,
+    config::JobSettings,
     entities::job_run,
     ingest::{self, FileKind},
     jobs::{JobQueue, status},
@@ -56,7 +56,7 @@ pub struct Accepted {
 pub async fn accept(
     db: &(impl ConnectionTrait + TransactionTrait),
     queue: &JobQueue,
-    settings: &Settings,
+    jobs_settings: &JobSettings,
     workspace_id: Uuid,
     requested_by: &str,
     files: Vec<IncomingFile>,
@@ -92,9 +92,9 @@ pub async fn accept(
             filename: upload.filename.clone(),
         };
         let new = if kind == FileKind::Audio {
-            NewJob::of::<Transcribe>(&settings.jobs, workspace_id, &params)
+            NewJob::of::<Transcribe>(jobs_settings, workspace_id, &params)
         } else {
-            NewJob::of::<ProcessFile>(&settings.jobs, workspace_id, &params)
+            NewJob::of::<ProcessFile>(jobs_settings, workspace_id, &params)
         }
         .requested_by(requested_by);
         if let StartOutcome::Started(job) = jobs::create(&txn, new).await? {

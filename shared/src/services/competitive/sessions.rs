@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{Card, Research};
 use crate::{
     DomainError,
-    config::Settings,
+    config::JobSettings,
     db::statement as raw,
     jobs::JobQueue,
     services::{
@@ -112,7 +112,7 @@ const SELECT: &str = "SELECT s.id, s.company_name, s.market_scope, s.target_pers
 pub async fn start(
     db: &DatabaseConnection,
     queue: &JobQueue,
-    settings: &Settings,
+    jobs_settings: &JobSettings,
     workspace_id: Uuid,
     research: &Research,
     requested_by: &str,
@@ -121,7 +121,7 @@ pub async fn start(
     let txn = db.begin().await?;
     let params = ResearchParams { session_id: id };
     let new =
-        NewJob::of::<ResearchJob>(&settings.jobs, workspace_id, &params).requested_by(requested_by);
+        NewJob::of::<ResearchJob>(jobs_settings, workspace_id, &params).requested_by(requested_by);
     let StartOutcome::Started(job) = jobs::create(&txn, new).await? else {
         return Err(DomainError::Conflict(
             "the research job could not be created".into(),

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::{
     OAuthProvider,
     crypto::TokenCipher,
+    meeting_transcript::account_from_topic,
     vendor::{self, Session, SyncError, record_sync},
-    zoom::account_from_topic,
 };
 use crate::{
     DomainError,

@@ -6,10 +6,12 @@ pub mod connections;
 pub mod crypto;
 pub mod drive;
 pub mod jira;
+pub mod meeting_transcript;
 pub mod oauth;
 pub mod refresh;
 pub mod slack;
 pub mod slack_events;
+pub mod slack_setup;
 pub mod vendor;
 pub mod zoom;
 

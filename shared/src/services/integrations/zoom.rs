@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{
     OAuthProvider,
     crypto::TokenCipher,
+    meeting_transcript::{Transcript, account_from_topic},
     vendor::{self, Session, SyncError},
 };
 use crate::{
@@ -23,7 +24,7 @@ use crate::{
     db::statement as raw,
     ingest::transcript,
     services::{
-        feedback::{self, IngestReport, NewFeedback},
+        feedback::{self, IngestReport},
         workspaces,
     },
 };
@@ -99,59 +100,6 @@ pub struct SkippedMeeting {
     pub meeting: String,
     pub topic: String,
     pub error: String,
-}
-
-/// The account a meeting is with, from topics such as "Acme Corp - Discovery call",
-/// "Globex | QBR" or "Initech: renewal".
-pub fn account_from_topic(topic: &str) -> Option<String> {
-    let head = [" - ", " – ", " — ", " | ", ": ", " <> ", " x "]
-        .iter()
-        .filter_map(|sep| topic.find(sep))
-        .min()
-        .map_or(topic, |i| &topic[..i])
-        .trim();
-    (!head.is_empty() && head.chars().count() <= 80 && head != topic.trim())
-        .then(|| head.to_owned())
-}
-
-/// A meeting's transcript as feedback items: 90-second chunks with speakers and times.
-pub struct Transcript<'a> {
-    pub meeting_id: &'a str,
-    pub topic: &'a str,
-    pub account: Option<String>,
-    pub started: DateTime<Utc>,
-    pub doc_url: Option<String>,
-    pub vtt: &'a str,
-}
-
-impl Transcript<'_> {
-    pub fn items(&self) -> Result<Vec<NewFeedback>, String> {
-        let cues = transcript::parse(self.vtt)?;
-        let chunks = transcript::chunk_cues(&cues);
-        let total = chunks.len();
-        let at = |s: f64| self.started + Duration::milliseconds((s * 1000.0) as i64);
-        Ok(chunks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| NewFeedback {
-                source: "zoom",
-                source_id: format!("{}_chunk_{i}", self.meeting_id),
-                text: c.text(),
-                account: self.account.clone(),
-                created_at: Some(self.started),
-                meta: json!({
-                    "document_id": self.meeting_id, "title": self.topic, "zoom_meeting_id": self.meeting_id,
-                    "chunk_idx": i, "total_chunks": total, "speakers": c.speakers(),
-                    "start_sec": c.start_seconds(), "end_sec": c.end_seconds(),
-                }),
-                doc_url: self.doc_url.clone(),
-                speaker: Some(c.main_speaker()),
-                started_at: Some(at(c.start_seconds())),
-                ended_at: Some(at(c.end_seconds())),
-                ..Default::default()
-            })
-            .collect())
-    }
 }
 
 /// Where this sync starts: where a run that stopped partway left off, else `days_back` ago
@@ -495,26 +443,4 @@ impl Meeting {
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::account_from_topic;
-
-    #[test]
-    fn the_account_comes_from_the_head_of_the_topic() {
-        assert_eq!(
-            account_from_topic("Acme Corp - Discovery call").as_deref(),
-            Some("Acme Corp")
-        );
-        assert_eq!(
-            account_from_topic("Globex | QBR: pricing").as_deref(),
-            Some("Globex")
-        );
-        assert_eq!(
-            account_from_topic("Initech: renewal").as_deref(),
-            Some("Initech")
-        );
-        assert_eq!(account_from_topic("Weekly standup"), None);
-    }
 }
