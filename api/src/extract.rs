@@ -15,10 +15,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::{
-    error::{ApiError, FieldError, problem_response},
-    state::AppState,
-};
+use crate::error::{ApiError, FieldError, problem_response};
 
 /// Flattens validator's nested errors into `{loc, msg, type}` entries under `root`.
 pub fn validation_errors(root: &str, errors: &ValidationErrors) -> Vec<FieldError> {
@@ -158,6 +155,19 @@ where
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "the request body must be JSON sent with Content-Type: application/json",
             ));
+        }
+        // Every body this API takes is an object; serde would also read a struct from a
+        // JSON array (field by position), which the documented schema forbids.
+        if bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b != b'{')
+        {
+            return Err(ApiError::validation(vec![FieldError {
+                loc: vec!["body".into()],
+                msg: "must be a JSON object".into(),
+                kind: "type_error".into(),
+            }]));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -313,82 +323,6 @@ impl<T: JsonSchema> OperationInput for ValidPath<T> {
     }
 }
 
-/// The client's address: from `server.client_ip_header` when a trusted proxy sets it (for
-/// `X-Forwarded-For` the last entry, the one that proxy appended), else the TCP peer. A
-/// forwarded header is never believed unless configured.
-pub fn client_ip(parts: &Parts, trusted_header: Option<&str>) -> Option<std::net::IpAddr> {
-    let from_proxy = trusted_header.and_then(|name| {
-        let value = parts
-            .headers
-            .get_all(name)
-            .iter()
-            .next_back()?
-            .to_str()
-            .ok()?;
-        value.rsplit(',').next()?.trim().parse().ok()
-    });
-    from_proxy.or_else(|| peer_ip(parts))
-}
-
-fn peer_ip(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
-}
-
-/// The client's address as text (`unknown` when the server has no peer, as in tests).
-pub struct ClientIp(pub String);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts, state.settings.server.client_ip_header.as_deref());
-        Ok(Self(
-            ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
-        ))
-    }
-}
-
-impl OperationInput for ClientIp {}
-
-/// Where an audited change came from: client address and request id.
-pub struct AuditOrigin(pub shared::services::audit::Origin);
-
-impl FromRequestParts<AppState> for AuditOrigin {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts, state.settings.server.client_ip_header.as_deref());
-        Ok(Self(shared::services::audit::Origin {
-            ip: ip.map(|ip| ip.to_string()),
-            request_id: crate::request_id::current(),
-        }))
-    }
-}
-
-impl OperationInput for AuditOrigin {}
-
-/// The TCP peer's address itself, whatever a proxy says (access rules for this machine).
-pub struct PeerIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(peer_ip(parts)))
-    }
-}
-
-impl OperationInput for PeerIp {}
-
 /// A JSON body that may be absent: an empty body means `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
@@ -441,54 +375,6 @@ impl<T: JsonSchema> OperationInput for OptionalJson<T> {
                 (422, "Invalid request body"),
             ],
         )
-    }
-}
-
-/// `Prefer: respond-async` asks for 202 and a job to poll instead of waiting.
-pub struct PreferAsync(pub bool);
-
-impl<S: Send + Sync> FromRequestParts<S> for PreferAsync {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let wants = parts
-            .headers
-            .get_all("prefer")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|p| p.trim().eq_ignore_ascii_case("respond-async"));
-        Ok(Self(wants))
-    }
-}
-
-impl OperationInput for PreferAsync {
-    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
-        let param = aide::openapi::Parameter::Header {
-            parameter_data: aide::openapi::ParameterData {
-                name: "Prefer".into(),
-                description: Some(
-                    "`respond-async`: answer 202 with the job at once instead of waiting".into(),
-                ),
-                required: false,
-                deprecated: None,
-                format: aide::openapi::ParameterSchemaOrContent::Schema(
-                    aide::openapi::SchemaObject {
-                        json_schema: schemars::json_schema!({"type": "string", "enum": ["respond-async"]}),
-                        external_docs: None,
-                        example: None,
-                    },
-                ),
-                example: None,
-                examples: Default::default(),
-                explode: None,
-                extensions: Default::default(),
-            },
-            style: aide::openapi::HeaderStyle::Simple,
-        };
-        operation
-            .parameters
-            .push(aide::openapi::ReferenceOr::Item(param));
     }
 }
 

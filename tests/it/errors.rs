@@ -43,6 +43,30 @@ async fn malformed_json_is_422_naming_the_position() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused_as_the_schema_says() {
+    // serde reads a struct from an array, field by position; the schema says object.
+    let app = TestApp::spawn().await;
+    let path = format!("/customers/{}", uuid::Uuid::now_v7());
+    for body in ["[]", "[\"Acme\", 1000]", "\"Acme\"", "null"] {
+        let res = app
+            .http
+            .patch(app.url(&path))
+            .bearer_auth(&app.admin_token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(res, 422, "validation_failed").await;
+        assert_eq!(
+            problem["errors"][0]["type"], "type_error",
+            "{body}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["loc"], serde_json::json!(["body"]));
+    }
+}
+
+#[tokio::test]
 async fn field_errors_name_their_location() {
     let app = TestApp::spawn().await;
     let res = app
