@@ -169,28 +169,22 @@ where
                 kind: "type_error".into(),
             }]));
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                let detail = if bytes.is_empty() {
-                    "the request body is empty; a JSON object is required".to_owned()
-                } else {
-                    format!(
-                        "malformed JSON at line {} column {}",
-                        inner.line(),
-                        inner.column()
-                    )
-                };
-                ApiError::validation(vec![FieldError {
-                    loc: vec!["body".into()],
-                    msg: detail,
-                    kind: "json_invalid".into(),
-                }])
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            let detail = if bytes.is_empty() {
+                "the request body is empty; a JSON object is required".to_owned()
             } else {
-                ApiError::validation(vec![serde_error("body", path, inner)])
-            }
+                format!("malformed JSON at line {} column {}", e.line(), e.column())
+            };
+            ApiError::validation(vec![FieldError {
+                loc: vec!["body".into()],
+                msg: detail,
+                kind: "json_invalid".into(),
+            }])
+        })?;
+        normalise(&mut json);
+        let value: T = serde_path_to_error::deserialize(json).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError::validation(vec![serde_error("body", path, e.into_inner())])
         })?;
         value
             .validate()
@@ -323,6 +317,28 @@ impl<T: JsonSchema> OperationInput for ValidPath<T> {
     }
 }
 
+/// `1455.0` is the integer 1455 to JSON Schema (and to the clients that write it so); serde
+/// would refuse it for an integer field. NUL characters are dropped from strings: they mean
+/// nothing in text, and PostgreSQL cannot store them.
+fn normalise(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                if f >= 0.0 && f <= u64::MAX as f64 {
+                    *value = Value::from(f as u64);
+                } else if f < 0.0 && f >= i64::MIN as f64 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        Value::Object(map) => map.values_mut().for_each(normalise),
+        _ => {}
+    }
+}
+
 /// A JSON body that may be absent: an empty body means `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
@@ -415,24 +431,12 @@ where
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
-/// A `validator` rule: `value` must be one of `allowed` ("must be one of a, b, c").
-pub fn one_of(value: &str, allowed: &[&str]) -> Result<(), validator::ValidationError> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        let mut e = validator::ValidationError::new("enum");
-        e.message = Some(format!("must be one of {}", allowed.join(", ")).into());
-        Err(e)
-    }
+/// The schema of a `cursor` query parameter: the shape `Cursor::decode` reads.
+pub fn cursor_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "string", "pattern": shared::services::cursor::PATTERN})
 }
 
-/// A credential sent on to a vendor in an HTTP header: visible ASCII only, no spaces.
-pub fn token_chars(value: &str) -> Result<(), validator::ValidationError> {
-    if value.bytes().all(|b| b.is_ascii_graphic()) {
-        Ok(())
-    } else {
-        let mut e = validator::ValidationError::new("token");
-        e.message = Some("must be the token exactly as issued (visible ASCII, no spaces)".into());
-        Err(e)
-    }
-}
+/// A credential sent on to a vendor in an HTTP header: visible ASCII only, no spaces. The
+/// validator and the schema (`#[validate(regex(path = *TOKEN_CHARS))]`) read this one regex.
+pub static TOKEN_CHARS: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new("^[!-~]*$").expect("a valid pattern"));

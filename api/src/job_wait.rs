@@ -47,7 +47,7 @@ impl OperationInput for PreferAsync {
                 deprecated: None,
                 format: aide::openapi::ParameterSchemaOrContent::Schema(
                     aide::openapi::SchemaObject {
-                        json_schema: schemars::json_schema!({"type": "string", "enum": ["respond-async"]}),
+                        json_schema: schemars::json_schema!({"type": "string"}),
                         external_docs: None,
                         example: None,
                     },

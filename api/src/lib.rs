@@ -1,5 +1,6 @@
 //! `produck-api`: the HTTP API. Thin handlers: extract, authorise, call a service, map to a DTO.
 
+pub mod allowed;
 pub mod app;
 pub mod auth;
 pub mod cached_json;

@@ -21,7 +21,7 @@ use shared::{
     },
 };
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::{
     auth::Auth, error::ApiError, extract::ValidJson, origin::AuditOrigin, state::AppState,
@@ -41,33 +41,23 @@ pub struct AdminConfigOut {
     pub embedder: shared::ai::embeddings::EmbedderStatus,
 }
 
-fn unit(v: f64) -> Result<(), ValidationError> {
-    if (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        let mut e = ValidationError::new("range");
-        e.message = Some("must be between 0 and 1".into());
-        Err(e)
-    }
-}
-
 /// Weights to change; absent keys keep their value.
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsPatch {
     #[serde(alias = "frequency")]
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub freq_30d: Option<f64>,
     #[serde(alias = "acv")]
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub acv_sum: Option<f64>,
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub sentiment: Option<f64>,
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub segment: Option<f64>,
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub trend: Option<f64>,
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub duplicate: Option<f64>,
 }
 
@@ -75,13 +65,13 @@ pub struct WeightsPatch {
 #[serde(deny_unknown_fields)]
 pub struct SegmentPatch {
     #[serde(rename = "ENT")]
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub ent: Option<f64>,
     #[serde(rename = "MM")]
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub mm: Option<f64>,
     #[serde(rename = "SMB")]
-    #[validate(custom(function = "unit"))]
+    #[validate(range(min = 0.0, max = 1.0))]
     pub smb: Option<f64>,
 }
 

@@ -19,20 +19,18 @@ use shared::{
     },
 };
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery, one_of},
+    extract::{ValidPath, ValidQuery},
     origin::AuditOrigin,
     routes::chat::ConversationPath,
     state::AppState,
 };
 
-fn valid_status(v: &str) -> Result<(), ValidationError> {
-    one_of(v, &["success", "error", "cancelled"])
-}
+crate::allowed!(one_of(&["success", "error", "cancelled"]) => valid_status, status_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -40,6 +38,8 @@ fn valid_status(v: &str) -> Result<(), ValidationError> {
 pub struct RunQuery {
     /// success, error or cancelled (a streamed answer whose client went away).
     #[validate(custom(function = "valid_status"))]
+    #[schemars(schema_with = "status_schema")]
+    #[serde(default)]
     pub status: Option<String>,
     pub user_id: Option<Uuid>,
     /// e.g. chat_copilot, insight_writer, prd_writer.

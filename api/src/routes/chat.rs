@@ -21,11 +21,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
     ai::chat::Turn,
-    services::chat::{
-        self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
-        conversations::{self, Conversation, Limits, Message, Rating, RecordError, Slot},
-        stream::{StreamEvent, StreamRequest},
-        suggestions::{self, Suggestion},
+    services::{
+        chat::{
+            self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
+            conversations::{self, Conversation, Limits, Message, Rating, RecordError, Slot},
+            stream::{StreamEvent, StreamRequest},
+            suggestions::{self, Suggestion},
+        },
+        cursor::Cursor,
     },
 };
 use uuid::Uuid;
@@ -34,7 +37,7 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath, ValidQuery, one_of},
+    extract::{OptionalJson, ValidJson, ValidPath, ValidQuery},
     state::AppState,
 };
 
@@ -43,14 +46,13 @@ use crate::{
 pub struct HistoryTurn {
     /// user or assistant.
     #[validate(custom(function = "valid_role"))]
+    #[schemars(schema_with = "role_schema")]
     pub role: String,
     #[validate(length(max = 20000))]
     pub content: String,
 }
 
-fn valid_role(v: &str) -> Result<(), validator::ValidationError> {
-    one_of(v, &["user", "assistant"])
-}
+crate::allowed!(one_of(&["user", "assistant"]) => valid_role, role_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -205,6 +207,8 @@ pub struct ConversationListQuery {
     #[serde(default = "default_limit")]
     pub limit: u64,
     /// `next_cursor` of the previous page.
+    #[schemars(schema_with = "crate::extract::cursor_schema")]
+    #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
     pub include_archived: bool,
@@ -222,20 +226,14 @@ pub struct ConversationPage {
 }
 
 fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || {
+    let c = Cursor::decode(cursor).ok_or_else(|| {
         ApiError::field(
             &["query", "cursor"],
             "not a cursor from a previous page",
             "value_error",
         )
-    };
-    let (at, id) = cursor.split_once('|').ok_or_else(bad)?;
-    Ok((
-        DateTime::parse_from_rfc3339(at)
-            .map_err(|_| bad())?
-            .with_timezone(&Utc),
-        id.parse().map_err(|_| bad())?,
-    ))
+    })?;
+    Ok((c.at, c.id))
 }
 
 async fn list_conversations(
@@ -257,7 +255,7 @@ async fn list_conversations(
         .then(|| {
             items
                 .last()
-                .map(|c| format!("{}|{}", c.updated_at.to_rfc3339(), c.id))
+                .map(|c| Cursor::new(c.updated_at, c.id).encode())
         })
         .flatten();
     Ok(Json(ConversationPage { items, next_cursor }))
@@ -319,12 +317,18 @@ async fn rename_conversation(
     ))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveIn {
     /// true archives (the default), false restores.
     #[serde(default = "yes")]
     pub archived: bool,
+}
+
+impl Default for ArchiveIn {
+    fn default() -> Self {
+        Self { archived: true }
+    }
 }
 
 fn yes() -> bool {
@@ -335,16 +339,9 @@ async fn archive_conversation(
     State(state): State<AppState>,
     auth: Auth,
     ValidPath(path): ValidPath<ConversationPath>,
-    body: axum::body::Bytes,
+    OptionalJson(body): OptionalJson<ArchiveIn>,
 ) -> Result<Json<Conversation>, ApiError> {
-    // The body is optional: an empty one archives.
-    let archived = if body.iter().all(u8::is_ascii_whitespace) {
-        true
-    } else {
-        serde_json::from_slice::<ArchiveIn>(&body)
-            .map_err(|e| ApiError::field(&["body"], e.to_string(), "type_error"))?
-            .archived
-    };
+    let archived = body.archived;
     Ok(Json(
         conversations::update(
             &state.db,
@@ -365,15 +362,14 @@ pub struct RatingIn {
     pub message_id: Uuid,
     /// thumbs_up or thumbs_down.
     #[validate(custom(function = "valid_rating"))]
+    #[schemars(schema_with = "rating_schema")]
     pub rating: String,
     #[validate(length(max = 2000))]
     #[serde(default)]
     pub comment: Option<String>,
 }
 
-fn valid_rating(v: &str) -> Result<(), validator::ValidationError> {
-    one_of(v, &["thumbs_up", "thumbs_down"])
-}
+crate::allowed!(one_of(&["thumbs_up", "thumbs_down"]) => valid_rating, rating_schema);
 
 async fn rate_answer(
     State(state): State<AppState>,

@@ -34,7 +34,11 @@ pub struct SlackIn {
     /// The app's bot token (xoxb-...); checked with auth.test, stored encrypted.
     #[validate(
         length(min = 10, max = 512),
-        custom(function = "crate::extract::token_chars")
+        regex(
+            path = *crate::extract::TOKEN_CHARS,
+            code = "token",
+            message = "must be the token exactly as issued (visible ASCII, no spaces)"
+        )
     )]
     pub bot_token: String,
     /// The channels to read, each with the account it is with (shared channels).
@@ -52,7 +56,7 @@ async fn put_slack(
     if let Some(bad) = body
         .channels
         .iter()
-        .position(|c| c.id.trim().is_empty() || c.id.len() > 64)
+        .position(|c| c.id.trim().is_empty() || c.id.chars().count() > 64)
     {
         return Err(ApiError::field(
             &["body", "channels", &bad.to_string(), "id"],
@@ -129,6 +133,10 @@ async fn delete_jira(
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["feedback_jql"], "properties": {"feedback_jql": {"type": "string"}}},
+    {"required": ["roadmap_jql"], "properties": {"roadmap_jql": {"type": "string"}}},
+]))]
 pub struct JiraIn {
     /// https://<site>.atlassian.net (must be https and public).
     #[validate(length(min = 8, max = 300))]
@@ -138,7 +146,11 @@ pub struct JiraIn {
     /// An Atlassian API token of that account; stored encrypted.
     #[validate(
         length(min = 8, max = 512),
-        custom(function = "crate::extract::token_chars")
+        regex(
+            path = *crate::extract::TOKEN_CHARS,
+            code = "token",
+            message = "must be the token exactly as issued (visible ASCII, no spaces)"
+        )
     )]
     pub api_token: String,
     /// Issues that are customer feedback (they become feedback items).
@@ -260,6 +272,7 @@ pub fn router() -> ApiRouter<AppState> {
                          channels to read, each with the account it is with. The team id routes pushed events.",
                     )
                     .tag("integrations")
+                    .response_with::<502, ApiError, _>(|r| r.description("Slack could not be reached (`upstream_unavailable`)"))
             })
             .delete_with(delete_slack, |op| {
                 op.summary("Disconnect Slack")
@@ -282,6 +295,7 @@ pub fn router() -> ApiRouter<AppState> {
                          `jira_refused` otherwise, or when Jira refuses the credentials.",
                     )
                     .tag("integrations")
+                    .response_with::<502, ApiError, _>(|r| r.description("Jira could not be reached (`upstream_unavailable`)"))
             })
             .delete_with(delete_jira, |op| {
                 op.summary("Disconnect Jira")
@@ -304,6 +318,7 @@ pub fn router() -> ApiRouter<AppState> {
                          speaker; a job names the sender afterwards (users.info), so the answer never waits on Slack.",
                     )
                     .tag("integrations")
+                    .security_requirement_multi(std::iter::empty())
             }),
         )
 }

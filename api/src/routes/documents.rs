@@ -13,12 +13,12 @@ use shared::{
     auth::Role,
 };
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidPath, ValidQuery, one_of},
+    extract::{ValidPath, ValidQuery},
     routes::themes::InsightPath,
     state::AppState,
 };
@@ -65,9 +65,7 @@ async fn generate_prd(
     }))
 }
 
-fn valid_type(v: &str) -> Result<(), ValidationError> {
-    one_of(v, &prototype::TYPES)
-}
+crate::allowed!(one_of(&prototype::TYPES) => valid_type, type_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -75,6 +73,7 @@ fn valid_type(v: &str) -> Result<(), ValidationError> {
 pub struct PromptQuery {
     /// ui_component, feature_flow, mvp (default) or technical_poc.
     #[validate(custom(function = "valid_type"))]
+    #[schemars(schema_with = "type_schema")]
     #[serde(default = "default_type")]
     pub prototype_type: String,
 }

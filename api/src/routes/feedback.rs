@@ -17,7 +17,8 @@ use shared::{
     entities::feedback,
     services::{
         audit::{self, Event},
-        feedback::{self as service, Cursor, Document, FeedbackFilter, SOURCES},
+        cursor::Cursor,
+        feedback::{self as service, Document, FeedbackFilter, SOURCES},
     },
 };
 use uuid::Uuid;
@@ -87,6 +88,12 @@ pub fn normalise_source(s: &str) -> Option<&'static str> {
     SOURCES.iter().copied().find(|x| *x == s)
 }
 
+/// The stored names and the alias `normalise_source` reads.
+fn source_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = SOURCES.iter().copied().chain(["zoom_transcript"]).collect();
+    crate::allowed::schema::one_of(&names)
+}
+
 fn known_source(value: &str) -> Result<(), ValidationError> {
     if normalise_source(value).is_some() {
         Ok(())
@@ -103,6 +110,8 @@ fn known_source(value: &str) -> Result<(), ValidationError> {
 pub struct FeedbackQuery {
     /// Only this source: slack, jira, gdoc, zoom, upload, api.
     #[validate(custom(function = "known_source"))]
+    #[schemars(schema_with = "source_schema")]
+    #[serde(default)]
     pub source: Option<String>,
     /// 1-500, default 100.
     #[validate(range(min = 1, max = 500))]
@@ -113,6 +122,8 @@ pub struct FeedbackQuery {
     pub offset: u64,
     /// Continue after this position: the `x-next-cursor` header of the previous page.
     /// Pages by cursor stay fast at any depth; do not combine with `offset`.
+    #[schemars(schema_with = "crate::extract::cursor_schema")]
+    #[serde(default)]
     pub cursor: Option<String>,
 }
 
@@ -125,6 +136,8 @@ fn default_limit() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct DocumentQuery {
     #[validate(custom(function = "known_source"))]
+    #[schemars(schema_with = "source_schema")]
+    #[serde(default)]
     pub source: Option<String>,
     /// 1-200, default 50.
     #[validate(range(min = 1, max = 200))]
@@ -180,7 +193,10 @@ async fn list_feedback(
     };
     let rows = service::list(&state.db, auth.0.workspace_id, &filter).await?;
     let next = (rows.len() as u64 == q.limit)
-        .then(|| rows.last().map(|r| Cursor::of(r).encode()))
+        .then(|| {
+            rows.last()
+                .map(|r| Cursor::new(r.created_at, r.id).encode())
+        })
         .flatten();
     let mut headers = HeaderMap::new();
     if let Some(next) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
@@ -278,6 +294,7 @@ pub struct PushItem {
     pub created_at: Option<DateTime<Utc>>,
     /// Anything else worth keeping (a JSON object, at most 16 KB).
     #[validate(custom(function = "small_object"))]
+    #[schemars(schema_with = "object_schema")]
     #[serde(default)]
     pub meta: Option<serde_json::Value>,
 }
@@ -294,15 +311,18 @@ fn small_object(v: &serde_json::Value) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn only_api(v: &str) -> Result<(), ValidationError> {
-    crate::extract::one_of(v, &["api"])
+fn object_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": ["object", "null"]})
 }
+
+crate::allowed!(one_of(&["api"]) => only_api, api_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushIn {
     /// `api`: the source every pushed item is stored under (the connectors own the others).
     #[validate(custom(function = "only_api"))]
+    #[schemars(schema_with = "api_schema")]
     #[serde(default = "api_source")]
     pub source: String,
     #[validate(nested, length(min = 1))]

@@ -56,6 +56,7 @@ pub struct GdocsIngestIn {
     #[serde(default)]
     pub mode: Mode,
     /// Drive folders to read (live mode).
+    #[schemars(schema_with = "folder_ids_or_null")]
     #[serde(default)]
     pub folder_ids: Option<Vec<String>>,
 }
@@ -68,11 +69,19 @@ pub struct ZoomIngestIn {
     /// First day of recordings to read, YYYY-MM-DD (live mode).
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
+    /// Accepted as the original UI sends it; the sync reads up to today, from the earlier of
+    /// the two dates.
     #[serde(default)]
     pub end_date: Option<NaiveDate>,
     /// Zoom user whose recordings to read (live mode).
     #[serde(default)]
     pub user_id: Option<String>,
+}
+
+fn folder_ids_or_null(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = super::integrations::folder_ids_schema(generator);
+    schema.insert("type".into(), serde_json::json!(["array", "null"]));
+    schema
 }
 
 /// The outcome of an ingestion.
@@ -237,21 +246,14 @@ async fn ingest_zoom(
     bound: WaitBound,
     OptionalJson(body): OptionalJson<ZoomIngestIn>,
 ) -> Result<Response, ApiError> {
-    if let (Some(start), Some(end)) = (body.start_date, body.end_date)
-        && start > end
-    {
-        return Err(ApiError::field(
-            &["body", "end_date"],
-            "must not be before start_date",
-            "value_error",
-        ));
-    }
     if body.mode == Mode::Live {
         let p = auth.require(Role::Editor)?;
         let today = chrono::Utc::now().date_naive();
-        let days_back = body
-            .start_date
-            .map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
+        let from = match (body.start_date, body.end_date) {
+            (Some(start), Some(end)) => Some(start.min(end)),
+            (start, _) => start,
+        };
+        let days_back = from.map_or(30, |d| (today - d).num_days().clamp(1, 365) as u32);
         let zoom = ZoomSyncParams {
             days_back: Some(days_back),
         };

@@ -212,6 +212,7 @@ pub struct DriveSyncQuery {
     /// Comma-separated Drive folder ids to read (kept for scheduled syncs); empty: the
     /// folders given last time.
     #[validate(length(max = 4000))]
+    #[schemars(schema_with = "folder_list_schema")]
     #[serde(default)]
     pub folder_ids: String,
     /// Let `root` (a whole drive) be read; admins only, and only when meant.
@@ -220,6 +221,25 @@ pub struct DriveSyncQuery {
 }
 
 /// Folder ids from `a,b , c`; each must look like a Drive id.
+/// What a Drive folder id looks like; `folder_list` and the schemas read this one pattern.
+const FOLDER_ID: &str = "[A-Za-z0-9_-]{1,128}";
+
+static FOLDER_ID_RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(&format!("^{FOLDER_ID}$")).expect("a valid pattern")
+});
+
+/// `a,b , c`: folder ids separated by commas, blanks around them and empty parts ignored.
+fn folder_list_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let one = format!("(?:{FOLDER_ID}\\s*)?");
+    schemars::json_schema!({"type": "string", "pattern": format!("^\\s*{one}(?:,\\s*{one})*$")})
+}
+
+/// One folder id per item (blanks around it, and blank items, ignored).
+pub(crate) fn folder_ids_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let item = format!("^\\s*(?:{FOLDER_ID})?\\s*$");
+    schemars::json_schema!({"type": "array", "items": {"type": "string", "pattern": item}})
+}
+
 pub(crate) fn folder_list(raw: &str) -> Result<Vec<String>, ApiError> {
     let ids: Vec<String> = raw
         .split(',')
@@ -227,12 +247,7 @@ pub(crate) fn folder_list(raw: &str) -> Result<Vec<String>, ApiError> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    if let Some(bad) = ids.iter().find(|id| {
-        id.len() > 128
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    }) {
+    if let Some(bad) = ids.iter().find(|id| !FOLDER_ID_RE.is_match(id)) {
         return Err(ApiError::field(
             &["query", "folder_ids"],
             format!("{bad:?} is not a Drive folder id"),
@@ -314,6 +329,7 @@ async fn drive_sync(
 pub struct DriveFoldersIn {
     /// Drive folder ids to read from now on.
     #[validate(length(min = 1, max = 50))]
+    #[schemars(schema_with = "folder_ids_schema", length(min = 1, max = 50))]
     pub folder_ids: Vec<String>,
     /// Let `root` (a whole drive) be read.
     #[serde(default)]

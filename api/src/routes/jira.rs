@@ -16,7 +16,7 @@ use shared::{
         audit::{self, Event},
         jira::{
             Priority, Status,
-            import::FieldProblem,
+            import::{self, FieldProblem},
             tickets::{self, Ticket, TicketInput, TicketPatch, TicketQuery},
             views::{self, MatchView, TicketView, VocView},
             voc::PriorityGap,
@@ -30,7 +30,7 @@ use validator::{Validate, ValidationError};
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{ValidJson, ValidPath, ValidQuery, double_option, one_of},
+    extract::{ValidJson, ValidPath, ValidQuery, double_option},
     origin::AuditOrigin,
     state::AppState,
 };
@@ -41,6 +41,28 @@ fn valid_status(v: &str) -> Result<(), ValidationError> {
 
 fn valid_priority(v: &str) -> Result<(), ValidationError> {
     Priority::parse(v).map(|_| ()).map_err(enum_error)
+}
+
+fn status_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::allowed::schema::loose_upper(Status::ALL)
+}
+
+fn status_or_null_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::allowed::schema::or_null(crate::allowed::schema::loose_upper(Status::ALL))
+}
+
+fn priority_or_null_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    crate::allowed::schema::or_null(crate::allowed::schema::loose_upper(Priority::ALL))
+}
+
+/// A key as `TicketInput::check` takes it: 1-50 characters once trimmed, none of them a
+/// space, a slash or a control character.
+fn key_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let key = format!(
+        "^\\s*[^\\s/\\u0000-\\u001f\\u007f-\\u009f]{{1,{}}}\\s*$",
+        import::MAX_KEY_CHARS
+    );
+    schemars::json_schema!({"type": "string", "pattern": key})
 }
 
 fn enum_error(message: String) -> ValidationError {
@@ -55,26 +77,36 @@ fn enum_error(message: String) -> ValidationError {
 #[serde(deny_unknown_fields)]
 pub struct TicketIn {
     /// e.g. PROD-123 (stored in upper case).
+    #[schemars(schema_with = "key_schema")]
     pub jira_key: String,
+    #[schemars(length(max = import::MAX_TITLE_CHARS), pattern(r"\S"))]
     pub title: String,
+    #[schemars(length(max = import::MAX_DESCRIPTION_CHARS))]
     #[serde(default)]
     pub description: Option<String>,
     /// OPEN, IN_PROGRESS, DONE, CLOSED or BACKLOG (default).
     #[validate(custom(function = "valid_status"))]
+    #[schemars(schema_with = "status_or_null_schema")]
     #[serde(default)]
     pub status: Option<String>,
     /// LOWEST, LOW, MEDIUM (default), HIGH or HIGHEST.
     #[validate(custom(function = "valid_priority"))]
+    #[schemars(schema_with = "priority_or_null_schema")]
     #[serde(default)]
     pub priority: Option<String>,
+    #[schemars(length(max = import::MAX_NAME_CHARS))]
     #[serde(default)]
     pub assignee: Option<String>,
+    #[schemars(length(max = import::MAX_NAME_CHARS))]
     #[serde(default)]
     pub reporter: Option<String>,
+    #[schemars(length(max = import::MAX_LABELS), inner(length(min = 1, max = 100), pattern(r"\S")))]
     #[serde(default)]
     pub labels: Option<Vec<String>>,
+    #[schemars(length(max = import::MAX_NAME_CHARS))]
     #[serde(default)]
     pub epic_key: Option<String>,
+    #[schemars(range(min = 0, max = 1000))]
     #[serde(default)]
     pub story_points: Option<i32>,
     /// When Jira created / last updated the issue (imports and the live pull set them).
@@ -128,29 +160,34 @@ fn field_error(p: FieldProblem) -> ApiError {
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatchIn {
+    #[schemars(length(max = import::MAX_TITLE_CHARS), pattern(r"\S"))]
     #[serde(default)]
     pub title: Option<String>,
+    #[schemars(length(max = import::MAX_DESCRIPTION_CHARS))]
     #[serde(default)]
     pub description: Option<String>,
     #[validate(custom(function = "valid_status"))]
+    #[schemars(schema_with = "status_or_null_schema")]
     #[serde(default)]
     pub status: Option<String>,
     #[validate(custom(function = "valid_priority"))]
+    #[schemars(schema_with = "priority_or_null_schema")]
     #[serde(default)]
     pub priority: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", length(max = import::MAX_NAME_CHARS))]
     pub assignee: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", length(max = import::MAX_NAME_CHARS))]
     pub reporter: Option<Option<String>>,
+    #[schemars(length(max = import::MAX_LABELS), inner(length(min = 1, max = 100), pattern(r"\S")))]
     #[serde(default)]
     pub labels: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", length(max = import::MAX_NAME_CHARS))]
     pub epic_key: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schemars(with = "Option<i32>")]
+    #[schemars(with = "Option<i32>", range(min = 0, max = 1000))]
     pub story_points: Option<Option<i32>>,
 }
 
@@ -220,9 +257,7 @@ impl From<TicketView> for TicketItemOut {
 
 const SORTS: &[&str] = &["voc_score", "created_at", "priority"];
 
-fn valid_sort(v: &str) -> Result<(), ValidationError> {
-    one_of(v, SORTS)
-}
+crate::allowed!(one_of(SORTS) => valid_sort, sort_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -230,12 +265,15 @@ fn valid_sort(v: &str) -> Result<(), ValidationError> {
 pub struct TicketListQuery {
     /// OPEN, IN_PROGRESS, DONE, CLOSED or BACKLOG (any case).
     #[validate(custom(function = "valid_status"))]
+    #[schemars(schema_with = "status_schema")]
+    #[serde(default)]
     pub status: Option<String>,
     /// Only scored tickets with at least this VOC score (0-100); 0 lists every ticket.
     #[validate(range(min = 0.0, max = 100.0))]
     pub min_voc_score: Option<f64>,
     /// voc_score (default, unscored last), created_at (newest first) or priority (HIGHEST first).
     #[validate(custom(function = "valid_sort"))]
+    #[schemars(schema_with = "sort_schema")]
     #[serde(default = "default_sort")]
     pub sort_by: String,
     /// 1-1000, default 500.

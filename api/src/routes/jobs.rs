@@ -11,7 +11,7 @@ use shared::{
     services::jobs::{self, JobFilter},
 };
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::{
     auth::Auth,
@@ -77,15 +77,7 @@ pub struct JobListOut {
     pub offset: u64,
 }
 
-fn known_status(value: &str) -> Result<(), ValidationError> {
-    if status::ALL.contains(&value) {
-        Ok(())
-    } else {
-        let mut e = ValidationError::new("enum");
-        e.message = Some(format!("must be one of {}", status::ALL.join(", ")).into());
-        Err(e)
-    }
-}
+crate::allowed!(one_of(status::ALL) => known_status, status_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -96,6 +88,8 @@ pub struct JobQuery {
     pub kind: Option<String>,
     /// Only jobs in this status.
     #[validate(custom(function = "known_status"))]
+    #[schemars(schema_with = "status_schema")]
+    #[serde(default)]
     pub status: Option<String>,
     /// Page size, 1-200 (default 50).
     #[validate(range(min = 1, max = 200))]

@@ -423,6 +423,7 @@ pub fn router() -> ApiRouter<AppState> {
                          502 when the provider cannot be reached.",
                     )
                     .tag("integrations")
+                    .security_requirement_multi(std::iter::empty())
                     .response::<200, Json<CallbackOut>>()
                     .response_with::<303, (), _>(|r| r.description("Browser: back to the web UI"))
             }),

@@ -17,13 +17,13 @@ use shared::services::{
     },
 };
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::{
     auth::Auth,
     cached_json::{CachedJson, IfNoneMatch, etag},
     error::ApiError,
-    extract::{ValidPath, ValidQuery, one_of},
+    extract::{ValidPath, ValidQuery},
     routes::feedback::FeedbackOut,
     state::AppState,
 };
@@ -34,29 +34,11 @@ const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
 const SEGMENTS: &[&str] = &["ENT", "MM", "SMB"];
 const EFFORTS: &[&str] = &["low", "medium", "high"];
 
-fn list_of(value: &str, allowed: &[&str]) -> Result<(), ValidationError> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .try_for_each(|v| one_of(v, allowed))
-}
-
-fn valid_sort(v: &str) -> Result<(), ValidationError> {
-    one_of(v, SORTS)
-}
-fn valid_filter(v: &str) -> Result<(), ValidationError> {
-    one_of(v, FILTERS)
-}
-fn valid_severity(v: &str) -> Result<(), ValidationError> {
-    list_of(v, SEVERITIES)
-}
-fn valid_segments(v: &str) -> Result<(), ValidationError> {
-    list_of(v, SEGMENTS)
-}
-fn valid_effort(v: &str) -> Result<(), ValidationError> {
-    list_of(v, EFFORTS)
-}
+crate::allowed!(one_of(SORTS) => valid_sort, sort_schema);
+crate::allowed!(one_of(FILTERS) => valid_filter, filter_schema);
+crate::allowed!(list_of(SEVERITIES) => valid_severity, severity_schema);
+crate::allowed!(list_of(SEGMENTS) => valid_segments, segments_schema);
+crate::allowed!(list_of(EFFORTS) => valid_effort, effort_schema);
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -64,10 +46,13 @@ fn valid_effort(v: &str) -> Result<(), ValidationError> {
 pub struct ThemeQuery {
     /// priority (default), score, trend or created_at; ties are broken by id.
     #[validate(custom(function = "valid_sort"))]
+    #[schemars(schema_with = "sort_schema")]
     #[serde(default = "default_sort")]
     pub sort_by: String,
     /// enterprise_blockers, high_priority or trending.
     #[validate(custom(function = "valid_filter"))]
+    #[schemars(schema_with = "filter_schema")]
+    #[serde(default)]
     pub filter: Option<String>,
     /// 1-100, default 20.
     #[validate(range(min = 1, max = 100))]
@@ -76,18 +61,26 @@ pub struct ThemeQuery {
     #[validate(range(max = 1_000_000))]
     #[serde(default)]
     pub offset: u64,
+    /// With `priority_max`: a window of priority scores (a minimum above the maximum
+    /// matches nothing).
     #[validate(range(min = 0, max = 100))]
     pub priority_min: Option<i32>,
     #[validate(range(min = 0, max = 100))]
     pub priority_max: Option<i32>,
     /// Repeat the parameter or separate with commas: low, medium, high, critical.
     #[validate(custom(function = "valid_severity"))]
+    #[schemars(schema_with = "severity_schema")]
+    #[serde(default)]
     pub severity: Option<String>,
     /// ENT, MM, SMB: insights with feedback from customers in these segments.
     #[validate(custom(function = "valid_segments"))]
+    #[schemars(schema_with = "segments_schema")]
+    #[serde(default)]
     pub segments: Option<String>,
     /// low, medium, high.
     #[validate(custom(function = "valid_effort"))]
+    #[schemars(schema_with = "effort_schema")]
+    #[serde(default)]
     pub effort: Option<String>,
 }
 
@@ -116,15 +109,6 @@ async fn list_themes(
     RawQuery(raw_query): RawQuery,
     ValidQuery(q): ValidQuery<ThemeQuery>,
 ) -> Result<CachedJson<Vec<InsightView>>, ApiError> {
-    if let (Some(lo), Some(hi)) = (q.priority_min, q.priority_max)
-        && lo > hi
-    {
-        return Err(ApiError::field(
-            &["query", "priority_max"],
-            "must not be below priority_min",
-            "value_error",
-        ));
-    }
     let query = BoardQuery {
         severity: split(&q.severity),
         effort: split(&q.effort),

@@ -8,6 +8,15 @@ export type Schemas = components["schemas"];
 export type Insight = Schemas["InsightView"];
 export type Feedback = Schemas["FeedbackOut"];
 
+/** The query parameters of a GET path, as the spec types them. */
+export type Query<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
+
+/** `value` when it is one of `choices` (the values the spec allows for a parameter), else
+ * undefined: a hand-edited URL or stale state never sends what the API refuses. */
+export function choice<T extends string>(value: string | null | undefined, choices: readonly T[]): T | undefined {
+  return choices.find((c) => c === value);
+}
+
 let csrfToken: string | null = null;
 
 export function setCsrfToken(token: string | null | undefined) {

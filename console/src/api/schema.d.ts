@@ -1893,6 +1893,13 @@ export interface components {
             revoked_at?: string | null;
             role: components["schemas"]["Role"];
         };
+        ArchiveIn: {
+            /**
+             * @description true archives (the default), false restores.
+             * @default true
+             */
+            archived?: boolean;
+        };
         /** @description One recorded admin action. */
         AuditEntryOut: {
             /**
@@ -2556,8 +2563,11 @@ export interface components {
         };
         HistoryTurn: {
             content: string;
-            /** @description user or assistant. */
-            role: string;
+            /**
+             * @description user or assistant.
+             * @enum {string}
+             */
+            role: "user" | "assistant";
         };
         /** @description One search result (also the API's response item). */
         Hit: {
@@ -2710,6 +2720,10 @@ export interface components {
             roadmap_jql?: string | null;
             /** @description https://<site>.atlassian.net (must be https and public). */
             site_url: string;
+        } | {
+            feedback_jql: string;
+        } | {
+            roadmap_jql: string;
         };
         /** @description What `PUT /integrations/jira` stores (the token encrypted). */
         JiraSite: {
@@ -3089,8 +3103,9 @@ export interface components {
             /**
              * @description `api`: the source every pushed item is stored under (the connectors own the others).
              * @default api
+             * @enum {string}
              */
-            source?: string;
+            source?: "api";
         };
         PushItem: {
             /**
@@ -3108,7 +3123,7 @@ export interface components {
              * @description Anything else worth keeping (a JSON object, at most 16 KB).
              * @default null
              */
-            meta?: unknown;
+            meta?: Record<string, never> | null;
             /** @description The item's id in the pushing tool; pushing it again updates it. */
             source_id: string;
             text: string;
@@ -3197,8 +3212,11 @@ export interface components {
              * @description An answer (assistant message) of one of your conversations.
              */
             message_id: string;
-            /** @description thumbs_up or thumbs_down. */
-            rating: string;
+            /**
+             * @description thumbs_up or thumbs_down.
+             * @enum {string}
+             */
+            rating: "thumbs_up" | "thumbs_down";
         };
         /** @description Whether this replica should take traffic. */
         ReadyOut: {
@@ -3936,6 +3954,8 @@ export interface components {
         ZoomIngestIn: {
             /**
              * Format: date
+             * @description Accepted as the original UI sends it; the sync reads up to today, from the earlier of
+             *     the two dates.
              * @default null
              */
             end_date?: string | null;
@@ -5561,7 +5581,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 /** @description Only jobs in this status. */
-                status?: string;
+                status?: "queued" | "running" | "completed" | "failed" | "cancelled";
             };
             header?: never;
             path?: never;
@@ -5827,7 +5847,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 /** @description Only this source: slack, jira, gdoc, zoom, upload, api. */
-                source?: string;
+                source?: "slack" | "jira" | "gdoc" | "zoom" | "upload" | "api" | "zoom_transcript";
             };
             header?: never;
             path?: never;
@@ -5982,7 +6002,7 @@ export interface operations {
                 /** @description 1-200, default 50. */
                 limit?: number;
                 offset?: number;
-                source?: string;
+                source?: "slack" | "jira" | "gdoc" | "zoom" | "upload" | "api" | "zoom_transcript";
             };
             header?: never;
             path?: never;
@@ -6324,7 +6344,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -6424,7 +6444,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -6524,7 +6544,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -6623,7 +6643,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -6795,7 +6815,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -7618,18 +7638,22 @@ export interface operations {
                 /** @description low, medium, high. */
                 effort?: string;
                 /** @description enterprise_blockers, high_priority or trending. */
-                filter?: string;
+                filter?: "enterprise_blockers" | "high_priority" | "trending";
                 /** @description 1-100, default 20. */
                 limit?: number;
                 offset?: number;
                 priority_max?: number;
+                /**
+                 * @description With `priority_max`: a window of priority scores (a minimum above the maximum
+                 *     matches nothing).
+                 */
                 priority_min?: number;
                 /** @description ENT, MM, SMB: insights with feedback from customers in these segments. */
                 segments?: string;
                 /** @description Repeat the parameter or separate with commas: low, medium, high, critical. */
                 severity?: string;
                 /** @description priority (default), score, trend or created_at; ties are broken by id. */
-                sort_by?: string;
+                sort_by?: "priority" | "score" | "trend" | "created_at";
             };
             header?: never;
             path?: never;
@@ -8491,7 +8515,7 @@ export interface operations {
                 min_voc_score?: number;
                 offset?: number;
                 /** @description voc_score (default, unscored last), created_at (newest first) or priority (HIGHEST first). */
-                sort_by?: string;
+                sort_by?: "voc_score" | "created_at" | "priority";
                 /** @description OPEN, IN_PROGRESS, DONE, CLOSED or BACKLOG (any case). */
                 status?: string;
             };
@@ -9126,7 +9150,7 @@ export interface operations {
             };
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -9309,7 +9333,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -9418,7 +9442,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -10178,7 +10202,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description ui_component, feature_flow, mvp (default) or technical_poc. */
-                prototype_type?: string;
+                prototype_type?: "ui_component" | "feature_flow" | "mvp" | "technical_poc";
             };
             header?: never;
             path: {
@@ -10655,9 +10679,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/octet-stream": unknown;
+                "application/json": components["schemas"]["ArchiveIn"];
             };
         };
         responses: {
@@ -10912,7 +10936,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
                 /** @description success, error or cancelled (a streamed answer whose client went away). */
-                status?: string;
+                status?: "success" | "error" | "cancelled";
                 user_id?: string;
             };
             header?: never;
@@ -11831,7 +11855,7 @@ export interface operations {
             };
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -11907,7 +11931,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -12060,7 +12084,7 @@ export interface operations {
             };
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -12127,7 +12151,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description `respond-async`: answer 202 with the job at once instead of waiting */
-                Prefer?: "respond-async";
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -12249,6 +12273,15 @@ export interface operations {
             };
             /** @description Internal error (no details are exposed) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Slack could not be reached (`upstream_unavailable`) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12409,6 +12442,15 @@ export interface operations {
             };
             /** @description Internal error (no details are exposed) */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Jira could not be reached (`upstream_unavailable`) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -267,8 +267,8 @@ function CitationCard({ c }: { c: Citation }) {
 }
 
 function Rate({ messageId }: { messageId: string }) {
-  const [rating, setRating] = useState<string | null>(null);
-  async function rate(r: string) {
+  const [rating, setRating] = useState<Schemas["RatingIn"]["rating"] | null>(null);
+  async function rate(r: Schemas["RatingIn"]["rating"]) {
     try {
       await ok(api.POST("/conversations/feedback", { body: { message_id: messageId, rating: r } }));
       setRating(r);

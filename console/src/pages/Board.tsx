@@ -1,7 +1,7 @@
 // The insights board: what customers need most, by evidence. Every filter lives in the
 // address, so a board can be shared as a link.
 import { useState } from "preact/hooks";
-import { api, ok, type Insight, type Schemas } from "../api/client";
+import { api, choice, ok, type Insight, type Query, type Schemas } from "../api/client";
 import { Link, navigate, setQuery, useLocation } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
@@ -12,13 +12,14 @@ import { ThemeMap, Trends } from "./BoardPictures";
 import { ClusterControl } from "./clustering";
 
 const PAGE = 20;
-const QUICK: [string, string][] = [
+type ThemeQuery = Query<"/themes">;
+const QUICK: [NonNullable<ThemeQuery["filter"]> | "", string][] = [
   ["", "All insights"],
   ["enterprise_blockers", "Enterprise blockers"],
   ["high_priority", "High priority"],
   ["trending", "Trending"],
 ];
-const SORTS: [string, string][] = [
+const SORTS: [NonNullable<ThemeQuery["sort_by"]>, string][] = [
   ["priority", "Priority"],
   ["score", "Evidence score"],
   ["trend", "Trend"],
@@ -43,8 +44,8 @@ export function BoardPage() {
               query: {
                 limit: PAGE,
                 offset,
-                sort_by: sort,
-                filter: filter || undefined,
+                sort_by: choice(sort, SORTS.map(([v]) => v)),
+                filter: choice(filter, QUICK.map(([v]) => v).filter((v) => v !== "")),
                 severity: severity || undefined,
                 segments: segment || undefined,
                 effort: effort || undefined,

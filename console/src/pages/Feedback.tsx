@@ -1,7 +1,7 @@
 // Everything customers said, newest first: filter by source, search, page by cursor,
 // delete (editors); chunked documents read back whole.
 import { useState } from "preact/hooks";
-import { api, ok, type Feedback } from "../api/client";
+import { api, choice, ok, type Feedback, type Query } from "../api/client";
 import { Link, setQuery, useLocation } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
@@ -11,6 +11,9 @@ import { count, date, plural, SOURCE_NAMES, sourceName } from "../ui/format";
 import { Button, Empty, EvidenceList, Highlighted, ProblemNote, Spinner, OffsetPager } from "../ui/kit";
 
 const PAGE = 25;
+
+/** The sources a list can be filtered by, as the spec names them. */
+const SOURCES = Object.keys(SOURCE_NAMES) as NonNullable<Query<"/feedback">["source"]>[];
 
 export function FeedbackPage({ documentId }: { documentId?: string }) {
   const { query } = useLocation();
@@ -59,7 +62,7 @@ function Items() {
   const [removed, setRemoved] = useState<Set<string>>(new Set());
   const page = useLoad(async (signal) => {
     const { data, error, response } = await api.GET("/feedback", {
-      params: { query: { limit: PAGE, source: source || undefined, cursor: cursor || undefined } },
+      params: { query: { limit: PAGE, source: choice(source, SOURCES), cursor: cursor || undefined } },
       signal,
     });
     const items = await ok(Promise.resolve({ data, error, response }));
@@ -182,7 +185,7 @@ function Documents() {
   const { query } = useLocation();
   const source = query.get("source") ?? "";
   const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
-  const docs = useLoad((signal) => ok(api.GET("/feedback/documents", { params: { query: { limit: PAGE, offset, source: source || undefined } }, signal })), [source, offset]);
+  const docs = useLoad((signal) => ok(api.GET("/feedback/documents", { params: { query: { limit: PAGE, offset, source: choice(source, SOURCES) } }, signal })), [source, offset]);
   return (
     <>
       <div class="filters">

@@ -2,7 +2,7 @@
 // and what to do next (a PRD, a prototype prompt, a question to the copilot).
 import type { ChartConfiguration } from "chart.js";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, ok, type Schemas } from "../api/client";
+import { api, choice, ok, type Query, type Schemas } from "../api/client";
 import { copilotInsight, copilotOpen } from "../copilot/Copilot";
 import { Link } from "../router";
 import { useAction, useLoad } from "../ui/async";
@@ -210,7 +210,7 @@ function PrdCard({ id, title }: { id: string; title: string }) {
   );
 }
 
-const PROTOTYPES: [string, string][] = [
+const PROTOTYPES: [NonNullable<Query<"/themes/{insight_id}/generate-ai-prompt">["prototype_type"]>, string][] = [
   ["mvp", "MVP"],
   ["ui_component", "UI component"],
   ["feature_flow", "Feature flow"],
@@ -226,7 +226,7 @@ function PromptCard({ id }: { id: string }) {
   const generate = () =>
     run(async () => {
       setCopied(false);
-      setPrompt(await ok(api.GET("/themes/{insight_id}/generate-ai-prompt", { params: { path: { insight_id: id }, query: { prototype_type: type } } })));
+      setPrompt(await ok(api.GET("/themes/{insight_id}/generate-ai-prompt", { params: { path: { insight_id: id }, query: { prototype_type: choice(type, PROTOTYPES.map(([v]) => v)) } } })));
     });
   return (
     <section class="card">

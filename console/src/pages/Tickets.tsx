@@ -1,7 +1,7 @@
 // Jira tickets scored by the customer evidence behind them: which to do first, and which
 // are prioritised against what customers say.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ok, rawFetch, type Schemas } from "../api/client";
+import { api, choice, ok, rawFetch, type Query, type Schemas } from "../api/client";
 import { Link, setQuery, useLocation } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
@@ -36,7 +36,7 @@ export function TicketsPage() {
   const sort = query.get("sort") ?? "voc_score";
   const status = query.get("status") ?? "";
   const list = useLoad(
-    (signal) => ok(api.GET("/jira/tickets", { params: { query: { sort_by: sort, status: status || undefined, limit: 500 } }, signal })),
+    (signal) => ok(api.GET("/jira/tickets", { params: { query: { sort_by: choice(sort, TICKET_SORTS), status: status || undefined, limit: 500 } }, signal })),
     [sort, status],
   );
   const gaps = list.data?.filter((t) => t.priority_gap).length ?? 0;
@@ -226,6 +226,7 @@ function ImportTickets({ onDone }: { onDone: () => void }) {
   );
 }
 
+const TICKET_SORTS: NonNullable<Query<"/jira/tickets">["sort_by"]>[] = ["voc_score", "priority", "created_at"];
 export const PRIORITIES = ["HIGHEST", "HIGH", "MEDIUM", "LOW", "LOWEST"];
 export const STATUSES = ["OPEN", "IN_PROGRESS", "BACKLOG", "DONE", "CLOSED"];
 

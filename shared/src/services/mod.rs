@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod browser_sessions;
 pub mod chat;
 pub mod competitive;
+pub mod cursor;
 pub mod customers;
 pub mod demo;
 pub mod documents;

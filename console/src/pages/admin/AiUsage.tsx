@@ -2,18 +2,20 @@
 // answers, today's budget, and every run with its status and agent.
 import type { ChartConfiguration } from "chart.js";
 import { useMemo, useState } from "preact/hooks";
-import { api, ok } from "../../api/client";
+import { api, choice, ok, type Query } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { ChartView } from "../../ui/Chart";
 import { count, date, pct } from "../../ui/format";
 import { Button, Metric, ProblemNote } from "../../ui/kit";
+
+const RUN_STATUSES: NonNullable<Query<"/admin/runs">["status"]>[] = ["success", "error", "cancelled"];
 
 export function AiUsage() {
   const stats = useLoad((signal) => ok(api.GET("/admin/analytics", { params: { query: { days: 30 } }, signal })), []);
   const [status, setStatus] = useState("");
   const [agent, setAgent] = useState("");
   const runs = useLoad(
-    (signal) => ok(api.GET("/admin/runs", { params: { query: { status: status || undefined, agent: agent || undefined, limit: 50 } }, signal })),
+    (signal) => ok(api.GET("/admin/runs", { params: { query: { status: choice(status, RUN_STATUSES), agent: agent || undefined, limit: 50 } }, signal })),
     [status, agent],
   );
   const days = stats.data?.daily_stats ?? [];

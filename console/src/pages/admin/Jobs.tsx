@@ -1,17 +1,19 @@
 // Background work of the workspace: uploads, syncs, clustering, scoring; each with its
 // status, progress and error, newest first.
 import { useState } from "preact/hooks";
-import { api, ok } from "../../api/client";
+import { api, choice, ok, type Query } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { ago } from "../../ui/format";
 import { Button, OffsetPager, ProblemNote } from "../../ui/kit";
+
+const STATUSES: NonNullable<Query<"/jobs">["status"]>[] = ["queued", "running", "completed", "failed", "cancelled"];
 
 const PAGE = 50;
 
 export function Jobs() {
   const [status, setStatus] = useState("");
   const [offset, setOffset] = useState(0);
-  const list = useLoad((signal) => ok(api.GET("/jobs", { params: { query: { status: status || undefined, limit: PAGE, offset } }, signal })), [status, offset]);
+  const list = useLoad((signal) => ok(api.GET("/jobs", { params: { query: { status: choice(status, STATUSES), limit: PAGE, offset } }, signal })), [status, offset]);
   return (
     <section class="stack-lg">
       <div class="filters">
@@ -19,7 +21,7 @@ export function Jobs() {
           <label for="job-status">Status</label>
           <select id="job-status" value={status} onChange={(e) => { setStatus(e.currentTarget.value); setOffset(0); }}>
             <option value="">Any</option>
-            {["queued", "running", "completed", "failed", "cancelled"].map((s) => (
+            {STATUSES.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>

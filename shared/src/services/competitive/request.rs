@@ -13,6 +13,7 @@ pub struct MoveIn {
     /// What they did, e.g. "Launched AI-powered PRD generation".
     #[serde(rename = "move")]
     #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub action: String,
     /// YYYY-MM-DD, YYYY-MM or YYYY.
     #[serde(default)]
@@ -28,6 +29,7 @@ pub struct MoveIn {
 #[serde(deny_unknown_fields)]
 pub struct CompetitorIn {
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub name: String,
     #[serde(default)]
     #[validate(length(max = 4000))]
@@ -42,8 +44,8 @@ pub struct CompetitorIn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Months {
-    Number(u32),
-    Text(String),
+    Number(#[schemars(range(min = 1, max = 120))] u32),
+    Text(#[schemars(pattern(r"^\s*\+?0*(?:[1-9]|[1-9][0-9]|1[01][0-9]|120)\s*$"))] String),
 }
 
 impl Default for Months {
@@ -75,15 +77,20 @@ fn valid_months(m: &Months) -> Result<(), ValidationError> {
 pub struct ManualRequest {
     /// Our company, as the cards should name it.
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub company_name: String,
     #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub market_scope: String,
     #[validate(length(max = 20), custom(function = "short_labels"))]
+    #[schemars(inner(length(max = 200)))]
     pub target_personas: Vec<String>,
     #[validate(length(max = 20), custom(function = "short_labels"))]
+    #[schemars(inner(length(max = 200)))]
     pub geo_segments: Vec<String>,
     /// 1-20 competitors with at least one move between them.
     #[validate(length(min = 1, max = 20), nested, custom(function = "some_moves"))]
+    #[schemars(extend("contains" = {"type": "object", "required": ["moves"], "properties": {"moves": {"type": "array", "minItems": 1}}}))]
     pub competitor_data: Vec<CompetitorIn>,
     #[serde(default)]
     #[validate(custom(function = "valid_months"))]
@@ -95,20 +102,25 @@ pub struct ManualRequest {
 #[serde(deny_unknown_fields)]
 pub struct AutoRequest {
     #[validate(length(min = 1, max = 255), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub company_name: String,
     #[validate(length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schemars(pattern(r"\S"))]
     pub market_scope: String,
     /// Up to 10; without names the model first names 3-5 competitors itself.
     #[serde(default)]
     #[validate(length(max = 10), custom(function = "short_labels"))]
+    #[schemars(inner(length(max = 200)))]
     pub competitor_names: Option<Vec<String>>,
     /// Default: Product Managers, Product Leaders, Engineering.
     #[serde(default)]
     #[validate(length(max = 20), custom(function = "short_labels"))]
+    #[schemars(inner(length(max = 200)))]
     pub target_personas: Option<Vec<String>>,
     /// Default: Global, Enterprise, SMB.
     #[serde(default)]
     #[validate(length(max = 20), custom(function = "short_labels"))]
+    #[schemars(inner(length(max = 200)))]
     pub geo_segments: Option<Vec<String>>,
     #[serde(default)]
     #[validate(custom(function = "valid_months"))]

@@ -25,41 +25,7 @@ pub struct FeedbackFilter {
     pub limit: u64,
     pub offset: u64,
     /// Keyset position: only items after this one in the list's order.
-    pub after: Option<Cursor>,
-}
-
-/// A position in the feedback list (newest first): the last item a page ended with.
-/// Deep pages by cursor cost the same as the first page; offsets grow with the depth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn of(item: &feedback::Model) -> Self {
-        Self {
-            created_at: item.created_at,
-            id: item.id,
-        }
-    }
-
-    /// Opaque to clients: `<microseconds>.<id>`, URL-safe.
-    pub fn encode(&self) -> String {
-        format!(
-            "{}.{}",
-            self.created_at.timestamp_micros(),
-            self.id.simple()
-        )
-    }
-
-    pub fn decode(s: &str) -> Option<Self> {
-        let (micros, id) = s.split_once('.')?;
-        Some(Self {
-            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: Uuid::parse_str(id).ok()?,
-        })
-    }
+    pub after: Option<crate::services::cursor::Cursor>,
 }
 
 /// A page of feedback, newest first, for display.
@@ -76,7 +42,7 @@ pub async fn list(
         q = q.filter(sea_orm::sea_query::Expr::cust_with_values(
             "(created_at, id) < ($1, $2)",
             [
-                sea_orm::Value::from(after.created_at),
+                sea_orm::Value::from(after.at),
                 sea_orm::Value::from(after.id),
             ],
         ));

@@ -33,6 +33,7 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SlackChannel {
     /// The channel id, e.g. C0123456789.
+    #[schemars(length(min = 1, max = 64), pattern(r"\S"))]
     pub id: String,
     /// The customer the channel is with (a shared channel), if any.
     #[serde(default)]
