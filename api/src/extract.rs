@@ -99,6 +99,22 @@ fn serde_error(root: &str, path: String, err: impl std::fmt::Display) -> FieldEr
     }
 }
 
+/// Reads `T` from `input` and applies its rules; every failure names its place under `root`.
+fn validated<'de, D, T>(root: &str, input: D) -> Result<T, ApiError>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Validate,
+{
+    let value: T = serde_path_to_error::deserialize(input).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::validation(vec![serde_error(root, path, e.into_inner())])
+    })?;
+    value
+        .validate()
+        .map_err(|e| ApiError::validation(validation_errors(root, &e)))?;
+    Ok(value)
+}
+
 fn problems_doc(
     ctx: &mut GenContext,
     codes: &[(u16, &str)],
@@ -182,14 +198,7 @@ where
             }])
         })?;
         normalise(&mut json);
-        let value: T = serde_path_to_error::deserialize(json).map_err(|e| {
-            let path = e.path().to_string();
-            ApiError::validation(vec![serde_error("body", path, e.into_inner())])
-        })?;
-        value
-            .validate()
-            .map_err(|e| ApiError::validation(validation_errors("body", &e)))?;
-        Ok(Self(value))
+        Ok(Self(validated("body", json)?))
     }
 }
 
@@ -240,14 +249,7 @@ where
             .extend_pairs(&merged)
             .finish();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            ApiError::validation(vec![serde_error("query", path, e.into_inner())])
-        })?;
-        value
-            .validate()
-            .map_err(|e| ApiError::validation(validation_errors("query", &e)))?;
-        Ok(Self(value))
+        Ok(Self(validated("query", de)?))
     }
 }
 

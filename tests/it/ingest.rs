@@ -877,6 +877,35 @@ async fn feedback_pages_by_cursor_cover_everything_once() {
 }
 
 #[tokio::test]
+async fn feedback_whose_meta_holds_extreme_numbers_still_lists() {
+    // PostgreSQL prints such numbers in full (309 digits); reading them back once failed
+    // every page of /feedback with a 500.
+    let app = crate::harness::TestApp::spawn().await;
+    let body = serde_json::json!({"items": [{
+        "source_id": "extreme-1",
+        "text": "Exports with huge numbers still need to list",
+        "meta": {"max": f64::MAX, "min": f64::MIN, "tiny": 1e-300},
+    }]});
+    let res = app
+        .http
+        .post(app.url("/feedback"))
+        .bearer_auth(&app.admin_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page = app.get("/feedback", &app.admin_token).await;
+    assert_eq!(page.status(), 200);
+    let items: Vec<serde_json::Value> = page.json().await.unwrap();
+    let item = items
+        .iter()
+        .find(|i| i["source_id"] == "extreme-1")
+        .expect("listed");
+    assert_eq!(item["meta"]["max"].as_f64(), Some(f64::MAX));
+}
+
+#[tokio::test]
 async fn pushed_feedback_is_idempotent_redacted_embedded_and_validated() {
     use crate::harness::problem;
     let app = crate::harness::TestApp::builder()

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, future::Future, sync::Arc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::services::jobs::{
-    JobSpec,
+    self, JobSpec,
     contract::{params_of, to_column},
 };
 
@@ -73,7 +73,13 @@ impl JobRegistry {
             let handler = handler.clone();
             async move {
                 let params = params_of::<S>(&ctx.job).map_err(JobError::permanent)?;
-                let output = handler(ctx, params).await?;
+                let output = handler(ctx.clone(), params).await?;
+                if S::LANDS_TEXT {
+                    // New text is embedded (and joins its themes) by the embed job.
+                    let ws = ctx.workspace_id()?;
+                    jobs::request_embedding(ctx.db(), ctx.queue(), &ctx.settings().jobs, ws)
+                        .await?;
+                }
                 Ok(to_column(&output))
             }
         })

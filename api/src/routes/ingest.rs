@@ -229,10 +229,10 @@ async fn ingest_gdocs(
     bound: WaitBound,
     OptionalJson(body): OptionalJson<GdocsIngestIn>,
 ) -> Result<Response, ApiError> {
+    let p = auth.require(Role::Editor)?;
+    // Checked in either mode, as the schema says (demo mode reads no folder).
+    let folders = super::integrations::folder_list(&body.folder_ids.unwrap_or_default().join(","))?;
     if body.mode == Mode::Live {
-        let p = auth.require(Role::Editor)?;
-        let folders =
-            super::integrations::folder_list(&body.folder_ids.unwrap_or_default().join(","))?;
         let job =
             super::integrations::drive_sync_job(&state, p, &origin, &folders, false, bound).await?;
         return ingest_answer(DemoSource::Gdocs, &job, live_counts);

@@ -142,18 +142,19 @@ async fn start(
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
 pub struct CallbackQuery {
-    /// The authorization code (absent when the user declined).
-    #[validate(length(max = 4096))]
+    /// The authorization code (absent when the user declined). Providers' codes are far
+    /// shorter; the bounds keep the whole redirect under the server's 64 KB URI limit.
+    #[validate(length(max = 1024))]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 256))]
     pub state: String,
     /// The provider's error, e.g. access_denied.
     #[validate(length(max = 256))]
     pub error: Option<String>,
-    #[validate(length(max = 2048))]
+    #[validate(length(max = 1024))]
     pub error_description: Option<String>,
     /// Google echoes the granted scopes; not needed.
-    #[validate(length(max = 4096))]
+    #[validate(length(max = 1024))]
     pub scope: Option<String>,
 }
 

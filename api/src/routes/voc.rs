@@ -46,7 +46,8 @@ pub struct MatchPath {
 pub struct ThresholdQuery {
     /// Minimum cosine similarity for a proposed match, 0-1 (default `jira.similarity_threshold`, 0.6).
     #[validate(range(min = 0.0, max = 1.0))]
-    pub similarity_threshold: Option<f32>,
+    // f64: an f32 would round a tiny negative value to -0.0 and let it pass the range.
+    pub similarity_threshold: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -85,7 +86,7 @@ async fn calculate_voc(
     })?;
     let opts = ScoreOptions::from_settings(
         &state.settings,
-        q.similarity_threshold,
+        q.similarity_threshold.map(|t| t as f32),
         Some(vec![ticket.id]),
     );
     let stats = match_and_score(&state.db, p.workspace_id, embedder.as_ref(), &opts).await?;
@@ -120,7 +121,7 @@ async fn calculate_all_voc(
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
     let params = VocParams {
-        similarity_threshold: q.similarity_threshold.map(f64::from),
+        similarity_threshold: q.similarity_threshold,
         reason: None,
     };
     let new = NewJob::of::<VocScoring>(&state.settings.jobs, p.workspace_id, &params)

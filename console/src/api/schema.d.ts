@@ -11342,7 +11342,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The authorization code (absent when the user declined). */
+                    /**
+                     * @description The authorization code (absent when the user declined). Providers' codes are far
+                     *     shorter; the bounds keep the whole redirect under the server's 64 KB URI limit.
+                     */
                     code?: string | null;
                     /** @description The provider's error, e.g. access_denied. */
                     error?: string | null;
@@ -11439,7 +11442,10 @@ export interface operations {
     get_auth_provider_callback: {
         parameters: {
             query: {
-                /** @description The authorization code (absent when the user declined). */
+                /**
+                 * @description The authorization code (absent when the user declined). Providers' codes are far
+                 *     shorter; the bounds keep the whole redirect under the server's 64 KB URI limit.
+                 */
                 code?: string;
                 /** @description The provider's error, e.g. access_denied. */
                 error?: string;

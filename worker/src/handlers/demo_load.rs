@@ -5,10 +5,7 @@ use shared::{
     entities::workspace,
     services::{
         demo,
-        jobs::{
-            self,
-            contract::{DemoLoadOutcome, DemoLoadParams},
-        },
+        jobs::contract::{DemoLoadOutcome, DemoLoadParams},
     },
 };
 
@@ -25,7 +22,6 @@ pub async fn run(ctx: JobContext, params: DemoLoadParams) -> Result<DemoLoadOutc
     ctx.progress(20, &format!("loading demo {}", source.noun()))
         .await?;
     let report = demo::load(ctx.db(), &ws, source).await?;
-    jobs::request_embedding(ctx.db(), ctx.queue(), &ctx.settings().jobs, ws.id).await?;
     Ok(DemoLoadOutcome {
         source,
         mode: "demo".into(),

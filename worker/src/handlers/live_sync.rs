@@ -1,7 +1,7 @@
 //! `sync:zoom`, `sync:slack`, `sync:jira` and `sync:gdrive`: pull the workspace's Zoom
 //! transcripts, Slack channels, Jira issues or Drive documents
-//! (`services::integrations`), then have the new feedback embedded and attached to themes
-//! like an upload's.
+//! (`services::integrations`); their kinds land text, so the new feedback is embedded and
+//! attached to themes like an upload's.
 
 use shared::services::{
     integrations::{
@@ -13,10 +13,7 @@ use shared::services::{
         vendor::SyncError,
         zoom::{self, ZoomSyncStats},
     },
-    jobs::{
-        self,
-        contract::{NoParams, SlackNamesOutcome, VendorSyncOutcome, ZoomSyncParams},
-    },
+    jobs::contract::{NoParams, SlackNamesOutcome, VendorSyncOutcome, ZoomSyncParams},
 };
 
 use crate::{JobContext, JobError};
@@ -45,7 +42,7 @@ pub async fn zoom(
     )
     .await
     .map_err(sync_error)?;
-    landed(&ctx, "Zoom", stats).await
+    synced("Zoom", stats)
 }
 
 pub async fn slack(
@@ -59,7 +56,7 @@ pub async fn slack(
     let stats = slack::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    landed(&ctx, "Slack", stats).await
+    synced("Slack", stats)
 }
 
 /// Feedback and tickets alike are embedded next; tickets are scored as they are.
@@ -73,7 +70,7 @@ pub async fn jira(
     let stats = jira::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    landed(&ctx, "Jira", stats).await
+    synced("Jira", stats)
 }
 
 pub async fn drive(
@@ -86,22 +83,11 @@ pub async fn drive(
     let stats = drive::sync(ctx.db(), ctx.settings(), &cipher, ws)
         .await
         .map_err(sync_error)?;
-    landed(&ctx, "Google Drive", stats).await
+    synced("Google Drive", stats)
 }
 
-/// The synced text is embedded next (and joins its themes); the sync's outcome.
-async fn landed<S>(
-    ctx: &JobContext,
-    title: &str,
-    stats: S,
-) -> Result<VendorSyncOutcome<S>, JobError> {
-    jobs::request_embedding(
-        ctx.db(),
-        ctx.queue(),
-        &ctx.settings().jobs,
-        ctx.workspace_id()?,
-    )
-    .await?;
+/// The sync's outcome (its text is embedded next: the vendor kinds land text).
+fn synced<S>(title: &str, stats: S) -> Result<VendorSyncOutcome<S>, JobError> {
     Ok(VendorSyncOutcome {
         message: format!("{title} sync completed"),
         stats,

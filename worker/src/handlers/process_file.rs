@@ -7,10 +7,7 @@ use shared::{
         sandbox::{Sandbox, SandboxError},
     },
     services::{
-        jobs::{
-            self,
-            contract::{FileOutcome, UploadJob},
-        },
+        jobs::contract::{FileOutcome, UploadJob},
         uploads,
     },
 };
@@ -32,8 +29,9 @@ pub(crate) async fn load(
     Ok((ws, upload))
 }
 
-/// Stores a parsed file, asks for embeddings, and returns the job result. A file that was
-/// already processed (a redelivered job) returns its earlier outcome.
+/// Stores a parsed file and returns the job result (its kind lands text: the worker asks
+/// for the embeddings). A file already processed (a redelivered job) returns its earlier
+/// outcome.
 pub(crate) async fn finish(
     ctx: &JobContext,
     ws: &workspace::Model,
@@ -53,7 +51,6 @@ pub(crate) async fn finish(
     let started = std::time::Instant::now();
     let report = uploads::ingest_parsed(ctx.db(), ws, upload, &parsed, keep).await?;
     let store_seconds = started.elapsed().as_secs_f64();
-    jobs::request_embedding(ctx.db(), ctx.queue(), &ctx.settings().jobs, ws.id).await?;
     Ok(FileOutcome {
         store_seconds: Some(millis(store_seconds)),
         ..uploads::outcome(upload, &report, parsed.skipped)

@@ -18,6 +18,7 @@ pub struct MoveIn {
     /// YYYY-MM-DD, YYYY-MM or YYYY.
     #[serde(default)]
     #[validate(custom(function = "valid_move_date"))]
+    #[schemars(schema_with = "move_date_schema")]
     pub date: Option<String>,
     /// Where it was announced (http or https); becomes the card's citation.
     #[serde(default)]
@@ -235,11 +236,27 @@ impl Research {
 
 /// A move's date as the first day it can mean (YYYY → Jan 1, YYYY-MM → the 1st).
 pub fn move_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(&format!("{t}-01"), "%Y-%m-%d"))
-        .or_else(|_| NaiveDate::parse_from_str(&format!("{t}-01-01"), "%Y-%m-%d"))
-        .ok()
+    let caps = MOVE_DATE.captures(text)?;
+    let number = |i: usize| caps.get(i).map(|m| m.as_str().parse::<u32>().ok());
+    let year = number(1)??;
+    let month = number(2).unwrap_or(Some(1))?;
+    let day = number(3).unwrap_or(Some(1))?;
+    // A day past the month's end ("2026-02-30") is read as its last day.
+    (1..=day)
+        .rev()
+        .find_map(|d| NaiveDate::from_ymd_opt(year as i32, month, d))
+}
+
+/// YYYY, YYYY-MM or YYYY-MM-DD, blanks around: the schema of `date` says the same.
+const MOVE_DATE_PATTERN: &str =
+    r"^\s*([0-9]{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12][0-9]|3[01]))?)?\s*$";
+
+static MOVE_DATE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(MOVE_DATE_PATTERN).expect("a valid pattern"));
+
+fn move_date_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let either = format!("{MOVE_DATE_PATTERN}|^\\s*$");
+    schemars::json_schema!({"type": ["string", "null"], "pattern": either})
 }
 
 /// An absolute http(s) URL.
@@ -311,6 +328,11 @@ mod tests {
         assert_eq!(move_date("2025-03"), NaiveDate::from_ymd_opt(2025, 3, 1));
         assert_eq!(move_date("2024"), NaiveDate::from_ymd_opt(2024, 1, 1));
         assert_eq!(move_date("last week"), None);
+        assert_eq!(
+            move_date("2026-02-30"),
+            NaiveDate::from_ymd_opt(2026, 2, 28)
+        );
+        assert_eq!(move_date("2026-1-5"), None, "the documented shape only");
         assert!(is_web_url("https://example.com/a"));
         assert!(!is_web_url("ftp://example.com/a"));
         assert!(!is_web_url("example.com"));

@@ -25,6 +25,9 @@ use crate::{
 /// One job kind: its name on the queue, what its producer hands it and what it returns.
 pub trait JobSpec: 'static {
     const KIND: &'static str;
+    /// Its runs store new text (feedback, tickets): after each success the worker asks for
+    /// that text to be embedded, so no handler has to remember to.
+    const LANDS_TEXT: bool = false;
     type Params: Serialize + DeserializeOwned + Send + Sync;
     type Output: Serialize + DeserializeOwned + Send;
 }
@@ -76,10 +79,17 @@ pub struct Tick {
 
 macro_rules! job_spec {
     ($(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty) => {
+        job_spec!(@ $(#[$doc])* $name = $kind, $params => $output, false);
+    };
+    ($(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty, lands text) => {
+        job_spec!(@ $(#[$doc])* $name = $kind, $params => $output, true);
+    };
+    (@ $(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty, $lands:literal) => {
         $(#[$doc])*
         pub struct $name;
         impl JobSpec for $name {
             const KIND: &'static str = $kind;
+            const LANDS_TEXT: bool = $lands;
             type Params = $params;
             type Output = $output;
         }
@@ -92,11 +102,11 @@ job_spec!(
 );
 job_spec!(
     /// One uploaded file parsed and stored.
-    ProcessFile = kinds::PROCESS_FILE, UploadJob => FileOutcome
+    ProcessFile = kinds::PROCESS_FILE, UploadJob => FileOutcome, lands text
 );
 job_spec!(
     /// One uploaded recording transcribed, then stored like a transcript.
-    Transcribe = kinds::TRANSCRIBE, UploadJob => FileOutcome
+    Transcribe = kinds::TRANSCRIBE, UploadJob => FileOutcome, lands text
 );
 job_spec!(
     /// The workspace's new feedback and tickets embedded.
@@ -104,7 +114,7 @@ job_spec!(
 );
 job_spec!(
     /// The built-in demo data of one source loaded.
-    DemoLoad = kinds::SYNC, DemoLoadParams => DemoLoadOutcome
+    DemoLoad = kinds::SYNC, DemoLoadParams => DemoLoadOutcome, lands text
 );
 job_spec!(
     /// The workspace clustered into themes and insights.
@@ -124,19 +134,19 @@ job_spec!(
 );
 job_spec!(
     /// Zoom cloud-recording transcripts pulled.
-    ZoomSync = kinds::SYNC_ZOOM, ZoomSyncParams => VendorSyncOutcome<ZoomSyncStats>
+    ZoomSync = kinds::SYNC_ZOOM, ZoomSyncParams => VendorSyncOutcome<ZoomSyncStats>, lands text
 );
 job_spec!(
     /// The opted-in Slack channels pulled.
-    SlackSync = kinds::SYNC_SLACK, NoParams => VendorSyncOutcome<SlackSyncStats>
+    SlackSync = kinds::SYNC_SLACK, NoParams => VendorSyncOutcome<SlackSyncStats>, lands text
 );
 job_spec!(
     /// Jira feedback and roadmap issues pulled.
-    JiraSync = kinds::SYNC_JIRA, NoParams => VendorSyncOutcome<JiraSyncStats>
+    JiraSync = kinds::SYNC_JIRA, NoParams => VendorSyncOutcome<JiraSyncStats>, lands text
 );
 job_spec!(
     /// The chosen Google Drive folders read.
-    DriveSync = kinds::SYNC_DRIVE, NoParams => VendorSyncOutcome<DriveSyncStats>
+    DriveSync = kinds::SYNC_DRIVE, NoParams => VendorSyncOutcome<DriveSyncStats>, lands text
 );
 job_spec!(
     /// The senders of Slack messages pushed by events named.
