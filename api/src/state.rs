@@ -17,6 +17,17 @@ impl AppState {
     pub fn new(services: Services) -> Self {
         Self(Arc::new(services))
     }
+
+    /// Text a route just stored (feedback, tickets) is embedded by the workspace's embed job.
+    pub async fn embed_new_text(&self, workspace_id: Uuid) -> Result<(), shared::DomainError> {
+        shared::services::jobs::request_embedding(
+            &self.db,
+            &self.queue,
+            &self.settings.jobs,
+            workspace_id,
+        )
+        .await
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -373,13 +373,7 @@ async fn push_feedback(
         }),
     )
     .await?;
-    shared::services::jobs::request_embedding(
-        &state.db,
-        &state.queue,
-        &state.settings.jobs,
-        p.workspace_id,
-    )
-    .await?;
+    state.embed_new_text(p.workspace_id).await?;
     Ok(Json(PushOut {
         created: report.created,
         updated: report.updated,

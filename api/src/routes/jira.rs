@@ -21,7 +21,6 @@ use shared::{
             views::{self, MatchView, TicketView, VocView},
             voc::PriorityGap,
         },
-        jobs::{self},
     },
 };
 use uuid::Uuid;
@@ -307,13 +306,7 @@ async fn create_ticket(
     let p = auth.require(Role::Editor)?;
     let input = body.into_input().map_err(field_error)?;
     let ticket = tickets::create(&state.db, p.workspace_id, &input).await?;
-    jobs::request_embedding(
-        &state.db,
-        &state.queue,
-        &state.settings.jobs,
-        p.workspace_id,
-    )
-    .await?;
+    state.embed_new_text(p.workspace_id).await?;
     Ok((StatusCode::CREATED, Json(ticket.into())))
 }
 
@@ -367,13 +360,7 @@ async fn update_ticket(
         story_points: body.story_points,
     };
     let ticket = tickets::update(&state.db, p.workspace_id, &path.ticket_key, patch).await?;
-    jobs::request_embedding(
-        &state.db,
-        &state.queue,
-        &state.settings.jobs,
-        p.workspace_id,
-    )
-    .await?;
+    state.embed_new_text(p.workspace_id).await?;
     Ok(Json(views::one(&state.db, ticket).await?.into()))
 }
 

@@ -11,12 +11,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use shared::{
     auth::Role,
-    services::{
-        jira::{
-            import::{self, FieldProblem, ParsedTickets, SkippedRow},
-            tickets::{self, UpsertReport},
-        },
-        jobs::{self},
+    services::jira::{
+        import::{self, FieldProblem, ParsedTickets, SkippedRow},
+        tickets::{self, UpsertReport},
     },
 };
 
@@ -117,13 +114,7 @@ async fn import_tickets(
     }
     let report = tickets::upsert_many(&state.db, p.workspace_id, &parsed.tickets).await?;
     if report.created + report.updated > 0 {
-        jobs::request_embedding(
-            &state.db,
-            &state.queue,
-            &state.settings.jobs,
-            p.workspace_id,
-        )
-        .await?;
+        state.embed_new_text(p.workspace_id).await?;
     }
     Ok(Json(ImportOut {
         tickets: parsed.tickets.len(),

@@ -2138,7 +2138,7 @@ export interface components {
             mentions_30d: string;
             /**
              * Format: int32
-             * @description The P-score, 0-100, computed by the server from `scores`.
+             * @description The P-score, 0-100.
              */
             priority_score: number;
             /** Format: float */
@@ -2148,7 +2148,7 @@ export interface components {
             research_session_id?: string | null;
             /** @description The rubric's inputs. */
             scores: components["schemas"]["SubScores"];
-            /** @description low, medium or high. */
+            /** @description low, medium or high (critical on the board). */
             severity: string;
             /** Format: float */
             severity_weight: number;
@@ -2283,6 +2283,7 @@ export interface components {
         /** @description An insight supported by one customer's feedback (also the API's response item). */
         CustomerInsight: {
             description: string;
+            /** @description low, medium or high. */
             effort: string;
             /**
              * Format: int64
@@ -2292,9 +2293,13 @@ export interface components {
             /** Format: uuid */
             id: string;
             impact: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The P-score, 0-100.
+             */
             priority_score: number;
             recommendation: string;
+            /** @description low, medium or high (critical on the board). */
             severity: string;
             title: string;
         };
@@ -2648,6 +2653,7 @@ export interface components {
             created_at: string;
             customers: components["schemas"]["CustomerRef"][];
             description: string;
+            /** @description low, medium or high. */
             effort: string;
             /** Format: int64 */
             feedback_count: number;
@@ -2659,9 +2665,13 @@ export interface components {
             /** @description Distinctive keywords of the theme. */
             keywords: string[];
             metrics?: components["schemas"]["MetricsView"] | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The P-score, 0-100.
+             */
             priority_score: number;
             recommendation: string;
+            /** @description low, medium or high (critical on the board). */
             severity: string;
             /** Format: uuid */
             theme_id?: string | null;
@@ -3513,6 +3523,7 @@ export interface components {
             created_at: string;
             customers: components["schemas"]["CustomerRef"][];
             description: string;
+            /** @description low, medium or high. */
             effort: string;
             /** Format: int64 */
             feedback_count: number;
@@ -3526,9 +3537,13 @@ export interface components {
             /** @description Distinctive keywords of the theme. */
             keywords: string[];
             metrics?: components["schemas"]["MetricsView"] | null;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description The P-score, 0-100.
+             */
             priority_score: number;
             recommendation: string;
+            /** @description low, medium or high (critical on the board). */
             severity: string;
             /** @description The theme's other feedback, most similar first (paginated). */
             supporting_feedback: components["schemas"]["QuoteOut"][];

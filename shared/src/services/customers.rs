@@ -324,13 +324,8 @@ pub async fn with_insights(
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CustomerInsight {
     pub id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub severity: String,
-    pub priority_score: i32,
-    pub effort: String,
-    pub impact: String,
-    pub recommendation: String,
+    #[serde(flatten)]
+    pub card: crate::services::insight_card::InsightCard,
     /// How many of this customer's feedback items support it.
     pub feedback_count: i64,
 }
@@ -354,16 +349,9 @@ pub async fn insights_of(
         .map(|r| {
             Ok(CustomerInsight {
                 id: r.try_get("", "id")?,
-                title: r.try_get("", "title")?,
-                description: r.try_get("", "description")?,
-                severity: r.try_get("", "severity")?,
-                priority_score: r.try_get("", "priority_score")?,
-                effort: r.try_get("", "effort")?,
-                impact: r.try_get("", "impact")?,
-                recommendation: r.try_get("", "recommendation")?,
+                card: crate::services::insight_card::InsightCard::from_row(r)?,
                 feedback_count: r.try_get("", "n")?,
             })
         })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
+        .collect()
 }

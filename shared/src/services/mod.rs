@@ -15,6 +15,7 @@ pub mod demo;
 pub mod documents;
 pub mod embedding;
 pub mod feedback;
+pub mod insight_card;
 pub mod integrations;
 pub mod jira;
 pub mod job_events;

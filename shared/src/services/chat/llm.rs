@@ -43,7 +43,7 @@ pub fn prompt(context: &Context, q: &Question<'_>) -> (Vec<(Turn, String)>, Stri
     if let Some(s) = &context.selected {
         user.push_str(&format!(
             "\n\"This insight\" means the selected insight, passage [1]: {}.\n",
-            s.title
+            s.card.title
         ));
     }
     user.push_str(&format!("\nQuestion: {}", q.message));

@@ -67,13 +67,13 @@ fn insight_passage(n: usize, i: &InsightView) -> Passage {
         n,
         kind: PassageKind::Insight,
         id: i.id,
-        source_name: i.title.clone(),
+        source_name: i.card.title.clone(),
         text: format!(
             "{} — {} severity, {} effort, priority {}/100; {} customers ({}), ${:.0}k ACV, {} feedback items; {}",
-            i.title,
-            i.severity,
-            i.effort,
-            i.priority_score,
+            i.card.title,
+            i.card.severity,
+            i.card.effort,
+            i.card.priority_score,
             i.customers.len(),
             if segments.is_empty() {
                 "no segment"
@@ -82,7 +82,7 @@ fn insight_passage(n: usize, i: &InsightView) -> Passage {
             },
             i.total_acv / 1000.0,
             i.feedback_count,
-            i.description
+            i.card.description
         ),
         source: Some("insight".into()),
         account: None,

@@ -9,7 +9,7 @@ fn acv_k(i: &InsightView) -> String {
 }
 
 fn quick_win(i: &InsightView) -> bool {
-    matches!(i.severity.as_str(), "high" | "critical") && i.effort == "low"
+    matches!(i.card.severity.as_str(), "high" | "critical") && i.card.effort == "low"
 }
 
 fn has(text: &str, words: &[&str]) -> bool {
@@ -46,9 +46,9 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
         let body = lines(context, &wins, |i| {
             format!(
                 "• {} [{} severity, LOW effort, P{}]",
-                i.title,
-                i.severity.to_uppercase(),
-                i.priority_score
+                i.card.title,
+                i.card.severity.to_uppercase(),
+                i.card.priority_score
             )
         });
         return format!(
@@ -74,8 +74,8 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
                 format!(
                     "{}. {} [P{}]{figures} [{}]",
                     n + 1,
-                    i.title,
-                    i.priority_score,
+                    i.card.title,
+                    i.card.priority_score,
                     context.cite_insight(i)
                 )
             })
@@ -87,15 +87,15 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
         let picked: Vec<InsightView> = top
             .iter()
             .take(5)
-            .filter(|i| matches!(i.severity.as_str(), "high" | "critical"))
+            .filter(|i| matches!(i.card.severity.as_str(), "high" | "critical"))
             .cloned()
             .collect();
         if !picked.is_empty() {
             let body = lines(context, &picked, |i| {
                 format!(
                     "• {} [{}, {} reports]",
-                    i.title,
-                    i.severity.to_uppercase(),
+                    i.card.title,
+                    i.card.severity.to_uppercase(),
                     i.feedback_count
                 )
             });
@@ -106,10 +106,10 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
         let picked: Vec<InsightView> = top
             .iter()
             .filter(|i| {
-                let t = i.title.to_lowercase();
+                let t = i.card.title.to_lowercase();
                 has(&t, &["enterprise", "sso", "saml"])
-                    || i.severity == "critical"
-                    || i.customers.iter().any(|c| c.segment == "ENT") && i.severity == "high"
+                    || i.card.severity == "critical"
+                    || i.customers.iter().any(|c| c.segment == "ENT") && i.card.severity == "high"
             })
             .take(3)
             .cloned()
@@ -119,8 +119,8 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
                 let ent = i.customers.iter().filter(|c| c.segment == "ENT").count();
                 format!(
                     "• {} [P{}, {ent} enterprise accounts, {}]",
-                    i.title,
-                    i.priority_score,
+                    i.card.title,
+                    i.card.priority_score,
                     acv_k(i)
                 )
             });
@@ -139,10 +139,10 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
         let n = context.cite_insight(&s);
         return format!(
             "\"{}\" is {} severity and {} effort, priority {}/100, raised by {} [{n}].",
-            s.title,
-            s.severity,
-            s.effort,
-            s.priority_score,
+            s.card.title,
+            s.card.severity,
+            s.card.effort,
+            s.card.priority_score,
             if accounts.is_empty() {
                 "no named accounts".to_owned()
             } else {
@@ -160,8 +160,8 @@ fn compose(context: &mut Context, q: &Question<'_>) -> String {
         answer.push_str(&lines(context, &picked, |i| {
             format!(
                 "• {} [P{}, {} customers, {}]",
-                i.title,
-                i.priority_score,
+                i.card.title,
+                i.card.priority_score,
                 i.customers.len(),
                 acv_k(i)
             )

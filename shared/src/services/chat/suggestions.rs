@@ -88,7 +88,7 @@ pub async fn for_member(
     .await?;
     let mut defaults: Vec<String> = top
         .iter()
-        .map(|i| format!("What are customers saying about \"{}\"?", i.title))
+        .map(|i| format!("What are customers saying about \"{}\"?", i.card.title))
         .collect();
     defaults.extend(
         [

@@ -9,21 +9,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Citation, MoveIn, evidence::Evidence, rubric::SubScores};
+use crate::services::insight_card::InsightCard;
 use crate::{DomainError, db::statement as raw, services::Page};
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CompetitiveInsightView {
     pub id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub impact: String,
-    pub recommendation: String,
-    /// low, medium or high.
-    pub severity: String,
-    /// low, medium or high.
-    pub effort: String,
-    /// The P-score, 0-100, computed by the server from `scores`.
-    pub priority_score: i32,
+    /// Its P-score is computed by the server from `scores`.
+    #[serde(flatten)]
+    pub card: InsightCard,
     pub created_at: DateTime<Utc>,
     pub competitor_name: String,
     pub competitor_moves: Vec<MoveIn>,
@@ -73,13 +67,7 @@ fn from_row(r: &QueryResult) -> Result<CompetitiveInsightView, DomainError> {
     };
     Ok(CompetitiveInsightView {
         id: r.try_get("", "id")?,
-        title: r.try_get("", "title")?,
-        description: r.try_get("", "description")?,
-        impact: r.try_get("", "impact")?,
-        recommendation: r.try_get("", "recommendation")?,
-        severity: r.try_get("", "severity")?,
-        effort: r.try_get("", "effort")?,
-        priority_score: r.try_get("", "priority_score")?,
+        card: InsightCard::from_row(r)?,
         created_at: r.try_get("", "created_at")?,
         competitor_name: r.try_get("", "competitor_name")?,
         competitor_moves: json_or_default(r.try_get("", "competitor_moves")?),

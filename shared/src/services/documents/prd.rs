@@ -184,14 +184,14 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
     let total = acv(insight.total_acv);
     let mix = segment_mix(insight);
     let groups = segments(insight);
-    let severity = insight.severity.as_str();
-    let effort = insight.effort.as_str();
+    let severity = insight.card.severity.as_str();
+    let effort = insight.card.effort.as_str();
     let mut s = Vec::<String>::new();
     let mut md = format!(
         "# {}\n\n*Generated: {}* | *Priority: {}/100* | *Severity: {}*\n\n**TL;DR**: {customers} customers ({total}) reported {}× in 30d. {mix}.\n",
-        insight.title,
+        insight.card.title,
         long_date(now),
-        insight.priority_score,
+        insight.card.priority_score,
         severity.to_uppercase(),
         insight.freq_30d,
     );
@@ -199,11 +199,11 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
     s.push(format!(
         "## Problem & Goal\n\n{}\n\n**Goal:** {}\n",
         or_stock(
-            &insight.description,
+            &insight.card.description,
             "Customers report a recurring problem in this area that slows them down."
         ),
         or_stock(
-            &insight.impact,
+            &insight.card.impact,
             "Remove the friction customers describe and measure the change in their experience."
         )
     ));
@@ -240,7 +240,10 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
 
     let mut voc = format!(
         "## Voice of Customer\n\n**Theme:** {}\n\n",
-        insight.theme_label.as_deref().unwrap_or(&insight.title)
+        insight
+            .theme_label
+            .as_deref()
+            .unwrap_or(&insight.card.title)
     );
     if insight.key_quotes.is_empty() {
         voc.push_str("No customer quotes are linked to this insight yet.\n");
@@ -268,7 +271,7 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
     };
     s.push(format!(
         "## Hypothesis\n\nWe believe that addressing \"{}\" will help the {customers} affected customers. {belief}, with {total} ACV behind the request.\n",
-        insight.title
+        insight.card.title
     ));
 
     let mut uses = String::from("## Use cases\n\n");
@@ -295,7 +298,7 @@ pub fn template(insight: &DocInsight, web_ui_base_url: &str, now: DateTime<Utc>)
     s.push(format!(
         "## Solution\n\n**Recommended approach:** {}\n\n**Effort:** {} ({})\n",
         or_stock(
-            &insight.recommendation,
+            &insight.card.recommendation,
             "Run discovery interviews with the affected accounts, then prototype the smallest change that removes the problem."
         ),
         effort.to_uppercase(),
@@ -387,8 +390,8 @@ fn llm_request(insight: &DocInsight, template: &str) -> String {
         "Rewrite this PRD so it reads as a product manager would write it. Keep every `## ` section heading \
          exactly as written, in the same order, keep every number, and cite quotes by their feedback id.\n\n\
          Evidence (JSON): {}\n\nPRD:\n{template}",
-        json!({"title": insight.title, "customers": insight.customers.len(), "total_acv": insight.total_acv,
-               "severity": insight.severity, "effort": insight.effort, "quotes": quotes})
+        json!({"title": insight.card.title, "customers": insight.customers.len(), "total_acv": insight.total_acv,
+               "severity": insight.card.severity, "effort": insight.card.effort, "quotes": quotes})
     )
 }
 

@@ -74,7 +74,7 @@ pub fn recommend(kind: &str, insight: &DocInsight) -> (&'static str, &'static st
             "Lovable",
             "High-value feature for Enterprise accounts requires production-quality MVP",
         ),
-        _ if matches!(insight.severity.as_str(), "critical" | "high") => (
+        _ if matches!(insight.card.severity.as_str(), "critical" | "high") => (
             "Lovable",
             "High-severity feature requires full-stack MVP with backend",
         ),
@@ -97,15 +97,15 @@ pub fn build(insight: &DocInsight, kind: &str) -> PrototypePrompt {
     };
     let mut p = format!(
         "# Build: {}\n\n## Context\nCreate {what} based on validated customer feedback from {customers} customer{} ({total} ACV).\n\n",
-        insight.title,
+        insight.card.title,
         if customers == 1 { "" } else { "s" }
     );
     p.push_str(&format!(
         "## User Problem\n{}\n\n## Customer Evidence\n",
-        if insight.description.trim().is_empty() {
+        if insight.card.description.trim().is_empty() {
             "Customers report friction in this workflow."
         } else {
-            insight.description.trim()
+            insight.card.description.trim()
         }
     ));
     let with_customer: Vec<_> = insight
@@ -137,9 +137,9 @@ pub fn build(insight: &DocInsight, kind: &str) -> PrototypePrompt {
     };
     p.push_str(&format!(
         "\n## Requirements\n- Severity: {}\n- Effort: {} ({})\n- Target segments: {targets}\n- Production-ready: {}\n",
-        insight.severity.to_uppercase(),
-        insight.effort.to_uppercase(),
-        timeline(&insight.effort),
+        insight.card.severity.to_uppercase(),
+        insight.card.effort.to_uppercase(),
+        timeline(&insight.card.effort),
         if enterprise { "yes (enterprise customers)" } else { "start simple, iterate" }
     ));
     let users = if groups.is_empty() {
@@ -172,10 +172,10 @@ pub fn build(insight: &DocInsight, kind: &str) -> PrototypePrompt {
     ));
     p.push_str(&format!(
         "\n## Recommended Approach\n{}\n",
-        if insight.recommendation.trim().is_empty() {
+        if insight.card.recommendation.trim().is_empty() {
             "Start with the smallest version that removes the problem, then iterate with customers."
         } else {
-            insight.recommendation.trim()
+            insight.card.recommendation.trim()
         }
     ));
     let testers: Vec<&str> = insight
@@ -195,8 +195,8 @@ pub fn build(insight: &DocInsight, kind: &str) -> PrototypePrompt {
         metadata: PromptMetadata {
             total_customers: customers,
             total_acv: total,
-            severity: insight.severity.clone(),
-            effort: insight.effort.clone(),
+            severity: insight.card.severity.clone(),
+            effort: insight.card.effort.clone(),
             has_enterprise_customers: enterprise,
             integrations: found,
         },
@@ -213,13 +213,15 @@ mod tests {
             id: uuid::Uuid::nil(),
             updated_at: chrono::Utc::now(),
             category: "customer_feedback".into(),
-            title: "T".into(),
-            description: String::new(),
-            impact: String::new(),
-            recommendation: String::new(),
-            severity: severity.into(),
-            effort: "medium".into(),
-            priority_score: 50,
+            card: crate::services::insight_card::InsightCard {
+                title: "T".into(),
+                description: String::new(),
+                impact: String::new(),
+                recommendation: String::new(),
+                severity: severity.into(),
+                effort: "medium".into(),
+                priority_score: 50,
+            },
             theme_label: None,
             freq_30d: 0,
             feedback_count: 0,

@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::statement as raw;
+use crate::services::insight_card::InsightCard;
 use crate::{DomainError, entities::feedback, services::Page};
 
 /// Evidence behind a theme.
@@ -45,13 +46,8 @@ pub struct CustomerRef {
 pub struct InsightView {
     pub id: Uuid,
     pub theme_id: Option<Uuid>,
-    pub title: String,
-    pub description: String,
-    pub impact: String,
-    pub recommendation: String,
-    pub severity: String,
-    pub effort: String,
-    pub priority_score: i32,
+    #[serde(flatten)]
+    pub card: InsightCard,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub metrics: Option<MetricsView>,
@@ -143,13 +139,7 @@ fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
     Ok(InsightView {
         id: r.try_get("", "id")?,
         theme_id: r.try_get("", "theme_id")?,
-        title: r.try_get("", "title")?,
-        description: r.try_get("", "description")?,
-        impact: r.try_get("", "impact")?,
-        recommendation: r.try_get("", "recommendation")?,
-        severity: r.try_get("", "severity")?,
-        effort: r.try_get("", "effort")?,
-        priority_score: r.try_get("", "priority_score")?,
+        card: InsightCard::from_row(r)?,
         created_at: r.try_get("", "created_at")?,
         updated_at: r.try_get("", "updated_at")?,
         total_acv: r.try_get("", "total_acv")?,
