@@ -30,6 +30,11 @@ fn peer_ip(parts: &Parts) -> Option<std::net::IpAddr> {
         .map(|c| c.0.ip())
 }
 
+/// `client_ip` as configured for this server, as text.
+fn caller_ip(parts: &Parts, state: &AppState) -> Option<String> {
+    client_ip(parts, state.settings.server.client_ip_header.as_deref()).map(|ip| ip.to_string())
+}
+
 /// The client's address as text (`unknown` when the server has no peer, as in tests).
 pub struct ClientIp(pub String);
 
@@ -40,9 +45,8 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts, state.settings.server.client_ip_header.as_deref());
         Ok(Self(
-            ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+            caller_ip(parts, state).unwrap_or_else(|| "unknown".to_owned()),
         ))
     }
 }
@@ -59,9 +63,8 @@ impl FromRequestParts<AppState> for AuditOrigin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let ip = client_ip(parts, state.settings.server.client_ip_header.as_deref());
         Ok(Self(shared::services::audit::Origin {
-            ip: ip.map(|ip| ip.to_string()),
+            ip: caller_ip(parts, state),
             request_id: crate::request_id::current(),
         }))
     }

@@ -67,6 +67,27 @@ async fn a_body_that_is_not_an_object_is_refused_as_the_schema_says() {
 }
 
 #[tokio::test]
+async fn bodies_are_read_as_json_schema_reads_them() {
+    // A NUL escape used to reach PostgreSQL (a 500); `3.0` is the integer 3.
+    let app = TestApp::spawn().await;
+    let ticket = r#"{"jira_key": "PROD-77", "title": "Export\u0000 stalls", "story_points": 3.0}"#;
+    let res = app
+        .http
+        .post(app.url("/jira/tickets"))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "application/json")
+        .body(ticket)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    assert_eq!(body["title"], "Export stalls");
+    assert_eq!(body["story_points"], 3);
+}
+
+#[tokio::test]
 async fn field_errors_name_their_location() {
     let app = TestApp::spawn().await;
     let res = app
