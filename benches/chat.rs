@@ -7,18 +7,14 @@
 //! answer latency one at a time, time to the first streamed event and to the first delta,
 //! and throughput with concurrent callers.
 
-mod support;
-mod synthetic;
-
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
+use test_support::rss;
+use test_support::synthetic;
 
 use std::time::{Duration, Instant};
 
-use harness::TestApp;
 use serde_json::json;
 use shared::{ai::runs::RunContext, services::chat::retrieval};
+use test_support::TestApp;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -174,6 +170,6 @@ async fn main() {
     );
     println!(
         "peak RSS of the process (API + worker + model + bench): {} MB",
-        support::rss_kb("VmHWM:") / 1024
+        rss::rss_kb("VmHWM:") / 1024
     );
 }

@@ -8,18 +8,14 @@
 //! 2. A 10 000-row CSV upload with local MiniLM embeddings included.
 //! 3. Local embedding throughput, batched and one text at a time.
 
-mod support;
-
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
+use test_support::rss;
 
 use std::time::{Duration, Instant};
 
-use harness::TestApp;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use shared::ai::embeddings::local::MiniLm;
+use test_support::TestApp;
 use worker::JobRegistry;
 
 const TOPICS: &[&str] = &[
@@ -137,7 +133,7 @@ async fn csv_with_embeddings(rows: usize) {
         parsed.as_secs_f64(),
         rows as f64 / total,
         rows as f64 / total / 47.0,
-        support::rss_kb("VmHWM:") / 1024
+        rss::rss_kb("VmHWM:") / 1024
     );
     // The model alone on exactly the texts the job embedded (redacted, as stored), in the
     // same process, for the product-path ratio.
@@ -174,7 +170,7 @@ fn embedding_throughput() {
     let texts: Vec<String> = (0..1024)
         .map(|i| format!("Row {i}: {}", TOPICS[i % TOPICS.len()]))
         .collect();
-    let before = support::rss_kb("VmRSS:");
+    let before = rss::rss_kb("VmRSS:");
     let started = Instant::now();
     model.embed_blocking(&texts).expect("embedding");
     let batch = started.elapsed().as_secs_f64();
@@ -191,7 +187,7 @@ fn embedding_throughput() {
         128.0 / single,
         single * 1000.0 / 128.0,
         before / 1024,
-        support::rss_kb("VmHWM:") / 1024
+        rss::rss_kb("VmHWM:") / 1024
     );
 }
 

@@ -11,13 +11,8 @@
 //! `cargo bench -p api --bench insight_text -- path/to/train.csv [--accounts]`
 //! (`--accounts` spreads the rows over 40 invented accounts with ACV and segments).
 
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
-
 use std::collections::{HashMap, HashSet};
 
-use harness::TestApp;
 use sea_orm::ConnectionTrait;
 use shared::{
     ai::embeddings::local::MiniLm,
@@ -29,6 +24,7 @@ use shared::{
         themes::{self, title::cut_mid_clause},
     },
 };
+use test_support::TestApp;
 
 const SEGMENTS: [&str; 3] = ["ENT", "MM", "SMB"];
 /// Invented company names for `--accounts` (40 of them): "Account 07" would make the word
@@ -263,7 +259,7 @@ async fn main() {
         .collect();
     feedback::ingest(app.db(), &ws, items).await.unwrap();
     let model = MiniLm::load(
-        &std::path::PathBuf::from(harness::repo_path("models/all-MiniLM-L6-v2")),
+        &std::path::PathBuf::from(test_support::repo_path("models/all-MiniLM-L6-v2")),
         "all-MiniLM-L6-v2",
     )
     .expect("model (run scripts/fetch-model.sh)");

@@ -10,20 +10,16 @@
 //! also pushes N no-op jobs through the real queue to two workers (jobs/s, queue wait) and
 //! measures how fast an idle worker picks up a new job (p50/p99); alone it skips the rest.
 
-mod support;
-mod synthetic;
-
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
+use test_support::rss;
+use test_support::synthetic;
 
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use harness::TestApp;
 use synthetic::seed;
+use test_support::TestApp;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -291,7 +287,7 @@ async fn main() {
             summary.themes,
             summary.coverage * 100.0,
             summary.sampled,
-            support::rss_kb("VmHWM:") / 1024
+            rss::rss_kb("VmHWM:") / 1024
         );
         if arg("--hold").is_some() {
             // For profiling by hand: the seeded system stays up for the given seconds.

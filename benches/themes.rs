@@ -2,15 +2,10 @@
 //! pipeline (PostgreSQL in, themes and insights out), with the process's peak RSS:
 //!   cargo bench -p api --bench themes -- path/to/texts.csv     (a `text` column; 10 000 rows used)
 
-mod support;
-
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
+use test_support::rss;
 
 use std::time::Instant;
 
-use harness::TestApp;
 use shared::{
     ai::embeddings::local::MiniLm,
     entities::workspace,
@@ -20,6 +15,7 @@ use shared::{
         themes,
     },
 };
+use test_support::TestApp;
 
 #[tokio::main]
 async fn main() {
@@ -61,7 +57,7 @@ async fn main() {
         .collect();
     feedback::ingest(app.db(), &ws, items).await.unwrap();
     let model = MiniLm::load(
-        &std::path::PathBuf::from(harness::repo_path("models/all-MiniLM-L6-v2")),
+        &std::path::PathBuf::from(test_support::repo_path("models/all-MiniLM-L6-v2")),
         "all-MiniLM-L6-v2",
     )
     .expect("model");
@@ -71,7 +67,7 @@ async fn main() {
         > 0
     {}
     drop(model);
-    let rss_before = support::rss_kb("VmRSS:");
+    let rss_before = rss::rss_kb("VmRSS:");
     let started = Instant::now();
     let summary = themes::run_clustering(
         app.db(),
@@ -92,6 +88,6 @@ async fn main() {
         summary.themes,
         summary.coverage * 100.0,
         rss_before / 1024,
-        support::rss_kb("VmHWM:") / 1024
+        rss::rss_kb("VmHWM:") / 1024
     );
 }

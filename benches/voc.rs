@@ -8,15 +8,10 @@
 //! ticket's text changed (the job embeds all of them with the local model first), and the
 //! process's peak RSS beside the target.
 
-mod support;
-
-#[path = "../tests/it/harness/mod.rs"]
-#[allow(dead_code)]
-mod harness;
+use test_support::rss;
 
 use std::time::{Duration, Instant};
 
-use harness::TestApp;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use shared::{
@@ -27,6 +22,7 @@ use shared::{
         workspaces,
     },
 };
+use test_support::TestApp;
 use worker::JobRegistry;
 
 const DIM: usize = 384;
@@ -252,6 +248,6 @@ async fn main() {
     );
     println!(
         "peak RSS of the process (API + worker + model + bench): {} MB",
-        support::rss_kb("VmHWM:") / 1024
+        rss::rss_kb("VmHWM:") / 1024
     );
 }

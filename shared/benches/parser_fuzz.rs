@@ -1,8 +1,7 @@
 //! Runs the parser properties for a chosen number of cases and prints cases/s:
 //! `cargo bench -p shared --bench parser_fuzz -- --cases 5000`.
 
-#[path = "../tests/support/parser_props.rs"]
-mod parser_props;
+use test_support::parser_props;
 
 use std::time::Instant;
 

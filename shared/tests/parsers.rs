@@ -1,12 +1,8 @@
-//! A short round of the parser properties (`support/parser_props.rs`); the `parser_fuzz`
+//! A short round of the parser properties (`test_support::parser_props`); the `parser_fuzz`
 //! bench runs as many cases as asked.
 
-mod support {
-    pub mod parser_props;
-}
-
 use proptest::prelude::*;
-use support::parser_props::*;
+use test_support::parser_props::*;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]

@@ -1,10 +1,6 @@
 //! End-to-end tests against real PostgreSQL and Redis.
 
-mod files;
-mod harness;
-#[path = "../../benches/synthetic.rs"]
-#[allow(dead_code)]
-mod synthetic;
+use test_support::{self as harness, files, synthetic};
 
 mod account;
 mod api_keys;

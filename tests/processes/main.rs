@@ -1,7 +1,6 @@
 //! Tests that run the real `produck-worker` binary as separate processes.
 
-#[path = "../it/harness/db.rs"]
-mod db;
+use test_support::{db, repo_path};
 
 use std::{
     collections::BTreeMap,
@@ -10,10 +9,6 @@ use std::{
 };
 
 use sea_orm::{ConnectionTrait, Database, Statement};
-
-fn repo_path(rel: &str) -> String {
-    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn spawn_worker(db_url: &str, prefix: &str) -> Child {
     spawn_worker_with(

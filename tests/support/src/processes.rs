@@ -10,7 +10,7 @@ use std::{
 
 use secrecy::ExposeSecret;
 
-use super::{TestApp, repo_path};
+use crate::{TestApp, repo_path};
 
 /// The workspace's `produck-worker`, built beside this test binary (`target/<profile>/`).
 fn worker_binary() -> PathBuf {

@@ -3,10 +3,7 @@
 //! the `parsers` test (a short round in CI) and the `parser_fuzz` bench (any number of
 //! cases, with cases/s).
 
-#![allow(dead_code)]
-
-#[path = "../../../tests/it/files.rs"]
-mod files;
+use crate::files;
 
 use proptest::{prelude::*, test_runner::TestCaseError};
 use shared::{

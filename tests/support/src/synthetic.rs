@@ -12,7 +12,7 @@ use shared::{
     },
 };
 
-use crate::harness::TestApp;
+use crate::TestApp;
 
 pub const TOPICS: usize = 60;
 pub const DIM: usize = 384;

@@ -1,9 +1,6 @@
-//! Test harness: a real PostgreSQL database per test, a Redis namespace per test, the API
-//! on port 0 and workers in-process (each on its own runtime so a test can kill one).
-
-pub mod db;
-pub mod processes;
-pub mod workers;
+//! The application under test: a real PostgreSQL database per test, a Redis namespace per
+//! test, the API on port 0 and workers in-process (each on its own runtime so a test can kill
+//! one).
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -20,15 +17,11 @@ use shared::{
 use uuid::Uuid;
 use worker::JobRegistry;
 
-pub use db::TestDb;
-pub use workers::TestWorker;
+use crate::{db, repo_path};
+pub use crate::{db::TestDb, workers::TestWorker};
 
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "s3cret-admin-password";
-
-pub fn repo_path(rel: &str) -> String {
-    format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Settings for a test: the `test` environment, this test's database, a fresh queue prefix,
 /// plus overrides as `PRODUCK__...` variables.
