@@ -36,13 +36,12 @@ const QUESTIONS: [&str; 6] = [
 async fn ask(app: &TestApp, i: usize) -> Duration {
     let t = Instant::now();
     let res = app
-        .http
-        .post(app.url("/chat"))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"message": QUESTIONS[i % QUESTIONS.len()]}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/chat",
+            &app.admin_token,
+            &json!({"message": QUESTIONS[i % QUESTIONS.len()]}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let _ = res.bytes().await.unwrap();
     t.elapsed()
@@ -52,13 +51,12 @@ async fn ask(app: &TestApp, i: usize) -> Duration {
 async fn ask_streaming(app: &TestApp, i: usize) -> (Duration, Duration) {
     let t = Instant::now();
     let mut res = app
-        .http
-        .post(app.url("/chat"))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"message": QUESTIONS[i % QUESTIONS.len()], "stream": true}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/chat",
+            &app.admin_token,
+            &json!({"message": QUESTIONS[i % QUESTIONS.len()], "stream": true}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let (mut first, mut first_delta) = (None, None);
     let mut body = String::new();

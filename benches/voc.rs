@@ -154,13 +154,8 @@ async fn seed_tickets(app: &TestApp, rng: &mut Lcg, centers: &[Vec<f32>], ticket
         })
         .collect();
     let res = app
-        .http
-        .post(app.url("/jira/tickets/import"))
-        .bearer_auth(&app.admin_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json("/jira/tickets/import", &app.admin_token, &body)
+        .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     // Vectors near each ticket's topic (two topics for every fifth ticket), written as the
     // embed job would, so matching sees realistic similarities.

@@ -89,6 +89,9 @@ fn serde_error(root: &str, path: String, err: impl std::fmt::Display) -> FieldEr
         "extra_forbidden"
     } else if msg.starts_with("unknown variant") {
         "enum"
+    } else if msg.starts_with("must be between") {
+        // A bound read while parsing (`paging::Limit`), named as the validator names it.
+        "range"
     } else {
         "type_error"
     };
@@ -404,33 +407,6 @@ impl<T: JsonSchema> OperationInput for OptionalJson<T> {
                 (422, "Invalid request body"),
             ],
         )
-    }
-}
-
-/// `?limit=&offset=` of a plain list (1-500, default 100).
-#[derive(Debug, serde::Deserialize, Validate, JsonSchema)]
-#[schemars(inline)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// 1-500, default 100.
-    #[validate(range(min = 1, max = 500))]
-    #[serde(default = "default_page_limit")]
-    pub limit: u64,
-    #[validate(range(max = 10_000_000))]
-    #[serde(default)]
-    pub offset: u64,
-}
-
-fn default_page_limit() -> u64 {
-    100
-}
-
-impl From<PageQuery> for shared::services::Page {
-    fn from(q: PageQuery) -> Self {
-        Self {
-            limit: q.limit,
-            offset: q.offset,
-        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod job_wait;
 pub mod openapi;
 pub mod operator;
 pub mod origin;
+pub mod paging;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;

@@ -104,12 +104,8 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sign_ins() 
     );
     assert_eq!(me(other_cookie).await, 401, "other console sessions end");
     let refreshed = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": refresh}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/refresh", &json!({"refresh_token": refresh}))
+        .await;
     assert_eq!(refreshed.status(), 401, "refresh tokens are revoked");
     assert_eq!(
         app.login("pm@example.com", "member-password-1")
@@ -320,12 +316,11 @@ async fn an_operator_resets_a_password_from_the_command_line() {
         200
     );
     let old_refresh = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": refresh["refresh_token"]}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/auth/refresh",
+            &json!({"refresh_token": refresh["refresh_token"]}),
+        )
+        .await;
     assert_eq!(old_refresh.status(), 401);
     drop(token);
 

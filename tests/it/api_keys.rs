@@ -22,12 +22,7 @@ async fn keys_are_shown_once_work_and_stop_working_when_revoked() {
     assert_eq!(me["auth"], "api_key");
     assert_eq!(me["role"], "editor");
 
-    let listed: Value = app
-        .get("/api-keys", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_body("/api-keys", &app.admin_token).await;
     let row = listed
         .as_array()
         .unwrap()
@@ -40,12 +35,8 @@ async fn keys_are_shown_once_work_and_stop_working_when_revoked() {
 
     let id = created["id"].as_str().unwrap();
     let del = app
-        .http
-        .delete(app.url(&format!("/api-keys/{id}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api-keys/{id}"), &app.admin_token)
+        .await;
     assert_eq!(del.status(), 204);
     problem(app.get("/auth/me", &key).await, 401, "unauthorized").await;
 }
@@ -62,12 +53,8 @@ async fn a_key_from_another_workspace_cannot_be_revoked() {
         .unwrap();
     let id = theirs["id"].as_str().unwrap();
     let res = app
-        .http
-        .delete(app.url(&format!("/api-keys/{id}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api-keys/{id}"), &app.admin_token)
+        .await;
     problem(res, 404, "not_found").await;
     assert_eq!(
         app.get("/auth/me", theirs["key"].as_str().unwrap())
@@ -153,12 +140,7 @@ async fn keys_expire_and_die_with_their_creators_membership() {
         .unwrap();
     let their_key = theirs["key"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/auth/me", &their_key).await.status(), 200);
-    let me: Value = app
-        .get("/auth/me", &other_admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_body("/auth/me", &other_admin).await;
     let res = app
         .send_json(
             reqwest::Method::PATCH,
@@ -192,11 +174,8 @@ async fn admin_lists_are_paginated() {
         let all: Value = app.get(path, &app.admin_token).await.json().await.unwrap();
         assert_eq!(all.as_array().unwrap().len(), total, "{path}");
         let page: Value = app
-            .get(&format!("{path}?limit=2&offset=1"), &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_body(&format!("{path}?limit=2&offset=1"), &app.admin_token)
+            .await;
         assert_eq!(page.as_array().unwrap().len(), (total - 1).min(2), "{path}");
         assert_eq!(page[0], all[1], "{path}");
         problem(

@@ -11,12 +11,7 @@ async fn audit(app: &TestApp, query: &str, token: &str) -> Value {
 #[tokio::test]
 async fn admin_actions_are_recorded_with_who_what_when_and_where() {
     let app = TestApp::spawn().await;
-    let me: Value = app
-        .get("/auth/me", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_body("/auth/me", &app.admin_token).await;
     let admin = format!("user:{}", me["user"]["id"].as_str().unwrap());
 
     let member: Value = app
@@ -48,12 +43,8 @@ async fn admin_actions_are_recorded_with_who_what_when_and_where() {
         .unwrap();
     let key_id = key["id"].as_str().unwrap();
     let revoked = app
-        .http
-        .delete(app.url(&format!("/api-keys/{key_id}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api-keys/{key_id}"), &app.admin_token)
+        .await;
     assert_eq!(revoked.status(), 204);
     let weights = app
         .post_json(
@@ -109,12 +100,7 @@ async fn admin_actions_are_recorded_with_who_what_when_and_where() {
 #[tokio::test]
 async fn a_refused_change_leaves_no_entry_and_the_trail_is_private_to_admins_of_the_workspace() {
     let app = TestApp::spawn().await;
-    let me: Value = app
-        .get("/auth/me", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_body("/auth/me", &app.admin_token).await;
     let my_id = me["user"]["id"].as_str().unwrap().to_owned();
     // Demoting the only admin is refused (409), and so is its entry.
     let res = app

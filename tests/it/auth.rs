@@ -14,11 +14,8 @@ async fn login_returns_tokens_that_authenticate_me() {
     assert_eq!(body["user"]["email"], ADMIN_EMAIL);
     assert_eq!(body["user"]["role"], "admin");
     let me: Value = app
-        .get("/auth/me", body["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/auth/me", body["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["auth"], "jwt");
     assert_eq!(me["role"], "admin");
     assert_eq!(me["workspace"]["id"], app.workspace_id.to_string());
@@ -135,12 +132,8 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let r1 = first["refresh_token"].as_str().unwrap();
 
     let res = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": r1}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
     assert_eq!(res.status(), 200);
     let second: Value = res.json().await.unwrap();
     let r2 = second["refresh_token"].as_str().unwrap();
@@ -154,21 +147,13 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
 
     // r1 was spent: presenting it again is treated as theft.
     let reuse = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": r1}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
     problem(reuse, 401, "unauthorized").await;
     // ...and the legitimate successor r2 is dead too.
     let after = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": r2}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/refresh", &json!({"refresh_token": r2}))
+        .await;
     problem(after, 401, "unauthorized").await;
 }
 
@@ -183,20 +168,12 @@ async fn logout_ends_the_session() {
         .unwrap();
     let rt = s["refresh_token"].as_str().unwrap();
     let res = app
-        .http
-        .post(app.url("/auth/logout"))
-        .json(&json!({"refresh_token": rt}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/logout", &json!({"refresh_token": rt}))
+        .await;
     assert_eq!(res.status(), 204);
     let res = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": rt}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/refresh", &json!({"refresh_token": rt}))
+        .await;
     problem(res, 401, "unauthorized").await;
 }
 
@@ -224,12 +201,7 @@ async fn a_deactivated_member_loses_access_at_once() {
     let app = TestApp::spawn().await;
     let token = app.member_token("viewer@example.com", Role::Viewer).await;
     assert_eq!(app.get("/auth/me", &token).await.status(), 200);
-    let users: Value = app
-        .get("/users", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let users: Value = app.get_body("/users", &app.admin_token).await;
     let id = users
         .as_array()
         .unwrap()
@@ -355,12 +327,6 @@ async fn a_json_body_needs_a_json_content_type() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .http
-        .post(app.url("/ingest/slack"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post("/ingest/slack", &app.admin_token).await;
     assert!(res.status().is_success(), "{}", res.status());
 }

@@ -17,17 +17,17 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, completion_chunk, completion_stream, sse_events};
+use crate::harness::serve;
+use crate::harness::{TestApp, completion_chunk, completion_stream, event_stream, sse_events};
 
 async fn ask_streaming(app: &TestApp, message: &str) -> Vec<Value> {
     let res = app
-        .http
-        .post(app.url("/chat"))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"message": message, "stream": true}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/chat",
+            &app.admin_token,
+            &json!({"message": message, "stream": true}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     sse_events(&res.text().await.unwrap())
 }
@@ -47,18 +47,9 @@ fn deltas(events: &[Value]) -> String {
 async fn stored_answer(app: &TestApp, events: &[Value]) -> Value {
     let id = events[0]["conversation_id"].as_str().unwrap();
     let conversation: Value = app
-        .get(&format!("/conversations/{id}"), &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body(&format!("/conversations/{id}"), &app.admin_token)
+        .await;
     conversation["messages"][1].clone()
-}
-
-fn sse(body: String) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", "text/event-stream")
-        .set_body_string(body)
 }
 
 #[tokio::test]
@@ -70,7 +61,7 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
         .and(body_partial_json(
             json!({"stream": true, "stream_options": {"include_usage": true}}),
         ))
-        .respond_with(sse(completion_stream(
+        .respond_with(event_stream(completion_stream(
             &[
                 "Single sign-on blocks renewals [",
                 "1]. Exports",
@@ -126,11 +117,13 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
     broken.push_str(&completion_chunk(Some("Single sign-on matters [1"), None));
     broken.push_str(&completion_chunk(Some("]. Next, the"), None));
     broken.push_str("data: {\"id\": \"chatcmpl-test\", \"choices\": [{\"ind\n\n");
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(sse(broken))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        event_stream(broken),
+    )
+    .await;
     let events = ask_streaming(&app, "What matters most?").await;
     let k = kinds(&events);
     assert_eq!(k.last(), Some(&"error"), "{k:?}");
@@ -147,11 +140,7 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
 
     // A provider that fails before writing anything: the rules answer, streamed the same way.
     server.reset().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}})))
-        .mount(&server)
-        .await;
+    serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}}))).await;
     let events = ask_streaming(&app, "What are the top complaints?").await;
     let done = events.last().unwrap();
     assert_eq!(done["type"], "done");
@@ -167,11 +156,8 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
     assert_eq!(stored["incomplete"], false);
 
     let runs: Value = app
-        .get("/admin/runs?agent=chat_copilot", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/admin/runs?agent=chat_copilot", &app.admin_token)
+        .await;
     let statuses: Vec<(&str, &str)> = runs["items"]
         .as_array()
         .unwrap()
@@ -339,11 +325,8 @@ async fn a_client_that_disconnects_stops_the_generation_and_leaves_a_marked_inco
     assert!(answer["tokens_used"].as_i64().unwrap() > 0);
 
     let runs: Value = app
-        .get("/admin/runs?status=cancelled", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/admin/runs?status=cancelled", &app.admin_token)
+        .await;
     assert_eq!(runs["total"], 1, "{runs}");
     assert_eq!(runs["items"][0]["error_code"], "client_disconnected");
 }

@@ -12,6 +12,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
+use crate::harness::serve;
 use crate::harness::{TestApp, completion, problem};
 
 fn days_ago(n: i64) -> String {
@@ -445,11 +446,13 @@ async fn auto_research_keeps_valid_model_cards_drops_malformed_ones_and_recomput
 #[tokio::test]
 async fn manual_research_falls_back_to_the_rules_when_the_model_fails() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("I would rather not.")))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        ResponseTemplate::new(200).set_body_json(completion("I would rather not.")),
+    )
+    .await;
     let config = crate::harness::fake_llm_config(&server.uri(), &["competitive_analyst"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())

@@ -120,12 +120,11 @@ pub(crate) async fn console_sign_in(
     password: &str,
 ) -> (String, String, Value) {
     let res = app
-        .http
-        .post(app.url("/auth/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/auth/session",
+            &json!({"email": email, "password": password}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let set_cookie = res.headers()[header::SET_COOKIE]
         .to_str()
@@ -140,12 +139,11 @@ pub(crate) async fn console_sign_in(
 async fn a_console_session_is_an_http_only_cookie_and_changes_need_its_csrf_token() {
     let app = TestApp::spawn().await;
     let res = app
-        .http
-        .post(app.url("/auth/session"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/auth/session",
+            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let set_cookie = res.headers()[header::SET_COOKIE]
         .to_str()
@@ -300,12 +298,11 @@ async fn console_sessions_follow_the_members_role_and_https() {
 
     // Wrong passwords get the login's answer.
     let wrong = app
-        .http
-        .post(app.url("/auth/session"))
-        .json(&json!({"email": ADMIN_EMAIL, "password": "not-it"}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/auth/session",
+            &json!({"email": ADMIN_EMAIL, "password": "not-it"}),
+        )
+        .await;
     problem(wrong, 401, "unauthorized").await;
 }
 

@@ -9,6 +9,7 @@ use worker::JobRegistry;
 
 use shared::auth::Role;
 
+use crate::harness::serve;
 use crate::harness::{TestApp, completion, problem};
 
 const SECTIONS: [&str; 13] = [
@@ -243,11 +244,13 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
             .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
             .collect::<String>()
     );
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        ResponseTemplate::new(200).set_body_json(completion(&full)),
+    )
+    .await;
     let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
@@ -280,21 +283,19 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
 
     // A provider that fails falls back too, without leaking the error.
     server.reset().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})))
-        .mount(&server)
-        .await;
+    serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))).await;
     let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
     assert_eq!(prd["generated_by"], "fallback");
     assert!(!prd["fallback_reason"].as_str().unwrap().contains("sk-boom"));
 
     server.reset().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        ResponseTemplate::new(200).set_body_json(completion(&full)),
+    )
+    .await;
     // A viewer reads the template: the model is not called on a viewer's behalf.
     let viewer = app.member_token("vic@example.com", Role::Viewer).await;
     let res = app
@@ -339,10 +340,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
 /// budget used to cover the copilot alone, so PRDs spent without limit.
 #[tokio::test]
 async fn prd_drafts_count_against_the_members_daily_token_budget() {
-    use wiremock::{
-        Mock, MockServer, ResponseTemplate,
-        matchers::{method, path},
-    };
+    use wiremock::{MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     let full = format!(
         "# Better PRD\n\n{}",
@@ -352,11 +350,13 @@ async fn prd_drafts_count_against_the_members_daily_token_budget() {
             .collect::<String>()
     );
     // completion() reports 160 tokens: past a budget of 1 after one draft.
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(&full)))
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        ResponseTemplate::new(200).set_body_json(completion(&full)),
+    )
+    .await;
     let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
@@ -365,12 +365,7 @@ async fn prd_drafts_count_against_the_members_daily_token_budget() {
         .spawn()
         .await;
     clustered(&app).await;
-    let insights: Vec<Value> = app
-        .get("/themes?limit=2", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let insights: Vec<Value> = app.get_body("/themes?limit=2", &app.admin_token).await;
     let first = json_ok(
         &app,
         &format!(

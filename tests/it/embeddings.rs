@@ -5,23 +5,16 @@ use shared::{
     ai::embeddings::{from_bytes, local::MiniLm},
     services::embedding,
 };
-use wiremock::{
-    Mock, MockServer, Request, ResponseTemplate,
-    matchers::{method, path},
-};
+use wiremock::{MockServer, Request, ResponseTemplate};
 use worker::JobRegistry;
 
+use crate::harness::serve;
 use crate::harness::{TestApp, ai_config_with, repo_path};
 
 async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let items: Vec<Value> = app
-            .get("/feedback", &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let items: Vec<Value> = app.get_body("/feedback", &app.admin_token).await;
         if !items.is_empty() && items.iter().all(|f| f["embedding_model"] == model) {
             return items;
         }
@@ -37,23 +30,19 @@ async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
 async fn an_openai_compatible_endpoint_embeds_feedback() {
     let server = MockServer::start().await;
     // Answers like OpenAI's /embeddings: one vector per input, in order.
-    Mock::given(method("POST"))
-        .and(path("/v1/embeddings"))
-        .respond_with(|req: &Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap();
-            let inputs = body["input"].as_array().unwrap();
-            let data: Vec<Value> = inputs
-                .iter()
-                .enumerate()
-                .map(|(i, _)| json!({"object": "embedding", "index": i, "embedding": [3.0, 4.0, i as f32]}))
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({
-                "object": "list", "data": data, "model": body["model"],
-                "usage": {"prompt_tokens": 8, "total_tokens": 8}
-            }))
-        })
-        .mount(&server)
-        .await;
+    serve(&server, "POST", "/v1/embeddings", |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let inputs = body["input"].as_array().unwrap();
+        let data: Vec<Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, _)| json!({"object": "embedding", "index": i, "embedding": [3.0, 4.0, i as f32]}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "object": "list", "data": data, "model": body["model"],
+            "usage": {"prompt_tokens": 8, "total_tokens": 8}
+        }))
+    }).await;
     let config = ai_config_with(&[
         (
             "providers: {}",
@@ -101,11 +90,8 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         .await
         .unwrap();
     let runs: Value = app
-        .get("/admin/runs?agent=embeddings", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/admin/runs?agent=embeddings", &app.admin_token)
+        .await;
     let items = runs["items"].as_array().unwrap();
     let calls = server
         .received_requests()
@@ -167,12 +153,7 @@ async fn changing_the_embedding_provider_re_embeds() {
             .unwrap(),
         0
     );
-    let items: Vec<Value> = app
-        .get("/feedback", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<Value> = app.get_body("/feedback", &app.admin_token).await;
     assert!(
         items
             .iter()

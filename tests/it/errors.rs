@@ -13,13 +13,7 @@ async fn unknown_routes_and_methods_use_the_problem_shape() {
     )
     .await;
     assert!(body["detail"].as_str().unwrap().contains("/no/such/route"));
-    let res = app
-        .http
-        .delete(app.url("/auth/me"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete("/auth/me", &app.admin_token).await;
     problem(res, 405, "method_not_allowed").await;
 }
 
@@ -91,12 +85,11 @@ async fn bodies_are_read_as_json_schema_reads_them() {
 async fn field_errors_name_their_location() {
     let app = TestApp::spawn().await;
     let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .json(&serde_json::json!({"email": "not-an-email", "password": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(
+            "/auth/login",
+            &serde_json::json!({"email": "not-an-email", "password": "x"}),
+        )
+        .await;
     let body = problem(res, 422, "validation_failed").await;
     assert_eq!(
         body["errors"][0]["loc"],
@@ -104,12 +97,8 @@ async fn field_errors_name_their_location() {
     );
 
     let res = app
-        .http
-        .post(app.url("/auth/login"))
-        .json(&serde_json::json!({"password": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/auth/login", &serde_json::json!({"password": "x"}))
+        .await;
     let body = problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["type"], "missing");
 

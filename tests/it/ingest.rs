@@ -45,16 +45,7 @@ async fn demo_ingestion_loads_every_source_once() {
         ("/ingest/gdocs", "Google Docs chunks"),
         ("/ingest/zoom", "Zoom transcript chunks"),
     ] {
-        let body: Value = app
-            .http
-            .post(app.url(path))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.post(path, &app.admin_token).await.json().await.unwrap();
         assert_eq!(body["status"], "completed", "{body}");
         assert!(
             body["message"].as_str().unwrap().ends_with(expect),
@@ -65,22 +56,15 @@ async fn demo_ingestion_loads_every_source_once() {
     assert!(total >= 60, "{total}");
     // Running it again adds nothing.
     let again: Value = app
-        .http
-        .post(app.url("/ingest/slack"))
-        .bearer_auth(&app.admin_token)
-        .send()
+        .post("/ingest/slack", &app.admin_token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(again["created"], 0);
     let summary: Value = app
-        .get("/ingest/sources/summary", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/ingest/sources/summary", &app.admin_token)
+        .await;
     assert_eq!(summary["total_count"], total);
     assert_eq!(summary["sources"].as_array().unwrap().len(), 4);
 
@@ -102,12 +86,7 @@ async fn demo_ingestion_loads_every_source_once() {
     let zoom = items.iter().find(|f| f["source"] == "zoom").unwrap();
     assert!(zoom["speaker"].is_string() && zoom["started_at"].is_string());
 
-    let customers: Vec<Value> = app
-        .get("/customers/all", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let customers: Vec<Value> = app.get_body("/customers/all", &app.admin_token).await;
     let northwind = customers
         .iter()
         .find(|c| c["name"] == "Northwind Logistics")
@@ -263,12 +242,7 @@ async fn every_format_uploads_and_bad_files_fail_alone() {
             .unwrap()["speaker"],
         "Dana Cruz"
     );
-    let customers: Vec<Value> = app
-        .get("/customers/all", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let customers: Vec<Value> = app.get_body("/customers/all", &app.admin_token).await;
     let acme_c = customers.iter().find(|c| c["name"] == "Acme Corp").unwrap();
     assert_eq!(
         (
@@ -348,11 +322,8 @@ async fn upload_limits_answer_413() {
     problem(upload(&app, three).await, 413, "payload_too_large").await;
     assert!(all_feedback(&app, &app.admin_token).await.is_empty());
     let formats: Value = app
-        .get("/upload/upload/supported-formats", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/upload/upload/supported-formats", &app.admin_token)
+        .await;
     assert_eq!(formats["max_files_per_upload"], 2);
     assert!(
         formats["supported_formats"]
@@ -416,13 +387,7 @@ async fn feedback_is_scoped_and_validated() {
         "not_found",
     )
     .await;
-    let del = app
-        .http
-        .delete(app.url(&format!("/feedback/{id}")))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+    let del = app.delete(&format!("/feedback/{id}"), &other).await;
     problem(del, 404, "not_found").await;
     assert_eq!(
         app.get(&format!("/feedback/{id}"), &app.admin_token)
@@ -431,21 +396,11 @@ async fn feedback_is_scoped_and_validated() {
         200
     );
     let viewer = app.member_token("viewer@example.com", Role::Viewer).await;
-    let del = app
-        .http
-        .delete(app.url(&format!("/feedback/{id}")))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .unwrap();
+    let del = app.delete(&format!("/feedback/{id}"), &viewer).await;
     problem(del, 403, "forbidden").await;
     let del = app
-        .http
-        .delete(app.url(&format!("/feedback/{id}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/feedback/{id}"), &app.admin_token)
+        .await;
     assert_eq!(del.status(), 204);
     let body = problem(
         app.get("/feedback?source=carrier-pigeon", &app.admin_token)
@@ -479,11 +434,8 @@ async fn documents_group_chunks() {
         .await
         .unwrap();
     let docs: Vec<Value> = app
-        .get("/feedback/documents?source=gdoc", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback/documents?source=gdoc", &app.admin_token)
+        .await;
     assert_eq!(docs.len(), 3);
     let qbr = docs
         .iter()
@@ -499,11 +451,8 @@ async fn documents_group_chunks() {
         "{qbr}"
     );
     let page: Vec<Value> = app
-        .get("/feedback/documents?limit=1&offset=1", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback/documents?limit=1&offset=1", &app.admin_token)
+        .await;
     assert_eq!(page.len(), 1);
 }
 
@@ -638,12 +587,7 @@ async fn concurrent_uploads_naming_the_same_new_customers_share_one_row_each() {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["successful_files"], 1, "{body}");
     }
-    let customers: Value = app
-        .get("/customers/all", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let customers: Value = app.get_body("/customers/all", &app.admin_token).await;
     let mut seen: Vec<&str> = customers
         .as_array()
         .unwrap()
@@ -886,14 +830,7 @@ async fn feedback_whose_meta_holds_extreme_numbers_still_lists() {
         "text": "Exports with huge numbers still need to list",
         "meta": {"max": f64::MAX, "min": f64::MIN, "tiny": 1e-300},
     }]});
-    let res = app
-        .http
-        .post(app.url("/feedback"))
-        .bearer_auth(&app.admin_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_json("/feedback", &app.admin_token, &body).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let page = app.get("/feedback", &app.admin_token).await;
     assert_eq!(page.status(), 200);
@@ -945,12 +882,8 @@ async fn pushed_feedback_is_idempotent_redacted_embedded_and_validated() {
     assert_eq!(edit["updated"], 1);
     app.wait_all_embedded(std::time::Duration::from_secs(60))
         .await;
-    let items: Vec<serde_json::Value> = app
-        .get("/feedback?source=api", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<serde_json::Value> =
+        app.get_body("/feedback?source=api", &app.admin_token).await;
     assert_eq!(items.len(), 2);
     let globex = items.iter().find(|f| f["source_id"] == "zd-1001").unwrap();
     assert!(
@@ -1001,11 +934,7 @@ async fn pushed_feedback_is_idempotent_redacted_embedded_and_validated() {
         "forbidden",
     )
     .await;
-    let items: Vec<serde_json::Value> = app
-        .get("/feedback?source=api", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<serde_json::Value> =
+        app.get_body("/feedback?source=api", &app.admin_token).await;
     assert_eq!(items.len(), 2);
 }

@@ -20,6 +20,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
+use crate::harness::serve;
 use crate::harness::{TestApp, problem};
 
 const GOOGLE_ACCESS: &str = "ya29.a0AfB_byC-google-access-token";
@@ -82,30 +83,26 @@ async fn app_with_workers(server: &MockServer) -> TestApp {
 
 /// Google's token endpoint: checks the grant like Google does and answers in its shape.
 async fn mount_google(server: &MockServer, challenge: Arc<Mutex<String>>) {
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(move |req: &Request| {
-            let f = form(req);
-            let ok = f.get("grant_type").map(String::as_str) == Some("authorization_code")
-                && f.get("code").map(String::as_str) == Some("4/0AVG7fiQ-google-code")
-                && f.get("client_secret").map(String::as_str) == Some("GOCSPX-google-secret")
-                && f.get("redirect_uri").map(String::as_str)
-                    == Some("http://localhost:8000/auth/google/callback")
-                && f.get("code_verifier").map(|v| challenge_of(v))
-                    == Some(challenge.lock().unwrap().clone());
-            if !ok {
-                return ResponseTemplate::new(400).set_body_json(
-                    json!({"error": "invalid_grant", "error_description": "Bad Request"}),
-                );
-            }
-            ResponseTemplate::new(200).set_body_json(json!({
-                "access_token": GOOGLE_ACCESS, "expires_in": 3599, "refresh_token": GOOGLE_REFRESH,
-                "scope": "https://www.googleapis.com/auth/drive.readonly https://www.googleapis.com/auth/userinfo.email",
-                "token_type": "Bearer"
-            }))
-        })
-        .mount(server)
-        .await;
+    serve(server, "POST", "/token", move |req: &Request| {
+        let f = form(req);
+        let ok = f.get("grant_type").map(String::as_str) == Some("authorization_code")
+            && f.get("code").map(String::as_str) == Some("4/0AVG7fiQ-google-code")
+            && f.get("client_secret").map(String::as_str) == Some("GOCSPX-google-secret")
+            && f.get("redirect_uri").map(String::as_str)
+                == Some("http://localhost:8000/auth/google/callback")
+            && f.get("code_verifier").map(|v| challenge_of(v))
+                == Some(challenge.lock().unwrap().clone());
+        if !ok {
+            return ResponseTemplate::new(400).set_body_json(
+                json!({"error": "invalid_grant", "error_description": "Bad Request"}),
+            );
+        }
+        ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": GOOGLE_ACCESS, "expires_in": 3599, "refresh_token": GOOGLE_REFRESH,
+            "scope": "https://www.googleapis.com/auth/drive.readonly https://www.googleapis.com/auth/userinfo.email",
+            "token_type": "Bearer"
+        }))
+    }).await;
     Mock::given(method("GET"))
         .and(path("/oauth2/v2/userinfo"))
         .and(header(
@@ -118,11 +115,13 @@ async fn mount_google(server: &MockServer, challenge: Arc<Mutex<String>>) {
         })))
         .mount(server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/revoke"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .mount(server)
-        .await;
+    serve(
+        server,
+        "POST",
+        "/revoke",
+        ResponseTemplate::new(200).set_body_json(json!({})),
+    )
+    .await;
 }
 
 /// Zoom's token endpoint: client credentials as HTTP Basic, as Zoom documents.
@@ -165,10 +164,13 @@ async fn mount_zoom(server: &MockServer) {
 /// Zoom's recordings list answering each window (`from`..`to`) with the meetings it holds,
 /// as one page.
 async fn mount_recordings(server: &MockServer, meetings: Value) {
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(move |req: &Request| {
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+    serve(
+        server,
+        "GET",
+        "/zoom/v2/users/me/recordings",
+        move |req: &Request| {
+            let q: std::collections::HashMap<String, String> =
+                req.url.query_pairs().into_owned().collect();
             let page: Vec<Value> = meetings
                 .as_array()
                 .unwrap()
@@ -179,11 +181,12 @@ async fn mount_recordings(server: &MockServer, meetings: Value) {
                 })
                 .cloned()
                 .collect();
-            ResponseTemplate::new(200).set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
-                                                            "next_page_token": "", "meetings": page}))
-        })
-        .mount(server)
-        .await;
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"from": q["from"], "to": q["to"], "page_size": 300,
+                                                        "next_page_token": "", "meetings": page}))
+        },
+    )
+    .await;
 }
 
 /// A writer for the test's log subscriber that keeps everything written.
@@ -369,12 +372,7 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
         .as_i64()
         .unwrap();
     assert!((3500..=3599).contains(&left), "{left}");
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     let rows = integrations.as_array().unwrap();
     let names: Vec<&str> = rows
         .iter()
@@ -403,15 +401,9 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
     }
 
     // Disconnecting revokes the grant at Google (its refresh token) and forgets the tokens.
-    let res = app
-        .http
-        .post(app.url("/auth/google/disconnect"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let body = app
+        .post_ok("/auth/google/disconnect", &app.admin_token)
+        .await;
     assert_eq!(body["message"], "Google disconnected");
     let revoked = server
         .received_requests()
@@ -473,22 +465,13 @@ async fn google_and_zoom_connect_with_pkce_and_their_tokens_never_leave_the_serv
     assert_eq!(cipher.decrypt(&token).unwrap().expose_secret(), ZOOM_ACCESS);
 
     let res = app
-        .http
-        .delete(app.url("/integrations/zoom/disconnect"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete("/integrations/zoom/disconnect", &app.admin_token)
+        .await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["message"],
         "Zoom integration disconnected successfully"
     );
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert!(
         integrations
             .as_array()
@@ -591,12 +574,7 @@ async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
         "state_expired",
     )
     .await;
-    let connections: Value = app
-        .get("/auth/connections", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let connections: Value = app.get_body("/auth/connections", &app.admin_token).await;
     assert_eq!(connections["connections"], json!([]));
 
     // Only admins start or end a connection; other workspaces see none of this one's.
@@ -638,12 +616,7 @@ async fn oauth_states_are_single_use_bound_to_their_provider_and_expire() {
     );
     let theirs: Value = app.get("/integrations", &other).await.json().await.unwrap();
     assert_eq!(theirs[1]["connected"], true, "{theirs}");
-    let ours: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ours: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(ours[1]["connected"], false, "{ours}");
 }
 
@@ -741,12 +714,7 @@ async fn the_refresh_job_renews_lapsing_tokens_and_marks_refused_grants_expired(
     assert_eq!(done.result.as_ref().unwrap()["refreshed"], 1);
     assert_eq!(done.result.as_ref().unwrap()["expired"], 1);
 
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     let zoom = &integrations[0];
     assert_eq!(zoom["status"], "expired");
     assert_eq!(zoom["connected"], false);
@@ -812,13 +780,7 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     let uri = server.uri();
     let app = app_with_workers(&server).await;
     // Without a connection there is nothing to sync.
-    let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post("/integrations/zoom/sync", &app.admin_token).await;
     problem(res, 400, "not_connected").await;
 
     // A renewed token for the refresh after a 401 (Zoom rotates the refresh token too).
@@ -859,34 +821,30 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     ]);
     let listed = Arc::new(AtomicUsize::new(0));
     let calls = listed.clone();
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(move |req: &Request| {
-            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                return ResponseTemplate::new(429)
-                    .insert_header("retry-after", "1")
-                    .set_body_json(json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API."}));
-            }
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-            let (from, to) = (q["from"].clone(), q["to"].clone());
-            let second_page = q.get("next_page_token").map(String::as_str) == Some("Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3");
-            let all = meetings.as_array().unwrap();
-            let page: Vec<Value> = (if second_page { &all[2..] } else { &all[..2] })
-                .iter()
-                .filter(|m| {
-                    let d = &m["start_time"].as_str().unwrap()[..10];
-                    d >= from.as_str() && d <= to.as_str()
-                })
-                .cloned()
-                .collect();
-            ResponseTemplate::new(200).set_body_json(json!({
-                "from": from, "to": to, "page_count": 2, "page_size": 300, "total_records": 3,
-                "next_page_token": if second_page { "" } else { "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3" },
-                "meetings": page
-            }))
-        })
-        .mount(&server)
-        .await;
+    serve(&server, "GET", "/zoom/v2/users/me/recordings", move |req: &Request| {
+        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API."}));
+        }
+        let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let (from, to) = (q["from"].clone(), q["to"].clone());
+        let second_page = q.get("next_page_token").map(String::as_str) == Some("Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3");
+        let all = meetings.as_array().unwrap();
+        let page: Vec<Value> = (if second_page { &all[2..] } else { &all[..2] })
+            .iter()
+            .filter(|m| {
+                let d = &m["start_time"].as_str().unwrap()[..10];
+                d >= from.as_str() && d <= to.as_str()
+            })
+            .cloned()
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "from": from, "to": to, "page_count": 2, "page_size": 300, "total_records": 3,
+            "next_page_token": if second_page { "" } else { "Tva2CuIdTgsv8wAnhyAdU3m06Y2HuLQtlh3" },
+            "meetings": page
+        }))
+    }).await;
     let acme = zoom_vtt(&[
         (
             "Jordan Lee",
@@ -948,15 +906,9 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
         .mount(&server)
         .await;
 
-    let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync?days_back=30"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let first: Value = res.json().await.unwrap();
+    let first = app
+        .post_ok("/integrations/zoom/sync?days_back=30", &app.admin_token)
+        .await;
     assert_eq!(first["message"], "Zoom sync completed");
     let stats = &first["stats"];
     assert_eq!(stats["recordings_fetched"], 3, "{first}");
@@ -971,11 +923,8 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     assert_eq!(stats["feedback_created"], created);
 
     let items: Vec<Value> = app
-        .get("/feedback?source=zoom&limit=100", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=zoom&limit=100", &app.admin_token)
+        .await;
     assert_eq!(items.len() as u64, created);
     let acme_items: Vec<&Value> = items
         .iter()
@@ -991,12 +940,7 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     assert!(items.iter().any(|f| f["speaker"] == "Jordan Lee"));
 
     // The rotated refresh token was kept; the sync is recorded on the connection.
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(
         integrations[0]["last_sync_status"], "success",
         "{integrations}"
@@ -1011,11 +955,8 @@ async fn zoom_transcripts_sync_page_by_page_through_busy_and_expired_moments_exa
     let again: Value = res.json().await.unwrap();
     assert_eq!(again["created"], 0, "{again}");
     let items_after: Vec<Value> = app
-        .get("/feedback?source=zoom&limit=100", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=zoom&limit=100", &app.admin_token)
+        .await;
     assert_eq!(items_after.len(), items.len());
     let requests = server.received_requests().await.unwrap();
     let last_list = requests
@@ -1077,17 +1018,19 @@ async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons(
             "owners": [{"kind": "drive#user", "displayName": "Pat PM", "emailAddress": "pm@acme.example"}]
         })
     };
-    Mock::given(method("GET"))
-        .and(path("/drive/v3/files"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    serve(
+        &server,
+        "GET",
+        "/drive/v3/files",
+        ResponseTemplate::new(200).set_body_json(json!({
             "kind": "drive#fileList", "incompleteSearch": false, "files": [
                 file("1GoOd", "Acme Corp - call notes.pdf", "application/pdf"),
                 file("1LoOp", "Initech - notes.pdf", "application/pdf"),
                 file("1BoMb", "Globex - notes.pdf", "application/pdf"),
             ]
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let mb = 1 << 20;
     for (id, body) in [
         (
@@ -1107,15 +1050,12 @@ async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons(
             .mount(&server)
             .await;
     }
-    let res = app
-        .http
-        .post(app.url("/integrations/google/sync?folder_ids=1FoLdEr-Customers"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let body = app
+        .post_ok(
+            "/integrations/google/sync?folder_ids=1FoLdEr-Customers",
+            &app.admin_token,
+        )
+        .await;
     let stats = &body["stats"];
     assert_eq!(stats["documents_fetched"], 1, "{body}");
     let unreadable = stats["files_unreadable"].as_array().unwrap();
@@ -1130,11 +1070,8 @@ async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons(
     assert!(reason("1LoOp").contains("nests too deeply"), "{body}");
     assert!(reason("1BoMb").contains("needs more than 512 MB"), "{body}");
     let items: Vec<Value> = app
-        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert!(items[0]["text"].as_str().unwrap().contains("audit logs"));
 }
@@ -1200,25 +1137,24 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/drive/v3/files/1OnBoard/export"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string("Onboarding took three weeks because of manual user setup."),
-        )
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "GET",
+        "/drive/v3/files/1OnBoard/export",
+        ResponseTemplate::new(200)
+            .set_body_string("Onboarding took three weeks because of manual user setup."),
+    )
+    .await;
 
     let sync = |folders: &'static str| {
         let app = &app;
         async move {
             let res = app
-                .http
-                .post(app.url(&format!("/integrations/google/sync{folders}")))
-                .bearer_auth(&app.admin_token)
-                .send()
-                .await
-                .unwrap();
+                .post(
+                    &format!("/integrations/google/sync{folders}"),
+                    &app.admin_token,
+                )
+                .await;
             assert_eq!(res.status(), 200);
             res.json::<Value>().await.unwrap()
         }
@@ -1241,11 +1177,8 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
         ids
     };
     let items: Vec<Value> = app
-        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await;
     assert_eq!(docs(&items), vec!["1GlObex", "1OnBoard", "1QbRnotes"]);
     assert!(
         items
@@ -1263,11 +1196,8 @@ async fn drive_folders_sync_changed_documents_and_drop_trashed_ones() {
     assert_eq!(s["documents_unchanged"], 1);
     assert_eq!(s["documents_removed"], 1);
     let items: Vec<Value> = app
-        .get("/feedback?source=gdoc&limit=100", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=gdoc&limit=100", &app.admin_token)
+        .await;
     assert_eq!(docs(&items), vec!["1GlObex", "1QbRnotes"]);
     let qbr: Vec<&str> = items
         .iter()
@@ -1337,12 +1267,7 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
         .unwrap();
     let job = app.wait_job(id, std::time::Duration::from_secs(60)).await;
     assert_eq!(job.status, "failed", "{job:?}");
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(
         integrations[0]["last_sync_status"], "error",
         "{integrations}"
@@ -1355,41 +1280,29 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
     );
     // The newer meeting was committed; the cursor was not moved past the older one.
     let items: Vec<Value> = app
-        .get("/feedback?source=zoom", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=zoom", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 1);
 
     drop(broken);
-    Mock::given(method("GET"))
-        .and(path("/zoom/rec/download/older.vtt"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(zoom_vtt(&[("Hank Scorpio", "Renewal needs audit logs.")])),
-        )
-        .mount(&server)
+    serve(
+        &server,
+        "GET",
+        "/zoom/rec/download/older.vtt",
+        ResponseTemplate::new(200)
+            .set_body_string(zoom_vtt(&[("Hank Scorpio", "Renewal needs audit logs.")])),
+    )
+    .await;
+    let second = app
+        .post_ok("/integrations/zoom/sync?days_back=30", &app.admin_token)
         .await;
-    let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync?days_back=30"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let second: Value = res.json().await.unwrap();
     assert_eq!(
         second["stats"]["feedback_items_created"], 1,
         "only the gap: {second}"
     );
     let items: Vec<Value> = app
-        .get("/feedback?source=zoom", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=zoom", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 2);
 }
 
@@ -1419,15 +1332,11 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
     let start_time = (chrono::Utc::now() - chrono::Duration::days(1))
         .format("%Y-%m-%dT15:00:00Z")
         .to_string();
-    Mock::given(method("GET"))
-        .and(path("/zoom/v2/users/me/recordings"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"page_size": 300, "next_page_token": "", "meetings": [
+    serve(&server, "GET", "/zoom/v2/users/me/recordings", ResponseTemplate::new(200).set_body_json(json!({"page_size": 300, "next_page_token": "", "meetings": [
             {"uuid": "cAudio+Only==", "id": 81940219499_u64, "topic": "Umbrella Corp - Feedback call", "start_time": start_time,
              "duration": 20, "recording_files": [{"id": "a9", "file_type": "M4A", "file_extension": "M4A", "status": "completed",
              "recording_type": "audio_only", "download_url": format!("{uri}/zoom/rec/download/umbrella.m4a")}]}
-        ]})))
-        .mount(&server)
-        .await;
+        ]}))).await;
     Mock::given(method("GET"))
         .and(path("/zoom/rec/download/umbrella.m4a"))
         .and(header(
@@ -1452,24 +1361,15 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
         .expect(1)
         .mount(&server)
         .await;
-    let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync?days_back=7"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let synced: Value = res.json().await.unwrap();
+    let synced = app
+        .post_ok("/integrations/zoom/sync?days_back=7", &app.admin_token)
+        .await;
     assert_eq!(synced["stats"]["recordings_transcribed"], 1, "{synced}");
     assert_eq!(synced["stats"]["recordings_without_transcript"], 0);
     assert_eq!(synced["stats"]["transcripts_processed"], 0);
     let items: Vec<Value> = app
-        .get("/feedback?source=zoom", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=zoom", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["account"], "Umbrella Corp");
     assert!(
@@ -1479,11 +1379,8 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
             .contains("reporting page is too slow")
     );
     let runs: Value = app
-        .get("/admin/runs?agent=transcriber", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/admin/runs?agent=transcriber", &app.admin_token)
+        .await;
     assert_eq!(runs["total"], 1, "{runs}");
 }
 
@@ -1537,39 +1434,34 @@ async fn zoom_meetings_zoom_refuses_are_skipped_and_recorded_while_the_rest_sync
         ),
     ]);
     mount_recordings(&server, meetings).await;
-    Mock::given(method("GET"))
-        .and(path("/zoom/rec/download/forbidden.vtt"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(
-            json!({"code": 124, "message": "Forbidden: the host disabled downloads of this recording."}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/zoom/rec/download/gone.vtt"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"code": 3301, "message": "This recording does not exist."})),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/zoom/rec/download/served.vtt"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(zoom_vtt(&[("Jordan Lee", "Exports need a schedule.")])),
-        )
-        .mount(&server)
-        .await;
+    let body = json!({"code": 124, "message": "Forbidden: the host disabled downloads of this recording."});
+    serve(
+        &server,
+        "GET",
+        "/zoom/rec/download/forbidden.vtt",
+        ResponseTemplate::new(403).set_body_json(body),
+    )
+    .await;
+    serve(
+        &server,
+        "GET",
+        "/zoom/rec/download/gone.vtt",
+        ResponseTemplate::new(404)
+            .set_body_json(json!({"code": 3301, "message": "This recording does not exist."})),
+    )
+    .await;
+    serve(
+        &server,
+        "GET",
+        "/zoom/rec/download/served.vtt",
+        ResponseTemplate::new(200)
+            .set_body_string(zoom_vtt(&[("Jordan Lee", "Exports need a schedule.")])),
+    )
+    .await;
 
-    let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync?days_back=60"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let synced: Value = res.json().await.unwrap();
+    let synced = app
+        .post_ok("/integrations/zoom/sync?days_back=60", &app.admin_token)
+        .await;
     let stats = &synced["stats"];
     assert_eq!(stats["recordings_fetched"], 4, "{synced}");
     assert_eq!(stats["feedback_items_created"], 1);
@@ -1771,22 +1663,20 @@ async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it
     let server = MockServer::start().await;
     let app = app_with_workers(&server).await;
     connect_google(&app, &server).await;
-    Mock::given(method("GET"))
-        .and(path("/drive/v3/files"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    serve(&server, "GET", "/drive/v3/files", ResponseTemplate::new(200).set_body_json(json!({
             "kind": "drive#fileList", "incompleteSearch": false, "files": [{
                 "kind": "drive#file", "id": "1NoTes", "name": "Acme Corp - notes.txt", "mimeType": "text/plain",
                 "modifiedTime": "2026-11-28T10:00:00.000Z",
                 "owners": [{"kind": "drive#user", "displayName": "Pat PM", "emailAddress": "pm@acme.example"}]
             }]
-        })))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/drive/v3/files/1NoTes"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("Acme wants audit logs."))
-        .mount(&server)
-        .await;
+        }))).await;
+    serve(
+        &server,
+        "GET",
+        "/drive/v3/files/1NoTes",
+        ResponseTemplate::new(200).set_body_string("Acme wants audit logs."),
+    )
+    .await;
     let sync = |token: String, query: &'static str| {
         let app = &app;
         async move {
@@ -1919,22 +1809,18 @@ async fn a_zoom_sync_past_its_budget_is_partial_and_the_next_run_continues_with_
         ("recent.vtt", "SSO is still the blocker."),
         ("early.vtt", "Renewal needs audit logs."),
     ] {
-        Mock::given(method("GET"))
-            .and(path(format!("/zoom/rec/download/{file}")))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(zoom_vtt(&[("Jordan Lee", said)])),
-            )
-            .mount(&server)
-            .await;
+        serve(
+            &server,
+            "GET",
+            format!("/zoom/rec/download/{file}"),
+            ResponseTemplate::new(200).set_body_string(zoom_vtt(&[("Jordan Lee", said)])),
+        )
+        .await;
     }
     let sync = || async {
         let res = app
-            .http
-            .post(app.url("/integrations/zoom/sync?days_back=60"))
-            .bearer_auth(&app.admin_token)
-            .send()
-            .await
-            .unwrap();
+            .post("/integrations/zoom/sync?days_back=60", &app.admin_token)
+            .await;
         assert_eq!(res.status(), 200);
         res.json::<Value>().await.unwrap()
     };

@@ -285,12 +285,8 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
     let theirs = ok_json(app.get("/jira/tickets", &other).await).await;
     assert_eq!(theirs, json!([]));
     let res = app
-        .http
-        .post(app.url("/jira/tickets/PROD-123/calculate-voc"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+        .post("/jira/tickets/PROD-123/calculate-voc", &other)
+        .await;
     problem(res, 404, "not_found").await;
     // The same key in another workspace is another ticket.
     assert_eq!(
@@ -300,13 +296,7 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
         201
     );
 
-    let res = app
-        .http
-        .delete(app.url("/jira/tickets/PROD-123"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete("/jira/tickets/PROD-123", &app.admin_token).await;
     assert_eq!(res.status(), 204);
     problem(
         app.get("/jira/tickets/PROD-123", &app.admin_token).await,

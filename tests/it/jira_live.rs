@@ -9,6 +9,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
+use crate::harness::serve;
 use crate::harness::{TestApp, problem};
 
 const EMAIL: &str = "pm@acme.example";
@@ -45,14 +46,14 @@ async fn mount_jira(server: &MockServer) {
         })))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/api/3/myself"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_string("Client must be authenticated to access this resource."),
-        )
-        .mount(server)
-        .await;
+    serve(
+        server,
+        "GET",
+        "/rest/api/3/myself",
+        ResponseTemplate::new(401)
+            .set_body_string("Client must be authenticated to access this resource."),
+    )
+    .await;
     let sup1 = issue(
         "SUP-1",
         "Exports time out",
@@ -77,9 +78,11 @@ async fn mount_jira(server: &MockServer) {
         json!({"status": {"name": "In Review"}, "priority": {"name": "Blocker"}, "parent": {"key": "PROD-1"},
                "customfield_10016": 5.0, "assignee": {"displayName": "Dev Lead"}}),
     );
-    Mock::given(method("GET"))
-        .and(path("/rest/api/3/search/jql"))
-        .respond_with(move |req: &Request| {
+    serve(
+        server,
+        "GET",
+        "/rest/api/3/search/jql",
+        move |req: &Request| {
             let q: std::collections::HashMap<String, String> =
                 req.url.query_pairs().into_owned().collect();
             let jql = q.get("jql").cloned().unwrap_or_default();
@@ -93,9 +96,9 @@ async fn mount_jira(server: &MockServer) {
                 json!({"issues": [prod7.clone()], "isLast": true})
             };
             ResponseTemplate::new(200).set_body_json(body)
-        })
-        .mount(server)
-        .await;
+        },
+    )
+    .await;
 }
 
 async fn put_jira(app: &TestApp, site: &str, token: &str) -> reqwest::Response {
@@ -148,15 +151,9 @@ async fn jira_feedback_and_roadmap_issues_are_pulled_from_a_guarded_site() {
     let res = put_jira(&app, &server.uri(), TOKEN).await;
     assert_eq!(res.status(), 200);
 
-    let res = app
-        .http
-        .post(app.url("/integrations/jira/sync"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let synced: Value = res.json().await.unwrap();
+    let synced = app
+        .post_ok("/integrations/jira/sync", &app.admin_token)
+        .await;
     let stats = &synced["stats"];
     assert_eq!(stats["feedback_issues"], 2, "{synced}");
     assert_eq!(stats["feedback_created"], 2);
@@ -164,11 +161,8 @@ async fn jira_feedback_and_roadmap_issues_are_pulled_from_a_guarded_site() {
     assert_eq!(stats["tickets_created"], 1);
 
     let items: Vec<Value> = app
-        .get("/feedback?source=jira", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=jira", &app.admin_token)
+        .await;
     let sup1 = items.iter().find(|f| f["source_id"] == "SUP-1").unwrap();
     assert_eq!(
         sup1["text"],
@@ -176,12 +170,7 @@ async fn jira_feedback_and_roadmap_issues_are_pulled_from_a_guarded_site() {
     );
     assert_eq!(sup1["account"], "Acme Corp");
     assert_eq!(sup1["created_at"], "2026-11-20T10:30:00Z");
-    let answer: Value = app
-        .get("/jira/tickets/PROD-7", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = app.get_body("/jira/tickets/PROD-7", &app.admin_token).await;
     let ticket = &answer["ticket"];
     assert_eq!(ticket["status"], "IN_PROGRESS", "{ticket}");
     assert_eq!(ticket["priority"], "HIGHEST");
@@ -200,12 +189,7 @@ async fn jira_feedback_and_roadmap_issues_are_pulled_from_a_guarded_site() {
         .await
         .unwrap();
     assert_eq!(again["created"], 0, "{again}");
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(integrations[3]["provider"], "jira");
     assert_eq!(integrations[3]["connected"], true);
     assert_eq!(integrations[3]["account_email"], EMAIL);

@@ -29,13 +29,7 @@ fn named_events(body: &str) -> Vec<(String, Value)> {
 }
 
 async fn follow(app: &TestApp, path: &str) -> reqwest::Response {
-    let res = app
-        .http
-        .get(app.url(path))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.get(path, &app.admin_token).await;
     assert_eq!(res.status(), 200, "{path}");
     assert!(
         res.headers()["content-type"]
@@ -122,12 +116,8 @@ async fn the_clustering_stream_follows_a_run_to_its_end() {
     assert_eq!(idle[0].1["status"], "idle");
 
     let run: Value = app
-        .http
-        .post(app.url("/cluster/run"))
-        .bearer_auth(&app.admin_token)
-        .send()
+        .post("/cluster/run", &app.admin_token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

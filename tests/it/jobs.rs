@@ -70,23 +70,15 @@ async fn a_job_runs_and_its_state_is_visible_over_http() {
     let id = app.start("test_echo", json!({"hello": "world"})).await;
     let job = app.wait_job(id, Duration::from_secs(10)).await;
     assert_eq!(job.status, "completed");
-    let body: Value = app
-        .get(&format!("/jobs/{id}"), &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_body(&format!("/jobs/{id}"), &app.admin_token).await;
     assert_eq!(body["status"], "completed");
     assert_eq!(body["progress"], 100);
     assert_eq!(body["attempts"], 1);
     assert_eq!(body["result"]["echo"]["hello"], "world");
     assert!(body["started_at"].is_string() && body["finished_at"].is_string());
     let list: Value = app
-        .get("/jobs?kind=test_echo&status=completed", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/jobs?kind=test_echo&status=completed", &app.admin_token)
+        .await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["jobs"][0]["id"], id.to_string());
 }
@@ -150,12 +142,7 @@ async fn internal_causes_are_not_shown_to_viewers() {
     let viewer = app
         .member_token("viewer@example.com", shared::auth::Role::Viewer)
         .await;
-    let body: Value = app
-        .get(&format!("/jobs/{id}"), &viewer)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_body(&format!("/jobs/{id}"), &viewer).await;
     let shown = body["error"].as_str().unwrap_or_default();
     assert!(shown.contains("internal error"), "{body}");
     assert!(
@@ -289,12 +276,7 @@ async fn jobs_of_another_workspace_are_not_found() {
         "not_found",
     )
     .await;
-    let mine: Value = app
-        .get("/jobs", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_body("/jobs", &app.admin_token).await;
     assert_eq!(mine["total"], 0);
     assert_eq!(
         app.get(&format!("/jobs/{}", theirs.id), &other_token)

@@ -103,13 +103,7 @@ async fn queue_gauges_come_from_the_database_whichever_replica_answers() {
     let app = TestApp::spawn().await;
     let (_, other) = app.other_workspace().await;
     for token in [&app.admin_token, &other] {
-        let res = app
-            .http
-            .post(app.url("/cluster/run"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let res = app.post("/cluster/run", token).await;
         assert!(res.status().is_success(), "{}", res.status());
     }
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -110,12 +110,11 @@ async fn refreshed_tokens_share_their_user_allowance_and_junk_tokens_pay_from_th
         200
     );
     let refreshed: Value = app
-        .http
-        .post(app.url("/auth/refresh"))
-        .json(&json!({"refresh_token": login["refresh_token"]}))
-        .send()
+        .post_anonymous(
+            "/auth/refresh",
+            &json!({"refresh_token": login["refresh_token"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

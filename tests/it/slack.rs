@@ -15,6 +15,7 @@ use wiremock::{
     matchers::{header, method, path, query_param},
 };
 
+use crate::harness::serve;
 use crate::harness::{TestApp, problem};
 
 const BOT_TOKEN: &str = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
@@ -50,11 +51,13 @@ async fn mount_web_api(server: &MockServer) {
                                 "is_enterprise_install": false})))
         .mount(server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/auth.test"))
-        .respond_with(ok(json!({"ok": false, "error": "invalid_auth"})))
-        .mount(server)
-        .await;
+    serve(
+        server,
+        "GET",
+        "/api/auth.test",
+        ok(json!({"ok": false, "error": "invalid_auth"})),
+    )
+    .await;
     for (user, real, display) in [("U1ANA", "Ana Diaz", "Ana"), ("U2BEN", "Ben Ode", "")] {
         Mock::given(method("GET"))
             .and(path("/api/users.info"))
@@ -66,28 +69,25 @@ async fn mount_web_api(server: &MockServer) {
     }
     // conversations.info as Slack answers it: a channel the bot can see, with is_member;
     // C0MISSING does not exist and the app was never invited to C0OUTSIDE.
-    Mock::given(method("GET"))
-        .and(path("/api/conversations.info"))
-        .respond_with(|req: &Request| {
-            let id = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "channel")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            if id == "C0MISSING" {
-                return ok(json!({"ok": false, "error": "channel_not_found"}));
-            }
-            ok(json!({"ok": true, "channel": {
-                "id": id, "name": id.to_lowercase().trim_start_matches("c0").to_owned(),
-                "is_channel": true, "is_private": false, "is_archived": false, "is_general": false,
-                "created": 1700000000, "creator": "U1ANA", "is_member": id != "C0OUTSIDE",
-                "topic": {"value": "", "creator": "", "last_set": 0},
-                "purpose": {"value": "Customer feedback", "creator": "U1ANA", "last_set": 1700000000}
-            }}))
-        })
-        .mount(server)
-        .await;
+    serve(server, "GET", "/api/conversations.info", |req: &Request| {
+        let id = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "channel")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if id == "C0MISSING" {
+            return ok(json!({"ok": false, "error": "channel_not_found"}));
+        }
+        ok(json!({"ok": true, "channel": {
+            "id": id, "name": id.to_lowercase().trim_start_matches("c0").to_owned(),
+            "is_channel": true, "is_private": false, "is_archived": false, "is_general": false,
+            "created": 1700000000, "creator": "U1ANA", "is_member": id != "C0OUTSIDE",
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "Customer feedback", "creator": "U1ANA", "last_set": 1700000000}
+        }}))
+    })
+    .await;
     let thread_ts = "1764590100.000500";
     Mock::given(method("GET"))
         .and(path("/api/conversations.replies"))
@@ -101,32 +101,28 @@ async fn mount_web_api(server: &MockServer) {
         .await;
     // History: throttled once, then two pages; with `oldest` (a later sync) nothing newer.
     let calls = Arc::new(AtomicUsize::new(0));
-    Mock::given(method("GET"))
-        .and(path("/api/conversations.history"))
-        .respond_with(move |req: &Request| {
-            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                return ResponseTemplate::new(429).insert_header("retry-after", "1");
-            }
-            let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
-            if q.contains_key("oldest") {
-                return ok(json!({"ok": true, "messages": [], "has_more": false, "response_metadata": {"next_cursor": ""}}));
-            }
-            if q.get("cursor").map(String::as_str) == Some("bmV4dF90czoxNzY0NTkwMDAz") {
-                return ok(json!({"ok": true, "has_more": false, "response_metadata": {"next_cursor": ""}, "messages": [
-                    {"type": "message", "user": "U1ANA", "text": "We need SSO before the renewal", "ts": thread_ts,
-                     "thread_ts": thread_ts, "reply_count": 2, "latest_reply": "1764590220.000700"}
-                ]}));
-            }
-            ok(json!({"ok": true, "has_more": true, "pin_count": 0,
-                      "response_metadata": {"next_cursor": "bmV4dF90czoxNzY0NTkwMDAz"}, "messages": [
-                {"type": "message", "user": "U2BEN", "text": "Exports time out on our biggest projects", "ts": "1764590000.000100"},
-                {"type": "message", "subtype": "channel_join", "user": "U3NEW", "text": "<@U3NEW> has joined the channel", "ts": "1764590001.000200"},
-                {"type": "message", "user": "U1ANA", "text": ":+1: :tada:", "ts": "1764590002.000300"},
-                {"type": "message", "bot_id": "B0CI", "text": "Build 512 passed", "ts": "1764590003.000400"}
-            ]}))
-        })
-        .mount(server)
-        .await;
+    serve(server, "GET", "/api/conversations.history", move |req: &Request| {
+        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return ResponseTemplate::new(429).insert_header("retry-after", "1");
+        }
+        let q: std::collections::HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+        if q.contains_key("oldest") {
+            return ok(json!({"ok": true, "messages": [], "has_more": false, "response_metadata": {"next_cursor": ""}}));
+        }
+        if q.get("cursor").map(String::as_str) == Some("bmV4dF90czoxNzY0NTkwMDAz") {
+            return ok(json!({"ok": true, "has_more": false, "response_metadata": {"next_cursor": ""}, "messages": [
+                {"type": "message", "user": "U1ANA", "text": "We need SSO before the renewal", "ts": thread_ts,
+                 "thread_ts": thread_ts, "reply_count": 2, "latest_reply": "1764590220.000700"}
+            ]}));
+        }
+        ok(json!({"ok": true, "has_more": true, "pin_count": 0,
+                  "response_metadata": {"next_cursor": "bmV4dF90czoxNzY0NTkwMDAz"}, "messages": [
+            {"type": "message", "user": "U2BEN", "text": "Exports time out on our biggest projects", "ts": "1764590000.000100"},
+            {"type": "message", "subtype": "channel_join", "user": "U3NEW", "text": "<@U3NEW> has joined the channel", "ts": "1764590001.000200"},
+            {"type": "message", "user": "U1ANA", "text": ":+1: :tada:", "ts": "1764590002.000300"},
+            {"type": "message", "bot_id": "B0CI", "text": "Build 512 passed", "ts": "1764590003.000400"}
+        ]}))
+    }).await;
 }
 
 async fn connect(app: &TestApp) -> reqwest::Response {
@@ -196,15 +192,9 @@ async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedb
         "the token is never recorded"
     );
 
-    let res = app
-        .http
-        .post(app.url("/integrations/slack/sync"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let synced: Value = res.json().await.unwrap();
+    let synced = app
+        .post_ok("/integrations/slack/sync", &app.admin_token)
+        .await;
     let stats = &synced["stats"];
     assert_eq!(stats["messages_fetched"], 5, "{synced}");
     assert_eq!(stats["threads"], 1);
@@ -215,11 +205,8 @@ async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedb
     assert_eq!(stats["feedback_created"], 2);
 
     let items: Vec<Value> = app
-        .get("/feedback?source=slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=slack", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 2);
     let thread = items
         .iter()
@@ -259,12 +246,7 @@ async fn slack_channels_sync_threads_as_conversations_and_skip_what_is_not_feedb
         last.url
     );
     // The bot token is stored encrypted and listed without a secret.
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     let slack = &integrations[2];
     assert_eq!(slack["connected"], true);
     assert_eq!(slack["account_email"], "Acme Corp");
@@ -330,19 +312,12 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
     )
     .await;
     let unsigned = app
-        .http
-        .post(app.url("/integrations/slack/events"))
-        .json(&event)
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous("/integrations/slack/events", &event)
+        .await;
     problem(unsigned, 401, "unauthorized").await;
     let items: Vec<Value> = app
-        .get("/feedback?source=slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=slack", &app.admin_token)
+        .await;
     assert!(items.is_empty());
 
     // Delivered, then retried by Slack: stored once.
@@ -354,11 +329,8 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
         assert_eq!(res.status(), 200);
     }
     let items: Vec<Value> = app
-        .get("/feedback?source=slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=slack", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["source_id"], "C0FEEDBACK:1764600000.000900");
     assert_eq!(items[0]["account"], "Acme Corp");
@@ -372,11 +344,8 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
     let mut named = Value::Null;
     for _ in 0..200 {
         let items: Vec<Value> = app
-            .get("/feedback?source=slack", &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_body("/feedback?source=slack", &app.admin_token)
+            .await;
         named = items[0].clone();
         if named["speaker"] == "Ana" {
             break;
@@ -410,11 +379,8 @@ async fn slack_events_are_verified_routed_by_team_and_stored_once() {
         .unwrap();
     assert!(res.json::<Value>().await.unwrap()["ignored"].is_string());
     let items: Vec<Value> = app
-        .get("/feedback?source=slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=slack", &app.admin_token)
+        .await;
     assert_eq!(items.len(), 1);
 }
 
@@ -434,11 +400,8 @@ async fn connected_sources_sync_on_schedule_and_are_reported_stale_when_they_sto
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let items: Vec<Value> = app
-            .get("/feedback?source=slack", &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_body("/feedback?source=slack", &app.admin_token)
+            .await;
         if items.len() == 2 {
             break;
         }
@@ -448,12 +411,7 @@ async fn connected_sources_sync_on_schedule_and_are_reported_stale_when_they_sto
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(integrations[2]["status"], "active");
     assert_eq!(integrations[2]["last_sync_status"], "success");
 
@@ -470,12 +428,7 @@ async fn connected_sources_sync_on_schedule_and_are_reported_stale_when_they_sto
         )
         .await
         .unwrap();
-    let integrations: Value = app
-        .get("/integrations", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = app.get_body("/integrations", &app.admin_token).await;
     assert_eq!(integrations[2]["status"], "stale", "{integrations}");
     assert_eq!(integrations[2]["connected"], true);
     let tick = app.run_global_job(kind, within).await;
@@ -558,13 +511,7 @@ async fn connect_channels(app: &TestApp, channels: &[&str]) -> reqwest::Response
 }
 
 async fn slack_sync(app: &TestApp) -> Value {
-    let res = app
-        .http
-        .post(app.url("/integrations/slack/sync"))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post("/integrations/slack/sync", &app.admin_token).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -798,11 +745,8 @@ async fn a_pushed_event_is_answered_without_waiting_on_a_slow_slack() {
         started.elapsed()
     );
     let items: Vec<Value> = app
-        .get("/feedback?source=slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/feedback?source=slack", &app.admin_token)
+        .await;
     assert_eq!(
         items[0]["speaker"], "U9SLOW",
         "stored at once with the user id"

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
+use crate::harness::serve;
 use crate::harness::{TestApp, completion, problem};
 
 /// A new account asking for what the demo's SSO theme is about.
@@ -20,12 +21,7 @@ async fn themes(app: &TestApp, query: &str) -> Vec<Value> {
 #[tokio::test]
 async fn demo_feedback_becomes_labelled_themes_with_stable_ids() {
     let app = TestApp::demo().await;
-    let idle: Value = app
-        .get("/cluster/status", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let idle: Value = app.get_body("/cluster/status", &app.admin_token).await;
     assert_eq!(idle["status"], "idle");
     let status = app.cluster().await;
     assert_eq!(status["status"], "completed");
@@ -152,12 +148,8 @@ async fn too_little_feedback_leaves_themes_untouched() {
         .spawn()
         .await;
     let run: Value = app
-        .http
-        .post(app.url("/cluster/run"))
-        .bearer_auth(&app.admin_token)
-        .send()
+        .post("/cluster/run", &app.admin_token)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -182,12 +174,7 @@ async fn too_little_feedback_leaves_themes_untouched() {
 async fn weights_are_validated_persisted_and_rescore() {
     let app = TestApp::demo().await;
     app.cluster().await;
-    let config: Value = app
-        .get("/admin/config", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let config: Value = app.get_body("/admin/config", &app.admin_token).await;
     assert_eq!(config["weights"]["freq_30d"], 0.35);
     assert!(
         config["priority_formula"]
@@ -259,12 +246,7 @@ async fn weights_are_validated_persisted_and_rescore() {
         )
         .await;
     assert_eq!(job.status, "completed");
-    let config: Value = app
-        .get("/admin/config", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let config: Value = app.get_body("/admin/config", &app.admin_token).await;
     assert_eq!(config["weights"]["acv_sum"], 1.0);
     assert_eq!(
         config["weights"]["trend"], 0.1,
@@ -362,11 +344,8 @@ async fn theme_queries_are_validated_filtered_and_scoped() {
             .all(|a| page2.iter().all(|b| a["id"] != b["id"]))
     );
     let counts: Value = app
-        .get("/themes/filter-counts", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/themes/filter-counts", &app.admin_token)
+        .await;
     let hp = themes(&app, "?filter=high_priority&limit=100").await;
     assert_eq!(counts["high_priority"], hp.len());
     assert!(hp.len() <= all.len());
@@ -393,11 +372,8 @@ async fn theme_queries_are_validated_filtered_and_scoped() {
 
 async fn counts_of(app: &TestApp, filter: &str) -> usize {
     let counts: Value = app
-        .get("/themes/filter-counts", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/themes/filter-counts", &app.admin_token)
+        .await;
     counts[filter].as_u64().unwrap() as usize
 }
 
@@ -406,11 +382,8 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
     let app = TestApp::demo().await;
     app.cluster().await;
     let hits: Vec<Value> = app
-        .get("/search?q=saml%20sso&limit=10", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/search?q=saml%20sso&limit=10", &app.admin_token)
+        .await;
     assert!(!hits.is_empty());
     let kinds: BTreeSet<&str> = hits.iter().map(|h| h["type"].as_str().unwrap()).collect();
     assert!(
@@ -439,11 +412,8 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
     )
     .await;
     let none: Vec<Value> = app
-        .get("/search?q=zebra%20xylophone", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/search?q=zebra%20xylophone", &app.admin_token)
+        .await;
     assert!(none.is_empty());
     let (_, other) = app.other_workspace().await;
     assert!(
@@ -455,12 +425,7 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
             .is_empty()
     );
 
-    let customers: Value = app
-        .get("/customers", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let customers: Value = app.get_body("/customers", &app.admin_token).await;
     assert!(customers["total_customers"].as_u64().unwrap() >= 6);
     let first = &customers["customers"][0];
     assert!(first["insight_count"].as_i64().unwrap() >= 1);
@@ -480,66 +445,55 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
     assert_eq!(insights["customer"], name);
     assert_eq!(insights["count"], first["insight_count"]);
     let unknown: Value = app
-        .get("/customers/Nobody%20Inc/insights", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/customers/Nobody%20Inc/insights", &app.admin_token)
+        .await;
     assert_eq!(unknown["count"], 0);
 }
 
 #[tokio::test]
 async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back() {
-    use wiremock::{
-        Mock, MockServer, Request, ResponseTemplate,
-        matchers::{method, path},
-    };
+    use wiremock::{MockServer, Request, ResponseTemplate};
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(|req: &Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap();
-            let system = body["messages"][0]["content"]
-                .as_str()
+    serve(&server, "POST", "/v1/chat/completions", |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        let system = body["messages"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let user = body["messages"][1]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if system.contains("Name the customer problem") {
+            let first = user
+                .lines()
+                .next()
                 .unwrap_or_default()
+                .trim_start_matches("Keywords: ")
+                .split(',')
+                .next()
+                .unwrap_or("x")
+                .trim()
                 .to_owned();
-            let user = body["messages"][1]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if system.contains("Name the customer problem") {
-                let first = user
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_start_matches("Keywords: ")
-                    .split(',')
-                    .next()
-                    .unwrap_or("x")
-                    .trim()
-                    .to_owned();
-                return ResponseTemplate::new(200)
-                    .set_body_json(completion(&format!("LLM {first}")));
-            }
-            let ctx: Value = serde_json::from_str(&user).unwrap();
-            if ctx["keywords"].to_string().contains("dark mode") {
-                // A malformed reply: prose instead of JSON.
-                return ResponseTemplate::new(200)
-                    .set_body_json(completion("Sorry, I can't summarise this."));
-            }
-            let first_id = ctx["feedback"][0]["id"].as_str().unwrap().to_owned();
-            let insight = json!({
-                "title": format!("{} (model)", ctx["theme"].as_str().unwrap()),
-                "description": "Customers describe the problem consistently.",
-                "impact": "Blocks expansion at several accounts.",
-                "recommendation": "Ship the fix next quarter.",
-                "severity": "critical", "effort": "low", "key_quote_ids": [first_id]
-            });
-            ResponseTemplate::new(200)
-                .set_body_json(completion(&format!("```json\n{insight}\n```")))
-        })
-        .mount(&server)
-        .await;
+            return ResponseTemplate::new(200).set_body_json(completion(&format!("LLM {first}")));
+        }
+        let ctx: Value = serde_json::from_str(&user).unwrap();
+        if ctx["keywords"].to_string().contains("dark mode") {
+            // A malformed reply: prose instead of JSON.
+            return ResponseTemplate::new(200)
+                .set_body_json(completion("Sorry, I can't summarise this."));
+        }
+        let first_id = ctx["feedback"][0]["id"].as_str().unwrap().to_owned();
+        let insight = json!({
+            "title": format!("{} (model)", ctx["theme"].as_str().unwrap()),
+            "description": "Customers describe the problem consistently.",
+            "impact": "Blocks expansion at several accounts.",
+            "recommendation": "Ship the fix next quarter.",
+            "severity": "critical", "effort": "low", "key_quote_ids": [first_id]
+        });
+        ResponseTemplate::new(200).set_body_json(completion(&format!("```json\n{insight}\n```")))
+    })
+    .await;
     let config =
         crate::harness::fake_llm_config(&server.uri(), &["insight_writer", "theme_labeller"]);
     let app = TestApp::builder()
@@ -579,12 +533,7 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
             .all(|t| t["title"].as_str().unwrap().starts_with("LLM ")),
         "the label still came from the labeller"
     );
-    let status: Value = app
-        .get("/cluster/status", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let status: Value = app.get_body("/cluster/status", &app.admin_token).await;
     assert_eq!(status["status"], "completed");
     // The clustering job's model calls are in the run log, charged to the member who asked
     // for the run (their daily token budget applies).
@@ -592,11 +541,8 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
     let requester = format!("user:{}", me["user"]["id"].as_str().unwrap());
     for agent in ["theme_labeller", "insight_writer"] {
         let runs: Value = app
-            .get(&format!("/admin/runs?agent={agent}"), &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_body(&format!("/admin/runs?agent={agent}"), &app.admin_token)
+            .await;
         assert!(runs["total"].as_i64().unwrap() > 0, "{agent}: {runs}");
         assert_eq!(runs["items"][0]["owner"], requester.as_str());
     }
@@ -1036,12 +982,7 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     assert!(res.status().is_success());
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let jobs: Value = app
-            .get("/jobs?kind=rescore", &app.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let jobs: Value = app.get_body("/jobs?kind=rescore", &app.admin_token).await;
         if jobs["jobs"]
             .as_array()
             .unwrap()
@@ -1059,12 +1000,7 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
     assert_cards_fresh(&app, "re-scoring").await;
 
     // A customer edit changes names and ACV on the cards.
-    let customers: Value = app
-        .get("/customers/all", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let customers: Value = app.get_body("/customers/all", &app.admin_token).await;
     let id = customers[0]["id"].as_str().unwrap();
     let res = app
         .send_json(
@@ -1097,12 +1033,8 @@ async fn board_cards_stay_equal_to_a_recomputation_after_every_kind_of_change() 
         .unwrap();
     let victim = detail["key_quotes"][0]["id"].as_str().unwrap();
     let res = app
-        .http
-        .delete(app.url(&format!("/feedback/{victim}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/feedback/{victim}"), &app.admin_token)
+        .await;
     assert!(res.status().is_success());
     assert_cards_fresh(&app, "a feedback deletion").await;
     let after = themes(&app, "?limit=100").await;
@@ -1144,11 +1076,8 @@ async fn an_exact_phrase_ranks_first_even_among_thousands_of_matches() {
     });
     feedback::ingest(app.db(), &ws, items).await.unwrap();
     let hits: Vec<Value> = app
-        .get("/search?q=card%20declined&limit=5", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/search?q=card%20declined&limit=5", &app.admin_token)
+        .await;
     assert_eq!(hits.len(), 5);
     let first = hits[0]["snippet"].as_str().unwrap();
     assert!(

@@ -6,6 +6,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
+use crate::harness::serve;
 use crate::harness::{TestApp, ai_config_with};
 
 /// An ai_config.yaml whose transcriber uses a fake OpenAI-compatible server.
@@ -78,12 +79,7 @@ async fn audio_is_transcribed_through_the_configured_provider() {
         body["total_feedback_items"], 2,
         "two 90-second chunks: {body}"
     );
-    let items: Vec<Value> = app
-        .get("/feedback", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<Value> = app.get_body("/feedback", &app.admin_token).await;
     assert!(
         items
             .iter()
@@ -98,11 +94,8 @@ async fn audio_is_transcribed_through_the_configured_provider() {
     );
     // The call is a row of the AI run log.
     let runs: Value = app
-        .get("/admin/runs?agent=transcriber", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_body("/admin/runs?agent=transcriber", &app.admin_token)
+        .await;
     assert_eq!(runs["total"], 1, "{runs}");
     assert_eq!(runs["items"][0]["status"], "success");
     assert_eq!(runs["items"][0]["input_preview"], "call.mp3");
@@ -137,14 +130,14 @@ async fn without_a_provider_audio_fails_clearly_and_other_files_succeed() {
 #[tokio::test]
 async fn a_provider_outage_is_retried_then_reported() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/audio/transcriptions"))
-        .respond_with(
-            ResponseTemplate::new(503)
-                .set_body_json(json!({"error": {"message": "overloaded", "type": "server_error"}})),
-        )
-        .mount(&server)
-        .await;
+    serve(
+        &server,
+        "POST",
+        "/v1/audio/transcriptions",
+        ResponseTemplate::new(503)
+            .set_body_json(json!({"error": {"message": "overloaded", "type": "server_error"}})),
+    )
+    .await;
     let config = config_with_transcriber(&format!("{}/v1", server.uri()));
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())

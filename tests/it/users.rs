@@ -53,12 +53,7 @@ async fn weaker_roles_get_403() {
 #[tokio::test]
 async fn the_last_admin_cannot_be_demoted() {
     let app = TestApp::spawn().await;
-    let me: Value = app
-        .get("/auth/me", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_body("/auth/me", &app.admin_token).await;
     let id = me["user"]["id"].as_str().unwrap();
     let res = app
         .send_json(
@@ -74,12 +69,7 @@ async fn the_last_admin_cannot_be_demoted() {
 #[tokio::test]
 async fn concurrent_demotions_never_leave_a_workspace_without_an_admin() {
     let app = TestApp::spawn().await;
-    let me: Value = app
-        .get("/auth/me", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_body("/auth/me", &app.admin_token).await;
     let first = me["user"]["id"].as_str().unwrap().to_owned();
     let second = app
         .member_in(app.workspace_id, "second-admin@example.com", Role::Admin)

@@ -13,7 +13,6 @@ use shared::{
     ai::budget::TokenBudgets,
     auth::Role,
     services::{
-        Page,
         ai_runs::{self, Analytics, RunFilter, RunView},
         audit::{self, Event},
     },
@@ -26,6 +25,7 @@ use crate::{
     error::ApiError,
     extract::{ValidPath, ValidQuery},
     origin::AuditOrigin,
+    paging::{self, Limit, Offset},
     routes::chat::ConversationPath,
     state::AppState,
 };
@@ -45,17 +45,10 @@ pub struct RunQuery {
     /// e.g. chat_copilot, insight_writer, prd_writer.
     #[validate(length(min = 1, max = 64))]
     pub agent: Option<String>,
-    /// 1-200, default 50.
-    #[validate(range(min = 1, max = 200))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
-}
-
-fn default_limit() -> u64 {
-    50
+    pub limit: Limit<50, 200>,
+    #[serde(default)]
+    pub offset: Offset,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -77,16 +70,13 @@ async fn list_runs(
         user_id: q.user_id,
         agent: q.agent,
     };
-    let page = Page {
-        limit: q.limit,
-        offset: q.offset,
-    };
+    let page = paging::page(q.limit, q.offset);
     let (items, total) = ai_runs::list(&state.db, p.workspace_id, &filter, page).await?;
     Ok(Json(RunsOut {
         items,
         total,
-        limit: q.limit,
-        offset: q.offset,
+        limit: q.limit.get(),
+        offset: q.offset.get(),
     }))
 }
 

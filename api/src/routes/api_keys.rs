@@ -23,8 +23,9 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery},
     origin::AuditOrigin,
+    paging::PageQuery,
     state::AppState,
 };
 
@@ -103,7 +104,7 @@ pub struct ApiKeyPath {
 async fn list_keys(
     State(state): State<AppState>,
     auth: Auth,
-    ValidQuery(page): ValidQuery<PageQuery>,
+    ValidQuery(page): ValidQuery<PageQuery<100, 500>>,
 ) -> Result<Json<Vec<ApiKeyOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
     let keys = api_keys::list(&state.db, p.workspace_id, page.into()).await?;

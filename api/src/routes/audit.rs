@@ -5,15 +5,17 @@ use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use shared::{
-    auth::Role,
-    entities::audit_log,
-    services::{Page, audit},
-};
+use shared::{auth::Role, entities::audit_log, services::audit};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
+use crate::{
+    auth::Auth,
+    error::ApiError,
+    extract::ValidQuery,
+    paging::{self, Limit, Offset},
+    state::AppState,
+};
 
 /// One recorded admin action.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -72,17 +74,10 @@ pub struct AuditQuery {
     /// Only this actor, e.g. `user:<id>`.
     #[validate(length(min = 1, max = 128))]
     pub actor: Option<String>,
-    /// 1-200, default 50.
-    #[validate(range(min = 1, max = 200))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
-}
-
-fn default_limit() -> u64 {
-    50
+    pub limit: Limit<50, 200>,
+    #[serde(default)]
+    pub offset: Offset,
 }
 
 async fn list_audit(
@@ -95,16 +90,13 @@ async fn list_audit(
         action: q.action,
         actor: q.actor,
     };
-    let page = Page {
-        limit: q.limit,
-        offset: q.offset,
-    };
+    let page = paging::page(q.limit, q.offset);
     let (items, total) = audit::list(&state.db, p.workspace_id, filter, page).await?;
     Ok(Json(AuditOut {
         items: items.into_iter().map(AuditEntryOut::from).collect(),
         total,
-        limit: q.limit,
-        offset: q.offset,
+        limit: q.limit.get(),
+        offset: q.offset.get(),
     }))
 }
 

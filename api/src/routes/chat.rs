@@ -23,7 +23,7 @@ use shared::{
     ai::chat::Turn,
     services::{
         chat::{
-            self, Answer, Citation, HISTORY_TURNS, InlineCitation, Question,
+            self, Citation, HISTORY_TURNS, InlineCitation,
             conversations::{self, Conversation, Limits, Message, Rating, RecordError, Slot},
             stream::{StreamEvent, StreamRequest},
             suggestions::{self, Suggestion},
@@ -38,6 +38,7 @@ use crate::{
     auth::Auth,
     error::ApiError,
     extract::{OptionalJson, ValidJson, ValidPath, ValidQuery},
+    paging::Limit,
     state::AppState,
 };
 
@@ -89,6 +90,10 @@ pub struct ChatOut {
     /// Why the fallback answered although an LLM is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback_reason: Option<String>,
+    /// Set when the model stopped before it finished (`upstream_failed`): `response` is what
+    /// it wrote until then, stored marked incomplete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<&'static str>,
 }
 
 fn wants_stream(headers: &HeaderMap, body: &ChatIn) -> bool {
@@ -159,41 +164,34 @@ async fn chat_handler(
             })
             .collect(),
     };
-    let slot = Slot::new(body.conversation_id);
-    let budgets = shared::ai::budget::TokenBudgets::from_settings(&state.settings);
-    if wants_stream(&headers, &body) {
-        let req = StreamRequest {
-            workspace_id: ws,
-            owner,
-            slot,
-            limits,
-            message: body.message,
-            selected_insight: body.selected_insight_id,
-            history,
-            budgets,
-        };
-        return Ok(event_stream(&state, req));
-    }
-    let question = Question {
-        message: &body.message,
+    let stream = wants_stream(&headers, &body);
+    let req = StreamRequest {
+        workspace_id: ws,
+        owner,
+        slot: Slot::new(body.conversation_id),
+        limits,
+        message: body.message,
         selected_insight: body.selected_insight_id,
         history,
+        budgets: shared::ai::budget::TokenBudgets::from_settings(&state.settings),
     };
-    let run = slot.run_context(ws, &owner);
-    let answer: Answer = chat::answer(&state.db, &state.ai, ws, &question, &run, &budgets).await?;
-    conversations::record(&state.db, ws, &owner, slot, limits, &body.message, &answer)
+    if stream {
+        return Ok(event_stream(&state, req));
+    }
+    let answer = chat::stream::collect(&state.db, &state.ai, &req)
         .await
         .map_err(refused)?;
     let out = ChatOut {
         response: answer.text,
-        conversation_id: slot.conversation_id,
-        message_id: slot.answer_id,
+        conversation_id: req.slot.conversation_id,
+        message_id: req.slot.answer_id,
         citations: answer.citations,
         inline_citations: answer.inline_citations,
         generated_by: answer.generated_by,
         model: answer.model,
         tokens_used: answer.tokens_used,
         fallback_reason: answer.fallback_reason,
+        incomplete: answer.stop_reason,
     };
     Ok(Json(out).into_response())
 }
@@ -202,20 +200,14 @@ async fn chat_handler(
 #[schemars(inline)]
 #[serde(deny_unknown_fields)]
 pub struct ConversationListQuery {
-    /// 1-100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
+    #[serde(default)]
+    pub limit: Limit<20, 100>,
     /// `next_cursor` of the previous page.
     #[schemars(schema_with = "crate::extract::cursor_schema")]
     #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
     pub include_archived: bool,
-}
-
-fn default_limit() -> u64 {
-    20
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -247,11 +239,11 @@ async fn list_conversations(
         auth.0.workspace_id,
         &auth.0.label(),
         q.include_archived,
-        q.limit,
+        q.limit.get(),
         before,
     )
     .await?;
-    let next_cursor = (items.len() as u64 == q.limit)
+    let next_cursor = (items.len() as u64 == q.limit.get())
         .then(|| {
             items
                 .last()

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use shared::{
     auth::Role,
     services::{
-        Page,
         competitive::{
             AGENT, AutoRequest, ManualRequest, Research,
             sessions::{self, Session, status},
@@ -28,40 +27,21 @@ use crate::{
     error::ApiError,
     extract::{ValidJson, ValidPath, ValidQuery},
     job_wait::{Answer, Standing, WaitBound},
+    paging::{self, Limit, Offset, PageQuery},
     state::AppState,
 };
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
 #[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    /// 1-100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
-    #[serde(default)]
-    pub offset: u64,
-}
-
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
-#[schemars(inline)]
-#[serde(deny_unknown_fields)]
 pub struct InsightQuery {
-    /// 1-100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
+    pub limit: Limit<20, 100>,
+    #[serde(default)]
+    pub offset: Offset,
     /// Only this competitor's cards (any case).
     #[validate(length(min = 1, max = 255))]
     pub competitor_name: Option<String>,
-}
-
-fn default_limit() -> u64 {
-    20
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -152,14 +132,10 @@ async fn research(
 async fn list_sessions(
     State(state): State<AppState>,
     auth: Auth,
-    ValidQuery(q): ValidQuery<PageQuery>,
+    ValidQuery(q): ValidQuery<PageQuery<20, 100>>,
 ) -> Result<Json<Vec<Session>>, ApiError> {
-    let page = Page {
-        limit: q.limit,
-        offset: q.offset,
-    };
     Ok(Json(
-        sessions::list(&state.db, auth.0.workspace_id, page).await?,
+        sessions::list(&state.db, auth.0.workspace_id, q.into()).await?,
     ))
 }
 
@@ -178,10 +154,7 @@ async fn list_insights(
     auth: Auth,
     ValidQuery(q): ValidQuery<InsightQuery>,
 ) -> Result<Json<Vec<CompetitiveInsightView>>, ApiError> {
-    let page = Page {
-        limit: q.limit,
-        offset: q.offset,
-    };
+    let page = paging::page(q.limit, q.offset);
     Ok(Json(
         views::list(
             &state.db,

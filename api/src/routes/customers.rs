@@ -19,7 +19,8 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery, double_option},
+    extract::{ValidJson, ValidPath, ValidQuery, double_option},
+    paging::PageQuery,
     state::AppState,
 };
 
@@ -197,7 +198,7 @@ async fn update_customer(
 async fn list_customers(
     State(state): State<AppState>,
     auth: Auth,
-    ValidQuery(page): ValidQuery<PageQuery>,
+    ValidQuery(page): ValidQuery<PageQuery<100, 500>>,
 ) -> Result<Json<Vec<CustomerOut>>, ApiError> {
     let rows = customers::list(&state.db, auth.0.workspace_id, page.into()).await?;
     Ok(Json(rows.into_iter().map(CustomerOut::from).collect()))

@@ -29,6 +29,7 @@ use crate::{
     error::ApiError,
     extract::{ValidJson, ValidPath, ValidQuery},
     origin::AuditOrigin,
+    paging::{Limit, Offset},
     state::AppState,
 };
 
@@ -113,22 +114,15 @@ pub struct FeedbackQuery {
     #[schemars(schema_with = "source_schema")]
     #[serde(default)]
     pub source: Option<String>,
-    /// 1-500, default 100.
-    #[validate(range(min = 1, max = 500))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 10_000_000))]
     #[serde(default)]
-    pub offset: u64,
+    pub limit: Limit<100, 500>,
+    #[serde(default)]
+    pub offset: Offset,
     /// Continue after this position: the `x-next-cursor` header of the previous page.
     /// Pages by cursor stay fast at any depth; do not combine with `offset`.
     #[schemars(schema_with = "crate::extract::cursor_schema")]
     #[serde(default)]
     pub cursor: Option<String>,
-}
-
-fn default_limit() -> u64 {
-    100
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -139,17 +133,10 @@ pub struct DocumentQuery {
     #[schemars(schema_with = "source_schema")]
     #[serde(default)]
     pub source: Option<String>,
-    /// 1-200, default 50.
-    #[validate(range(min = 1, max = 200))]
-    #[serde(default = "default_doc_limit")]
-    pub limit: u64,
-    #[validate(range(max = 10_000_000))]
     #[serde(default)]
-    pub offset: u64,
-}
-
-fn default_doc_limit() -> u64 {
-    50
+    pub limit: Limit<50, 200>,
+    #[serde(default)]
+    pub offset: Offset,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -166,7 +153,7 @@ async fn list_feedback(
 ) -> Result<Response, ApiError> {
     let after = match q.cursor.as_deref() {
         None => None,
-        Some(_) if q.offset > 0 => {
+        Some(_) if q.offset.get() > 0 => {
             return Err(ApiError::field(
                 &["query", "cursor"],
                 "use either cursor or offset, not both",
@@ -187,12 +174,12 @@ async fn list_feedback(
             .as_deref()
             .and_then(normalise_source)
             .map(str::to_owned),
-        limit: q.limit,
-        offset: q.offset,
+        limit: q.limit.get(),
+        offset: q.offset.get(),
         after,
     };
     let rows = service::list(&state.db, auth.0.workspace_id, &filter).await?;
-    let next = (rows.len() as u64 == q.limit)
+    let next = (rows.len() as u64 == q.limit.get())
         .then(|| {
             rows.last()
                 .map(|r| Cursor::new(r.created_at, r.id).encode())
@@ -216,7 +203,14 @@ async fn list_documents(
 ) -> Result<Json<Vec<Document>>, ApiError> {
     let source = q.source.as_deref().and_then(normalise_source);
     Ok(Json(
-        service::documents(&state.db, auth.0.workspace_id, source, q.limit, q.offset).await?,
+        service::documents(
+            &state.db,
+            auth.0.workspace_id,
+            source,
+            q.limit.get(),
+            q.offset.get(),
+        )
+        .await?,
     ))
 }
 

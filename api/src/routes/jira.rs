@@ -31,6 +31,7 @@ use crate::{
     error::ApiError,
     extract::{ValidJson, ValidPath, ValidQuery, double_option},
     origin::AuditOrigin,
+    paging::{self, Limit, Offset},
     state::AppState,
 };
 
@@ -275,20 +276,14 @@ pub struct TicketListQuery {
     #[schemars(schema_with = "sort_schema")]
     #[serde(default = "default_sort")]
     pub sort_by: String,
-    /// 1-1000, default 500.
-    #[validate(range(min = 1, max = 1000))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
+    pub limit: Limit<500, 1000>,
+    #[serde(default)]
+    pub offset: Offset,
 }
 
 fn default_sort() -> String {
     "voc_score".into()
-}
-fn default_limit() -> u64 {
-    500
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -319,10 +314,7 @@ async fn list_tickets(
         status: q.status.as_deref().and_then(|s| Status::parse(s).ok()),
         min_voc_score: q.min_voc_score,
         sort_by: q.sort_by,
-        page: shared::services::Page {
-            limit: q.limit,
-            offset: q.offset,
-        },
+        page: paging::page(q.limit, q.offset),
     };
     let rows = tickets::list(&state.db, auth.0.workspace_id, &query).await?;
     let views = views::of(&state.db, rows).await?;

@@ -17,6 +17,7 @@ use crate::{
     auth::Auth,
     error::ApiError,
     extract::{ValidPath, ValidQuery},
+    paging::{Limit, Offset},
     state::AppState,
 };
 
@@ -91,17 +92,10 @@ pub struct JobQuery {
     #[schemars(schema_with = "status_schema")]
     #[serde(default)]
     pub status: Option<String>,
-    /// Page size, 1-200 (default 50).
-    #[validate(range(min = 1, max = 200))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
-}
-
-fn default_limit() -> u64 {
-    50
+    pub limit: Limit<50, 200>,
+    #[serde(default)]
+    pub offset: Offset,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -166,15 +160,15 @@ async fn list_jobs(
     let filter = JobFilter {
         kind: q.kind,
         status: q.status,
-        limit: q.limit,
-        offset: q.offset,
+        limit: q.limit.get(),
+        offset: q.offset.get(),
     };
     let (rows, total) = jobs::list(&state.db, auth.0.workspace_id, &filter).await?;
     Ok(Json(JobListOut {
         jobs: rows.into_iter().map(JobOut::from).collect(),
         total,
-        limit: q.limit,
-        offset: q.offset,
+        limit: q.limit.get(),
+        offset: q.offset.get(),
     }))
 }
 

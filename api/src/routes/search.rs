@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::services::search;
 use validator::Validate;
 
-use crate::{auth::Auth, error::ApiError, extract::ValidQuery, state::AppState};
+use crate::{auth::Auth, error::ApiError, extract::ValidQuery, paging::Limit, state::AppState};
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[schemars(inline)]
@@ -16,14 +16,8 @@ pub struct SearchQuery {
     /// Words, "quoted phrases", `or`, `-excluded` (web search syntax); at least 2 characters.
     #[validate(length(min = 2, max = 500))]
     pub q: String,
-    /// 1-100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-}
-
-fn default_limit() -> u64 {
-    20
+    #[serde(default)]
+    pub limit: Limit<20, 100>,
 }
 
 async fn search_all(
@@ -39,7 +33,7 @@ async fn search_all(
         ));
     }
     Ok(Json(
-        search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit).await?,
+        search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit.get()).await?,
     ))
 }
 

@@ -8,13 +8,10 @@ use axum::{
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use shared::services::{
-    Page,
-    themes::{
-        board::{self, BoardQuery, FilterCounts, InsightView},
-        map::{self, MapPoint},
-        timeline::{self, Timeline},
-    },
+use shared::services::themes::{
+    board::{self, BoardQuery, FilterCounts, InsightView},
+    map::{self, MapPoint},
+    timeline::{self, Timeline},
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -24,6 +21,7 @@ use crate::{
     cached_json::{CachedJson, IfNoneMatch, etag},
     error::ApiError,
     extract::{ValidPath, ValidQuery},
+    paging::{self, Limit, Offset},
     routes::feedback::FeedbackOut,
     state::AppState,
 };
@@ -54,13 +52,10 @@ pub struct ThemeQuery {
     #[schemars(schema_with = "filter_schema")]
     #[serde(default)]
     pub filter: Option<String>,
-    /// 1-100, default 20.
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub limit: u64,
-    #[validate(range(max = 1_000_000))]
     #[serde(default)]
-    pub offset: u64,
+    pub limit: Limit<20, 100>,
+    #[serde(default)]
+    pub offset: Offset,
     /// With `priority_max`: a window of priority scores (a minimum above the maximum
     /// matches nothing).
     #[validate(range(min = 0, max = 100))]
@@ -86,9 +81,6 @@ pub struct ThemeQuery {
 
 fn default_sort() -> String {
     "priority".into()
-}
-fn default_limit() -> u64 {
-    20
 }
 
 fn split(v: &Option<String>) -> Option<Vec<String>> {
@@ -117,10 +109,7 @@ async fn list_themes(
         priority_min: q.priority_min,
         priority_max: q.priority_max,
         sort_by: q.sort_by,
-        page: Some(Page {
-            limit: q.limit,
-            offset: q.offset,
-        }),
+        page: Some(paging::page(q.limit, q.offset)),
     };
     let ws = auth.0.workspace_id;
     let version = board::version(&state.db, ws).await?;
@@ -158,13 +147,12 @@ pub struct InsightPath {
 #[schemars(inline)]
 #[serde(deny_unknown_fields)]
 pub struct DetailQuery {
-    /// Supporting feedback page size, 1-100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[serde(default = "default_limit")]
-    pub supporting_limit: u64,
-    #[validate(range(max = 1_000_000))]
+    /// Supporting feedback page size.
     #[serde(default)]
-    pub supporting_offset: u64,
+    pub supporting_limit: Limit<20, 100>,
+    /// Supporting feedback to skip.
+    #[serde(default)]
+    pub supporting_offset: Offset,
 }
 
 /// A feedback item quoted as evidence, with its similarity to the theme.
@@ -199,10 +187,7 @@ async fn get_theme(
     ValidPath(path): ValidPath<InsightPath>,
     ValidQuery(q): ValidQuery<DetailQuery>,
 ) -> Result<Json<ThemeDetailOut>, ApiError> {
-    let page = Page {
-        limit: q.supporting_limit,
-        offset: q.supporting_offset,
-    };
+    let page = paging::page(q.supporting_limit, q.supporting_offset);
     let detail = board::detail(&state.db, auth.0.workspace_id, path.insight_id, page).await?;
     Ok(Json(ThemeDetailOut {
         theme: detail.insight,

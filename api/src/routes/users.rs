@@ -22,8 +22,9 @@ use validator::Validate;
 use crate::{
     auth::Auth,
     error::ApiError,
-    extract::{PageQuery, ValidJson, ValidPath, ValidQuery},
+    extract::{ValidJson, ValidPath, ValidQuery},
     origin::AuditOrigin,
+    paging::PageQuery,
     state::AppState,
 };
 
@@ -89,7 +90,7 @@ pub struct UserPath {
 async fn list_users(
     State(state): State<AppState>,
     auth: Auth,
-    ValidQuery(page): ValidQuery<PageQuery>,
+    ValidQuery(page): ValidQuery<PageQuery<100, 500>>,
 ) -> Result<Json<Vec<UserOut>>, ApiError> {
     let p = auth.require(Role::Admin)?;
     let members = users::list(&state.db, p.workspace_id, page.into()).await?;

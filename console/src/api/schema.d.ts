@@ -2035,6 +2035,11 @@ export interface components {
             fallback_reason?: string | null;
             /** @description `llm` (the chat_copilot agent) or `fallback` (rule-based intents). */
             generated_by: string;
+            /**
+             * @description Set when the model stopped before it finished (`upstream_failed`): `response` is what
+             *     it wrote until then, stored marked incomplete.
+             */
+            incomplete?: string | null;
             inline_citations: components["schemas"]["InlineCitation"][];
             /** Format: uuid */
             message_id: string;
@@ -5050,8 +5055,9 @@ export interface operations {
     get_users: {
         parameters: {
             query?: {
-                /** @description 1-500, default 100. */
+                /** @description Page size, 1-500 (default 100). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -5342,8 +5348,9 @@ export interface operations {
     get_api_keys: {
         parameters: {
             query?: {
-                /** @description 1-500, default 100. */
+                /** @description Page size, 1-500 (default 100). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -5594,6 +5601,7 @@ export interface operations {
                 kind?: string;
                 /** @description Page size, 1-200 (default 50). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 /** @description Only jobs in this status. */
                 status?: "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -5858,8 +5866,9 @@ export interface operations {
                  *     Pages by cursor stay fast at any depth; do not combine with `offset`.
                  */
                 cursor?: string;
-                /** @description 1-500, default 100. */
+                /** @description Page size, 1-500 (default 100). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 /** @description Only this source: slack, jira, gdoc, zoom, upload, api. */
                 source?: "slack" | "jira" | "gdoc" | "zoom" | "upload" | "api" | "zoom_transcript";
@@ -6014,8 +6023,9 @@ export interface operations {
     get_feedback_documents: {
         parameters: {
             query?: {
-                /** @description 1-200, default 50. */
+                /** @description Page size, 1-200 (default 50). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 source?: "slack" | "jira" | "gdoc" | "zoom" | "upload" | "api" | "zoom_transcript";
             };
@@ -7160,8 +7170,9 @@ export interface operations {
     get_customers_all: {
         parameters: {
             query?: {
-                /** @description 1-500, default 100. */
+                /** @description Page size, 1-500 (default 100). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -7654,8 +7665,9 @@ export interface operations {
                 effort?: string;
                 /** @description enterprise_blockers, high_priority or trending. */
                 filter?: "enterprise_blockers" | "high_priority" | "trending";
-                /** @description 1-100, default 20. */
+                /** @description Page size, 1-100 (default 20). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 priority_max?: number;
                 /**
@@ -7906,8 +7918,9 @@ export interface operations {
     get_themes_insight_id: {
         parameters: {
             query?: {
-                /** @description Supporting feedback page size, 1-100 (default 20). */
+                /** @description Supporting feedback page size. */
                 supporting_limit?: number;
+                /** @description Supporting feedback to skip. */
                 supporting_offset?: number;
             };
             header?: never;
@@ -8351,8 +8364,9 @@ export interface operations {
                 action?: string;
                 /** @description Only this actor, e.g. `user:<id>`. */
                 actor?: string;
-                /** @description 1-200, default 50. */
+                /** @description Page size, 1-200 (default 50). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -8437,7 +8451,7 @@ export interface operations {
     get_search: {
         parameters: {
             query: {
-                /** @description 1-100, default 20. */
+                /** @description Page size, 1-100 (default 20). */
                 limit?: number;
                 /** @description Words, "quoted phrases", `or`, `-excluded` (web search syntax); at least 2 characters. */
                 q: string;
@@ -8524,10 +8538,11 @@ export interface operations {
     get_jira_tickets: {
         parameters: {
             query?: {
-                /** @description 1-1000, default 500. */
+                /** @description Page size, 1-1000 (default 500). */
                 limit?: number;
                 /** @description Only scored tickets with at least this VOC score (0-100); 0 lists every ticket. */
                 min_voc_score?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 /** @description voc_score (default, unscored last), created_at (newest first) or priority (HIGHEST first). */
                 sort_by?: "voc_score" | "created_at" | "priority";
@@ -9573,8 +9588,9 @@ export interface operations {
     get_competitive_sessions: {
         parameters: {
             query?: {
-                /** @description 1-100, default 20. */
+                /** @description Page size, 1-100 (default 20). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -9755,8 +9771,9 @@ export interface operations {
             query?: {
                 /** @description Only this competitor's cards (any case). */
                 competitor_name?: string;
-                /** @description 1-100, default 20. */
+                /** @description Page size, 1-100 (default 20). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
             };
             header?: never;
@@ -10413,7 +10430,7 @@ export interface operations {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 include_archived?: boolean;
-                /** @description 1-100, default 20. */
+                /** @description Page size, 1-100 (default 20). */
                 limit?: number;
             };
             header?: never;
@@ -10947,8 +10964,9 @@ export interface operations {
             query?: {
                 /** @description e.g. chat_copilot, insight_writer, prd_writer. */
                 agent?: string;
-                /** @description 1-200, default 50. */
+                /** @description Page size, 1-200 (default 50). */
                 limit?: number;
+                /** @description Rows to skip. */
                 offset?: number;
                 /** @description success, error or cancelled (a streamed answer whose client went away). */
                 status?: "success" | "error" | "cancelled";

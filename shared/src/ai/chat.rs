@@ -46,7 +46,7 @@ pub enum Turn {
 
 /// The agent's prompt, earlier turns (oldest first), then `user`; the call is logged as a
 /// run for `ctx` whatever its outcome.
-pub async fn converse(
+async fn converse(
     services: &AiServices,
     ctx: &RunContext,
     agent_name: &str,

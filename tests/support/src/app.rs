@@ -265,12 +265,62 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path, token).await
+    }
+
+    /// A GET's body read as `T`, whatever the status (a test asserting on a refusal reads the
+    /// problem document this way too).
+    pub async fn get_body<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path, token)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// A request without a body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
         self.http
-            .get(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(token)
             .send()
             .await
-            .expect("GET")
+            .expect("request")
+    }
+
+    /// A POST without a body (starting a sync, a job, a revocation).
+    pub async fn post(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, token).await
+    }
+
+    /// A POST without a body that must answer 200, as JSON.
+    pub async fn post_ok(&self, path: &str, token: &str) -> Value {
+        let res = self.post(path, token).await;
+        assert_eq!(res.status(), 200, "POST {path}");
+        res.json().await.expect("a JSON body")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, token).await
+    }
+
+    /// A POST with a JSON body and no credentials (sign-in, refresh, callbacks).
+    pub async fn post_anonymous(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// A GET that must answer 200, as JSON.
@@ -285,7 +335,7 @@ impl TestApp {
         method: reqwest::Method,
         path: &str,
         token: &str,
-        body: &Value,
+        body: &impl serde::Serialize,
     ) -> reqwest::Response {
         self.http
             .request(method, self.url(path))
@@ -296,18 +346,22 @@ impl TestApp {
             .expect("request")
     }
 
-    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
         self.send_json(reqwest::Method::POST, path, token, body)
             .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.http
-            .post(self.url("/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("login request")
+        self.post_anonymous(
+            "/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn login_token(&self, email: &str, password: &str) -> String {
@@ -592,6 +646,18 @@ pub fn completion_stream(pieces: &[&str], usage: (u32, u32)) -> String {
     body.push_str(&completion_chunk(None, Some(usage)));
     body.push_str("data: [DONE]\n\n");
     body
+}
+
+/// A fake provider's streamed reply of `content`, costing what [`completion`] costs.
+pub fn streamed_completion(content: &str) -> wiremock::ResponseTemplate {
+    event_stream(completion_stream(&[content], (120, 40)))
+}
+
+/// A 200 carrying `body` as Server-Sent Events.
+pub fn event_stream(body: String) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200)
+        .insert_header("content-type", "text/event-stream")
+        .set_body_string(body)
 }
 
 /// The `data:` events of a Server-Sent Events body, parsed.

@@ -30,3 +30,18 @@ pub fn json(name: &str, values: &[(&str, &str)]) -> serde_json::Value {
     serde_json::from_str(&text(name, values))
         .unwrap_or_else(|e| panic!("fixture {name} is not JSON: {e}"))
 }
+
+/// Answers `method path` on a fake vendor with `response`, for as long as the server lives.
+#[cfg(feature = "app")]
+pub async fn serve(
+    server: &wiremock::MockServer,
+    method: &str,
+    path: impl Into<String>,
+    response: impl wiremock::Respond + 'static,
+) {
+    wiremock::Mock::given(wiremock::matchers::method(method))
+        .and(wiremock::matchers::path(path))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}

@@ -28,6 +28,8 @@ pub mod workers;
 
 #[cfg(feature = "app")]
 pub use app::*;
+#[cfg(feature = "app")]
+pub use fixtures::serve;
 
 /// A path inside the checkout (this crate lives two folders below its root).
 pub fn repo_path(rel: &str) -> String {

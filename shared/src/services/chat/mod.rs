@@ -1,7 +1,7 @@
 //! The PM copilot: an answer grounded in the workspace's insights and feedback, every claim
 //! marked with the passage behind it. The `chat_copilot` agent writes it when an LLM is
 //! configured; otherwise (or when the call fails) rule-based intents answer with real
-//! figures and the same citations.
+//! figures and the same citations. [`stream`] makes every answer, streamed or not.
 
 pub mod citations;
 pub mod conversations;
@@ -106,24 +106,4 @@ async fn writer(
         return Ok(Writer::Rules(Some(why)));
     }
     Ok(Writer::Model)
-}
-
-/// The whole answer at once; a failed model call falls back to the rules.
-pub async fn answer(
-    db: &impl ConnectionTrait,
-    ai: &AiServices,
-    workspace_id: Uuid,
-    q: &Question<'_>,
-    run: &crate::ai::runs::RunContext,
-    budgets: &TokenBudgets,
-) -> Result<Answer, DomainError> {
-    let context =
-        retrieval::gather(db, ai, run, workspace_id, q.message, q.selected_insight).await?;
-    Ok(match writer(db, ai, run, budgets).await? {
-        Writer::Model => match llm::answer(ai, run, &context, q).await {
-            Ok(answer) => answer,
-            Err(reason) => Answer::fallback(&context, q, Some(reason)),
-        },
-        Writer::Rules(reason) => Answer::fallback(&context, q, reason),
-    })
 }

@@ -1,10 +1,12 @@
-//! A copilot answer as it is written: the events of seed 003 (`session_init`, `tool_use`,
-//! `delta`, `citations`, `done`, `error`) sent to a channel the HTTP response reads from.
+//! The one way a copilot answer is made: gather the passages, choose the writer, write the
+//! answer as the events of seed 003 (`session_init`, `tool_use`, `delta`, `citations`, `done`,
+//! `error`) to a channel, and store it with its question. A streaming client reads the
+//! channel; a non-streaming one gets the same answer collected ([`collect`]).
 //!
-//! The work runs in its own task, apart from the response, so it can notice the client going
-//! away (the channel closes) and still finish its bookkeeping: the model's stream is dropped,
-//! which closes the provider connection and stops the generation, and the text written so far
-//! is stored with its question in one transaction, marked incomplete.
+//! A streamed answer runs in its own task, apart from the response, so it can notice the
+//! client going away (the channel closes) and still finish its bookkeeping: the model's stream
+//! is dropped, which closes the provider connection and stops the generation, and the text
+//! written so far is stored with its question in one transaction, marked incomplete.
 
 use std::sync::Arc;
 
@@ -89,7 +91,7 @@ pub async fn run(
     req: StreamRequest,
     tx: mpsc::Sender<StreamEvent>,
 ) {
-    if let Err(e) = drive(&db, &ai, &req, &tx).await {
+    if let Err(e) = respond(&db, &ai, &req, &tx).await {
         let (code, error) = match e {
             RecordError::Refused(r) => (r.code(), r.message()),
             RecordError::Domain(d) => {
@@ -110,19 +112,36 @@ pub async fn run(
     }
 }
 
-async fn drive(
+/// The whole answer for a caller that does not stream: the same orchestration, its events
+/// read and dropped as they come (so the model is never cut off for want of a reader).
+pub async fn collect(
+    db: &DatabaseConnection,
+    ai: &AiServices,
+    req: &StreamRequest,
+) -> Result<Answer, RecordError> {
+    let (tx, mut rx) = mpsc::channel::<StreamEvent>(32);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let answer = respond(db, ai, req, &tx).await;
+    drop(tx);
+    let _ = drain.await;
+    Ok(answer?.expect("a reader was listening throughout"))
+}
+
+/// Writes the answer to `tx` and stores it; `None` when the reader went away before the
+/// question was taken (nothing was asked, nothing stored).
+async fn respond(
     db: &DatabaseConnection,
     ai: &AiServices,
     req: &StreamRequest,
     tx: &mpsc::Sender<StreamEvent>,
-) -> Result<(), RecordError> {
+) -> Result<Option<Answer>, RecordError> {
     let message_id = req.slot.answer_id;
     let init = StreamEvent::SessionInit {
         conversation_id: req.slot.conversation_id,
         message_id,
     };
     if tx.send(init).await.is_err() {
-        return Ok(());
+        return Ok(None);
     }
     let _ = tx
         .send(StreamEvent::ToolUse {
@@ -180,7 +199,7 @@ async fn drive(
             message_id,
             tokens_used: answer.tokens_used,
             generated_by: answer.generated_by,
-            fallback_reason: answer.fallback_reason,
+            fallback_reason: answer.fallback_reason.clone(),
         },
         Some(code) => StreamEvent::Error {
             code,
@@ -191,7 +210,7 @@ async fn drive(
     };
     let _ = tx.send(citations).await;
     let _ = tx.send(last).await;
-    Ok(())
+    Ok(Some(answer))
 }
 
 /// The rule-based answer, sent in word-aligned pieces (it exists whole before the first).
