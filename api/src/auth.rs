@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use shared::{
     auth::Role,
     services::{
-        browser_sessions,
+        console_sessions,
         principal::{self, Actor, Principal},
     },
 };
@@ -63,14 +63,14 @@ impl FromRequestParts<AppState> for Auth {
                 "missing Authorization: Bearer <token> header (or a console session)",
             ));
         };
-        let principal = browser_sessions::authenticate(&state.db, &secret).await?;
+        let principal = console_sessions::authenticate(&state.db, &secret).await?;
         if !is_safe(&parts.method) {
             let presented = parts
                 .headers
                 .get(&CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            if !browser_sessions::csrf_matches(&secret, presented) {
+            if !console_sessions::csrf_matches(&secret, presented) {
                 return Err(ApiError {
                     code: "csrf_failed",
                     ..ApiError::forbidden(

@@ -224,7 +224,7 @@ async fn seed_demo(settings: Arc<Settings>) -> anyhow::Result<()> {
     for (source, report) in shared::services::demo::load_all(&state.db, &ws).await? {
         println!(
             "{:<6} {} items ({} new, {} updated, {} unchanged)",
-            source.as_str(),
+            source.demo_name().unwrap_or_default(),
             report.total(),
             report.created,
             report.updated,

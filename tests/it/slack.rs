@@ -681,7 +681,7 @@ async fn a_sync_that_runs_out_of_budget_is_partial_and_the_next_run_continues() 
         .unwrap();
     assert!(
         due.iter()
-            .any(|(ws, p)| *ws == app.workspace_id && p == "slack"),
+            .any(|(ws, p)| *ws == app.workspace_id && *p == shared::services::source::Source::Slack),
         "{due:?}"
     );
 

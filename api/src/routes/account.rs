@@ -172,8 +172,8 @@ async fn switch_session(
     let member = users::get(&state.db, member.workspace_id, user_id).await?;
     let ws = workspaces::get(&state.db, body.workspace_id).await?;
     Ok(Json(SessionOut {
-        csrf_token: shared::services::browser_sessions::csrf_token(&secret),
-        expires_at: shared::services::browser_sessions::expires_at(&state.db, &secret).await?,
+        csrf_token: shared::services::console_sessions::csrf_token(&secret),
+        expires_at: shared::services::console_sessions::expires_at(&state.db, &secret).await?,
         role: member.role(),
         user: member.into(),
         workspace: ws.into(),

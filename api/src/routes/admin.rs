@@ -16,7 +16,7 @@ use shared::{
             self, NewJob,
             contract::{NoParams, ThemeRescore},
         },
-        scoring::{PRIORITY_FORMULA, SegmentPriorities, Weights},
+        theme_scores::{PRIORITY_FORMULA, SegmentPriorities, Weights},
         themes,
     },
 };

@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     services::{
-        browser_sessions,
+        console_sessions,
         principal::Actor,
-        sessions::{self, IssuedSession, SessionPolicy},
+        sign_in::{self, IssuedSession, SessionPolicy},
         users, workspaces,
     },
 };
@@ -152,7 +152,7 @@ async fn login(
     ClientIp(ip): ClientIp,
     ValidJson(body): ValidJson<LoginIn>,
 ) -> Result<Json<TokenOut>, ApiError> {
-    let session = sessions::login(
+    let session = sign_in::login(
         &state.db,
         &state.login_limiter,
         &policy(&state),
@@ -169,7 +169,7 @@ async fn refresh(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshIn>,
 ) -> Result<Json<TokenOut>, ApiError> {
-    let session = sessions::refresh(&state.db, &policy(&state), &body.refresh_token).await?;
+    let session = sign_in::refresh(&state.db, &policy(&state), &body.refresh_token).await?;
     token_out(&state, session).await
 }
 
@@ -177,7 +177,7 @@ async fn logout(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshIn>,
 ) -> Result<StatusCode, ApiError> {
-    sessions::logout(&state.db, &body.refresh_token).await?;
+    sign_in::logout(&state.db, &body.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,7 +200,7 @@ async fn me(
     };
     let csrf_token = session
         .filter(|_| kind == "session")
-        .map(|secret| browser_sessions::csrf_token(&secret));
+        .map(|secret| console_sessions::csrf_token(&secret));
     Ok(Json(MeOut {
         auth: kind,
         role: p.role,
@@ -235,7 +235,7 @@ async fn start_session(
     ValidJson(body): ValidJson<LoginIn>,
 ) -> Result<Response, ApiError> {
     let ttl = state.settings.auth.session_ttl_secs;
-    let session = browser_sessions::sign_in(
+    let session = console_sessions::sign_in(
         &state.db,
         &state.login_limiter,
         &body.email,
@@ -269,7 +269,7 @@ async fn end_session(
     _auth: Auth,
 ) -> Result<Response, ApiError> {
     if let Some(secret) = session_cookie(&headers) {
-        browser_sessions::sign_out(&state.db, &secret).await?;
+        console_sessions::sign_out(&state.db, &secret).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().append(

@@ -18,7 +18,8 @@ use shared::{
     services::{
         audit::{self, Event},
         cursor::Cursor,
-        feedback::{self as service, Document, FeedbackFilter, SOURCES},
+        feedback::{self as service, Document, FeedbackFilter},
+        source::{self, Source},
     },
 };
 use uuid::Uuid;
@@ -85,14 +86,12 @@ impl From<feedback::Model> for FeedbackOut {
 
 /// Accepts the stored source names, and `zoom_transcript` as the original's name for zoom.
 pub fn normalise_source(s: &str) -> Option<&'static str> {
-    let s = if s == "zoom_transcript" { "zoom" } else { s };
-    SOURCES.iter().copied().find(|x| *x == s)
+    Source::from_feedback_name(s).map(Source::feedback_name)
 }
 
 /// The stored names and the alias `normalise_source` reads.
 fn source_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = SOURCES.iter().copied().chain(["zoom_transcript"]).collect();
-    crate::allowed::schema::one_of(&names)
+    crate::allowed::schema::one_of(&source::feedback_filter_names())
 }
 
 fn known_source(value: &str) -> Result<(), ValidationError> {
@@ -100,7 +99,8 @@ fn known_source(value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         let mut e = ValidationError::new("enum");
-        e.message = Some(format!("must be one of {}", SOURCES.join(", ")).into());
+        let names: Vec<&str> = Source::ALL.iter().map(|s| s.feedback_name()).collect();
+        e.message = Some(format!("must be one of {}", names.join(", ")).into());
         Err(e)
     }
 }

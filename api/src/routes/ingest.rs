@@ -13,12 +13,12 @@ use shared::{
     auth::Role,
     entities::job_run,
     services::{
-        demo::DemoSource,
-        feedback,
+        demo, feedback,
         jobs::{
             self, NewJob, StartOutcome,
             contract::{self, DemoLoad, DemoLoadParams, FeedbackCounts, ZoomSyncParams},
         },
+        source::Source,
     },
 };
 use uuid::Uuid;
@@ -102,7 +102,7 @@ pub struct IngestOut {
 async fn ingest(
     state: &AppState,
     auth: &Auth,
-    source: DemoSource,
+    source: Source,
     mode: Mode,
     bound: WaitBound,
 ) -> Result<Response, ApiError> {
@@ -134,18 +134,11 @@ async fn ingest(
 async fn live(
     state: &AppState,
     principal: &shared::services::principal::Principal,
-    source: DemoSource,
+    source: Source,
     zoom: ZoomSyncParams,
     bound: WaitBound,
 ) -> Result<Response, ApiError> {
-    use super::integrations::{LiveSource, live_sync_job};
-    let live_source = match source {
-        DemoSource::Slack => LiveSource::Slack,
-        DemoSource::Jira => LiveSource::Jira,
-        DemoSource::Gdocs => LiveSource::Drive,
-        DemoSource::Zoom => LiveSource::Zoom,
-    };
-    let job = live_sync_job(state, principal, live_source, zoom, bound).await?;
+    let job = super::integrations::live_sync_job(state, principal, source, zoom, bound).await?;
     ingest_answer(source, &job, live_counts)
 }
 
@@ -171,7 +164,7 @@ fn live_counts(job: &job_run::Model) -> Option<Counts> {
 /// The ingestion job's outcome as `IngestOut`: 200 when done, 202 while it runs, 502 when it
 /// failed. `counts` reads what the job added from its result.
 fn ingest_answer(
-    source: DemoSource,
+    source: Source,
     job: &job_run::Model,
     counts: impl FnOnce(&job_run::Model) -> Option<Counts>,
 ) -> Result<Response, ApiError> {
@@ -185,7 +178,7 @@ fn ingest_answer(
             });
             IngestOut {
                 status: "completed",
-                message: format!("Ingested {} {}", c.count, source.noun()),
+                message: format!("Ingested {} {}", c.count, demo::noun(source)),
                 count: c.count,
                 task_id: job.id,
                 created: c.created,
@@ -194,7 +187,7 @@ fn ingest_answer(
         },
         |job| IngestOut {
             status: "accepted",
-            message: format!("Ingesting {}; poll /jobs/{}", source.noun(), job.id),
+            message: format!("Ingesting {}; poll /jobs/{}", demo::noun(source), job.id),
             count: 0,
             task_id: job.id,
             created: None,
@@ -210,7 +203,7 @@ async fn ingest_slack(
     bound: WaitBound,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    ingest(&state, &auth, DemoSource::Slack, body.mode, bound).await
+    ingest(&state, &auth, Source::Slack, body.mode, bound).await
 }
 
 async fn ingest_jira(
@@ -219,7 +212,7 @@ async fn ingest_jira(
     bound: WaitBound,
     OptionalJson(body): OptionalJson<IngestIn>,
 ) -> Result<Response, ApiError> {
-    ingest(&state, &auth, DemoSource::Jira, body.mode, bound).await
+    ingest(&state, &auth, Source::Jira, body.mode, bound).await
 }
 
 async fn ingest_gdocs(
@@ -235,9 +228,9 @@ async fn ingest_gdocs(
     if body.mode == Mode::Live {
         let job =
             super::integrations::drive_sync_job(&state, p, &origin, &folders, false, bound).await?;
-        return ingest_answer(DemoSource::Gdocs, &job, live_counts);
+        return ingest_answer(Source::Google, &job, live_counts);
     }
-    ingest(&state, &auth, DemoSource::Gdocs, body.mode, bound).await
+    ingest(&state, &auth, Source::Google, body.mode, bound).await
 }
 
 async fn ingest_zoom(
@@ -257,9 +250,9 @@ async fn ingest_zoom(
         let zoom = ZoomSyncParams {
             days_back: Some(days_back),
         };
-        return live(&state, p, DemoSource::Zoom, zoom, bound).await;
+        return live(&state, p, Source::Zoom, zoom, bound).await;
     }
-    ingest(&state, &auth, DemoSource::Zoom, body.mode, bound).await
+    ingest(&state, &auth, Source::Zoom, body.mode, bound).await
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

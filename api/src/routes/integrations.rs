@@ -15,6 +15,7 @@ use shared::{
         audit::{self, Event},
         integrations::{connections, drive},
         jobs::contract::{ZoomSyncParams, vendor_sync_result},
+        source::Source,
     },
 };
 use validator::Validate;
@@ -43,43 +44,16 @@ fn thirty() -> u32 {
     30
 }
 
-/// A source that syncs live, and what to connect first.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum LiveSource {
-    Zoom,
-    Slack,
-    Jira,
-    Drive,
-}
-
-impl LiveSource {
-    fn provider(self) -> &'static str {
-        match self {
-            Self::Zoom => "zoom",
-            Self::Slack => "slack",
-            Self::Jira => "jira",
-            Self::Drive => "google",
+/// What an admin does to connect a source that syncs live.
+fn how_to_connect(source: Source) -> &'static str {
+    match source {
+        Source::Zoom => "an admin connects it through GET /auth/zoom/start",
+        Source::Slack => "an admin stores a bot token and channels with PUT /integrations/slack",
+        Source::Jira => {
+            "an admin stores the site, email, API token and JQL with PUT /integrations/jira"
         }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Self::Zoom => "Zoom",
-            Self::Slack => "Slack",
-            Self::Jira => "Jira",
-            Self::Drive => "Google Drive",
-        }
-    }
-
-    fn how_to_connect(self) -> &'static str {
-        match self {
-            Self::Zoom => "an admin connects it through GET /auth/zoom/start",
-            Self::Slack => "an admin stores a bot token and channels with PUT /integrations/slack",
-            Self::Jira => {
-                "an admin stores the site, email, API token and JQL with PUT /integrations/jira"
-            }
-            Self::Drive => "an admin connects Google through GET /auth/google/start",
-        }
+        Source::Google => "an admin connects Google through GET /auth/google/start",
+        Source::Upload | Source::Api => "nothing connects it; it does not sync",
     }
 }
 
@@ -87,24 +61,24 @@ impl LiveSource {
 pub(crate) async fn live_sync_job(
     state: &AppState,
     principal: &shared::services::principal::Principal,
-    source: LiveSource,
+    source: Source,
     zoom: ZoomSyncParams,
     bound: WaitBound,
 ) -> Result<shared::entities::job_run::Model, ApiError> {
     use shared::services::jobs;
     let ws = principal.workspace_id;
-    if !connections::is_connected(&state.db, ws, source.provider()).await? {
+    let name = source.connection_name().unwrap_or(source.feedback_name());
+    if !connections::is_connected(&state.db, ws, name).await? {
         return Err(ApiError {
             code: "not_connected",
             ..ApiError::bad_request(format!(
-                "live {} ingestion needs a {} connection: {}",
-                source.provider(),
+                "live {name} ingestion needs a {} connection: {}",
                 source.title(),
-                source.how_to_connect()
+                how_to_connect(source)
             ))
         });
     }
-    let new = jobs::vendor_sync(&state.settings.jobs, ws, source.provider(), zoom)
+    let new = jobs::vendor_sync(&state.settings.jobs, ws, source, zoom)
         .ok_or_else(|| ApiError::bad_request(format!("{} does not sync", source.title())))?
         .requested_by(principal.label());
     let job = jobs::start(&state.db, &state.queue, new)
@@ -126,7 +100,7 @@ pub struct SyncOut {
 
 /// The sync job's outcome: 200 with its stats, 202 while it runs, 502 when it failed.
 fn sync_answer(
-    source: LiveSource,
+    source: Source,
     job: shared::entities::job_run::Model,
 ) -> Result<Response, ApiError> {
     let title = source.title();
@@ -162,8 +136,8 @@ async fn zoom_sync(
     let zoom = ZoomSyncParams {
         days_back: Some(q.days_back),
     };
-    let job = live_sync_job(&state, p, LiveSource::Zoom, zoom, bound).await?;
-    sync_answer(LiveSource::Zoom, job)
+    let job = live_sync_job(&state, p, Source::Zoom, zoom, bound).await?;
+    sync_answer(Source::Zoom, job)
 }
 
 async fn slack_sync(
@@ -171,14 +145,14 @@ async fn slack_sync(
     auth: Auth,
     bound: WaitBound,
 ) -> Result<Response, ApiError> {
-    sync_now(&state, &auth, LiveSource::Slack, bound).await
+    sync_now(&state, &auth, Source::Slack, bound).await
 }
 
 /// Starts a source's sync for an editor and answers with its outcome.
 async fn sync_now(
     state: &AppState,
     auth: &Auth,
-    source: LiveSource,
+    source: Source,
     bound: WaitBound,
 ) -> Result<Response, ApiError> {
     let p = auth.require(Role::Editor)?;
@@ -273,7 +247,7 @@ pub(crate) async fn drive_sync_job(
     live_sync_job(
         state,
         principal,
-        LiveSource::Drive,
+        Source::Google,
         ZoomSyncParams::default(),
         bound,
     )
@@ -321,7 +295,7 @@ async fn drive_sync(
     let p = auth.require(Role::Editor)?;
     let folders = folder_list(&q.folder_ids)?;
     let job = drive_sync_job(&state, p, &origin, &folders, q.allow_root, bound).await?;
-    sync_answer(LiveSource::Drive, job)
+    sync_answer(Source::Google, job)
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
@@ -354,7 +328,7 @@ async fn jira_sync(
     auth: Auth,
     bound: WaitBound,
 ) -> Result<Response, ApiError> {
-    sync_now(&state, &auth, LiveSource::Jira, bound).await
+    sync_now(&state, &auth, Source::Jira, bound).await
 }
 
 pub fn router() -> ApiRouter<AppState> {

@@ -10,7 +10,7 @@ use shared::{
     services::{
         jira::{
             decisions,
-            scoring::{ScoreOptions, ScoreStats, match_and_score},
+            ticket_scores::{ScoreOptions, ScoreStats, match_and_score},
             tickets::{self},
             views::{self, MatchView, VocView},
             voc::PriorityGap,

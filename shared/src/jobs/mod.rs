@@ -19,12 +19,13 @@ pub mod kinds {
     pub const TRANSCRIBE: &str = "transcribe";
     /// Embeds a workspace's feedback that has no vector from the current model.
     pub const EMBED: &str = "embed";
-    /// Loads feedback from a source (demo data now; live connectors later).
-    pub const SYNC: &str = "sync";
+    /// Loads one source's demo data set. (Stored as `sync`, its name before the vendor pulls
+    /// existed; those are `sync:<vendor>`.)
+    pub const DEMO_LOAD: &str = "sync";
     /// Clusters a workspace's feedback into themes and writes insights (one at a time).
     pub const CLUSTER: &str = "cluster";
-    /// Re-scores themes after the scoring weights change.
-    pub const RESCORE: &str = "rescore";
+    /// Re-scores themes after the scoring weights change (Jira tickets are scored by `VOC`).
+    pub const THEME_RESCORE: &str = "rescore";
     /// Matches a workspace's Jira tickets to its customer insights and scores them (one at
     /// a time; also queued after every clustering run).
     pub const VOC: &str = "voc";
@@ -39,7 +40,8 @@ pub mod kinds {
     /// Names the people behind Slack messages pushed by events (stored with their user id
     /// so the webhook answers within Slack's 3 s), through users.info.
     pub const SLACK_NAMES: &str = "slack:names";
-    /// Reads a workspace's configured Google Drive folders (one at a time per workspace).
+    /// Reads a workspace's configured Google Drive folders (one at a time per workspace);
+    /// the job of `Source::Google`.
     pub const SYNC_DRIVE: &str = "sync:gdrive";
     /// Starts the syncs of every workspace's connected sources that are due. Every 5 minutes.
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
@@ -53,9 +55,9 @@ pub mod kinds {
         PROCESS_FILE,
         TRANSCRIBE,
         EMBED,
-        SYNC,
+        DEMO_LOAD,
         CLUSTER,
-        RESCORE,
+        THEME_RESCORE,
         VOC,
         COMPETITIVE,
         SYNC_ZOOM,

@@ -17,7 +17,7 @@ use crate::{
         audit::{self, Event, Origin},
         principal::Principal,
         rate_limit::WindowLimiter,
-        sessions::{self, IssuedSession, SessionPolicy},
+        sign_in::{self, IssuedSession, SessionPolicy},
         workspaces,
     },
 };
@@ -78,7 +78,7 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or(DomainError::not_found("user"))?;
-    match sessions::check_password(
+    match sign_in::check_password(
         db,
         limiter,
         &found.email,
@@ -258,7 +258,7 @@ pub async fn switch_tokens(
     workspace_id: Uuid,
 ) -> Result<IssuedSession, DomainError> {
     let member = active_membership(db, user_id, workspace_id).await?;
-    sessions::issue_new(db, policy, &member).await
+    sign_in::issue_new(db, policy, &member).await
 }
 
 /// Moves the console session behind `secret` to another workspace of its user; the cookie

@@ -14,48 +14,18 @@ use crate::{
         customers::{self, CustomerFacts},
         feedback::{self, IngestReport, NewFeedback},
         integrations::meeting_transcript::Transcript,
+        source::Source,
     },
 };
 
-/// A demo-capable source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DemoSource {
-    Slack,
-    Jira,
-    Gdocs,
-    Zoom,
-}
-
-impl DemoSource {
-    pub const ALL: [DemoSource; 4] = [
-        DemoSource::Slack,
-        DemoSource::Jira,
-        DemoSource::Gdocs,
-        DemoSource::Zoom,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DemoSource::Slack => "slack",
-            DemoSource::Jira => "jira",
-            DemoSource::Gdocs => "gdocs",
-            DemoSource::Zoom => "zoom",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
-    /// How the seed contract words the count, e.g. "Ingested 26 Slack messages".
-    pub fn noun(self) -> &'static str {
-        match self {
-            DemoSource::Slack => "Slack messages",
-            DemoSource::Jira => "Jira issues",
-            DemoSource::Gdocs => "Google Docs chunks",
-            DemoSource::Zoom => "Zoom transcript chunks",
-        }
+/// How the seed contract words a demo load's count, e.g. "Ingested 26 Slack messages".
+pub fn noun(source: Source) -> &'static str {
+    match source {
+        Source::Slack => "Slack messages",
+        Source::Jira => "Jira issues",
+        Source::Google => "Google Docs chunks",
+        Source::Zoom => "Zoom transcript chunks",
+        Source::Upload | Source::Api => "items",
     }
 }
 
@@ -138,14 +108,14 @@ fn day(days_ago: i64) -> chrono::DateTime<Utc> {
     today - Duration::days(days_ago)
 }
 
-fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
+fn items(source: Source) -> Result<Vec<NewFeedback>, DomainError> {
     let mut out = Vec::new();
     match source {
-        DemoSource::Slack => {
+        Source::Slack => {
             for line in SLACK.lines().filter(|l| !l.trim().is_empty()) {
                 let m: SlackMessage = serde_json::from_str(line).map_err(bad)?;
                 out.push(NewFeedback {
-                    source: "slack",
+                    source: Source::Slack.feedback_name(),
                     source_id: m.ts.clone(),
                     text: m.text,
                     account: Some(m.account),
@@ -155,11 +125,11 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
                 });
             }
         }
-        DemoSource::Jira => {
+        Source::Jira => {
             let issues: Vec<JiraIssue> = serde_json::from_str(JIRA).map_err(bad)?;
             for i in issues {
                 out.push(NewFeedback {
-                    source: "jira",
+                    source: Source::Jira.feedback_name(),
                     source_id: i.key.clone(),
                     text: format!("{}. {}", i.title, i.description),
                     account: Some(i.account),
@@ -169,7 +139,7 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
                 });
             }
         }
-        DemoSource::Gdocs => {
+        Source::Google => {
             let docs: Vec<DocEntry> = serde_json::from_str(GDOCS).map_err(bad)?;
             for d in docs {
                 let text = doc_file(&d.file).ok_or_else(|| bad(&d.file))?;
@@ -183,7 +153,7 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
                 let total = chunks.len();
                 for c in chunks {
                     out.push(NewFeedback {
-                        source: "gdoc",
+                        source: Source::Google.feedback_name(),
                         source_id: format!("{}_chunk_{}", d.document_id, c.index),
                         text: c.text,
                         account: Some(d.account.clone()),
@@ -199,7 +169,7 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
                 }
             }
         }
-        DemoSource::Zoom => {
+        Source::Zoom => {
             let meetings: Vec<MeetingEntry> = serde_json::from_str(ZOOM).map_err(bad)?;
             for m in meetings {
                 let vtt = doc_file(&m.file).ok_or_else(|| bad(&m.file))?;
@@ -214,6 +184,8 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
                 out.extend(transcript.items().map_err(bad)?);
             }
         }
+        // Nothing to load: these sources have no demo data.
+        Source::Upload | Source::Api => {}
     }
     Ok(out)
 }
@@ -222,7 +194,7 @@ fn items(source: DemoSource) -> Result<Vec<NewFeedback>, DomainError> {
 pub async fn load(
     db: &impl TransactionTrait,
     workspace: &workspace::Model,
-    source: DemoSource,
+    source: Source,
 ) -> Result<IngestReport, DomainError> {
     let accounts: Vec<DemoCustomer> = serde_json::from_str(CUSTOMERS).map_err(bad)?;
     let feedback_items = items(source)?;
@@ -244,16 +216,16 @@ pub async fn load(
 pub async fn load_all(
     db: &impl TransactionTrait,
     workspace: &workspace::Model,
-) -> Result<Vec<(DemoSource, IngestReport)>, DomainError> {
+) -> Result<Vec<(Source, IngestReport)>, DomainError> {
     let mut out = Vec::new();
-    for source in DemoSource::ALL {
+    for source in Source::DEMO {
         out.push((source, load(db, workspace, source).await?));
     }
     Ok(out)
 }
 
 /// The number of demo items per source (for documentation and tests).
-pub fn size(source: DemoSource) -> usize {
+pub fn size(source: Source) -> usize {
     items(source).map(|v| v.len()).unwrap_or(0)
 }
 
@@ -263,10 +235,10 @@ mod tests {
 
     #[test]
     fn the_demo_set_is_large_and_varied() {
-        let sizes: Vec<usize> = DemoSource::ALL.iter().map(|s| size(*s)).collect();
+        let sizes: Vec<usize> = Source::DEMO.iter().map(|s| size(*s)).collect();
         assert!(sizes.iter().all(|n| *n > 0), "{sizes:?}");
         assert!(sizes.iter().sum::<usize>() >= 60, "{sizes:?}");
-        let all: Vec<NewFeedback> = DemoSource::ALL
+        let all: Vec<NewFeedback> = Source::DEMO
             .iter()
             .flat_map(|s| items(*s).unwrap())
             .collect();

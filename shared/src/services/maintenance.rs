@@ -38,7 +38,7 @@ pub async fn prune(
     let uploads_deleted = crate::services::uploads::prune(db, retention_days).await?;
     let worker_heartbeats_deleted = prune_heartbeats(db, retention_days).await?;
     let slack_events_deleted = prune_slack_events(db).await?;
-    let browser_sessions_deleted = crate::services::browser_sessions::prune(db).await?;
+    let browser_sessions_deleted = crate::services::console_sessions::prune(db).await?;
     Ok(MaintenanceReport {
         refresh_tokens_deleted: tokens.rows_affected,
         job_runs_deleted: jobs.rows_affected,

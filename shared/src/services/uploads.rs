@@ -14,6 +14,7 @@ use crate::{
     DomainError,
     entities::{upload, workspace},
     ingest::{self, FileKind, ParseError, ParsedFile},
+    services::source::Source,
     services::{
         customers::CustomerFacts,
         feedback::{self, IngestReport, NewFeedback},
@@ -116,7 +117,7 @@ pub fn to_feedback(upload: &upload::Model, parsed: &ParsedFile) -> Vec<NewFeedba
                 s.map(|sec| base_time + Duration::milliseconds((sec * 1000.0) as i64))
             };
             NewFeedback {
-                source: "upload",
+                source: Source::Upload.feedback_name(),
                 source_id: format!("{}:{}", &upload.sha256[..16], item.key),
                 text: item.text.clone(),
                 account: item.customer.clone(),

@@ -11,7 +11,7 @@ use crate::{
     DomainError,
     auth::{Role, password},
     entities::{membership, user},
-    services::sessions,
+    services::sign_in,
 };
 
 /// A user as seen from one workspace.
@@ -173,7 +173,7 @@ pub async fn update(
     .await?;
     if !new_active || new_role < current.role() {
         // Sessions issued under the old rights end now; access tokens already check per request.
-        sessions::revoke_member(&txn, workspace_id, user_id).await?;
+        sign_in::revoke_member(&txn, workspace_id, user_id).await?;
     }
     txn.commit().await?;
     Ok(Member {

@@ -39,7 +39,7 @@ pub async fn run(ctx: JobContext, _: NoParams) -> Result<ClusterOutcome, JobErro
         summary,
         embedded_before_clustering: pass.embedded,
         // Tickets were matched against the themes this run replaced.
-        voc_rescore_job: super::voc::request_rescore(&ctx, "after clustering").await?,
+        voc_rescore_job: super::voc::request_voc_scoring(&ctx, "after clustering").await?,
     })
 }
 

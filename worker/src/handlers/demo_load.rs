@@ -19,7 +19,7 @@ pub async fn run(ctx: JobContext, params: DemoLoadParams) -> Result<DemoLoadOutc
         .await
         .map_err(shared::DomainError::from)?
         .ok_or_else(|| JobError::permanent("the workspace no longer exists"))?;
-    ctx.progress(20, &format!("loading demo {}", source.noun()))
+    ctx.progress(20, &format!("loading demo {}", demo::noun(source)))
         .await?;
     let report = demo::load(ctx.db(), &ws, source).await?;
     Ok(DemoLoadOutcome {
@@ -29,6 +29,6 @@ pub async fn run(ctx: JobContext, params: DemoLoadParams) -> Result<DemoLoadOutc
         created: report.created,
         updated: report.updated,
         unchanged: report.unchanged,
-        message: format!("Ingested {} {}", report.total(), source.noun()),
+        message: format!("Ingested {} {}", report.total(), demo::noun(source)),
     })
 }

@@ -79,12 +79,12 @@ pub async fn run(ctx: JobContext, _: NoParams) -> Result<EmbedOutcome, JobError>
     let ticket_stats = if tickets.is_empty() {
         None
     } else {
-        let opts = shared::services::jira::scoring::ScoreOptions::from_settings(
+        let opts = shared::services::jira::ticket_scores::ScoreOptions::from_settings(
             ctx.settings(),
             None,
             Some(tickets.clone()),
         );
-        let stats = shared::services::jira::scoring::match_and_score(
+        let stats = shared::services::jira::ticket_scores::match_and_score(
             ctx.db(),
             ws,
             embedder.as_ref(),

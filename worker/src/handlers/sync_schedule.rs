@@ -16,10 +16,9 @@ pub async fn run(ctx: JobContext, _: Tick) -> Result<SyncScheduleOutcome, JobErr
     let interval = ctx.settings().integrations.sync_interval_secs;
     let due = connections::due_syncs(ctx.db(), interval).await?;
     let (mut started, mut running) = (0, 0);
-    for (workspace_id, provider) in &due {
+    for &(workspace_id, source) in &due {
         let jobs_settings = &ctx.settings().jobs;
-        let Some(new) =
-            jobs::vendor_sync(jobs_settings, *workspace_id, provider, Default::default())
+        let Some(new) = jobs::vendor_sync(jobs_settings, workspace_id, source, Default::default())
         else {
             continue;
         };

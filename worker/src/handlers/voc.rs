@@ -2,7 +2,7 @@
 //! (`calculate-all-voc`, and the follow-up of every clustering run).
 
 use shared::services::{
-    jira::scoring::{ScoreOptions, match_and_score},
+    jira::ticket_scores::{ScoreOptions, match_and_score},
     jobs::{
         self, NewJob,
         contract::{VocOutcome, VocParams, VocScoring},
@@ -35,7 +35,7 @@ pub async fn run(ctx: JobContext, params: VocParams) -> Result<VocOutcome, JobEr
 }
 
 /// Queues a re-score of the workspace's tickets (at most one at a time), when it has any.
-pub(crate) async fn request_rescore(
+pub(crate) async fn request_voc_scoring(
     ctx: &JobContext,
     reason: &str,
 ) -> Result<Option<Uuid>, JobError> {

@@ -353,27 +353,45 @@ pub async fn messages(
             vec![conversation_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Message {
-                id: r.try_get("", "id")?,
-                role: r.try_get("", "role")?,
-                content: r.try_get("", "content")?,
-                created_at: r.try_get("", "created_at")?,
-                citations: serde_json::from_value(r.try_get::<Value>("", "citations")?)
-                    .unwrap_or_default(),
-                inline_citations: serde_json::from_value(
-                    r.try_get::<Value>("", "inline_citations")?,
-                )
-                .unwrap_or_default(),
-                generated_by: r.try_get("", "generated_by")?,
-                model: r.try_get("", "model")?,
-                tokens_used: r.try_get("", "tokens_used")?,
-                incomplete: r.try_get("", "incomplete")?,
-                stop_reason: r.try_get("", "stop_reason")?,
-            })
-        })
-        .collect()
+    Ok(rows
+        .iter()
+        .map(|r| MessageRow::from_query_result(r, "").map(Message::from))
+        .collect::<Result<_, _>>()?)
+}
+
+/// A stored message as read; the citation lists are parsed leniently (an entry written by an
+/// older version that no longer reads is dropped, not an error for the whole conversation).
+#[derive(FromQueryResult)]
+struct MessageRow {
+    id: Uuid,
+    role: String,
+    content: String,
+    created_at: DateTime<Utc>,
+    citations: Value,
+    inline_citations: Value,
+    generated_by: Option<String>,
+    model: Option<String>,
+    tokens_used: i32,
+    incomplete: bool,
+    stop_reason: Option<String>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Self {
+            id: r.id,
+            role: r.role,
+            content: r.content,
+            created_at: r.created_at,
+            citations: serde_json::from_value(r.citations).unwrap_or_default(),
+            inline_citations: serde_json::from_value(r.inline_citations).unwrap_or_default(),
+            generated_by: r.generated_by,
+            model: r.model,
+            tokens_used: r.tokens_used,
+            incomplete: r.incomplete,
+            stop_reason: r.stop_reason,
+        }
+    }
 }
 
 /// Renames, archives or restores one of the caller's conversations.

@@ -52,7 +52,7 @@ impl Level {
 }
 
 /// The rubric's five inputs, each 0-1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema, sea_orm::FromQueryResult)]
 pub struct SubScores {
     pub severity_weight: f32,
     pub urgency_score: f32,

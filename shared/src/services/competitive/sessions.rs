@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, FromQueryResult, QueryResult, TransactionTrait,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -73,28 +75,56 @@ fn strings(v: Value) -> Vec<String> {
     serde_json::from_value(v).unwrap_or_default()
 }
 
+/// A session as stored; its JSON lists are read leniently.
+#[derive(FromQueryResult)]
+struct Row {
+    id: Uuid,
+    company_name: String,
+    market_scope: String,
+    target_personas: Value,
+    geo_segments: Value,
+    time_window_months: String,
+    competitors_researched: Value,
+    insights_generated: Value,
+    status: String,
+    error_message: Option<String>,
+    started_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    mode: String,
+    generated_by: Option<String>,
+    fallback_reason: Option<String>,
+    cards_dropped: i32,
+    job_id: Option<Uuid>,
+    request: Value,
+}
+
+impl From<Row> for Session {
+    fn from(r: Row) -> Self {
+        Self {
+            id: r.id,
+            company_name: r.company_name,
+            market_scope: r.market_scope,
+            target_personas: strings(r.target_personas),
+            geo_segments: strings(r.geo_segments),
+            time_window_months: r.time_window_months,
+            competitors_researched: strings(r.competitors_researched),
+            insights_generated: serde_json::from_value(r.insights_generated).unwrap_or_default(),
+            status: r.status,
+            error_message: r.error_message,
+            started_at: r.started_at,
+            completed_at: r.completed_at,
+            mode: r.mode,
+            generated_by: r.generated_by,
+            fallback_reason: r.fallback_reason,
+            cards_dropped: r.cards_dropped,
+            job_id: r.job_id,
+            request: r.request,
+        }
+    }
+}
+
 fn from_row(r: &QueryResult) -> Result<Session, DomainError> {
-    Ok(Session {
-        id: r.try_get("", "id")?,
-        company_name: r.try_get("", "company_name")?,
-        market_scope: r.try_get("", "market_scope")?,
-        target_personas: strings(r.try_get("", "target_personas")?),
-        geo_segments: strings(r.try_get("", "geo_segments")?),
-        time_window_months: r.try_get("", "time_window_months")?,
-        competitors_researched: strings(r.try_get("", "competitors_researched")?),
-        insights_generated: serde_json::from_value(r.try_get("", "insights_generated")?)
-            .unwrap_or_default(),
-        status: r.try_get("", "status")?,
-        error_message: r.try_get("", "error_message")?,
-        started_at: r.try_get("", "started_at")?,
-        completed_at: r.try_get("", "completed_at")?,
-        mode: r.try_get("", "mode")?,
-        generated_by: r.try_get("", "generated_by")?,
-        fallback_reason: r.try_get("", "fallback_reason")?,
-        cards_dropped: r.try_get("", "cards_dropped")?,
-        job_id: r.try_get("", "job_id")?,
-        request: r.try_get("", "request")?,
-    })
+    Ok(Row::from_query_result(r, "")?.into())
 }
 
 /// A session whose job died without finishing it (out of attempts, cancelled) reads as

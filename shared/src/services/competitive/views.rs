@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -57,37 +57,58 @@ fn json_or_default<T: serde::de::DeserializeOwned + Default>(v: Value) -> T {
     serde_json::from_value(v).unwrap_or_default()
 }
 
+/// A card as `SELECT` reads it.
+#[derive(FromQueryResult)]
+struct Row {
+    id: Uuid,
+    #[sea_orm(nested)]
+    card: InsightCard,
+    created_at: DateTime<Utc>,
+    competitor_name: String,
+    competitor_moves: Value,
+    evidence_count: String,
+    mentions_30d: String,
+    impacted_acv_usd: Option<String>,
+    est_method: String,
+    citations: Value,
+    #[sea_orm(nested)]
+    scores: SubScores,
+    customer_evidence: Option<Value>,
+    generated_by: String,
+    session_id: Option<Uuid>,
+}
+
+impl From<Row> for CompetitiveInsightView {
+    fn from(r: Row) -> Self {
+        let scores = r.scores;
+        Self {
+            id: r.id,
+            card: r.card,
+            created_at: r.created_at,
+            competitor_name: r.competitor_name,
+            competitor_moves: json_or_default(r.competitor_moves),
+            evidence_count: r.evidence_count,
+            mentions_30d: r.mentions_30d,
+            impacted_acv_usd: r.impacted_acv_usd,
+            est_method: r.est_method,
+            citations: json_or_default(r.citations),
+            severity_weight: scores.severity_weight,
+            urgency_score: scores.urgency_score,
+            reach_score: scores.reach_score,
+            confidence_score: scores.confidence_score,
+            effort_inverse: scores.effort_inverse,
+            scores,
+            customer_evidence: r
+                .customer_evidence
+                .and_then(|v| serde_json::from_value(v).ok()),
+            generated_by: r.generated_by,
+            research_session_id: r.session_id,
+        }
+    }
+}
+
 fn from_row(r: &QueryResult) -> Result<CompetitiveInsightView, DomainError> {
-    let scores = SubScores {
-        severity_weight: r.try_get("", "severity_weight")?,
-        urgency_score: r.try_get("", "urgency_score")?,
-        reach_score: r.try_get("", "reach_score")?,
-        confidence_score: r.try_get("", "confidence_score")?,
-        effort_inverse: r.try_get("", "effort_inverse")?,
-    };
-    Ok(CompetitiveInsightView {
-        id: r.try_get("", "id")?,
-        card: InsightCard::from_row(r)?,
-        created_at: r.try_get("", "created_at")?,
-        competitor_name: r.try_get("", "competitor_name")?,
-        competitor_moves: json_or_default(r.try_get("", "competitor_moves")?),
-        evidence_count: r.try_get("", "evidence_count")?,
-        mentions_30d: r.try_get("", "mentions_30d")?,
-        impacted_acv_usd: r.try_get("", "impacted_acv_usd")?,
-        est_method: r.try_get("", "est_method")?,
-        citations: json_or_default(r.try_get("", "citations")?),
-        severity_weight: scores.severity_weight,
-        urgency_score: scores.urgency_score,
-        reach_score: scores.reach_score,
-        confidence_score: scores.confidence_score,
-        effort_inverse: scores.effort_inverse,
-        scores,
-        customer_evidence: r
-            .try_get::<Option<Value>>("", "customer_evidence")?
-            .and_then(|v| serde_json::from_value(v).ok()),
-        generated_by: r.try_get("", "generated_by")?,
-        research_session_id: r.try_get("", "session_id")?,
-    })
+    Ok(Row::from_query_result(r, "")?.into())
 }
 
 /// Highest P-score first; `competitor` matches the name in any case.

@@ -3,11 +3,15 @@
 //! customer behind each. Competitive insights (no theme) load too, without evidence.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{DomainError, db::statement as raw, services::themes::board::CustomerRef};
+use crate::{
+    DomainError,
+    db::statement as raw,
+    services::{insight_card::InsightCard, themes::board::CustomerRef},
+};
 
 #[derive(serde::Serialize)]
 pub struct DocQuote {
@@ -24,7 +28,7 @@ pub struct DocInsight {
     pub updated_at: DateTime<Utc>,
     pub category: String,
     #[serde(flatten)]
-    pub card: crate::services::insight_card::InsightCard,
+    pub card: InsightCard,
     pub theme_label: Option<String>,
     pub freq_30d: i32,
     pub feedback_count: i32,
@@ -44,6 +48,32 @@ fn customer(v: &Value) -> Option<CustomerRef> {
     })
 }
 
+/// The insight's own columns as `load` selects them.
+#[derive(FromQueryResult)]
+struct InsightRow {
+    id: Uuid,
+    updated_at: DateTime<Utc>,
+    category: String,
+    #[sea_orm(nested)]
+    card: InsightCard,
+    theme_label: Option<String>,
+    freq_30d: i32,
+    feedback_count: i32,
+    customers: Value,
+    total_acv: f64,
+    key_quote_ids: Value,
+}
+
+/// A key quote with the customer behind it (`c_` columns, absent for an anonymous one).
+#[derive(FromQueryResult)]
+struct QuoteRow {
+    id: Uuid,
+    text: String,
+    created_at: DateTime<Utc>,
+    #[sea_orm(nested(prefix = "c_"))]
+    customer: Option<CustomerRef>,
+}
+
 pub async fn load(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
@@ -60,51 +90,41 @@ pub async fn load(
         ))
         .await?
         .ok_or(DomainError::not_found("insight"))?;
-    let customers: Vec<CustomerRef> = row
-        .try_get::<Value>("", "customers")?
-        .as_array()
-        .map(|a| a.iter().filter_map(customer).collect())
-        .unwrap_or_default();
+    let insight = InsightRow::from_query_result(&row, "")?;
     let quotes = db
         .query_all_raw(raw(
-            "SELECT f.id, f.text, f.created_at, c.id AS customer_id, c.name, c.segment, c.acv \
+            "SELECT f.id, f.text, f.created_at, c.id AS c_id, c.name AS c_name, c.segment AS c_segment, c.acv AS c_acv \
              FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(id, pos) \
              JOIN feedback f ON f.id = k.id::uuid LEFT JOIN customers c ON c.id = f.customer_id \
              WHERE f.workspace_id = $2 ORDER BY k.pos",
-            vec![
-                row.try_get::<Value>("", "key_quote_ids")?.into(),
-                workspace_id.into(),
-            ],
+            vec![insight.key_quote_ids.into(), workspace_id.into()],
         ))
         .await?;
-    let mut key_quotes = Vec::with_capacity(quotes.len());
-    for q in quotes {
-        let customer = match q.try_get::<Option<Uuid>>("", "customer_id")? {
-            Some(id) => Some(CustomerRef {
-                id,
-                name: q.try_get("", "name")?,
-                segment: q.try_get("", "segment")?,
-                acv: q.try_get("", "acv")?,
-            }),
-            None => None,
-        };
-        key_quotes.push(DocQuote {
-            feedback_id: q.try_get("", "id")?,
-            text: q.try_get("", "text")?,
-            created_at: q.try_get("", "created_at")?,
-            customer,
-        });
-    }
+    let key_quotes = quotes
+        .iter()
+        .map(|q| {
+            QuoteRow::from_query_result(q, "").map(|q| DocQuote {
+                feedback_id: q.id,
+                text: q.text,
+                created_at: q.created_at,
+                customer: q.customer,
+            })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(DocInsight {
-        id: row.try_get("", "id")?,
-        updated_at: row.try_get("", "updated_at")?,
-        category: row.try_get("", "category")?,
-        card: crate::services::insight_card::InsightCard::from_row(&row)?,
-        theme_label: row.try_get("", "theme_label")?,
-        freq_30d: row.try_get("", "freq_30d")?,
-        feedback_count: row.try_get("", "feedback_count")?,
-        customers,
-        total_acv: row.try_get("", "total_acv")?,
+        id: insight.id,
+        updated_at: insight.updated_at,
+        category: insight.category,
+        card: insight.card,
+        theme_label: insight.theme_label,
+        freq_30d: insight.freq_30d,
+        feedback_count: insight.feedback_count,
+        customers: insight
+            .customers
+            .as_array()
+            .map(|a| a.iter().filter_map(customer).collect())
+            .unwrap_or_default(),
+        total_acv: insight.total_acv,
         key_quotes,
     })
 }

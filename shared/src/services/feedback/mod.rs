@@ -14,8 +14,6 @@ use uuid::Uuid;
 
 use crate::{DomainError, entities::feedback};
 
-pub const SOURCES: &[&str] = &["slack", "jira", "gdoc", "zoom", "upload", "api"];
-
 pub use documents::{Document, MAX_DOCUMENT_CHUNKS, document_chunks, documents};
 pub use store::{IngestReport, NewFeedback, Pushed, ingest, push};
 

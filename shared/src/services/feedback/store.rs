@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::SOURCES;
+use crate::services::source::Source;
 use crate::{
     DomainError,
     entities::workspace,
@@ -91,7 +91,7 @@ pub async fn push(
     let items = items
         .into_iter()
         .map(|i| NewFeedback {
-            source: "api",
+            source: Source::Api.feedback_name(),
             source_id: i.source_id,
             text: i.text,
             account: i.account,
@@ -140,7 +140,7 @@ pub async fn ingest(
     };
     let mut rows = Vec::with_capacity(items.len());
     for (item, (text, sentiment_score, meta)) in items.iter().zip(prepared) {
-        if !SOURCES.contains(&item.source) {
+        if Source::from_feedback_name(item.source).is_none() {
             return Err(DomainError::invalid(
                 "source",
                 format!("unknown source {:?}", item.source),

@@ -8,8 +8,8 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{OAuthProvider, SOURCES, crypto::TokenCipher, http};
-use crate::{DomainError, config::Settings, db::statement as raw};
+use super::{OAuthProvider, crypto::TokenCipher, http};
+use crate::{DomainError, config::Settings, db::statement as raw, services::source::Source};
 
 #[derive(Debug, FromQueryResult)]
 struct Row {
@@ -87,7 +87,7 @@ pub async fn connections(
     Ok(rows(db, workspace_id, sync_interval_secs)
         .await?
         .into_iter()
-        .filter(|r| r.has_token && matches!(r.provider.as_str(), "google" | "zoom"))
+        .filter(|r| r.has_token && OAuthProvider::parse(&r.provider).is_some())
         .filter_map(|r| {
             let status = r.status()?.to_owned();
             Some(ConnectionView {
@@ -149,17 +149,18 @@ fn item_errors(stored: Option<serde_json::Value>) -> Vec<ItemError> {
     out
 }
 
-/// Every source, connected or not, in `SOURCES` order.
+/// Every source a connection pulls from, connected or not, in `Source::CONNECTED` order.
 pub async fn integrations(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,
     sync_interval_secs: u64,
 ) -> Result<Vec<IntegrationView>, DomainError> {
     let mut rows = rows(db, workspace_id, sync_interval_secs).await?;
-    Ok(SOURCES
+    Ok(Source::CONNECTED
         .iter()
+        .filter_map(|s| s.connection_name())
         .map(
-            |source| match rows.iter().position(|r| r.provider == *source) {
+            |source| match rows.iter().position(|r| r.provider == source) {
                 Some(i) => {
                     let r = rows.swap_remove(i);
                     IntegrationView {
@@ -176,7 +177,7 @@ pub async fn integrations(
                     }
                 }
                 None => IntegrationView {
-                    provider: (*source).to_owned(),
+                    provider: source.to_owned(),
                     connected: false,
                     account_email: None,
                     scopes: None,
@@ -350,7 +351,7 @@ async fn revoke(settings: &Settings, provider: OAuthProvider, token: &str) {
 pub async fn due_syncs(
     db: &impl ConnectionTrait,
     sync_interval_secs: u64,
-) -> Result<Vec<(Uuid, String)>, DomainError> {
+) -> Result<Vec<(Uuid, Source)>, DomainError> {
     let rows = db
         .query_all_raw(raw(
             "SELECT workspace_id, provider FROM integration_connections \
@@ -362,9 +363,14 @@ pub async fn due_syncs(
             vec![(sync_interval_secs as f64).into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "workspace_id")?, r.try_get("", "provider")?)))
-        .collect()
+    let mut due = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let provider: String = r.try_get("", "provider")?;
+        if let Some(source) = Source::from_connection_name(&provider) {
+            due.push((r.try_get("", "workspace_id")?, source));
+        }
+    }
+    Ok(due)
 }
 
 /// Re-encrypts every stored token and PKCE verifier not yet under the current key; returns

@@ -27,6 +27,7 @@ use crate::{
         ParseLimits, chunk, format,
         sandbox::{Sandbox, SandboxError},
     },
+    services::source::Source,
     services::{
         feedback::{self, NewFeedback},
         workspaces,
@@ -395,7 +396,7 @@ fn chunks(file: &DriveFile, folder: &str, modified: &str, text: &str) -> Vec<New
     parts
         .into_iter()
         .map(|c| NewFeedback {
-            source: "gdoc",
+            source: Source::Google.feedback_name(),
             source_id: format!("{}_chunk_{}", file.id, c.index),
             text: c.text,
             account: account_from_topic(&file.name),

@@ -26,6 +26,7 @@ use super::{
 use crate::{
     config::Settings,
     db::statement as raw,
+    services::source::Source,
     services::{
         feedback::{self, NewFeedback},
         jira::{
@@ -301,7 +302,7 @@ fn feedback_item(issue: &Value) -> Option<NewFeedback> {
     }
     let labels = labels(f);
     Some(NewFeedback {
-        source: "jira",
+        source: Source::Jira.feedback_name(),
         source_id: key.clone(),
         text: text.trim().to_owned(),
         account: account_of(&labels),

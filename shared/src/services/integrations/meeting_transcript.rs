@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use crate::services::source::Source;
 use crate::{ingest::transcript, services::feedback::NewFeedback};
 
 /// The account a meeting is with, from topics such as "Acme Corp - Discovery call",
@@ -39,7 +40,7 @@ impl Transcript<'_> {
             .iter()
             .enumerate()
             .map(|(i, c)| NewFeedback {
-                source: "zoom",
+                source: Source::Zoom.feedback_name(),
                 source_id: format!("{}_chunk_{i}", self.meeting_id),
                 text: c.text(),
                 account: self.account.clone(),

@@ -31,6 +31,13 @@ pub enum OAuthProvider {
 }
 
 impl OAuthProvider {
+    pub const ALL: [OAuthProvider; 2] = [OAuthProvider::Google, OAuthProvider::Zoom];
+
+    /// The provider a connection row names; `None` for connections without OAuth.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Google => "google",
@@ -52,9 +59,6 @@ impl OAuthProvider {
         }
     }
 }
-
-/// Every source `/integrations` reports on, in the order the original web UI lists them.
-pub const SOURCES: [&str; 4] = ["zoom", "google", "slack", "jira"];
 
 /// One HTTP client for the vendors (connection reuse, bounded time per call).
 pub fn http() -> &'static reqwest::Client {

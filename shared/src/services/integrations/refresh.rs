@@ -64,14 +64,11 @@ pub async fn refresh_connection(
         txn.commit().await.map_err(DomainError::from)?;
         return Ok(current.is_some());
     }
-    let provider = match row.try_get::<String>("", "provider")?.as_str() {
-        "google" => OAuthProvider::Google,
-        "zoom" => OAuthProvider::Zoom,
-        other => {
-            return Err(OAuthError::Upstream(format!(
-                "{other} connections have no OAuth refresh"
-            )));
-        }
+    let name: String = row.try_get("", "provider")?;
+    let Some(provider) = OAuthProvider::parse(&name) else {
+        return Err(OAuthError::Upstream(format!(
+            "{name} connections have no OAuth refresh"
+        )));
     };
     let sealed_refresh: String = row.try_get("", "refresh_token")?;
     let refresh = cipher.decrypt(&sealed_refresh)?;

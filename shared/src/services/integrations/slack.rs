@@ -23,6 +23,7 @@ use super::{
 use crate::{
     config::Settings,
     db::statement as raw,
+    services::source::Source,
     services::{
         feedback::{self, NewFeedback},
         workspaces,
@@ -223,7 +224,7 @@ pub(super) fn item(
     meta: Value,
 ) -> NewFeedback {
     NewFeedback {
-        source: "slack",
+        source: Source::Slack.feedback_name(),
         source_id: format!("{}:{key}", channel.id),
         text,
         account: channel.account.clone(),

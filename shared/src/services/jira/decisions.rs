@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     matching::{CONFIRMED, REJECTED, confidence},
     raw,
-    scoring::score_from_matches,
+    ticket_scores::score_from_matches,
     tickets::get_by_key,
 };
 use crate::{

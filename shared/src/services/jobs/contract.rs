@@ -12,12 +12,12 @@ use crate::{
     entities::job_run,
     jobs::kinds,
     services::{
-        demo::DemoSource,
         integrations::{
             drive::DriveSyncStats, jira::JiraSyncStats, refresh::RefreshReport,
             slack::SlackSyncStats, zoom::ZoomSyncStats,
         },
-        jira::scoring::ScoreStats,
+        jira::ticket_scores::ScoreStats,
+        source::{self, Source},
         themes::ClusterSummary,
     },
 };
@@ -114,7 +114,7 @@ job_spec!(
 );
 job_spec!(
     /// The built-in demo data of one source loaded.
-    DemoLoad = kinds::SYNC, DemoLoadParams => DemoLoadOutcome, lands text
+    DemoLoad = kinds::DEMO_LOAD, DemoLoadParams => DemoLoadOutcome, lands text
 );
 job_spec!(
     /// The workspace clustered into themes and insights.
@@ -122,7 +122,7 @@ job_spec!(
 );
 job_spec!(
     /// Theme scores recomputed after the weights changed.
-    ThemeRescore = kinds::RESCORE, NoParams => ThemeRescoreOutcome
+    ThemeRescore = kinds::THEME_RESCORE, NoParams => ThemeRescoreOutcome
 );
 job_spec!(
     /// Jira tickets matched to customer insights and given VOC scores.
@@ -220,12 +220,14 @@ pub struct EmbedOutcome {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct DemoLoadParams {
-    pub source: DemoSource,
+    #[serde(with = "source::by_demo_name")]
+    pub source: Source,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoLoadOutcome {
-    pub source: DemoSource,
+    #[serde(with = "source::by_demo_name")]
+    pub source: Source,
     /// Always "demo" (the field older clients read).
     pub mode: String,
     pub count: usize,

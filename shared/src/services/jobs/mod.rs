@@ -22,6 +22,7 @@ use crate::{
     config::JobSettings,
     entities::job_run,
     jobs::{JobQueue, new_task_id, status},
+    services::source::Source,
 };
 
 /// A job to create.
@@ -271,16 +272,16 @@ impl NewJob {
 pub fn vendor_sync(
     jobs: &JobSettings,
     workspace_id: Uuid,
-    provider: &str,
+    source: Source,
     zoom: contract::ZoomSyncParams,
 ) -> Option<NewJob> {
     use contract::{DriveSync, JiraSync, NoParams, SlackSync, ZoomSync};
-    let new = match provider {
-        "zoom" => NewJob::of::<ZoomSync>(jobs, workspace_id, &zoom),
-        "slack" => NewJob::of::<SlackSync>(jobs, workspace_id, &NoParams {}),
-        "jira" => NewJob::of::<JiraSync>(jobs, workspace_id, &NoParams {}),
-        "google" => NewJob::of::<DriveSync>(jobs, workspace_id, &NoParams {}),
-        _ => return None,
+    let new = match source {
+        Source::Zoom => NewJob::of::<ZoomSync>(jobs, workspace_id, &zoom),
+        Source::Slack => NewJob::of::<SlackSync>(jobs, workspace_id, &NoParams {}),
+        Source::Jira => NewJob::of::<JiraSync>(jobs, workspace_id, &NoParams {}),
+        Source::Google => NewJob::of::<DriveSync>(jobs, workspace_id, &NoParams {}),
+        Source::Upload | Source::Api => return None,
     };
     Some(new.singleton())
 }

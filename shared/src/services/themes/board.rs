@@ -33,7 +33,7 @@ pub struct MetricsView {
     pub weekly_counts: Vec<f64>,
 }
 
-#[derive(Debug, Serialize, Deserialize, JsonSchema, Clone)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema, Clone, FromQueryResult)]
 pub struct CustomerRef {
     pub id: Uuid,
     pub name: String,
@@ -114,41 +114,69 @@ fn filter_sql(filter: &str) -> &'static str {
     }
 }
 
-fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
-    // Stored in display order (largest ACV first) by `cards`; read as text and parsed
-    // straight into the view (the board's hottest path skips an intermediate JSON tree).
-    let customers: Vec<CustomerRef> =
-        serde_json::from_str(&r.try_get::<String>("", "customers")?).unwrap_or_default();
-    let metrics = match r.try_get::<Option<f32>>("", "score")? {
-        Some(score) => Some(MetricsView {
-            freq_30d: r.try_get("", "freq_30d")?,
-            freq_90d: r.try_get("", "freq_90d")?,
-            acv_sum: r.try_get("", "acv_sum")?,
-            sentiment: r.try_get("", "sentiment")?,
-            trend: r.try_get("", "trend")?,
-            score,
-            dup_penalty: r.try_get("", "dup_penalty")?,
-            weekly_counts: serde_json::from_str(
-                &r.try_get::<Option<String>>("", "weekly_counts")?
+/// A card as `base_sql` selects it. The JSON columns come as text and are parsed straight
+/// into the view (the board's hottest path skips an intermediate JSON tree).
+#[derive(FromQueryResult)]
+struct BoardRow {
+    id: Uuid,
+    theme_id: Option<Uuid>,
+    #[sea_orm(nested)]
+    card: InsightCard,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    total_acv: f64,
+    feedback_count: i64,
+    /// Stored in display order (largest ACV first) by `cards`.
+    customers: String,
+    keywords: String,
+    generated_by: String,
+    /// Absent until the theme's metrics are computed (a null score).
+    #[sea_orm(nested)]
+    metrics: Option<MetricsRow>,
+}
+
+#[derive(FromQueryResult)]
+struct MetricsRow {
+    freq_30d: i32,
+    freq_90d: i32,
+    acv_sum: f64,
+    sentiment: f32,
+    trend: f32,
+    score: f32,
+    dup_penalty: f32,
+    weekly_counts: Option<String>,
+}
+
+impl From<BoardRow> for InsightView {
+    fn from(r: BoardRow) -> Self {
+        Self {
+            id: r.id,
+            theme_id: r.theme_id,
+            card: r.card,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            total_acv: r.total_acv,
+            customers: serde_json::from_str(&r.customers).unwrap_or_default(),
+            metrics: r.metrics.map(|m| MetricsView {
+                freq_30d: m.freq_30d,
+                freq_90d: m.freq_90d,
+                acv_sum: m.acv_sum,
+                sentiment: m.sentiment,
+                trend: m.trend,
+                score: m.score,
+                dup_penalty: m.dup_penalty,
+                weekly_counts: serde_json::from_str(&m.weekly_counts.unwrap_or_default())
                     .unwrap_or_default(),
-            )
-            .unwrap_or_default(),
-        }),
-        None => None,
-    };
-    Ok(InsightView {
-        id: r.try_get("", "id")?,
-        theme_id: r.try_get("", "theme_id")?,
-        card: InsightCard::from_row(r)?,
-        created_at: r.try_get("", "created_at")?,
-        updated_at: r.try_get("", "updated_at")?,
-        total_acv: r.try_get("", "total_acv")?,
-        customers,
-        metrics,
-        feedback_count: r.try_get("", "feedback_count")?,
-        keywords: serde_json::from_str(&r.try_get::<String>("", "keywords")?).unwrap_or_default(),
-        generated_by: r.try_get("", "generated_by")?,
-    })
+            }),
+            feedback_count: r.feedback_count,
+            keywords: serde_json::from_str(&r.keywords).unwrap_or_default(),
+            generated_by: r.generated_by,
+        }
+    }
+}
+
+fn to_view(r: &QueryResult) -> Result<InsightView, sea_orm::DbErr> {
+    BoardRow::from_query_result(r, "").map(InsightView::from)
 }
 
 /// The board's insights in the requested order (ties by id).

@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use crate::services::scoring::Evidence;
+use crate::services::theme_scores::Evidence;
 
 /// One theme as the run builds it, before it is written.
 pub(super) struct ThemeDraft {

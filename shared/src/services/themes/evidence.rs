@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     ai::embeddings::cosine,
-    services::scoring::{self, Evidence, Maxima, SegmentPriorities, Weights},
+    services::theme_scores::{self, Evidence, Maxima, SegmentPriorities, Weights},
 };
 
 /// Customer evidence of a set of feedback items.
@@ -85,7 +85,7 @@ pub(super) fn score_drafts(drafts: &mut [ThemeDraft], w: &Weights, p: &SegmentPr
     };
     for d in drafts.iter_mut() {
         d.evidence.similarity_to_higher = 0.0;
-        d.score = scoring::theme_score(&d.evidence, &maxima, w, p);
+        d.score = theme_scores::theme_score(&d.evidence, &maxima, w, p);
     }
     let order = by_score(drafts);
     for (rank, &i) in order.iter().enumerate() {
@@ -96,7 +96,7 @@ pub(super) fn score_drafts(drafts: &mut [ThemeDraft], w: &Weights, p: &SegmentPr
         drafts[i].evidence.similarity_to_higher = sim;
     }
     for d in drafts.iter_mut() {
-        d.score = finite_score(scoring::theme_score(&d.evidence, &maxima, w, p), d.id);
+        d.score = finite_score(theme_scores::theme_score(&d.evidence, &maxima, w, p), d.id);
     }
 }
 

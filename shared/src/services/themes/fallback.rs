@@ -163,7 +163,7 @@ fn fallback_insight(
         names.sort_unstable();
         top_accounts = names;
     }
-    let momentum = crate::services::scoring::trend_momentum(&d.evidence.weekly_counts);
+    let momentum = crate::services::theme_scores::trend_momentum(&d.evidence.weekly_counts);
     let standing = super::recommend::Standing {
         items: d.members.len(),
         accounts,
@@ -263,7 +263,7 @@ fn impact(d: &ThemeDraft, accounts: usize, (ent, mm, smb): (usize, usize, usize)
     } else {
         format!(" ({})", segments.join(", "))
     };
-    let momentum = crate::services::scoring::trend_momentum(&e.weekly_counts);
+    let momentum = crate::services::theme_scores::trend_momentum(&e.weekly_counts);
     let trend = if momentum > 0.05 {
         "and rising"
     } else if momentum < -0.05 {

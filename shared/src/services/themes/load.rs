@@ -3,15 +3,20 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
 use crate::db::statement as raw;
 use crate::{DomainError, ai::embeddings::from_bytes};
 
+/// A feedback item as a run sees it. Read by `FromQueryResult` with the row's facts; the
+/// text and vector are filled by the loaders that need them.
+#[derive(FromQueryResult)]
 pub(super) struct Item {
     pub(super) id: Uuid,
+    #[sea_orm(skip)]
     pub(super) text: String,
+    #[sea_orm(skip)]
     pub(super) vector: Vec<f32>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) account: Option<String>,
@@ -20,6 +25,7 @@ pub(super) struct Item {
     pub(super) speaker: Option<String>,
 }
 
+#[derive(FromQueryResult)]
 pub(super) struct Customer {
     pub(super) name: String,
     pub(super) acv: f64,
@@ -39,17 +45,20 @@ pub(super) async fn load_items(
             vec![ws.into(), model.into()],
         ))
         .await?;
+    #[derive(FromQueryResult)]
+    struct Embedded {
+        #[sea_orm(nested)]
+        item: Item,
+        text: String,
+        embedding: Vec<u8>,
+    }
     rows.iter()
         .map(|r| {
+            let e = Embedded::from_query_result(r, "")?;
             Ok(Item {
-                id: r.try_get("", "id")?,
-                text: r.try_get("", "text")?,
-                vector: from_bytes(&r.try_get::<Vec<u8>>("", "embedding")?),
-                created_at: r.try_get("", "created_at")?,
-                account: r.try_get("", "account")?,
-                customer_id: r.try_get("", "customer_id")?,
-                sentiment: r.try_get("", "sentiment")?,
-                speaker: r.try_get("", "speaker")?,
+                text: e.text,
+                vector: from_bytes(&e.embedding),
+                ..e.item
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()
@@ -66,16 +75,16 @@ pub(super) async fn load_customers(
             vec![ws.into()],
         ))
         .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        out.insert(
-            r.try_get("", "id")?,
-            Customer {
-                name: r.try_get("", "name")?,
-                acv: r.try_get("", "acv")?,
-                segment: r.try_get("", "segment")?,
-            },
-        );
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: Uuid,
+        #[sea_orm(nested)]
+        customer: Customer,
+    }
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let row = Row::from_query_result(r, "")?;
+        out.insert(row.id, row.customer);
     }
     Ok(out)
 }

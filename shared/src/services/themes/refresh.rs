@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionSession, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::db::statement as raw;
 use crate::{
     DomainError,
     ai::embeddings::{cosine, from_bytes},
-    services::scoring::{self, Evidence, SegmentPriorities, Weights},
+    services::theme_scores::{self, Evidence, SegmentPriorities, Weights},
 };
 
 /// Recomputes every theme's metrics and score from its current feedback links and the
@@ -95,24 +95,21 @@ async fn scored_drafts(
             score: 0.0,
         });
     }
+    #[derive(FromQueryResult)]
+    struct Member {
+        theme_id: Uuid,
+        confidence: f32,
+        #[sea_orm(nested)]
+        item: Item,
+    }
     let mut items: Vec<Item> = Vec::with_capacity(members.len());
     for r in &members {
-        let Some(&d) = draft_of.get(&r.try_get::<Uuid>("", "theme_id")?) else {
+        let m = Member::from_query_result(r, "")?;
+        let Some(&d) = draft_of.get(&m.theme_id) else {
             continue;
         };
-        items.push(Item {
-            id: r.try_get("", "id")?,
-            text: String::new(),
-            vector: Vec::new(),
-            created_at: r.try_get("", "created_at")?,
-            account: r.try_get("", "account")?,
-            customer_id: r.try_get("", "customer_id")?,
-            sentiment: r.try_get("", "sentiment")?,
-            speaker: r.try_get("", "speaker")?,
-        });
-        drafts[d]
-            .members
-            .push((items.len() - 1, r.try_get("", "confidence")?));
+        items.push(m.item);
+        drafts[d].members.push((items.len() - 1, m.confidence));
     }
     let now = Utc::now();
     for d in &mut drafts {
@@ -142,7 +139,11 @@ pub async fn preview_scoring(
                 .get(&d.id)
                 .map(String::as_str)
                 .unwrap_or("medium");
-            (d.id, scoring::priority_score(d.score, severity), d.score)
+            (
+                d.id,
+                theme_scores::priority_score(d.score, severity),
+                d.score,
+            )
         })
         .collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
@@ -162,10 +163,10 @@ pub(super) async fn refresh_in(
             let severity = severities.get(&d.id).map(String::as_str).unwrap_or("medium");
             json!({
                 "id": d.id, "size": d.members.len(), "freq_30d": e.freq_30d as i64, "freq_90d": e.freq_90d as i64,
-                "acv_sum": e.acv_sum, "sentiment": e.avg_sentiment, "trend": scoring::trend_momentum(&e.weekly_counts),
-                "dup_penalty": scoring::dup_penalty(e.similarity_to_higher), "score": d.score,
+                "acv_sum": e.acv_sum, "sentiment": e.avg_sentiment, "trend": theme_scores::trend_momentum(&e.weekly_counts),
+                "dup_penalty": theme_scores::dup_penalty(e.similarity_to_higher), "score": d.score,
                 "segment_counts": {"ENT": e.segment_counts[0], "MM": e.segment_counts[1], "SMB": e.segment_counts[2]},
-                "weekly_counts": e.weekly_counts, "priority": scoring::priority_score(d.score, severity),
+                "weekly_counts": e.weekly_counts, "priority": theme_scores::priority_score(d.score, severity),
             })
         })
         .collect();

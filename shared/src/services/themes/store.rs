@@ -10,7 +10,7 @@ use crate::db::statement as raw;
 use crate::{
     DomainError,
     ai::embeddings::to_bytes,
-    services::scoring::{self},
+    services::theme_scores::{self},
 };
 
 pub(super) async fn write(
@@ -36,15 +36,15 @@ pub(super) async fn write(
         let e = &d.evidence;
         metrics.push(json!({
             "theme_id": d.id, "freq_30d": e.freq_30d as i64, "freq_90d": e.freq_90d as i64, "acv_sum": e.acv_sum,
-            "sentiment": e.avg_sentiment, "trend": scoring::trend_momentum(&e.weekly_counts),
-            "dup_penalty": scoring::dup_penalty(e.similarity_to_higher), "score": d.score,
+            "sentiment": e.avg_sentiment, "trend": theme_scores::trend_momentum(&e.weekly_counts),
+            "dup_penalty": theme_scores::dup_penalty(e.similarity_to_higher), "score": d.score,
             "segment_counts": {"ENT": e.segment_counts[0], "MM": e.segment_counts[1], "SMB": e.segment_counts[2]},
             "weekly_counts": e.weekly_counts,
         }));
         insights.push(json!({
             "id": d.insight_id, "theme_id": d.id, "title": t.title, "description": t.description,
             "impact": t.impact, "recommendation": t.recommendation, "severity": t.severity, "effort": t.effort,
-            "priority_score": scoring::priority_score(d.score, &t.severity),
+            "priority_score": theme_scores::priority_score(d.score, &t.severity),
             "key_quote_ids": t.key_quote_ids, "generated_by": t.generated_by,
         }));
     }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::statement as raw;
 use crate::{
     DomainError,
-    services::scoring::{SegmentPriorities, Weights},
+    services::theme_scores::{SegmentPriorities, Weights},
 };
 
 /// Stored weights of a workspace, or the defaults.

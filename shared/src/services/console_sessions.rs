@@ -14,7 +14,7 @@ use crate::{
     services::{
         principal::{Actor, Principal},
         rate_limit::WindowLimiter,
-        sessions,
+        sign_in,
     },
 };
 
@@ -54,7 +54,7 @@ pub async fn sign_in(
     ttl_secs: u64,
 ) -> Result<BrowserSession, DomainError> {
     let member =
-        sessions::check_password(db, limiter, email, password, workspace_id, client_ip).await?;
+        sign_in::check_password(db, limiter, email, password, workspace_id, client_ip).await?;
     let secret = secrets::random_token(32);
     let expires_at = Utc::now() + Duration::seconds(ttl_secs as i64);
     db.execute_raw(crate::db::statement(
