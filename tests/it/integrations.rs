@@ -1571,7 +1571,7 @@ async fn two_refreshes_at_once_use_the_rotating_refresh_token_once_and_keep_the_
     let refresh = || {
         shared::services::integrations::refresh::refresh_connection(
             app.db(),
-            &app.settings,
+            &app.settings.integrations,
             &app.state.tokens,
             id,
             Some(held.as_str()),

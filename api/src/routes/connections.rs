@@ -68,7 +68,7 @@ async fn put_slack(
     let txn = state.db.begin().await?;
     let connected = slack_setup::connect(
         &txn,
-        &state.settings,
+        &state.settings.integrations,
         &state.tokens,
         p.workspace_id,
         &p.label(),
@@ -187,7 +187,7 @@ async fn put_jira(
     let txn = state.db.begin().await?;
     let connected = jira::connect(
         &txn,
-        &state.settings,
+        &state.settings.integrations,
         &state.tokens,
         p.workspace_id,
         &p.label(),
@@ -230,7 +230,7 @@ async fn slack_events(
     };
     let outcome = slack_events::handle_event(
         &state.db,
-        &state.settings,
+        &state.settings.integrations,
         &header_str("x-slack-request-timestamp"),
         &header_str("x-slack-signature"),
         &body,

@@ -111,7 +111,7 @@ async fn start(
     let binding = (!state.settings.auth.disabled).then(|| shared::auth::secrets::random_token(32));
     let started = oauth::start(
         &state.db,
-        &state.settings,
+        &state.settings.integrations,
         &state.tokens,
         p.workspace_id,
         &p.label(),
@@ -224,7 +224,7 @@ async fn finish(
 ) -> Result<oauth::Connected, ApiError> {
     let connected = oauth::complete(
         &state.db,
-        &state.settings,
+        &state.settings.integrations,
         &state.tokens,
         provider,
         callback,
@@ -317,7 +317,8 @@ async fn disconnect(
     };
     let event = Event::new("integration.disconnected", "integration", provider.as_str());
     audit::commit(txn, p, origin, event).await?;
-    connections::revoke_forgotten(&state.settings, &state.tokens, provider, token).await;
+    connections::revoke_forgotten(&state.settings.integrations, &state.tokens, provider, token)
+        .await;
     Ok(())
 }
 

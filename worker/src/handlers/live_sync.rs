@@ -31,9 +31,10 @@ pub async fn zoom(
     ctx.progress(10, &format!("listing {days_back} days of Zoom recordings"))
         .await?;
     let run = ctx.run_context()?;
+    let settings = ctx.settings();
     let stats = zoom::sync(
         ctx.db(),
-        ctx.settings(),
+        (&settings.integrations, &settings.ingest),
         &cipher,
         ctx.ai(),
         &run,
@@ -53,7 +54,7 @@ pub async fn slack(
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "reading the opted-in Slack channels")
         .await?;
-    let stats = slack::sync(ctx.db(), ctx.settings(), &cipher, ws)
+    let stats = slack::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws)
         .await
         .map_err(sync_error)?;
     synced("Slack", stats)
@@ -67,7 +68,7 @@ pub async fn jira(
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "searching Jira").await?;
-    let stats = jira::sync(ctx.db(), ctx.settings(), &cipher, ws)
+    let stats = jira::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws)
         .await
         .map_err(sync_error)?;
     synced("Jira", stats)
@@ -80,9 +81,15 @@ pub async fn drive(
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "listing the Drive folders").await?;
-    let stats = drive::sync(ctx.db(), ctx.settings(), &cipher, ws)
-        .await
-        .map_err(sync_error)?;
+    let settings = ctx.settings();
+    let stats = drive::sync(
+        ctx.db(),
+        (&settings.integrations, &settings.ingest),
+        &cipher,
+        ws,
+    )
+    .await
+    .map_err(sync_error)?;
     synced("Google Drive", stats)
 }
 
@@ -107,8 +114,9 @@ pub(crate) fn sync_error(e: SyncError) -> JobError {
 pub async fn slack_names(ctx: JobContext, _: NoParams) -> Result<SlackNamesOutcome, JobError> {
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
-    let named = slack_events::name_pending_speakers(ctx.db(), ctx.settings(), &cipher, ws)
-        .await
-        .map_err(sync_error)?;
+    let named =
+        slack_events::name_pending_speakers(ctx.db(), &ctx.settings().integrations, &cipher, ws)
+            .await
+            .map_err(sync_error)?;
     Ok(SlackNamesOutcome { named })
 }

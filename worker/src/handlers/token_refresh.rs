@@ -17,7 +17,7 @@ pub async fn run(ctx: JobContext, _: Tick) -> Result<RefreshReport, JobError> {
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "renewing tokens that lapse within 30 minutes")
         .await?;
-    let report = refresh::refresh_due(ctx.db(), ctx.settings(), &cipher).await?;
+    let report = refresh::refresh_due(ctx.db(), &ctx.settings().integrations, &cipher).await?;
     if report.failed > 0 {
         return Err(JobError::transient(format!(
             "{} of the due connections could not reach their provider ({} refreshed, {} expired)",

@@ -9,7 +9,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{OAuthProvider, crypto::TokenCipher, http};
-use crate::{DomainError, config::Settings, db::statement as raw, services::source::Source};
+use crate::{
+    DomainError, config::IntegrationsSettings, db::statement as raw, services::source::Source,
+};
 
 #[derive(Debug, FromQueryResult)]
 struct Row {
@@ -276,7 +278,7 @@ pub struct ForgottenToken(String);
 /// Revokes a forgotten token at its provider. Best effort: ProduckAI no longer holds it, and
 /// a revocation cannot be rolled back, so it runs after the forgetting committed.
 pub async fn revoke_forgotten(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     provider: OAuthProvider,
     ForgottenToken(token): ForgottenToken,
@@ -326,8 +328,8 @@ async fn forget_credentials(
 }
 
 /// Revoking a refresh token ends the whole grant at both providers.
-async fn revoke(settings: &Settings, provider: OAuthProvider, token: &str) {
-    let ps = provider.settings(&settings.integrations);
+async fn revoke(settings: &IntegrationsSettings, provider: OAuthProvider, token: &str) {
+    let ps = provider.settings(settings);
     let mut req = http().post(&ps.revoke_url).form(&[("token", token)]);
     if provider == OAuthProvider::Zoom
         && let (Some(id), Some(secret)) = (&ps.client_id, &ps.client_secret)

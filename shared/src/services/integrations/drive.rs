@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     DomainError,
-    config::Settings,
+    config::{IngestSettings, IntegrationsSettings},
     db::statement as raw,
     entities::workspace,
     ingest::{
@@ -217,21 +217,21 @@ async fn stored(
 
 pub async fn sync(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    (settings, ingest): (&IntegrationsSettings, &IngestSettings),
     cipher: &TokenCipher,
     workspace_id: Uuid,
 ) -> Result<DriveSyncStats, SyncError> {
     let mut session =
         Session::open(db, settings, cipher, workspace_id, OAuthProvider::Google).await?;
     let connection = session.connection_id;
-    let outcome = run(db, settings, &mut session, workspace_id).await;
+    let outcome = run(db, (settings, ingest), &mut session, workspace_id).await;
     record_sync(db, connection, outcome.as_ref().map(|_| None)).await?;
     outcome
 }
 
 async fn run<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    settings: &Settings,
+    (settings, ingest): (&IntegrationsSettings, &IngestSettings),
     session: &mut Session<'_, C>,
     workspace_id: Uuid,
 ) -> Result<DriveSyncStats, SyncError> {
@@ -244,7 +244,6 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
     }
     let workspace = workspaces::get(db, workspace_id).await?;
     let base = settings
-        .integrations
         .google
         .api_base_url
         .trim_end_matches('/')
@@ -282,7 +281,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
                     stats.documents_unchanged += 1;
                     continue;
                 }
-                let text = match document_text(session, &base, &file, settings).await? {
+                let text = match document_text(session, &base, &file, ingest).await? {
                     Document::Text(text) => text,
                     Document::Unsupported => {
                         stats.files_skipped += 1;
@@ -327,9 +326,9 @@ async fn document_text<C: ConnectionTrait + TransactionTrait>(
     session: &mut Session<'_, C>,
     base: &str,
     file: &DriveFile,
-    settings: &Settings,
+    ingest: &IngestSettings,
 ) -> Result<Document, SyncError> {
-    let cap = settings.ingest.max_file_bytes;
+    let cap = ingest.max_file_bytes;
     if file.mime_type == GOOGLE_DOC {
         let url = format!(
             "{base}/drive/v3/files/{}/export?mimeType=text/plain",
@@ -354,9 +353,9 @@ async fn document_text<C: ConnectionTrait + TransactionTrait>(
         Ok(bytes) => bytes,
         Err(why) => return Ok(Document::Unreadable(why)),
     };
-    let limits = ParseLimits::from_settings(&settings.ingest, crate::jobs::CancelFlag::new());
-    let sandbox = Sandbox::from_settings(&settings.ingest)
-        .map_err(|e| SyncError::Unavailable(e.to_string()))?;
+    let limits = ParseLimits::from_settings(ingest, crate::jobs::CancelFlag::new());
+    let sandbox =
+        Sandbox::from_settings(ingest).map_err(|e| SyncError::Unavailable(e.to_string()))?;
     match sandbox.parse(kind, bytes, &limits).await {
         Ok(parsed) => Ok(Document::Text(
             parsed

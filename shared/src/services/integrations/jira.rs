@@ -24,7 +24,7 @@ use super::{
     vendor::{self, Fetched, SyncError, record_sync},
 };
 use crate::{
-    config::Settings,
+    config::IntegrationsSettings,
     db::statement as raw,
     services::source::Source,
     services::{
@@ -92,7 +92,7 @@ fn is_public(ip: IpAddr) -> bool {
 /// A site we may call: its URL, and the checked address to pin the connection to (None for
 /// an allow-listed host).
 pub async fn check_site(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     site: &str,
 ) -> Result<(url::Url, Option<SocketAddr>), SyncError> {
     let url = url::Url::parse(site.trim().trim_end_matches('/'))
@@ -105,7 +105,6 @@ pub async fn check_site(
         return Err(refused("the Jira site URL must not carry credentials"));
     }
     let allowed = settings
-        .integrations
         .jira
         .allowed_hosts
         .iter()
@@ -140,7 +139,7 @@ struct Client {
 
 impl Client {
     async fn new(
-        settings: &Settings,
+        settings: &IntegrationsSettings,
         site: &JiraSite,
         token: SecretString,
     ) -> Result<Self, SyncError> {
@@ -337,7 +336,7 @@ fn ticket(issue: &Value) -> Option<TicketInput> {
 /// Checks the site and the credentials (`/rest/api/3/myself`), then stores them.
 pub async fn connect(
     db: &impl ConnectionTrait,
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
     owner: &str,
@@ -383,7 +382,7 @@ pub struct JiraSyncStats {
 
 pub async fn sync(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
 ) -> Result<JiraSyncStats, SyncError> {

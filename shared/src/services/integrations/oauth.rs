@@ -15,7 +15,7 @@ use super::{OAuthProvider, crypto::TokenCipher, http};
 use crate::{
     DomainError,
     auth::secrets::{random_token, sha256_hex},
-    config::Settings,
+    config::IntegrationsSettings,
     db::statement as raw,
 };
 
@@ -66,8 +66,8 @@ pub struct Started {
     pub state: String,
 }
 
-fn redirect_uri(settings: &Settings, provider: OAuthProvider) -> String {
-    let s = &settings.integrations;
+fn redirect_uri(settings: &IntegrationsSettings, provider: OAuthProvider) -> String {
+    let s = settings;
     provider
         .settings(s)
         .redirect_uri
@@ -83,11 +83,11 @@ fn redirect_uri(settings: &Settings, provider: OAuthProvider) -> String {
 
 /// The client id and secret, or the keys still to set.
 pub(crate) fn client_credentials(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     provider: OAuthProvider,
 ) -> Result<(String, SecretString), OAuthError> {
-    let ps = provider.settings(&settings.integrations);
+    let ps = provider.settings(settings);
     let name = provider.as_str();
     let mut missing = Vec::new();
     let id = ps.client_id.clone().filter(|v| !v.trim().is_empty());
@@ -117,7 +117,7 @@ pub(crate) fn client_credentials(
 /// present; None leaves the flow unbound (`auth.disabled`, where one local admin exists).
 pub async fn start(
     db: &impl ConnectionTrait,
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
     owner: &str,
@@ -125,12 +125,12 @@ pub async fn start(
     binding: Option<&str>,
 ) -> Result<Started, OAuthError> {
     let (client_id, _) = client_credentials(settings, cipher, provider)?;
-    let ps = provider.settings(&settings.integrations);
+    let ps = provider.settings(settings);
     let state = random_token(32);
     let verifier = random_token(32);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let redirect = redirect_uri(settings, provider);
-    let ttl = settings.integrations.state_ttl_secs as i64;
+    let ttl = settings.state_ttl_secs as i64;
     // Flows abandoned long ago are forgotten on the way.
     db.execute_raw(raw(
         "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'",
@@ -314,13 +314,13 @@ struct TokenError {
 /// Posts a grant to the provider's token endpoint: client credentials in the body for
 /// Google, as HTTP Basic for Zoom, as each documents.
 pub(crate) async fn token_request(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     provider: OAuthProvider,
     client_id: &str,
     client_secret: &SecretString,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse, OAuthError> {
-    let ps = provider.settings(&settings.integrations);
+    let ps = provider.settings(settings);
     let mut fields: Vec<(&str, &str)> = form.to_vec();
     let mut req = http().post(&ps.token_url);
     match provider {
@@ -363,12 +363,12 @@ pub(crate) async fn token_request(
 
 /// The account's email, when the provider tells it (never fails the flow).
 async fn account_email(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     provider: OAuthProvider,
     token: &SecretString,
 ) -> Option<String> {
     let base = provider
-        .settings(&settings.integrations)
+        .settings(settings)
         .api_base_url
         .trim_end_matches('/')
         .to_owned();
@@ -402,7 +402,7 @@ async fn account_email(
 
 pub async fn complete(
     db: &impl ConnectionTrait,
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     provider: OAuthProvider,
     callback: &Callback,
@@ -441,7 +441,7 @@ pub async fn complete(
     let scopes = tokens
         .scope
         .clone()
-        .unwrap_or_else(|| provider.settings(&settings.integrations).scopes.join(" "));
+        .unwrap_or_else(|| provider.settings(settings).scopes.join(" "));
     let refresh = tokens
         .refresh_token
         .as_ref()

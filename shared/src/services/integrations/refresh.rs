@@ -14,7 +14,7 @@ use super::{
     crypto::TokenCipher,
     oauth::{OAuthError, client_credentials, token_request},
 };
-use crate::{DomainError, config::Settings, db::statement as raw};
+use crate::{DomainError, config::IntegrationsSettings, db::statement as raw};
 
 /// Tokens lapsing sooner than this are refreshed.
 pub const REFRESH_AHEAD: Duration = Duration::minutes(30);
@@ -36,7 +36,7 @@ pub struct RefreshReport {
 /// same one used to make the loser mark a healthy connection expired.
 pub async fn refresh_connection(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     id: Uuid,
     held: Option<&str>,
@@ -132,7 +132,7 @@ pub async fn refresh_connection(
 /// `REFRESH_AHEAD`.
 pub async fn refresh_due(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
 ) -> Result<RefreshReport, DomainError> {
     let due = db

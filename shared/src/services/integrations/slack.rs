@@ -21,7 +21,7 @@ use super::{
     vendor::{self, Fetched, SyncError},
 };
 use crate::{
-    config::Settings,
+    config::IntegrationsSettings,
     db::statement as raw,
     services::source::Source,
     services::{
@@ -43,16 +43,12 @@ pub struct SlackChannel {
 
 /// A Web API call: `ok: false` answers become errors that say what to do.
 pub(super) async fn call(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     token: &SecretString,
     method: &str,
     params: &[(&str, &str)],
 ) -> Result<Value, SyncError> {
-    let base = settings
-        .integrations
-        .slack
-        .api_base_url
-        .trim_end_matches('/');
+    let base = settings.slack.api_base_url.trim_end_matches('/');
     let query: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish();
@@ -162,7 +158,7 @@ fn later(a: &str, b: &str) -> bool {
 
 /// Names behind user ids, looked up once per sync.
 pub(super) struct People<'a> {
-    pub(super) settings: &'a Settings,
+    pub(super) settings: &'a IntegrationsSettings,
     pub(super) token: &'a SecretString,
     pub(super) names: HashMap<String, String>,
 }
@@ -237,7 +233,7 @@ pub(super) fn item(
 
 pub async fn sync(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
 ) -> Result<SlackSyncStats, SyncError> {
@@ -254,7 +250,7 @@ pub async fn sync(
 /// itself or the database failing ends the run, keeping what earlier channels committed.
 async fn run(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     conn: &Connection,
     workspace_id: Uuid,
 ) -> Result<SlackSyncStats, SyncError> {
@@ -301,7 +297,7 @@ async fn run(
 /// One channel's sync.
 struct Channel<'a, C> {
     db: &'a C,
-    settings: &'a Settings,
+    settings: &'a IntegrationsSettings,
     conn: &'a Connection,
     workspace: &'a crate::entities::workspace::Model,
     channel: &'a SlackChannel,
@@ -425,7 +421,7 @@ fn object_entry<'m>(
 
 /// A thread as one conversation: "Name: text" per message, bots and emoji left out.
 async fn thread_text(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     token: &SecretString,
     people: &mut People<'_>,
     channel: &str,

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     DomainError,
-    config::{JobSettings, Settings},
+    config::{IntegrationsSettings, JobSettings},
     db::statement as raw,
     jobs::JobQueue,
     services::{
@@ -93,13 +93,12 @@ pub fn verify(
 
 pub async fn handle_event(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     timestamp: &str,
     signature: &str,
     body: &[u8],
 ) -> Result<EventOutcome, EventError> {
     let secret = settings
-        .integrations
         .slack
         .signing_secret
         .as_ref()
@@ -190,7 +189,7 @@ const NAMES_PER_PASS: u64 = 500;
 /// left, so messages pushed while it runs are named too.
 pub async fn name_pending_speakers(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
 ) -> Result<usize, SyncError> {

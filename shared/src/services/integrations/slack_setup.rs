@@ -15,7 +15,7 @@ use super::{
     slack::{SlackChannel, call},
     vendor::SyncError,
 };
-use crate::{DomainError, config::Settings, db::statement as raw};
+use crate::{DomainError, config::IntegrationsSettings, db::statement as raw};
 
 /// The connected Slack team.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -28,7 +28,7 @@ pub struct SlackConnected {
 /// Checks the bot token with `auth.test` and stores it (encrypted) with the channels.
 pub async fn connect(
     db: &impl ConnectionTrait,
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     cipher: &TokenCipher,
     workspace_id: Uuid,
     owner: &str,
@@ -86,7 +86,7 @@ pub async fn connect(
 
 /// The channel must exist and hold the app, or every sync would fail on it.
 async fn check_channel(
-    settings: &Settings,
+    settings: &IntegrationsSettings,
     token: &SecretString,
     channel: &SlackChannel,
 ) -> Result<(), SyncError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     OAuthProvider, crypto::TokenCipher, http, oauth::OAuthError, refresh::refresh_connection,
 };
-use crate::{DomainError, config::Settings, db::statement as raw};
+use crate::{DomainError, config::IntegrationsSettings, db::statement as raw};
 
 /// A token lapsing sooner than this is renewed before a sync uses it.
 const RENEW_WITHIN_SECS: f64 = 60.0;
@@ -58,7 +58,7 @@ impl From<OAuthError> for SyncError {
 /// A workspace's live connection to one OAuth vendor.
 pub struct Session<'a, C: ConnectionTrait + TransactionTrait> {
     db: &'a C,
-    settings: &'a Settings,
+    settings: &'a IntegrationsSettings,
     cipher: &'a TokenCipher,
     provider: OAuthProvider,
     pub connection_id: Uuid,
@@ -71,7 +71,7 @@ impl<'a, C: ConnectionTrait + TransactionTrait> Session<'a, C> {
     /// The connection's current token, renewed first when it lapses soon.
     pub async fn open(
         db: &'a C,
-        settings: &'a Settings,
+        settings: &'a IntegrationsSettings,
         cipher: &'a TokenCipher,
         workspace_id: Uuid,
         provider: OAuthProvider,
@@ -342,11 +342,10 @@ pub struct RunBudget {
 }
 
 impl RunBudget {
-    pub fn new(settings: &Settings) -> Self {
+    pub fn new(settings: &IntegrationsSettings) -> Self {
         Self {
-            pages_left: settings.integrations.max_sync_pages,
-            deadline: std::time::Instant::now()
-                + Duration::from_secs(settings.integrations.max_sync_secs),
+            pages_left: settings.max_sync_pages,
+            deadline: std::time::Instant::now() + Duration::from_secs(settings.max_sync_secs),
             exhausted: false,
         }
     }

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     ai::{AiServices, runs::RunContext},
-    config::Settings,
+    config::{IngestSettings, IntegrationsSettings},
     db::statement as raw,
     ingest::transcript,
     services::{
@@ -136,7 +136,7 @@ async fn start_day(
 /// has a provider; `run` is who the transcriptions are logged for.
 pub async fn sync(
     db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &Settings,
+    (settings, ingest): (&IntegrationsSettings, &IngestSettings),
     cipher: &TokenCipher,
     ai: &AiServices,
     run_ctx: &RunContext,
@@ -149,7 +149,7 @@ pub async fn sync(
     let transcriber = Transcriber { ai, run: run_ctx };
     let outcome = run(
         db,
-        settings,
+        (settings, ingest),
         &mut session,
         &transcriber,
         workspace_id,
@@ -194,19 +194,14 @@ impl Transcriber<'_> {
 
 async fn run<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    settings: &Settings,
+    (settings, ingest): (&IntegrationsSettings, &IngestSettings),
     session: &mut Session<'_, C>,
     transcriber: &Transcriber<'_>,
     workspace_id: Uuid,
     days_back: u32,
 ) -> Result<ZoomSyncStats, SyncError> {
     let workspace = workspaces::get(db, workspace_id).await?;
-    let base = settings
-        .integrations
-        .zoom
-        .api_base_url
-        .trim_end_matches('/')
-        .to_owned();
+    let base = settings.zoom.api_base_url.trim_end_matches('/').to_owned();
     let hosts = DownloadHosts::new(&base);
     let today = Utc::now().date_naive();
     let mut from = start_day(db, session.connection_id, today, days_back).await?;
@@ -238,7 +233,7 @@ async fn run<C: ConnectionTrait + TransactionTrait>(
                         transcriber,
                         workspace: &workspace,
                         hosts: &hosts,
-                        max_bytes: settings.ingest.max_file_bytes,
+                        max_bytes: ingest.max_file_bytes,
                     },
                     session,
                     &mut stats,
