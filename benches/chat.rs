@@ -7,14 +7,11 @@
 //! answer latency one at a time, time to the first streamed event and to the first delta,
 //! and throughput with concurrent callers.
 
-use test_support::rss;
-use test_support::synthetic;
-
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shared::{ai::runs::RunContext, services::chat::retrieval};
-use test_support::TestApp;
+use test_support::{TestApp, rss, synthetic};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

@@ -8,14 +8,12 @@
 //! 2. A 10 000-row CSV upload with local MiniLM embeddings included.
 //! 3. Local embedding throughput, batched and one text at a time.
 
-use test_support::rss;
-
 use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use shared::ai::embeddings::local::MiniLm;
-use test_support::TestApp;
+use test_support::{TestApp, rss};
 use worker::JobRegistry;
 
 const TOPICS: &[&str] = &[

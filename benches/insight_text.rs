@@ -14,17 +14,12 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::ConnectionTrait;
-use shared::{
-    ai::embeddings::local::MiniLm,
-    entities::workspace,
-    services::{
-        customers::CustomerFacts,
-        embedding,
-        feedback::{self, NewFeedback},
-        themes::{self, title::cut_mid_clause},
-    },
+use shared::services::{
+    customers::CustomerFacts,
+    feedback::{self, NewFeedback},
+    themes::title::cut_mid_clause,
 };
-use test_support::TestApp;
+use test_support::{TestApp, corpus, synthetic};
 
 const SEGMENTS: [&str; 3] = ["ENT", "MM", "SMB"];
 /// Invented company names for `--accounts` (40 of them): "Account 07" would make the word
@@ -212,30 +207,15 @@ fn report(name: &str, insights: &[Insight]) -> bool {
 
 #[tokio::main]
 async fn main() {
-    use sea_orm::EntityTrait;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .iter()
         .find(|a| !a.starts_with('-'))
         .expect("usage: insight_text <file.csv with a text column> [--accounts]");
     let with_accounts = args.iter().any(|a| a == "--accounts");
-    let mut reader = csv::Reader::from_path(path).expect("CSV");
-    let text_col = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "text")
-        .expect("text column");
-    let texts: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[text_col].to_owned())
-        .collect();
+    let texts = corpus::csv_texts(path, None);
     let app = TestApp::spawn().await;
-    let ws = workspace::Entity::find_by_id(app.workspace_id)
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let ws = app.workspace().await;
     let items: Vec<NewFeedback> = texts
         .iter()
         .enumerate()
@@ -258,33 +238,15 @@ async fn main() {
         })
         .collect();
     feedback::ingest(app.db(), &ws, items).await.unwrap();
-    let model = MiniLm::load(
-        &std::path::PathBuf::from(test_support::repo_path("models/all-MiniLM-L6-v2")),
-        "all-MiniLM-L6-v2",
-    )
-    .expect("model (run scripts/fetch-model.sh)");
+    let model = corpus::local_model();
     let started = std::time::Instant::now();
-    while embedding::embed_next_batch(app.db(), ws.id, &model, 512)
-        .await
-        .unwrap()
-        > 0
-    {}
+    corpus::embed_all(&app, &model).await;
     println!(
         "embedded {} texts in {:.1} s",
         texts.len(),
         started.elapsed().as_secs_f64()
     );
-    let summary = themes::run_clustering(
-        app.db(),
-        ws.id,
-        "all-MiniLM-L6-v2",
-        app.settings.clustering.params(),
-        None,
-        &shared::jobs::CancelFlag::new(),
-        |_, _| async {},
-    )
-    .await
-    .unwrap();
+    let summary = synthetic::cluster(&app).await;
     println!("{}", summary.message);
 
     let rows = app

@@ -10,16 +10,13 @@
 //! also pushes N no-op jobs through the real queue to two workers (jobs/s, queue wait) and
 //! measures how fast an idle worker picks up a new job (p50/p99); alone it skips the rest.
 
-use test_support::rss;
-use test_support::synthetic;
-
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use synthetic::seed;
-use test_support::TestApp;
+use test_support::{TestApp, rss, synthetic};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

@@ -8,8 +8,6 @@
 //! ticket's text changed (the job embeds all of them with the local model first), and the
 //! process's peak RSS beside the target.
 
-use test_support::rss;
-
 use std::time::{Duration, Instant};
 
 use sea_orm::ConnectionTrait;
@@ -22,7 +20,7 @@ use shared::{
         workspaces,
     },
 };
-use test_support::TestApp;
+use test_support::{TestApp, rss};
 use worker::JobRegistry;
 
 const DIM: usize = 384;
@@ -183,13 +181,8 @@ async fn seed_tickets(app: &TestApp, rng: &mut Lcg, centers: &[Vec<f32>], ticket
 async fn calculate_all(app: &TestApp) -> (f64, Value) {
     let t = Instant::now();
     let res = app
-        .http
-        .post(app.url("/jira/calculate-all-voc"))
-        .bearer_auth(&app.admin_token)
-        .header("prefer", "respond-async")
-        .send()
-        .await
-        .unwrap();
+        .post_async("/jira/calculate-all-voc", &app.admin_token)
+        .await;
     let body: Value = res.json().await.unwrap();
     let id = body["task_id"].as_str().expect("a job").parse().unwrap();
     let job = app.wait_job(id, Duration::from_secs(600)).await;

@@ -8,7 +8,7 @@ use shared::auth::Role;
 
 use crate::{
     console::console_sign_in,
-    harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, problem, repo_path},
+    harness::{ADMIN_EMAIL, ADMIN_PASSWORD, JsonOf, TestApp, problem, repo_path},
 };
 
 /// A change made by the console: the session cookie plus its CSRF token.
@@ -258,12 +258,8 @@ async fn admins_create_workspaces_and_members_switch_between_theirs() {
         .http
         .get(app.url("/auth/me"))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(me["workspace"]["id"], second_id.as_str(), "{me}");
     let no_cookie = app
         .post_json(

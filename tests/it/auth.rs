@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 use shared::auth::Role;
 
-use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, problem};
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, JsonOf, TestApp, problem};
 
 #[tokio::test]
 async fn login_returns_tokens_that_authenticate_me() {
@@ -233,15 +233,7 @@ async fn auth_disabled_acts_as_the_default_admin() {
         .env("PRODUCK__AUTH__DISABLED", "true")
         .spawn()
         .await;
-    let me: Value = app
-        .http
-        .get(app.url("/auth/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.http.get(app.url("/auth/me")).json_of().await;
     assert_eq!(me["auth"], "disabled");
     assert_eq!(me["role"], "admin");
     assert_eq!(me["workspace"]["id"], app.workspace_id.to_string());

@@ -17,8 +17,9 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, completion_chunk, completion_stream, event_stream, sse_events};
+use crate::harness::{
+    TestApp, completion_chunk, completion_stream, event_stream, serve, sse_events,
+};
 
 async fn ask_streaming(app: &TestApp, message: &str) -> Vec<Value> {
     let res = app

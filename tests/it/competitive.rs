@@ -12,8 +12,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, completion, problem};
+use crate::harness::{TestApp, completion, problem, serve};
 
 fn days_ago(n: i64) -> String {
     (Utc::now() - Days::days(n)).format("%Y-%m-%d").to_string()

@@ -9,7 +9,7 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use shared::auth::Role;
 
-use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, problem};
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, JsonOf, TestApp, problem};
 
 #[tokio::test]
 async fn the_root_answers_api_clients_with_json_and_browsers_with_the_console() {
@@ -165,12 +165,8 @@ async fn a_console_session_is_an_http_only_cookie_and_changes_need_its_csrf_toke
         .http
         .get(app.url("/auth/me"))
         .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(me["auth"], "session");
     assert_eq!(me["user"]["email"], ADMIN_EMAIL);
     assert_eq!(me["csrf_token"], csrf.as_str());

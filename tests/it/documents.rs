@@ -9,8 +9,7 @@ use worker::JobRegistry;
 
 use shared::auth::Role;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, completion, problem};
+use crate::harness::{TestApp, completion, problem, serve};
 
 const SECTIONS: [&str; 13] = [
     "Problem & Goal",

@@ -8,8 +8,7 @@ use shared::{
 use wiremock::{MockServer, Request, ResponseTemplate};
 use worker::JobRegistry;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, ai_config_with, repo_path};
+use crate::harness::{TestApp, ai_config_with, repo_path, serve};
 
 async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -1,7 +1,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, invalid_at, problem};
 
 #[tokio::test]
 async fn unknown_routes_and_methods_use_the_problem_shape() {
@@ -90,11 +90,7 @@ async fn field_errors_name_their_location() {
             &serde_json::json!({"email": "not-an-email", "password": "x"}),
         )
         .await;
-    let body = problem(res, 422, "validation_failed").await;
-    assert_eq!(
-        body["errors"][0]["loc"],
-        serde_json::json!(["body", "email"])
-    );
+    invalid_at(res, serde_json::json!(["body", "email"])).await;
 
     let res = app
         .post_anonymous("/auth/login", &serde_json::json!({"password": "x"}))
@@ -102,36 +98,21 @@ async fn field_errors_name_their_location() {
     let body = problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["type"], "missing");
 
-    let body = problem(
+    invalid_at(
         app.get("/jobs?limit=0", &app.admin_token).await,
-        422,
-        "validation_failed",
+        serde_json::json!(["query", "limit"]),
     )
     .await;
-    assert_eq!(
-        body["errors"][0]["loc"],
-        serde_json::json!(["query", "limit"])
-    );
-    let body = problem(
+    invalid_at(
         app.get("/jobs?limit=ten", &app.admin_token).await,
-        422,
-        "validation_failed",
+        serde_json::json!(["query", "limit"]),
     )
     .await;
-    assert_eq!(
-        body["errors"][0]["loc"],
-        serde_json::json!(["query", "limit"])
-    );
-    let body = problem(
+    invalid_at(
         app.get("/jobs?status=done", &app.admin_token).await,
-        422,
-        "validation_failed",
+        serde_json::json!(["query", "status"]),
     )
     .await;
-    assert_eq!(
-        body["errors"][0]["loc"],
-        serde_json::json!(["query", "status"])
-    );
     let body = problem(
         app.get("/jobs/not-a-uuid", &app.admin_token).await,
         422,

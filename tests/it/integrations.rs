@@ -20,8 +20,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
-use crate::harness::serve;
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, problem, serve};
 
 const GOOGLE_ACCESS: &str = "ya29.a0AfB_byC-google-access-token";
 const GOOGLE_REFRESH: &str = "1//0gLr-google-refresh-token";
@@ -40,6 +39,15 @@ fn challenge_of(verifier: &str) -> String {
 }
 
 /// Google's and Zoom's client settings, every vendor URL pointing at `server`.
+/// The API with the fake providers and one production worker, `env` set on top.
+async fn worker_app(server: &MockServer, env: &[(&str, &str)]) -> TestApp {
+    let mut b = TestApp::builder().workers(1, worker::JobRegistry::production());
+    for (k, v) in env {
+        b = b.env(k, v);
+    }
+    with_providers(b, server).spawn().await
+}
+
 fn with_providers(
     mut b: crate::harness::TestAppBuilder,
     server: &MockServer,
@@ -1001,14 +1009,7 @@ async fn connect_google(app: &TestApp, server: &MockServer) {
 #[tokio::test]
 async fn drive_files_that_would_crash_the_parser_are_skipped_with_their_reasons() {
     let server = MockServer::start().await;
-    let app = with_providers(
-        TestApp::builder()
-            .env("PRODUCK__INGEST__PARSER_MEMORY_MB", "512")
-            .workers(1, worker::JobRegistry::production()),
-        &server,
-    )
-    .spawn()
-    .await;
+    let app = worker_app(&server, &[("PRODUCK__INGEST__PARSER_MEMORY_MB", "512")]).await;
     connect_google(&app, &server).await;
     let file = |id: &str, name: &str, mime: &str| {
         json!({
@@ -1252,13 +1253,8 @@ async fn a_zoom_sync_that_fails_midway_keeps_its_cursor_and_the_next_run_fills_t
         .await;
 
     let res = app
-        .http
-        .post(app.url("/integrations/zoom/sync?days_back=30"))
-        .bearer_auth(&app.admin_token)
-        .header("prefer", "respond-async")
-        .send()
-        .await
-        .unwrap();
+        .post_async("/integrations/zoom/sync?days_back=30", &app.admin_token)
+        .await;
     assert_eq!(res.status(), 202);
     let id: uuid::Uuid = res.json::<Value>().await.unwrap()["task_id"]
         .as_str()
@@ -1320,13 +1316,10 @@ async fn an_audio_only_zoom_meeting_is_transcribed_when_a_transcriber_is_configu
             "  transcriber:\n    provider: fake",
         ),
     ]);
-    let app = with_providers(
-        TestApp::builder()
-            .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-            .workers(1, worker::JobRegistry::production()),
+    let app = worker_app(
         &server,
+        &[("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())],
     )
-    .spawn()
     .await;
     connect_zoom(&app, &server).await;
     let start_time = (chrono::Utc::now() - chrono::Duration::days(1))
@@ -1782,14 +1775,7 @@ async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it
 async fn a_zoom_sync_past_its_budget_is_partial_and_the_next_run_continues_with_the_next_window() {
     let server = MockServer::start().await;
     let uri = server.uri();
-    let app = with_providers(
-        TestApp::builder()
-            .env("PRODUCK__INTEGRATIONS__MAX_SYNC_PAGES", "1")
-            .workers(1, worker::JobRegistry::production()),
-        &server,
-    )
-    .spawn()
-    .await;
+    let app = worker_app(&server, &[("PRODUCK__INTEGRATIONS__MAX_SYNC_PAGES", "1")]).await;
     connect_zoom(&app, &server).await;
     let day = |ago: i64| {
         (chrono::Utc::now() - chrono::Duration::days(ago))

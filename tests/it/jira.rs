@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::auth::Role;
 
-use crate::harness::{TestApp, problem};
+use crate::harness::{JsonOf, TestApp, problem};
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.post_json(path, &app.admin_token, body).await
@@ -767,13 +767,8 @@ async fn calculate_all_answers_202_without_a_worker_and_completes_when_one_runs(
         201
     );
     let res = app
-        .http
-        .post(app.url("/jira/calculate-all-voc"))
-        .bearer_auth(&app.admin_token)
-        .header("prefer", "respond-async")
-        .send()
-        .await
-        .unwrap();
+        .post_async("/jira/calculate-all-voc", &app.admin_token)
+        .await;
     assert_eq!(res.status(), 202);
     let body: Value = res.json().await.unwrap();
     assert!(body["stats"].is_null());
@@ -784,12 +779,8 @@ async fn calculate_all_answers_202_without_a_worker_and_completes_when_one_runs(
         .post(app.url("/jira/calculate-all-voc"))
         .bearer_auth(&app.admin_token)
         .header("prefer", "respond-async")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(again["task_id"], body["task_id"]);
     app.add_worker();
     let job = app.wait_job(id, Duration::from_secs(30)).await;

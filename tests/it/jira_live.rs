@@ -9,8 +9,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
-use crate::harness::serve;
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, problem, serve};
 
 const EMAIL: &str = "pm@acme.example";
 const TOKEN: &str = "ATATT3xFfGF0-jira-api-token";

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::harness::{TestApp, repo_path};
+use crate::harness::{JsonOf, TestApp, repo_path};
 
 #[test]
 fn the_committed_spec_matches_the_code() {
@@ -39,15 +39,7 @@ fn every_operation_is_documented_with_errors() {
 #[tokio::test]
 async fn the_spec_and_docs_are_served_without_auth() {
     let app = TestApp::spawn().await;
-    let spec: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.http.get(app.url("/openapi.json")).json_of().await;
     assert!(spec["paths"]["/auth/login"].is_object());
     let docs = app.http.get(app.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);

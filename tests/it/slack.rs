@@ -15,8 +15,7 @@ use wiremock::{
     matchers::{header, method, path, query_param},
 };
 
-use crate::harness::serve;
-use crate::harness::{TestApp, problem};
+use crate::harness::{TestApp, problem, serve};
 
 const BOT_TOKEN: &str = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
 const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";

@@ -17,7 +17,7 @@ use std::{
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use crate::harness::{TestApp, processes::free_port, repo_path};
+use crate::harness::{JsonOf, TestApp, processes::free_port, repo_path};
 
 /// The compose deployment, laid out on this machine.
 struct Deployment {
@@ -286,12 +286,8 @@ async fn the_compose_services_migrate_create_the_admin_and_serve_the_signed_in_c
     let me: Value = http
         .get(format!("{base}/auth/me"))
         .header("cookie", cookie.split(';').next().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_of()
+        .await;
     assert_eq!(me["auth"], "session", "{me}");
 
     // worker: healthy on its metrics listener.

@@ -4,8 +4,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, completion, problem};
+use crate::harness::{TestApp, completion, problem, serve};
 
 /// A new account asking for what the demo's SSO theme is about.
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";

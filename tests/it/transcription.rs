@@ -6,8 +6,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::serve;
-use crate::harness::{TestApp, ai_config_with};
+use crate::harness::{TestApp, ai_config_with, serve};
 
 /// An ai_config.yaml whose transcriber uses a fake OpenAI-compatible server.
 fn config_with_transcriber(base_url: &str) -> std::path::PathBuf {

@@ -6,7 +6,7 @@ import { navigate } from "../router";
 import { can, loadMe, me, signIns } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
-import { Button, Field, FormEnd, ProblemNote } from "../ui/kit";
+import { ActionForm, Button, Field, FormEnd, ProblemNote } from "../ui/kit";
 
 export function AccountPage() {
   const who = useStore(me);
@@ -72,16 +72,13 @@ function CreateWorkspace({ onCreated }: { onCreated: () => void }) {
   const [created, setCreated] = useState<{ id: string; name: string } | null>(null);
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          const ws = await ok(api.POST("/workspaces", { body: { name } }));
-          setCreated({ id: ws.id, name: ws.name });
-          setName("");
-          onCreated();
-        });
+    <ActionForm
+      run={run}
+      action={async () => {
+        const ws = await ok(api.POST("/workspaces", { body: { name } }));
+        setCreated({ id: ws.id, name: ws.name });
+        setName("");
+        onCreated();
       }}
     >
       <Field id="workspace-name" label="New workspace" hint="You become its first admin; add members after switching to it." error={problem?.fieldMessage("name")}>
@@ -102,7 +99,7 @@ function CreateWorkspace({ onCreated }: { onCreated: () => void }) {
           )
         }
       />
-    </form>
+    </ActionForm>
   );
 }
 

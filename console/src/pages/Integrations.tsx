@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
-import { Button, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
+import { ActionForm, Button, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type View = Schemas["IntegrationView"];
@@ -210,22 +210,19 @@ function SlackForm({ onSaved }: { onSaved: () => void }) {
   const [channels, setChannels] = useState("");
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          const list = channels
-            .split(/\n|,/)
-            .map((l) => l.trim())
-            .filter(Boolean)
-            .map((l) => {
-              const [id, ...account] = l.split(/\s+/);
-              return { id, account: account.join(" ") || null };
-            });
-          await ok(api.PUT("/integrations/slack", { body: { bot_token: token, channels: list } }));
-          onSaved();
-        });
+    <ActionForm
+      run={run}
+      action={async () => {
+        const list = channels
+          .split(/\n|,/)
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .map((l) => {
+            const [id, ...account] = l.split(/\s+/);
+            return { id, account: account.join(" ") || null };
+          });
+        await ok(api.PUT("/integrations/slack", { body: { bot_token: token, channels: list } }));
+        onSaved();
       }}
     >
       <Field id="slack-token" label="Bot token" hint="The Slack app's xoxb-… token; checked with Slack, stored encrypted." error={problem?.fieldMessage("bot_token")}>
@@ -235,7 +232,7 @@ function SlackForm({ onSaved }: { onSaved: () => void }) {
         <textarea id="slack-channels" rows={3} required value={channels} onInput={(e) => setChannels(e.currentTarget.value)} />
       </Field>
       <FormEnd label="Save and check" busy={busy} problem={problem} />
-    </form>
+    </ActionForm>
   );
 }
 
@@ -247,18 +244,15 @@ function JiraForm({ onSaved }: { onSaved: () => void }) {
   const [roadmapJql, setRoadmapJql] = useState("");
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          await ok(
-            api.PUT("/integrations/jira", {
-              body: { site_url: site, email, api_token: token, feedback_jql: feedbackJql || null, roadmap_jql: roadmapJql || null },
-            }),
-          );
-          onSaved();
-        });
+    <ActionForm
+      run={run}
+      action={async () => {
+        await ok(
+          api.PUT("/integrations/jira", {
+            body: { site_url: site, email, api_token: token, feedback_jql: feedbackJql || null, roadmap_jql: roadmapJql || null },
+          }),
+        );
+        onSaved();
       }}
     >
       <Field id="jira-site" label="Site" hint="https://your-site.atlassian.net" error={problem?.fieldMessage("site_url")}>
@@ -277,7 +271,7 @@ function JiraForm({ onSaved }: { onSaved: () => void }) {
         <input id="jira-roadmap-jql" value={roadmapJql} onInput={(e) => setRoadmapJql(e.currentTarget.value)} />
       </Field>
       <FormEnd label="Save and check" busy={busy} problem={problem} />
-    </form>
+    </ActionForm>
   );
 }
 
@@ -287,16 +281,13 @@ function DriveFolders({ onSaved }: { onSaved: () => void }) {
   const [result, setResult] = useState<string | null>(null);
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          const ids = folders.split(/[\s,]+/).filter(Boolean);
-          const out = await ok(api.PUT("/integrations/google/folders", { body: { folder_ids: ids, allow_root: allowRoot } }));
-          setResult(`${out.folder_ids.join(", ") || "none"}${out.documents_to_remove ? ` (${out.documents_to_remove} documents from removed folders will go)` : ""}`);
-          onSaved();
-        });
+    <ActionForm
+      run={run}
+      action={async () => {
+        const ids = folders.split(/[\s,]+/).filter(Boolean);
+        const out = await ok(api.PUT("/integrations/google/folders", { body: { folder_ids: ids, allow_root: allowRoot } }));
+        setResult(`${out.folder_ids.join(", ") || "none"}${out.documents_to_remove ? ` (${out.documents_to_remove} documents from removed folders will go)` : ""}`);
+        onSaved();
       }}
     >
       <Field id="drive-folders" label="Drive folders to read" hint="Folder ids from the folder's address, separated by spaces; root reads the whole drive." error={problem?.fieldMessage("folder_ids")}>
@@ -306,6 +297,6 @@ function DriveFolders({ onSaved }: { onSaved: () => void }) {
         <input type="checkbox" checked={allowRoot} onChange={(e) => setAllowRoot(e.currentTarget.checked)} /> Allow reading the whole drive (root)
       </label>
       <FormEnd label="Save folders" variant="secondary" busy={busy} problem={problem} status={result && `Saved: ${result}`} />
-    </form>
+    </ActionForm>
   );
 }

@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { plural } from "../ui/format";
-import { Button, Empty, Field, FormEnd, ProblemNote, Progress } from "../ui/kit";
+import { ActionForm, Button, DataTable, Empty, Field, FormEnd, ProblemNote, Progress } from "../ui/kit";
 import { followJob, type Job } from "./jobProgress";
 
 type Item = Schemas["TicketItemOut"];
@@ -78,24 +78,11 @@ export function TicketsPage() {
       )}
       {list.data?.length === 0 && <Empty title="No tickets yet">Import a Jira CSV export above, or connect Jira on the integrations page.</Empty>}
       {list.data && list.data.length > 0 && (
-        <div class="table-card">
-          <table class="data tickets-table">
-            <thead>
-              <tr>
-                <th scope="col">Ticket</th>
-                <th scope="col">Status</th>
-                <th scope="col">Priority</th>
-                <th scope="col">VOC score</th>
-                <th scope="col">Matches</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((t) => (
-                <TicketRow key={t.ticket.id} t={t} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable class="tickets-table" columns={["Ticket", "Status", "Priority", "VOC score", "Matches"]}>
+          {list.data.map((t) => (
+            <TicketRow key={t.ticket.id} t={t} />
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -247,18 +234,15 @@ function NewTicket({ onCreated }: { onCreated: () => void }) {
     );
   }
   return (
-    <form
-      class="card form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          await ok(api.POST("/jira/tickets", { body: { jira_key: key, title, description: description || null, priority } }));
-          setOpen(false);
-          setKey("");
-          setTitle("");
-          setDescription("");
-          onCreated();
-        });
+    <ActionForm card
+      run={run}
+      action={async () => {
+        await ok(api.POST("/jira/tickets", { body: { jira_key: key, title, description: description || null, priority } }));
+        setOpen(false);
+        setKey("");
+        setTitle("");
+        setDescription("");
+        onCreated();
       }}
     >
       <h2>Add a ticket</h2>
@@ -284,6 +268,6 @@ function NewTicket({ onCreated }: { onCreated: () => void }) {
           Cancel
         </Button>
       </FormEnd>
-    </form>
+    </ActionForm>
   );
 }

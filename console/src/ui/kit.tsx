@@ -249,3 +249,57 @@ export function OffsetPager({ offset, page, shown, total, onChange, label = "Pag
     </nav>
   );
 }
+
+/** A column heading; `hidden` ones are read to screen readers only (an actions column). */
+export type Column = string | { label: string; hidden: true };
+
+/** The console's one table: a card, a header row of `columns`, and the rows given. */
+export function DataTable({ columns, class: cls, children }: { columns: Column[]; class?: string; children: ComponentChildren }) {
+  return (
+    <div class="table-card">
+      <table class={cls ? `data ${cls}` : "data"}>
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              typeof c === "string" ? (
+                <th scope="col" key={c}>
+                  {c}
+                </th>
+              ) : (
+                <th scope="col" key={c.label}>
+                  <span class="sr-only">{c.label}</span>
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A form whose submit runs `action` through `run` (from `useAction`) instead of navigating. */
+export function ActionForm({
+  run,
+  action,
+  card,
+  children,
+}: {
+  run: (action: () => Promise<unknown>) => unknown;
+  action: () => Promise<unknown>;
+  card?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      class={card ? "card form-grid" : "form-grid"}
+      onSubmit={(e) => {
+        e.preventDefault();
+        run(action);
+      }}
+    >
+      {children}
+    </form>
+  );
+}

@@ -298,6 +298,17 @@ impl TestApp {
         self.send(reqwest::Method::POST, path, token).await
     }
 
+    /// A POST without a body, asking not to wait (`Prefer: respond-async`): the job's 202.
+    pub async fn post_async(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("prefer", "respond-async")
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// A POST without a body that must answer 200, as JSON.
     pub async fn post_ok(&self, path: &str, token: &str) -> Value {
         let res = self.post(path, token).await;
@@ -615,6 +626,14 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     body
 }
 
+/// A 422 `validation_failed` whose first error is at `loc` (e.g. `json!(["query", "limit"])`);
+/// returns the problem document.
+pub async fn invalid_at(res: reqwest::Response, loc: Value) -> Value {
+    let body = problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["loc"], loc, "{body}");
+    body
+}
+
 /// An OpenAI chat completion answering `content`, shaped as the vendor's API returns it.
 /// One `chat.completion.chunk` of OpenAI's streaming format, as an SSE `data:` line.
 pub fn completion_chunk(content: Option<&str>, usage: Option<(u32, u32)>) -> String {
@@ -674,4 +693,21 @@ pub fn completion(content: &str) -> Value {
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null}, "logprobs": null, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}
     })
+}
+
+/// A request's JSON answer whatever its status: `builder.json_of::<Value>().await`.
+#[allow(async_fn_in_trait)]
+pub trait JsonOf {
+    async fn json_of<T: serde::de::DeserializeOwned>(self) -> T;
+}
+
+impl JsonOf for reqwest::RequestBuilder {
+    async fn json_of<T: serde::de::DeserializeOwned>(self) -> T {
+        self.send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
 }

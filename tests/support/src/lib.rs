@@ -18,6 +18,8 @@ pub mod rss;
 #[cfg(feature = "app")]
 mod app;
 #[cfg(feature = "app")]
+pub mod corpus;
+#[cfg(feature = "app")]
 pub mod db;
 #[cfg(feature = "app")]
 pub mod processes;

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { Button, copyText, Field, FormEnd, Note, ProblemNote } from "../../ui/kit";
+import { ActionForm, Button, copyText, DataTable, Field, FormEnd, Note, ProblemNote } from "../../ui/kit";
 
 type Role = Schemas["Role"];
 
@@ -22,52 +22,36 @@ export function ApiKeys() {
       {created && <NewSecret created={created} onDone={() => setCreated(null)} />}
       <ProblemNote problem={revoke.problem ?? list.error} />
       {list.data && (
-        <div class="table-card">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((k) => (
-                <tr key={k.id} class={k.revoked_at ? "inactive" : ""}>
-                  <td>
-                    <strong>{k.name}</strong>
-                    <div class="mono">{k.prefix}…</div>
-                  </td>
-                  <td>{k.role}</td>
-                  <td class="small">{date(k.created_at)}</td>
-                  <td class="small">{k.last_used_at ? date(k.last_used_at) : "never"}</td>
-                  <td class="small">{k.revoked_at ? `revoked ${date(k.revoked_at)}` : k.expires_at ? date(k.expires_at) : "never"}</td>
-                  <td>
-                    {!k.revoked_at && (
-                      <Button
-                        variant="ghost"
-                        aria-label={`Revoke ${k.name}`}
-                        onClick={() =>
-                          revoke.run(async () => {
-                            await ok(api.DELETE("/api-keys/{id}", { params: { path: { id: k.id } } }));
-                            list.reload();
-                          })
-                        }
-                      >
-                        Revoke
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Key", "Role", "Created", "Last used", "Expires", { label: "Actions", hidden: true }]}>
+          {list.data.map((k) => (
+            <tr key={k.id} class={k.revoked_at ? "inactive" : ""}>
+              <td>
+                <strong>{k.name}</strong>
+                <div class="mono">{k.prefix}…</div>
+              </td>
+              <td>{k.role}</td>
+              <td class="small">{date(k.created_at)}</td>
+              <td class="small">{k.last_used_at ? date(k.last_used_at) : "never"}</td>
+              <td class="small">{k.revoked_at ? `revoked ${date(k.revoked_at)}` : k.expires_at ? date(k.expires_at) : "never"}</td>
+              <td>
+                {!k.revoked_at && (
+                  <Button
+                    variant="ghost"
+                    aria-label={`Revoke ${k.name}`}
+                    onClick={() =>
+                      revoke.run(async () => {
+                        await ok(api.DELETE("/api-keys/{id}", { params: { path: { id: k.id } } }));
+                        list.reload();
+                      })
+                    }
+                  >
+                    Revoke
+                  </Button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -79,15 +63,12 @@ function CreateKey({ onCreated }: { onCreated: (k: Schemas["CreatedApiKeyOut"]) 
   const [days, setDays] = useState("90");
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="card form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          const key = await ok(api.POST("/api-keys", { body: { name, role, expires_in_days: days ? Number(days) : null } }));
-          setName("");
-          onCreated(key);
-        });
+    <ActionForm card
+      run={run}
+      action={async () => {
+        const key = await ok(api.POST("/api-keys", { body: { name, role, expires_in_days: days ? Number(days) : null } }));
+        setName("");
+        onCreated(key);
       }}
     >
       <h2>Create an API key</h2>
@@ -112,7 +93,7 @@ function CreateKey({ onCreated }: { onCreated: (k: Schemas["CreatedApiKeyOut"]) 
         </select>
       </div>
       <FormEnd label="Create key" busy={busy} problem={problem} />
-    </form>
+    </ActionForm>
   );
 }
 

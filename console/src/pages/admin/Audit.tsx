@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ok } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { OffsetPager, ProblemNote } from "../../ui/kit";
+import { DataTable, OffsetPager, ProblemNote } from "../../ui/kit";
 
 const PAGE = 50;
 const FAMILIES: [string, string][] = [
@@ -46,37 +46,25 @@ export function Audit() {
       {list.data && (
         <>
           <p class="muted small">{list.data.total} entries</p>
-          <div class="table-card">
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">What</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.items.map((e) => (
-                  <tr key={e.id}>
-                    <td class="small">{date(e.created_at)} {new Date(e.created_at).toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" })}</td>
-                    <td>
-                      <span class="mono">{e.action}</span>
-                    </td>
-                    <td class="small">
-                      <button type="button" class="linklike" onClick={() => { setActor(e.actor); setOffset(0); }}>
-                        {e.actor}
-                      </button>
-                      {e.ip && <div class="muted">{e.ip}</div>}
-                    </td>
-                    <td class="small">
-                      {e.target_type} {e.target_id ? <span class="mono">{e.target_id.slice(0, 8)}</span> : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={["When", "Action", "Who", "What"]}>
+            {list.data.items.map((e) => (
+              <tr key={e.id}>
+                <td class="small">{date(e.created_at)} {new Date(e.created_at).toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" })}</td>
+                <td>
+                  <span class="mono">{e.action}</span>
+                </td>
+                <td class="small">
+                  <button type="button" class="linklike" onClick={() => { setActor(e.actor); setOffset(0); }}>
+                    {e.actor}
+                  </button>
+                  {e.ip && <div class="muted">{e.ip}</div>}
+                </td>
+                <td class="small">
+                  {e.target_type} {e.target_id ? <span class="mono">{e.target_id.slice(0, 8)}</span> : null}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <OffsetPager offset={offset} page={PAGE} shown={list.data.items.length} total={list.data.total} onChange={setOffset} />
         </>
       )}

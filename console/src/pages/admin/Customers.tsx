@@ -5,7 +5,7 @@ import { api, ok, type Schemas } from "../../api/client";
 import { Link } from "../../router";
 import { useAction, useLoad } from "../../ui/async";
 import { acv } from "../../ui/format";
-import { Button, Field, FormEnd, ProblemNote } from "../../ui/kit";
+import { ActionForm, Button, DataTable, Field, FormEnd, ProblemNote } from "../../ui/kit";
 
 type Customer = Schemas["CustomerOut"];
 
@@ -16,25 +16,11 @@ export function Customers() {
       <AddCustomer onAdded={list.reload} />
       <ProblemNote problem={list.error} onRetry={list.reload} />
       {list.data && (
-        <div class="table-card">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Account</th>
-                <th scope="col">Segment</th>
-                <th scope="col">ACV</th>
-                <th scope="col">
-                  <span class="sr-only">Save</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((c) => (
-                <CustomerRow key={c.id} customer={c} onSaved={list.reload} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Account", "Segment", "ACV", { label: "Save", hidden: true }]}>
+          {list.data.map((c) => (
+            <CustomerRow key={c.id} customer={c} onSaved={list.reload} />
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -94,17 +80,14 @@ function AddCustomer({ onAdded }: { onAdded: () => void }) {
   const [domain, setDomain] = useState("");
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="card form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          await ok(api.POST("/customers", { body: { name, acv: value ? Number(value) : null, email_domain: domain || null } }));
-          setName("");
-          setValue("");
-          setDomain("");
-          onAdded();
-        });
+    <ActionForm card
+      run={run}
+      action={async () => {
+        await ok(api.POST("/customers", { body: { name, acv: value ? Number(value) : null, email_domain: domain || null } }));
+        setName("");
+        setValue("");
+        setDomain("");
+        onAdded();
       }}
     >
       <h2>Add an account</h2>
@@ -118,7 +101,7 @@ function AddCustomer({ onAdded }: { onAdded: () => void }) {
         <input id="c-domain" value={domain} onInput={(e) => setDomain(e.currentTarget.value)} />
       </Field>
       <FormEnd label="Add account" busy={busy} problem={problem} />
-    </form>
+    </ActionForm>
   );
 }
 

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, choice, ok, type Query } from "../../api/client";
 import { useLoad } from "../../ui/async";
 import { ago } from "../../ui/format";
-import { Button, OffsetPager, ProblemNote } from "../../ui/kit";
+import { Button, DataTable, OffsetPager, ProblemNote } from "../../ui/kit";
 
 const STATUSES: NonNullable<Query<"/jobs">["status"]>[] = ["queued", "running", "completed", "failed", "cancelled"];
 
@@ -33,35 +33,23 @@ export function Jobs() {
       <ProblemNote problem={list.error} onRetry={list.reload} />
       {list.data && (
         <>
-          <div class="table-card">
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Detail</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.jobs.map((j) => (
-                  <tr key={j.id}>
-                    <td>
-                      <span class="mono">{j.kind}</span>
-                      <div class="muted small">{j.requested_by ?? "schedule"}</div>
-                    </td>
-                    <td>
-                      {j.status}
-                      {j.status === "running" ? ` ${j.progress}%` : ""}
-                      {j.attempts > 1 ? <div class="muted small">attempt {j.attempts} of {j.max_attempts}</div> : null}
-                    </td>
-                    <td class="small">{ago(j.started_at ?? j.created_at)}</td>
-                    <td class="small">{j.error ? <span class="field-error">{j.error}</span> : j.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={["Job", "Status", "Started", "Detail"]}>
+            {list.data.jobs.map((j) => (
+              <tr key={j.id}>
+                <td>
+                  <span class="mono">{j.kind}</span>
+                  <div class="muted small">{j.requested_by ?? "schedule"}</div>
+                </td>
+                <td>
+                  {j.status}
+                  {j.status === "running" ? ` ${j.progress}%` : ""}
+                  {j.attempts > 1 ? <div class="muted small">attempt {j.attempts} of {j.max_attempts}</div> : null}
+                </td>
+                <td class="small">{ago(j.started_at ?? j.created_at)}</td>
+                <td class="small">{j.error ? <span class="field-error">{j.error}</span> : j.message}</td>
+              </tr>
+            ))}
+          </DataTable>
           <OffsetPager offset={offset} page={PAGE} shown={list.data.jobs.length} total={list.data.total} onChange={setOffset} />
         </>
       )}

@@ -5,7 +5,7 @@ import { me } from "../../session";
 import { useStore } from "../../store";
 import { useAction, useLoad } from "../../ui/async";
 import { ago } from "../../ui/format";
-import { Button, Field, FormEnd, ProblemNote } from "../../ui/kit";
+import { ActionForm, Button, DataTable, Field, FormEnd, ProblemNote } from "../../ui/kit";
 
 type Role = Schemas["Role"];
 const ROLES: Role[] = ["viewer", "editor", "admin"];
@@ -24,54 +24,42 @@ export function Members() {
       <AddMember onAdded={list.reload} />
       <ProblemNote problem={change.problem ?? list.error} />
       {list.data && (
-        <div class="table-card">
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Member</th>
-                <th scope="col">Role</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">Access</th>
+        <DataTable columns={["Member", "Role", "Last sign-in", "Access"]}>
+          {list.data.map((u) => {
+            const self = who && who.user?.id === u.id;
+            return (
+              <tr key={u.id} class={u.active ? "" : "inactive"}>
+                <td>
+                  <strong>{u.display_name || u.email}</strong>
+                  {u.display_name && <div class="muted small">{u.email}</div>}
+                  {self && <div class="muted small">you</div>}
+                </td>
+                <td>
+                  <label for={`role-${u.id}`} class="sr-only">
+                    Role of {u.email}
+                  </label>
+                  <select id={`role-${u.id}`} value={u.role} disabled={!u.active} onChange={(e) => patch(u.id, { role: e.currentTarget.value as Role })}>
+                    {ROLES.map((r) => (
+                      <option value={r}>{r}</option>
+                    ))}
+                  </select>
+                </td>
+                <td class="muted small">{u.last_login_at ? ago(u.last_login_at) : "never"}</td>
+                <td>
+                  {u.active ? (
+                    <Button variant="ghost" onClick={() => patch(u.id, { active: false })} aria-label={`Deactivate ${u.email}`}>
+                      Deactivate
+                    </Button>
+                  ) : (
+                    <Button variant="secondary" onClick={() => patch(u.id, { active: true })} aria-label={`Reactivate ${u.email}`}>
+                      Reactivate
+                    </Button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((u) => {
-                const self = who && who.user?.id === u.id;
-                return (
-                  <tr key={u.id} class={u.active ? "" : "inactive"}>
-                    <td>
-                      <strong>{u.display_name || u.email}</strong>
-                      {u.display_name && <div class="muted small">{u.email}</div>}
-                      {self && <div class="muted small">you</div>}
-                    </td>
-                    <td>
-                      <label for={`role-${u.id}`} class="sr-only">
-                        Role of {u.email}
-                      </label>
-                      <select id={`role-${u.id}`} value={u.role} disabled={!u.active} onChange={(e) => patch(u.id, { role: e.currentTarget.value as Role })}>
-                        {ROLES.map((r) => (
-                          <option value={r}>{r}</option>
-                        ))}
-                      </select>
-                    </td>
-                    <td class="muted small">{u.last_login_at ? ago(u.last_login_at) : "never"}</td>
-                    <td>
-                      {u.active ? (
-                        <Button variant="ghost" onClick={() => patch(u.id, { active: false })} aria-label={`Deactivate ${u.email}`}>
-                          Deactivate
-                        </Button>
-                      ) : (
-                        <Button variant="secondary" onClick={() => patch(u.id, { active: true })} aria-label={`Reactivate ${u.email}`}>
-                          Reactivate
-                        </Button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
       <p class="muted small">A workspace always keeps one active admin: the last one cannot be demoted or deactivated. Deactivating a member ends their sessions and their API keys at once.</p>
     </section>
@@ -86,18 +74,15 @@ function AddMember({ onAdded }: { onAdded: () => void }) {
   const [added, setAdded] = useState<string | null>(null);
   const { busy, problem, run } = useAction();
   return (
-    <form
-      class="card form-grid"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run(async () => {
-          await ok(api.POST("/users", { body: { email, password, role, display_name: name || null } }));
-          setAdded(email);
-          setEmail("");
-          setName("");
-          setPassword("");
-          onAdded();
-        });
+    <ActionForm card
+      run={run}
+      action={async () => {
+        await ok(api.POST("/users", { body: { email, password, role, display_name: name || null } }));
+        setAdded(email);
+        setEmail("");
+        setName("");
+        setPassword("");
+        onAdded();
       }}
     >
       <h2>Add a member</h2>
@@ -119,6 +104,6 @@ function AddMember({ onAdded }: { onAdded: () => void }) {
         </select>
       </div>
       <FormEnd label="Add member" busy={busy} problem={problem} status={added && `${added} was added.`} />
-    </form>
+    </ActionForm>
   );
 }

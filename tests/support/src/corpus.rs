@@ -1,0 +1,52 @@
+//! Real text for the benchmarks: a CSV's `text` column (e.g. Banking77) loaded into a test
+//! workspace and embedded with the local model.
+
+use sea_orm::EntityTrait;
+use shared::{ai::embeddings::local::MiniLm, entities::workspace, services::embedding};
+
+use crate::{TestApp, repo_path};
+
+/// The `text` column of a CSV file, the first `limit` rows when given.
+pub fn csv_texts(path: &str, limit: Option<usize>) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(path).expect("a readable CSV");
+    let text_col = reader
+        .headers()
+        .expect("a header row")
+        .iter()
+        .position(|h| h == "text")
+        .expect("a text column");
+    reader
+        .records()
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|r| r.expect("a CSV record")[text_col].to_owned())
+        .collect()
+}
+
+/// The local embedding model from the checkout (`scripts/fetch-model.sh` fetches it).
+pub fn local_model() -> MiniLm {
+    MiniLm::load(
+        &std::path::PathBuf::from(repo_path("models/all-MiniLM-L6-v2")),
+        "all-MiniLM-L6-v2",
+    )
+    .expect("the model (run scripts/fetch-model.sh)")
+}
+
+/// Embeds every feedback item of the test workspace that has no vector yet.
+pub async fn embed_all(app: &TestApp, model: &MiniLm) {
+    while embedding::embed_next_batch(app.db(), app.workspace_id, model, 512)
+        .await
+        .expect("embedding a batch")
+        > 0
+    {}
+}
+
+impl TestApp {
+    /// The test workspace's row.
+    pub async fn workspace(&self) -> workspace::Model {
+        workspace::Entity::find_by_id(self.workspace_id)
+            .one(self.db())
+            .await
+            .expect("reading the workspace")
+            .expect("the test workspace")
+    }
+}
