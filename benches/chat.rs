@@ -11,15 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shared::{ai::runs::RunContext, services::chat::retrieval};
-use test_support::{TestApp, rss, synthetic};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(default)
-}
+use test_support::{TestApp, cli, rss, synthetic};
 
 const QUESTIONS: [&str; 6] = [
     "What are our enterprise blockers?",
@@ -85,14 +77,13 @@ fn summary(mut d: Vec<Duration>) -> String {
 
 #[tokio::main]
 async fn main() {
-    let items = arg("--items", 0);
-    let requests = arg("--requests", 300);
-    let concurrency = arg("--concurrency", 8);
+    let items = cli::number("--items", 0);
+    let requests = cli::number("--requests", 300);
+    let concurrency = cli::number("--concurrency", 8);
     let app = TestApp::builder()
         .env("PRODUCK__CHAT__QUESTIONS_PER_MINUTE", "1000000")
         .env("PRODUCK__CHAT__MAX_ACTIVE_CONVERSATIONS", "1000000")
-        .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "20")
-        .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
+        .bench_database(20)
         .workers(1, worker::JobRegistry::production())
         .spawn()
         .await;

@@ -15,11 +15,9 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::ConnectionTrait;
 use shared::services::{
-    customers::CustomerFacts,
-    feedback::{self, NewFeedback},
-    themes::title::cut_mid_clause,
+    customers::CustomerFacts, feedback::NewFeedback, themes::title::cut_mid_clause,
 };
-use test_support::{TestApp, corpus, synthetic};
+use test_support::{corpus, synthetic};
 
 const SEGMENTS: [&str; 3] = ["ENT", "MM", "SMB"];
 /// Invented company names for `--accounts` (40 of them): "Account 07" would make the word
@@ -213,9 +211,7 @@ async fn main() {
         .find(|a| !a.starts_with('-'))
         .expect("usage: insight_text <file.csv with a text column> [--accounts]");
     let with_accounts = args.iter().any(|a| a == "--accounts");
-    let texts = corpus::csv_texts(path, None);
-    let app = TestApp::spawn().await;
-    let ws = app.workspace().await;
+    let (app, ws, texts) = corpus::app_with_texts(path, None).await;
     let items: Vec<NewFeedback> = texts
         .iter()
         .enumerate()
@@ -237,12 +233,10 @@ async fn main() {
             ..Default::default()
         })
         .collect();
-    feedback::ingest(app.db(), &ws, items).await.unwrap();
-    let model = corpus::local_model();
     let started = std::time::Instant::now();
-    corpus::embed_all(&app, &model).await;
+    corpus::ingest_embedded(&app, &ws, items).await;
     println!(
-        "embedded {} texts in {:.1} s",
+        "stored and embedded {} texts in {:.1} s",
         texts.len(),
         started.elapsed().as_secs_f64()
     );

@@ -16,14 +16,7 @@ use std::{
 };
 
 use synthetic::seed;
-use test_support::{TestApp, rss, synthetic};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+use test_support::{TestApp, cli, rss, synthetic};
 
 struct Load {
     rps: f64,
@@ -241,24 +234,22 @@ async fn job_throughput(n: usize) {
 
 #[tokio::main]
 async fn main() {
-    if let Some(n) = arg("--jobs").and_then(|v| v.parse().ok()) {
+    if let Some(n) = cli::option("--jobs").and_then(|v| v.parse().ok()) {
         job_throughput(n).await;
-        if arg("--items").is_none() {
+        if cli::option("--items").is_none() {
             return;
         }
     }
-    let sizes: Vec<usize> = arg("--items")
+    let sizes: Vec<usize> = cli::option("--items")
         .unwrap_or_else(|| "10000".into())
         .split(',')
         .map(|s| s.trim().parse().expect("--items 10000,100000"))
         .collect();
-    let seconds: u64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(5);
+    let seconds: u64 = cli::option("--seconds")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     for n in sizes {
-        let app = TestApp::builder()
-            .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "20")
-            .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
-            .spawn()
-            .await;
+        let app = TestApp::builder().bench_database(20).spawn().await;
         let t = Instant::now();
         seed(&app, n).await;
         let seed_secs = t.elapsed().as_secs_f64();
@@ -286,9 +277,11 @@ async fn main() {
             summary.sampled,
             rss::rss_kb("VmHWM:") / 1024
         );
-        if arg("--hold").is_some() {
+        if cli::option("--hold").is_some() {
             // For profiling by hand: the seeded system stays up for the given seconds.
-            let secs: u64 = arg("--hold").and_then(|s| s.parse().ok()).unwrap_or(600);
+            let secs: u64 = cli::option("--hold")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(600);
             println!(
                 "holding {secs} s: {} with Authorization: Bearer {}",
                 app.url("/"),

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use shared::services::feedback::{self, NewFeedback};
-use test_support::{TestApp, corpus, rss, synthetic};
+use shared::services::feedback::NewFeedback;
+use test_support::{corpus, rss, synthetic};
 
 #[tokio::main]
 async fn main() {
@@ -13,9 +13,7 @@ async fn main() {
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .expect("usage: themes <file.csv with a text column>");
-    let texts = corpus::csv_texts(&path, Some(10_000));
-    let app = TestApp::spawn().await;
-    let ws = app.workspace().await;
+    let (app, ws, texts) = corpus::app_with_texts(&path, Some(10_000)).await;
     let items: Vec<NewFeedback> = texts
         .iter()
         .enumerate()
@@ -29,10 +27,7 @@ async fn main() {
             ..Default::default()
         })
         .collect();
-    feedback::ingest(app.db(), &ws, items).await.unwrap();
-    let model = corpus::local_model();
-    corpus::embed_all(&app, &model).await;
-    drop(model);
+    corpus::ingest_embedded(&app, &ws, items).await;
     let rss_before = rss::rss_kb("VmRSS:");
     let started = Instant::now();
     let summary = synthetic::cluster(&app).await;

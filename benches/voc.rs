@@ -20,19 +20,11 @@ use shared::{
         workspaces,
     },
 };
-use test_support::{TestApp, rss};
+use test_support::{TestApp, cli, rss};
 use worker::JobRegistry;
 
 const DIM: usize = 384;
 const MODEL: &str = "all-MiniLM-L6-v2";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1)?.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Lcg(u64);
 
@@ -192,12 +184,11 @@ async fn calculate_all(app: &TestApp) -> (f64, Value) {
 
 #[tokio::main]
 async fn main() {
-    let tickets = arg("--tickets", 1000);
-    let insights = arg("--insights", 500);
-    let per = arg("--feedback", 40);
+    let tickets = cli::number("--tickets", 1000);
+    let insights = cli::number("--insights", 500);
+    let per = cli::number("--feedback", 40);
     let app = TestApp::builder()
-        .env("PRODUCK__DATABASE__MAX_CONNECTIONS", "10")
-        .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
+        .bench_database(10)
         .workers(1, JobRegistry::production())
         .spawn()
         .await;

@@ -429,3 +429,17 @@ pub fn cursor_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 /// validator and the schema (`#[validate(regex(path = *TOKEN_CHARS))]`) read this one regex.
 pub static TOKEN_CHARS: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new("^[!-~]*$").expect("a valid pattern"));
+
+/// A path naming one resource by its id: `id_path!(JobPath, "Job id.")` declares
+/// `JobPath { id: Uuid }` with that description in the spec.
+#[macro_export]
+macro_rules! id_path {
+    ($name:ident, $doc:literal) => {
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[schemars(inline)]
+        pub struct $name {
+            #[doc = $doc]
+            pub id: uuid::Uuid,
+        }
+    };
+}

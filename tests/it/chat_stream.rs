@@ -15,10 +15,9 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{body_partial_json, method, path},
 };
-use worker::JobRegistry;
 
 use crate::harness::{
-    TestApp, completion_chunk, completion_stream, event_stream, serve, sse_events,
+    TestApp, assert_mentions, completion_chunk, completion_stream, event_stream, serve, sse_events,
 };
 
 async fn ask_streaming(app: &TestApp, message: &str) -> Vec<Value> {
@@ -74,12 +73,7 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
         )))
         .mount(&server)
         .await;
-    let config = crate::harness::fake_llm_config(&server.uri(), &["chat_copilot"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_fake_llm(&server.uri(), &["chat_copilot"], &[]).await;
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     app.cluster().await;
@@ -146,12 +140,7 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
     let done = events.last().unwrap();
     assert_eq!(done["type"], "done");
     assert_eq!(done["generated_by"], "fallback");
-    assert!(
-        done["fallback_reason"]
-            .as_str()
-            .unwrap()
-            .contains("LLM call failed")
-    );
+    assert_mentions(&done["fallback_reason"], "LLM call failed");
     let stored = stored_answer(&app, &events).await;
     assert_eq!(stored["content"], deltas(&events).as_str());
     assert_eq!(stored["incomplete"], false);
@@ -242,12 +231,7 @@ async fn start_slow_provider() -> (String, Arc<SlowProvider>) {
 #[tokio::test]
 async fn a_client_that_disconnects_stops_the_generation_and_leaves_a_marked_incomplete_answer() {
     let (uri, provider) = start_slow_provider().await;
-    let config = crate::harness::fake_llm_config(&uri, &["chat_copilot"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_fake_llm(&uri, &["chat_copilot"], &[]).await;
     app.load_demo().await;
 
     let mut res = app

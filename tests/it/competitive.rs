@@ -10,9 +10,8 @@ use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path},
 };
-use worker::JobRegistry;
 
-use crate::harness::{TestApp, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
 
 fn days_ago(n: i64) -> String {
     (Utc::now() - Days::days(n)).format("%Y-%m-%d").to_string()
@@ -60,15 +59,13 @@ async fn json_ok(app: &TestApp, path: &str) -> Value {
 async fn manual_research_without_a_model_writes_scored_cards_backed_by_customer_feedback() {
     let app = TestApp::demo().await;
     app.cluster().await;
-    let res = app
-        .post_json(
+    let session = app
+        .post_json_ok(
             "/competitive/process-manual",
             &app.admin_token,
             &manual_body(),
         )
         .await;
-    assert_eq!(res.status(), 200);
-    let session: Value = res.json().await.unwrap();
     assert_eq!(session["status"], "completed", "{session}");
     assert_eq!(session["generated_by"], "fallback");
     assert_eq!(session["mode"], "manual");
@@ -126,24 +123,14 @@ async fn manual_research_without_a_model_writes_scored_cards_backed_by_customer_
     assert!(evidence["accounts"].as_i64().unwrap() >= 1);
     assert_eq!(sso["est_method"], "customer_feedback_match");
     assert!(sso["impacted_acv_usd"].as_str().unwrap().starts_with('$'));
-    assert!(
-        sso["description"]
-            .as_str()
-            .unwrap()
-            .contains("already ask for this")
-    );
+    assert_mentions(&sso["description"], "already ask for this");
     assert_eq!(
         sso["citations"][0]["url"],
         "https://rival.example/blog/saml-sso"
     );
     assert_eq!(sso["citations"][0]["source"], "provided");
     assert_eq!(sso["citations"][0]["publisher"], "rival.example");
-    assert!(
-        sso["citations"][0]["snippet"]
-            .as_str()
-            .unwrap()
-            .contains("SAML")
-    );
+    assert_mentions(&sso["citations"][0]["snippet"], "SAML");
     assert_eq!(
         sso["competitor_moves"][0]["source_url"],
         "https://rival.example/blog/saml-sso"
@@ -211,10 +198,7 @@ async fn manual_research_without_a_model_writes_scored_cards_backed_by_customer_
 
 #[tokio::test]
 async fn research_requests_are_validated_authorised_and_scoped() {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_worker().await;
     let post = |body: Value| {
         let app = &app;
         async move {
@@ -319,10 +303,7 @@ async fn research_requests_are_validated_authorised_and_scoped() {
 
 #[tokio::test]
 async fn auto_research_needs_a_model_and_stores_nothing_without_one() {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_worker().await;
     let res = app
         .post_json(
             "/competitive/process-auto",
@@ -331,13 +312,7 @@ async fn auto_research_needs_a_model_and_stores_nothing_without_one() {
         )
         .await;
     let body = problem(res, 400, "not_configured").await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("competitive_analyst"),
-        "{body}"
-    );
+    assert_mentions(&body["detail"], "competitive_analyst");
     assert_eq!(
         app.get("/competitive/sessions", &app.admin_token)
             .await
@@ -383,22 +358,11 @@ async fn auto_research_keeps_valid_model_cards_drops_malformed_ones_and_recomput
         .expect(1)
         .mount(&server)
         .await;
-    let config = crate::harness::fake_llm_config(&server.uri(), &["competitive_analyst"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
-    let res = app
-        .post_json(
-            "/competitive/process-auto",
+    let app = TestApp::with_fake_llm(&server.uri(), &["competitive_analyst"], &[]).await;
+    let session = app.post_json_ok("/competitive/process-auto",
             &app.admin_token,
             &json!({"company_name": "ProduckAI", "market_scope": "PM software", "competitor_names": ["Rival"],
-                    "time_window_months": 6}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let session: Value = res.json().await.unwrap();
+                    "time_window_months": 6}),).await;
     assert_eq!(session["status"], "completed", "{session}");
     assert_eq!(session["generated_by"], "llm");
     assert_eq!(session["cards_dropped"], 1);
@@ -452,29 +416,16 @@ async fn manual_research_falls_back_to_the_rules_when_the_model_fails() {
         ResponseTemplate::new(200).set_body_json(completion("I would rather not.")),
     )
     .await;
-    let config = crate::harness::fake_llm_config(&server.uri(), &["competitive_analyst"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
-    let res = app
-        .post_json(
+    let app = TestApp::with_fake_llm(&server.uri(), &["competitive_analyst"], &[]).await;
+    let session = app
+        .post_json_ok(
             "/competitive/process-manual",
             &app.admin_token,
             &manual_body(),
         )
         .await;
-    assert_eq!(res.status(), 200);
-    let session: Value = res.json().await.unwrap();
     assert_eq!(session["status"], "completed");
     assert_eq!(session["generated_by"], "fallback");
-    assert!(
-        session["fallback_reason"]
-            .as_str()
-            .unwrap()
-            .contains("no JSON array"),
-        "{session}"
-    );
+    assert_mentions(&session["fallback_reason"], "no JSON array");
     assert_eq!(session["insights_generated"].as_array().unwrap().len(), 3);
 }

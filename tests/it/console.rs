@@ -113,12 +113,8 @@ async fn the_root_answers_api_clients_with_json_and_browsers_with_the_console() 
     }
 }
 
-/// Signs in through the console endpoint; returns the session cookie pair and CSRF token.
-pub(crate) async fn console_sign_in(
-    app: &TestApp,
-    email: &str,
-    password: &str,
-) -> (String, String, Value) {
+/// Signs in through the console endpoint; returns the whole `Set-Cookie` and the body.
+async fn session_sign_in(app: &TestApp, email: &str, password: &str) -> (String, Value) {
     let res = app
         .post_anonymous(
             "/auth/session",
@@ -130,7 +126,16 @@ pub(crate) async fn console_sign_in(
         .to_str()
         .unwrap()
         .to_owned();
-    let body: Value = res.json().await.unwrap();
+    (set_cookie, res.json().await.unwrap())
+}
+
+/// Signs in through the console endpoint; returns the session cookie pair and CSRF token.
+pub(crate) async fn console_sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> (String, String, Value) {
+    let (set_cookie, body) = session_sign_in(app, email, password).await;
     let pair = set_cookie.split(';').next().unwrap().to_owned();
     (pair, body["csrf_token"].as_str().unwrap().to_owned(), body)
 }
@@ -138,22 +143,11 @@ pub(crate) async fn console_sign_in(
 #[tokio::test]
 async fn a_console_session_is_an_http_only_cookie_and_changes_need_its_csrf_token() {
     let app = TestApp::spawn().await;
-    let res = app
-        .post_anonymous(
-            "/auth/session",
-            &json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let set_cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (set_cookie, body) = session_sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for attribute in ["produck_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
-    let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["email"], ADMIN_EMAIL);
     assert_eq!(body["role"], "admin");
     // Nothing a script could use as a credential is in the body.

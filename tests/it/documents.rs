@@ -9,7 +9,7 @@ use worker::JobRegistry;
 
 use shared::auth::Role;
 
-use crate::harness::{TestApp, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
 
 const SECTIONS: [&str; 13] = [
     "Problem & Goal",
@@ -27,21 +27,29 @@ const SECTIONS: [&str; 13] = [
     "Open questions",
 ];
 
+/// A PRD as a model writes it: every section, in order.
+fn model_prd() -> String {
+    let sections: String = SECTIONS
+        .iter()
+        .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
+        .collect();
+    format!("# Better PRD\n\n{sections}")
+}
+
 async fn clustered(app: &TestApp) {
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     app.cluster().await;
 }
 
-async fn json_ok(app: &TestApp, path: &str) -> Value {
-    let res = app.get(path, &app.admin_token).await;
-    assert_eq!(res.status(), 200, "{path}");
-    res.json().await.unwrap()
+/// Where an insight's PRD is drafted.
+fn prd_path(insight: &Value) -> String {
+    format!("/themes/{}/generate-prd", insight["id"].as_str().unwrap())
 }
 
 /// The board's insight whose customers span the most segments.
 async fn mixed_segment_insight(app: &TestApp) -> Value {
-    let board = json_ok(app, "/themes?limit=100").await;
+    let board = app.get_json("/themes?limit=100", &app.admin_token).await;
     board
         .as_array()
         .unwrap()
@@ -103,7 +111,9 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
         "the demo has a theme with every segment: {insight}"
     );
 
-    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    let prd = app
+        .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
+        .await;
     assert_eq!(prd["insight_id"], id);
     assert_eq!(prd["generated_by"], "fallback");
     let md = prd["prd_markdown"].as_str().unwrap();
@@ -121,7 +131,9 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
     let smb = md.find(" SMB ($").expect("SMB group");
     assert!(ent < mm && mm < smb, "{md}");
     // Quotes cite the feedback they come from; the link uses the configured web UI.
-    let detail = json_ok(&app, &format!("/themes/{id}")).await;
+    let detail = app
+        .get_json(&format!("/themes/{id}"), &app.admin_token)
+        .await;
     let quote_id = detail["key_quotes"][0]["id"].as_str().unwrap();
     assert!(md.contains(quote_id), "quotes cite feedback ids: {md}");
     assert!(
@@ -130,7 +142,12 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
     );
     assert!(!md.contains("localhost:3000"));
 
-    let prompt = json_ok(&app, &format!("/themes/{id}/generate-ai-prompt")).await;
+    let prompt = app
+        .get_json(
+            &format!("/themes/{id}/generate-ai-prompt"),
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(
         prompt["recommended_tool"], "Lovable",
         "ENT customers call for a production MVP"
@@ -163,17 +180,19 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
         assert!(text.contains(section), "{section}: {text}");
     }
     assert!(text.contains("functional end-to-end MVP"));
-    let ui = json_ok(
-        &app,
-        &format!("/themes/{id}/generate-ai-prompt?prototype_type=ui_component"),
-    )
-    .await;
+    let ui = app
+        .get_json(
+            &format!("/themes/{id}/generate-ai-prompt?prototype_type=ui_component"),
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(ui["recommended_tool"], "v0");
-    let poc = json_ok(
-        &app,
-        &format!("/themes/{id}/generate-ai-prompt?prototype_type=technical_poc"),
-    )
-    .await;
+    let poc = app
+        .get_json(
+            &format!("/themes/{id}/generate-ai-prompt?prototype_type=technical_poc"),
+            &app.admin_token,
+        )
+        .await;
     assert_eq!(poc["recommended_tool"], "Bolt");
     problem(
         app.get(
@@ -189,14 +208,21 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
     // An insight without customers and a competitive insight render too.
     for category in ["customer_feedback", "competitive_intel"] {
         let bare = insert_insight(&app, category, "Rival ships offline mode").await;
-        let prd = json_ok(&app, &format!("/themes/{bare}/generate-prd")).await;
+        let prd = app
+            .get_json(&format!("/themes/{bare}/generate-prd"), &app.admin_token)
+            .await;
         let md = prd["prd_markdown"].as_str().unwrap();
         assert_eq!(headings(md), SECTIONS.to_vec(), "{category}: {md}");
         assert!(
             md.contains("0 customers ($0)") && md.contains("No segment data"),
             "{md}"
         );
-        let prompt = json_ok(&app, &format!("/themes/{bare}/generate-ai-prompt")).await;
+        let prompt = app
+            .get_json(
+                &format!("/themes/{bare}/generate-ai-prompt"),
+                &app.admin_token,
+            )
+            .await;
         assert_eq!(
             prompt["recommended_tool"], "Bolt",
             "medium severity, no ENT: {prompt}"
@@ -236,13 +262,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
         matchers::{body_string_contains, method, path},
     };
     let server = MockServer::start().await;
-    let full = format!(
-        "```markdown\n# Better PRD\n\n{}\n```",
-        SECTIONS
-            .iter()
-            .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
-            .collect::<String>()
-    );
+    let full = format!("```markdown\n{}\n```", model_prd());
     serve(
         &server,
         "POST",
@@ -250,12 +270,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
         ResponseTemplate::new(200).set_body_json(completion(&full)),
     )
     .await;
-    let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_fake_llm(&server.uri(), &["prd_writer"], &[]).await;
     clustered(&app).await;
     let insight = mixed_segment_insight(&app).await;
     let id = insight["id"].as_str().unwrap();
@@ -271,7 +286,9 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
         )
         .mount(&server)
         .await;
-    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    let prd = app
+        .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
+        .await;
     assert_eq!(prd["generated_by"], "fallback");
     let reason = prd["fallback_reason"].as_str().unwrap();
     assert!(reason.contains("Open questions"), "{reason}");
@@ -283,7 +300,9 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     // A provider that fails falls back too, without leaking the error.
     server.reset().await;
     serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))).await;
-    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    let prd = app
+        .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
+        .await;
     assert_eq!(prd["generated_by"], "fallback");
     assert!(!prd["fallback_reason"].as_str().unwrap().contains("sk-boom"));
 
@@ -303,16 +322,12 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     assert_eq!(res.status(), 200);
     let for_viewer: Value = res.json().await.unwrap();
     assert_eq!(for_viewer["generated_by"], "fallback");
-    assert!(
-        for_viewer["fallback_reason"]
-            .as_str()
-            .unwrap()
-            .contains("editors"),
-        "{for_viewer}"
-    );
+    assert_mentions(&for_viewer["fallback_reason"], "editors");
     assert!(server.received_requests().await.unwrap().is_empty());
 
-    let prd = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    let prd = app
+        .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
+        .await;
     assert_eq!(prd["generated_by"], "llm", "{prd}");
     assert_eq!(prd["cached"], false);
     let md = prd["prd_markdown"].as_str().unwrap();
@@ -329,7 +344,9 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
         user.contains("## Voice of Customer") && user.contains(insight["title"].as_str().unwrap())
     );
     // Asked again while the evidence is unchanged: the same PRD, no second call.
-    let again = json_ok(&app, &format!("/themes/{id}/generate-prd")).await;
+    let again = app
+        .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
+        .await;
     assert_eq!(again["cached"], true, "{again}");
     assert_eq!(again["prd_markdown"], prd["prd_markdown"]);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -341,13 +358,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
 async fn prd_drafts_count_against_the_members_daily_token_budget() {
     use wiremock::{MockServer, ResponseTemplate};
     let server = MockServer::start().await;
-    let full = format!(
-        "# Better PRD\n\n{}",
-        SECTIONS
-            .iter()
-            .map(|s| format!("## {s}\n\nWritten by the model.\n\n"))
-            .collect::<String>()
-    );
+    let full = model_prd();
     // completion() reports 160 tokens: past a budget of 1 after one draft.
     serve(
         &server,
@@ -356,52 +367,27 @@ async fn prd_drafts_count_against_the_members_daily_token_budget() {
         ResponseTemplate::new(200).set_body_json(completion(&full)),
     )
     .await;
-    let config = crate::harness::fake_llm_config(&server.uri(), &["prd_writer"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .env("PRODUCK__AI__MEMBER_DAILY_TOKEN_BUDGET", "1")
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_fake_llm(
+        &server.uri(),
+        &["prd_writer"],
+        &[("PRODUCK__AI__MEMBER_DAILY_TOKEN_BUDGET", "1")],
+    )
+    .await;
     clustered(&app).await;
     let insights: Vec<Value> = app.get_body("/themes?limit=2", &app.admin_token).await;
-    let first = json_ok(
-        &app,
-        &format!(
-            "/themes/{}/generate-prd",
-            insights[0]["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let first = app
+        .get_json(&prd_path(&insights[0]), &app.admin_token)
+        .await;
     assert_eq!(first["generated_by"], "llm", "{first}");
-    let second = json_ok(
-        &app,
-        &format!(
-            "/themes/{}/generate-prd",
-            insights[1]["id"].as_str().unwrap()
-        ),
-    )
-    .await;
+    let second = app
+        .get_json(&prd_path(&insights[1]), &app.admin_token)
+        .await;
     assert_eq!(second["generated_by"], "fallback", "{second}");
-    assert!(
-        second["fallback_reason"]
-            .as_str()
-            .unwrap()
-            .contains("your daily LLM token budget"),
-        "{second}"
-    );
+    assert_mentions(&second["fallback_reason"], "your daily LLM token budget");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     // Another member still has their own allowance.
     let editor = app.member_token("eve@example.com", Role::Editor).await;
-    let res = app
-        .get(
-            &format!(
-                "/themes/{}/generate-prd",
-                insights[1]["id"].as_str().unwrap()
-            ),
-            &editor,
-        )
-        .await;
+    let res = app.get(&prd_path(&insights[1]), &editor).await;
     let theirs: Value = res.json().await.unwrap();
     assert_eq!(theirs["generated_by"], "llm", "{theirs}");
 }

@@ -8,7 +8,7 @@ use shared::{
 use wiremock::{MockServer, Request, ResponseTemplate};
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, ai_config_with, repo_path, serve};
+use crate::harness::{TestApp, ai_config_with, assert_mentions, repo_path, serve};
 
 async fn wait_embedded(app: &TestApp, model: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -108,12 +108,7 @@ async fn an_openai_compatible_endpoint_embeds_feedback() {
         assert_eq!(run["prompt_tokens"], 8);
     }
     assert_eq!(items[0]["conversation_id"], answer["conversation_id"]);
-    assert!(
-        items[0]["input_preview"]
-            .as_str()
-            .unwrap()
-            .contains("export timeouts?")
-    );
+    assert_mentions(&items[0]["input_preview"], "export timeouts?");
 }
 
 #[tokio::test]

@@ -7,14 +7,11 @@ use worker::JobRegistry;
 
 use crate::{
     files,
-    harness::{TestApp, invalid_at, problem},
+    harness::{TestApp, assert_mentions, invalid_at, problem},
 };
 
 async fn app() -> TestApp {
-    TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await
+    TestApp::with_worker().await
 }
 
 fn form(files: Vec<(&str, Vec<u8>)>) -> Form {
@@ -75,13 +72,7 @@ async fn demo_ingestion_loads_every_source_once() {
         .iter()
         .find(|f| f["text"].as_str().unwrap().contains("SCIM provisioning;"))
         .unwrap();
-    assert!(
-        acme_security["text"]
-            .as_str()
-            .unwrap()
-            .contains("[EMAIL] or [PHONE]"),
-        "{acme_security}"
-    );
+    assert_mentions(&acme_security["text"], "[EMAIL] or [PHONE]");
     // Zoom chunks know their speakers and times.
     let zoom = items.iter().find(|f| f["source"] == "zoom").unwrap();
     assert!(zoom["speaker"].is_string() && zoom["started_at"].is_string());
@@ -125,22 +116,12 @@ async fn live_mode_without_a_connection_is_a_clear_400() {
         .post_json("/ingest/slack", &app.admin_token, &json!({"mode": "live"}))
         .await;
     let body = problem(res, 400, "not_connected").await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("PUT /integrations/slack")
-    );
+    assert_mentions(&body["detail"], "PUT /integrations/slack");
     let res = app
         .post_json("/ingest/jira", &app.admin_token, &json!({"mode": "live"}))
         .await;
     let body = problem(res, 400, "not_connected").await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("PUT /integrations/jira")
-    );
+    assert_mentions(&body["detail"], "PUT /integrations/jira");
     let res = app
         .post_json(
             "/ingest/zoom",

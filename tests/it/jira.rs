@@ -6,19 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use shared::auth::Role;
 
-use crate::harness::{JsonOf, TestApp, problem};
+use crate::harness::{JsonOf, TestApp, assert_mentions, problem};
 
 async fn post(app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
     app.post_json(path, &app.admin_token, body).await
-}
-
-async fn post_empty(app: &TestApp, path: &str) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn ok_json(res: reqwest::Response) -> Value {
@@ -71,7 +62,14 @@ async fn create_demo_tickets(app: &TestApp) {
 }
 
 async fn calculate(app: &TestApp, key: &str, query: &str) -> Value {
-    ok_json(post_empty(app, &format!("/jira/tickets/{key}/calculate-voc{query}")).await).await
+    ok_json(
+        app.post(
+            &format!("/jira/tickets/{key}/calculate-voc{query}"),
+            &app.admin_token,
+        )
+        .await,
+    )
+    .await
 }
 
 async fn item(app: &TestApp, key: &str) -> Value {
@@ -194,11 +192,12 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
             .await;
         problem(res, 422, "validation_failed").await;
     }
-    let res = post_empty(
-        &app,
-        "/jira/tickets/PROD-123/calculate-voc?similarity_threshold=1.5",
-    )
-    .await;
+    let res = app
+        .post(
+            "/jira/tickets/PROD-123/calculate-voc?similarity_threshold=1.5",
+            &app.admin_token,
+        )
+        .await;
     problem(res, 422, "validation_failed").await;
 
     // Listing: unscored tickets have a null score; status filters in any case.
@@ -308,7 +307,9 @@ async fn tickets_are_created_validated_updated_deleted_and_scoped() {
         app.get("/jira/tickets/PROD-123", &other).await.status(),
         200
     );
-    let res = post_empty(&app, "/jira/tickets/NOPE-1/calculate-voc").await;
+    let res = app
+        .post("/jira/tickets/NOPE-1/calculate-voc", &app.admin_token)
+        .await;
     problem(res, 404, "not_found").await;
 }
 
@@ -393,12 +394,7 @@ async fn a_jira_csv_export_and_a_json_array_import_and_upsert_by_key() {
         (Some(1), Some(1))
     );
     assert_eq!(json_import["skipped"][0]["jira_key"], "PROD-8");
-    assert!(
-        json_import["skipped"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("status")
-    );
+    assert_mentions(&json_import["skipped"][0]["reason"], "status");
     assert_eq!(
         item(&app, "PROD-1").await["ticket"]["story_points"],
         8,
@@ -473,7 +469,9 @@ async fn tickets_match_customer_insights_and_scores_do_not_depend_on_order() {
         strip(&reverse),
         "scores must not depend on scoring order"
     );
-    let all = ok_json(post_empty(&app, "/jira/calculate-all-voc").await).await;
+    let all = app
+        .post_ok("/jira/calculate-all-voc", &app.admin_token)
+        .await;
     assert_eq!(all["message"], "VOC scoring completed");
     assert_eq!(all["stats"]["tickets_processed"], 4);
     assert_eq!(all["stats"]["scores_calculated"], 4);
@@ -570,14 +568,12 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     let before = scored["voc_score"].as_f64().unwrap();
 
     // Reject the top match: it stops counting and is never proposed again.
-    let res = ok_json(
-        post_empty(
-            &app,
+    let res = app
+        .post_ok(
             &format!("/jira/tickets/PROD-1/matches/{top}/confirm?confirmed=false"),
+            &app.admin_token,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(res["message"], "Match rejected");
     assert_eq!(res["is_confirmed"], 0);
     let after_reject = res["voc_score"]["voc_score"].as_f64().unwrap();
@@ -615,14 +611,12 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
         })
         .unwrap();
     let insight = strongest["id"].as_str().unwrap();
-    let res = ok_json(
-        post_empty(
-            &app,
+    let res = app
+        .post_ok(
             &format!("/jira/tickets/PROD-4/matches/{insight}/confirm?confirmed=true"),
+            &app.admin_token,
         )
-        .await,
-    )
-    .await;
+        .await;
     assert_eq!(res["message"], "Match confirmed");
     assert_eq!(res["is_confirmed"], 1);
     assert!(
@@ -643,9 +637,9 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     // Unknown tickets and insights, and insights of another workspace, are 404.
     let missing = uuid::Uuid::new_v4();
     problem(
-        post_empty(
-            &app,
+        app.post(
             &format!("/jira/tickets/PROD-4/matches/{missing}/confirm?confirmed=true"),
+            &app.admin_token,
         )
         .await,
         404,
@@ -653,9 +647,9 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     )
     .await;
     problem(
-        post_empty(
-            &app,
+        app.post(
             &format!("/jira/tickets/NOPE-9/matches/{insight}/confirm?confirmed=true"),
+            &app.admin_token,
         )
         .await,
         404,
@@ -663,9 +657,9 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     )
     .await;
     problem(
-        post_empty(
-            &app,
+        app.post(
             &format!("/jira/tickets/PROD-4/matches/{insight}/confirm"),
+            &app.admin_token,
         )
         .await,
         422,
@@ -726,7 +720,7 @@ async fn tickets_are_embedded_and_scored_by_jobs_and_rescored_after_clustering()
     let before = item(&app, "PROD-2").await["voc_score"]["calculated_at"].clone();
 
     // A clustering run queues a re-score of every ticket.
-    let run = ok_json(post_empty(&app, "/cluster/run").await).await;
+    let run = app.post_ok("/cluster/run", &app.admin_token).await;
     let job = app
         .wait_job(
             run["task_id"].as_str().unwrap().parse().unwrap(),
@@ -802,7 +796,8 @@ async fn ticket_artifacts_come_from_the_ticket_matches() {
         json!({"ticket_key": "NOPE-1", "themes": [], "top_quotes": [], "overall_score": 0.0})
     );
     problem(
-        post_empty(&app, "/tickets/NOPE-1/draft_prd").await,
+        app.post("/tickets/NOPE-1/draft_prd", &app.admin_token)
+            .await,
         404,
         "not_found",
     )
@@ -838,7 +833,9 @@ async fn ticket_artifacts_come_from_the_ticket_matches() {
             .all(|q| q["text"].as_str().unwrap().chars().count() <= 203)
     );
 
-    let prd = ok_json(post_empty(&app, "/tickets/PROD-1/draft_prd").await).await;
+    let prd = app
+        .post_ok("/tickets/PROD-1/draft_prd", &app.admin_token)
+        .await;
     let md = prd["prd_markdown"].as_str().unwrap();
     assert!(md.starts_with("# PRD: PROD-1\n"), "{md}");
     for heading in [

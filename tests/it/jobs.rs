@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{Value, json};
 use shared::{
     entities::job_run,
@@ -183,16 +183,7 @@ async fn a_job_of_a_killed_worker_completes_on_another() {
 async fn graceful_shutdown_lets_the_running_job_finish() {
     let mut app = app_with_workers(1).await;
     let id = app.start("test_slow", json!({"ms": 1500})).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while jobs::get(app.db(), app.workspace_id, id)
-        .await
-        .unwrap()
-        .status
-        != "running"
-    {
-        assert!(Instant::now() < deadline, "job never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.wait_running(id, Duration::from_secs(10)).await;
     app.workers.remove(0).stop().await.expect("clean shutdown");
     let job = jobs::get(app.db(), app.workspace_id, id).await.unwrap();
     assert_eq!(job.status, "completed", "{job:?}");
@@ -202,37 +193,31 @@ async fn graceful_shutdown_lets_the_running_job_finish() {
 #[tokio::test]
 async fn a_job_whose_enqueue_was_lost_is_recovered_by_the_sweeper() {
     let app = app_with_workers(1).await;
-    // A committed row that never reached Redis (as if the enqueue call had failed).
-    let now = chrono::Utc::now() - chrono::Duration::seconds(8);
-    let id = uuid::Uuid::now_v7();
-    job_run::ActiveModel {
-        id: Set(id),
-        workspace_id: Set(Some(app.workspace_id)),
-        kind: Set("test_echo".into()),
-        status: Set("queued".into()),
-        singleton: Set(false),
-        dedupe_key: Set(None),
-        progress: Set(0),
-        message: Set(None),
-        params: Set(json!({"lost": true})),
-        result: Set(None),
-        error: Set(None),
-        attempts: Set(0),
-        max_attempts: Set(5),
-        requested_by: Set(None),
-        worker: Set(None),
-        lease_until: Set(None),
-        enqueued_at: Set(now),
-        created_at: Set(now),
-        started_at: Set(None),
-        finished_at: Set(None),
-        updated_at: Set(now),
-        queue_task: Set(Some(shared::jobs::new_task_id())),
-        repushes: Set(0),
-    }
-    .insert(app.db())
-    .await
-    .unwrap();
+    // A committed row that never reached Redis (as if the enqueue call had failed), old
+    // enough for the sweeper to take it for lost.
+    let new = jobs::NewJob {
+        workspace_id: Some(app.workspace_id),
+        kind: "test_echo".into(),
+        params: json!({"lost": true}),
+        requested_by: None,
+        singleton: false,
+        dedupe_key: None,
+        max_attempts: 5,
+    };
+    let id = jobs::create(app.db(), new)
+        .await
+        .unwrap()
+        .into_job()
+        .expect("a new row")
+        .id;
+    app.db()
+        .execute_raw(shared::db::statement(
+            "UPDATE job_runs SET enqueued_at = now() - interval '8 seconds', \
+             created_at = now() - interval '8 seconds' WHERE id = $1",
+            [id.into()],
+        ))
+        .await
+        .unwrap();
     let job = app.wait_job(id, Duration::from_secs(15)).await;
     assert_eq!(job.status, "completed");
 }
@@ -315,10 +300,7 @@ async fn maintenance_prunes_expired_tokens_and_old_job_runs() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use shared::entities::refresh_token;
 
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_worker().await;
     // An old finished job run and a long-expired refresh token.
     let StartOutcome::Started(old) = app
         .start_job(app.workspace_id, "test_old", json!({}), false)
@@ -509,16 +491,7 @@ async fn a_copy_whose_lease_was_taken_stops_and_records_nothing() {
         .spawn()
         .await;
     let id = app.start("test_counted", json!({"ms": 6000})).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while jobs::get(app.db(), app.workspace_id, id)
-        .await
-        .unwrap()
-        .status
-        != "running"
-    {
-        assert!(Instant::now() < deadline, "the job never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.wait_running(id, Duration::from_secs(10)).await;
     // Another worker took the run over (as the sweeper does after a lapsed lease).
     let lease = chrono::Utc::now() + chrono::Duration::seconds(60);
     job_run::ActiveModel {

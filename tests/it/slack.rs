@@ -15,7 +15,7 @@ use wiremock::{
     matchers::{header, method, path, query_param},
 };
 
-use crate::harness::{TestApp, problem, serve};
+use crate::harness::{TestApp, assert_mentions, problem, serve};
 
 const BOT_TOKEN: &str = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
 const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -536,26 +536,14 @@ async fn channels_are_checked_when_saved_and_a_team_belongs_to_one_workspace() {
         "slack_refused",
     )
     .await;
-    assert!(
-        missing["detail"]
-            .as_str()
-            .unwrap()
-            .contains("no channel C0MISSING"),
-        "{missing}"
-    );
+    assert_mentions(&missing["detail"], "no channel C0MISSING");
     let outside = problem(
         connect_channels(&app, &["C0OUTSIDE"]).await,
         400,
         "slack_refused",
     )
     .await;
-    assert!(
-        outside["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not a member of #outside"),
-        "{outside}"
-    );
+    assert_mentions(&outside["detail"], "not a member of #outside");
     assert_eq!(connect(&app).await.status(), 200);
 
     // Another workspace cannot claim the same Slack team: events are routed by team.
@@ -569,13 +557,7 @@ async fn channels_are_checked_when_saved_and_a_team_belongs_to_one_workspace() {
         )
         .await;
     let taken = problem(res, 400, "slack_refused").await;
-    assert!(
-        taken["detail"]
-            .as_str()
-            .unwrap()
-            .contains("already connected to another"),
-        "{taken}"
-    );
+    assert_mentions(&taken["detail"], "already connected to another");
     // The workspace that holds it may save it again (new channels, a new token).
     assert_eq!(connect(&app).await.status(), 200);
 }
@@ -613,22 +595,12 @@ async fn a_channel_slack_refuses_is_recorded_and_the_others_sync_on() {
     let stats = &first["stats"];
     assert_eq!(stats["channels_synced"], 1, "{first}");
     assert_eq!(stats["channels_failed"][0]["channel"], "C0GONE");
-    assert!(
-        stats["channels_failed"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("not_in_channel")
-    );
+    assert_mentions(&stats["channels_failed"][0]["error"], "not_in_channel");
     assert_eq!(stats["feedback_created"], 1);
     let view = slack_view(&app).await;
     assert_eq!(view["last_sync_status"], "success", "{view}");
     assert_eq!(view["item_errors"][0]["item"], "C0GONE", "{view}");
-    assert!(
-        view["item_errors"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("not_in_channel")
-    );
+    assert_mentions(&view["item_errors"][0]["error"], "not_in_channel");
 
     // The channel after the refused one keeps its own cursor.
     slack_sync(&app).await;

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
 
 /// A new account asking for what the demo's SSO theme is about.
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
@@ -142,10 +142,7 @@ async fn concurrent_runs_start_one_job() {
 
 #[tokio::test]
 async fn too_little_feedback_leaves_themes_untouched() {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app = TestApp::with_worker().await;
     let run: Value = app
         .post("/cluster/run", &app.admin_token)
         .await
@@ -160,12 +157,7 @@ async fn too_little_feedback_leaves_themes_untouched() {
         .await;
     let result = job.result.unwrap();
     assert_eq!(result["status"], "not_enough_feedback");
-    assert!(
-        result["message"]
-            .as_str()
-            .unwrap()
-            .contains("not enough feedback")
-    );
+    assert_mentions(&result["message"], "not enough feedback");
     assert!(themes(&app, "").await.is_empty());
 }
 
@@ -175,12 +167,7 @@ async fn weights_are_validated_persisted_and_rescore() {
     app.cluster().await;
     let config: Value = app.get_body("/admin/config", &app.admin_token).await;
     assert_eq!(config["weights"]["freq_30d"], 0.35);
-    assert!(
-        config["priority_formula"]
-            .as_str()
-            .unwrap()
-            .contains("theme_score")
-    );
+    assert_mentions(&config["priority_formula"], "theme_score");
     let before: Vec<(String, f64)> = themes(&app, "?limit=100")
         .await
         .iter()
@@ -493,13 +480,8 @@ async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back
         ResponseTemplate::new(200).set_body_json(completion(&format!("```json\n{insight}\n```")))
     })
     .await;
-    let config =
-        crate::harness::fake_llm_config(&server.uri(), &["insight_writer", "theme_labeller"]);
-    let app = TestApp::builder()
-        .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
+    let app =
+        TestApp::with_fake_llm(&server.uri(), &["insight_writer", "theme_labeller"], &[]).await;
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     app.cluster().await;

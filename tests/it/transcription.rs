@@ -1,4 +1,3 @@
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -6,7 +5,7 @@ use wiremock::{
 };
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, ai_config_with, serve};
+use crate::harness::{TestApp, ai_config_with, assert_mentions, serve};
 
 /// An ai_config.yaml whose transcriber uses a fake OpenAI-compatible server.
 fn config_with_transcriber(base_url: &str) -> std::path::PathBuf {
@@ -22,19 +21,13 @@ fn config_with_transcriber(base_url: &str) -> std::path::PathBuf {
     ])
 }
 
-fn audio_form(extra_text: bool) -> Form {
-    let form = Form::new().part(
-        "files",
-        Part::bytes(b"ID3\x03\x00fake-mp3-frames".to_vec()).file_name("call.mp3"),
-    );
+/// A recording (with a text note when `extra_text`), as `TestApp::upload` takes files.
+fn audio_files(extra_text: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = vec![("call.mp3", b"ID3\x03\x00fake-mp3-frames".to_vec())];
     if extra_text {
-        form.part(
-            "files",
-            Part::bytes(b"Dark mode please".to_vec()).file_name("note.txt"),
-        )
-    } else {
-        form
+        files.push(("note.txt", b"Dark mode please".to_vec()));
     }
+    files
 }
 
 #[tokio::test]
@@ -64,14 +57,7 @@ async fn audio_is_transcribed_through_the_configured_provider() {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(audio_form(false))
-        .send()
-        .await
-        .unwrap();
+    let res = app.upload(audio_files(false)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["successful_files"], 1, "{body}");
     assert_eq!(
@@ -102,28 +88,12 @@ async fn audio_is_transcribed_through_the_configured_provider() {
 
 #[tokio::test]
 async fn without_a_provider_audio_fails_clearly_and_other_files_succeed() {
-    let app = TestApp::builder()
-        .workers(1, JobRegistry::production())
-        .spawn()
-        .await;
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(audio_form(true))
-        .send()
-        .await
-        .unwrap();
+    let app = TestApp::with_worker().await;
+    let res = app.upload(audio_files(true)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["successful_files"], 1, "{body}");
     assert_eq!(body["failed_files"], 1, "{body}");
-    assert!(
-        body["errors"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("transcription provider"),
-        "{body}"
-    );
+    assert_mentions(&body["errors"][0]["error"], "transcription provider");
 }
 
 #[tokio::test]
@@ -144,23 +114,10 @@ async fn a_provider_outage_is_retried_then_reported() {
         .workers(1, JobRegistry::production())
         .spawn()
         .await;
-    let res = app
-        .http
-        .post(app.url("/upload/upload-feedback"))
-        .bearer_auth(&app.admin_token)
-        .multipart(audio_form(false))
-        .send()
-        .await
-        .unwrap();
+    let res = app.upload(audio_files(false)).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["failed_files"], 1, "{body}");
-    assert!(
-        body["errors"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("gave up after 2 attempts"),
-        "{body}"
-    );
+    assert_mentions(&body["errors"][0]["error"], "gave up after 2 attempts");
     // Each of our two attempts includes the client library's own quick retries.
     let calls = server.received_requests().await.unwrap().len();
     assert!(calls >= 2 && calls % 2 == 0, "{calls} calls");

@@ -94,12 +94,7 @@ fn default_role() -> Role {
     Role::Viewer
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct ApiKeyPath {
-    /// API key id.
-    pub id: Uuid,
-}
+crate::id_path!(ApiKeyPath, "API key id.");
 
 async fn list_keys(
     State(state): State<AppState>,

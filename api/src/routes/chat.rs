@@ -253,11 +253,7 @@ async fn list_conversations(
     Ok(Json(ConversationPage { items, next_cursor }))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct ConversationPath {
-    pub id: Uuid,
-}
+crate::id_path!(ConversationPath, "Conversation id.");
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ConversationOut {

@@ -139,12 +139,7 @@ pub struct DocumentQuery {
     pub offset: Offset,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct FeedbackPath {
-    /// Feedback id.
-    pub id: Uuid,
-}
+crate::id_path!(FeedbackPath, "Feedback id.");
 
 async fn list_feedback(
     State(state): State<AppState>,

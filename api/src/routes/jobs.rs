@@ -98,12 +98,10 @@ pub struct JobQuery {
     pub offset: Offset,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct JobPath {
-    /// Job id (the `task_id` returned when the job was started).
-    pub id: Uuid,
-}
+crate::id_path!(
+    JobPath,
+    "Job id (the `task_id` returned when the job was started)."
+);
 
 async fn get_job(
     State(state): State<AppState>,

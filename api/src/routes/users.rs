@@ -80,12 +80,7 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub struct UserPath {
-    /// User id.
-    pub id: Uuid,
-}
+crate::id_path!(UserPath, "User id.");
 
 async fn list_users(
     State(state): State<AppState>,

@@ -10517,6 +10517,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Conversation id. */
                 id: string;
             };
             cookie?: never;
@@ -10610,6 +10611,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Conversation id. */
                 id: string;
             };
             cookie?: never;
@@ -10707,6 +10709,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Conversation id. */
                 id: string;
             };
             cookie?: never;
@@ -11141,6 +11144,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Conversation id. */
                 id: string;
             };
             cookie?: never;

@@ -1,6 +1,6 @@
 // Where feedback comes from: Google Drive, Zoom, Slack and Jira — connected or not, how the
 // last sync went, and (admins) connect, choose what to read, sync now and disconnect.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ok, rawFetch, type Schemas } from "../api/client";
 import { setQuery, useLocation } from "../router";
 import { can, me } from "../session";
@@ -8,7 +8,7 @@ import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
 import { ActionForm, Button, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
-import { followJob, type Job } from "./jobProgress";
+import { useFollowedJob } from "./jobProgress";
 
 type View = Schemas["IntegrationView"];
 type Provider = "google" | "zoom" | "slack" | "jira";
@@ -150,29 +150,19 @@ function ProviderActions({ provider, connected, onChange }: { provider: Provider
 }
 
 function SyncNow({ provider, onDone }: { provider: Provider; onDone: () => void }) {
-  const [job, setJob] = useState<Job | null>(null);
+  const { job, running, follow } = useFollowedJob(onDone);
   const { busy, problem, run } = useAction();
-  const stop = useRef<() => void>();
-  useEffect(() => () => stop.current?.(), []);
   const sync = () =>
     run(async () => {
       const res = await rawFetch(`/integrations/${provider}/sync`, { method: "POST", headers: { Prefer: "respond-async" } });
-      const out = (await res.json()) as Schemas["SyncOut"];
-      setJob({ status: "queued", progress: 0 } as Job);
-      stop.current = followJob(out.task_id, setJob, (j) => {
-        setJob(j);
-        onDone();
-      });
+      follow(((await res.json()) as Schemas["SyncOut"]).task_id);
     });
-  const running = job && (job.status === "queued" || job.status === "running");
   return (
     <>
-      <Button busy={busy || !!running} onClick={sync}>
+      <Button busy={busy || running} onClick={sync}>
         Sync now
       </Button>
-      {running && (
-        <Progress doing="Syncing" progress={job.progress} message={job.message} />
-      )}
+      {running && job && <Progress doing="Syncing" progress={job.progress} message={job.message} />}
       {job?.status === "completed" && <span class="muted small" role="status">Synced</span>}
       {job?.status === "failed" && <span class="field-error" role="alert">Sync failed: {job.error}</span>}
       <ProblemNote problem={problem} />

@@ -1,14 +1,14 @@
 // Jira tickets scored by the customer evidence behind them: which to do first, and which
 // are prioritised against what customers say.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api, choice, ok, rawFetch, type Query, type Schemas } from "../api/client";
 import { Link, setQuery, useLocation } from "../router";
 import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { plural } from "../ui/format";
-import { ActionForm, Button, DataTable, Empty, Field, FormEnd, ProblemNote, Progress } from "../ui/kit";
-import { followJob, type Job } from "./jobProgress";
+import { ActionForm, Button, DataTable, Empty, Field, FormEnd, ProblemNote, Progress, useDropzone } from "../ui/kit";
+import { useFollowedJob } from "./jobProgress";
 
 type Item = Schemas["TicketItemOut"];
 
@@ -119,30 +119,21 @@ function TicketRow({ t }: { t: Item }) {
 }
 
 function Recalculate({ onDone }: { onDone: () => void }) {
-  const [job, setJob] = useState<Job | null>(null);
+  const { job, running, follow } = useFollowedJob(onDone);
   const { busy, problem, run } = useAction();
-  const stop = useRef<() => void>();
-  useEffect(() => () => stop.current?.(), []);
   const start = () =>
     run(async () => {
       const res = await rawFetch("/jira/calculate-all-voc", { method: "POST", headers: { Prefer: "respond-async" } });
       const out = (await res.json()) as Schemas["CalculateAllOut"];
       if (res.status === 200) return onDone();
-      setJob({ status: "queued", progress: 0 } as Job);
-      stop.current = followJob(out.task_id, setJob, (j) => {
-        setJob(j);
-        onDone();
-      });
+      follow(out.task_id);
     });
-  const running = job && (job.status === "queued" || job.status === "running");
   return (
     <div class="cluster-control">
       <div class="cluster-line">
-        {running && (
-          <Progress doing="Scoring" progress={job.progress} message={job.message} />
-        )}
+        {running && job && <Progress doing="Scoring" progress={job.progress} message={job.message} />}
         {job?.status === "completed" && <span class="muted small">Scores recalculated</span>}
-        <Button variant="primary" onClick={start} busy={busy || !!running}>
+        <Button variant="primary" onClick={start} busy={busy || running}>
           Recalculate all
         </Button>
       </div>
@@ -153,7 +144,6 @@ function Recalculate({ onDone }: { onDone: () => void }) {
 
 function ImportTickets({ onDone }: { onDone: () => void }) {
   const [result, setResult] = useState<Schemas["ImportOut"] | null>(null);
-  const [dragging, setDragging] = useState(false);
   const { busy, problem, run } = useAction();
   const picker = useRef<HTMLInputElement>(null);
   const send = (file: File | undefined) =>
@@ -163,20 +153,9 @@ function ImportTickets({ onDone }: { onDone: () => void }) {
       setResult((await res.json()) as Schemas["ImportOut"]);
       onDone();
     });
+  const { dragging, handlers } = useDropzone((files) => send(files?.[0]));
   return (
-    <div
-      class={`dropzone dropzone-small ${dragging ? "dropzone-on" : ""}`}
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={(e) => {
-        e.preventDefault();
-        setDragging(false);
-        send(e.dataTransfer?.files[0]);
-      }}
-    >
+    <div class={`dropzone dropzone-small ${dragging ? "dropzone-on" : ""}`} {...handlers}>
       <p>
         <strong>Import a Jira CSV export</strong> — drop it here or{" "}
         <Button variant="secondary" busy={busy} onClick={() => picker.current?.click()}>

@@ -8,7 +8,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useLoad } from "../ui/async";
 import { count } from "../ui/format";
-import { Button, Empty, ProblemNote } from "../ui/kit";
+import { Button, Empty, ProblemNote, useDropzone } from "../ui/kit";
 import { ClusterControl } from "./clustering";
 
 type Stage = "waiting" | "stored" | "parsing" | "items" | "embedded" | "failed";
@@ -35,10 +35,10 @@ export function UploadPage() {
   const who = useStore(me);
   const formats = useLoad((signal) => ok(api.GET("/upload/upload/supported-formats", { signal })), []);
   const [rows, setRows] = useState<Row[]>([]);
-  const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [embedding, setEmbedding] = useState<"idle" | "running" | "done">("idle");
+  const drop = useDropzone(add);
   const stops = useRef<(() => void)[]>([]);
   const picker = useRef<HTMLInputElement>(null);
   useEffect(() => () => stops.current.forEach((s) => s()), []);
@@ -151,19 +151,7 @@ export function UploadPage() {
           <p class="muted">Interview notes, survey exports, support tickets, call transcripts and recordings.</p>
         </div>
       </div>
-      <div
-        class={`dropzone ${dragging ? "dropzone-on" : ""}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDragging(false);
-          add(e.dataTransfer?.files ?? null);
-        }}
-      >
+      <div class={`dropzone ${drop.dragging ? "dropzone-on" : ""}`} {...drop.handlers}>
         <p class="dropzone-title">Drop files here</p>
         <p class="muted small">or</p>
         <Button onClick={() => picker.current?.click()}>Choose files</Button>

@@ -1,7 +1,7 @@
 // The console's building blocks: one look for buttons, notes, badges and empty states.
 import type { ChartConfiguration } from "chart.js";
 import type { ComponentChildren, JSX } from "preact";
-import { useMemo } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import type { ApiProblem } from "../api/client";
 import { sessionEnded } from "../session";
 import { useStore } from "../store";
@@ -302,4 +302,22 @@ export function ActionForm({
       {children}
     </form>
   );
+}
+
+/** Drop-target events for files: `dragging` while files are over the element. */
+export function useDropzone(onFiles: (files: FileList | null) => void) {
+  const [dragging, setDragging] = useState(false);
+  const handlers = {
+    onDragOver: (e: DragEvent) => {
+      e.preventDefault();
+      setDragging(true);
+    },
+    onDragLeave: () => setDragging(false),
+    onDrop: (e: DragEvent) => {
+      e.preventDefault();
+      setDragging(false);
+      onFiles(e.dataTransfer?.files ?? null);
+    },
+  };
+  return { dragging, handlers };
 }

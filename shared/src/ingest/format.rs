@@ -29,20 +29,23 @@ impl FileKind {
         }
     }
 
+    /// The kinds whose text the parsers read (audio is transcribed first).
+    pub const TEXT: [FileKind; 7] = [
+        FileKind::Csv,
+        FileKind::Pdf,
+        FileKind::Docx,
+        FileKind::Text,
+        FileKind::Markdown,
+        FileKind::Vtt,
+        FileKind::Srt,
+    ];
+
     /// The kind whose `as_str` is `name`.
     pub fn from_name(name: &str) -> Option<FileKind> {
-        [
-            FileKind::Csv,
-            FileKind::Pdf,
-            FileKind::Docx,
-            FileKind::Text,
-            FileKind::Markdown,
-            FileKind::Vtt,
-            FileKind::Srt,
-            FileKind::Audio,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == name)
+        Self::TEXT
+            .into_iter()
+            .chain([FileKind::Audio])
+            .find(|k| k.as_str() == name)
     }
 
     /// How messages to the uploader name a file of this kind.

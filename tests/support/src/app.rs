@@ -113,6 +113,15 @@ impl TestAppBuilder {
 
     /// A migrated database of the test's own (a private server) instead of a fresh copy of
     /// the template on the shared one.
+    /// A pool and statement timeout sized for a benchmark's load.
+    pub fn bench_database(self, max_connections: u32) -> Self {
+        self.env(
+            "PRODUCK__DATABASE__MAX_CONNECTIONS",
+            &max_connections.to_string(),
+        )
+        .env("PRODUCK__DATABASE__STATEMENT_TIMEOUT_SECS", "600")
+    }
+
     pub fn database(mut self, url: &str) -> Self {
         self.database_url = Some(url.to_owned());
         self
@@ -197,6 +206,30 @@ impl Drop for TestApp {
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder::default()
+    }
+
+    /// The API with one worker running every product job.
+    pub async fn with_worker() -> TestApp {
+        Self::builder()
+            .workers(1, JobRegistry::production())
+            .spawn()
+            .await
+    }
+
+    /// The API and one production worker with `agents` writing through a fake OpenAI
+    /// server at `uri` (wiremock's), plus `env`.
+    pub async fn with_fake_llm(uri: &str, agents: &[&str], env: &[(&str, &str)]) -> TestApp {
+        let config = fake_llm_config(uri, agents);
+        let mut b = Self::builder()
+            .env(
+                "PRODUCK__AI__CONFIG_PATH",
+                config.to_str().expect("a UTF-8 path"),
+            )
+            .workers(1, JobRegistry::production());
+        for (k, v) in env {
+            b = b.env(k, v);
+        }
+        b.spawn().await
     }
 
     pub async fn spawn() -> TestApp {
@@ -296,6 +329,35 @@ impl TestApp {
     /// A POST without a body (starting a sync, a job, a revocation).
     pub async fn post(&self, path: &str, token: &str) -> reqwest::Response {
         self.send(reqwest::Method::POST, path, token).await
+    }
+
+    /// A POST with a JSON body that must answer 200, as JSON.
+    pub async fn post_json_ok(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl serde::Serialize,
+    ) -> Value {
+        let res = self.post_json(path, token, body).await;
+        assert_eq!(res.status(), 200, "POST {path}");
+        res.json().await.expect("a JSON body")
+    }
+
+    /// Waits until job `id` is running (or fails the test after `within`).
+    pub async fn wait_running(&self, id: Uuid, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while jobs::get(self.db(), self.workspace_id, id)
+            .await
+            .expect("reading the job")
+            .status
+            != status::RUNNING
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// A POST without a body, asking not to wait (`Prefer: respond-async`): the job's 202.
@@ -710,4 +772,16 @@ impl JsonOf for reqwest::RequestBuilder {
             .await
             .expect("a JSON body")
     }
+}
+
+/// Asserts `value` is a string mentioning `needle` (a problem's `detail`, a message).
+#[track_caller]
+pub fn assert_mentions(value: &Value, needle: &str) {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a string mentioning {needle:?}, got {value}"));
+    assert!(
+        text.contains(needle),
+        "{text:?} does not mention {needle:?}"
+    );
 }

@@ -2,7 +2,14 @@
 //! workspace and embedded with the local model.
 
 use sea_orm::EntityTrait;
-use shared::{ai::embeddings::local::MiniLm, entities::workspace, services::embedding};
+use shared::{
+    ai::embeddings::local::MiniLm,
+    entities::workspace,
+    services::{
+        embedding,
+        feedback::{self, NewFeedback},
+    },
+};
 
 use crate::{TestApp, repo_path};
 
@@ -22,6 +29,18 @@ pub fn csv_texts(path: &str, limit: Option<usize>) -> Vec<String> {
         .collect()
 }
 
+/// A test app and its workspace, with the `text` column of the CSV at `path` (the first
+/// `limit` rows when given) to load into it.
+pub async fn app_with_texts(
+    path: &str,
+    limit: Option<usize>,
+) -> (TestApp, workspace::Model, Vec<String>) {
+    let texts = csv_texts(path, limit);
+    let app = TestApp::spawn().await;
+    let ws = app.workspace().await;
+    (app, ws, texts)
+}
+
 /// The local embedding model from the checkout (`scripts/fetch-model.sh` fetches it).
 pub fn local_model() -> MiniLm {
     MiniLm::load(
@@ -29,6 +48,14 @@ pub fn local_model() -> MiniLm {
         "all-MiniLM-L6-v2",
     )
     .expect("the model (run scripts/fetch-model.sh)")
+}
+
+/// Stores `items` in the test workspace and embeds them with the local model.
+pub async fn ingest_embedded(app: &TestApp, ws: &workspace::Model, items: Vec<NewFeedback>) {
+    feedback::ingest(app.db(), ws, items)
+        .await
+        .expect("storing the corpus");
+    embed_all(app, &local_model()).await;
 }
 
 /// Embeds every feedback item of the test workspace that has no vector yet.

@@ -10,6 +10,7 @@
 //! - [`parser_props`]: the properties every parser keeps on any input;
 //! - [`rss`]: the process's resident memory, for the benchmarks.
 
+pub mod cli;
 pub mod files;
 pub mod fixtures;
 pub mod parser_props;

@@ -13,15 +13,8 @@ use shared::{
 
 pub const MAX_ITEMS: usize = 40;
 
-pub const KINDS: [FileKind; 7] = [
-    FileKind::Csv,
-    FileKind::Pdf,
-    FileKind::Docx,
-    FileKind::Text,
-    FileKind::Markdown,
-    FileKind::Vtt,
-    FileKind::Srt,
-];
+/// Every kind a parser reads.
+pub const KINDS: [FileKind; 7] = FileKind::TEXT;
 
 fn limits() -> ParseLimits {
     ParseLimits {

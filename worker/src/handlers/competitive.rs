@@ -39,14 +39,14 @@ pub async fn run(ctx: JobContext, params: ResearchParams) -> Result<ResearchOutc
     ctx.progress(30, writer).await?;
     let run = ctx.run_context()?;
     let today = chrono::Utc::now().date_naive();
-    let outcome = research::run(
-        ctx.ai(),
-        &run,
-        &research_request,
-        &index,
-        embedder.as_ref(),
+    let outcome = research::run(&research::Inputs {
+        ai: ctx.ai(),
+        run: &run,
+        research: &research_request,
+        index: &index,
+        embedder: embedder.as_ref(),
         today,
-    )
+    })
     .await;
     match outcome {
         Ok(outcome) => {

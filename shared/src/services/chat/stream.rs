@@ -259,19 +259,14 @@ async fn from_model(
 ) -> Result<Answer, String> {
     let (history, user) = llm::prompt(context, q);
     let started = std::time::Instant::now();
+    // Every call is in the run log, however it ended.
+    let logged = |tokens: (u32, u32), outcome: Outcome| {
+        log_call(ai, run, AGENT, &user, started, tokens, outcome)
+    };
     let mut reply = match chat::open_stream(ai, AGENT, &history, &user).await {
         Ok(reply) => reply,
         Err(e) => {
-            log_call(
-                ai,
-                run,
-                AGENT,
-                &user,
-                started,
-                (0, 0),
-                Outcome::of(Some(&e)),
-            )
-            .await;
+            logged((0, 0), Outcome::of(Some(&e))).await;
             return Err(llm::failure_reason(&e));
         }
     };
@@ -319,16 +314,7 @@ async fn from_model(
         Some(Stop::ClientGone) => Outcome::Cancelled,
         Some(Stop::Upstream(e)) => Outcome::of(Some(e)),
     };
-    log_call(
-        ai,
-        run,
-        AGENT,
-        &user,
-        started,
-        (prompt_tokens, completion_tokens),
-        outcome,
-    )
-    .await;
+    logged((prompt_tokens, completion_tokens), outcome).await;
 
     let (text, inline_citations, citations, stop_reason) = match stop {
         None => {

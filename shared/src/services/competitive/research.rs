@@ -9,16 +9,27 @@ use super::{
 };
 use crate::ai::{AiError, AiServices, chat, embeddings::Embedder, runs::RunContext};
 
+/// What a research run reads.
+pub struct Inputs<'a> {
+    pub ai: &'a AiServices,
+    pub run: &'a RunContext,
+    pub research: &'a Research,
+    pub index: &'a EvidenceIndex,
+    pub embedder: &'a dyn Embedder,
+    pub today: NaiveDate,
+}
+
 /// The cards for `research`. Manual research always ends with cards (the rules answer
 /// when the model fails); auto research fails when the model does.
-pub async fn run(
-    ai: &AiServices,
-    run: &RunContext,
-    research: &Research,
-    index: &EvidenceIndex,
-    embedder: &dyn Embedder,
-    today: NaiveDate,
-) -> Result<Outcome, AiError> {
+pub async fn run(inputs: &Inputs<'_>) -> Result<Outcome, AiError> {
+    let Inputs {
+        ai,
+        research,
+        index,
+        embedder,
+        today,
+        ..
+    } = *inputs;
     let fallback_reason = if chat::configured(&ai.config, AGENT).is_none() {
         if research.mode == ResearchMode::Auto {
             return Err(AiError::Permanent(format!(
@@ -27,7 +38,7 @@ pub async fn run(
         }
         None
     } else {
-        match model_cards(ai, run, research, index, embedder, today).await {
+        match model_cards(inputs).await {
             Ok(outcome) => return Ok(outcome),
             Err(e) if research.mode == ResearchMode::Auto => return Err(e),
             Err(e) => Some(e.to_string()),
@@ -47,14 +58,15 @@ pub async fn run(
     })
 }
 
-async fn model_cards(
-    ai: &AiServices,
-    run: &RunContext,
-    research: &Research,
-    index: &EvidenceIndex,
-    embedder: &dyn Embedder,
-    today: NaiveDate,
-) -> Result<Outcome, AiError> {
+async fn model_cards(inputs: &Inputs<'_>) -> Result<Outcome, AiError> {
+    let Inputs {
+        ai,
+        run,
+        research,
+        index,
+        embedder,
+        today,
+    } = *inputs;
     let reply = chat::complete(ai, run, AGENT, &analyst::task(research, today)).await?;
     let (cards, dropped) = analyst::parse(&reply, research.mode)
         .map_err(|e| AiError::Permanent(format!("the {AGENT} answer could not be used: {e}")))?;

@@ -2,13 +2,13 @@
 //! similar words sit close together. The plane is the first two principal components of the
 //! theme centroids (computed by power iteration; a board has at most a few hundred themes).
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{DomainError, ai::embeddings::from_bytes};
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, FromQueryResult)]
 pub struct MapPoint {
     pub insight_id: Uuid,
     pub title: String,
@@ -18,7 +18,9 @@ pub struct MapPoint {
     pub total_acv: f64,
     /// Position on the map, in -1..1 (the wider spread reaches the edge); only distances
     /// between points mean something.
+    #[sea_orm(skip)]
     pub x: f64,
+    #[sea_orm(skip)]
     pub y: f64,
 }
 
@@ -29,8 +31,8 @@ pub async fn theme_map(
 ) -> Result<Vec<MapPoint>, DomainError> {
     let rows = db
         .query_all_raw(crate::db::statement(
-            "SELECT i.id, i.title, i.severity, i.priority_score, i.feedback_count::int8, \
-                    i.total_acv::float8, t.centroid \
+            "SELECT i.id AS insight_id, i.title, i.severity, i.priority_score, \
+                    i.feedback_count::int8 AS feedback_count, i.total_acv::float8 AS total_acv, t.centroid \
              FROM insights i JOIN themes t ON t.id = i.theme_id \
              WHERE i.workspace_id = $1 ORDER BY i.priority_score DESC, i.id",
             [workspace_id.into()],
@@ -38,24 +40,15 @@ pub async fn theme_map(
         .await?;
     let mut points = Vec::with_capacity(rows.len());
     let mut vectors = Vec::with_capacity(rows.len());
-    for r in rows {
-        let centroid: Vec<u8> = r.try_get_by_index(6)?;
+    for r in &rows {
+        let centroid: Vec<u8> = r.try_get("", "centroid")?;
         vectors.push(
             from_bytes(&centroid)
                 .into_iter()
                 .map(f64::from)
                 .collect::<Vec<_>>(),
         );
-        points.push(MapPoint {
-            insight_id: r.try_get_by_index(0)?,
-            title: r.try_get_by_index(1)?,
-            severity: r.try_get_by_index(2)?,
-            priority_score: r.try_get_by_index(3)?,
-            feedback_count: r.try_get_by_index(4)?,
-            total_acv: r.try_get_by_index(5)?,
-            x: 0.0,
-            y: 0.0,
-        });
+        points.push(MapPoint::from_query_result(r, "")?);
     }
     for (p, (x, y)) in points.iter_mut().zip(project(&vectors)) {
         p.x = x;

@@ -3,13 +3,13 @@
 //! with zeros so a chart's x-axis is continuous.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::DomainError;
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, FromQueryResult)]
 pub struct TimelineWeek {
     /// Monday 00:00 UTC of the week.
     pub week_start: DateTime<Utc>,
@@ -91,15 +91,9 @@ pub async fn timeline(
         .await?;
     let mut earlier_mentions = 0;
     let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        earlier_mentions = row.try_get_by_index(5)?;
-        out.push(TimelineWeek {
-            week_start: row.try_get_by_index(0)?,
-            mentions: row.try_get_by_index(1)?,
-            accounts: row.try_get_by_index(2)?,
-            acv: row.try_get_by_index(3)?,
-            sentiment: row.try_get_by_index(4)?,
-        });
+    for row in &rows {
+        earlier_mentions = row.try_get("", "earlier")?;
+        out.push(TimelineWeek::from_query_result(row, "")?);
     }
     Ok(Timeline {
         insight_id,
