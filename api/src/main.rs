@@ -75,15 +75,12 @@ enum UserCommand {
 }
 
 fn main() {
-    // Before any runtime or thread starts: the parser child runs nothing else.
-    shared::ingest::sandbox::run_child_if_requested();
-    serve_main();
+    shared::ingest::sandbox::start(serve_main);
 }
 
 #[tokio::main]
 async fn serve_main() {
     let cli = Cli::parse();
-    shared::ai::init_crypto();
     let command = cli.command.unwrap_or(Command::Serve {
         migrate: false,
         with_worker: false,

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, assert_mentions, problem, serve, streamed_completion};
+use crate::harness::{TestApp, assert_mentions, problem, serve_completions, streamed_completion};
 
 async fn chat(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     app.post_json("/chat", token, &body).await
@@ -265,7 +265,7 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
     use wiremock::{MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     // Cites the passage that holds Zebra's feedback, a number that exists nowhere, and [1].
-    serve(&server, "POST", "/v1/chat/completions", |req: &wiremock::Request| {
+    serve_completions(&server, |req: &wiremock::Request| {
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         let user = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
         let n = user
@@ -350,7 +350,8 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
 
     // A failing provider: the rules answer and say why.
     server.reset().await;
-    serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided: sk-zzz", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))).await;
+    let refusal = json!({"error": {"message": "Incorrect API key provided: sk-zzz", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}});
+    serve_completions(&server, ResponseTemplate::new(401).set_body_json(refusal)).await;
     let fallback = chat_ok(
         &app,
         json!({"message": "What are our enterprise blockers?"}),
@@ -368,13 +369,7 @@ async fn the_copilot_agent_answers_with_valid_citations_and_feedback_stays_data(
 
     // Past the daily token budget the model is not called at all.
     server.reset().await;
-    serve(
-        &server,
-        "POST",
-        "/v1/chat/completions",
-        streamed_completion("Answer [1]."),
-    )
-    .await;
+    serve_completions(&server, streamed_completion("Answer [1].")).await;
     assert_eq!(
         chat_ok(&app, json!({"message": "One more?"})).await["generated_by"],
         "llm"
@@ -543,13 +538,7 @@ async fn a_failing_or_slow_provider_gives_the_rule_based_answer() {
     use wiremock::{MockServer, ResponseTemplate};
     let server = MockServer::start().await;
     let body = json!({"error": {"message": "The server had an error", "type": "server_error", "param": null, "code": null}});
-    serve(
-        &server,
-        "POST",
-        "/v1/chat/completions",
-        ResponseTemplate::new(500).set_body_json(body),
-    )
-    .await;
+    serve_completions(&server, ResponseTemplate::new(500).set_body_json(body)).await;
     let config = crate::harness::fake_llm_config(&server.uri(), &["chat_copilot"]);
     let app = TestApp::builder()
         .env("PRODUCK__AI__CONFIG_PATH", config.to_str().unwrap())
@@ -567,10 +556,8 @@ async fn a_failing_or_slow_provider_gives_the_rule_based_answer() {
 
     // Slower than the provider's timeout_secs (5 s): the rules answer instead of waiting on.
     server.reset().await;
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         streamed_completion("late [1]").set_delay(std::time::Duration::from_secs(8)),
     )
     .await;
@@ -658,10 +645,8 @@ async fn suggestions_show_a_member_their_own_questions_and_the_defaults_never_a_
 #[tokio::test]
 async fn the_llm_named_by_the_environment_answers_the_copilot() {
     let server = wiremock::MockServer::start().await;
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         streamed_completion("Customers ask for faster exports [1]."),
     )
     .await;

@@ -17,7 +17,8 @@ use wiremock::{
 };
 
 use crate::harness::{
-    TestApp, assert_mentions, completion_chunk, completion_stream, event_stream, serve, sse_events,
+    TestApp, assert_mentions, completion_chunk, completion_stream, event_stream, serve_completions,
+    sse_events,
 };
 
 async fn ask_streaming(app: &TestApp, message: &str) -> Vec<Value> {
@@ -112,13 +113,7 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
     broken.push_str(&completion_chunk(Some("Single sign-on matters [1"), None));
     broken.push_str(&completion_chunk(Some("]. Next, the"), None));
     broken.push_str("data: {\"id\": \"chatcmpl-test\", \"choices\": [{\"ind\n\n");
-    serve(
-        &server,
-        "POST",
-        "/v1/chat/completions",
-        event_stream(broken),
-    )
-    .await;
+    serve_completions(&server, event_stream(broken)).await;
     let events = ask_streaming(&app, "What matters most?").await;
     let k = kinds(&events);
     assert_eq!(k.last(), Some(&"error"), "{k:?}");
@@ -135,7 +130,8 @@ async fn model_answers_stream_as_written_and_stop_cleanly_when_the_provider_fail
 
     // A provider that fails before writing anything: the rules answer, streamed the same way.
     server.reset().await;
-    serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(503).set_body_json(json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}}))).await;
+    let refusal = json!({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}});
+    serve_completions(&server, ResponseTemplate::new(503).set_body_json(refusal)).await;
     let events = ask_streaming(&app, "What are the top complaints?").await;
     let done = events.last().unwrap();
     assert_eq!(done["type"], "done");

@@ -11,10 +11,20 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve_completions};
 
 fn days_ago(n: i64) -> String {
     (Utc::now() - Days::days(n)).format("%Y-%m-%d").to_string()
+}
+
+/// A manual research run of `manual_body`, which must answer 200; the session.
+async fn manual_research(app: &TestApp) -> Value {
+    app.post_json_ok(
+        "/competitive/process-manual",
+        &app.admin_token,
+        &manual_body(),
+    )
+    .await
 }
 
 fn manual_body() -> Value {
@@ -59,13 +69,7 @@ async fn json_ok(app: &TestApp, path: &str) -> Value {
 async fn manual_research_without_a_model_writes_scored_cards_backed_by_customer_feedback() {
     let app = TestApp::demo().await;
     app.cluster().await;
-    let session = app
-        .post_json_ok(
-            "/competitive/process-manual",
-            &app.admin_token,
-            &manual_body(),
-        )
-        .await;
+    let session = manual_research(&app).await;
     assert_eq!(session["status"], "completed", "{session}");
     assert_eq!(session["generated_by"], "fallback");
     assert_eq!(session["mode"], "manual");
@@ -233,11 +237,8 @@ async fn research_requests_are_validated_authorised_and_scoped() {
     )
     .await;
     assert_eq!(
-        app.get("/competitive/sessions", &app.admin_token)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
+        app.get_body::<Value>("/competitive/sessions", &app.admin_token)
+            .await,
         json!([]),
         "nothing stored for refused requests"
     );
@@ -282,11 +283,7 @@ async fn research_requests_are_validated_authorised_and_scoped() {
     )
     .await;
     assert_eq!(
-        app.get("/competitive/insights", &other)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
+        app.get_body::<Value>("/competitive/insights", &other).await,
         json!([])
     );
     problem(
@@ -314,11 +311,8 @@ async fn auto_research_needs_a_model_and_stores_nothing_without_one() {
     let body = problem(res, 400, "not_configured").await;
     assert_mentions(&body["detail"], "competitive_analyst");
     assert_eq!(
-        app.get("/competitive/sessions", &app.admin_token)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
+        app.get_body::<Value>("/competitive/sessions", &app.admin_token)
+            .await,
         json!([])
     );
 }
@@ -409,21 +403,13 @@ async fn auto_research_keeps_valid_model_cards_drops_malformed_ones_and_recomput
 #[tokio::test]
 async fn manual_research_falls_back_to_the_rules_when_the_model_fails() {
     let server = MockServer::start().await;
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         ResponseTemplate::new(200).set_body_json(completion("I would rather not.")),
     )
     .await;
     let app = TestApp::with_fake_llm(&server.uri(), &["competitive_analyst"], &[]).await;
-    let session = app
-        .post_json_ok(
-            "/competitive/process-manual",
-            &app.admin_token,
-            &manual_body(),
-        )
-        .await;
+    let session = manual_research(&app).await;
     assert_eq!(session["status"], "completed");
     assert_eq!(session["generated_by"], "fallback");
     assert_mentions(&session["fallback_reason"], "no JSON array");

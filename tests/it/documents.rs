@@ -9,7 +9,7 @@ use worker::JobRegistry;
 
 use shared::auth::Role;
 
-use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve_completions};
 
 const SECTIONS: [&str; 13] = [
     "Problem & Goal",
@@ -40,6 +40,15 @@ async fn clustered(app: &TestApp) {
     app.load_demo().await;
     app.wait_all_embedded(Duration::from_secs(60)).await;
     app.cluster().await;
+}
+
+/// An insight's prototype prompt (`query` is empty or starts with `?`); must answer 200.
+async fn ai_prompt(app: &TestApp, id: &str, query: &str) -> Value {
+    app.get_json(
+        &format!("/themes/{id}/generate-ai-prompt{query}"),
+        &app.admin_token,
+    )
+    .await
 }
 
 /// Where an insight's PRD is drafted.
@@ -142,12 +151,7 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
     );
     assert!(!md.contains("localhost:3000"));
 
-    let prompt = app
-        .get_json(
-            &format!("/themes/{id}/generate-ai-prompt"),
-            &app.admin_token,
-        )
-        .await;
+    let prompt = ai_prompt(&app, &id, "").await;
     assert_eq!(
         prompt["recommended_tool"], "Lovable",
         "ENT customers call for a production MVP"
@@ -180,19 +184,9 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
         assert!(text.contains(section), "{section}: {text}");
     }
     assert!(text.contains("functional end-to-end MVP"));
-    let ui = app
-        .get_json(
-            &format!("/themes/{id}/generate-ai-prompt?prototype_type=ui_component"),
-            &app.admin_token,
-        )
-        .await;
+    let ui = ai_prompt(&app, &id, "?prototype_type=ui_component").await;
     assert_eq!(ui["recommended_tool"], "v0");
-    let poc = app
-        .get_json(
-            &format!("/themes/{id}/generate-ai-prompt?prototype_type=technical_poc"),
-            &app.admin_token,
-        )
-        .await;
+    let poc = ai_prompt(&app, &id, "?prototype_type=technical_poc").await;
     assert_eq!(poc["recommended_tool"], "Bolt");
     problem(
         app.get(
@@ -217,12 +211,7 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
             md.contains("0 customers ($0)") && md.contains("No segment data"),
             "{md}"
         );
-        let prompt = app
-            .get_json(
-                &format!("/themes/{bare}/generate-ai-prompt"),
-                &app.admin_token,
-            )
-            .await;
+        let prompt = ai_prompt(&app, &bare.to_string(), "").await;
         assert_eq!(
             prompt["recommended_tool"], "Bolt",
             "medium severity, no ENT: {prompt}"
@@ -263,10 +252,8 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     };
     let server = MockServer::start().await;
     let full = format!("```markdown\n{}\n```", model_prd());
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         ResponseTemplate::new(200).set_body_json(completion(&full)),
     )
     .await;
@@ -299,7 +286,7 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
 
     // A provider that fails falls back too, without leaking the error.
     server.reset().await;
-    serve(&server, "POST", "/v1/chat/completions", ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))).await;
+    serve_completions(&server, ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {"message": "Incorrect API key provided: sk-boom", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}))).await;
     let prd = app
         .get_json(&format!("/themes/{id}/generate-prd"), &app.admin_token)
         .await;
@@ -307,10 +294,8 @@ async fn the_prd_writer_is_used_when_its_reply_keeps_every_section() {
     assert!(!prd["fallback_reason"].as_str().unwrap().contains("sk-boom"));
 
     server.reset().await;
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         ResponseTemplate::new(200).set_body_json(completion(&full)),
     )
     .await;
@@ -360,10 +345,8 @@ async fn prd_drafts_count_against_the_members_daily_token_budget() {
     let server = MockServer::start().await;
     let full = model_prd();
     // completion() reports 160 tokens: past a budget of 1 after one draft.
-    serve(
+    serve_completions(
         &server,
-        "POST",
-        "/v1/chat/completions",
         ResponseTemplate::new(200).set_body_json(completion(&full)),
     )
     .await;

@@ -52,12 +52,7 @@ async fn demo_ingestion_loads_every_source_once() {
     }
     assert!(total >= 60, "{total}");
     // Running it again adds nothing.
-    let again: Value = app
-        .post("/ingest/slack", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.post_body("/ingest/slack", &app.admin_token).await;
     assert_eq!(again["created"], 0);
     let summary: Value = app
         .get_body("/ingest/sources/summary", &app.admin_token)

@@ -20,7 +20,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
-use crate::harness::{TestApp, assert_mentions, problem, serve};
+use crate::harness::{TestApp, assert_mentions, fixtures, problem, serve};
 
 const GOOGLE_ACCESS: &str = "ya29.a0AfB_byC-google-access-token";
 const GOOGLE_REFRESH: &str = "1//0gLr-google-refresh-token";
@@ -105,22 +105,24 @@ async fn mount_google(server: &MockServer, challenge: Arc<Mutex<String>>) {
                 json!({"error": "invalid_grant", "error_description": "Bad Request"}),
             );
         }
-        ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": GOOGLE_ACCESS, "expires_in": 3599, "refresh_token": GOOGLE_REFRESH,
-            "scope": "https://www.googleapis.com/auth/drive.readonly https://www.googleapis.com/auth/userinfo.email",
-            "token_type": "Bearer"
-        }))
-    }).await;
+        ResponseTemplate::new(200).set_body_json(fixtures::json(
+            "google/token.json",
+            &[
+                ("access_token", GOOGLE_ACCESS),
+                ("refresh_token", GOOGLE_REFRESH),
+            ],
+        ))
+    })
+    .await;
     Mock::given(method("GET"))
         .and(path("/oauth2/v2/userinfo"))
         .and(header(
             "authorization",
             format!("Bearer {GOOGLE_ACCESS}").as_str(),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "103748327381937481234", "email": "pm@acme.example", "verified_email": true,
-            "picture": "https://lh3.googleusercontent.com/a/default-user"
-        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixtures::json("google/userinfo.json", &[])),
+        )
         .mount(server)
         .await;
     serve(

@@ -19,6 +19,11 @@ async fn ok_json(res: reqwest::Response) -> Value {
     body
 }
 
+/// Where a match of ticket `key` to `insight` is confirmed or rejected (`query` may be empty).
+fn confirm_path(key: &str, insight: &str, query: &str) -> String {
+    format!("/jira/tickets/{key}/matches/{insight}/confirm{query}")
+}
+
 fn ticket(key: &str, title: &str, description: &str) -> Value {
     json!({"jira_key": key, "title": title, "description": description, "priority": "low"})
 }
@@ -570,7 +575,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     // Reject the top match: it stops counting and is never proposed again.
     let res = app
         .post_ok(
-            &format!("/jira/tickets/PROD-1/matches/{top}/confirm?confirmed=false"),
+            &confirm_path("PROD-1", &top, "?confirmed=false"),
             &app.admin_token,
         )
         .await;
@@ -613,7 +618,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     let insight = strongest["id"].as_str().unwrap();
     let res = app
         .post_ok(
-            &format!("/jira/tickets/PROD-4/matches/{insight}/confirm?confirmed=true"),
+            &confirm_path("PROD-4", &insight, "?confirmed=true"),
             &app.admin_token,
         )
         .await;
@@ -638,7 +643,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     let missing = uuid::Uuid::new_v4();
     problem(
         app.post(
-            &format!("/jira/tickets/PROD-4/matches/{missing}/confirm?confirmed=true"),
+            &confirm_path("PROD-4", &missing.to_string(), "?confirmed=true"),
             &app.admin_token,
         )
         .await,
@@ -648,7 +653,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     .await;
     problem(
         app.post(
-            &format!("/jira/tickets/NOPE-9/matches/{insight}/confirm?confirmed=true"),
+            &confirm_path("NOPE-9", &insight, "?confirmed=true"),
             &app.admin_token,
         )
         .await,
@@ -657,11 +662,8 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     )
     .await;
     problem(
-        app.post(
-            &format!("/jira/tickets/PROD-4/matches/{insight}/confirm"),
-            &app.admin_token,
-        )
-        .await,
+        app.post(&confirm_path("PROD-4", &insight, ""), &app.admin_token)
+            .await,
         422,
         "validation_failed",
     )

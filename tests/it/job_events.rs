@@ -115,12 +115,7 @@ async fn the_clustering_stream_follows_a_run_to_its_end() {
     assert_eq!(idle[0].0, "end");
     assert_eq!(idle[0].1["status"], "idle");
 
-    let run: Value = app
-        .post("/cluster/run", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let run: Value = app.post_body("/cluster/run", &app.admin_token).await;
     let events = read_to_end(follow(&app, "/cluster/events").await).await;
     assert_eq!(events[0].0, "status", "{events:?}");
     assert_eq!(events[0].1["is_running"], true);

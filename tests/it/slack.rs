@@ -15,7 +15,7 @@ use wiremock::{
     matchers::{header, method, path, query_param},
 };
 
-use crate::harness::{TestApp, assert_mentions, problem, serve};
+use crate::harness::{TestApp, assert_mentions, fixtures, problem, serve};
 
 const BOT_TOKEN: &str = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy";
 const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -45,9 +45,7 @@ async fn mount_web_api(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path("/api/auth.test"))
         .and(header("authorization", bearer.as_str()))
-        .respond_with(ok(json!({"ok": true, "url": "https://acme-corp.slack.com/", "team": "Acme Corp",
-                                "user": "produck", "team_id": "T0ACME", "user_id": "U0BOT", "bot_id": "B0BOT",
-                                "is_enterprise_install": false})))
+        .respond_with(ok(fixtures::json("slack/auth.test.json", &[])))
         .mount(server)
         .await;
     serve(
@@ -78,24 +76,22 @@ async fn mount_web_api(server: &MockServer) {
         if id == "C0MISSING" {
             return ok(json!({"ok": false, "error": "channel_not_found"}));
         }
-        ok(json!({"ok": true, "channel": {
-            "id": id, "name": id.to_lowercase().trim_start_matches("c0").to_owned(),
-            "is_channel": true, "is_private": false, "is_archived": false, "is_general": false,
-            "created": 1700000000, "creator": "U1ANA", "is_member": id != "C0OUTSIDE",
-            "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": "Customer feedback", "creator": "U1ANA", "last_set": 1700000000}
-        }}))
+        let name = id.to_lowercase().trim_start_matches("c0").to_owned();
+        let is_member = (id != "C0OUTSIDE").to_string();
+        ok(fixtures::json(
+            "slack/conversations.info.json",
+            &[("id", &id), ("name", &name), ("is_member", &is_member)],
+        ))
     })
     .await;
     let thread_ts = "1764590100.000500";
     Mock::given(method("GET"))
         .and(path("/api/conversations.replies"))
         .and(query_param("ts", thread_ts))
-        .respond_with(ok(json!({"ok": true, "has_more": false, "messages": [
-            {"type": "message", "user": "U1ANA", "text": "We need SSO before the renewal", "ts": thread_ts, "thread_ts": thread_ts, "reply_count": 2},
-            {"type": "message", "user": "U2BEN", "text": "Okta or Azure AD?", "ts": "1764590160.000600", "thread_ts": thread_ts},
-            {"type": "message", "user": "U1ANA", "text": "Okta, with SCIM provisioning", "ts": "1764590220.000700", "thread_ts": thread_ts}
-        ]})))
+        .respond_with(ok(fixtures::json(
+            "slack/conversations.replies.json",
+            &[("thread_ts", thread_ts)],
+        )))
         .mount(server)
         .await;
     // History: throttled once, then two pages; with `oldest` (a later sync) nothing newer.

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use shared::auth::Role;
 use worker::JobRegistry;
 
-use crate::harness::{TestApp, assert_mentions, completion, problem, serve};
+use crate::harness::{TestApp, assert_mentions, completion, problem, serve_completions};
 
 /// A new account asking for what the demo's SSO theme is about.
 const NEW_SSO_FEEDBACK: &str = "feedback,customer,acv\nWe cannot roll out without SAML single sign-on through Okta,Umbrella Corp,500000\n";
@@ -143,12 +143,7 @@ async fn concurrent_runs_start_one_job() {
 #[tokio::test]
 async fn too_little_feedback_leaves_themes_untouched() {
     let app = TestApp::with_worker().await;
-    let run: Value = app
-        .post("/cluster/run", &app.admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let run: Value = app.post_body("/cluster/run", &app.admin_token).await;
     let job = app
         .wait_job(
             run["task_id"].as_str().unwrap().parse().unwrap(),
@@ -440,7 +435,7 @@ async fn search_and_customer_views_cover_feedback_and_insights() {
 async fn the_language_model_writes_labels_and_insights_and_bad_replies_fall_back() {
     use wiremock::{MockServer, Request, ResponseTemplate};
     let server = MockServer::start().await;
-    serve(&server, "POST", "/v1/chat/completions", |req: &Request| {
+    serve_completions(&server, |req: &Request| {
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         let system = body["messages"][0]["content"]
             .as_str()

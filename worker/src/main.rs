@@ -22,15 +22,12 @@ struct Cli {
 }
 
 fn main() {
-    // Before any runtime or thread starts: the parser child runs nothing else.
-    shared::ingest::sandbox::run_child_if_requested();
-    serve_main();
+    shared::ingest::sandbox::start(serve_main);
 }
 
 #[tokio::main]
 async fn serve_main() {
     let cli = Cli::parse();
-    shared::ai::init_crypto();
     let settings = match Settings::load(&config_dir()) {
         Ok(s) => Arc::new(s),
         Err(e) => {

@@ -8,7 +8,7 @@ import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { Quote, webLink } from "../ui/evidence";
 import { count, date, plural, SOURCE_NAMES, sourceName } from "../ui/format";
-import { Button, Empty, EvidenceList, Highlighted, ProblemNote, Spinner, OffsetPager } from "../ui/kit";
+import { Button, Confirm, Empty, EvidenceList, Highlighted, OffsetPager, ProblemNote, Spinner } from "../ui/kit";
 
 const PAGE = 25;
 
@@ -127,15 +127,7 @@ function FeedbackRow({ f, onDeleted }: { f: Feedback; onDeleted: () => void }) {
       {can(who, "editor") && (
         <div class="row-actions">
           {confirming ? (
-            <>
-              <span class="small">Delete this item? Themes are updated at the next clustering.</span>
-              <Button variant="danger" busy={busy} onClick={remove}>
-                Delete
-              </Button>
-              <Button variant="ghost" onClick={() => setConfirming(false)}>
-                Cancel
-              </Button>
-            </>
+            <Confirm question="Delete this item? Themes are updated at the next clustering." action="Delete" busy={busy} onConfirm={remove} onCancel={() => setConfirming(false)} />
           ) : (
             <Button variant="ghost" onClick={() => setConfirming(true)} aria-label={`Delete feedback from ${f.account ?? sourceName(f.source)} on ${date(f.created_at)}`}>
               Delete

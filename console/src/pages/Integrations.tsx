@@ -7,7 +7,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
-import { ActionForm, Button, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
+import { ActionForm, Button, Confirm, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
 import { useFollowedJob } from "./jobProgress";
 
 type View = Schemas["IntegrationView"];
@@ -183,13 +183,13 @@ function Disconnect({ provider, onDone }: { provider: Provider; onDone: () => vo
   }
   return (
     <span class="confirm">
-      <span class="small">Disconnect {ABOUT[provider].name}? Feedback already read stays.</span>
-      <Button variant="danger" busy={busy} onClick={() => run(async () => { await rawFetch(path, { method: "DELETE" }); setConfirming(false); onDone(); })}>
-        Disconnect
-      </Button>
-      <Button variant="ghost" onClick={() => setConfirming(false)}>
-        Cancel
-      </Button>
+      <Confirm
+        question={<>Disconnect {ABOUT[provider].name}? Feedback already read stays.</>}
+        action="Disconnect"
+        busy={busy}
+        onConfirm={() => run(async () => { await rawFetch(path, { method: "DELETE" }); setConfirming(false); onDone(); })}
+        onCancel={() => setConfirming(false)}
+      />
       <ProblemNote problem={problem} />
     </span>
   );

@@ -8,7 +8,7 @@ import { can, me } from "../session";
 import { useStore } from "../store";
 import { useAction, useLoad } from "../ui/async";
 import { acv, count, date, pct, sourceName } from "../ui/format";
-import { Button, ProblemNote, Spinner, Metric } from "../ui/kit";
+import { Button, Confirm, Metric, ProblemNote, Spinner } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
 import { DraftPanel } from "../ui/DraftPanel";
 import { BandChip, GapFlag, PRIORITIES, STATUSES } from "./Tickets";
@@ -265,15 +265,7 @@ function TicketControls({ ticketKey, status, priority, onChanged }: { ticketKey:
       </div>
       <div class="confirm">
         {confirming ? (
-          <>
-            <span class="small">Delete this ticket and its score?</span>
-            <Button variant="danger" busy={change.busy} onClick={remove}>
-              Delete
-            </Button>
-            <Button variant="ghost" onClick={() => setConfirming(false)}>
-              Cancel
-            </Button>
-          </>
+          <Confirm question="Delete this ticket and its score?" action="Delete" busy={change.busy} onConfirm={remove} onCancel={() => setConfirming(false)} />
         ) : (
           <Button variant="ghost" onClick={() => setConfirming(true)}>
             Delete ticket

@@ -321,3 +321,30 @@ export function useDropzone(onFiles: (files: FileList | null) => void) {
   };
   return { dragging, handlers };
 }
+
+/** Once a dangerous action was asked for: the question, the action itself and Cancel. */
+export function Confirm({
+  question,
+  action,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  question?: ComponentChildren;
+  action: string;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      {question && <span class="small">{question}</span>}
+      <Button variant="danger" busy={busy} onClick={onConfirm}>
+        {action}
+      </Button>
+      <Button variant="ghost" onClick={onCancel}>
+        Cancel
+      </Button>
+    </>
+  );
+}

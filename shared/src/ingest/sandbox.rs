@@ -223,9 +223,17 @@ fn parser_program(configured: Option<&Path>) -> Result<PathBuf, String> {
         })
 }
 
+/// How both binaries start: as the parser child when started as one (before any runtime or
+/// thread exists: the child runs nothing else), else `serve` with TLS ready.
+pub fn start(serve: fn()) {
+    run_child_if_requested();
+    crate::ai::init_crypto();
+    serve();
+}
+
 /// Runs the parser child when this process was started as one (`<binary> __parse-file
-/// ...`), and exits; returns at once otherwise. Binaries call it first thing in `main`.
-pub fn run_child_if_requested() {
+/// ...`), and exits; returns at once otherwise.
+fn run_child_if_requested() {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() != Some(CHILD_ARG) {
         return;

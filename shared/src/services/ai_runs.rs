@@ -86,7 +86,7 @@ pub async fn list(
     Ok((runs, total))
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema, FromQueryResult)]
 pub struct Summary {
     /// Distinct callers who asked the copilot or made a model call in the period.
     pub total_users: i64,
@@ -132,30 +132,21 @@ pub async fn analytics(
                       c AS (SELECT * FROM conversations WHERE workspace_id = $1), \
                       m AS (SELECT m.*, c.owner FROM chat_messages m JOIN c ON c.id = m.conversation_id \
                             WHERE m.created_at >= {since}) \
-                 SELECT (SELECT count(DISTINCT o) FROM (SELECT owner AS o FROM r UNION SELECT owner FROM m) u) AS users, \
-                        (SELECT count(*) FROM c WHERE c.created_at >= {since}) AS conversations, \
-                        (SELECT count(*) FROM m) AS messages, \
-                        (SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::int8 FROM r) AS tokens, \
-                        (SELECT count(*) FROM r) AS runs, \
-                        (SELECT count(*) FROM r WHERE status = 'error') AS errors, \
-                        (SELECT coalesce(sum(cost_usd), 0)::float8 FROM r) AS cost, \
+                 SELECT (SELECT count(DISTINCT o) FROM (SELECT owner AS o FROM r UNION SELECT owner FROM m) u) AS total_users, \
+                        (SELECT count(*) FROM c WHERE c.created_at >= {since}) AS total_conversations, \
+                        (SELECT count(*) FROM m) AS total_messages, \
+                        (SELECT coalesce(sum(prompt_tokens + completion_tokens), 0)::int8 FROM r) AS total_tokens, \
+                        (SELECT count(*) FROM r) AS total_runs, \
+                        (SELECT count(*) FROM r WHERE status = 'error') AS total_errors, \
+                        (SELECT coalesce(sum(cost_usd), 0)::float8 FROM r) AS total_cost_usd, \
                         (SELECT coalesce(avg(CASE WHEN generated_by = 'fallback' THEN 1.0 ELSE 0.0 END), 0)::float8 \
-                         FROM m WHERE role = 'assistant') AS fallback"
+                         FROM m WHERE role = 'assistant') AS fallback_share"
             ),
             v(),
         ))
         .await?
         .ok_or(DomainError::not_found("workspace"))?;
-    let summary = Summary {
-        total_users: row.try_get("", "users")?,
-        total_conversations: row.try_get("", "conversations")?,
-        total_messages: row.try_get("", "messages")?,
-        total_tokens: row.try_get("", "tokens")?,
-        total_runs: row.try_get("", "runs")?,
-        total_errors: row.try_get("", "errors")?,
-        total_cost_usd: row.try_get("", "cost")?,
-        fallback_share: row.try_get("", "fallback")?,
-    };
+    let summary = Summary::from_query_result(&row, "")?;
     let daily = db
         .query_all_raw(raw(
             &format!(

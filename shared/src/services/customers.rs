@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -288,7 +288,7 @@ mod tests {
 }
 
 /// A customer with the insights its feedback supports (also the API's response item).
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema, FromQueryResult)]
 pub struct CustomerEvidence {
     pub name: String,
     pub insight_count: i64,
@@ -301,30 +301,25 @@ pub async fn with_insights(
     workspace_id: Uuid,
 ) -> Result<Vec<CustomerEvidence>, DomainError> {
     let rows = db
-        .query_all_raw(crate::db::statement("SELECT c.name, count(DISTINCT i.id) AS insights, count(DISTINCT f.id) AS feedback \
+        .query_all_raw(crate::db::statement("SELECT c.name, count(DISTINCT i.id) AS insight_count, count(DISTINCT f.id) AS feedback_count \
              FROM customers c JOIN feedback f ON f.customer_id = c.id JOIN feedback_themes ft ON ft.feedback_id = f.id \
              JOIN insights i ON i.theme_id = ft.theme_id \
-             WHERE c.workspace_id = $1 GROUP BY c.id, c.name ORDER BY insights DESC, feedback DESC, c.name",
+             WHERE c.workspace_id = $1 GROUP BY c.id, c.name ORDER BY insight_count DESC, feedback_count DESC, c.name",
             [workspace_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CustomerEvidence {
-                name: r.try_get("", "name")?,
-                insight_count: r.try_get("", "insights")?,
-                feedback_count: r.try_get("", "feedback")?,
-            })
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
+    Ok(rows
+        .iter()
+        .map(|r| CustomerEvidence::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
 }
 
 /// An insight supported by one customer's feedback (also the API's response item).
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema, FromQueryResult)]
 pub struct CustomerInsight {
     pub id: Uuid,
     #[serde(flatten)]
+    #[sea_orm(nested)]
     pub card: crate::services::insight_card::InsightCard,
     /// How many of this customer's feedback items support it.
     pub feedback_count: i64,
@@ -338,20 +333,15 @@ pub async fn insights_of(
 ) -> Result<Vec<CustomerInsight>, DomainError> {
     let rows = db
         .query_all_raw(crate::db::statement("SELECT i.id, i.title, i.description, i.severity, i.priority_score, i.effort, i.impact, i.recommendation, \
-                    count(DISTINCT f.id) AS n \
+                    count(DISTINCT f.id) AS feedback_count \
              FROM insights i JOIN feedback_themes ft ON ft.theme_id = i.theme_id JOIN feedback f ON f.id = ft.feedback_id \
              WHERE i.workspace_id = $1 AND f.customer_id = $2 \
              GROUP BY i.id ORDER BY i.priority_score DESC, i.id",
             [workspace_id.into(), customer_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CustomerInsight {
-                id: r.try_get("", "id")?,
-                card: crate::services::insight_card::InsightCard::from_row(r)?,
-                feedback_count: r.try_get("", "n")?,
-            })
-        })
-        .collect()
+    Ok(rows
+        .iter()
+        .map(|r| CustomerInsight::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
 }

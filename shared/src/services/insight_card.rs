@@ -1,9 +1,10 @@
 //! What every insight shows wherever it is listed — on the board, as a competitive card,
 //! among an account's insights, beside a source document: one type, flattened into each
-//! view, read from the `insights` columns of the same names.
+//! view and read from the `insights` columns of the same names (`#[sea_orm(nested)]` in
+//! each view's row).
 
 use schemars::JsonSchema;
-use sea_orm::{DbErr, FromQueryResult, QueryResult};
+use sea_orm::FromQueryResult;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, JsonSchema, FromQueryResult)]
@@ -18,11 +19,4 @@ pub struct InsightCard {
     pub effort: String,
     /// The P-score, 0-100.
     pub priority_score: i32,
-}
-
-impl InsightCard {
-    /// The card's columns of a row selected with them under their own names.
-    pub fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
-        Self::from_query_result(row, "")
-    }
 }

@@ -311,6 +311,15 @@ impl TestApp {
             .expect("a JSON body")
     }
 
+    /// A body-less POST's answer read as `T`, whatever the status.
+    pub async fn post_body<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.post(path, token)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
     /// A request without a body.
     pub async fn send(
         &self,

@@ -45,3 +45,12 @@ pub async fn serve(
         .mount(server)
         .await;
 }
+
+/// A fake OpenAI-compatible server answering every chat completion with `response`.
+#[cfg(feature = "app")]
+pub async fn serve_completions(
+    server: &wiremock::MockServer,
+    response: impl wiremock::Respond + 'static,
+) {
+    serve(server, "POST", "/v1/chat/completions", response).await;
+}

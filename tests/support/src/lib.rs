@@ -32,7 +32,7 @@ pub mod workers;
 #[cfg(feature = "app")]
 pub use app::*;
 #[cfg(feature = "app")]
-pub use fixtures::serve;
+pub use fixtures::{serve, serve_completions};
 
 /// A path inside the checkout (this crate lives two folders below its root).
 pub fn repo_path(rel: &str) -> String {

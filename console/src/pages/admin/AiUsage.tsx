@@ -6,7 +6,7 @@ import { api, choice, ok, type Query } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { ChartView } from "../../ui/Chart";
 import { count, date, pct } from "../../ui/format";
-import { Button, Metric, ProblemNote } from "../../ui/kit";
+import { Button, Confirm, Metric, ProblemNote } from "../../ui/kit";
 
 const RUN_STATUSES: NonNullable<Query<"/admin/runs">["status"]>[] = ["success", "error", "cancelled"];
 
@@ -152,12 +152,12 @@ function DeleteConversation({ id, onDone }: { id: string; onDone: () => void }) 
   }
   return (
     <span class="confirm">
-      <Button variant="danger" busy={busy} onClick={() => run(async () => { await ok(api.DELETE("/admin/conversations/{id}", { params: { path: { id } } })); onDone(); })}>
-        Delete
-      </Button>
-      <Button variant="ghost" onClick={() => setConfirming(false)}>
-        Cancel
-      </Button>
+      <Confirm
+        action="Delete"
+        busy={busy}
+        onConfirm={() => run(async () => { await ok(api.DELETE("/admin/conversations/{id}", { params: { path: { id } } })); onDone(); })}
+        onCancel={() => setConfirming(false)}
+      />
       <ProblemNote problem={problem} />
     </span>
   );

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -106,6 +106,7 @@ pub fn fuse(lists: &[Vec<Uuid>]) -> Vec<Uuid> {
     first_seen
 }
 
+#[derive(FromQueryResult)]
 struct FeedbackRow {
     id: Uuid,
     text: String,
@@ -119,18 +120,9 @@ async fn feedback_rows(
     sql: &str,
     values: Vec<sea_orm::Value>,
 ) -> Result<Vec<FeedbackRow>, DomainError> {
-    let rows = db.query_all_raw(raw(sql, values)).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(FeedbackRow {
-                id: r.try_get("", "id")?,
-                text: r.try_get("", "text")?,
-                source: r.try_get("", "source")?,
-                account: r.try_get("", "account")?,
-                created_at: r.try_get("", "created_at")?,
-            })
-        })
-        .collect()
+    Ok(FeedbackRow::find_by_statement(raw(sql, values))
+        .all(db)
+        .await?)
 }
 
 /// Insights of the workspace ordered by similarity of their theme to the question.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use schemars::JsonSchema;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,11 +18,12 @@ use crate::{
 };
 
 /// The customer insight a move matches.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, FromQueryResult)]
 pub struct Evidence {
     pub insight_id: Uuid,
     pub title: String,
     /// Cosine similarity of the move and the insight's theme.
+    #[sea_orm(skip)]
     pub similarity: f32,
     pub feedback_count: i32,
     /// Feedback in the theme over the last 30 days.
@@ -30,6 +31,7 @@ pub struct Evidence {
     pub accounts: i32,
     pub total_acv: f64,
     /// Share of the workspace's customers behind the insight (0-1).
+    #[sea_orm(skip)]
     pub customer_share: f64,
     pub severity: String,
     pub effort: String,
@@ -53,8 +55,8 @@ impl EvidenceIndex {
             customer_insights(db, workspace_id, embedder.model(), embedder.dimensions()).await?;
         let rows = db
             .query_all_raw(raw(
-                "SELECT i.id, i.title, i.feedback_count, jsonb_array_length(i.customers) AS accounts, i.total_acv, \
-                        i.severity, i.effort, coalesce(m.freq_30d, 0) AS freq_30d, \
+                "SELECT i.id AS insight_id, i.title, i.feedback_count, jsonb_array_length(i.customers) AS accounts, \
+                        i.total_acv, i.severity, i.effort, coalesce(m.freq_30d, 0) AS mentions_30d, \
                         (SELECT count(*) FROM customers c WHERE c.workspace_id = $1) AS all_customers \
                  FROM insights i LEFT JOIN theme_metrics m ON m.theme_id = i.theme_id \
                  WHERE i.workspace_id = $1 AND i.category = 'customer_feedback' AND i.id = ANY($2)",
@@ -62,29 +64,13 @@ impl EvidenceIndex {
             ))
             .await?;
         let mut facts = HashMap::with_capacity(rows.len());
-        for r in rows {
-            let accounts: i32 = r.try_get("", "accounts")?;
+        for r in &rows {
+            let mut evidence = Evidence::from_query_result(r, "")?;
             let all: i64 = r.try_get("", "all_customers")?;
-            let id: Uuid = r.try_get("", "id")?;
-            facts.insert(
-                id,
-                Evidence {
-                    insight_id: id,
-                    title: r.try_get("", "title")?,
-                    similarity: 0.0,
-                    feedback_count: r.try_get("", "feedback_count")?,
-                    mentions_30d: r.try_get("", "freq_30d")?,
-                    accounts,
-                    total_acv: r.try_get("", "total_acv")?,
-                    customer_share: if all > 0 {
-                        f64::from(accounts) / all as f64
-                    } else {
-                        0.0
-                    },
-                    severity: r.try_get("", "severity")?,
-                    effort: r.try_get("", "effort")?,
-                },
-            );
+            if all > 0 {
+                evidence.customer_share = f64::from(evidence.accounts) / all as f64;
+            }
+            facts.insert(evidence.insight_id, evidence);
         }
         Ok(Self {
             matrix,

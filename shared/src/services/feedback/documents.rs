@@ -1,7 +1,7 @@
 //! Source documents (Drive files, uploaded PDFs) reassembled from their feedback chunks.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -95,31 +95,48 @@ SELECT * FROM docs ORDER BY created_at DESC, doc_key LIMIT $3 OFFSET $4
             ],
         ))
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let key: String = r.try_get("", "doc_key")?;
-        let chunk_count: i64 = r.try_get("", "chunk_count")?;
-        let texts: Vec<String> = r.try_get("", "first_texts")?;
-        let mut summary = texts.join(" ... ");
+    Ok(rows
+        .iter()
+        .map(|r| DocumentRow::from_query_result(r, "").map(Document::from))
+        .collect::<Result<_, _>>()?)
+}
+
+/// One document as `documents` groups its chunks.
+#[derive(FromQueryResult)]
+struct DocumentRow {
+    doc_key: String,
+    chunk_count: i64,
+    first_texts: Vec<String>,
+    title: Option<String>,
+    url: Option<String>,
+    account: Option<String>,
+    created_at: DateTime<Utc>,
+    modified_at: Option<String>,
+    owner: Option<String>,
+}
+
+impl From<DocumentRow> for Document {
+    fn from(r: DocumentRow) -> Self {
+        let mut summary = r.first_texts.join(" ... ");
         if summary.chars().count() > 500 {
             summary = summary.chars().take(497).collect::<String>() + "...";
         }
-        if chunk_count > 5 {
-            summary.push_str(&format!(" [+{} more statements]", chunk_count - 5));
+        if r.chunk_count > 5 {
+            summary.push_str(&format!(" [+{} more statements]", r.chunk_count - 5));
         }
-        let title: Option<String> = r.try_get("", "title")?;
-        out.push(Document {
-            title: title
+        let key = r.doc_key;
+        Self {
+            title: r
+                .title
                 .unwrap_or_else(|| format!("Document {}", key.chars().take(8).collect::<String>())),
-            url: r.try_get("", "url")?,
-            account: r.try_get("", "account")?,
-            created_at: r.try_get("", "created_at")?,
-            modified_at: r.try_get("", "modified_at")?,
-            owner: r.try_get("", "owner")?,
-            chunk_count,
+            url: r.url,
+            account: r.account,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
+            owner: r.owner,
+            chunk_count: r.chunk_count,
             summary,
             document_id: key,
-        });
+        }
     }
-    Ok(out)
 }

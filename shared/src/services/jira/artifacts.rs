@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ pub struct ThemeShare {
     pub coverage: f64,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema, FromQueryResult)]
 pub struct TicketQuote {
     pub feedback_id: Uuid,
     /// At most 200 characters, then "...".
@@ -90,20 +90,28 @@ pub async fn score(
             vec![ticket.id.into(), (MAX_THEMES as i64).into()],
         ))
         .await?;
+    /// One linked theme: its share `n` of the `total` feedback behind the ticket.
+    #[derive(FromQueryResult)]
+    struct Linked {
+        theme_id: Uuid,
+        insight_id: Uuid,
+        label: String,
+        score: f64,
+        key_quote_ids: Value,
+        n: f64,
+        total: f64,
+    }
     let mut top_quote_ids: Option<Value> = None;
     for r in &rows {
-        let total: f64 = r.try_get("", "total")?;
-        let n: f64 = r.try_get("", "n")?;
-        if top_quote_ids.is_none() {
-            top_quote_ids = Some(r.try_get("", "key_quote_ids")?);
-        }
+        let l = Linked::from_query_result(r, "")?;
         out.themes.push(ThemeShare {
-            id: r.try_get("", "theme_id")?,
-            insight_id: r.try_get("", "insight_id")?,
-            label: r.try_get("", "label")?,
-            score: round2(100.0 * r.try_get::<f64>("", "score")?),
-            coverage: round2(if total > 0.0 { n / total } else { 0.0 }),
+            id: l.theme_id,
+            insight_id: l.insight_id,
+            label: l.label,
+            score: round2(100.0 * l.score),
+            coverage: round2(if l.total > 0.0 { l.n / l.total } else { 0.0 }),
         });
+        top_quote_ids.get_or_insert(l.key_quote_ids);
     }
     if !out.themes.is_empty() {
         let mean =
@@ -113,18 +121,15 @@ pub async fn score(
     if let Some(ids) = top_quote_ids {
         let quotes = db
             .query_all_raw(raw(
-                "SELECT f.id, f.text, f.source, f.created_at FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(id, pos) \
+                "SELECT f.id AS feedback_id, f.text, f.source, f.created_at FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(id, pos) \
                  JOIN feedback f ON f.id = k.id::uuid WHERE f.workspace_id = $2 ORDER BY k.pos LIMIT $3",
                 vec![ids.into(), workspace_id.into(), (MAX_QUOTES as i64).into()],
             ))
             .await?;
-        for q in quotes {
-            out.top_quotes.push(TicketQuote {
-                feedback_id: q.try_get("", "id")?,
-                text: clip(&q.try_get::<String>("", "text")?),
-                source: q.try_get("", "source")?,
-                created_at: q.try_get("", "created_at")?,
-            });
+        for q in &quotes {
+            let mut quote = TicketQuote::from_query_result(q, "")?;
+            quote.text = clip(&quote.text);
+            out.top_quotes.push(quote);
         }
     }
     Ok(out)

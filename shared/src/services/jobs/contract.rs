@@ -77,89 +77,61 @@ pub struct Tick {
     pub tick: Option<u64>,
 }
 
-macro_rules! job_spec {
-    ($(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty) => {
-        job_spec!(@ $(#[$doc])* $name = $kind, $params => $output, false);
+macro_rules! job_specs {
+    (@lands text) => {
+        true
     };
-    ($(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty, lands text) => {
-        job_spec!(@ $(#[$doc])* $name = $kind, $params => $output, true);
+    (@lands) => {
+        false
     };
-    (@ $(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty, $lands:literal) => {
-        $(#[$doc])*
-        pub struct $name;
-        impl JobSpec for $name {
-            const KIND: &'static str = $kind;
-            const LANDS_TEXT: bool = $lands;
-            type Params = $params;
-            type Output = $output;
-        }
+    ($($(#[$doc:meta])* $name:ident = $kind:expr, $params:ty => $output:ty $(, lands $text:ident)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+            impl JobSpec for $name {
+                const KIND: &'static str = $kind;
+                const LANDS_TEXT: bool = job_specs!(@lands $($text)?);
+                type Params = $params;
+                type Output = $output;
+            }
+        )*
     };
 }
 
-job_spec!(
+job_specs! {
     /// Hourly housekeeping.
-    Maintenance = kinds::MAINTENANCE, Tick => MaintenanceOutcome
-);
-job_spec!(
+    Maintenance = kinds::MAINTENANCE, Tick => MaintenanceOutcome;
     /// One uploaded file parsed and stored.
-    ProcessFile = kinds::PROCESS_FILE, UploadJob => FileOutcome, lands text
-);
-job_spec!(
+    ProcessFile = kinds::PROCESS_FILE, UploadJob => FileOutcome, lands text;
     /// One uploaded recording transcribed, then stored like a transcript.
-    Transcribe = kinds::TRANSCRIBE, UploadJob => FileOutcome, lands text
-);
-job_spec!(
+    Transcribe = kinds::TRANSCRIBE, UploadJob => FileOutcome, lands text;
     /// The workspace's new feedback and tickets embedded.
-    Embed = kinds::EMBED, NoParams => EmbedOutcome
-);
-job_spec!(
+    Embed = kinds::EMBED, NoParams => EmbedOutcome;
     /// The built-in demo data of one source loaded.
-    DemoLoad = kinds::DEMO_LOAD, DemoLoadParams => DemoLoadOutcome, lands text
-);
-job_spec!(
+    DemoLoad = kinds::DEMO_LOAD, DemoLoadParams => DemoLoadOutcome, lands text;
     /// The workspace clustered into themes and insights.
-    Cluster = kinds::CLUSTER, NoParams => ClusterOutcome
-);
-job_spec!(
+    Cluster = kinds::CLUSTER, NoParams => ClusterOutcome;
     /// Theme scores recomputed after the weights changed.
-    ThemeRescore = kinds::THEME_RESCORE, NoParams => ThemeRescoreOutcome
-);
-job_spec!(
+    ThemeRescore = kinds::THEME_RESCORE, NoParams => ThemeRescoreOutcome;
     /// Jira tickets matched to customer insights and given VOC scores.
-    VocScoring = kinds::VOC, VocParams => VocOutcome
-);
-job_spec!(
+    VocScoring = kinds::VOC, VocParams => VocOutcome;
     /// One competitive research session turned into scored insights.
-    Research = kinds::COMPETITIVE, ResearchParams => ResearchOutcome
-);
-job_spec!(
+    Research = kinds::COMPETITIVE, ResearchParams => ResearchOutcome;
     /// Zoom cloud-recording transcripts pulled.
-    ZoomSync = kinds::SYNC_ZOOM, ZoomSyncParams => VendorSyncOutcome<ZoomSyncStats>, lands text
-);
-job_spec!(
+    ZoomSync = kinds::SYNC_ZOOM, ZoomSyncParams => VendorSyncOutcome<ZoomSyncStats>, lands text;
     /// The opted-in Slack channels pulled.
-    SlackSync = kinds::SYNC_SLACK, NoParams => VendorSyncOutcome<SlackSyncStats>, lands text
-);
-job_spec!(
+    SlackSync = kinds::SYNC_SLACK, NoParams => VendorSyncOutcome<SlackSyncStats>, lands text;
     /// Jira feedback and roadmap issues pulled.
-    JiraSync = kinds::SYNC_JIRA, NoParams => VendorSyncOutcome<JiraSyncStats>, lands text
-);
-job_spec!(
+    JiraSync = kinds::SYNC_JIRA, NoParams => VendorSyncOutcome<JiraSyncStats>, lands text;
     /// The chosen Google Drive folders read.
-    DriveSync = kinds::SYNC_DRIVE, NoParams => VendorSyncOutcome<DriveSyncStats>, lands text
-);
-job_spec!(
+    DriveSync = kinds::SYNC_DRIVE, NoParams => VendorSyncOutcome<DriveSyncStats>, lands text;
     /// The senders of Slack messages pushed by events named.
-    SlackNames = kinds::SLACK_NAMES, NoParams => SlackNamesOutcome
-);
-job_spec!(
+    SlackNames = kinds::SLACK_NAMES, NoParams => SlackNamesOutcome;
     /// The due syncs of every workspace started.
-    SyncSchedule = kinds::SYNC_SCHEDULE, Tick => SyncScheduleOutcome
-);
-job_spec!(
+    SyncSchedule = kinds::SYNC_SCHEDULE, Tick => SyncScheduleOutcome;
     /// OAuth access tokens about to lapse renewed.
-    TokenRefresh = kinds::TOKEN_REFRESH, Tick => RefreshReport
-);
+    TokenRefresh = kinds::TOKEN_REFRESH, Tick => RefreshReport;
+}
 
 /// What the hourly housekeeping deleted.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]

@@ -75,7 +75,7 @@ pub struct BoardQuery {
 }
 
 /// How many insights each quick filter would show.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema, FromQueryResult)]
 pub struct FilterCounts {
     pub enterprise_blockers: i64,
     pub high_priority: i64,
@@ -249,7 +249,7 @@ pub async fn filter_counts(
 ) -> Result<FilterCounts, DomainError> {
     let count = |f: &str| format!("count(*) FILTER (WHERE true{})", filter_sql(f));
     let sql = format!(
-        "SELECT {} AS eb, {} AS hp, {} AS tr FROM insights i JOIN themes t ON t.id = i.theme_id \
+        "SELECT {} AS enterprise_blockers, {} AS high_priority, {} AS trending FROM insights i JOIN themes t ON t.id = i.theme_id \
          LEFT JOIN theme_metrics m ON m.theme_id = t.id WHERE i.workspace_id = $1",
         count("enterprise_blockers"),
         count("high_priority"),
@@ -259,11 +259,7 @@ pub async fn filter_counts(
         .query_one_raw(raw(&sql, vec![workspace_id.into()]))
         .await?
         .ok_or(DomainError::not_found("insights"))?;
-    Ok(FilterCounts {
-        enterprise_blockers: row.try_get("", "eb")?,
-        high_priority: row.try_get("", "hp")?,
-        trending: row.try_get("", "tr")?,
-    })
+    Ok(FilterCounts::from_query_result(&row, "")?)
 }
 
 /// Feedback of a theme with its similarity, narrowed by `where_sql` ($2 onwards).
@@ -339,7 +335,7 @@ pub async fn detail(
 }
 
 /// An insight's place on the board as it stands.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct Ranked {
     pub theme_id: Uuid,
     pub insight_id: Uuid,
@@ -354,19 +350,13 @@ pub async fn current_ranking(
 ) -> Result<Vec<Ranked>, DomainError> {
     let rows = db
         .query_all_raw(raw(
-            "SELECT theme_id, id, title, priority_score FROM insights \
+            "SELECT theme_id, id AS insight_id, title, priority_score AS priority FROM insights \
              WHERE workspace_id = $1 AND theme_id IS NOT NULL ORDER BY priority_score DESC, id",
             vec![workspace_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Ranked {
-                theme_id: r.try_get_by_index(0)?,
-                insight_id: r.try_get_by_index(1)?,
-                title: r.try_get_by_index(2)?,
-                priority: r.try_get_by_index(3)?,
-            })
-        })
-        .collect()
+    Ok(rows
+        .iter()
+        .map(|r| Ranked::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
 }
