@@ -151,7 +151,7 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
     );
     assert!(!md.contains("localhost:3000"));
 
-    let prompt = ai_prompt(&app, &id, "").await;
+    let prompt = ai_prompt(&app, id, "").await;
     assert_eq!(
         prompt["recommended_tool"], "Lovable",
         "ENT customers call for a production MVP"
@@ -184,9 +184,9 @@ async fn prds_and_prompts_are_written_for_every_kind_of_insight() {
         assert!(text.contains(section), "{section}: {text}");
     }
     assert!(text.contains("functional end-to-end MVP"));
-    let ui = ai_prompt(&app, &id, "?prototype_type=ui_component").await;
+    let ui = ai_prompt(&app, id, "?prototype_type=ui_component").await;
     assert_eq!(ui["recommended_tool"], "v0");
-    let poc = ai_prompt(&app, &id, "?prototype_type=technical_poc").await;
+    let poc = ai_prompt(&app, id, "?prototype_type=technical_poc").await;
     assert_eq!(poc["recommended_tool"], "Bolt");
     problem(
         app.get(

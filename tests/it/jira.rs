@@ -618,7 +618,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     let insight = strongest["id"].as_str().unwrap();
     let res = app
         .post_ok(
-            &confirm_path("PROD-4", &insight, "?confirmed=true"),
+            &confirm_path("PROD-4", insight, "?confirmed=true"),
             &app.admin_token,
         )
         .await;
@@ -653,7 +653,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     .await;
     problem(
         app.post(
-            &confirm_path("NOPE-9", &insight, "?confirmed=true"),
+            &confirm_path("NOPE-9", insight, "?confirmed=true"),
             &app.admin_token,
         )
         .await,
@@ -662,7 +662,7 @@ async fn confirmations_and_rejections_count_and_survive_reruns() {
     )
     .await;
     problem(
-        app.post(&confirm_path("PROD-4", &insight, ""), &app.admin_token)
+        app.post(&confirm_path("PROD-4", insight, ""), &app.admin_token)
             .await,
         422,
         "validation_failed",
