@@ -6,7 +6,7 @@
 use std::{fmt::Write as _, net::IpAddr, sync::OnceLock, time::Duration};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{config::MetricsSettings, db::statement as raw};
@@ -125,6 +125,7 @@ pub async fn render(db: &DatabaseConnection, known_kinds: &[String]) -> String {
 /// A gauge's name, help text and how to read it off a kind's row.
 type GaugeFamily = (&'static str, &'static str, fn(&KindRow) -> f64);
 
+#[derive(FromQueryResult)]
 struct KindRow {
     kind: String,
     queued: i64,
@@ -144,23 +145,15 @@ async fn queue_gauges(
                     count(*) FILTER (WHERE status = 'queued' AND enqueued_at <= now()) AS due, \
                     count(*) FILTER (WHERE status = 'running') AS running, \
                     coalesce(extract(epoch FROM now() - min(enqueued_at) \
-                        FILTER (WHERE status = 'queued' AND enqueued_at <= now())), 0)::float8 AS oldest \
+                        FILTER (WHERE status = 'queued' AND enqueued_at <= now())), 0)::float8 AS oldest_due_secs \
              FROM job_runs WHERE status IN ('queued', 'running') GROUP BY kind",
             vec![],
         ))
         .await?;
     let mut by_kind: Vec<KindRow> = rows
         .iter()
-        .map(|r| {
-            Ok(KindRow {
-                kind: r.try_get("", "kind")?,
-                queued: r.try_get("", "queued")?,
-                due: r.try_get("", "due")?,
-                running: r.try_get("", "running")?,
-                oldest_due_secs: r.try_get("", "oldest")?,
-            })
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()?;
+        .map(|r| KindRow::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?;
     // Idle kinds are reported as 0 rather than missing, so a scaler sees "empty", not "unknown".
     for kind in known_kinds {
         if !by_kind.iter().any(|k| &k.kind == kind) {

@@ -6,7 +6,8 @@ mod store;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -98,7 +99,7 @@ pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<u64,
 }
 
 /// Feedback of one source (also the API's response item).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, FromQueryResult)]
 pub struct SourceSummary {
     pub source: String,
     pub count: i64,
@@ -112,21 +113,15 @@ pub async fn sources_summary(
     workspace_id: Uuid,
 ) -> Result<Vec<SourceSummary>, DomainError> {
     let rows = db
-        .query_all_raw(crate::db::statement("SELECT source, count(*) AS n, max(ingested_at) AS last FROM feedback WHERE workspace_id = $1 \
+        .query_all_raw(crate::db::statement("SELECT source, count(*) AS count, max(ingested_at) AS last_ingested_at FROM feedback WHERE workspace_id = $1 \
              GROUP BY source ORDER BY count(*) DESC, source",
             [workspace_id.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(SourceSummary {
-                source: r.try_get("", "source")?,
-                count: r.try_get("", "n")?,
-                last_ingested_at: r.try_get("", "last")?,
-            })
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()
-        .map_err(Into::into)
+    Ok(rows
+        .iter()
+        .map(|r| SourceSummary::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
 }
 
 /// The metadata object for an item, merging extra keys into it.

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, TransactionTrait};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -255,18 +255,14 @@ async fn replace_matches(
 async fn maxima(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<Maxima, DomainError> {
     let row = db
         .query_one_raw(raw(
-            "SELECT coalesce(max(jsonb_array_length(customers)), 0)::float8 AS c, \
-                    coalesce(max(total_acv), 0)::float8 AS a, coalesce(max(feedback_count), 0)::float8 AS v \
+            "SELECT coalesce(max(jsonb_array_length(customers)), 0)::float8 AS customers, \
+                    coalesce(max(total_acv), 0)::float8 AS acv, coalesce(max(feedback_count), 0)::float8 AS volume \
              FROM insights WHERE workspace_id = $1 AND category = 'customer_feedback' AND theme_id IS NOT NULL",
             vec![workspace_id.into()],
         ))
         .await?
         .ok_or(DomainError::not_found("workspace"))?;
-    Ok(Maxima {
-        customers: row.try_get("", "c")?,
-        acv: row.try_get("", "a")?,
-        volume: row.try_get("", "v")?,
-    })
+    Ok(Maxima::from_query_result(&row, "")?)
 }
 
 /// Evidence per ticket over its included matches (confirmed, or proposed and undecided):

@@ -31,7 +31,7 @@ pub struct Evidence {
 }
 
 /// Denominators: the strongest customer insight's customer count, ACV and feedback volume.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, sea_orm::FromQueryResult)]
 pub struct Maxima {
     pub customers: f64,
     pub acv: f64,
