@@ -138,6 +138,11 @@ describe("the board", () => {
     assert.ok(all.length >= 5, `demo insights listed: ${all.length}`);
     await accessible(page, "board");
     await screenshots(page, "board");
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
+    assert.match(csv.suggestedFilename(), /^insights-\d{4}-\d{2}-\d{2}\.csv$/);
+    const exported = await readFile(await csv.path(), "utf8");
+    assert.match(exported, /^title,severity,effort,priority_score,/);
+    assert.ok(exported.includes(all[0].trim()), "the first insight is in the file");
 
     await page.getByRole("button", { name: /High priority/ }).click();
     await page.waitForURL(/filter=high_priority/);
@@ -214,6 +219,11 @@ describe("an insight", () => {
     const text = await readFile(await download.path(), "utf8");
     const sections = text.split("\n").filter((l) => /^## /.test(l));
     assert.equal(sections.length, 13, sections.join("\n"));
+    const [md] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export .md" }).click()]);
+    assert.match(md.suggestedFilename(), /\.md$/);
+    const insightText = await readFile(await md.path(), "utf8");
+    assert.match(insightText, /^# .+\n/);
+    assert.ok(insightText.includes("## What customers said"));
     await page.getByLabel("Prototype").selectOption("ui_component");
     await page.getByRole("button", { name: "Write prompt" }).click();
     await page.locator("pre.prompt").waitFor();

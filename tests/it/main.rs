@@ -14,6 +14,7 @@ mod console;
 mod documents;
 mod embeddings;
 mod errors;
+mod exports;
 mod faults;
 mod health;
 mod hostile;

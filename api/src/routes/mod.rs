@@ -12,6 +12,7 @@ pub mod competitive;
 pub mod connections;
 pub mod customers;
 pub mod documents;
+pub mod exports;
 pub mod feedback;
 pub mod health;
 pub mod ingest;
@@ -47,6 +48,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(customers::router())
         .merge(cluster::router())
         .merge(themes::router())
+        .merge(exports::router())
         .merge(admin::router())
         .merge(audit::router())
         .merge(search::router())

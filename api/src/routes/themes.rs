@@ -92,6 +92,22 @@ fn split(v: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
+impl ThemeQuery {
+    /// The board query this request asks for (the board and its CSV export read the same).
+    pub(crate) fn board_query(self) -> BoardQuery {
+        BoardQuery {
+            severity: split(&self.severity),
+            effort: split(&self.effort),
+            segments: split(&self.segments),
+            filter: self.filter,
+            priority_min: self.priority_min,
+            priority_max: self.priority_max,
+            sort_by: self.sort_by,
+            page: Some(paging::page(self.limit, self.offset)),
+        }
+    }
+}
+
 /// The board page, rendered once per board version and request (the page every user opens
 /// first and the UI polls), or `304` when the client's `ETag` is current.
 async fn list_themes(
@@ -101,16 +117,7 @@ async fn list_themes(
     RawQuery(raw_query): RawQuery,
     ValidQuery(q): ValidQuery<ThemeQuery>,
 ) -> Result<CachedJson<Vec<InsightView>>, ApiError> {
-    let query = BoardQuery {
-        severity: split(&q.severity),
-        effort: split(&q.effort),
-        segments: split(&q.segments),
-        filter: q.filter,
-        priority_min: q.priority_min,
-        priority_max: q.priority_max,
-        sort_by: q.sort_by,
-        page: Some(paging::page(q.limit, q.offset)),
-    };
+    let query = q.board_query();
     let ws = auth.0.workspace_id;
     let version = board::version(&state.db, ws).await?;
     let tag = etag(ws, version);

@@ -888,6 +888,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/themes/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the board as CSV
+         * @description The insights `GET /themes` returns for the same query (filters, sort and page), one row each: title, severity, effort, priority, accounts, ACV, feedback, 30-day mentions, trend, theme score, customers, recommendation, writer, id. A cell that would start like a spreadsheet formula is prefixed with `'`.
+         */
+        get: operations["get_themes_exportcsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/themes/{insight_id}/export.md": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export an insight as Markdown
+         * @description The insight's card, its customers (segment and ACV) and its key quotes with who said them and when, as a Markdown file named after its title.
+         */
+        get: operations["get_themes_insight_id_exportmd"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/config": {
         parameters: {
             query?: never;
@@ -8081,6 +8121,169 @@ export interface operations {
                 };
                 content: {
                     "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_themes_exportcsv: {
+        parameters: {
+            query?: {
+                /** @description low, medium, high. */
+                effort?: string;
+                /** @description enterprise_blockers, high_priority or trending. */
+                filter?: "enterprise_blockers" | "high_priority" | "trending";
+                /** @description Page size, 1-100 (default 20). */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                priority_max?: number;
+                /**
+                 * @description With `priority_max`: a window of priority scores (a minimum above the maximum
+                 *     matches nothing).
+                 */
+                priority_min?: number;
+                /** @description ENT, MM, SMB: insights with feedback from customers in these segments. */
+                segments?: string;
+                /** @description Repeat the parameter or separate with commas: low, medium, high, critical. */
+                severity?: string;
+                /** @description priority (default), score, trend or created_at; ties are broken by id. */
+                sort_by?: "priority" | "score" | "trend" | "created_at";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (`Content-Disposition: attachment`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_themes_insight_id_exportmd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Markdown file (`Content-Disposition: attachment`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid path parameter */

@@ -60,6 +60,11 @@ export function BoardPage() {
     [filter, sort, severity, segment, effort, offset],
   );
   const [insights, counts, status] = board.data ?? [];
+  // The same query as the page, so the file holds what the PM sees.
+  const exported = new URLSearchParams({ limit: String(PAGE), offset: String(offset), sort_by: sort });
+  for (const [key, value] of [["filter", filter], ["severity", severity], ["segments", segment], ["effort", effort]]) {
+    if (value) exported.set(key, value);
+  }
   const filtered = !!(filter || severity || segment || effort);
   const view = query.get("view") ?? "list";
 
@@ -70,7 +75,12 @@ export function BoardPage() {
           <h1>Insights</h1>
           <p class="muted">What customers ask for, ranked by the evidence behind it.</p>
         </div>
-        <ClusterControl status={status} onDone={board.reload} />
+        <div class="button-row">
+          <a class="btn btn-secondary" href={`/themes/export.csv?${exported}`} download>
+            Export CSV
+          </a>
+          <ClusterControl status={status} onDone={board.reload} />
+        </div>
       </div>
       <SearchBox />
       <div class="quick-filters" role="group" aria-label="Quick filters">

@@ -70,6 +70,9 @@ export function InsightPage({ id }: { id: string }) {
           >
             Ask the copilot about this
           </Button>
+          <a class="btn btn-secondary" href={`/themes/${encodeURIComponent(id)}/export.md`} download>
+            Export .md
+          </a>
         </div>
       </header>
 

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod demo;
 pub mod documents;
 pub mod embedding;
+pub mod exports;
 pub mod feedback;
 pub mod insight_card;
 pub mod integrations;

@@ -5,6 +5,6 @@
 pub(crate) mod format;
 pub mod prd;
 pub mod prototype;
-mod source;
+pub mod source;
 
 pub use source::{DocInsight, DocQuote, load};
