@@ -58,8 +58,10 @@ pub struct MyWorkspaceOut {
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceIn {
-    /// Display name; its slug (letters and digits, dashed) must be unused.
+    /// Display name; its slug (letters and digits, dashed) must be unused, so it needs an
+    /// ASCII letter or digit.
     #[validate(length(min = 1, max = 200))]
+    #[schemars(pattern(r"[A-Za-z0-9]"))]
     pub name: String,
 }
 

@@ -61,7 +61,9 @@ impl From<customer::Model> for CustomerOut {
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerIn {
+    /// Needs a letter or digit (accounts are matched by their letters and digits).
     #[validate(length(min = 1, max = 200))]
+    #[schemars(pattern(r"[^\W_]"))]
     pub name: String,
     #[validate(range(min = 0.0, max = 1.0e12))]
     #[serde(default)]
@@ -78,7 +80,9 @@ pub struct CustomerIn {
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatchIn {
+    /// Needs a letter or digit.
     #[validate(length(min = 1, max = 200))]
+    #[schemars(pattern(r"[^\W_]"))]
     #[serde(default)]
     pub name: Option<String>,
     #[validate(range(min = 0.0, max = 1.0e12))]

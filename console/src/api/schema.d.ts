@@ -2318,6 +2318,7 @@ export interface components {
             acv?: number | null;
             /** @default null */
             email_domain?: string | null;
+            /** @description Needs a letter or digit (accounts are matched by their letters and digits). */
             name: string;
             /**
              * @description Omit to derive it from ACV.
@@ -2382,7 +2383,10 @@ export interface components {
             acv?: number | null;
             /** @default null */
             email_domain?: string | null;
-            /** @default null */
+            /**
+             * @description Needs a letter or digit.
+             * @default null
+             */
             name?: string | null;
             /** @default null */
             segment?: components["schemas"]["Segment"] | null;
@@ -4002,7 +4006,10 @@ export interface components {
             trend?: number | null;
         };
         WorkspaceIn: {
-            /** @description Display name; its slug (letters and digits, dashed) must be unused. */
+            /**
+             * @description Display name; its slug (letters and digits, dashed) must be unused, so it needs an
+             *     ASCII letter or digit.
+             */
             name: string;
         };
         WorkspaceOut: {
