@@ -124,7 +124,12 @@ pub async fn collect(
     let answer = respond(db, ai, req, &tx).await;
     drop(tx);
     let _ = drain.await;
-    Ok(answer?.expect("a reader was listening throughout"))
+    answer?.ok_or_else(|| {
+        // The drain reads until `tx` is dropped, so only a panic in it gets here.
+        RecordError::Domain(crate::DomainError::Other(anyhow::anyhow!(
+            "the answer's events lost their reader"
+        )))
+    })
 }
 
 /// Writes the answer to `tx` and stores it; `None` when the reader went away before the
