@@ -43,6 +43,7 @@ pub fn base() -> OpenApi {
             ("customers", "Accounts, ACV and segments"),
             ("clustering", "Grouping feedback into themes"),
             ("themes", "Insights and their evidence"),
+            ("curation", "A PM's corrections to the themes, kept by later clustering runs and undoable"),
             ("admin", "Scoring weights, formulas and the audit trail"),
             ("search", "Full-text search"),
             ("jira", "Roadmap tickets scored by the customer evidence behind them"),

@@ -231,6 +231,85 @@ describe("an insight", () => {
   });
 });
 
+describe("curating an insight", () => {
+  test("an editor rewords, pins, splits off and merges, and undoes each from the note it leaves", async () => {
+    const { ctx, page } = await signedIn("editor");
+    await page.locator(".board-row .row-link").first().click();
+    await page.locator(".quote").first().waitFor();
+    const h1 = page.getByRole("heading", { level: 1 });
+    const original = (await h1.textContent()).trim();
+    const feedbackItems = async () => Number((await page.locator(".metrics div").filter({ hasText: "Feedback items" }).locator("dd").textContent()).replace(/\D/g, ""));
+    const undo = async (what) => {
+      const note = page.locator(".done-note").filter({ hasText: what });
+      await note.getByRole("button", { name: "Undo" }).click();
+      await page.locator(".done-note").filter({ hasText: /^Undone/ }).waitFor();
+    };
+
+    // Reword: the insight says who edited it; Undo brings the writer's words back.
+    await page.getByRole("button", { name: "Edit wording" }).click();
+    await page.getByLabel("Title").fill("Enterprise rollouts wait on this");
+    await page.getByRole("button", { name: "Save wording" }).click();
+    await page.getByRole("heading", { level: 1, name: "Enterprise rollouts wait on this" }).waitFor();
+    await page.getByText("Edited by editor@console.test").waitFor();
+    await undo("Saved your wording");
+    await page.getByRole("heading", { level: 1, name: original }).waitFor();
+
+    // Pin: the board lists it first.
+    const id = new URL(page.url()).pathname.split("/").pop();
+    const lastOnBoard = await page.evaluate(async () => (await (await fetch("/themes?limit=100")).json()).at(-1).id);
+    await page.goto(`${BASE}/app/insights/${lastOnBoard}`);
+    await page.locator(".quote").first().waitFor();
+    await page.getByRole("button", { name: "Pin to top" }).click();
+    await page.locator(".insight-head .chip-pinned").waitFor();
+    const first = await page.evaluate(async () => (await (await fetch("/themes?limit=1")).json())[0].id);
+    assert.equal(first, lastOnBoard, "the pinned insight heads the board");
+    await accessible(page, "insight-curated");
+    await screenshots(page, "insight-curated");
+    await undo("Pinned");
+    await page.locator(".insight-head .chip-pinned").waitFor({ state: "detached" });
+
+    // Tick two quotes and split them off into a new insight; Undo takes it back.
+    await page.goto(`${BASE}/app/insights/${id}`);
+    await page.locator(".quote").first().waitFor();
+    const before = await feedbackItems();
+    const picks = page.getByLabel("Select this feedback");
+    await picks.nth(0).check();
+    await picks.nth(1).check();
+    await page.getByRole("region", { name: "Selected feedback" }).getByText("2 items selected").waitFor();
+    await screenshots(page, "insight-selection");
+    await page.getByRole("button", { name: "Split off as a new insight" }).click();
+    const splitNote = page.locator(".done-note").filter({ hasText: "Split 2 items off" });
+    await splitNote.getByRole("link").waitFor();
+    assert.equal(await feedbackItems(), before - 2);
+    await undo("Split 2 items off");
+    await page.waitForFunction((n) => document.querySelector(".metrics")?.textContent.includes(String(n)), before);
+    assert.equal(await feedbackItems(), before);
+
+    // Merge another insight into this one, after a confirmation; Undo splits them again.
+    const merge = page.getByLabel("Merge another insight into this one");
+    const option = await merge.locator("option").nth(1).getAttribute("value");
+    await merge.selectOption(option);
+    await page.getByRole("button", { name: "Merge…" }).click();
+    await page.getByRole("button", { name: "Merge", exact: true }).click();
+    await page.locator(".done-note").filter({ hasText: "into this insight" }).waitFor();
+    assert.ok((await feedbackItems()) > before, "the merged feedback joined");
+    await undo("into this insight");
+    await page.waitForFunction(async (other) => (await fetch(`/themes/${other}`)).status === 200, option);
+    assert.equal(await feedbackItems(), before);
+    await ctx.close();
+  });
+
+  test("a viewer sees no curation controls", async () => {
+    const { ctx, page } = await signedIn("viewer");
+    await page.locator(".board-row .row-link").first().click();
+    await page.locator(".quote").first().waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Curate" }).count(), 0);
+    assert.equal(await page.getByLabel("Select this feedback").count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Edit wording" }).count(), 0);
+    await ctx.close();
+  });
+});
+
 describe("feedback", () => {
   test("lists items by source, opens a document whole, and an editor deletes an item", async () => {
     const { ctx, page } = await signedIn("editor");

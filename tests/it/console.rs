@@ -297,6 +297,92 @@ async fn console_sessions_follow_the_members_role_and_https() {
 }
 
 #[tokio::test]
+async fn timelines_by_day_and_month_and_the_rising_and_new_views_agree_with_the_board() {
+    let app = TestApp::demo().await;
+    app.cluster().await;
+    let board: Vec<Value> = app.get_body("/themes?limit=100", &app.admin_token).await;
+    let rising: BTreeSet<String> = app
+        .get_body::<Vec<Value>>("/themes?limit=100&filter=rising", &app.admin_token)
+        .await
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    for insight in &board {
+        let id = insight["id"].as_str().unwrap();
+        let total = insight["feedback_count"].as_i64().unwrap();
+        for (bucket, periods) in [("day", 30), ("week", 12), ("month", 12)] {
+            let t = app
+                .get_json(
+                    &format!("/themes/{id}/timeline?bucket={bucket}"),
+                    &app.admin_token,
+                )
+                .await;
+            let buckets = t["buckets"].as_array().unwrap();
+            assert_eq!(buckets.len(), periods, "{bucket}: {t}");
+            let listed: i64 = buckets
+                .iter()
+                .map(|b| b["mentions"].as_i64().unwrap())
+                .sum();
+            // Nothing of the demo is dated in the future: every mention is in a period.
+            assert_eq!(
+                listed + t["earlier_mentions"].as_i64().unwrap(),
+                total,
+                "{bucket}: {t}"
+            );
+            let last: DateTime<Utc> = buckets[periods - 1]["start"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let today = Utc::now().date_naive();
+            match bucket {
+                "day" => assert_eq!(last.date_naive(), today),
+                "month" => assert_eq!((last.day(), last.month()), (1, today.month())),
+                _ => assert_eq!(t["weeks"].as_array().unwrap().len(), periods),
+            }
+            assert_eq!(t["weeks"].is_null(), bucket != "week", "{t}");
+            // The trend beside the chart is the board's: the same counts and momentum.
+            let trend = &t["trend"];
+            assert_eq!(
+                trend["weekly_counts"], insight["metrics"]["weekly_counts"],
+                "{id}"
+            );
+            let momentum = trend["momentum"].as_f64().unwrap();
+            assert!(
+                (momentum - insight["metrics"]["trend"].as_f64().unwrap()).abs() < 1e-6,
+                "{id}: {t}"
+            );
+            assert_eq!(
+                trend["rising"].as_bool().unwrap(),
+                rising.contains(id),
+                "{id}: {t}"
+            );
+            assert_eq!(trend["rising"].as_bool().unwrap(), momentum > 0.05);
+        }
+    }
+    // Every theme was created by the run just now: all are new this week.
+    let new: Vec<Value> = app
+        .get_body("/themes?limit=100&filter=new_this_week", &app.admin_token)
+        .await;
+    assert_eq!(new.len(), board.len());
+    let counts = app
+        .get_json("/themes/filter-counts", &app.admin_token)
+        .await;
+    assert_eq!(counts["new_this_week"], board.len());
+    assert_eq!(counts["rising"], rising.len());
+    let id = board[0]["id"].as_str().unwrap();
+    for bad in ["bucket=year", "bucket=month&periods=61", "periods=0"] {
+        problem(
+            app.get(&format!("/themes/{id}/timeline?{bad}"), &app.admin_token)
+                .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn an_insights_timeline_counts_each_week_and_its_accounts_acv() {
     let app = TestApp::demo().await;
     app.cluster().await;

@@ -11,6 +11,7 @@ mod chat_stream;
 mod competitive;
 mod config;
 mod console;
+mod curation;
 mod documents;
 mod embeddings;
 mod errors;

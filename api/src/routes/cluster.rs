@@ -44,6 +44,9 @@ pub struct ClusterStatusOut {
     pub message: Option<String>,
     /// Share of embedded feedback that ended in a theme.
     pub coverage: Option<f64>,
+    /// Themes a PM curated that the run kept as they were shaped (new feedback may have
+    /// joined them).
+    pub curated_themes: Option<u64>,
     pub task_id: Option<Uuid>,
 }
 
@@ -128,6 +131,7 @@ async fn status_of(
             progress: 0,
             message: None,
             coverage: None,
+            curated_themes: None,
             task_id: None,
         });
     };
@@ -145,7 +149,8 @@ async fn status_of(
             .message
             .clone()
             .or_else(|| summary.as_ref().map(|s| s.message.clone())),
-        coverage: summary.map(|s| s.coverage),
+        coverage: summary.as_ref().map(|s| s.coverage),
+        curated_themes: summary.map(|s| s.curated as u64),
         task_id: Some(job.id),
     })
 }

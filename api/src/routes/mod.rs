@@ -10,6 +10,7 @@ pub mod chat;
 pub mod cluster;
 pub mod competitive;
 pub mod connections;
+pub mod curation;
 pub mod customers;
 pub mod documents;
 pub mod exports;
@@ -48,6 +49,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(customers::router())
         .merge(cluster::router())
         .merge(themes::router())
+        .merge(curation::router())
         .merge(exports::router())
         .merge(admin::router())
         .merge(audit::router())

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use shared::services::themes::{
     board::{self, BoardQuery, FilterCounts, InsightView},
     map::{self, MapPoint},
-    timeline::{self, Timeline},
+    timeline::{self, Bucket, Timeline},
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -27,7 +27,13 @@ use crate::{
 };
 
 const SORTS: &[&str] = &["priority", "score", "trend", "created_at"];
-const FILTERS: &[&str] = &["enterprise_blockers", "high_priority", "trending"];
+const FILTERS: &[&str] = &[
+    "enterprise_blockers",
+    "high_priority",
+    "trending",
+    "rising",
+    "new_this_week",
+];
 const SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
 const SEGMENTS: &[&str] = &["ENT", "MM", "SMB"];
 const EFFORTS: &[&str] = &["low", "medium", "high"];
@@ -47,7 +53,9 @@ pub struct ThemeQuery {
     #[schemars(schema_with = "sort_schema")]
     #[serde(default = "default_sort")]
     pub sort_by: String,
-    /// enterprise_blockers, high_priority or trending.
+    /// enterprise_blockers, high_priority, trending (momentum above 0 with at least 3
+    /// accounts in 30 days), rising (momentum above 0.05, the insight text's "rising") or
+    /// new_this_week (themes that first appeared in the last 7 days).
     #[validate(custom(function = "valid_filter"))]
     #[schemars(schema_with = "filter_schema")]
     #[serde(default)]
@@ -77,6 +85,9 @@ pub struct ThemeQuery {
     #[schemars(schema_with = "effort_schema")]
     #[serde(default)]
     pub effort: Option<String>,
+    /// Include insights a PM hid (left out by default).
+    #[serde(default)]
+    pub include_hidden: bool,
 }
 
 fn default_sort() -> String {
@@ -104,6 +115,7 @@ impl ThemeQuery {
             priority_max: self.priority_max,
             sort_by: self.sort_by,
             page: Some(paging::page(self.limit, self.offset)),
+            include_hidden: self.include_hidden,
         }
     }
 }
@@ -206,14 +218,20 @@ async fn get_theme(
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineQuery {
-    /// How many weeks to list, ending with the current one.
-    #[serde(default = "default_weeks")]
+    /// day, week (Monday 00:00 UTC; the default) or month.
+    #[serde(default = "default_bucket")]
+    pub bucket: Bucket,
+    /// How many periods to list, ending with the current one: up to 366 days, 104 weeks or
+    /// 60 months (default 30 days, 12 weeks, 12 months).
+    #[validate(range(min = 1, max = 366))]
+    pub periods: Option<u32>,
+    /// The number of weeks, as earlier clients ask (`periods` with `bucket=week`).
     #[validate(range(min = 1, max = 104))]
-    pub weeks: u32,
+    pub weeks: Option<u32>,
 }
 
-fn default_weeks() -> u32 {
-    12
+fn default_bucket() -> Bucket {
+    Bucket::Week
 }
 
 async fn get_timeline(
@@ -222,7 +240,30 @@ async fn get_timeline(
     ValidPath(path): ValidPath<InsightPath>,
     ValidQuery(q): ValidQuery<TimelineQuery>,
 ) -> Result<Json<Timeline>, ApiError> {
-    let t = timeline::timeline(&state.db, auth.0.workspace_id, path.insight_id, q.weeks).await?;
+    let periods = q
+        .periods
+        .or(q.weeks.filter(|_| q.bucket == Bucket::Week))
+        .unwrap_or(q.bucket.default_periods());
+    let most = match q.bucket {
+        Bucket::Day => 366,
+        Bucket::Week => 104,
+        Bucket::Month => 60,
+    };
+    if periods > most {
+        return Err(shared::DomainError::invalid(
+            "periods",
+            format!("at most {most} periods of a {:?}", q.bucket).to_lowercase(),
+        )
+        .into());
+    }
+    let t = timeline::timeline(
+        &state.db,
+        auth.0.workspace_id,
+        path.insight_id,
+        q.bucket,
+        periods,
+    )
+    .await?;
     Ok(Json(t))
 }
 
@@ -241,7 +282,7 @@ pub fn router() -> ApiRouter<AppState> {
                 op.summary("List insights")
                     .description(
                         "One insight per theme with its metrics and customers. Sort by priority (default), score, \
-                         trend or created_at (ties by id); quick filters enterprise_blockers, high_priority, trending; \
+                         trend or created_at (ties by id); quick filters enterprise_blockers, high_priority, trending, rising, new_this_week; \
                          list parameters may repeat or be comma-separated.",
                     )
                     .tag("themes")
@@ -278,10 +319,11 @@ pub fn router() -> ApiRouter<AppState> {
             get_with(get_timeline, |op| {
                 op.summary("An insight's mentions over time")
                     .description(
-                        "Per week (Monday 00:00 UTC), ending with the current week: the theme's feedback \
-                         items, distinct accounts, their ACV (each account once a week) and mean \
-                         sentiment. Weeks without mentions are listed with zeros; `earlier_mentions` \
-                         counts what falls before the first week.",
+                        "Per day, week (Monday 00:00 UTC) or month, ending with the current one: the theme's \
+                         feedback items, distinct accounts, their ACV (each account once a period) and mean \
+                         sentiment. Periods without mentions are listed with zeros; `earlier_mentions` counts \
+                         what falls before the first. `trend` is the board's trend computed now: the same \
+                         weekly counts and momentum as `metrics.trend`, and whether the insight is rising.",
                     )
                     .tag("themes")
             }),

@@ -797,7 +797,7 @@ export interface paths {
         };
         /**
          * List insights
-         * @description One insight per theme with its metrics and customers. Sort by priority (default), score, trend or created_at (ties by id); quick filters enterprise_blockers, high_priority, trending; list parameters may repeat or be comma-separated.
+         * @description One insight per theme with its metrics and customers. Sort by priority (default), score, trend or created_at (ties by id); quick filters enterprise_blockers, high_priority, trending, rising, new_this_week; list parameters may repeat or be comma-separated.
          */
         get: operations["get_themes"];
         put?: never;
@@ -865,7 +865,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit, hide or pin an insight
+         * @description Changes the insight's title, description, impact or recommendation (clustering runs keep text a PM wrote and the insight says who edited it), hides it from the board or pins it to the top. The theme becomes curated. Editors and admins; audited, undoable.
+         */
+        patch: operations["patch_themes_insight_id"];
         trace?: never;
     };
     "/themes/{insight_id}/timeline": {
@@ -877,11 +881,91 @@ export interface paths {
         };
         /**
          * An insight's mentions over time
-         * @description Per week (Monday 00:00 UTC), ending with the current week: the theme's feedback items, distinct accounts, their ACV (each account once a week) and mean sentiment. Weeks without mentions are listed with zeros; `earlier_mentions` counts what falls before the first week.
+         * @description Per day, week (Monday 00:00 UTC) or month, ending with the current one: the theme's feedback items, distinct accounts, their ACV (each account once a period) and mean sentiment. Periods without mentions are listed with zeros; `earlier_mentions` counts what falls before the first. `trend` is the board's trend computed now: the same weekly counts and momentum as `metrics.trend`, and whether the insight is rising.
          */
         get: operations["get_themes_insight_id_timeline"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/themes/{insight_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge insights into this one
+         * @description The listed insights' feedback and Jira matches join this insight's theme and they are removed; later runs keep the merge (a cluster that looks like a merged theme joins this one). Cards, scores and matched tickets' VOC follow in the same transaction.
+         */
+        post: operations["post_themes_insight_id_merge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/themes/{insight_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move feedback into this insight's theme
+         * @description The items leave whichever theme held them (a theme left empty is removed) and stay here through later clustering runs.
+         */
+        post: operations["post_themes_insight_id_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/themes/{insight_id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Split a theme
+         * @description The chosen members (or, with none chosen, the smaller half of a two-way split by similarity) become a new theme whose insight the deterministic writer drafts (`created_insight`). Both themes are kept by later runs.
+         */
+        post: operations["post_themes_insight_id_split"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/themes/curation/{audit_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a curation
+         * @description Puts the themes a curation touched back as they were before it (themes it created go). 409 when it was already undone, a later curation changed the same themes, or the entry is not a curation. The undo is audited (`theme.undone`) and can itself be undone.
+         */
+        post: operations["post_themes_curation_audit_id_undo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1996,6 +2080,11 @@ export interface components {
             /** @default 12 */
             time_window_months?: components["schemas"]["Months"];
         };
+        /**
+         * @description How long each period of a timeline is.
+         * @enum {string}
+         */
+        Bucket: "day" | "week" | "month";
         /** @description Today's LLM token budgets (`ai.daily_token_budget`, `ai.member_daily_token_budget`). */
         BudgetOut: {
             /**
@@ -2136,6 +2225,12 @@ export interface components {
              * @description Share of embedded feedback that ended in a theme.
              */
             coverage?: number | null;
+            /**
+             * Format: uint64
+             * @description Themes a PM curated that the run kept as they were shaped (new feedback may have
+             *     joined them).
+             */
+            curated_themes?: number | null;
             error?: string | null;
             /** Format: uint64 */
             insights_created?: number | null;
@@ -2157,7 +2252,7 @@ export interface components {
         };
         CompetitiveInsightView: {
             citations: components["schemas"]["Citation"][];
-            competitor_moves: components["schemas"]["MoveIn"][];
+            competitor_moves: components["schemas"]["MoveIn2"][];
             competitor_name: string;
             /** Format: float */
             confidence_score: number;
@@ -2208,7 +2303,7 @@ export interface components {
              * @description One card is written per move (at most 50 per competitor).
              * @default []
              */
-            moves?: components["schemas"]["MoveIn"][];
+            moves?: components["schemas"]["MoveIn2"][];
             name: string;
         };
         ConfirmOut: {
@@ -2301,6 +2396,17 @@ export interface components {
             /** Format: date-time */
             revoked_at?: string | null;
             role: components["schemas"]["Role"];
+        };
+        CurationOut: {
+            /**
+             * Format: uuid
+             * @description The audit entry of this change: `POST /themes/curation/{audit_id}/undo` reverts it.
+             */
+            audit_id: string;
+            /** @description A split's new insight. */
+            created_insight?: components["schemas"]["InsightView"] | null;
+            /** @description The insight as it is now. */
+            insight: components["schemas"]["InsightView"];
         };
         /** @description A customer with the insights its feedback supports (also the API's response item). */
         CustomerEvidence: {
@@ -2575,6 +2681,16 @@ export interface components {
             enterprise_blockers: number;
             /** Format: int64 */
             high_priority: number;
+            /**
+             * Format: int64
+             * @description Insights whose theme first appeared in the last 7 days.
+             */
+            new_this_week: number;
+            /**
+             * Format: int64
+             * @description Momentum above 0.05: mentions clearly climbing week on week.
+             */
+            rising: number;
             /** Format: int64 */
             trending: number;
         };
@@ -2696,24 +2812,48 @@ export interface components {
             /** Format: uint */
             start_index: number;
         };
+        /** @description Fields to change; absent ones stay. Text a PM writes is kept by later clustering runs. */
+        InsightPatchIn: {
+            description?: string | null;
+            /** @description Hidden insights leave the board (list them with `include_hidden=true`). */
+            hidden?: boolean | null;
+            impact?: string | null;
+            /** @description Pinned insights head the board whatever the sort. */
+            pinned?: boolean | null;
+            recommendation?: string | null;
+            title?: string | null;
+        };
         /** @description An insight and the evidence behind it. */
         InsightView: {
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description A PM shaped this theme (edited, merged, split, moved items, hid or pinned it):
+             *     clustering runs keep it and its members; new feedback may still join it.
+             */
+            curated: boolean;
             customers: components["schemas"]["CustomerRef"][];
             description: string;
+            /** Format: date-time */
+            edited_at?: string | null;
+            /** @description Who last edited the text; null while it is as the writer left it. */
+            edited_by?: string | null;
             /** @description low, medium or high. */
             effort: string;
             /** Format: int64 */
             feedback_count: number;
             /** @description `fallback` (deterministic text) or `llm`. */
             generated_by: string;
+            /** @description Left off the board unless asked for (`include_hidden=true`). */
+            hidden: boolean;
             /** Format: uuid */
             id: string;
             impact: string;
             /** @description Distinctive keywords of the theme. */
             keywords: string[];
             metrics?: components["schemas"]["MetricsView"] | null;
+            /** @description Listed first on the board, whatever the sort. */
+            pinned: boolean;
             /**
              * Format: int32
              * @description The P-score, 0-100.
@@ -2931,6 +3071,10 @@ export interface components {
             user?: components["schemas"]["UserOut"] | null;
             workspace: components["schemas"]["WorkspaceOut"];
         };
+        MergeIn: {
+            /** @description Insights whose themes join this one (they are removed). */
+            insight_ids: string[];
+        };
         Message: {
             citations: components["schemas"]["Citation2"][];
             content: string;
@@ -2997,8 +3141,12 @@ export interface components {
         Mode: "demo" | "live";
         /** @description The research window, given as "12" (the seed) or 12. */
         Months: number | string;
-        /** @description One thing a competitor did. */
         MoveIn: {
+            /** @description Feedback items to put in this insight's theme (out of whichever held them). */
+            feedback_ids: string[];
+        };
+        /** @description One thing a competitor did. */
+        MoveIn2: {
             /**
              * @description YYYY-MM-DD, YYYY-MM or YYYY.
              * @default null
@@ -3493,6 +3641,10 @@ export interface components {
             /** Format: int64 */
             total_count: number;
         };
+        SplitIn: {
+            /** @description Members that become the new theme; omit to split the theme in two by similarity. */
+            feedback_ids?: string[] | null;
+        };
         StartOut: {
             /** @description Send the browser here. */
             authorization_url: string;
@@ -3570,14 +3722,25 @@ export interface components {
         ThemeDetailOut: {
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description A PM shaped this theme (edited, merged, split, moved items, hid or pinned it):
+             *     clustering runs keep it and its members; new feedback may still join it.
+             */
+            curated: boolean;
             customers: components["schemas"]["CustomerRef"][];
             description: string;
+            /** Format: date-time */
+            edited_at?: string | null;
+            /** @description Who last edited the text; null while it is as the writer left it. */
+            edited_by?: string | null;
             /** @description low, medium or high. */
             effort: string;
             /** Format: int64 */
             feedback_count: number;
             /** @description `fallback` (deterministic text) or `llm`. */
             generated_by: string;
+            /** @description Left off the board unless asked for (`include_hidden=true`). */
+            hidden: boolean;
             /** Format: uuid */
             id: string;
             impact: string;
@@ -3586,6 +3749,8 @@ export interface components {
             /** @description Distinctive keywords of the theme. */
             keywords: string[];
             metrics?: components["schemas"]["MetricsView"] | null;
+            /** @description Listed first on the board, whatever the sort. */
+            pinned: boolean;
             /**
              * Format: int32
              * @description The P-score, 0-100.
@@ -3750,24 +3915,67 @@ export interface components {
             top_quotes: components["schemas"]["TicketQuote"][];
         };
         Timeline: {
+            bucket: components["schemas"]["Bucket"];
+            /** @description Oldest period first, ending with the current one. */
+            buckets: components["schemas"]["TimelineBucket"][];
             /**
              * Format: int64
-             * @description Mentions before the first week listed.
+             * @description Mentions before the first period listed.
              */
             earlier_mentions: number;
             /** Format: uuid */
             insight_id: string;
-            /** @description Oldest week first, ending with the current week. */
-            weeks: components["schemas"]["TimelineWeek"][];
+            trend: components["schemas"]["TrendNow"];
+            /** @description With `bucket=week`, the same periods as `buckets` under their earlier name. */
+            weeks?: components["schemas"]["TimelineWeek"][] | null;
+        };
+        /** @description One period's evidence. */
+        TimelineBucket: {
+            /**
+             * Format: int64
+             * @description Distinct accounts among them.
+             */
+            accounts: number;
+            /**
+             * Format: double
+             * @description Sum of those accounts' ACV (each account once per period).
+             */
+            acv: number;
+            /**
+             * Format: int64
+             * @description Feedback items of the theme created in the period.
+             */
+            mentions: number;
+            /**
+             * Format: double
+             * @description Mean sentiment of the period's items (-1..1); null without mentions.
+             */
+            sentiment?: number | null;
+            /**
+             * Format: date-time
+             * @description The period's first instant (00:00 UTC; weeks start on Monday, months on the 1st).
+             */
+            start: string;
         };
         TimelineQuery: {
             /**
-             * Format: uint32
-             * @description How many weeks to list, ending with the current one.
-             * @default 12
+             * @description day, week (Monday 00:00 UTC; the default) or month.
+             * @default week
              */
-            weeks?: number;
+            bucket?: components["schemas"]["Bucket"];
+            /**
+             * Format: uint32
+             * @description How many periods to list, ending with the current one: up to 366 days, 104 weeks or
+             *     60 months (default 30 days, 12 weeks, 12 months).
+             */
+            periods?: number | null;
+            /**
+             * Format: uint32
+             * @description The number of weeks, as earlier clients ask (`periods` with `bucket=week`).
+             */
+            weeks?: number | null;
         };
+        /** @description One period's evidence. */
         TimelineWeek: {
             /**
              * Format: int64
@@ -3776,17 +3984,17 @@ export interface components {
             accounts: number;
             /**
              * Format: double
-             * @description Sum of those accounts' ACV (each account once per week).
+             * @description Sum of those accounts' ACV (each account once per period).
              */
             acv: number;
             /**
              * Format: int64
-             * @description Feedback items of the theme created that week.
+             * @description Feedback items of the theme created in the period.
              */
             mentions: number;
             /**
              * Format: double
-             * @description Mean sentiment of the week's items (-1..1); null without mentions.
+             * @description Mean sentiment of the period's items (-1..1); null without mentions.
              */
             sentiment?: number | null;
             /**
@@ -3812,6 +4020,21 @@ export interface components {
             token_type: string;
             user: components["schemas"]["UserOut"];
             workspace: components["schemas"]["WorkspaceOut"];
+        };
+        /** @description The trend as the board scores it, computed now. */
+        TrendNow: {
+            /**
+             * Format: double
+             * @description Their momentum, -0.5..0.5 (the board's `metrics.trend`).
+             */
+            momentum: number;
+            /** @description Momentum above 0.05: the board's `rising` view and the insight text's "rising". */
+            rising: boolean;
+            /**
+             * @description Mentions in each of the last 12 seven-day windows ending now, oldest first (what the
+             *     board's `metrics.weekly_counts` held when it was computed).
+             */
+            weekly_counts: number[];
         };
         /** @description The outcome of an upload. */
         UploadOut: {
@@ -7710,8 +7933,14 @@ export interface operations {
             query?: {
                 /** @description low, medium, high. */
                 effort?: string;
-                /** @description enterprise_blockers, high_priority or trending. */
-                filter?: "enterprise_blockers" | "high_priority" | "trending";
+                /**
+                 * @description enterprise_blockers, high_priority, trending (momentum above 0 with at least 3
+                 *     accounts in 30 days), rising (momentum above 0.05, the insight text's "rising") or
+                 *     new_this_week (themes that first appeared in the last 7 days).
+                 */
+                filter?: "enterprise_blockers" | "high_priority" | "trending" | "rising" | "new_this_week";
+                /** @description Include insights a PM hid (left out by default). */
+                include_hidden?: boolean;
                 /** @description Page size, 1-100 (default 20). */
                 limit?: number;
                 /** @description Rows to skip. */
@@ -8062,10 +8291,116 @@ export interface operations {
             };
         };
     };
+    patch_themes_insight_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Fields to change; absent ones stay. Text a PM writes is kept by later clustering runs. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InsightPatchIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_themes_insight_id_timeline: {
         parameters: {
             query?: {
-                /** @description How many weeks to list, ending with the current one. */
+                /** @description day, week (Monday 00:00 UTC; the default) or month. */
+                bucket?: components["schemas"]["Bucket"];
+                /**
+                 * @description How many periods to list, ending with the current one: up to 366 days, 104 weeks or
+                 *     60 months (default 30 days, 12 weeks, 12 months).
+                 */
+                periods?: number;
+                /** @description The number of weeks, as earlier clients ask (`periods` with `bucket=week`). */
                 weeks?: number;
             };
             header?: never;
@@ -8159,13 +8494,407 @@ export interface operations {
             };
         };
     };
+    post_themes_insight_id_merge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_themes_insight_id_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_themes_insight_id_split: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SplitIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_themes_curation_audit_id_undo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The `audit_id` a curation answered (or the entry's id in `GET /admin/audit`). */
+                audit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurationOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_themes_exportcsv: {
         parameters: {
             query?: {
                 /** @description low, medium, high. */
                 effort?: string;
-                /** @description enterprise_blockers, high_priority or trending. */
-                filter?: "enterprise_blockers" | "high_priority" | "trending";
+                /**
+                 * @description enterprise_blockers, high_priority, trending (momentum above 0 with at least 3
+                 *     accounts in 30 days), rising (momentum above 0.05, the insight text's "rising") or
+                 *     new_this_week (themes that first appeared in the last 7 days).
+                 */
+                filter?: "enterprise_blockers" | "high_priority" | "trending" | "rising" | "new_this_week";
+                /** @description Include insights a PM hid (left out by default). */
+                include_hidden?: boolean;
                 /** @description Page size, 1-100 (default 20). */
                 limit?: number;
                 /** @description Rows to skip. */

@@ -18,6 +18,8 @@ const QUICK: [NonNullable<ThemeQuery["filter"]> | "", string][] = [
   ["enterprise_blockers", "Enterprise blockers"],
   ["high_priority", "High priority"],
   ["trending", "Trending"],
+  ["rising", "Rising"],
+  ["new_this_week", "New this week"],
 ];
 const SORTS: [NonNullable<ThemeQuery["sort_by"]>, string][] = [
   ["priority", "Priority"],
@@ -34,6 +36,7 @@ export function BoardPage() {
   const segment = query.get("segment") ?? "";
   const effort = query.get("effort") ?? "";
   const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
+  const hidden = query.get("hidden") === "1";
 
   const board = useLoad(
     (signal) =>
@@ -49,6 +52,7 @@ export function BoardPage() {
                 severity: severity || undefined,
                 segments: segment || undefined,
                 effort: effort || undefined,
+                include_hidden: hidden || undefined,
               },
             },
             signal,
@@ -57,15 +61,15 @@ export function BoardPage() {
         ok(api.GET("/themes/filter-counts", { signal })),
         ok(api.GET("/cluster/status", { signal })),
       ]),
-    [filter, sort, severity, segment, effort, offset],
+    [filter, sort, severity, segment, effort, offset, hidden],
   );
   const [insights, counts, status] = board.data ?? [];
   // The same query as the page, so the file holds what the PM sees.
   const exported = new URLSearchParams({ limit: String(PAGE), offset: String(offset), sort_by: sort });
-  for (const [key, value] of [["filter", filter], ["severity", severity], ["segments", segment], ["effort", effort]]) {
+  for (const [key, value] of [["filter", filter], ["severity", severity], ["segments", segment], ["effort", effort], ["include_hidden", hidden ? "true" : ""]]) {
     if (value) exported.set(key, value);
   }
-  const filtered = !!(filter || severity || segment || effort);
+  const filtered = !!(filter || severity || segment || effort || hidden);
   const view = query.get("view") ?? "list";
 
   return (
@@ -104,6 +108,10 @@ export function BoardPage() {
         <Select id="segment" label="Segment" value={segment} options={[["", "Any"], ["ENT", "Enterprise"], ["MM", "Mid-market"], ["SMB", "SMB"]]} onChange={(v) => setQuery({ segment: v, offset: null })} />
         <Select id="effort" label="Effort" value={effort} options={[["", "Any"], ["low", "Low"], ["medium", "Medium"], ["high", "High"]]} onChange={(v) => setQuery({ effort: v, offset: null })} />
         <Select id="sort" label="Sort by" value={sort} options={SORTS} onChange={(v) => setQuery({ sort: v === "priority" ? null : v, offset: null })} />
+        <label class="check">
+          <input type="checkbox" checked={hidden} onChange={(e) => setQuery({ hidden: e.currentTarget.checked ? "1" : null, offset: null })} />
+          Show hidden insights
+        </label>
       </div>
       <div class="tabs" role="tablist" aria-label="Board views">
         {[
@@ -151,6 +159,8 @@ function BoardRow({ insight: i }: { insight: Insight }) {
         <div class="row-meta">
           <SeverityBadge severity={i.severity} />
           <span class="muted small">{i.effort} effort</span>
+          {i.pinned && <span class="chip chip-pinned">Pinned</span>}
+          {i.hidden && <span class="chip chip-hidden">Hidden</span>}
         </div>
       </div>
       <div class="cell-num" data-label="Priority">

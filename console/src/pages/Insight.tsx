@@ -11,22 +11,43 @@ import { acv, count, date, plural, sentimentWord, trendWord } from "../ui/format
 import { Button, copyText, Empty, GeneratedBy, ProblemNote, SegmentChip, SeverityBadge, Spinner, Metric, OffsetPager } from "../ui/kit";
 import { ChartView } from "../ui/Chart";
 import { DraftPanel } from "../ui/DraftPanel";
+import { can, me } from "../session";
+import { useStore } from "../store";
+import { CurateCard, CurationBadges, DoneNote, EditText, SelectionBar, type Done } from "./Curate";
 
 const SUPPORTING = 10;
 
 export function InsightPage({ id }: { id: string }) {
   const [supportingOffset, setSupportingOffset] = useState(0);
+  const [bucket, setBucket] = useState<Bucket>("week");
   const page = useLoad(
     (signal) =>
       Promise.all([
         ok(api.GET("/themes/{insight_id}", { params: { path: { insight_id: id }, query: { supporting_limit: SUPPORTING, supporting_offset: supportingOffset } }, signal })),
-        ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: id }, query: { weeks: 12 } }, signal })),
+        ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: id }, query: { bucket } }, signal })),
       ]),
-    [id, supportingOffset],
+    [id, supportingOffset, bucket],
   );
   useEffect(() => {
     copilotInsight.set(page.data ? { id, title: page.data[0].title } : null);
   }, [id, page.data?.[0]?.title]);
+  const editor = can(useStore(me), "editor");
+  const [done, setDone] = useState<Done | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [selected, setSelected] = useState<string[]>([]);
+  useEffect(() => {
+    setDone(null);
+    setEditing(false);
+    setSelected([]);
+  }, [id]);
+  const changed = (d: Done | null) => {
+    setDone(d);
+    setEditing(false);
+    setSelected([]);
+    page.reload();
+  };
+  const selectable = (fid: string) =>
+    editor ? { checked: selected.includes(fid), onToggle: () => setSelected((s) => (s.includes(fid) ? s.filter((x) => x !== fid) : [...s, fid])) } : undefined;
 
   if (page.error && !page.data) {
     return (
@@ -59,6 +80,7 @@ export function InsightPage({ id }: { id: string }) {
           <span class="chip">Priority {insight.priority_score}</span>
           <span class="chip">{insight.effort} effort</span>
           <GeneratedBy by={insight.generated_by} />
+          <CurationBadges insight={insight} />
           <span class="muted small">Updated {date(insight.updated_at)}</span>
         </div>
         <div class="insight-actions">
@@ -76,6 +98,7 @@ export function InsightPage({ id }: { id: string }) {
         </div>
       </header>
 
+      {done && <DoneNote key={done.auditId} done={done} onUndone={page.reload} />}
       <dl class="metrics">
         <Metric label="Evidence score" value={m ? m.score.toFixed(2) : "—"} />
         <Metric label="Feedback items" value={count(insight.feedback_count)} />
@@ -89,28 +112,51 @@ export function InsightPage({ id }: { id: string }) {
       <div class="two-col">
         <div class="stack-lg">
           <section class="card">
-            <h2>What customers say</h2>
-            <p>{insight.description}</p>
-            <h3>Impact</h3>
-            <p>{insight.impact}</p>
-            <h3>Recommendation</h3>
-            <p>{insight.recommendation}</p>
+            <div class="card-head">
+              <h2>What customers say</h2>
+              {editor && !editing && (
+                <Button variant="ghost" onClick={() => setEditing(true)}>
+                  Edit wording
+                </Button>
+              )}
+            </div>
+            {editing ? (
+              <EditText insight={insight} onDone={changed} onCancel={() => setEditing(false)} />
+            ) : (
+              <>
+                <p>{insight.description}</p>
+                <h3>Impact</h3>
+                <p>{insight.impact}</p>
+                <h3>Recommendation</h3>
+                <p>{insight.recommendation}</p>
+              </>
+            )}
           </section>
           <section class="card">
-            <h2>Mentions over time</h2>
+            <div class="timeline-head">
+              <h2>Mentions over time</h2>
+              <div class="segmented" role="group" aria-label="Period">
+                {BUCKETS.map(([value, label]) => (
+                  <button key={value} type="button" aria-pressed={bucket === value} onClick={() => setBucket(value)}>
+                    {label}
+                  </button>
+                ))}
+              </div>
+            </div>
             <TimelineChart timeline={timeline} />
           </section>
+          <SelectionBar insight={insight} selected={selected} onDone={changed} onClear={() => setSelected([])} />
           <section class="card">
             <h2>Key quotes</h2>
             {insight.key_quotes.length === 0 && <p class="muted">No quotes yet.</p>}
             {insight.key_quotes.map((q) => (
-              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} />
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} select={selectable(q.id)} />
             ))}
           </section>
           <section class="card">
             <h2>Supporting feedback</h2>
             {insight.supporting_feedback.map((q) => (
-              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} />
+              <Quote key={q.id} f={q} id={`quote-${q.id}`} confidence={q.confidence} select={selectable(q.id)} />
             ))}
             {insight.supporting_feedback.length === 0 && <p class="muted">Nothing beyond the key quotes.</p>}
             <OffsetPager offset={supportingOffset} page={SUPPORTING} shown={insight.supporting_feedback.length} onChange={setSupportingOffset} label="Supporting feedback pages" />
@@ -130,6 +176,7 @@ export function InsightPage({ id }: { id: string }) {
               ))}
             </ul>
           </section>
+          {editor && <CurateCard insight={insight} onDone={changed} />}
           <PrdCard id={id} title={insight.title} />
           <PromptCard id={id} />
         </aside>
@@ -139,17 +186,31 @@ export function InsightPage({ id }: { id: string }) {
 }
 
 
+type Bucket = Schemas["Bucket"];
+const BUCKETS: [Bucket, string][] = [
+  ["day", "Days"],
+  ["week", "Weeks"],
+  ["month", "Months"],
+];
+const SPAN: Record<Bucket, string> = { day: "day", week: "week", month: "month" };
+
+function periodLabel(start: string, bucket: Bucket): string {
+  const d = new Date(start);
+  return bucket === "month" ? d.toLocaleDateString("en-US", { month: "short", year: "numeric", timeZone: "UTC" }) : d.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
 function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
-  const weeks = timeline.weeks;
-  const total = weeks.reduce((n, w) => n + w.mentions, 0);
+  const { buckets, bucket } = timeline;
+  const span = SPAN[bucket];
+  const total = buckets.reduce((n, w) => n + w.mentions, 0);
   const config = useMemo<ChartConfiguration>(
     () => ({
       type: "bar",
       data: {
-        labels: weeks.map((w) => new Date(w.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })),
+        labels: buckets.map((w) => periodLabel(w.start, bucket)),
         datasets: [
-          { type: "bar", label: "Mentions", data: weeks.map((w) => w.mentions), backgroundColor: "#818cf8", borderRadius: 3, yAxisID: "y" },
-          { type: "line", label: "ACV of the accounts", data: weeks.map((w) => w.acv), borderColor: "#b45309", backgroundColor: "#b45309", pointRadius: 2, yAxisID: "acv" },
+          { type: "bar", label: "Mentions", data: buckets.map((w) => w.mentions), backgroundColor: "#818cf8", borderRadius: 3, yAxisID: "y" },
+          { type: "line", label: "ACV of the accounts", data: buckets.map((w) => w.acv), borderColor: "#b45309", backgroundColor: "#b45309", pointRadius: 2, yAxisID: "acv" },
         ],
       },
       options: {
@@ -162,27 +223,35 @@ function TimelineChart({ timeline }: { timeline: Schemas["Timeline"] }) {
     }),
     [timeline],
   );
-  if (total === 0) return <Empty title="No mentions in the last 12 weeks">{timeline.earlier_mentions > 0 && <p>{plural(timeline.earlier_mentions, "mention")} before that.</p>}</Empty>;
+  const trend = <p class="small">Trend now: <strong>{trendWord(timeline.trend.momentum)}</strong>{timeline.trend.rising ? " (listed under Rising on the board)" : ""}.</p>;
+  if (total === 0)
+    return (
+      <>
+        <Empty title={`No mentions in the last ${buckets.length} ${span}s`}>{timeline.earlier_mentions > 0 && <p>{plural(timeline.earlier_mentions, "mention")} before that.</p>}</Empty>
+        {trend}
+      </>
+    );
   return (
-    <ChartView config={config} height={220} label={`Mentions per week over 12 weeks: ${total} in all`}>
+    <ChartView config={config} height={220} label={`Mentions per ${span} over ${buckets.length} ${span}s: ${total} in all`}>
       <figcaption id="timeline-caption" class="muted small">
-        Mentions per week over 12 weeks ({plural(total, "mention")}
+        Mentions per {span} over {buckets.length} {span}s ({plural(total, "mention")}
         {timeline.earlier_mentions ? `, ${count(timeline.earlier_mentions)} earlier` : ""}) and the ACV of the accounts behind them.
       </figcaption>
+      {trend}
       <table class="sr-only">
-        <caption>Weekly mentions and ACV</caption>
+        <caption>Mentions and ACV per {span}</caption>
         <thead>
           <tr>
-            <th>Week of</th>
+            <th>{span === "day" ? "Day" : `${span[0].toUpperCase()}${span.slice(1)} of`}</th>
             <th>Mentions</th>
             <th>Accounts</th>
             <th>ACV</th>
           </tr>
         </thead>
         <tbody>
-          {weeks.map((wk) => (
-            <tr key={wk.week_start}>
-              <td>{date(wk.week_start)}</td>
+          {buckets.map((wk) => (
+            <tr key={wk.start}>
+              <td>{date(wk.start)}</td>
               <td>{wk.mentions}</td>
               <td>{wk.accounts}</td>
               <td>{acv(wk.acv)}</td>

@@ -172,7 +172,7 @@ function EvidenceOverTime({ matches }: { matches: Schemas["MatchView"][] }) {
   const shown = matches.slice(0, 5);
   const timelines = useLoad(
     (signal) =>
-      Promise.all(shown.map((m) => ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: m.insight_id }, query: { weeks: 12 } }, signal })))),
+      Promise.all(shown.map((m) => ok(api.GET("/themes/{insight_id}/timeline", { params: { path: { insight_id: m.insight_id }, query: { bucket: "week", periods: 12 } }, signal })))),
     [shown.map((m) => m.insight_id).join()],
   );
   const config = useMemo<ChartConfiguration | null>(() => {
@@ -181,10 +181,10 @@ function EvidenceOverTime({ matches }: { matches: Schemas["MatchView"][] }) {
     return {
       type: "line",
       data: {
-        labels: data[0].weeks.map((w) => new Date(w.week_start).toLocaleDateString("en-US", { month: "short", day: "numeric" })),
+        labels: data[0].buckets.map((w) => new Date(w.start).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" })),
         datasets: data.map((t, i) => ({
           label: shown[i].insight_title.length > 40 ? `${shown[i].insight_title.slice(0, 38)}…` : shown[i].insight_title,
-          data: t.weeks.map((w) => w.mentions),
+          data: t.buckets.map((w) => w.mentions),
           borderColor: COLOURS[i],
           backgroundColor: COLOURS[i],
           tension: 0.3,
@@ -207,7 +207,7 @@ function EvidenceOverTime({ matches }: { matches: Schemas["MatchView"][] }) {
               {timelines.data.map((t, i) => (
                 <tr key={t.insight_id}>
                   <th scope="row">{shown[i].insight_title}</th>
-                  <td>{t.weeks.map((w) => w.mentions).join(", ")}</td>
+                  <td>{t.buckets.map((w) => w.mentions).join(", ")}</td>
                 </tr>
               ))}
             </tbody>

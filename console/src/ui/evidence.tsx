@@ -45,9 +45,16 @@ export function EvidenceMeta({ f, confidence }: { f: Feedback; confidence?: numb
   );
 }
 
-export function Quote({ f, id, confidence }: { f: Feedback; id?: string; confidence?: number }) {
+/** A quote; with `select`, a tick box picks it for a curation (split off, move). */
+export function Quote({ f, id, confidence, select }: { f: Feedback; id?: string; confidence?: number; select?: { checked: boolean; onToggle: () => void } }) {
   return (
-    <blockquote class="quote" id={id}>
+    <blockquote class={`quote ${select?.checked ? "quote-selected" : ""}`} id={id}>
+      {select && (
+        <label class="quote-pick">
+          <input type="checkbox" checked={select.checked} onChange={select.onToggle} />
+          <span class="sr-only">Select this feedback</span>
+        </label>
+      )}
       <p>{f.text}</p>
       <EvidenceMeta f={f} confidence={confidence} />
     </blockquote>

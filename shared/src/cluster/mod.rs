@@ -83,12 +83,20 @@ impl Clustering {
     }
 }
 
-fn centroids(vectors: &[Vec<f32>], labels: &[Option<usize>], k: usize) -> Vec<Vec<f32>> {
-    let dim = vectors.first().map_or(0, Vec::len);
+/// The normalised mean of each group's members (zero for a group without any).
+pub fn centroids<V: AsRef<[f32]>>(
+    vectors: &[V],
+    labels: &[Option<usize>],
+    k: usize,
+) -> Vec<Vec<f32>> {
+    let dim = vectors.first().map_or(0, |v| v.as_ref().len());
     let mut sums = vec![vec![0.0f32; dim]; k];
     for (v, l) in vectors.iter().zip(labels) {
         if let Some(c) = l {
-            sums[*c].iter_mut().zip(v).for_each(|(s, x)| *s += x);
+            sums[*c]
+                .iter_mut()
+                .zip(v.as_ref())
+                .for_each(|(s, x)| *s += x);
         }
     }
     for s in &mut sums {
@@ -228,7 +236,7 @@ fn merge_near_duplicates(
 }
 
 /// The nearest centroid when its similarity reaches `threshold`.
-fn nearest(v: &[f32], centroids: &[Vec<f32>], threshold: f32) -> Option<usize> {
+pub fn nearest(v: &[f32], centroids: &[Vec<f32>], threshold: f32) -> Option<usize> {
     centroids
         .iter()
         .enumerate()

@@ -44,16 +44,16 @@ impl Event {
 }
 
 /// Finishes an audited change: records `event` by `who` in the change's transaction, then
-/// commits both. Every audited route ends this way.
+/// commits both, answering the entry's id. Every audited route ends this way.
 pub async fn commit(
     txn: DatabaseTransaction,
     who: &Principal,
     from: &Origin,
     event: Event,
-) -> Result<(), DomainError> {
-    record(&txn, who, from, event).await?;
+) -> Result<Uuid, DomainError> {
+    let id = record(&txn, who, from, event).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Records `event` by `who` in `who`'s workspace. Pass the transaction of the change.
@@ -62,7 +62,7 @@ pub async fn record(
     who: &Principal,
     from: &Origin,
     event: Event,
-) -> Result<(), DomainError> {
+) -> Result<Uuid, DomainError> {
     record_for(db, who.workspace_id, &who.label(), from, event).await
 }
 
@@ -74,9 +74,10 @@ pub async fn record_for(
     actor: &str,
     from: &Origin,
     event: Event,
-) -> Result<(), DomainError> {
+) -> Result<Uuid, DomainError> {
+    let id = Uuid::now_v7();
     audit_log::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         workspace_id: Set(workspace_id),
         actor: Set(actor.to_owned()),
         action: Set(event.action.to_owned()),
@@ -89,7 +90,7 @@ pub async fn record_for(
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// What to list: newest first, optionally one action (`api_key.created`) or one family of

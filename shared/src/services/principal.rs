@@ -41,6 +41,14 @@ impl Principal {
         }
     }
 
+    /// How a person reads who did something: a member's email, else the label.
+    pub fn display_name(&self) -> String {
+        match &self.actor {
+            Actor::User { email, .. } => email.clone(),
+            _ => self.label(),
+        }
+    }
+
     pub fn user_id(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User { id, .. } => Some(id),

@@ -111,6 +111,10 @@ pub fn segment_priority(counts: [f64; 3], p: &SegmentPriorities) -> f64 {
     }
 }
 
+/// Momentum from which a theme reads as rising (and below whose negative, as easing): the
+/// insight text, the board's `rising` view and the timeline's trend all use it.
+pub const RISING_MOMENTUM: f64 = 0.05;
+
 /// OLS slope of the weekly counts, scaled and clamped to [-0.5, 0.5].
 pub fn trend_momentum(weekly: &[f64]) -> f64 {
     let n = weekly.len() as f64;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::statement as raw;
 use crate::services::insight_card::InsightCard;
+use crate::services::theme_scores::RISING_MOMENTUM;
 use crate::{DomainError, entities::feedback, services::Page};
 
 /// Evidence behind a theme.
@@ -58,6 +59,23 @@ pub struct InsightView {
     pub keywords: Vec<String>,
     /// `fallback` (deterministic text) or `llm`.
     pub generated_by: String,
+    #[serde(flatten)]
+    pub curation: CurationView,
+}
+
+/// What a PM did to an insight and its theme.
+#[derive(Debug, Clone, Serialize, JsonSchema, FromQueryResult)]
+pub struct CurationView {
+    /// A PM shaped this theme (edited, merged, split, moved items, hid or pinned it):
+    /// clustering runs keep it and its members; new feedback may still join it.
+    pub curated: bool,
+    /// Left off the board unless asked for (`include_hidden=true`).
+    pub hidden: bool,
+    /// Listed first on the board, whatever the sort.
+    pub pinned: bool,
+    /// Who last edited the text; null while it is as the writer left it.
+    pub edited_by: Option<String>,
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 /// How the board is narrowed and ordered; values are already validated.
@@ -72,6 +90,8 @@ pub struct BoardQuery {
     /// priority, score, trend or created_at.
     pub sort_by: String,
     pub page: Option<Page>,
+    /// Hidden insights are left out unless this is set.
+    pub include_hidden: bool,
 }
 
 /// How many insights each quick filter would show.
@@ -80,6 +100,10 @@ pub struct FilterCounts {
     pub enterprise_blockers: i64,
     pub high_priority: i64,
     pub trending: i64,
+    /// Momentum above 0.05: mentions clearly climbing week on week.
+    pub rising: i64,
+    /// Insights whose theme first appeared in the last 7 days.
+    pub new_this_week: i64,
 }
 
 /// One insight with the feedback quoted as its evidence and similarity to the theme.
@@ -97,21 +121,27 @@ fn base_sql(extra_columns: &str, extra_where: &str) -> String {
                 i.priority_score, i.created_at, i.updated_at, i.generated_by, t.keywords_text AS keywords, \
                 m.freq_30d, m.freq_90d, m.acv_sum, m.sentiment, m.trend, m.score, m.dup_penalty, \
                 m.weekly_counts::text AS weekly_counts, \
-                i.feedback_count::int8 AS feedback_count, i.customers_text AS customers, i.total_acv{extra_columns} \
+                i.feedback_count::int8 AS feedback_count, i.customers_text AS customers, i.total_acv, \
+                t.curated_at IS NOT NULL AS curated, i.hidden_at IS NOT NULL AS hidden, i.pinned_at IS NOT NULL AS pinned, \
+                i.edited_by, i.edited_at{extra_columns} \
          FROM insights i JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
          WHERE i.workspace_id = $1 {extra_where}"
     )
 }
 
-fn filter_sql(filter: &str) -> &'static str {
-    match filter {
+fn filter_sql(filter: &str) -> String {
+    let sql = match filter {
         "enterprise_blockers" => {
             " AND (i.severity = 'critical' OR (i.severity = 'high' AND coalesce(m.acv_sum, 0) >= 50000))"
         }
         "high_priority" => " AND (i.priority_score >= 70 OR i.severity IN ('high', 'critical'))",
         "trending" => " AND coalesce(m.trend, 0) > 0 AND coalesce(m.freq_30d, 0) >= 3",
+        // The momentum from which an insight's text says "rising".
+        "rising" => return format!(" AND coalesce(m.trend, 0) > {RISING_MOMENTUM}"),
+        "new_this_week" => " AND i.created_at >= now() - interval '7 days'",
         _ => "",
-    }
+    };
+    sql.to_owned()
 }
 
 /// A card as `base_sql` selects it. The JSON columns come as text and are parsed straight
@@ -133,6 +163,8 @@ struct BoardRow {
     /// Absent until the theme's metrics are computed (a null score).
     #[sea_orm(nested)]
     metrics: Option<MetricsRow>,
+    #[sea_orm(nested)]
+    curation: CurationView,
 }
 
 #[derive(FromQueryResult)]
@@ -171,6 +203,7 @@ impl From<BoardRow> for InsightView {
             feedback_count: r.feedback_count,
             keywords: serde_json::from_str(&r.keywords).unwrap_or_default(),
             generated_by: r.generated_by,
+            curation: r.curation,
         }
     }
 }
@@ -186,12 +219,10 @@ pub async fn list(
     q: &BoardQuery,
 ) -> Result<Vec<InsightView>, DomainError> {
     let mut values: Vec<sea_orm::Value> = vec![workspace_id.into()];
-    let mut clause = q
-        .filter
-        .as_deref()
-        .map(filter_sql)
-        .unwrap_or_default()
-        .to_owned();
+    let mut clause = q.filter.as_deref().map(filter_sql).unwrap_or_default();
+    if !q.include_hidden {
+        clause.push_str(" AND i.hidden_at IS NULL");
+    }
     let mut bind = |v: sea_orm::Value, sql: &str, clause: &mut String| {
         values.push(v);
         clause.push_str(&sql.replace('?', &format!("${}", values.len())));
@@ -225,7 +256,10 @@ pub async fn list(
     let page = q.page.map_or(String::new(), |p| {
         format!(" LIMIT {} OFFSET {}", p.limit, p.offset)
     });
-    let sql = format!("{} ORDER BY {order}, i.id{page}", base_sql("", &clause));
+    let sql = format!(
+        "{} ORDER BY i.pinned_at IS NULL, {order}, i.id{page}",
+        base_sql("", &clause)
+    );
     let rows = db.query_all_raw(raw(&sql, values)).await?;
     Ok(rows.iter().map(to_view).collect::<Result<_, _>>()?)
 }
@@ -249,11 +283,14 @@ pub async fn filter_counts(
 ) -> Result<FilterCounts, DomainError> {
     let count = |f: &str| format!("count(*) FILTER (WHERE true{})", filter_sql(f));
     let sql = format!(
-        "SELECT {} AS enterprise_blockers, {} AS high_priority, {} AS trending FROM insights i JOIN themes t ON t.id = i.theme_id \
-         LEFT JOIN theme_metrics m ON m.theme_id = t.id WHERE i.workspace_id = $1",
+        "SELECT {} AS enterprise_blockers, {} AS high_priority, {} AS trending, {} AS rising, {} AS new_this_week \
+         FROM insights i JOIN themes t ON t.id = i.theme_id \
+         LEFT JOIN theme_metrics m ON m.theme_id = t.id WHERE i.workspace_id = $1 AND i.hidden_at IS NULL",
         count("enterprise_blockers"),
         count("high_priority"),
-        count("trending")
+        count("trending"),
+        count("rising"),
+        count("new_this_week")
     );
     let row = db
         .query_one_raw(raw(&sql, vec![workspace_id.into()]))
@@ -286,6 +323,22 @@ async fn quotes(
 
 /// One insight of the workspace with its key quotes (in their chosen order) and a page of
 /// the other supporting feedback, most similar first.
+/// One insight of the workspace as the board shows it (hidden ones too).
+pub async fn insight(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    insight_id: Uuid,
+) -> Result<InsightView, DomainError> {
+    let row = db
+        .query_one_raw(raw(
+            &base_sql("", " AND i.id = $2"),
+            vec![workspace_id.into(), insight_id.into()],
+        ))
+        .await?
+        .ok_or(DomainError::not_found("insight"))?;
+    Ok(to_view(&row)?)
+}
+
 pub async fn detail(
     db: &impl ConnectionTrait,
     workspace_id: Uuid,

@@ -4,6 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
+use crate::services::theme_scores::RISING_MOMENTUM;
+
 use super::wording::{has_word, money};
 use super::{
     draft::{InsightText, ThemeDraft},
@@ -171,9 +173,9 @@ fn fallback_insight(
         enterprise_accounts,
         enterprise_acv,
         acv: d.evidence.acv_sum,
-        direction: if momentum > 0.05 {
+        direction: if momentum > RISING_MOMENTUM {
             1
-        } else if momentum < -0.05 {
+        } else if momentum < -RISING_MOMENTUM {
             -1
         } else {
             0
@@ -264,9 +266,9 @@ fn impact(d: &ThemeDraft, accounts: usize, (ent, mm, smb): (usize, usize, usize)
         format!(" ({})", segments.join(", "))
     };
     let momentum = crate::services::theme_scores::trend_momentum(&e.weekly_counts);
-    let trend = if momentum > 0.05 {
+    let trend = if momentum > RISING_MOMENTUM {
         "and rising"
-    } else if momentum < -0.05 {
+    } else if momentum < -RISING_MOMENTUM {
         "and easing off"
     } else {
         "and steady"

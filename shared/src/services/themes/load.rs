@@ -25,6 +25,12 @@ pub(super) struct Item {
     pub(super) speaker: Option<String>,
 }
 
+impl AsRef<[f32]> for Item {
+    fn as_ref(&self) -> &[f32] {
+        &self.vector
+    }
+}
+
 #[derive(FromQueryResult)]
 pub(super) struct Customer {
     pub(super) name: String,
@@ -32,17 +38,20 @@ pub(super) struct Customer {
     pub(super) segment: String,
 }
 
+/// The workspace's feedback embedded by `model`; with `only`, just those items.
 pub(super) async fn load_items(
     db: &impl ConnectionTrait,
     ws: Uuid,
     model: &str,
+    only: Option<&[Uuid]>,
 ) -> Result<Vec<Item>, DomainError> {
     let rows = db
         .query_all_raw(raw(
             "SELECT f.id, f.text, v.embedding, f.created_at, f.account, f.customer_id, f.sentiment, f.speaker \
              FROM feedback f JOIN feedback_vectors v ON v.feedback_id = f.id \
-             WHERE f.workspace_id = $1 AND f.embedding_model = $2 ORDER BY f.id",
-            vec![ws.into(), model.into()],
+             WHERE f.workspace_id = $1 AND f.embedding_model = $2 \
+             AND ($3::jsonb IS NULL OR f.id IN (SELECT (jsonb_array_elements_text($3::jsonb))::uuid)) ORDER BY f.id",
+            vec![ws.into(), model.into(), only.map(|ids| serde_json::json!(ids)).into()],
         ))
         .await?;
     #[derive(FromQueryResult)]

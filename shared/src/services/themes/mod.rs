@@ -4,6 +4,8 @@
 
 pub mod board;
 pub mod cards;
+mod curated;
+pub mod curation;
 mod draft;
 mod evidence;
 pub(crate) mod fallback;

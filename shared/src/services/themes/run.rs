@@ -8,7 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
-    STABLE_ID_THRESHOLD,
+    STABLE_ID_THRESHOLD, curated,
     draft::{InsightText, ThemeDraft},
     evidence::{evidence, score_drafts},
     fallback::fallback_insights,
@@ -35,6 +35,12 @@ pub struct ClusterSummary {
     pub unclustered: usize,
     pub attached: usize,
     pub reused_theme_ids: usize,
+    /// Themes a PM curated, kept with their members (new feedback may have joined them).
+    #[serde(default)]
+    pub curated: usize,
+    /// New clusters that looked like a curated theme (or one merged into it) and joined it.
+    #[serde(default)]
+    pub folded_into_curated: usize,
     pub seconds: f64,
     pub message: String,
     /// Insights written by the language model (the rest used the deterministic fallback).
@@ -72,7 +78,7 @@ where
 {
     let started = std::time::Instant::now();
     progress(5, "loading embedded feedback".into()).await;
-    let items = load_items(db, workspace_id, model).await?;
+    let items = load_items(db, workspace_id, model, None).await?;
     let minimum = cluster::minimum_items(&params);
     if items.len() < minimum {
         return Ok(ClusterSummary {
@@ -84,6 +90,8 @@ where
             unclustered: items.len(),
             attached: 0,
             reused_theme_ids: 0,
+            curated: 0,
+            folded_into_curated: 0,
             seconds: started.elapsed().as_secs_f64(),
             message: format!(
                 "not enough feedback (n = {} < {minimum}); existing themes left untouched",
@@ -95,17 +103,34 @@ where
         });
     }
     let customers = load_customers(db, workspace_id).await?;
-    progress(20, format!("clustering {} items", items.len())).await;
-    let vectors: Vec<Vec<f32>> = items.iter().map(|i| i.vector.clone()).collect();
+    let curated = curated::load(db, workspace_id, &items).await?;
+    let kept: HashSet<usize> = curated
+        .iter()
+        .flat_map(|c| c.members().iter().copied())
+        .collect();
+    let free: Vec<usize> = (0..items.len()).filter(|n| !kept.contains(n)).collect();
+    progress(20, format!("clustering {} items", free.len())).await;
+    let vectors: Vec<Vec<f32>> = free.iter().map(|n| items[*n].vector.clone()).collect();
     let attach_threshold = params.attach_threshold;
     let flag = cancel.clone();
-    let (result, sampled) =
+    let (result, sampled) = if free.len() < minimum {
+        // Everything left is too little to cluster: it can still join a curated theme.
+        let none = cluster::Clustering {
+            labels: vec![None; free.len()],
+            centroids: Vec::new(),
+            attached: 0,
+        };
+        (none, None)
+    } else {
         tokio::task::spawn_blocking(move || cluster::cluster_at_scale(&vectors, &params, &flag))
             .await
             .map_err(|e| DomainError::Other(anyhow::anyhow!("clustering task failed: {e}")))?
-            .map_err(cancelled)?;
+            .map_err(cancelled)?
+    };
+    let placement = curated::place(&items, &curated, &free, &result, attach_threshold);
+    let groups = placement.centroids.len();
 
-    progress(50, format!("labelling {} themes", result.clusters())).await;
+    progress(50, format!("labelling {groups} themes")).await;
     let banned: HashSet<String> = customers
         .values()
         .flat_map(|c| {
@@ -129,13 +154,13 @@ where
         )
         .collect();
     let docs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-    let keywords = labels::keywords(&docs, &result.labels, result.clusters(), &banned, 5);
+    let keywords = labels::keywords(&docs, &placement.groups, groups, &banned, 5);
 
     // Stable ids: greedily match new centroids to existing themes of the same model.
     let existing = db
         .query_all_raw(raw(
             "SELECT t.id, t.centroid, i.id AS insight_id FROM themes t LEFT JOIN insights i ON i.theme_id = t.id \
-             WHERE t.workspace_id = $1 AND t.embedding_model = $2",
+             WHERE t.workspace_id = $1 AND t.embedding_model = $2 AND t.curated_at IS NULL",
             vec![workspace_id.into(), model.into()],
         ))
         .await?;
@@ -150,7 +175,7 @@ where
         })
         .collect::<Result<_, sea_orm::DbErr>>()?;
     let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-    for (n, c) in result.centroids.iter().enumerate() {
+    for (n, c) in placement.centroids.iter().enumerate().skip(curated.len()) {
         for (o, (_, oc, _)) in old.iter().enumerate() {
             let s = cosine(c, oc);
             if s >= STABLE_ID_THRESHOLD {
@@ -169,23 +194,25 @@ where
 
     progress(65, "scoring themes".into()).await;
     let now = Utc::now();
-    let mut drafts: Vec<ThemeDraft> = Vec::with_capacity(result.clusters());
-    for (c, centroid) in result.centroids.iter().enumerate() {
-        let mut members: Vec<(usize, f32)> = result
-            .labels
+    let mut drafts: Vec<ThemeDraft> = Vec::with_capacity(groups);
+    for (c, centroid) in placement.centroids.iter().enumerate() {
+        let mut members: Vec<(usize, f32)> = placement
+            .groups
             .iter()
             .enumerate()
             .filter(|(_, l)| **l == Some(c))
             .map(|(i, _)| (i, cosine(&items[i].vector, centroid)))
             .collect();
-        if members.is_empty() {
+        let kept = curated.get(c);
+        if members.is_empty() && kept.is_none() {
             continue;
         }
         members.sort_by(|a, b| b.1.total_cmp(&a.1).then(items[a.0].id.cmp(&items[b.0].id)));
         let member_items: Vec<&Item> = members.iter().map(|(i, _)| &items[*i]).collect();
-        let (id, insight_id) = match inherit.get(&c) {
-            Some(o) => (old[*o].0, old[*o].2.unwrap_or_else(Uuid::now_v7)),
-            None => (Uuid::now_v7(), Uuid::now_v7()),
+        let (id, insight_id) = match (kept, inherit.get(&c)) {
+            (Some(k), _) => (k.id, k.insight_id),
+            (None, Some(o)) => (old[*o].0, old[*o].2.unwrap_or_else(Uuid::now_v7)),
+            (None, None) => (Uuid::now_v7(), Uuid::now_v7()),
         };
         drafts.push(ThemeDraft {
             id,
@@ -214,6 +241,12 @@ where
                 fallback_reason = Some(why);
                 break;
             }
+            if curated
+                .iter()
+                .any(|c| c.edited && c.insight_id == d.insight_id)
+            {
+                continue;
+            }
             if improve_with_llm(writer.services, &writer.run, d, &items, text).await {
                 llm_written += 1;
             }
@@ -233,29 +266,32 @@ where
         attach_threshold,
     )
     .await?;
-    let clustered = result.labels.iter().filter(|l| l.is_some()).count();
+    let clustered = placement.groups.iter().filter(|g| g.is_some()).count();
+    let coverage = clustered as f64 / items.len() as f64;
     Ok(ClusterSummary {
         status: "completed".into(),
         items: items.len(),
         themes: drafts.len(),
         insights: summary_counts,
-        coverage: (result.coverage() * 1000.0).round() / 1000.0,
+        coverage: (coverage * 1000.0).round() / 1000.0,
         unclustered: items.len() - clustered,
         attached: result.attached,
         reused_theme_ids: reused,
+        curated: curated.len(),
+        folded_into_curated: placement.folded,
         seconds: started.elapsed().as_secs_f64(),
         message: match sampled {
             None => format!(
                 "{} themes from {} items ({:.0}% clustered)",
                 drafts.len(),
                 items.len(),
-                result.coverage() * 100.0
+                coverage * 100.0
             ),
             Some(n) => format!(
                 "{} themes from {} items ({:.0}% clustered; a sample of {n} was clustered and the rest joined the nearest theme)",
                 drafts.len(),
                 items.len(),
-                result.coverage() * 100.0
+                coverage * 100.0
             ),
         },
         insights_by_llm: llm_written,
