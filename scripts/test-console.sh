@@ -47,6 +47,8 @@ export PRODUCK__INTEGRATIONS__GOOGLE__AUTH_URL="$fake/google/o/oauth2/v2/auth"
 export PRODUCK__INTEGRATIONS__GOOGLE__TOKEN_URL="$fake/google/token"
 export PRODUCK__INTEGRATIONS__GOOGLE__REVOKE_URL="$fake/google/revoke"
 export PRODUCK__INTEGRATIONS__GOOGLE__API_BASE_URL="$fake/google"
+# The fake vendors also receive webhooks, on this machine.
+export PRODUCK__WEBHOOKS__ALLOWED_HOSTS='["127.0.0.1"]'
 "$bin" bootstrap --email admin@console.test --password-env PRODUCK_ADMIN_PASSWORD >/dev/null
 "$bin" seed-demo >/dev/null
 throwaway_start "$bin" "$log"
@@ -56,7 +58,7 @@ cluster_and_wait
 status=0
 (
   cd console
-  CONSOLE_URL="$url" CONSOLE_API_KEY="$key" CONSOLE_PROFILE="$profile" \
+  CONSOLE_URL="$url" CONSOLE_API_KEY="$key" CONSOLE_FAKE_URL="$fake" CONSOLE_PROFILE="$profile" \
     CONSOLE_ADMIN_EMAIL=admin@console.test CONSOLE_ADMIN_PASSWORD="$PRODUCK_ADMIN_PASSWORD" \
     CHROMIUM="$browser" \
     node --test --test-concurrency=1 --test-reporter=spec tests/

@@ -44,6 +44,7 @@ pub fn base() -> OpenApi {
             ("clustering", "Grouping feedback into themes"),
             ("themes", "Insights and their evidence"),
             ("curation", "A PM's corrections to the themes, kept by later clustering runs and undoable"),
+            ("webhooks", "Outbound webhooks: endpoints, signed deliveries and their log"),
             ("admin", "Scoring weights, formulas and the audit trail"),
             ("search", "Full-text search"),
             ("jira", "Roadmap tickets scored by the customer evidence behind them"),

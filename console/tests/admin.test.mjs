@@ -66,6 +66,35 @@ describe("administration", () => {
     await ctx.close();
   });
 
+  test("an admin adds a webhook whose secret is shown once, sends a test delivery and reads its log", async () => {
+    const ctx = await context(browser);
+    const page = await ctx.newPage();
+    await signIn(page, await member("admin"));
+    await page.goto(`${BASE}/app/admin/webhooks`);
+    await page.getByRole("heading", { name: "Add an endpoint" }).waitFor();
+    // A private address is refused, and the form says why.
+    await page.getByLabel("URL").fill("https://10.0.0.5/hooks");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.getByText(/private, loopback or link-local/).waitFor();
+    await page.getByLabel("URL").fill(`${process.env.CONSOLE_FAKE_URL}/hooks`);
+    await page.getByLabel(/cluster\.completed/).check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const secret = (await page.getByTestId("webhook-secret").textContent()).trim();
+    assert.match(secret, /^whsec_/);
+    await page.getByRole("button", { name: "I have stored it" }).click();
+    assert.equal((await page.content()).includes(secret), false, "the secret is not shown again");
+    await page.getByRole("button", { name: "Send test" }).click();
+    const row = page.locator("tr").filter({ hasText: "webhook.test" });
+    await row.filter({ hasText: "delivered" }).waitFor();
+    assert.match(await row.textContent(), /200/);
+    await accessible(page, "admin-webhooks");
+    await screenshots(page, "admin-webhooks");
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByText("No endpoints yet.").waitFor();
+    await ctx.close();
+  });
+
   test("viewers and editors see no administration, and the API refuses them", async () => {
     for (const role of ["viewer", "editor"]) {
       const ctx = await context(browser);

@@ -1,4 +1,4 @@
-// Fake Slack and Google for the browser tests, answering in the vendors' own shapes (Slack's
+// Fake Slack and Google (and a webhook receiver) for the browser tests, answering in the vendors' own shapes (Slack's
 // Web API envelope, Google's OAuth 2.0 endpoints). The API under test is pointed here by
 // scripts/test-console.sh; run directly, this prints its address and serves until killed.
 import { createServer } from "node:http";
@@ -70,6 +70,12 @@ export function startFakeVendors(port = 0) {
       return json(res, 200, { id: "1037483273819374", email: "pm@acme-fake.example", verified_email: true });
     }
     if (url.pathname === "/google/revoke") return json(res, 200, {});
+    // A webhook receiver: accepts what is signed and says so.
+    if (url.pathname === "/hooks" && req.method === "POST") {
+      const signed = req.headers["webhook-id"] && req.headers["webhook-timestamp"] && /^v1,/.test(req.headers["webhook-signature"] ?? "");
+      await body(req);
+      return json(res, signed ? 200 : 400, { received: !!signed });
+    }
     json(res, 404, { error: { code: 404, message: "Not Found" } });
   });
   return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));

@@ -66,6 +66,7 @@ mod m20261206_000020_api_key_lineage;
 mod m20261206_000021_oauth_binding;
 mod m20261206_000022_browser_sessions;
 mod m20261207_000023_curation;
+mod m20261207_000024_webhooks;
 
 pub struct Migrator;
 
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_oauth_binding::Migration),
             Box::new(m20261206_000022_browser_sessions::Migration),
             Box::new(m20261207_000023_curation::Migration),
+            Box::new(m20261207_000024_webhooks::Migration),
         ]
     }
 }

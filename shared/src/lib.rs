@@ -14,6 +14,7 @@ pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod net;
 pub mod redis_conn;
 pub mod segment;
 pub mod services;

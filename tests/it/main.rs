@@ -33,3 +33,4 @@ mod startup;
 mod themes;
 mod transcription;
 mod users;
+mod webhooks;

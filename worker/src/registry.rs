@@ -58,6 +58,7 @@ impl JobRegistry {
             .handle::<spec::JiraSync, _, _>(handlers::live_sync::jira)
             .handle::<spec::DriveSync, _, _>(handlers::live_sync::drive)
             .handle::<spec::SyncSchedule, _, _>(handlers::sync_schedule::run)
+            .handle::<spec::WebhookDelivery, _, _>(handlers::webhook::run)
     }
 
     /// Registers the handler of kind `S`: it gets the run's params as `S::Params` (params

@@ -29,6 +29,7 @@ pub mod tickets;
 pub mod upload;
 pub mod users;
 pub mod voc;
+pub mod webhooks;
 
 use aide::axum::ApiRouter;
 
@@ -57,6 +58,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(jira::router())
         .merge(ticket_import::router())
         .merge(voc::router())
+        .merge(webhooks::router())
         .merge(competitive::router())
         .merge(tickets::router())
         .merge(documents::router())

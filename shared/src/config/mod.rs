@@ -10,6 +10,7 @@ mod jobs;
 mod server;
 mod stores;
 mod telemetry;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ pub use jobs::{JobKindLimits, JobKindSettings, JobSettings, WorkerSettings};
 pub use server::{MetricsSettings, RateLimitSettings, ServerSettings};
 pub use stores::{DatabaseSettings, RedisSettings};
 pub use telemetry::{LogFormat, TelemetrySettings};
+pub use webhooks::WebhookSettings;
 
 /// Every setting of the system. Field names mirror the keys of `config/default.yaml`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -76,6 +78,9 @@ pub struct Settings {
     /// unauthenticated), shared by every API replica. Past a limit: 429 with `Retry-After`. 0
     /// turns a class off.
     pub rate_limits: RateLimitSettings,
+    /// Outbound webhooks: the addresses deliveries may reach, attempts, and when an endpoint
+    /// is disabled.
+    pub webhooks: WebhookSettings,
 }
 
 /// A setting that failed to load or validate. The message names the key and why.
@@ -163,6 +168,7 @@ impl Settings {
         self.worker.validate()?;
         self.ingest.validate()?;
         self.integrations.validate()?;
+        self.webhooks.validate()?;
         self.metrics.validate()?;
         self.ai.validate()?;
         self.clustering.validate()?;

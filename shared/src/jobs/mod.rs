@@ -47,6 +47,9 @@ pub mod kinds {
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
     pub const TOKEN_REFRESH: &str = "token_refresh";
+    /// Sends one outbound webhook delivery (retried with backoff up to
+    /// `webhooks.max_attempts`).
+    pub const WEBHOOK_DELIVERY: &str = "webhook_delivery";
 
     /// Every kind the system runs: the worker registers a handler for each (a test holds
     /// them equal), and the API reports queue metrics for each without knowing the worker.
@@ -67,6 +70,7 @@ pub mod kinds {
         SYNC_DRIVE,
         SYNC_SCHEDULE,
         TOKEN_REFRESH,
+        WEBHOOK_DELIVERY,
     ];
 }
 

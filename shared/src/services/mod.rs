@@ -33,6 +33,7 @@ pub mod themes;
 pub mod upload_intake;
 pub mod uploads;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 /// A window of a list: `limit` rows after skipping `offset`.

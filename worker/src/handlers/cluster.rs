@@ -3,6 +3,7 @@
 use shared::services::{
     jobs::contract::{ClusterOutcome, NoParams, ThemeRescoreOutcome},
     themes,
+    webhooks::events,
 };
 
 use super::embed::embed_pending;
@@ -20,6 +21,7 @@ pub async fn run(ctx: JobContext, _: NoParams) -> Result<ClusterOutcome, JobErro
         run: ctx.run_context()?,
         budgets: shared::ai::budget::TokenBudgets::from_settings(ctx.settings()),
     });
+    let before = events::insight_standings(ctx.db(), ws).await?;
     let summary = themes::run_clustering(
         ctx.db(),
         ws,
@@ -35,12 +37,38 @@ pub async fn run(ctx: JobContext, _: NoParams) -> Result<ClusterOutcome, JobErro
         },
     )
     .await?;
+    announce(&ctx, ws, &before, &summary).await?;
     Ok(ClusterOutcome {
         summary,
         embedded_before_clustering: pass.embedded,
         // Tickets were matched against the themes this run replaced.
         voc_rescore_job: super::voc::request_voc_scoring(&ctx, "after clustering").await?,
     })
+}
+
+/// Tells the workspace's webhooks what the run changed, then that it completed.
+async fn announce(
+    ctx: &JobContext,
+    ws: uuid::Uuid,
+    before: &std::collections::BTreeMap<uuid::Uuid, events::Standing>,
+    summary: &themes::ClusterSummary,
+) -> Result<(), JobError> {
+    if summary.status != "completed" {
+        return Ok(());
+    }
+    let after = events::insight_standings(ctx.db(), ws).await?;
+    let mut changes =
+        events::insight_events(before, &after, ctx.settings().webhooks.priority_threshold);
+    changes.push((
+        "cluster.completed",
+        serde_json::json!({
+            "job_id": ctx.job.id, "themes": summary.themes, "insights": summary.insights,
+            "items": summary.items, "coverage": summary.coverage, "curated_themes": summary.curated,
+            "message": summary.message,
+        }),
+    ));
+    events::emit_all(ctx.db(), ctx.queue(), ctx.settings(), ws, changes).await;
+    Ok(())
 }
 
 pub async fn rescore(ctx: JobContext, _: NoParams) -> Result<ThemeRescoreOutcome, JobError> {

@@ -14,6 +14,7 @@ use shared::services::{
         zoom::{self, ZoomSyncStats},
     },
     jobs::contract::{NoParams, SlackNamesOutcome, VendorSyncOutcome, ZoomSyncParams},
+    webhooks::events,
 };
 
 use crate::{JobContext, JobError};
@@ -41,9 +42,11 @@ pub async fn zoom(
         ws,
         days_back,
     )
-    .await
-    .map_err(sync_error)?;
-    synced("Zoom", stats)
+    .await;
+    match stats {
+        Ok(stats) => synced("Zoom", stats),
+        Err(e) => Err(sync_failed(&ctx, "Zoom", e).await),
+    }
 }
 
 pub async fn slack(
@@ -54,10 +57,11 @@ pub async fn slack(
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "reading the opted-in Slack channels")
         .await?;
-    let stats = slack::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws)
-        .await
-        .map_err(sync_error)?;
-    synced("Slack", stats)
+    let stats = slack::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws).await;
+    match stats {
+        Ok(stats) => synced("Slack", stats),
+        Err(e) => Err(sync_failed(&ctx, "Slack", e).await),
+    }
 }
 
 /// Feedback and tickets alike are embedded next; tickets are scored as they are.
@@ -68,10 +72,11 @@ pub async fn jira(
     let ws = ctx.workspace_id()?;
     let cipher = TokenCipher::from_settings(&ctx.settings().integrations);
     ctx.progress(10, "searching Jira").await?;
-    let stats = jira::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws)
-        .await
-        .map_err(sync_error)?;
-    synced("Jira", stats)
+    let stats = jira::sync(ctx.db(), &ctx.settings().integrations, &cipher, ws).await;
+    match stats {
+        Ok(stats) => synced("Jira", stats),
+        Err(e) => Err(sync_failed(&ctx, "Jira", e).await),
+    }
 }
 
 pub async fn drive(
@@ -88,9 +93,11 @@ pub async fn drive(
         &cipher,
         ws,
     )
-    .await
-    .map_err(sync_error)?;
-    synced("Google Drive", stats)
+    .await;
+    match stats {
+        Ok(stats) => synced("Google Drive", stats),
+        Err(e) => Err(sync_failed(&ctx, "Google Drive", e).await),
+    }
 }
 
 /// The sync's outcome (its text is embedded next: the vendor kinds land text).
@@ -99,6 +106,26 @@ fn synced<S>(title: &str, stats: S) -> Result<VendorSyncOutcome<S>, JobError> {
         message: format!("{title} sync completed"),
         stats,
     })
+}
+
+/// A sync that will not be tried again tells the workspace's webhooks (`sync.failed`).
+async fn sync_failed(ctx: &JobContext, vendor: &str, e: SyncError) -> JobError {
+    let err = sync_error(e);
+    let last = matches!(err, JobError::Permanent(_)) || ctx.job.attempts >= ctx.job.max_attempts;
+    if let (true, Ok(ws)) = (last, ctx.workspace_id()) {
+        let data = serde_json::json!({
+            "source": vendor, "job_id": ctx.job.id, "attempts": ctx.job.attempts, "error": err.public_message(),
+        });
+        events::emit_all(
+            ctx.db(),
+            ctx.queue(),
+            ctx.settings(),
+            ws,
+            vec![("sync.failed", data)],
+        )
+        .await;
+    }
+    err
 }
 
 /// An unreachable vendor is tried again by the job's retries; the rest will not get better.

@@ -12,3 +12,4 @@ pub mod sync_schedule;
 pub mod token_refresh;
 pub mod transcribe;
 pub mod voc;
+pub mod webhook;

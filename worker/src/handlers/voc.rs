@@ -7,6 +7,7 @@ use shared::services::{
         self, NewJob,
         contract::{VocOutcome, VocParams, VocScoring},
     },
+    webhooks::events,
 };
 use uuid::Uuid;
 
@@ -19,6 +20,7 @@ pub async fn run(ctx: JobContext, params: VocParams) -> Result<VocOutcome, JobEr
         .await?;
     let embedder = ctx.embedder().await?;
     let started = std::time::Instant::now();
+    let gaps_before = events::ticket_gaps(ctx.db(), ws).await?;
     let stats = match_and_score(
         ctx.db(),
         ws,
@@ -26,6 +28,8 @@ pub async fn run(ctx: JobContext, params: VocParams) -> Result<VocOutcome, JobEr
         &ScoreOptions::from_settings(ctx.settings(), threshold, None),
     )
     .await?;
+    let gaps = events::gap_events(&gaps_before, &events::ticket_gaps(ctx.db(), ws).await?);
+    events::emit_all(ctx.db(), ctx.queue(), ctx.settings(), ws, gaps).await;
     Ok(VocOutcome {
         message: "VOC scoring completed".into(),
         stats,

@@ -11,12 +11,14 @@ import { Customers } from "./Customers";
 import { Jobs } from "./Jobs";
 import { Members } from "./Members";
 import { Scoring } from "./Scoring";
+import { Webhooks } from "./Webhooks";
 
 const SECTIONS: [string, string][] = [
   ["members", "Members"],
   ["api-keys", "API keys"],
   ["scoring", "Scoring"],
   ["customers", "Customers"],
+  ["webhooks", "Webhooks"],
   ["audit", "Audit trail"],
   ["ai", "AI usage"],
   ["jobs", "Jobs"],
@@ -52,6 +54,8 @@ export function AdminPage({ section }: { section: string }) {
         <Scoring />
       ) : section === "customers" ? (
         <Customers />
+      ) : section === "webhooks" ? (
+        <Webhooks />
       ) : section === "audit" ? (
         <Audit />
       ) : section === "ai" ? (

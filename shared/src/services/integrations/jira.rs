@@ -8,7 +8,7 @@
 //! in `integrations.jira.allowed_hosts`: the server never calls internal or metadata
 //! addresses on a user's say-so.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -58,75 +58,23 @@ fn refused(m: impl Into<String>) -> SyncError {
     SyncError::Refused(m.into())
 }
 
-/// Addresses a server must never be sent to on a user's say-so.
-fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || o[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80)
-        }
-    }
-}
-
 /// A site we may call: its URL, and the checked address to pin the connection to (None for
 /// an allow-listed host).
 pub async fn check_site(
     settings: &IntegrationsSettings,
     site: &str,
 ) -> Result<(url::Url, Option<SocketAddr>), SyncError> {
-    let url = url::Url::parse(site.trim().trim_end_matches('/'))
-        .map_err(|e| refused(format!("the Jira site URL is not a URL: {e}")))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| refused("the Jira site URL has no host"))?
-        .to_owned();
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refused("the Jira site URL must not carry credentials"));
-    }
-    let allowed = settings
-        .jira
-        .allowed_hosts
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(&host));
-    if allowed {
-        return Ok((url, None));
-    }
-    if url.scheme() != "https" {
-        return Err(refused("the Jira site URL must be https"));
-    }
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    crate::net::check_public_url(site, "the Jira site", &settings.jira.allowed_hosts)
         .await
-        .map_err(|e| refused(format!("the Jira site {host} does not resolve: {e}")))?
-        .collect();
-    if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
-        return Err(refused(format!(
-            "the Jira site {host} resolves to a private, loopback or link-local address; only public sites are \
-             allowed (an operator may list internal hosts in integrations.jira.allowed_hosts)"
-        )));
-    }
-    Ok((url, addrs.first().copied()))
+        .map_err(|e| {
+            refused(if e.contains("only public") {
+                format!(
+                    "{e} (an operator may list internal hosts in integrations.jira.allowed_hosts)"
+                )
+            } else {
+                e
+            })
+        })
 }
 
 /// Calls the site with Basic auth, pinned to the checked address.
@@ -144,16 +92,8 @@ impl Client {
         token: SecretString,
     ) -> Result<Self, SyncError> {
         let (base, pinned) = check_site(settings, &site.site_url).await?;
-        crate::ai::init_crypto();
-        let mut builder = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none());
-        if let (Some(addr), Some(host)) = (pinned, base.host_str()) {
-            builder = builder.resolve(host, addr);
-        }
         Ok(Self {
-            http: builder
-                .build()
+            http: crate::net::pinned_client(&base, pinned, std::time::Duration::from_secs(30))
                 .map_err(|e| SyncError::Unavailable(e.to_string()))?,
             base,
             email: site.email.clone(),
@@ -470,27 +410,5 @@ mod tests {
             "Exports fail for @Ana.\n- above 30k rows\n- since Monday\nline one\nline two"
         );
         assert_eq!(adf_text(&Value::Null), "");
-    }
-
-    #[test]
-    fn only_public_addresses_pass() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.9",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["104.192.141.1", "2606:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
     }
 }

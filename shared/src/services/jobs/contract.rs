@@ -131,6 +131,25 @@ job_specs! {
     SyncSchedule = kinds::SYNC_SCHEDULE, Tick => SyncScheduleOutcome;
     /// OAuth access tokens about to lapse renewed.
     TokenRefresh = kinds::TOKEN_REFRESH, Tick => RefreshReport;
+    /// One outbound webhook delivery sent.
+    WebhookDelivery = kinds::WEBHOOK_DELIVERY, DeliveryParams => DeliveryOutcome;
+}
+
+/// The webhook delivery to send.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryParams {
+    pub delivery_id: Uuid,
+}
+
+/// How the delivery ended (`delivered`, or why it was given up).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryOutcome {
+    pub delivery_id: Uuid,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What the hourly housekeeping deleted.
