@@ -371,7 +371,7 @@ async fn timelines_by_day_and_month_and_the_rising_and_new_views_agree_with_the_
     assert_eq!(counts["new_this_week"], board.len());
     assert_eq!(counts["rising"], rising.len());
     let id = board[0]["id"].as_str().unwrap();
-    for bad in ["bucket=year", "bucket=month&periods=61", "periods=0"] {
+    for bad in ["bucket=year", "periods=367", "periods=0", "weeks=105"] {
         problem(
             app.get(&format!("/themes/{id}/timeline?{bad}"), &app.admin_token)
                 .await,

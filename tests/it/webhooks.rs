@@ -268,7 +268,7 @@ async fn private_addresses_and_redirects_get_nothing() {
                 &json!({"url": url, "events": ["sync.failed"]}),
             )
             .await;
-        let body = problem(res, 422, "validation_failed").await;
+        let body = problem(res, 400, "webhook_target_refused").await;
         assert!(body.to_string().contains(needle), "{url}: {body}");
     }
     let res = app

@@ -35,7 +35,8 @@ crate::id_path!(EndpointPath, "Webhook endpoint id.");
 pub struct EndpointIn {
     /// Where deliveries are POSTed: https on a public address (or a host in
     /// `webhooks.allowed_hosts`). Redirects are not followed.
-    #[validate(length(min = 8, max = 2048))]
+    #[validate(length(min = 8, max = 2048), url)]
+    #[schemars(url)]
     pub url: String,
     /// insight.created, insight.priority_changed, ticket.priority_gap, cluster.completed,
     /// sync.failed.
@@ -49,7 +50,8 @@ pub struct EndpointIn {
 #[derive(Debug, Deserialize, Validate, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointPatchIn {
-    #[validate(length(min = 8, max = 2048))]
+    #[validate(length(min = 8, max = 2048), url)]
+    #[schemars(url)]
     pub url: Option<String>,
     #[validate(length(min = 1, max = 5))]
     pub events: Option<Vec<WebhookEvent>>,
@@ -94,6 +96,16 @@ pub struct EndpointsOut {
     pub events: Vec<&'static str>,
 }
 
+/// The address guard's refusal: 400 `webhook_target_refused`, saying why.
+async fn checked(state: &AppState, url: &str) -> Result<webhooks::CheckedUrl, ApiError> {
+    webhooks::check_target(&state.settings, url)
+        .await
+        .map_err(|why| ApiError {
+            code: "webhook_target_refused",
+            ..ApiError::bad_request(why)
+        })
+}
+
 async fn list(State(state): State<AppState>, auth: Auth) -> Result<Json<EndpointsOut>, ApiError> {
     let p = auth.require(Role::Admin)?;
     Ok(Json(EndpointsOut {
@@ -109,15 +121,15 @@ async fn create(
     ValidJson(body): ValidJson<EndpointIn>,
 ) -> Result<(StatusCode, Json<CreatedEndpointOut>), ApiError> {
     let p = auth.require(Role::Admin)?;
+    let url = checked(&state, &body.url).await?;
     let txn = state.db.begin().await?;
     let created = webhooks::create(
         &txn,
-        &state.settings,
         &state.tokens,
         p.workspace_id,
         &p.display_name(),
         NewEndpoint {
-            url: &body.url,
+            url,
             events: &body.events,
             description: &body.description,
         },
@@ -157,22 +169,19 @@ async fn update(
     let p = auth.require(Role::Admin)?;
     let changed =
         serde_json::json!({ "url": body.url, "events": body.events, "enabled": body.enabled });
+    let url = match &body.url {
+        Some(u) => Some(checked(&state, u).await?),
+        None => None,
+    };
     let patch = EndpointPatch {
-        url: body.url,
+        url,
         events: body.events,
         description: body.description,
         enabled: body.enabled,
     };
     let txn = state.db.begin().await?;
-    let endpoint = webhooks::update(
-        &txn,
-        &state.settings,
-        p.workspace_id,
-        path.id,
-        patch,
-        &p.display_name(),
-    )
-    .await?;
+    let endpoint =
+        webhooks::update(&txn, p.workspace_id, path.id, patch, &p.display_name()).await?;
     let event = Event::new("webhook.updated", "webhook_endpoint", endpoint.id).details(changed);
     audit::commit(txn, p, &origin, event).await?;
     Ok(Json(endpoint))
@@ -257,7 +266,8 @@ pub fn router() -> ApiRouter<AppState> {
                          Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature` \
                          with the secret answered here, once). The URL must be https on a public address (no \
                          loopback, private, link-local or metadata addresses; redirects are not followed) unless its \
-                         host is in `webhooks.allowed_hosts`. Admins only; audited.",
+                         host is in `webhooks.allowed_hosts`; otherwise 400 `webhook_target_refused` says why. Admins \
+                         only; audited.",
                     )
                     .tag("webhooks")
                     .response::<201, Json<CreatedEndpointOut>>()

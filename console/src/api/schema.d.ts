@@ -1259,7 +1259,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Deliveries of the chosen events are POSTed as JSON `{type, timestamp, data}`, signed as the Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature` with the secret answered here, once). The URL must be https on a public address (no loopback, private, link-local or metadata addresses; redirects are not followed) unless its host is in `webhooks.allowed_hosts`. Admins only; audited.
+         * @description Deliveries of the chosen events are POSTed as JSON `{type, timestamp, data}`, signed as the Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature` with the secret answered here, once). The URL must be https on a public address (no loopback, private, link-local or metadata addresses; redirects are not followed) unless its host is in `webhooks.allowed_hosts`; otherwise 400 `webhook_target_refused` says why. Admins only; audited.
          */
         post: operations["post_webhooks"];
         delete?: never;
@@ -2786,6 +2786,7 @@ export interface components {
              */
             events: components["schemas"]["WebhookEvent"][];
             /**
+             * Format: uri
              * @description Where deliveries are POSTed: https on a public address (or a host in
              *     `webhooks.allowed_hosts`). Redirects are not followed.
              */
@@ -2799,6 +2800,7 @@ export interface components {
              */
             enabled?: boolean | null;
             events?: components["schemas"]["WebhookEvent"][] | null;
+            /** Format: uri */
             url?: string | null;
         };
         EndpointsOut: {
@@ -4204,8 +4206,8 @@ export interface components {
             bucket?: components["schemas"]["Bucket"];
             /**
              * Format: uint32
-             * @description How many periods to list, ending with the current one: up to 366 days, 104 weeks or
-             *     60 months (default 30 days, 12 weeks, 12 months).
+             * @description How many periods to list, ending with the current one, up to 366 (default 30 days,
+             *     12 weeks, 12 months).
              */
             periods?: number | null;
             /**
@@ -8637,8 +8639,8 @@ export interface operations {
                 /** @description day, week (Monday 00:00 UTC; the default) or month. */
                 bucket?: components["schemas"]["Bucket"];
                 /**
-                 * @description How many periods to list, ending with the current one: up to 366 days, 104 weeks or
-                 *     60 months (default 30 days, 12 weeks, 12 months).
+                 * @description How many periods to list, ending with the current one, up to 366 (default 30 days,
+                 *     12 weeks, 12 months).
                  */
                 periods?: number;
                 /** @description The number of weeks, as earlier clients ask (`periods` with `bucket=week`). */

@@ -104,12 +104,15 @@ pub struct Delivery {
 const ENDPOINT_COLUMNS: &str = "id, url, description, events, disabled_at, disabled_reason, consecutive_failures, \
                                 created_by, created_at, updated_at";
 
-/// Checks a target before it is stored: public https (or an allow-listed host).
-pub async fn check_target(settings: &Settings, url: &str) -> Result<(), DomainError> {
-    crate::net::check_public_url(url, "the endpoint", &settings.webhooks.allowed_hosts)
-        .await
-        .map(|_| ())
-        .map_err(|e| DomainError::invalid("url", e))
+/// A target that passed the address guard: public https, or an allow-listed host.
+#[derive(Debug, Clone)]
+pub struct CheckedUrl(String);
+
+/// Checks a target before it is stored; the refusal says why (the address is checked again
+/// at every attempt).
+pub async fn check_target(settings: &Settings, url: &str) -> Result<CheckedUrl, String> {
+    crate::net::check_public_url(url, "the endpoint", &settings.webhooks.allowed_hosts).await?;
+    Ok(CheckedUrl(url.trim().to_owned()))
 }
 
 /// The subscription as stored: each event once, in a stable order.
@@ -126,14 +129,13 @@ pub struct Created {
 
 /// An endpoint to register.
 pub struct NewEndpoint<'a> {
-    pub url: &'a str,
+    pub url: CheckedUrl,
     pub events: &'a [WebhookEvent],
     pub description: &'a str,
 }
 
 pub async fn create(
     db: &impl ConnectionTrait,
-    settings: &Settings,
     cipher: &TokenCipher,
     ws: Uuid,
     who: &str,
@@ -144,7 +146,6 @@ pub async fn create(
         events,
         description,
     } = new;
-    check_target(settings, url).await?;
     let secret = signing::new_secret();
     let sealed = seal(cipher, &secret)?;
     let row = db
@@ -156,7 +157,7 @@ pub async fn create(
             vec![
                 Uuid::now_v7().into(),
                 ws.into(),
-                url.trim().into(),
+                url.0.into(),
                 description.into(),
                 subscription(events).into(),
                 sealed.into(),
@@ -204,7 +205,7 @@ pub async fn get(db: &impl ConnectionTrait, ws: Uuid, id: Uuid) -> Result<Endpoi
 /// Changes to an endpoint; absent fields stay.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointPatch {
-    pub url: Option<String>,
+    pub url: Option<CheckedUrl>,
     pub events: Option<Vec<WebhookEvent>>,
     pub description: Option<String>,
     /// false disables it; true enables it again and forgets its failures.
@@ -213,15 +214,11 @@ pub struct EndpointPatch {
 
 pub async fn update(
     db: &impl ConnectionTrait,
-    settings: &Settings,
     ws: Uuid,
     id: Uuid,
     patch: EndpointPatch,
     who: &str,
 ) -> Result<Endpoint, DomainError> {
-    if let Some(url) = &patch.url {
-        check_target(settings, url).await?;
-    }
     get(db, ws, id).await?;
     let row = db
         .query_one_raw(raw(
@@ -238,7 +235,7 @@ pub async fn update(
             vec![
                 ws.into(),
                 id.into(),
-                patch.url.map(|u| u.trim().to_owned()).into(),
+                patch.url.map(|u| u.0).into(),
                 patch.events.map(|e| subscription(&e)).into(),
                 patch.description.into(),
                 patch.enabled.into(),
