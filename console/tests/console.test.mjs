@@ -299,6 +299,17 @@ describe("curating an insight", () => {
     await ctx.close();
   });
 
+  test("pushing to Jira without a connected site says what is missing", async () => {
+    const { ctx, page } = await signedIn("editor");
+    await page.locator(".board-row .row-link").first().click();
+    await page.getByRole("heading", { name: "Jira" }).waitFor();
+    await page.getByLabel("Project key").fill("prod");
+    assert.equal(await page.getByLabel("Project key").inputValue(), "PROD", "keys are upper case");
+    await page.getByRole("button", { name: "Push to Jira" }).click();
+    await page.getByRole("alert").filter({ hasText: /no Jira connection/i }).waitFor();
+    await ctx.close();
+  });
+
   test("a viewer sees no curation controls", async () => {
     const { ctx, page } = await signedIn("viewer");
     await page.locator(".board-row .row-link").first().click();
@@ -306,6 +317,7 @@ describe("curating an insight", () => {
     assert.equal(await page.getByRole("heading", { name: "Curate" }).count(), 0);
     assert.equal(await page.getByLabel("Select this feedback").count(), 0);
     assert.equal(await page.getByRole("button", { name: "Edit wording" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Push to Jira" }).count(), 0);
     await ctx.close();
   });
 });

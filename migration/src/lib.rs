@@ -67,6 +67,7 @@ mod m20261206_000021_oauth_binding;
 mod m20261206_000022_browser_sessions;
 mod m20261207_000023_curation;
 mod m20261207_000024_webhooks;
+mod m20261207_000025_jira_pushes;
 
 pub struct Migrator;
 
@@ -97,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_browser_sessions::Migration),
             Box::new(m20261207_000023_curation::Migration),
             Box::new(m20261207_000024_webhooks::Migration),
+            Box::new(m20261207_000025_jira_pushes::Migration),
         ]
     }
 }

@@ -194,3 +194,154 @@ async fn jira_feedback_and_roadmap_issues_are_pulled_from_a_guarded_site() {
     assert_eq!(integrations[3]["account_email"], EMAIL);
     assert!(!integrations.to_string().contains(TOKEN));
 }
+
+#[tokio::test]
+async fn an_insight_and_its_prd_become_jira_issues_linked_both_ways() {
+    let server = MockServer::start().await;
+    mount_jira(&server).await;
+    // Jira's create-issue endpoint: a new key per issue, and its refusal of an unknown
+    // project in the shape Jira answers (errorMessages and per-field errors).
+    let created = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(41));
+    let site = server.uri();
+    serve(&server, "POST", "/rest/api/3/issue", move |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        if body["fields"]["project"]["key"] != "PROD" {
+            return ResponseTemplate::new(400).set_body_json(json!({
+                "errorMessages": [], "errors": {"project": "valid project is required"}
+            }));
+        }
+        let n = created.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        ResponseTemplate::new(201).set_body_json(json!({
+            "id": format!("100{n}"), "key": format!("PROD-{n}"), "self": format!("{site}/rest/api/3/issue/100{n}")
+        }))
+    })
+    .await;
+    let app = TestApp::builder()
+        .env(
+            "PRODUCK__INTEGRATIONS__JIRA__ALLOWED_HOSTS",
+            "[\"127.0.0.1\"]",
+        )
+        .workers(1, worker::JobRegistry::production())
+        .spawn()
+        .await;
+    app.load_demo().await;
+    app.wait_all_embedded(std::time::Duration::from_secs(60))
+        .await;
+    app.cluster().await;
+    let res = put_jira(&app, &server.uri(), TOKEN).await;
+    assert_eq!(res.status(), 200);
+    let board: Vec<Value> = app.get_body("/themes?limit=1", &app.admin_token).await;
+    let (id, title) = (
+        board[0]["id"].as_str().unwrap(),
+        board[0]["title"].as_str().unwrap(),
+    );
+    let push = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.post_json(&format!("/themes/{id}/push-to-jira"), &token, &body)
+                .await
+        }
+    };
+
+    // Jira's refusal is passed on, and nothing is stored.
+    let body = problem(
+        push(json!({"project_key": "NOPE"}), app.admin_token.clone()).await,
+        400,
+        "jira_refused",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("valid project is required"),
+        "{body}"
+    );
+    problem(
+        push(json!({"project_key": "prod"}), app.admin_token.clone()).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let res = push(json!({"project_key": "PROD"}), app.admin_token.clone()).await;
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().await.unwrap();
+    assert_eq!(link["jira_key"], "PROD-42");
+    assert_eq!(link["url"], format!("{}/browse/PROD-42", server.uri()));
+    assert_eq!(link["kind"], "insight");
+    // What Jira received: the insight's title, a document with its evidence and a link back.
+    let sent: Vec<Value> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/rest/api/3/issue")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let fields = &sent[0]["fields"];
+    assert_eq!(fields["summary"], title);
+    assert_eq!(fields["issuetype"]["name"], "Story");
+    assert_eq!(fields["labels"], json!(["produckai"]));
+    assert_eq!(fields["description"]["type"], "doc");
+    let text = fields["description"].to_string();
+    assert!(
+        text.contains(&format!("/app/insights/{id}")) && text.contains("\"link\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Customers") || text.contains("customers"),
+        "{text}"
+    );
+
+    // The insight shows the issue; the issue is a ticket confirmed against it and scored.
+    let detail = app
+        .get_json(&format!("/themes/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(detail["jira_issues"][0]["jira_key"], "PROD-42");
+    let ticket = app
+        .get_json("/jira/tickets/PROD-42", &app.admin_token)
+        .await;
+    assert!(
+        ticket["voc_score"]["voc_score"].as_f64().unwrap() > 0.0,
+        "{ticket}"
+    );
+    let matched = ticket["matched_insights"].as_array().unwrap();
+    assert!(
+        matched
+            .iter()
+            .any(|m| m["insight_id"] == id && m["is_confirmed"] == 1),
+        "{ticket}"
+    );
+
+    // Once per kind; the PRD is its own issue; viewers may not push.
+    problem(
+        push(json!({"project_key": "PROD"}), app.admin_token.clone()).await,
+        409,
+        "conflict",
+    )
+    .await;
+    let res = push(
+        json!({"project_key": "PROD", "kind": "prd", "issue_type": "Epic"}),
+        app.admin_token.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let prd: Value = res.json().await.unwrap();
+    assert_eq!(prd["jira_key"], "PROD-43");
+    let viewer = app
+        .member_token("viewer@example.com", shared::auth::Role::Viewer)
+        .await;
+    problem(
+        push(json!({"project_key": "PROD"}), viewer).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let audit: Value = app
+        .get_body(
+            "/admin/audit?action=insight.pushed_to_jira",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(audit["total"], 2);
+}

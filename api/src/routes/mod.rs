@@ -19,6 +19,7 @@ pub mod health;
 pub mod ingest;
 pub mod integrations;
 pub mod jira;
+pub mod jira_push;
 pub mod jobs;
 pub mod metrics;
 pub mod oauth;
@@ -56,6 +57,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(audit::router())
         .merge(search::router())
         .merge(jira::router())
+        .merge(jira_push::router())
         .merge(ticket_import::router())
         .merge(voc::router())
         .merge(webhooks::router())

@@ -191,6 +191,8 @@ pub struct ThemeDetailOut {
     pub key_quotes: Vec<QuoteOut>,
     /// The theme's other feedback, most similar first (paginated).
     pub supporting_feedback: Vec<QuoteOut>,
+    /// Jira issues created from this insight or its PRD (`POST /themes/{id}/push-to-jira`).
+    pub jira_issues: Vec<shared::services::jira::push::JiraLink>,
 }
 
 fn quote_out((feedback, confidence): (shared::entities::feedback::Model, f32)) -> QuoteOut {
@@ -208,7 +210,11 @@ async fn get_theme(
 ) -> Result<Json<ThemeDetailOut>, ApiError> {
     let page = paging::page(q.supporting_limit, q.supporting_offset);
     let detail = board::detail(&state.db, auth.0.workspace_id, path.insight_id, page).await?;
+    let jira_issues =
+        shared::services::jira::push::links(&state.db, auth.0.workspace_id, path.insight_id)
+            .await?;
     Ok(Json(ThemeDetailOut {
+        jira_issues,
         theme: detail.insight,
         key_quotes: detail.key_quotes.into_iter().map(quote_out).collect(),
         supporting_feedback: detail.supporting.into_iter().map(quote_out).collect(),

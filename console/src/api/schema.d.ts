@@ -1164,6 +1164,26 @@ export interface paths {
         patch: operations["patch_jira_tickets_ticket_key"];
         trace?: never;
     };
+    "/themes/{insight_id}/push-to-jira": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push an insight to Jira
+         * @description Creates an issue in the connected Jira site's project from the insight (its description, customers and key quotes) or its PRD, ending with a link back to the insight. The issue is stored as a ticket confirmed against the insight and scored like any other, and `GET /themes/{id}` lists it under `jira_issues`. 409 when this insight (or PRD) was pushed already; 400 `jira_refused` when Jira refuses (unknown project or issue type, revoked token) or no site is connected; 502 when Jira is unreachable (nothing was stored: check Jira before pushing again). Editors and admins; audited.
+         */
+        post: operations["post_themes_insight_id_push_to_jira"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jira/tickets/import": {
         parameters: {
             query?: never;
@@ -3154,6 +3174,17 @@ export interface components {
         } | {
             roadmap_jql: string;
         };
+        /** @description An issue created from an insight. */
+        JiraLink: {
+            /** Format: date-time */
+            created_at: string;
+            jira_key: string;
+            /** @description `insight` or `prd`. */
+            kind: string;
+            pushed_by: string;
+            /** @description Where a browser opens the issue. */
+            url: string;
+        };
         /** @description What `PUT /integrations/jira` stores (the token encrypted). */
         JiraSite: {
             email: string;
@@ -3544,6 +3575,20 @@ export interface components {
              */
             source?: "api";
         };
+        PushIn2: {
+            /**
+             * @description The issue type's name in that project (default `Story`).
+             * @default Story
+             */
+            issue_type?: string;
+            /**
+             * @description `insight` (its description, customers and quotes; the default) or `prd`.
+             * @default insight
+             */
+            kind?: components["schemas"]["PushKind"];
+            /** @description The Jira project's key, e.g. `PROD`. */
+            project_key: string;
+        };
         PushItem: {
             /**
              * @description The customer account it comes from.
@@ -3565,6 +3610,8 @@ export interface components {
             source_id: string;
             text: string;
         };
+        /** @description What becomes the issue's description. */
+        PushKind: "insight" | "prd";
         PushOut: {
             /** Format: uint */
             created: number;
@@ -3985,6 +4032,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             impact: string;
+            /** @description Jira issues created from this insight or its PRD (`POST /themes/{id}/push-to-jira`). */
+            jira_issues: components["schemas"]["JiraLink"][];
             /** @description The most representative items, spread across customers. */
             key_quotes: components["schemas"]["QuoteOut"][];
             /** @description Distinctive keywords of the theme. */
@@ -10151,6 +10200,105 @@ export interface operations {
                 };
                 content: {
                     "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid path parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_themes_insight_id_push_to_jira: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Insight id. */
+                insight_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushIn2"];
+            };
+        };
+        responses: {
+            /** @description An issue created from an insight. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JiraLink"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared as JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid path parameter */

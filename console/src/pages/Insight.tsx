@@ -14,6 +14,7 @@ import { DraftPanel } from "../ui/DraftPanel";
 import { can, me } from "../session";
 import { useStore } from "../store";
 import { CurateCard, CurationBadges, DoneNote, EditText, SelectionBar, type Done } from "./Curate";
+import { JiraCard } from "./JiraPush";
 
 const SUPPORTING = 10;
 
@@ -177,6 +178,7 @@ export function InsightPage({ id }: { id: string }) {
             </ul>
           </section>
           {editor && <CurateCard insight={insight} onDone={changed} />}
+          <JiraCard id={id} links={insight.jira_issues} editor={editor} onPushed={page.reload} />
           <PrdCard id={id} title={insight.title} />
           <PromptCard id={id} />
         </aside>

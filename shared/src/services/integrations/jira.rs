@@ -78,15 +78,15 @@ pub async fn check_site(
 }
 
 /// Calls the site with Basic auth, pinned to the checked address.
-struct Client {
-    base: url::Url,
+pub(super) struct Client {
+    pub(super) base: url::Url,
     http: reqwest::Client,
     email: String,
     token: SecretString,
 }
 
 impl Client {
-    async fn new(
+    pub(super) async fn new(
         settings: &IntegrationsSettings,
         site: &JiraSite,
         token: SecretString,
@@ -101,9 +101,50 @@ impl Client {
         })
     }
 
-    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SyncError> {
+    fn url(&self, path: &str) -> url::Url {
         let mut url = self.base.clone();
         url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        url
+    }
+
+    /// POSTs once: a create must not be repeated on a 5xx or a timeout (Jira may have
+    /// created it), so the caller sees the failure and decides.
+    pub(super) async fn post_once(&self, path: &str, body: &Value) -> Result<Value, SyncError> {
+        let res = self
+            .http
+            .post(self.url(path))
+            .basic_auth(&self.email, Some(self.token.expose_secret()))
+            .header("accept", "application/json")
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unavailable(format!("Jira is unreachable: {e}")))?;
+        let status = res.status();
+        if status.is_success() {
+            return vendor::read_json("Jira", res).await;
+        }
+        if status.as_u16() == 401 {
+            return Err(SyncError::NotConnected(
+                "Jira refused the email and API token; store new ones with PUT /integrations/jira"
+                    .into(),
+            ));
+        }
+        let text = res.text().await.unwrap_or_default();
+        let detail = serde_json::from_str::<Value>(&text)
+            .map(|v| jira_errors(&v))
+            .unwrap_or_else(|_| text.chars().take(300).collect());
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(SyncError::Unavailable(format!(
+                "Jira answered {status}: {detail}"
+            )));
+        }
+        Err(refused(format!(
+            "Jira refused the issue ({status}): {detail}"
+        )))
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SyncError> {
+        let mut url = self.url(path);
         url.query_pairs_mut().extend_pairs(query);
         let fetched = vendor::send("Jira", || {
             self.http
@@ -147,6 +188,24 @@ impl Client {
         }
         Ok(issues)
     }
+}
+
+/// What Jira's error body says: `errorMessages` and each field's error.
+fn jira_errors(body: &Value) -> String {
+    let mut parts: Vec<String> = body["errorMessages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_str().map(str::to_owned))
+        .collect();
+    if let Some(fields) = body["errors"].as_object() {
+        parts.extend(
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default())),
+        );
+    }
+    parts.join("; ")
 }
 
 /// Atlassian Document Format as plain text: paragraphs and headings on their own lines,
@@ -320,13 +379,12 @@ pub struct JiraSyncStats {
     pub tickets_unchanged: usize,
 }
 
-pub async fn sync(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    settings: &IntegrationsSettings,
-    cipher: &TokenCipher,
+/// The workspace's active Jira connection row (id, token, settings).
+pub(super) async fn connection_row(
+    db: &impl ConnectionTrait,
     workspace_id: Uuid,
-) -> Result<JiraSyncStats, SyncError> {
-    let row = db
+) -> Result<sea_orm::QueryResult, SyncError> {
+    db
         .query_one_raw(raw(
             "SELECT id, access_token, settings FROM integration_connections \
              WHERE workspace_id = $1 AND provider = 'jira' AND status = 'active' AND access_token IS NOT NULL",
@@ -337,15 +395,34 @@ pub async fn sync(
             SyncError::NotConnected(
                 "no Jira connection for this workspace; an admin stores the site with PUT /integrations/jira".into(),
             )
-        })?;
+        })
+}
+
+/// The stored site and a client for it, from a connection row.
+pub(super) async fn client_of(
+    settings: &IntegrationsSettings,
+    cipher: &TokenCipher,
+    row: &sea_orm::QueryResult,
+) -> Result<(JiraSite, Client), SyncError> {
+    let site: JiraSite = serde_json::from_value(row.try_get("", "settings")?)
+        .map_err(|e| refused(format!("the stored Jira settings are unusable: {e}")))?;
+    let token = cipher
+        .decrypt(&row.try_get::<String>("", "access_token")?)
+        .map_err(|e| SyncError::NotConnected(e.to_string()))?;
+    let client = Client::new(settings, &site, token).await?;
+    Ok((site, client))
+}
+
+pub async fn sync(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    settings: &IntegrationsSettings,
+    cipher: &TokenCipher,
+    workspace_id: Uuid,
+) -> Result<JiraSyncStats, SyncError> {
+    let row = connection_row(db, workspace_id).await?;
     let connection: Uuid = row.try_get("", "id")?;
     let outcome = async {
-        let site: JiraSite = serde_json::from_value(row.try_get("", "settings")?)
-            .map_err(|e| refused(format!("the stored Jira settings are unusable: {e}")))?;
-        let token = cipher
-            .decrypt(&row.try_get::<String>("", "access_token")?)
-            .map_err(|e| SyncError::NotConnected(e.to_string()))?;
-        let client = Client::new(settings, &site, token).await?;
+        let (site, client) = client_of(settings, cipher, &row).await?;
         run(db, &client, &site, workspace_id).await
     }
     .await;

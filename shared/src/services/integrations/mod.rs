@@ -6,6 +6,7 @@ pub mod connections;
 pub mod crypto;
 pub mod drive;
 pub mod jira;
+pub mod jira_issues;
 pub mod meeting_transcript;
 pub mod oauth;
 pub mod refresh;

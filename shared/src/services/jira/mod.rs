@@ -8,6 +8,7 @@ mod embedding;
 mod fields;
 pub mod import;
 pub mod matching;
+pub mod push;
 pub mod ticket_scores;
 pub mod tickets;
 pub mod views;
