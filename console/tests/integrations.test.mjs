@@ -34,6 +34,16 @@ describe("integrations", () => {
     await slack.getByText("Synced").waitFor({ timeout: 60_000 });
     const after = (await apiCall("GET", "/ingest/sources/summary")).body.sources.find((s) => s.source === "slack")?.count ?? 0;
     assert.equal(after, before + 2, "the two fake Slack messages arrived");
+    // Alerts and the weekly digest go to a channel the bot is in.
+    await slack.getByLabel("Channel id").fill("C0NOPE99");
+    await slack.getByRole("button", { name: "Save notifications" }).click();
+    await slack.getByRole("alert").filter({ hasText: /channel_not_found/ }).waitFor();
+    await slack.getByLabel("Channel id").fill("C0ACME01");
+    await slack.getByLabel("Alert from priority").fill("60");
+    await slack.getByRole("button", { name: "Save notifications" }).click();
+    await slack.getByText("Saved", { exact: true }).waitFor();
+    const saved = (await apiCall("GET", "/integrations/slack/notifications")).body;
+    assert.deepEqual([saved.channel_id, saved.min_priority, saved.weekly_digest], ["C0ACME01", 60, true]);
     await accessible(page, "integrations");
     await screenshots(page, "integrations");
     await ctx.close();

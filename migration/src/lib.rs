@@ -68,6 +68,7 @@ mod m20261206_000022_browser_sessions;
 mod m20261207_000023_curation;
 mod m20261207_000024_webhooks;
 mod m20261207_000025_jira_pushes;
+mod m20261207_000026_slack_notifications;
 
 pub struct Migrator;
 
@@ -99,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_curation::Migration),
             Box::new(m20261207_000024_webhooks::Migration),
             Box::new(m20261207_000025_jira_pushes::Migration),
+            Box::new(m20261207_000026_slack_notifications::Migration),
         ]
     }
 }

@@ -719,3 +719,117 @@ async fn a_pushed_event_is_answered_without_waiting_on_a_slow_slack() {
         "stored at once with the user id"
     );
 }
+
+#[tokio::test]
+async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_once() {
+    let server = MockServer::start().await;
+    mount_web_api(&server).await;
+    serve(&server, "POST", "/api/chat.postMessage", |req: &Request| {
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
+        ok(
+            json!({"ok": true, "channel": body["channel"], "ts": "1764590300.000100",
+                  "message": {"type": "message", "text": body["text"], "bot_id": "B0BOT01"}}),
+        )
+    })
+    .await;
+    let app = slack_app(&server).await;
+    assert_eq!(connect(&app).await.status(), 200);
+    let put = |body: Value| {
+        let app = &app;
+        async move {
+            app.send_json(
+                reqwest::Method::PUT,
+                "/integrations/slack/notifications",
+                &app.admin_token,
+                &body,
+            )
+            .await
+        }
+    };
+    let refused = problem(
+        put(json!({"channel_id": "C0OUTSIDE"})).await,
+        400,
+        "slack_refused",
+    )
+    .await;
+    assert_mentions(&refused["detail"], "invite");
+    let res = put(json!({"channel_id": CHANNEL, "min_priority": 50})).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let saved: Value = app
+        .get_body("/integrations/slack/notifications", &app.admin_token)
+        .await;
+    assert_eq!(saved["channel_id"], CHANNEL);
+    assert_eq!(saved["weekly_digest"], true);
+
+    let posts = || async {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.url.path() == "/api/chat.postMessage")
+            .map(|r| {
+                assert_eq!(
+                    r.headers["authorization"],
+                    format!("Bearer {BOT_TOKEN}").as_str()
+                );
+                serde_json::from_slice::<Value>(&r.body).unwrap()
+            })
+            .collect::<Vec<Value>>()
+    };
+    app.load_demo().await;
+    app.wait_all_embedded(std::time::Duration::from_secs(60))
+        .await;
+    app.cluster().await;
+    let board: Vec<Value> = app.get_body("/themes?limit=100", &app.admin_token).await;
+    let high: Vec<&Value> = board
+        .iter()
+        .filter(|i| i["priority_score"].as_i64().unwrap() >= 50)
+        .collect();
+    assert!(!high.is_empty());
+    let alerts = posts().await;
+    assert_eq!(alerts.len(), 1, "one alert for the run: {alerts:#?}");
+    assert_eq!(alerts[0]["channel"], CHANNEL);
+    let text = alerts[0].to_string();
+    for i in &high {
+        assert!(
+            text.contains(i["title"].as_str().unwrap()),
+            "{} missing from {text}",
+            i["title"]
+        );
+    }
+    assert!(text.contains(&format!(
+        "/app/insights/{}",
+        high[0]["id"].as_str().unwrap()
+    )));
+
+    // The digest: once this week, however often it runs.
+    let within = std::time::Duration::from_secs(30);
+    let run = app
+        .run_global_job(shared::jobs::kinds::SLACK_DIGEST, within)
+        .await;
+    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.result.as_ref().unwrap()["posted"], 1, "{run:?}");
+    let digest = posts().await.pop().unwrap();
+    assert!(
+        digest["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("ProduckAI weekly digest"),
+        "{digest}"
+    );
+    let blocks = digest["blocks"].to_string();
+    assert!(
+        blocks.contains("New themes this week") && blocks.contains("Top movers"),
+        "{blocks}"
+    );
+    assert!(
+        blocks.contains(board[0]["title"].as_str().unwrap()),
+        "{blocks}"
+    );
+    let again = app
+        .run_global_job(shared::jobs::kinds::SLACK_DIGEST, within)
+        .await;
+    assert_eq!(again.result.as_ref().unwrap()["due"], 0, "{again:?}");
+    assert_eq!(posts().await.len(), 2);
+}

@@ -29,6 +29,7 @@ fn spawn_worker_with(mut command: Command, db_url: &str, prefix: &str) -> Child 
         .env("PRODUCK__WORKER__MAINTENANCE_SCHEDULE", "* * * * * *")
         .env("PRODUCK__WORKER__SYNC_SCHEDULE", "* * * * * *")
         .env("PRODUCK__WORKER__TOKEN_REFRESH_SCHEDULE", "* * * * * *")
+        .env("PRODUCK__WORKER__DIGEST_SCHEDULE", "* * * * * *")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -69,8 +70,14 @@ async fn the_schedule_fires_once_per_tick_across_three_worker_processes() {
     }
 
     let conn = Database::connect(test_db.url.as_str()).await.unwrap();
-    // Every scheduled kind: housekeeping, the sync check and the token refresh.
-    for kind in ["maintenance", "sync_schedule", "token_refresh"] {
+    // Every scheduled kind: housekeeping, the sync check, the token refresh and the Slack
+    // digest.
+    for kind in [
+        "maintenance",
+        "sync_schedule",
+        "token_refresh",
+        "slack_digest",
+    ] {
         let rows = conn
             .query_all_raw(Statement::from_sql_and_values(
                 sea_orm::DatabaseBackend::Postgres,

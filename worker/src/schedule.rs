@@ -11,7 +11,7 @@ use shared::{
     config::JobSettings,
     services::jobs::{
         self, JobSpec, NewJob, StartOutcome,
-        contract::{Maintenance, SyncSchedule, TokenRefresh},
+        contract::{Maintenance, SlackDigest, SyncSchedule, TokenRefresh},
     },
 };
 
@@ -27,7 +27,7 @@ struct Scheduled {
 pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
     let w = &rt.settings.worker;
     let mut monitor = monitor;
-    let schedules: [(Scheduled, &String, &str); 3] = [
+    let schedules: [(Scheduled, &String, &str); 4] = [
         (
             Scheduled {
                 kind: Maintenance::KIND,
@@ -51,6 +51,14 @@ pub fn register(monitor: Monitor, rt: Arc<Runtime>) -> anyhow::Result<Monitor> {
             },
             &w.sync_schedule,
             "worker.sync_schedule",
+        ),
+        (
+            Scheduled {
+                kind: SlackDigest::KIND,
+                new_job: NewJob::for_tick::<SlackDigest>,
+            },
+            &w.digest_schedule,
+            "worker.digest_schedule",
         ),
     ];
     for (scheduled, expr, key) in schedules {

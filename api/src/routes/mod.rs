@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod oauth;
 pub mod search;
+pub mod slack_notifications;
 pub mod themes;
 pub mod ticket_import;
 pub mod tickets;
@@ -56,6 +57,7 @@ pub fn api_router() -> ApiRouter<AppState> {
         .merge(admin::router())
         .merge(audit::router())
         .merge(search::router())
+        .merge(slack_notifications::router())
         .merge(jira::router())
         .merge(jira_push::router())
         .merge(ticket_import::router())

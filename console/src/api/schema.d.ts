@@ -1112,6 +1112,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/integrations/slack/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Slack notification settings
+         * @description Null until an admin chose a channel. Admins only.
+         */
+        get: operations["get_integrations_slack_notifications"];
+        /**
+         * Choose the Slack channel for alerts and the weekly digest
+         * @description Through the connected Slack bot (checked with conversations.info; the bot must be in the channel): an alert when a clustering run makes or raises an insight to `min_priority`, and a weekly digest (new themes, top movers, tickets whose priority disagrees with the evidence) on `worker.digest_schedule`, at most once a week per workspace. 400 `slack_refused` when Slack is not connected or refuses the channel. Admins only; audited.
+         */
+        put: operations["put_integrations_slack_notifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jira/tickets": {
         parameters: {
             query?: never;
@@ -3431,6 +3455,38 @@ export interface components {
             /** @description The caller's role there. */
             role: components["schemas"]["Role"];
             slug: string;
+        };
+        /** @description Where and when the workspace hears from ProduckAI in Slack. */
+        Notifications: {
+            /** @description The channel posts go to (the bot must be a member). */
+            channel_id: string;
+            /**
+             * Format: date-time
+             * @description When the last digest was posted.
+             */
+            last_digest_at?: string | null;
+            /**
+             * Format: int32
+             * @description Alerts for insights at or above this priority (new, or risen past it).
+             */
+            min_priority: number;
+            /** @description The weekly digest on `worker.digest_schedule`. */
+            weekly_digest: boolean;
+        };
+        NotificationsBody: {
+            /** @description The channel's id (e.g. C0123456789); the connected bot must be a member. */
+            channel_id: string;
+            /**
+             * Format: int32
+             * @description Alert when an insight appears at or rises to this priority (default 70).
+             * @default 70
+             */
+            min_priority?: number;
+            /**
+             * @description Post the weekly digest (default true).
+             * @default true
+             */
+            weekly_digest?: boolean;
         };
         /**
          * @description A provider that connects through OAuth.
@@ -9738,6 +9794,166 @@ export interface operations {
                 };
             };
             /** @description Invalid query parameters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_integrations_slack_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notifications"] | null;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Another client error, e.g. 405 for a wrong method or 429 rate_limited */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_integrations_slack_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationsBody"];
+            };
+        };
+        responses: {
+            /** @description Where and when the workspace hears from ProduckAI in Slack. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notifications"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role is too weak */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description plain text */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description plain text */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; charset=utf-8": unknown;
+                };
+            };
+            /** @description Invalid request body */
             422: {
                 headers: {
                     [name: string]: unknown;

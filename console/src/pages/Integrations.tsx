@@ -9,6 +9,7 @@ import { useAction, useLoad } from "../ui/async";
 import { ago, date } from "../ui/format";
 import { ActionForm, Button, Confirm, Field, FormEnd, Note, ProblemNote, Progress } from "../ui/kit";
 import { useFollowedJob } from "./jobProgress";
+import { SlackNotifications } from "./SlackNotifications";
 
 type View = Schemas["IntegrationView"];
 type Provider = "google" | "zoom" | "slack" | "jira";
@@ -145,6 +146,7 @@ function ProviderActions({ provider, connected, onChange }: { provider: Provider
       {editing && provider === "slack" && <SlackForm onSaved={() => { setEditing(false); onChange(); }} />}
       {editing && provider === "jira" && <JiraForm onSaved={() => { setEditing(false); onChange(); }} />}
       {provider === "google" && connected && <DriveFolders onSaved={onChange} />}
+      {provider === "slack" && connected && <SlackNotifications />}
     </div>
   );
 }

@@ -97,6 +97,9 @@ pub struct WorkerSettings {
     /// Cron expression of the check that starts the syncs that are due
     /// (`integrations.sync_interval_secs`).
     pub sync_schedule: String,
+    /// Cron expression of the weekly Slack digest (each workspace gets at most one a week,
+    /// however often it fires).
+    pub digest_schedule: String,
     /// Finished queue data older than this is removed from Redis (seconds).
     pub apalis_retention_secs: u64,
     /// Address of the worker's own `/metrics` and `/healthz` listener; none when unset.
@@ -175,6 +178,9 @@ impl WorkerSettings {
             "worker.sweep_interval_secs",
             "must be at least 1",
         )?;
+        if let Err(e) = self.digest_schedule.parse::<CronCheck>() {
+            return Err(ConfigError::new("worker.digest_schedule", e));
+        }
         if let Err(e) = self.sync_schedule.parse::<CronCheck>() {
             return Err(ConfigError::new("worker.sync_schedule", e));
         }

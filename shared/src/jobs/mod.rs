@@ -47,6 +47,8 @@ pub mod kinds {
     pub const SYNC_SCHEDULE: &str = "sync_schedule";
     /// Renews OAuth access tokens about to lapse, across workspaces. Every 10 minutes.
     pub const TOKEN_REFRESH: &str = "token_refresh";
+    /// Posts the weekly Slack digest of every workspace that wants one (once a week each).
+    pub const SLACK_DIGEST: &str = "slack_digest";
     /// Sends one outbound webhook delivery (retried with backoff up to
     /// `webhooks.max_attempts`).
     pub const WEBHOOK_DELIVERY: &str = "webhook_delivery";
@@ -71,6 +73,7 @@ pub mod kinds {
         SYNC_SCHEDULE,
         TOKEN_REFRESH,
         WEBHOOK_DELIVERY,
+        SLACK_DIGEST,
     ];
 }
 

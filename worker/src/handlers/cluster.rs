@@ -1,6 +1,7 @@
 //! Clustering a workspace's feedback into themes and insights, and re-scoring them.
 
 use shared::services::{
+    integrations::slack_notify,
     jobs::contract::{ClusterOutcome, NoParams, ThemeRescoreOutcome},
     themes,
     webhooks::events,
@@ -67,6 +68,21 @@ async fn announce(
             "message": summary.message,
         }),
     ));
+    let cipher = shared::services::integrations::crypto::TokenCipher::from_settings(
+        &ctx.settings().integrations,
+    );
+    // A Slack alert that cannot be posted does not fail the run it reports on.
+    if let Err(e) = slack_notify::alert(
+        ctx.db(),
+        &ctx.settings().integrations,
+        &cipher,
+        ws,
+        &changes,
+    )
+    .await
+    {
+        tracing::warn!(workspace = %ws, error = %e, "Slack alert not posted");
+    }
     events::emit_all(ctx.db(), ctx.queue(), ctx.settings(), ws, changes).await;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod refresh;
 pub mod slack;
 pub mod slack_events;
+pub mod slack_notify;
 pub mod slack_setup;
 pub mod vendor;
 pub mod zoom;

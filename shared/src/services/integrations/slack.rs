@@ -61,7 +61,41 @@ pub(super) async fn call(
             ));
         }
     };
-    let body: Value = vendor::read_json("Slack", res).await?;
+    answer(method, vendor::read_json("Slack", res).await?)
+}
+
+/// A Web API method that writes (`chat.postMessage`): a JSON body, sent once — a retried
+/// post could say the same thing twice.
+pub(super) async fn post(
+    settings: &IntegrationsSettings,
+    token: &SecretString,
+    method: &str,
+    body: &Value,
+) -> Result<Value, SyncError> {
+    crate::ai::init_crypto();
+    let url = format!(
+        "{}/{method}",
+        settings.slack.api_base_url.trim_end_matches('/')
+    );
+    let res = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token.expose_secret())
+        .timeout(std::time::Duration::from_secs(15))
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| SyncError::Unavailable(format!("Slack is unreachable: {e}")))?;
+    if !res.status().is_success() {
+        return Err(SyncError::Unavailable(format!(
+            "Slack answered {}",
+            res.status()
+        )));
+    }
+    answer(method, vendor::read_json("Slack", res).await?)
+}
+
+/// Slack's envelope: `ok: false` answers become errors that say what to do.
+fn answer(method: &str, body: Value) -> Result<Value, SyncError> {
     if body["ok"].as_bool() == Some(true) {
         return Ok(body);
     }

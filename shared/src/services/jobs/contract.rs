@@ -14,7 +14,7 @@ use crate::{
     services::{
         integrations::{
             drive::DriveSyncStats, jira::JiraSyncStats, refresh::RefreshReport,
-            slack::SlackSyncStats, zoom::ZoomSyncStats,
+            slack::SlackSyncStats, slack_notify::DigestReport, zoom::ZoomSyncStats,
         },
         jira::ticket_scores::ScoreStats,
         source::{self, Source},
@@ -131,6 +131,8 @@ job_specs! {
     SyncSchedule = kinds::SYNC_SCHEDULE, Tick => SyncScheduleOutcome;
     /// OAuth access tokens about to lapse renewed.
     TokenRefresh = kinds::TOKEN_REFRESH, Tick => RefreshReport;
+    /// The weekly Slack digests posted.
+    SlackDigest = kinds::SLACK_DIGEST, Tick => DigestReport;
     /// One outbound webhook delivery sent.
     WebhookDelivery = kinds::WEBHOOK_DELIVERY, DeliveryParams => DeliveryOutcome;
 }
