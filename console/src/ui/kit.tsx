@@ -348,3 +348,27 @@ export function Confirm({
     </>
   );
 }
+
+/** A secret shown this once (an API key, a webhook signing secret): what it is, the value,
+ * a copy button, and the PM's word that it is stored. */
+export function SecretOnce({ children, secret, testId, onDone }: { children: ComponentChildren; secret: string; testId: string; onDone: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Note kind="success">
+      <div class="secret">
+        <p>{children}</p>
+        <code class="secret-value" data-testid={testId}>
+          {secret}
+        </code>
+        <div class="button-row">
+          <Button variant="primary" onClick={async () => setCopied(await copyText(secret))}>
+            {copied ? "Copied" : "Copy the secret"}
+          </Button>
+          <Button variant="ghost" onClick={onDone}>
+            I have stored it
+          </Button>
+        </div>
+      </div>
+    </Note>
+  );
+}

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { ActionForm, Button, copyText, DataTable, Field, FormEnd, Note, ProblemNote } from "../../ui/kit";
+import { ActionForm, Button, DataTable, Field, FormEnd, ProblemNote, SecretOnce } from "../../ui/kit";
 
 type Role = Schemas["Role"];
 
@@ -98,25 +98,9 @@ function CreateKey({ onCreated }: { onCreated: (k: Schemas["CreatedApiKeyOut"]) 
 }
 
 function NewSecret({ created, onDone }: { created: Schemas["CreatedApiKeyOut"]; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
   return (
-    <Note kind="success">
-      <div class="secret">
-        <p>
-          <strong>{created.name}</strong> was created. Copy its secret now: it is shown only once.
-        </p>
-        <code class="secret-value" data-testid="new-key">
-          {created.key}
-        </code>
-        <div class="button-row">
-          <Button variant="primary" onClick={async () => setCopied(await copyText(created.key))}>
-            {copied ? "Copied" : "Copy the secret"}
-          </Button>
-          <Button variant="ghost" onClick={onDone}>
-            I have stored it
-          </Button>
-        </div>
-      </div>
-    </Note>
+    <SecretOnce secret={created.key} testId="new-key" onDone={onDone}>
+      <strong>{created.name}</strong> was created. Copy its secret now: it is shown only once.
+    </SecretOnce>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { ActionForm, Button, Confirm, copyText, DataTable, Field, FormEnd, Note, ProblemNote } from "../../ui/kit";
+import { ActionForm, Button, Confirm, DataTable, Field, FormEnd, ProblemNote, SecretOnce } from "../../ui/kit";
 
 type Endpoint = Schemas["Endpoint"];
 type WebhookEvent = Schemas["WebhookEvent"];
@@ -84,26 +84,10 @@ function AddEndpoint({ events, onCreated }: { events?: WebhookEvent[]; onCreated
 }
 
 function NewSecret({ url, secret, onDone }: { url: string; secret: string; onDone: () => void }) {
-  const [copied, setCopied] = useState(false);
   return (
-    <Note kind="success">
-      <div class="secret">
-        <p>
-          The signing secret of <strong>{url}</strong>: copy it now, it is shown only once.
-        </p>
-        <code class="secret-value" data-testid="webhook-secret">
-          {secret}
-        </code>
-        <div class="button-row">
-          <Button variant="primary" onClick={async () => setCopied(await copyText(secret))}>
-            {copied ? "Copied" : "Copy the secret"}
-          </Button>
-          <Button variant="ghost" onClick={onDone}>
-            I have stored it
-          </Button>
-        </div>
-      </div>
-    </Note>
+    <SecretOnce secret={secret} testId="webhook-secret" onDone={onDone}>
+      The signing secret of <strong>{url}</strong>: copy it now, it is shown only once.
+    </SecretOnce>
   );
 }
 

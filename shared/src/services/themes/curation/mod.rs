@@ -6,30 +6,21 @@
 
 mod members;
 mod snapshot;
+mod split;
+mod undo;
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, FromQueryResult,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, FromQueryResult, TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{
-    draft::ThemeDraft,
-    evidence::evidence,
-    fallback::fallback_insights,
-    load::{load_customers, load_items},
-    lock::lock_workspace_themes,
-    refresh::refresh_in,
-    store::{Rows, upsert},
-};
+use super::{lock::lock_workspace_themes, refresh::refresh_in};
 use crate::db::statement as raw;
 use crate::{
     DomainError,
-    entities::audit_log,
     services::{
         audit::{self, Event, Origin},
         jira::ticket_scores::score_from_matches,
@@ -453,241 +444,5 @@ async fn drop_emptied(txn: &impl ConnectionTrait, theme_ids: &[Uuid]) -> Result<
     Ok(())
 }
 
-/// Splits the theme of `insight_id`: the chosen members (or, with none chosen, the smaller
-/// half of a two-way split of its members) become a new theme with an insight written by
-/// the deterministic writer; the rest stay.
-pub async fn split(
-    db: &DatabaseConnection,
-    c: &Curator<'_>,
-    insight_id: Uuid,
-    chosen: Option<&[Uuid]>,
-) -> Result<Curated, DomainError> {
-    let ws = c.who.workspace_id;
-    let txn = begin(db, ws).await?;
-    let source = target(&txn, ws, insight_id).await?;
-    let members = members::member_vectors(&txn, &[source.theme_id]).await?;
-    let moving: Vec<Uuid> = match chosen {
-        Some(ids) => {
-            let inside: HashSet<Uuid> = members.iter().map(|(_, f, _)| *f).collect();
-            if let Some(outsider) = ids.iter().find(|id| !inside.contains(id)) {
-                return Err(DomainError::invalid(
-                    "feedback_ids",
-                    format!("feedback {outsider} is not a member of this insight's theme"),
-                ));
-            }
-            ids.iter()
-                .copied()
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect()
-        }
-        None => {
-            if members.len() < 4 {
-                return Err(DomainError::invalid(
-                    "feedback_ids",
-                    "a theme needs at least 4 embedded items to be split automatically; choose the items to split off",
-                ));
-            }
-            let vectors: Vec<&[f32]> = members.iter().map(|(_, _, v)| v.as_slice()).collect();
-            members::two_way_split(&vectors)
-                .into_iter()
-                .map(|n| members[n].1)
-                .collect()
-        }
-    };
-    if moving.is_empty() || moving.len() >= members.len() {
-        return Err(DomainError::invalid(
-            "feedback_ids",
-            "a split needs some but not all of the theme's items",
-        ));
-    }
-    let before = snapshot::capture(&txn, ws, &[source.theme_id]).await?;
-    let model: String = txn
-        .query_one_raw(raw(
-            "SELECT embedding_model FROM themes WHERE id = $1",
-            [source.theme_id.into()],
-        ))
-        .await?
-        .ok_or(DomainError::not_found("theme"))?
-        .try_get("", "embedding_model")?;
-    let new_theme = new_theme_for(&txn, ws, &model, &moving).await?;
-    relink(&txn, &moving, new_theme.0).await?;
-    members::recentre(&txn, &[source.theme_id, new_theme.0]).await?;
-    mark_curated(&txn, &[source.theme_id, new_theme.0]).await?;
-    let change = Change {
-        action: "theme.split",
-        target: ("insight", insight_id),
-        insight_id,
-        before,
-        created_themes: vec![new_theme.0],
-        summary: json!({ "feedback_ids": moving, "new_insight_id": new_theme.1, "chosen": chosen.is_some() }),
-    };
-    let audit_id = finish(txn, c, change).await?;
-    Ok(Curated {
-        audit_id,
-        insight_id,
-        created_insight_id: Some(new_theme.1),
-    })
-}
-
-/// Writes a theme of `feedback_ids` with an insight from the deterministic writer; answers
-/// (theme id, insight id). Its scores are provisional until the caller's refresh.
-async fn new_theme_for(
-    txn: &impl ConnectionTrait,
-    ws: Uuid,
-    model: &str,
-    feedback_ids: &[Uuid],
-) -> Result<(Uuid, Uuid), DomainError> {
-    let items = load_items(txn, ws, model, Some(feedback_ids)).await?;
-    let customers = load_customers(txn, ws).await?;
-    let all: Vec<Option<usize>> = vec![Some(0); items.len()];
-    let centroid = crate::cluster::centroids(&items, &all, 1).remove(0);
-    let docs: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-    let keywords = crate::cluster::labels::keywords(&docs, &all, 1, &HashSet::new(), 5).remove(0);
-    let refs: Vec<&super::load::Item> = items.iter().collect();
-    let draft = ThemeDraft {
-        id: Uuid::now_v7(),
-        insight_id: Uuid::now_v7(),
-        label: crate::cluster::labels::label_from(&keywords),
-        keywords,
-        members: items
-            .iter()
-            .enumerate()
-            .map(|(n, i)| (n, crate::ai::embeddings::cosine(&i.vector, &centroid)))
-            .collect(),
-        centroid,
-        evidence: evidence(&refs, &customers, Utc::now()),
-        score: 0.0,
-    };
-    let texts = fallback_insights(std::slice::from_ref(&draft), &items, &customers);
-    let ids = (draft.id, draft.insight_id);
-    // Its links are written here and replaced by the caller's `relink`.
-    upsert(
-        txn,
-        ws,
-        model,
-        Rows::of(std::slice::from_ref(&draft), &texts, &items),
-    )
-    .await?;
-    Ok(ids)
-}
-
-/// Undoes the curation recorded as `audit_id`: the themes it touched return to what they
-/// were, themes it created go. Undoing is itself audited (and can be undone in turn).
-pub async fn undo(
-    db: &DatabaseConnection,
-    c: &Curator<'_>,
-    audit_id: Uuid,
-) -> Result<Curated, DomainError> {
-    let ws = c.who.workspace_id;
-    let txn = begin(db, ws).await?;
-    let entry = audit_log::Entity::find_by_id(audit_id)
-        .one(&txn)
-        .await?
-        .filter(|e| e.workspace_id == ws)
-        .ok_or(DomainError::not_found("audit entry"))?;
-    if !ACTIONS.contains(&entry.action.as_str()) {
-        return Err(DomainError::Conflict(format!(
-            "{} is not a theme curation; only {} can be undone",
-            entry.action,
-            ACTIONS.join(", ")
-        )));
-    }
-    let undone = txn
-        .query_one_raw(raw(
-            "SELECT count(*) FILTER (WHERE action = 'theme.undone' AND target_id = $2) AS undone, \
-                    count(*) FILTER (WHERE created_at > $3 AND action <> 'theme.undone' \
-                        AND action IN (SELECT jsonb_array_elements_text($4::jsonb)) \
-                        AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(details->'before'->'theme_ids', '[]'::jsonb) \
-                                        || coalesce(details->'created_themes', '[]'::jsonb)) t \
-                                    WHERE t IN (SELECT jsonb_array_elements_text($5::jsonb)))) AS newer \
-             FROM audit_log WHERE workspace_id = $1",
-            vec![
-                ws.into(),
-                audit_id.to_string().into(),
-                entry.created_at.into(),
-                json!(ACTIONS).into(),
-                json!(touched(&entry.details)).into(),
-            ],
-        ))
-        .await?
-        .ok_or(DomainError::not_found("audit entry"))?;
-    if undone.try_get::<i64>("", "undone")? > 0 {
-        return Err(DomainError::Conflict(format!(
-            "audit entry {audit_id} was already undone"
-        )));
-    }
-    if undone.try_get::<i64>("", "newer")? > 0 {
-        return Err(DomainError::Conflict(
-            "a later curation changed the same themes; undo that one first".into(),
-        ));
-    }
-    let before: Snapshot =
-        serde_json::from_value(entry.details["before"].clone()).map_err(|e| {
-            DomainError::Conflict(format!(
-                "audit entry {audit_id} holds no state to restore: {e}"
-            ))
-        })?;
-    let created: Vec<Uuid> =
-        serde_json::from_value(entry.details["created_themes"].clone()).unwrap_or_default();
-    let now_there: Vec<Uuid> =
-        existing_themes(&txn, ws, before.theme_ids.iter().chain(&created)).await?;
-    let current = snapshot::capture(&txn, ws, &now_there).await?;
-    snapshot::restore(&txn, ws, &before, &created).await?;
-    let recreated: Vec<Uuid> = before
-        .theme_ids
-        .iter()
-        .filter(|t| !now_there.contains(t))
-        .copied()
-        .collect();
-    let insight_id = entry
-        .target_id
-        .as_deref()
-        .and_then(|t| t.parse().ok())
-        .filter(|i| before.insight_ids.contains(i))
-        .or_else(|| before.insight_ids.first().copied())
-        .unwrap_or(audit_id);
-    let change = Change {
-        action: "theme.undone",
-        // The entry targets the entry it undid, so "already undone" is one lookup.
-        target: ("audit_entry", audit_id),
-        insight_id,
-        before: current,
-        created_themes: recreated,
-        summary: json!({ "undid": audit_id, "action": entry.action }),
-    };
-    let id = finish(txn, c, change).await?;
-    Ok(Curated {
-        audit_id: id,
-        insight_id,
-        created_insight_id: None,
-    })
-}
-
-fn touched(details: &Value) -> Vec<Value> {
-    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
-    let mut out = list(&details["before"]["theme_ids"]);
-    out.extend(list(&details["created_themes"]));
-    out
-}
-
-async fn existing_themes<'a>(
-    db: &impl ConnectionTrait,
-    ws: Uuid,
-    ids: impl Iterator<Item = &'a Uuid>,
-) -> Result<Vec<Uuid>, DomainError> {
-    let ids: Vec<Uuid> = ids.copied().collect();
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: Uuid,
-    }
-    Ok(Row::find_by_statement(raw(
-        "SELECT id FROM themes WHERE workspace_id = $1 AND id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid) ORDER BY id",
-        [ws.into(), json!(ids).into()],
-    ))
-    .all(db)
-    .await?
-    .into_iter()
-    .map(|r| r.id)
-    .collect())
-}
+pub use split::split;
+pub use undo::undo;
