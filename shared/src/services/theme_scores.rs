@@ -115,6 +115,22 @@ pub fn segment_priority(counts: [f64; 3], p: &SegmentPriorities) -> f64 {
 /// insight text, the board's `rising` view and the timeline's trend all use it.
 pub const RISING_MOMENTUM: f64 = 0.05;
 
+/// Mentions in each of the 12 seven-day windows ending at `now`, oldest first: whole days
+/// ago divided by seven, truncated (what the trend is computed from).
+pub fn weekly_counts(
+    created: impl IntoIterator<Item = chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<f64> {
+    let mut counts = vec![0.0; 12];
+    for at in created {
+        let weeks_ago = (now - at).num_days() / 7;
+        if (0..12).contains(&weeks_ago) {
+            counts[11 - weeks_ago as usize] += 1.0;
+        }
+    }
+    counts
+}
+
 /// OLS slope of the weekly counts, scaled and clamped to [-0.5, 0.5].
 pub fn trend_momentum(weekly: &[f64]) -> f64 {
     let n = weekly.len() as f64;

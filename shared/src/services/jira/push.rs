@@ -186,7 +186,19 @@ pub async fn push(
                 who.display_name().into(),
             ],
         ))
-        .await?
+        .await
+        .map_err(|e| {
+            // Two pushes of the same kind at once: both created an issue, one link is kept.
+            if DomainError::is_unique_violation(&e) {
+                DomainError::Conflict(format!(
+                    "this {} was pushed by someone else a moment ago; {} was created in Jira as well and is not linked",
+                    p.kind.as_str(),
+                    created.key
+                ))
+            } else {
+                e.into()
+            }
+        })?
         .ok_or(DomainError::not_found("jira push"))?;
     score_from_matches(&txn, ws, &[ticket.id], settings.jira.similarity_threshold).await?;
     let event = Event::new("insight.pushed_to_jira", "insight", p.insight_id).details(json!({

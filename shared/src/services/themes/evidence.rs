@@ -47,13 +47,8 @@ pub(super) fn evidence(
             _ => segment_counts[2] += 1.0,
         }
     }
-    let mut weekly_counts = vec![0.0; 12];
-    for i in members {
-        let weeks_ago = (now - i.created_at).num_days() / 7;
-        if (0..12).contains(&weeks_ago) {
-            weekly_counts[11 - weeks_ago as usize] += 1.0;
-        }
-    }
+    let weekly_counts =
+        crate::services::theme_scores::weekly_counts(members.iter().map(|i| i.created_at), now);
     let avg_sentiment =
         members.iter().map(|i| i.sentiment as f64).sum::<f64>() / members.len().max(1) as f64;
     Evidence {

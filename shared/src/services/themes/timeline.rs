@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::DomainError;
-use crate::services::theme_scores::{RISING_MOMENTUM, trend_momentum};
+use crate::services::theme_scores::{RISING_MOMENTUM, trend_momentum, weekly_counts};
 
 /// How long each period of a timeline is.
 #[derive(
@@ -184,24 +184,21 @@ pub async fn timeline(
     })
 }
 
-/// The board's weekly counts and momentum for the theme, as of now. Windows are counted as
-/// the scorer counts them (whole days ago, divided by seven, truncated).
+/// The board's weekly counts and momentum for the theme, as of now (counted by the scorer's
+/// own function from the members' dates).
 async fn trend_now(db: &impl ConnectionTrait, theme_id: Uuid) -> Result<TrendNow, DomainError> {
     let rows = db
         .query_all_raw(crate::db::statement(
-            "SELECT w.weeks_ago, count(*) AS n FROM ( \
-                 SELECT trunc(trunc(extract(epoch FROM now() - f.created_at) / 86400) / 7)::int AS weeks_ago \
-                 FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id WHERE ft.theme_id = $1) w \
-             WHERE w.weeks_ago BETWEEN 0 AND 11 GROUP BY w.weeks_ago",
+            "SELECT f.created_at FROM feedback_themes ft JOIN feedback f ON f.id = ft.feedback_id \
+             WHERE ft.theme_id = $1 AND f.created_at >= now() - interval '85 days'",
             [theme_id.into()],
         ))
         .await?;
-    let mut weekly_counts = vec![0.0; 12];
-    for row in &rows {
-        let ago: i32 = row.try_get("", "weeks_ago")?;
-        let n: i64 = row.try_get("", "n")?;
-        weekly_counts[11 - ago as usize] = n as f64;
-    }
+    let created = rows
+        .iter()
+        .map(|r| r.try_get::<DateTime<Utc>>("", "created_at"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let weekly_counts = weekly_counts(created, Utc::now());
     let momentum = trend_momentum(&weekly_counts);
     Ok(TrendNow {
         rising: momentum > RISING_MOMENTUM,
