@@ -17,7 +17,7 @@ use tower_http::{
 };
 
 use crate::{
-    console, docs, error::ApiError, http_metrics, openapi, rate_limit, request_id, routes,
+    console, docs, error::ApiError, http_metrics, mcp, openapi, rate_limit, request_id, routes,
     state::AppState, timeout,
 };
 
@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     app.route("/openapi.json", axum::routing::get(serve_spec))
         .merge(docs::routes())
         .merge(console::routes())
+        .merge(mcp::routes(&state))
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),

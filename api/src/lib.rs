@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod http_metrics;
 pub mod job_wait;
+pub mod mcp;
 pub mod openapi;
 pub mod operator;
 pub mod origin;

@@ -6,11 +6,11 @@
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use shared::services::request_limits::{Class, Decision};
+use shared::services::request_limits::{Class, Decision, Unreachable};
 
 use crate::{error::ApiError, origin::client_ip, state::AppState};
 
@@ -33,7 +33,9 @@ pub fn class_of(method: &Method, path: &str) -> Option<Class> {
     if *method == Method::OPTIONS || exempt(path) {
         return None;
     }
-    if matches!(*method, Method::GET | Method::HEAD) {
+    // An MCP request is counted as a read; its tools that change data or ask the copilot
+    // are charged their own class as well (`admit`).
+    if matches!(*method, Method::GET | Method::HEAD) || path == crate::mcp::PATH {
         return Some(Class::Reads);
     }
     if path.starts_with("/upload/") || path == "/jira/tickets/import" {
@@ -84,6 +86,60 @@ fn caller(headers: &HeaderMap, keys: &shared::auth::tokens::TokenKeys) -> Caller
     Caller::Principal(format!("cred:{}", &digest[..32]))
 }
 
+/// Whom a request is counted against, and the client address that must also have
+/// allowance left when that is a principal (so one address cannot rotate keys forever).
+fn subject_of(state: &AppState, parts: &Parts) -> (Caller, String) {
+    let ip = client_ip(parts, state.settings.server.client_ip_header.as_deref())
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    (caller(&parts.headers, &state.keys), format!("ip:{ip}"))
+}
+
+async fn decide(
+    state: &AppState,
+    class: Class,
+    caller: &Caller,
+    address: &str,
+) -> Result<Option<Decision>, Unreachable> {
+    let (subject, guard) = match caller {
+        Caller::Principal(p) => (p.as_str(), Some(address)),
+        Caller::Junk | Caller::Anonymous => (address, None),
+    };
+    state.limiter.check(class, subject, guard).await
+}
+
+fn refusal(class: Class, d: &Decision) -> ApiError {
+    metrics::counter!(shared::metrics::RATE_LIMITED, "class" => class.as_str()).increment(1);
+    let mut refused = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "too many {} requests: {} per minute allowed; retry in {} s",
+            class.as_str(),
+            d.limit,
+            d.retry_after_secs
+        ),
+    );
+    refused.retry_after = Some(d.retry_after_secs);
+    refused
+}
+
+/// Counts one request of another `class` against the caller of an admitted request: an MCP
+/// tool call arrives as a read, and one that changes data or asks the copilot is charged
+/// like the HTTP route it stands for. `Err` is the 429.
+pub async fn admit(state: &AppState, parts: &Parts, class: Class) -> Result<(), ApiError> {
+    if state.limiter.limit(class) == 0 {
+        return Ok(());
+    }
+    let (caller, address) = subject_of(state, parts);
+    match decide(state, class, &caller, &address).await {
+        Ok(Some(d)) if !d.allowed => Err(refusal(class, &d)),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, class = class.as_str(), "rate limiter unavailable: request let through unlimited");
+            Ok(())
+        }
+    }
+}
+
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let Some(class) = class_of(req.method(), &path) else {
@@ -94,15 +150,8 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let ip = client_ip(&parts, state.settings.server.client_ip_header.as_deref())
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let address = format!("ip:{ip}");
-    let caller = caller(&parts.headers, &state.keys);
-    let (subject, guard) = match &caller {
-        Caller::Principal(p) => (p.as_str(), Some(address.as_str())),
-        Caller::Junk | Caller::Anonymous => (address.as_str(), None),
-    };
-    let decision = match limiter.check(class, subject, guard).await {
+    let (caller, address) = subject_of(&state, &parts);
+    let decision = match decide(&state, class, &caller, &address).await {
         Ok(decision) => decision,
         Err(e) if fails_closed(&path) => {
             tracing::warn!(error = %e, %path, "rate limiter unavailable: refusing sign-in");
@@ -119,18 +168,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         }
     };
     if let Some(d) = decision.as_ref().filter(|d| !d.allowed) {
-        metrics::counter!(shared::metrics::RATE_LIMITED, "class" => class.as_str()).increment(1);
-        let mut refused = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "too many {} requests: {} per minute allowed; retry in {} s",
-                class.as_str(),
-                d.limit,
-                d.retry_after_secs
-            ),
-        );
-        refused.retry_after = Some(d.retry_after_secs);
-        let mut res = refused.into_response();
+        let mut res = refusal(class, d).into_response();
         add_headers(res.headers_mut(), class, d);
         return res;
     }
@@ -183,6 +221,7 @@ mod tests {
             (Method::GET, "/docs/scalar.js", None),
             (Method::POST, "/integrations/slack/events", None),
             (Method::OPTIONS, "/themes", None),
+            (Method::POST, "/mcp", Some(Class::Reads)),
         ];
         for (method, path, class) in cases {
             assert_eq!(class_of(&method, path), class, "{method} {path}");

@@ -19,6 +19,15 @@ pub fn current() -> Option<String> {
     CURRENT.try_with(|id| id.clone()).ok()
 }
 
+/// Runs `work` as part of the request `id` (work the request hands to another task, such as
+/// an MCP tool call, which the SDK runs apart from the HTTP request).
+pub async fn within<F: std::future::Future>(id: Option<String>, work: F) -> F::Output {
+    match id {
+        Some(id) => CURRENT.scope(id, work).await,
+        None => work.await,
+    }
+}
+
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128

@@ -24,6 +24,7 @@ pub const AI_CALLS: &str = "produck_ai_calls_total";
 pub const AI_TOKENS: &str = "produck_ai_tokens_total";
 pub const AI_FALLBACKS: &str = "produck_ai_fallback_answers_total";
 pub const RATE_LIMITED: &str = "produck_rate_limited_total";
+pub const MCP_TOOL_CALLS: &str = "produck_mcp_tool_calls_total";
 
 /// Seconds: from a cached read (1 ms) to a long clustering run (15 min).
 const BUCKETS: &[f64] = &[
@@ -101,6 +102,10 @@ fn describe() {
         "Answers made by the deterministic fallback instead of a model, by agent."
     );
     describe_counter!(RATE_LIMITED, "Requests refused with 429, by limit class.");
+    describe_counter!(
+        MCP_TOOL_CALLS,
+        "MCP tool calls, by tool and result (ok or error)."
+    );
 }
 
 /// `n` answers written by the rule-based path for `agent` (no provider, or the provider failed).

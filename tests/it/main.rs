@@ -25,6 +25,7 @@ mod jira;
 mod jira_live;
 mod job_events;
 mod jobs;
+mod mcp;
 mod metrics;
 mod openapi;
 mod rate_limits;

@@ -29,6 +29,7 @@ use shared::{
             suggestions::{self, Suggestion},
         },
         cursor::Cursor,
+        principal::Principal,
     },
 };
 use uuid::Uuid;
@@ -141,7 +142,21 @@ async fn chat_handler(
     headers: HeaderMap,
     ValidJson(body): ValidJson<ChatIn>,
 ) -> Result<Response, ApiError> {
-    let p = auth.0;
+    let stream = wants_stream(&headers, &body);
+    let req = prepare(&state, &auth.0, body).await?;
+    if stream {
+        return Ok(event_stream(&state, req));
+    }
+    Ok(Json(answer(&state, req).await?).into_response())
+}
+
+/// Admits a question (the caller's copilot allowance, the conversation's limits) and gathers
+/// what the answer needs; the HTTP route and the MCP `ask_copilot` tool both start here.
+pub(crate) async fn prepare(
+    state: &AppState,
+    p: &Principal,
+    body: ChatIn,
+) -> Result<StreamRequest, ApiError> {
     let owner = p.label();
     let ws = p.workspace_id;
     state.chat_limiter.attempt(&[("chat", &owner)]).await?;
@@ -164,8 +179,7 @@ async fn chat_handler(
             })
             .collect(),
     };
-    let stream = wants_stream(&headers, &body);
-    let req = StreamRequest {
+    Ok(StreamRequest {
         workspace_id: ws,
         owner,
         slot: Slot::new(body.conversation_id),
@@ -174,14 +188,15 @@ async fn chat_handler(
         selected_insight: body.selected_insight_id,
         history,
         budgets: shared::ai::budget::TokenBudgets::from_settings(&state.settings),
-    };
-    if stream {
-        return Ok(event_stream(&state, req));
-    }
+    })
+}
+
+/// The whole answer at once, stored in its conversation.
+pub(crate) async fn answer(state: &AppState, req: StreamRequest) -> Result<ChatOut, ApiError> {
     let answer = chat::stream::collect(&state.db, &state.ai, &req)
         .await
         .map_err(refused)?;
-    let out = ChatOut {
+    Ok(ChatOut {
         response: answer.text,
         conversation_id: req.slot.conversation_id,
         message_id: req.slot.answer_id,
@@ -192,8 +207,7 @@ async fn chat_handler(
         tokens_used: answer.tokens_used,
         fallback_reason: answer.fallback_reason,
         incomplete: answer.stop_reason,
-    };
-    Ok(Json(out).into_response())
+    })
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]

@@ -11,6 +11,7 @@ use shared::services::documents::{
 use shared::{
     ai::{budget::TokenBudgets, runs::RunContext},
     auth::Role,
+    services::principal::Principal,
 };
 use uuid::Uuid;
 use validator::Validate;
@@ -42,10 +43,20 @@ async fn generate_prd(
     auth: Auth,
     ValidPath(path): ValidPath<InsightPath>,
 ) -> Result<Json<PrdOut>, ApiError> {
-    let insight = documents::load(&state.db, auth.0.workspace_id, path.insight_id).await?;
+    Ok(Json(prd_for(&state, &auth.0, path.insight_id).await?))
+}
+
+/// The insight's PRD: the model writes it for editors when one is configured, viewers and
+/// everyone without a model get the template (the HTTP route and the MCP `draft_prd` tool).
+pub(crate) async fn prd_for(
+    state: &AppState,
+    p: &Principal,
+    insight_id: Uuid,
+) -> Result<PrdOut, ApiError> {
+    let insight = documents::load(&state.db, p.workspace_id, insight_id).await?;
     let requester = prd::Requester {
-        run: RunContext::for_workspace(auth.0.workspace_id, auth.0.label()),
-        may_use_model: auth.0.role >= Role::Editor,
+        run: RunContext::for_workspace(p.workspace_id, p.label()),
+        may_use_model: p.role >= Role::Editor,
         budgets: TokenBudgets::from_settings(&state.settings),
     };
     let doc = prd::draft(
@@ -56,13 +67,13 @@ async fn generate_prd(
         &state.settings.server.web_ui_base_url,
     )
     .await?;
-    Ok(Json(PrdOut {
+    Ok(PrdOut {
         prd_markdown: doc.markdown,
         insight_id: insight.id,
         generated_by: doc.generated_by,
         fallback_reason: doc.fallback_reason,
         cached: doc.cached,
-    }))
+    })
 }
 
 crate::allowed!(one_of(&prototype::TYPES) => valid_type, type_schema);

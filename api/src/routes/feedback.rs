@@ -19,6 +19,7 @@ use shared::{
         audit::{self, Event},
         cursor::Cursor,
         feedback::{self as service, Document, FeedbackFilter},
+        principal::Principal,
         source::{self, Source},
     },
 };
@@ -340,6 +341,16 @@ async fn push_feedback(
     ValidJson(body): ValidJson<PushIn>,
 ) -> Result<Json<PushOut>, ApiError> {
     let p = auth.require(Role::Editor)?;
+    Ok(Json(push(&state, p, body).await?))
+}
+
+/// Stores pushed items and asks for their embedding (the HTTP route and the MCP
+/// `add_feedback` tool; the caller has checked the editor role).
+pub(crate) async fn push(
+    state: &AppState,
+    p: &Principal,
+    body: PushIn,
+) -> Result<PushOut, ApiError> {
     let max = state.settings.ingest.max_push_items;
     if body.items.len() > max {
         return Err(ApiError::field(
@@ -363,14 +374,14 @@ async fn push_feedback(
     )
     .await?;
     state.embed_new_text(p.workspace_id).await?;
-    Ok(Json(PushOut {
+    Ok(PushOut {
         created: report.created,
         updated: report.updated,
         unchanged: report.unchanged,
         customers_linked: report.customers_linked,
         feedback_created: report.created,
         feedback_updated: report.updated,
-    }))
+    })
 }
 
 pub fn router() -> ApiRouter<AppState> {

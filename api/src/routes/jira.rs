@@ -326,8 +326,20 @@ async fn get_ticket(
     auth: Auth,
     ValidPath(path): ValidPath<TicketPath>,
 ) -> Result<Json<TicketItemOut>, ApiError> {
-    let ticket = tickets::get_by_key(&state.db, auth.0.workspace_id, &path.ticket_key).await?;
-    Ok(Json(views::one(&state.db, ticket).await?.into()))
+    Ok(Json(
+        ticket_view(&state, auth.0.workspace_id, &path.ticket_key).await?,
+    ))
+}
+
+/// A ticket with its VOC score, matches and priority gap (the HTTP route and the MCP
+/// `get_ticket` tool).
+pub(crate) async fn ticket_view(
+    state: &AppState,
+    workspace_id: Uuid,
+    ticket_key: &str,
+) -> Result<TicketItemOut, ApiError> {
+    let ticket = tickets::get_by_key(&state.db, workspace_id, ticket_key).await?;
+    Ok(views::one(&state.db, ticket).await?.into())
 }
 
 async fn update_ticket(

@@ -25,6 +25,15 @@ async fn search_all(
     auth: Auth,
     ValidQuery(q): ValidQuery<SearchQuery>,
 ) -> Result<Json<Vec<search::Hit>>, ApiError> {
+    Ok(Json(run(&state, auth.0.workspace_id, &q).await?))
+}
+
+/// The search itself (the HTTP route and the MCP `search` tool).
+pub(crate) async fn run(
+    state: &AppState,
+    workspace_id: uuid::Uuid,
+    q: &SearchQuery,
+) -> Result<Vec<search::Hit>, ApiError> {
     if q.q.trim().chars().count() < 2 {
         return Err(ApiError::field(
             &["query", "q"],
@@ -32,9 +41,7 @@ async fn search_all(
             "length",
         ));
     }
-    Ok(Json(
-        search::search(&state.db, auth.0.workspace_id, q.q.trim(), q.limit.get()).await?,
-    ))
+    Ok(search::search(&state.db, workspace_id, q.q.trim(), q.limit.get()).await?)
 }
 
 pub fn router() -> ApiRouter<AppState> {

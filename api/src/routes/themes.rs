@@ -209,16 +209,28 @@ async fn get_theme(
     ValidQuery(q): ValidQuery<DetailQuery>,
 ) -> Result<Json<ThemeDetailOut>, ApiError> {
     let page = paging::page(q.supporting_limit, q.supporting_offset);
-    let detail = board::detail(&state.db, auth.0.workspace_id, path.insight_id, page).await?;
+    Ok(Json(
+        detail(&state, auth.0.workspace_id, path.insight_id, page).await?,
+    ))
+}
+
+/// One insight with its evidence and the Jira issues made from it (the HTTP route and the
+/// MCP `get_insight` tool).
+pub(crate) async fn detail(
+    state: &AppState,
+    workspace_id: Uuid,
+    insight_id: Uuid,
+    supporting: shared::services::Page,
+) -> Result<ThemeDetailOut, ApiError> {
+    let detail = board::detail(&state.db, workspace_id, insight_id, supporting).await?;
     let jira_issues =
-        shared::services::jira::push::links(&state.db, auth.0.workspace_id, path.insight_id)
-            .await?;
-    Ok(Json(ThemeDetailOut {
+        shared::services::jira::push::links(&state.db, workspace_id, insight_id).await?;
+    Ok(ThemeDetailOut {
         jira_issues,
         theme: detail.insight,
         key_quotes: detail.key_quotes.into_iter().map(quote_out).collect(),
         supporting_feedback: detail.supporting.into_iter().map(quote_out).collect(),
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, Validate, JsonSchema)]

@@ -19,6 +19,7 @@ use shared::{
             self, NewJob,
             contract::{VocParams, VocScoring},
         },
+        principal::Principal,
     },
 };
 use uuid::Uuid;
@@ -75,7 +76,20 @@ async fn calculate_voc(
     ValidQuery(q): ValidQuery<ThresholdQuery>,
 ) -> Result<Json<VocOut>, ApiError> {
     let p = auth.require(Role::Editor)?;
-    let ticket = tickets::get_by_key(&state.db, p.workspace_id, &path.ticket_key).await?;
+    Ok(Json(
+        rescore(&state, p, &path.ticket_key, q.similarity_threshold).await?,
+    ))
+}
+
+/// Matches one ticket against the insights again and scores it (the HTTP route and the MCP
+/// `score_ticket` tool; the caller has checked the editor role).
+pub(crate) async fn rescore(
+    state: &AppState,
+    p: &Principal,
+    ticket_key: &str,
+    similarity_threshold: Option<f64>,
+) -> Result<VocOut, ApiError> {
+    let ticket = tickets::get_by_key(&state.db, p.workspace_id, ticket_key).await?;
     let run = shared::ai::runs::RunContext::for_workspace(p.workspace_id, p.label());
     let embedder = state.ai.embedder_for(&run).await.map_err(|e| {
         tracing::warn!(error = %e, "embedder unavailable");
@@ -86,19 +100,19 @@ async fn calculate_voc(
     })?;
     let opts = ScoreOptions::from_settings(
         &state.settings,
-        q.similarity_threshold.map(|t| t as f32),
+        similarity_threshold.map(|t| t as f32),
         Some(vec![ticket.id]),
     );
     let stats = match_and_score(&state.db, p.workspace_id, embedder.as_ref(), &opts).await?;
     // The view reads the new score and matches; the ticket's own fields did not change.
     let view = views::one(&state.db, ticket).await?;
     let voc = view.voc.ok_or_else(ApiError::internal)?;
-    Ok(Json(VocOut {
+    Ok(VocOut {
         voc,
         matched_insights: view.matches,
         priority_gap: view.priority_gap,
         insights_compared: stats.insights_compared,
-    }))
+    })
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

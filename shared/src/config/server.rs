@@ -29,6 +29,8 @@ pub struct ServerSettings {
     /// `x-forwarded-for`); without one the TCP peer is the client.
     #[serde(default)]
     pub client_ip_header: Option<String>,
+    /// Serve the MCP server for AI assistants at `/mcp` (authenticated like the API).
+    pub mcp_enabled: bool,
 }
 
 /// Requests per minute per caller (API key or session; the client address when
