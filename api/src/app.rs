@@ -75,7 +75,8 @@ async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {
 }
 
 /// Responses made by layers or by axum itself (405, timeouts, panics, body limits) get the
-/// problem shape too, so clients see one error format everywhere.
+/// problem shape too, so clients see one error format everywhere. A short plain-text
+/// explanation of a 4xx (the MCP transport's, say) becomes the problem's detail.
 async fn problem_for_bare_errors(res: Response) -> Response {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -91,16 +92,29 @@ async fn problem_for_bare_errors(res: Response) -> Response {
     if is_json {
         return res;
     }
-    let detail = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this route".to_owned(),
-        StatusCode::SERVICE_UNAVAILABLE => "the request took too long; try again".to_owned(),
-        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
-        s => s
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let text = if status.is_client_error() {
+        axum::body::to_bytes(res.into_body(), 512)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty() && !t.contains('\n'))
+    } else {
+        None
+    };
+    let detail = match (status, text) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            "this method is not allowed on this route".to_owned()
+        }
+        (StatusCode::SERVICE_UNAVAILABLE, _) => "the request took too long; try again".to_owned(),
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => "the request body is too large".to_owned(),
+        (_, Some(text)) => text,
+        (s, None) => s
             .canonical_reason()
             .unwrap_or("request failed")
             .to_lowercase(),
     };
-    let allow = res.headers().get(header::ALLOW).cloned();
     let mut out = ApiError::new(status, detail).into_response();
     if let Some(allow) = allow {
         out.headers_mut().insert(header::ALLOW, allow);

@@ -54,11 +54,25 @@ describe("administration", () => {
     assert.match(secret, /^pk_/);
     const works = await fetch(`${BASE}/auth/me`, { headers: { Authorization: `Bearer ${secret}` } });
     assert.equal(works.status, 200);
+    // The assistant configuration carries the new key and works as given.
+    const setup = JSON.parse(await page.getByLabel("Assistant configuration").textContent());
+    const server = setup.mcpServers.produckai;
+    assert.equal(server.url, `${BASE}/mcp`);
+    assert.equal(server.headers.Authorization, `Bearer ${secret}`);
+    const listed = await fetch(server.url, {
+      method: "POST",
+      headers: { ...server.headers, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    assert.equal(listed.status, 200);
+    const tools = (await listed.json()).result.tools.map((t) => t.name);
+    assert.ok(tools.includes("search") && !tools.includes("add_feedback"), tools.join(", "));
     await accessible(page, "admin-api-keys");
     await screenshots(page, "admin-api-keys");
     await page.getByRole("button", { name: "I have stored it" }).click();
     assert.equal(await page.getByTestId("new-key").count(), 0);
     assert.equal((await page.content()).includes(secret), false, "the secret is not shown again");
+    await page.getByRole("heading", { name: "Connect an AI assistant" }).waitFor();
     await page.getByRole("button", { name: "Revoke Browser test key" }).click();
     await page.getByRole("button", { name: "Revoke Browser test key" }).waitFor({ state: "detached" });
     const revoked = await fetch(`${BASE}/auth/me`, { headers: { Authorization: `Bearer ${secret}` } });
@@ -83,6 +97,7 @@ describe("administration", () => {
     assert.match(secret, /^whsec_/);
     await page.getByRole("button", { name: "I have stored it" }).click();
     assert.equal((await page.content()).includes(secret), false, "the secret is not shown again");
+    await page.getByRole("heading", { name: "Connect an AI assistant" }).waitFor();
     await page.getByRole("button", { name: "Send test" }).click();
     const row = page.locator("tr").filter({ hasText: "webhook.test" });
     await row.filter({ hasText: "delivered" }).waitFor();

@@ -77,7 +77,11 @@ async fn ok(client: &Client, tool: &str, arguments: Value) -> Value {
 /// The problem a call that failed answers.
 async fn refused(client: &Client, tool: &str, arguments: Value, code: &str) -> Value {
     let result = call(client, tool, arguments).await;
-    assert_eq!(result.is_error, Some(true), "{tool} should fail: {result:?}");
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "{tool} should fail: {result:?}"
+    );
     let problem = result.structured_content.expect("a problem");
     assert_eq!(problem["code"], code, "{problem}");
     problem
@@ -122,7 +126,10 @@ async fn an_assistant_uses_every_tool_and_a_viewer_key_only_reads() {
     let top = board[0]["id"].as_str().unwrap().to_owned();
     let hits: Value = app.get_json("/search?q=SSO", &app.admin_token).await;
     assert!(!hits.as_array().unwrap().is_empty());
-    assert_eq!(ok(&viewer, "search", json!({"q": "SSO"})).await["hits"], hits);
+    assert_eq!(
+        ok(&viewer, "search", json!({"q": "SSO"})).await["hits"],
+        hits
+    );
     let insight = ok(&viewer, "get_insight", json!({"insight_id": top})).await;
     assert_eq!(insight["id"], top.as_str());
     assert!(!insight["key_quotes"].as_array().unwrap().is_empty());
@@ -156,7 +163,10 @@ async fn an_assistant_uses_every_tool_and_a_viewer_key_only_reads() {
     .await;
     assert_eq!(answer["generated_by"], "fallback");
     assert!(!answer["response"].as_str().unwrap().is_empty());
-    assert!(!answer["citations"].as_array().unwrap().is_empty(), "{answer}");
+    assert!(
+        !answer["citations"].as_array().unwrap().is_empty(),
+        "{answer}"
+    );
     let follow_up = ok(
         &viewer,
         "ask_copilot",
@@ -170,7 +180,10 @@ async fn an_assistant_uses_every_tool_and_a_viewer_key_only_reads() {
     let args = json!({"text": text, "account": "Globex"});
     let added = ok(&editor, "add_feedback", args.clone()).await;
     assert_eq!(added["created"], 1, "{added}");
-    assert_eq!(ok(&editor, "add_feedback", args.clone()).await["unchanged"], 1);
+    assert_eq!(
+        ok(&editor, "add_feedback", args.clone()).await["unchanged"],
+        1
+    );
     // ... and the viewer may not, nor rescore.
     let problem = refused(&viewer, "add_feedback", args, "forbidden").await;
     assert!(
@@ -274,9 +287,24 @@ async fn mcp_needs_a_credential_and_answers_only_for_the_keys_workspace() {
     let theirs = connect(&app, &api_key(&app, &other_admin, "viewer").await).await;
     let listed = ok(&theirs, "list_insights", json!({})).await;
     assert_eq!(listed["insights"], json!([]));
-    assert_eq!(ok(&theirs, "search", json!({"q": "SSO"})).await["hits"], json!([]));
-    refused(&theirs, "get_insight", json!({"insight_id": ours}), "not_found").await;
-    refused(&theirs, "draft_prd", json!({"insight_id": ours}), "not_found").await;
+    assert_eq!(
+        ok(&theirs, "search", json!({"q": "SSO"})).await["hits"],
+        json!([])
+    );
+    refused(
+        &theirs,
+        "get_insight",
+        json!({"insight_id": ours}),
+        "not_found",
+    )
+    .await;
+    refused(
+        &theirs,
+        "draft_prd",
+        json!({"insight_id": ours}),
+        "not_found",
+    )
+    .await;
     theirs.cancel().await.unwrap();
 }
 

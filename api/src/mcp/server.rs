@@ -114,7 +114,8 @@ impl ProduckMcp {
             "result": result,
             "error_code": code,
         }));
-        if let Err(e) = audit::record(&self.state.db, &caller.principal, &caller.origin, event).await
+        if let Err(e) =
+            audit::record(&self.state.db, &caller.principal, &caller.origin, event).await
         {
             tracing::warn!(error = %e, tool, "could not record an MCP tool call in the audit log");
         }

@@ -205,7 +205,11 @@ impl ProduckMcp {
     #[tool(
         description = "Search the workspace's customer feedback, themes and insights, best matches first. \
                        Web-search syntax: words, \"quoted phrases\", `or`, `-excluded`; at least 2 characters.",
-        annotations(title = "Search feedback", read_only_hint = true, open_world_hint = false)
+        annotations(
+            title = "Search feedback",
+            read_only_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn search(
         &self,
@@ -222,7 +226,11 @@ impl ProduckMcp {
                        accounts, ACV, segments, sentiment, trend, severity and effort. Filters: \
                        enterprise_blockers, high_priority, trending, rising, new_this_week; segments, \
                        severity, effort and a priority window narrow further.",
-        annotations(title = "List insights", read_only_hint = true, open_world_hint = false)
+        annotations(
+            title = "List insights",
+            read_only_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn list_insights(
         &self,
@@ -239,7 +247,11 @@ impl ProduckMcp {
         description = "One insight with its evidence: the key customer quotes (spread across accounts), \
                        further supporting feedback most similar first, the customers and their ACV, the \
                        scores, and Jira issues created from it.",
-        annotations(title = "Read an insight", read_only_hint = true, open_world_hint = false)
+        annotations(
+            title = "Read an insight",
+            read_only_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn get_insight(
         &self,
@@ -248,7 +260,9 @@ impl ProduckMcp {
     ) -> Reply<ThemeDetailOut> {
         let page = paging::page(q.supporting_limit, q.supporting_offset);
         let ws = caller.principal.workspace_id;
-        Ok(Answer(themes::detail(&self.state, ws, q.insight_id, page).await?))
+        Ok(Answer(
+            themes::detail(&self.state, ws, q.insight_id, page).await?,
+        ))
     }
 
     #[tool(
@@ -271,7 +285,11 @@ impl ProduckMcp {
         description = "A Jira ticket with its VOC score (0-100: how much customer evidence stands behind \
                        it), the insights it matches with their similarity, and whether its priority \
                        disagrees with the evidence.",
-        annotations(title = "A ticket's VOC score", read_only_hint = true, open_world_hint = false)
+        annotations(
+            title = "A ticket's VOC score",
+            read_only_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn get_ticket(
         &self,
@@ -279,7 +297,9 @@ impl ProduckMcp {
         Parameters(q): Parameters<TicketPath>,
     ) -> Reply<TicketItemOut> {
         let ws = caller.principal.workspace_id;
-        Ok(Answer(jira::ticket_view(&self.state, ws, &q.ticket_key).await?))
+        Ok(Answer(
+            jira::ticket_view(&self.state, ws, &q.ticket_key).await?,
+        ))
     }
 
     #[tool(
@@ -287,9 +307,18 @@ impl ProduckMcp {
                        tickets. The answer cites its evidence ([n] markers point at `citations`) and is \
                        kept in a conversation; pass `conversation_id` to follow up. `generated_by` says \
                        whether the model or the rule-based fallback answered.",
-        annotations(title = "Ask the copilot", read_only_hint = false, destructive_hint = false, open_world_hint = false)
+        annotations(
+            title = "Ask the copilot",
+            read_only_hint = false,
+            destructive_hint = false,
+            open_world_hint = false
+        )
     )]
-    async fn ask_copilot(&self, caller: Caller, Parameters(q): Parameters<AskIn>) -> Reply<ChatOut> {
+    async fn ask_copilot(
+        &self,
+        caller: Caller,
+        Parameters(q): Parameters<AskIn>,
+    ) -> Reply<ChatOut> {
         valid(&q)?;
         let body = ChatIn {
             message: q.message,
@@ -307,7 +336,13 @@ impl ProduckMcp {
                        workspace under source `api`: redacted, scored for sentiment, linked to its account, \
                        then embedded and attached to a theme like every other item. Adding the same \
                        source_id again updates it.",
-        annotations(title = "Add feedback", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Add feedback",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn add_feedback(
         &self,
@@ -323,7 +358,13 @@ impl ProduckMcp {
     #[tool(
         description = "Editors. Match one Jira ticket against the current insights again and recompute its \
                        VOC score; answers the new score, its matches and any priority gap.",
-        annotations(title = "Rescore a ticket", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            title = "Rescore a ticket",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn score_ticket(
         &self,
@@ -357,7 +398,11 @@ mod tests {
                 .unwrap_or(false);
             let rule = access(&tool.name);
             if rule.role == Role::Viewer && tool.name != "ask_copilot" {
-                assert!(read_only, "{} is open to viewers but not read-only", tool.name);
+                assert!(
+                    read_only,
+                    "{} is open to viewers but not read-only",
+                    tool.name
+                );
             }
             if !read_only && tool.name != "ask_copilot" {
                 assert_eq!(rule.role, Role::Editor, "{}", tool.name);

@@ -1,9 +1,11 @@
-// API keys: create one with a role and an expiry (its secret is shown once), revoke one.
+// API keys: create one with a role and an expiry (its secret is shown once), revoke one, and
+// connect an AI assistant with one.
 import { useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../../api/client";
 import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
 import { ActionForm, Button, DataTable, Field, FormEnd, ProblemNote, SecretOnce } from "../../ui/kit";
+import { AssistantSetup } from "./AssistantSetup";
 
 type Role = Schemas["Role"];
 
@@ -20,6 +22,7 @@ export function ApiKeys() {
         }}
       />
       {created && <NewSecret created={created} onDone={() => setCreated(null)} />}
+      {created && <AssistantSetup secret={created.key} />}
       <ProblemNote problem={revoke.problem ?? list.error} />
       {list.data && (
         <DataTable columns={["Key", "Role", "Created", "Last used", "Expires", { label: "Actions", hidden: true }]}>
@@ -53,6 +56,7 @@ export function ApiKeys() {
           ))}
         </DataTable>
       )}
+      {!created && <AssistantSetup />}
     </section>
   );
 }
