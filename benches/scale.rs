@@ -1,5 +1,5 @@
-//! The board, feedback, search and health endpoints at workspace sizes a real team reaches,
-//! through the real HTTP API (release build), driven by 32 concurrent connections (`wrk
+//! The board, feedback, search and health endpoints (and the board and search as MCP tool
+//! calls) at workspace sizes a real team reaches, through the real HTTP API (release build), driven by 32 concurrent connections (`wrk
 //! -t2 -c32` when installed, e.g. `apt-get install wrk`; otherwise a built-in driver that
 //! shares this process's cores and so reads lower):
 //!   cargo bench -p api --bench scale -- --items 10000,100000 [--seconds 5] [--jobs 5000] [--hold 600]
@@ -18,6 +18,13 @@ use std::{
 use synthetic::seed;
 use test_support::{TestApp, cli, rss, synthetic};
 
+/// One request the load repeats: a GET, or a POST of a JSON body (an MCP tool call).
+#[derive(Clone, Copy)]
+struct Req<'a> {
+    path: &'a str,
+    body: Option<&'a str>,
+}
+
 struct Load {
     rps: f64,
     p50: f64,
@@ -28,31 +35,37 @@ struct Load {
 
 /// Drives the endpoint with `wrk -t2 -c32` when it is installed (a separate, lightweight
 /// process, as the issue's baseline was measured), else with the built-in driver.
-async fn load(app: &TestApp, path: &str, seconds: u64) -> (Load, &'static str) {
+async fn load(app: &TestApp, req: Req<'_>, seconds: u64) -> (Load, &'static str) {
     // One untimed second first: connections opened and statements prepared on them are
     // start-up cost, not the steady state a user meets.
-    if wrk(app, path, 1).await.is_none() {
-        drive(app, path, 1).await;
+    if wrk(app, req, 1).await.is_none() {
+        drive(app, req, 1).await;
     }
-    if let Some(l) = wrk(app, path, seconds).await {
+    if let Some(l) = wrk(app, req, seconds).await {
         return (l, "wrk");
     }
-    (drive(app, path, seconds).await, "built-in")
+    (drive(app, req, seconds).await, "built-in")
 }
 
 /// Makes wrk print the 95th percentile, which its `--latency` table leaves out.
 const WRK_P95: &str = "done = function(summary, latency, requests)\n  \
      io.write(string.format(\"p95 %.3fms\\n\", latency:percentile(95) / 1000))\nend\n";
 
-async fn wrk(app: &TestApp, path: &str, seconds: u64) -> Option<Load> {
+async fn wrk(app: &TestApp, req: Req<'_>, seconds: u64) -> Option<Load> {
     let script = std::env::temp_dir().join("produck-scale-p95.lua");
-    std::fs::write(&script, WRK_P95).ok()?;
+    let post = req.body.map_or_else(String::new, |body| {
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = {body:?}\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+             wrk.headers[\"Accept\"] = \"application/json, text/event-stream\"\n"
+        )
+    });
+    std::fs::write(&script, format!("{post}{WRK_P95}")).ok()?;
     let out = tokio::process::Command::new("wrk")
         .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", "-s"])
         .arg(&script)
         .arg("-H")
         .arg(format!("Authorization: Bearer {}", app.admin_token))
-        .arg(app.url(path))
+        .arg(app.url(req.path))
         .output()
         .await
         .ok()?;
@@ -90,29 +103,34 @@ async fn wrk(app: &TestApp, path: &str, seconds: u64) -> Option<Load> {
     })
 }
 
-async fn drive(app: &TestApp, path: &str, seconds: u64) -> Load {
+async fn drive(app: &TestApp, req: Req<'_>, seconds: u64) -> Load {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
         .unwrap();
-    let url = Arc::new(app.url(path));
+    let url = Arc::new(app.url(req.path));
     let token = Arc::new(app.admin_token.clone());
+    let body: Arc<Option<String>> = Arc::new(req.body.map(str::to_owned));
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let tasks: Vec<_> = (0..32)
         .map(|_| {
-            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            let (client, url, token, body) =
+                (client.clone(), url.clone(), token.clone(), body.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0;
                 while Instant::now() < until {
                     let t = Instant::now();
-                    match client
-                        .get(url.as_str())
-                        .bearer_auth(token.as_str())
-                        .send()
-                        .await
-                    {
+                    let request = match body.as_ref() {
+                        Some(body) => client
+                            .post(url.as_str())
+                            .header("content-type", "application/json")
+                            .header("accept", "application/json, text/event-stream")
+                            .body(body.clone()),
+                        None => client.get(url.as_str()),
+                    };
+                    match request.bearer_auth(token.as_str()).send().await {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
                             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -303,9 +321,32 @@ async fn main() {
             ("/auth/me", "- (authentication alone)"),
             ("/healthz", "-"),
         ] {
-            let (r, driver) = load(&app, path, seconds).await;
+            let req = Req { path, body: None };
+            let (r, driver) = load(&app, req, seconds).await;
             println!(
                 "| `GET {path}` | {:.0} | {:.1} | {:.1} | {:.1} | {} | {driver} | {target} |",
+                r.rps, r.p50, r.p95, r.p99, r.errors
+            );
+        }
+        // The same reads as MCP tool calls: JSON-RPC, the tool layer and an audit entry each.
+        for (tool, arguments, target) in [
+            (
+                "list_insights",
+                r#"{"limit":20}"#,
+                "- (the board as a tool)",
+            ),
+            ("search", r#"{"q":"card"}"#, "- (search as a tool)"),
+        ] {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments}}}}}"#
+            );
+            let req = Req {
+                path: "/mcp",
+                body: Some(&body),
+            };
+            let (r, driver) = load(&app, req, seconds).await;
+            println!(
+                "| MCP `{tool}` | {:.0} | {:.1} | {:.1} | {:.1} | {} | {driver} | {target} |",
                 r.rps, r.p50, r.p95, r.p99, r.errors
             );
         }

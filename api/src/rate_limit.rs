@@ -33,9 +33,9 @@ pub fn class_of(method: &Method, path: &str) -> Option<Class> {
     if *method == Method::OPTIONS || exempt(path) {
         return None;
     }
-    // An MCP request is counted as a read; its tools that change data or ask the copilot
-    // are charged their own class as well (`admit`).
-    if matches!(*method, Method::GET | Method::HEAD) || path == crate::mcp::PATH {
+    // An MCP request (`mcp::PATH`) is counted as a read; its tools that change data or ask
+    // the copilot are charged their own class as well (`admit`).
+    if matches!(*method, Method::GET | Method::HEAD) || path == "/mcp" {
         return Some(Class::Reads);
     }
     if path.starts_with("/upload/") || path == "/jira/tickets/import" {

@@ -5,7 +5,9 @@
 //! authenticate like the HTTP API (an API key as a bearer token); what a tool may do follows
 //! the caller's role.
 
+mod access;
 mod caller;
+mod reply;
 mod server;
 mod tools;
 
@@ -18,10 +20,7 @@ use rmcp::transport::streamable_http_server::{
 
 use crate::state::AppState;
 
-pub use caller::Caller;
-pub use tools::{Access, access};
-
-/// Where the server is mounted.
+/// Where the server is mounted (`rate_limit::class_of` counts its requests as reads).
 pub const PATH: &str = "/mcp";
 
 /// `/mcp`, authenticated; empty when `server.mcp_enabled` is off.

@@ -20,10 +20,7 @@ use rmcp::{
 use serde_json::{Map, Value, json};
 use shared::services::audit::{self, Event};
 
-use super::{
-    caller::Caller,
-    tools::{ToolError, access},
-};
+use super::{access::access, caller::Caller, reply::ToolError};
 use crate::{error::ApiError, state::AppState};
 
 const INSTRUCTIONS: &str = "ProduckAI turns a product team's customer feedback into ranked insights. \

@@ -4,22 +4,21 @@
 //! an object).
 
 use chrono::{DateTime, Utc};
-use rmcp::{
-    ErrorData,
-    handler::server::{tool::IntoCallToolResult, wrapper::Parameters},
-    model::{CallToolResponse, CallToolResult},
-    tool, tool_router,
-};
+use rmcp::{handler::server::wrapper::Parameters, tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::{Role, secrets::sha256_hex},
-    services::{request_limits::Class, search::Hit, themes::board},
+    auth::secrets::sha256_hex,
+    services::{search::Hit, themes::board},
 };
 use uuid::Uuid;
 use validator::Validate;
 
-use super::{caller::Caller, server::ProduckMcp};
+use super::{
+    caller::Caller,
+    reply::{Answer, Reply, ToolError},
+    server::ProduckMcp,
+};
 use crate::{
     error::ApiError,
     extract::validation_errors,
@@ -34,78 +33,6 @@ use crate::{
         voc::{self, VocOut},
     },
 };
-
-/// Who may call a tool and which request class it is charged besides the read every MCP
-/// request counts as: the rule of the HTTP route it stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Access {
-    pub role: Role,
-    pub class: Option<Class>,
-}
-
-/// Tools that only read, open to viewers (read-only keys).
-const READ_TOOLS: &[&str] = &[
-    "search",
-    "list_insights",
-    "get_insight",
-    "draft_prd",
-    "get_ticket",
-];
-
-/// A tool not named here changes data: editors only, charged as a write.
-pub fn access(tool: &str) -> Access {
-    match tool {
-        t if READ_TOOLS.contains(&t) => Access {
-            role: Role::Viewer,
-            class: None,
-        },
-        // Viewers may ask the copilot over HTTP too; it is charged as a chat question.
-        "ask_copilot" => Access {
-            role: Role::Viewer,
-            class: Some(Class::Chat),
-        },
-        _ => Access {
-            role: Role::Editor,
-            class: Some(Class::Writes),
-        },
-    }
-}
-
-/// A tool that ran and failed: the API's problem (status, code, detail, fields) as the
-/// tool's structured error, so the assistant reads the same explanation a client would.
-pub struct ToolError(pub ApiError);
-
-impl<E: Into<ApiError>> From<E> for ToolError {
-    fn from(e: E) -> Self {
-        Self(e.into())
-    }
-}
-
-impl IntoCallToolResult for ToolError {
-    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        let problem = serde_json::to_value(self.0.into_problem())
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(CallToolResult::structured_error(problem).into())
-    }
-}
-
-/// A tool's answer: the API's JSON, as text and as structured content. It goes through the
-/// API's own serializer (not `serde_json::to_value`, which would widen every `f32` score into
-/// a long `f64`), so it matches the HTTP answer byte for byte. Tools declare no output schema:
-/// the schemas of these shapes would triple what `tools/list` costs an assistant to read.
-pub struct Answer<T>(pub T);
-
-impl<T: Serialize> IntoCallToolResult for Answer<T> {
-    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
-        let text = serde_json::to_string(&self.0)
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        let value = serde_json::from_str(&text)
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(CallToolResult::structured(value).into())
-    }
-}
-
-type Reply<T> = Result<Answer<T>, ToolError>;
 
 /// The arguments' own rules (lengths, ranges, allowed values), reported like a 422.
 fn valid<T: Validate>(args: &T) -> Result<(), ToolError> {
@@ -386,7 +313,9 @@ impl ProduckMcp {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use shared::{auth::Role, services::request_limits::Class};
+
+    use super::{super::access::access, *};
 
     #[test]
     fn viewers_get_only_tools_that_leave_the_workspace_as_it_was() {

@@ -14,7 +14,7 @@ export function AssistantSetup({ secret }: { secret?: string }) {
   );
   const [copied, setCopied] = useState(false);
   return (
-    <section class="card stack" aria-labelledby="mcp-title" data-testid="assistant-setup">
+    <section class="card stack setup" aria-labelledby="mcp-title">
       <h2 id="mcp-title">Connect an AI assistant</h2>
       <p>
         Assistants that speak MCP (Claude, ChatGPT, Cursor and others) can search feedback, read insights with their
