@@ -1,7 +1,7 @@
 // Administration in the browser: members and API keys for admins; nothing for the others.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { accessible, apiCall, BASE, context, launch, member, screenshots, signIn } from "./helpers.mjs";
+import { accessible, apiCall, BASE, context, KEY, launch, member, screenshots, signIn } from "./helpers.mjs";
 
 let browser;
 before(async () => {
@@ -179,6 +179,27 @@ describe("administration, continued", () => {
     });
     await accessible(page, "admin-audit");
     await screenshots(page, "admin-audit");
+
+    // A curation made elsewhere is undone from its entry in the trail.
+    const board = (await apiCall("GET", "/themes?limit=1")).body;
+    const pinned = await apiCall("PATCH", `/themes/${board[0].id}`, { pinned: true });
+    assert.equal(pinned.status, 200, JSON.stringify(pinned));
+    await page.getByLabel("Action").selectOption("theme.");
+    const edited = page.locator("table.data tbody tr", { hasText: "theme.edited" }).first();
+    await edited.getByRole("button", { name: /^Undo theme.edited/ }).click();
+    await page.locator("table.data tbody tr", { hasText: "theme.undone" }).first().waitFor();
+    const after = (await apiCall("GET", `/themes/${board[0].id}`)).body;
+    assert.equal(after.pinned, false, "the pin is undone");
+    // An assistant's tool call shows which tool and how it ended.
+    const mcp = await fetch(`${BASE}/mcp`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "search", arguments: { q: "SSO" } } }),
+    });
+    assert.equal(mcp.status, 200, await mcp.text());
+    await page.getByLabel("Action").selectOption("mcp.");
+    await page.locator("table.data tbody tr", { hasText: "search" }).filter({ hasText: "answered" }).first().waitFor();
+    await screenshots(page, "admin-audit-mcp");
 
     await page.getByRole("link", { name: "AI usage", exact: true }).click();
     await page.getByText("Budget left today").waitFor();

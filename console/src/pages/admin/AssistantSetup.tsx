@@ -35,7 +35,7 @@ export function AssistantSetup({ secret }: { secret?: string }) {
       </pre>
       <p class="small muted">
         A viewer key offers only the tools that read; an editor key may also add feedback and rescore tickets. Calls
-        count against the key's rate limits and each one is recorded in the audit log.
+        count against the key's rate limits and each one is recorded in the audit trail.
       </p>
       <div class="button-row">
         <Button onClick={async () => setCopied(await copyText(config))}>{copied ? "Copied" : "Copy the configuration"}</Button>

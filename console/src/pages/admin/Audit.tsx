@@ -1,10 +1,15 @@
 // The audit trail: who changed what, when and from where; filtered by action family and
-// actor, paged.
+// actor, paged. A theme curation can be undone from its entry.
 import { useState } from "preact/hooks";
-import { api, ok } from "../../api/client";
-import { useLoad } from "../../ui/async";
+import { api, ok, type Schemas } from "../../api/client";
+import { useAction, useLoad } from "../../ui/async";
 import { date } from "../../ui/format";
-import { DataTable, OffsetPager, ProblemNote } from "../../ui/kit";
+import { Button, DataTable, OffsetPager, ProblemNote } from "../../ui/kit";
+
+type Entry = Schemas["AuditEntryOut"];
+
+/** Curation actions `POST /themes/curation/{audit_id}/undo` accepts. */
+const UNDOABLE = ["theme.edited", "theme.merged", "theme.items_moved", "theme.split", "theme.undone"];
 
 const PAGE = 50;
 const FAMILIES: [string, string][] = [
@@ -16,12 +21,16 @@ const FAMILIES: [string, string][] = [
   ["feedback.", "Feedback"],
   ["jira_ticket.", "Tickets"],
   ["conversation.", "Conversations"],
+  ["theme.", "Theme curation"],
+  ["webhook.", "Webhooks"],
+  ["mcp.", "AI assistants (MCP)"],
 ];
 
 export function Audit() {
   const [action, setAction] = useState("");
   const [actor, setActor] = useState("");
   const [offset, setOffset] = useState(0);
+  const undo = useAction();
   const list = useLoad(
     (signal) => ok(api.GET("/admin/audit", { params: { query: { action: action || undefined, actor: actor || undefined, limit: PAGE, offset } }, signal })),
     [action, actor, offset],
@@ -39,14 +48,14 @@ export function Audit() {
         </div>
         <div class="select">
           <label for="audit-actor">Actor</label>
-          <input id="audit-actor" placeholder="user:<id> or key:<id>" value={actor} onChange={(e) => { setActor(e.currentTarget.value.trim()); setOffset(0); }} />
+          <input id="audit-actor" placeholder="user:<id> or api_key:<id>" value={actor} onChange={(e) => { setActor(e.currentTarget.value.trim()); setOffset(0); }} />
         </div>
       </div>
-      <ProblemNote problem={list.error} onRetry={list.reload} />
+      <ProblemNote problem={undo.problem ?? list.error} onRetry={undo.problem ? undefined : list.reload} />
       {list.data && (
         <>
-          <p class="muted small">{list.data.total} entries</p>
-          <DataTable columns={["When", "Action", "Who", "What"]}>
+          <p class="muted small">{list.data.total} {list.data.total === 1 ? "entry" : "entries"}</p>
+          <DataTable columns={["When", "Action", "Who", "What", { label: "Actions", hidden: true }]}>
             {list.data.items.map((e) => (
               <tr key={e.id}>
                 <td class="small">{date(e.created_at)} {new Date(e.created_at).toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit" })}</td>
@@ -60,7 +69,25 @@ export function Audit() {
                   {e.ip && <div class="muted">{e.ip}</div>}
                 </td>
                 <td class="small">
-                  {e.target_type} {e.target_id ? <span class="mono">{e.target_id.slice(0, 8)}</span> : null}
+                  <What entry={e} />
+                </td>
+                <td>
+                  {UNDOABLE.includes(e.action) && (
+                    <Button
+                      variant="ghost"
+                      busy={undo.busy}
+                      aria-label={`Undo ${e.action} of ${date(e.created_at)}`}
+                      onClick={() =>
+                        undo.run(async () => {
+                          await ok(api.POST("/themes/curation/{audit_id}/undo", { params: { path: { audit_id: e.id } } }));
+                          setOffset(0);
+                          list.reload();
+                        })
+                      }
+                    >
+                      Undo
+                    </Button>
+                  )}
                 </td>
               </tr>
             ))}
@@ -69,5 +96,22 @@ export function Audit() {
         </>
       )}
     </section>
+  );
+}
+
+/** The target, shortened when it is an id; an assistant's tool call says how it ended. */
+function What({ entry: e }: { entry: Entry }) {
+  const id = e.target_id ?? "";
+  const shown = /^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(id) ? id.slice(0, 8) : id;
+  const details = (e.details ?? {}) as { result?: string; error_code?: string | null };
+  return (
+    <>
+      {e.target_type} {shown && <span class="mono">{shown}</span>}
+      {e.action === "mcp.tool_called" && details.result && (
+        <div class={details.result === "ok" ? "muted" : "warn-text"}>
+          {details.result === "ok" ? "answered" : `error: ${details.error_code ?? "unknown"}`}
+        </div>
+      )}
+    </>
   );
 }
