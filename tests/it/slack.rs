@@ -724,6 +724,14 @@ async fn a_pushed_event_is_answered_without_waiting_on_a_slow_slack() {
 async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_once() {
     let server = MockServer::start().await;
     mount_web_api(&server).await;
+    // Slack rate limits the first post, as it does with HTTP 429 and Retry-After.
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
     serve(&server, "POST", "/api/chat.postMessage", |req: &Request| {
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         ok(
@@ -787,8 +795,20 @@ async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_o
         .filter(|i| i["priority_score"].as_i64().unwrap() >= 50)
         .collect();
     assert!(!high.is_empty());
-    let alerts = posts().await;
-    assert_eq!(alerts.len(), 1, "one alert for the run: {alerts:#?}");
+    let within = std::time::Duration::from_secs(30);
+    let alert = app
+        .wait_newest(shared::jobs::kinds::SLACK_ALERT, within)
+        .await;
+    assert_eq!(alert.status, "completed", "{alert:?}");
+    assert_eq!(alert.attempts, 2, "the rate-limited post is tried again");
+    let mut alerts = posts().await;
+    assert_eq!(
+        alerts.len(),
+        2,
+        "one alert for the run, sent twice: {alerts:#?}"
+    );
+    assert_eq!(alerts[0], alerts[1], "the retry posts the same words");
+    alerts.remove(0);
     assert_eq!(alerts[0]["channel"], CHANNEL);
     let text = alerts[0].to_string();
     for i in &high {
@@ -804,7 +824,6 @@ async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_o
     )));
 
     // The digest: once this week, however often it runs.
-    let within = std::time::Duration::from_secs(30);
     let run = app
         .run_global_job(shared::jobs::kinds::SLACK_DIGEST, within)
         .await;
@@ -831,5 +850,9 @@ async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_o
         .run_global_job(shared::jobs::kinds::SLACK_DIGEST, within)
         .await;
     assert_eq!(again.result.as_ref().unwrap()["due"], 0, "{again:?}");
-    assert_eq!(posts().await.len(), 2);
+    assert_eq!(
+        posts().await.len(),
+        3,
+        "the alert's two tries and one digest"
+    );
 }

@@ -60,6 +60,7 @@ impl JobRegistry {
             .handle::<spec::SyncSchedule, _, _>(handlers::sync_schedule::run)
             .handle::<spec::WebhookDelivery, _, _>(handlers::webhook::run)
             .handle::<spec::SlackDigest, _, _>(handlers::slack_digest::run)
+            .handle::<spec::SlackAlert, _, _>(handlers::slack_alert::run)
     }
 
     /// Registers the handler of kind `S`: it gets the run's params as `S::Params` (params

@@ -49,6 +49,9 @@ pub mod kinds {
     pub const TOKEN_REFRESH: &str = "token_refresh";
     /// Posts the weekly Slack digest of every workspace that wants one (once a week each).
     pub const SLACK_DIGEST: &str = "slack_digest";
+    /// Posts one Slack alert about high-priority insights (retried with backoff while
+    /// Slack is unreachable or rate limiting).
+    pub const SLACK_ALERT: &str = "slack_alert";
     /// Sends one outbound webhook delivery (retried with backoff up to
     /// `webhooks.max_attempts`).
     pub const WEBHOOK_DELIVERY: &str = "webhook_delivery";
@@ -74,6 +77,7 @@ pub mod kinds {
         TOKEN_REFRESH,
         WEBHOOK_DELIVERY,
         SLACK_DIGEST,
+        SLACK_ALERT,
     ];
 }
 

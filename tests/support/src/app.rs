@@ -649,6 +649,34 @@ impl TestApp {
         }
     }
 
+    /// Waits for the workspace's newest job of `kind` to appear and finish.
+    pub async fn wait_newest(&self, kind: &str, within: Duration) -> job_run::Model {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let newest = job_run::Entity::find()
+                .filter(job_run::Column::WorkspaceId.eq(self.workspace_id))
+                .filter(job_run::Column::Kind.eq(kind))
+                .order_by_desc(job_run::Column::CreatedAt)
+                .one(self.db())
+                .await
+                .expect("job rows");
+            if let Some(job) = newest {
+                return self
+                    .wait_job(
+                        job.id,
+                        deadline.saturating_duration_since(tokio::time::Instant::now()),
+                    )
+                    .await;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {kind} job within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Polls until the job is completed, failed or cancelled.
     pub async fn wait_job(&self, id: Uuid, within: Duration) -> job_run::Model {
         let deadline = tokio::time::Instant::now() + within;

@@ -2,7 +2,10 @@
 
 use shared::services::{
     integrations::slack_notify,
-    jobs::contract::{ClusterOutcome, NoParams, ThemeRescoreOutcome},
+    jobs::{
+        self, NewJob,
+        contract::{ClusterOutcome, NoParams, SlackAlert, ThemeRescoreOutcome},
+    },
     themes,
     webhooks::events,
 };
@@ -68,22 +71,30 @@ async fn announce(
             "message": summary.message,
         }),
     ));
-    let cipher = shared::services::integrations::crypto::TokenCipher::from_settings(
-        &ctx.settings().integrations,
-    );
-    // A Slack alert that cannot be posted does not fail the run it reports on.
-    if let Err(e) = slack_notify::alert(
-        ctx.db(),
-        &ctx.settings().integrations,
-        &cipher,
-        ws,
-        &changes,
-    )
-    .await
-    {
-        tracing::warn!(workspace = %ws, error = %e, "Slack alert not posted");
+    // A Slack alert that cannot be queued does not fail the run it reports on.
+    if let Err(e) = queue_slack_alert(ctx, ws, &changes).await {
+        tracing::warn!(workspace = %ws, error = %e, "Slack alert not queued");
     }
     events::emit_all(ctx.db(), ctx.queue(), ctx.settings(), ws, changes).await;
+    Ok(())
+}
+
+/// Composes the run's Slack alert now and leaves posting it to a `slack_alert` job, once
+/// per run however often this job is retried.
+async fn queue_slack_alert(
+    ctx: &JobContext,
+    ws: uuid::Uuid,
+    changes: &[(&'static str, serde_json::Value)],
+) -> Result<(), shared::DomainError> {
+    let settings = ctx.settings();
+    let Some(alert) =
+        slack_notify::alert_for(ctx.db(), &settings.integrations, ws, changes).await?
+    else {
+        return Ok(());
+    };
+    let mut new = NewJob::of::<SlackAlert>(&settings.jobs, ws, &alert).requested_by("clustering");
+    new.dedupe_key = Some(format!("slack_alert:{}", ctx.job.id));
+    jobs::start(ctx.db(), ctx.queue(), new).await?;
     Ok(())
 }
 

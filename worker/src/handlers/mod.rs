@@ -7,6 +7,7 @@ pub mod embed;
 pub mod live_sync;
 pub mod maintenance;
 pub mod process_file;
+pub mod slack_alert;
 pub mod slack_digest;
 
 pub mod sync_schedule;

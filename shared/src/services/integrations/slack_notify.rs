@@ -1,6 +1,7 @@
 //! Telling the team in Slack, through the connected bot: an alert when a high-priority
-//! insight appears or rises past the workspace's line, and a weekly digest (new themes, top
-//! movers, tickets whose priority disagrees with the evidence). The digest is claimed per
+//! insight appears or rises past the workspace's line (posted by a `slack_alert` job, so
+//! Slack being down or rate limiting delays it instead of losing it), and a weekly digest
+//! (new themes, top movers, tickets whose priority disagrees with the evidence). The digest is claimed per
 //! workspace and week before it is posted, so however many workers fire the schedule, and
 //! however often a tick's job is retried, a workspace gets one digest a week.
 
@@ -121,17 +122,33 @@ fn insight_link(public_url: &str, id: &Value, title: &Value) -> String {
     )
 }
 
-/// Alerts for the run's changes (the webhook events it produced) that reach the line: new
-/// insights at or above it, and insights that rose past it. Answers how many were posted.
-pub async fn alert(
+/// An alert about to be posted: composed once when the run ends, so every retry of its
+/// `slack_alert` job posts the same words to the same channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alert {
+    pub channel_id: String,
+    pub title: String,
+    pub lines: Vec<String>,
+}
+
+/// What posting an alert did.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct AlertReport {
+    /// Insights the alert named.
+    pub insights: usize,
+}
+
+/// The alert for a run's changes (the webhook events it produced) that reach the line: new
+/// insights at or above it, and insights that rose past it. None when the workspace has no
+/// notifications or nothing reached the line.
+pub async fn alert_for(
     db: &impl ConnectionTrait,
     settings: &IntegrationsSettings,
-    cipher: &TokenCipher,
     ws: Uuid,
     changes: &[(&'static str, Value)],
-) -> Result<usize, SyncError> {
+) -> Result<Option<Alert>, DomainError> {
     let Some(n) = get(db, ws).await? else {
-        return Ok(0);
+        return Ok(None);
     };
     let lines: Vec<String> = changes
         .iter()
@@ -155,16 +172,45 @@ pub async fn alert(
         })
         .collect();
     if lines.is_empty() {
-        return Ok(0);
+        return Ok(None);
     }
     let title = format!(
         "{} high-priority insight{} on the board",
         lines.len(),
         if lines.len() == 1 { "" } else { "s" }
     );
-    let blocks = json!([section(&format!("*{title}*")), section(&lines.join("\n"))]);
-    post(db, settings, cipher, ws, &n.channel_id, &title, blocks).await?;
-    Ok(lines.len())
+    Ok(Some(Alert {
+        channel_id: n.channel_id,
+        title,
+        lines,
+    }))
+}
+
+/// Posts a composed alert through the workspace's bot.
+pub async fn post_alert(
+    db: &impl ConnectionTrait,
+    settings: &IntegrationsSettings,
+    cipher: &TokenCipher,
+    ws: Uuid,
+    alert: &Alert,
+) -> Result<AlertReport, SyncError> {
+    let blocks = json!([
+        section(&format!("*{}*", alert.title)),
+        section(&alert.lines.join("\n"))
+    ]);
+    post(
+        db,
+        settings,
+        cipher,
+        ws,
+        &alert.channel_id,
+        &alert.title,
+        blocks,
+    )
+    .await?;
+    Ok(AlertReport {
+        insights: alert.lines.len(),
+    })
 }
 
 /// What a digest run did.

@@ -13,8 +13,12 @@ use crate::{
     jobs::kinds,
     services::{
         integrations::{
-            drive::DriveSyncStats, jira::JiraSyncStats, refresh::RefreshReport,
-            slack::SlackSyncStats, slack_notify::DigestReport, zoom::ZoomSyncStats,
+            drive::DriveSyncStats,
+            jira::JiraSyncStats,
+            refresh::RefreshReport,
+            slack::SlackSyncStats,
+            slack_notify::{Alert, AlertReport, DigestReport},
+            zoom::ZoomSyncStats,
         },
         jira::ticket_scores::ScoreStats,
         source::{self, Source},
@@ -133,6 +137,8 @@ job_specs! {
     TokenRefresh = kinds::TOKEN_REFRESH, Tick => RefreshReport;
     /// The weekly Slack digests posted.
     SlackDigest = kinds::SLACK_DIGEST, Tick => DigestReport;
+    /// One Slack alert about high-priority insights posted.
+    SlackAlert = kinds::SLACK_ALERT, Alert => AlertReport;
     /// One outbound webhook delivery sent.
     WebhookDelivery = kinds::WEBHOOK_DELIVERY, DeliveryParams => DeliveryOutcome;
 }
