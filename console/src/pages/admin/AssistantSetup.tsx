@@ -1,4 +1,4 @@
-// Connecting an AI assistant (Claude, ChatGPT, Cursor…) to the workspace through the MCP
+// Connecting an AI assistant (Claude, Cursor, VS Code…) to the workspace through the MCP
 // server at /mcp: the address, the header, and a configuration to paste, with the key just
 // created filled in.
 import { useState } from "preact/hooks";
@@ -17,7 +17,7 @@ export function AssistantSetup({ secret }: { secret?: string }) {
     <section class="card stack setup" aria-labelledby="mcp-title">
       <h2 id="mcp-title">Connect an AI assistant</h2>
       <p>
-        Assistants that speak MCP (Claude, ChatGPT, Cursor and others) can search feedback, read insights with their
+        Assistants that speak MCP (Claude, Cursor, VS Code and others) can search feedback, read insights with their
         evidence, draft PRDs, check a ticket's VOC score and ask the copilot. Give them this server with an API key:
       </p>
       <dl class="facts">
