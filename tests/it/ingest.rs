@@ -673,7 +673,13 @@ async fn a_file_whose_job_dies_marks_its_upload_failed() {
             }
             Ok(Value::Null)
         });
-    let app = TestApp::builder().workers(1, registry).spawn().await;
+    // The route answers as soon as the job fails; the longer wait only keeps a loaded CI
+    // machine's slow pickup from turning "failed" into "still processing".
+    let app = TestApp::builder()
+        .workers(1, registry)
+        .env("PRODUCK__JOBS__SYNC_WAIT_SECS", "20")
+        .spawn()
+        .await;
     let res = upload(&app, vec![("notes.txt", b"Search is slow.".to_vec())]).await;
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["failed_files"], 1, "{body}");
