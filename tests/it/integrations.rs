@@ -1695,18 +1695,8 @@ async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it
         root["detail"].as_str().unwrap().contains("allow_root"),
         "{root}"
     );
-    let put = |body: Value| {
-        let app = &app;
-        async move {
-            app.send_json(
-                reqwest::Method::PUT,
-                "/integrations/google/folders",
-                &app.admin_token,
-                &body,
-            )
-            .await
-        }
-    };
+    let folders = "/integrations/google/folders";
+    let put = |body: Value| app.put_json(folders, &app.admin_token, body);
     problem(
         put(json!({"folder_ids": ["root"]})).await,
         400,
@@ -1714,13 +1704,8 @@ async fn only_admins_choose_drive_folders_and_the_change_is_audited_with_what_it
     )
     .await;
     problem(
-        app.send_json(
-            reqwest::Method::PUT,
-            "/integrations/google/folders",
-            &editor,
-            &json!({"folder_ids": ["1FoLdErB"]}),
-        )
-        .await,
+        app.put_json(folders, &editor, &json!({"folder_ids": ["1FoLdErB"]}))
+            .await,
         403,
         "forbidden",
     )

@@ -742,18 +742,8 @@ async fn high_priority_insights_and_the_weekly_digest_reach_the_chosen_channel_o
     .await;
     let app = slack_app(&server).await;
     assert_eq!(connect(&app).await.status(), 200);
-    let put = |body: Value| {
-        let app = &app;
-        async move {
-            app.send_json(
-                reqwest::Method::PUT,
-                "/integrations/slack/notifications",
-                &app.admin_token,
-                &body,
-            )
-            .await
-        }
-    };
+    let put =
+        |body: Value| app.put_json("/integrations/slack/notifications", &app.admin_token, body);
     let refused = problem(
         put(json!({"channel_id": "C0OUTSIDE"})).await,
         400,

@@ -3,7 +3,7 @@
 use rmcp::{
     ErrorData,
     handler::server::tool::IntoCallToolResult,
-    model::{CallToolResponse, CallToolResult},
+    model::{CallToolResponse, CallToolResult, ContentBlock},
 };
 use serde::Serialize;
 
@@ -39,7 +39,10 @@ impl<T: Serialize> IntoCallToolResult for Answer<T> {
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let value = serde_json::from_str(&text)
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
-        Ok(CallToolResult::structured(value).into())
+        // The text block is the string already written, not a second serialization.
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(value);
+        Ok(result.into())
     }
 }
 

@@ -50,7 +50,7 @@ pub struct InsightsOut {
     pub insights: Vec<board::InsightView>,
 }
 
-#[derive(Debug, Deserialize, Validate, JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetInsightIn {
     pub insight_id: Uuid,

@@ -428,6 +428,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `PUT` of a JSON body (taken by value, so a closure can build and send it).
+    pub async fn put_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl serde::Serialize,
+    ) -> reqwest::Response {
+        self.send_json(reqwest::Method::PUT, path, token, &body)
+            .await
+    }
+
     pub async fn post_json(
         &self,
         path: &str,

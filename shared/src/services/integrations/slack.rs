@@ -64,8 +64,9 @@ pub(super) async fn call(
     answer(method, vendor::read_json("Slack", res).await?)
 }
 
-/// A Web API method that writes (`chat.postMessage`): a JSON body, sent once — a retried
-/// post could say the same thing twice.
+/// A Web API method that writes (`chat.postMessage`): a JSON body, sent once per call. It
+/// never retries by itself (a retried post could say the same thing twice); a caller that
+/// prefers a late post to a lost one retries through its job (`slack_alert`).
 pub(super) async fn post(
     settings: &IntegrationsSettings,
     token: &SecretString,

@@ -1,9 +1,9 @@
 //! Telling the team in Slack, through the connected bot: an alert when a high-priority
 //! insight appears or rises past the workspace's line (posted by a `slack_alert` job, so
 //! Slack being down or rate limiting delays it instead of losing it), and a weekly digest
-//! (new themes, top movers, tickets whose priority disagrees with the evidence). The digest is claimed per
-//! workspace and week before it is posted, so however many workers fire the schedule, and
-//! however often a tick's job is retried, a workspace gets one digest a week.
+//! (new themes, top movers, tickets whose priority disagrees with the evidence). The digest
+//! is claimed per workspace and week before it is posted, so however many workers fire the
+//! schedule, and however often a tick's job is retried, a workspace gets one digest a week.
 
 use chrono::{DateTime, Duration, Utc};
 use schemars::JsonSchema;
@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{crypto::TokenCipher, slack, vendor::SyncError};
-use crate::{DomainError, config::IntegrationsSettings, db::statement as raw};
+use crate::{
+    DomainError, config::IntegrationsSettings, db::statement as raw,
+    services::themes::wording::plural,
+};
 
 /// Where and when the workspace hears from ProduckAI in Slack.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, FromQueryResult)]
@@ -89,8 +92,7 @@ pub async fn save(
     Ok(Notifications::from_query_result(&row, "")?)
 }
 
-/// Posts `text` (with `blocks`) to the workspace's notification channel; `false` when the
-/// workspace has none.
+/// Posts `text` (with `blocks`) to `channel` through the workspace's bot.
 async fn post(
     db: &impl ConnectionTrait,
     settings: &IntegrationsSettings,
@@ -127,8 +129,21 @@ fn insight_link(public_url: &str, id: &Value, title: &Value) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Alert {
     pub channel_id: String,
-    pub title: String,
+    /// One line per insight, with its link and priority.
     pub lines: Vec<String>,
+}
+
+impl Alert {
+    pub fn title(&self) -> String {
+        format!(
+            "{} on the board",
+            plural(
+                self.lines.len(),
+                "high-priority insight",
+                "high-priority insights"
+            )
+        )
+    }
 }
 
 /// What posting an alert did.
@@ -174,14 +189,8 @@ pub async fn alert_for(
     if lines.is_empty() {
         return Ok(None);
     }
-    let title = format!(
-        "{} high-priority insight{} on the board",
-        lines.len(),
-        if lines.len() == 1 { "" } else { "s" }
-    );
     Ok(Some(Alert {
         channel_id: n.channel_id,
-        title,
         lines,
     }))
 }
@@ -194,20 +203,12 @@ pub async fn post_alert(
     ws: Uuid,
     alert: &Alert,
 ) -> Result<AlertReport, SyncError> {
+    let title = alert.title();
     let blocks = json!([
-        section(&format!("*{}*", alert.title)),
+        section(&format!("*{title}*")),
         section(&alert.lines.join("\n"))
     ]);
-    post(
-        db,
-        settings,
-        cipher,
-        ws,
-        &alert.channel_id,
-        &alert.title,
-        blocks,
-    )
-    .await?;
+    post(db, settings, cipher, ws, &alert.channel_id, &title, blocks).await?;
     Ok(AlertReport {
         insights: alert.lines.len(),
     })
@@ -294,23 +295,25 @@ pub async fn digest(
         priority_score: i32,
         trend: f32,
     }
-    let rows = |filter: &'static str, order: &'static str| {
+    let rows = |filter: &'static str, order: &'static str, values: Vec<sea_orm::Value>| {
         Row::find_by_statement(raw(
             &format!(
                 "SELECT i.id, i.title, i.priority_score, coalesce(m.trend, 0)::real AS trend FROM insights i \
                  JOIN themes t ON t.id = i.theme_id LEFT JOIN theme_metrics m ON m.theme_id = t.id \
                  WHERE i.workspace_id = $1 AND i.hidden_at IS NULL AND {filter} ORDER BY {order}, i.id LIMIT 5"
             ),
-            [ws.into(), (now - Duration::days(7)).into()],
+            values,
         ))
         .all(db)
     };
-    let new = rows("i.created_at >= $2", "i.priority_score DESC").await?;
-    let movers = rows(
-        "coalesce(m.trend, 0) > 0 AND $2 IS NOT NULL",
-        "m.trend DESC",
+    let week_ago = now - Duration::days(7);
+    let new = rows(
+        "i.created_at >= $2",
+        "i.priority_score DESC",
+        vec![ws.into(), week_ago.into()],
     )
     .await?;
+    let movers = rows("coalesce(m.trend, 0) > 0", "m.trend DESC", vec![ws.into()]).await?;
     let gaps = crate::services::webhooks::events::ticket_gaps(db, ws).await?;
     let link = |r: &Row| insight_link(public_url, &json!(r.id), &json!(r.title));
     let list = |rows: &[Row], what: &dyn Fn(&Row) -> String| {
@@ -340,12 +343,10 @@ pub async fn digest(
             .join("\n")
     };
     let text = format!(
-        "ProduckAI weekly digest: {} new theme{}, {} rising, {} ticket{} out of line with the evidence",
-        new.len(),
-        if new.len() == 1 { "" } else { "s" },
+        "ProduckAI weekly digest: {}, {} rising, {} out of line with the evidence",
+        plural(new.len(), "new theme", "new themes"),
         movers.len(),
-        gaps.len(),
-        if gaps.len() == 1 { "" } else { "s" }
+        plural(gaps.len(), "ticket", "tickets"),
     );
     let blocks = json!([
         { "type": "header", "text": { "type": "plain_text", "text": "ProduckAI weekly digest" } },

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::services::theme_scores::RISING_MOMENTUM;
 
-use super::wording::{has_word, money};
+use super::wording::{has_word, money, plural};
 use super::{
     draft::{InsightText, ThemeDraft},
     load::{Customer, Item},
@@ -199,10 +199,6 @@ fn fallback_insight(
         key_quote_ids: key_quotes(d, items, 3),
         generated_by: "fallback",
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What customers report, in their words: the most representative sentence, and a second

@@ -3,7 +3,7 @@
 //! evidence (which accounts, how big the theme is against the board, where it is heading).
 //! Each part follows the theme, so boards do not fill with one sentence and a keyword.
 
-use super::wording::{has_word, money};
+use super::wording::{has_word, money, plural};
 
 /// What a theme's best sentence asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,10 +272,6 @@ fn capitalised(s: &str) -> String {
         Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
         None => String::new(),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 const QUESTION_WORDS: &[&str] = &[

@@ -1,5 +1,6 @@
 //! Plain-text helpers shared by the deterministic insight writer and the recommendations
-//! (and competitive rules): whole-word matching and money as PMs read it.
+//! (and competitive rules, Slack posts): whole-word matching, money as PMs read it, and
+//! counted nouns.
 
 /// Whether `haystack` (lower-cased) holds any of `words`: whole tokens, or the phrase for
 /// words with a space.
@@ -23,4 +24,9 @@ pub(crate) fn money(v: f64) -> String {
     } else {
         format!("${v:.0}")
     }
+}
+
+/// `n` with the noun that fits it: "1 account", "3 accounts".
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
